@@ -1,0 +1,37 @@
+//! The sealed-tip format of sealtip.
+//!
+//! A sealed tip is an [age v1](https://age-encryption.org/v1) file whose
+//! plaintext is a padded ustar archive (the tip bundle). This crate is the only
+//! place that format is written or read: keys, sealing, opening, the bundle,
+//! padding and codenames. It does no I/O of its own: it reads and writes
+//! through `std::io::Read`/`Write` given by the caller, and takes randomness
+//! only from the operating system's or browser's CSPRNG.
+//!
+//! Features: `seal` (building files) and `open` (opening them), both on by
+//! default. Without them the crate holds keys, header syntax and codename
+//! words only: the relay builds it that way and links no code that can open a
+//! tip.
+//!
+//! See `FORMAT.md` beside this crate for the format in full.
+
+pub mod armor;
+pub mod header;
+pub mod keys;
+mod primitives;
+pub mod stream;
+mod x25519;
+
+#[cfg(feature = "open")]
+pub mod open;
+#[cfg(feature = "seal")]
+pub mod seal;
+
+pub use keys::{Identity, IdentityFile, KeyError, Recipient};
+pub use primitives::FileKey;
+
+#[cfg(feature = "open")]
+pub use open::{OpenError, Opened, open, open_to_vec};
+#[cfg(feature = "seal")]
+pub use seal::{SealError, seal, seal_to_vec};
+#[cfg(feature = "seal")]
+pub use x25519::WrapError;

@@ -1,0 +1,172 @@
+//! Opening: finding the file key with an identity, checking the header MAC,
+//! and decrypting the payload as it is read. Binary and armored input alike.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use crate::armor::{self, ArmorError, ArmoredReader};
+use crate::header::{Header, HeaderError};
+use crate::keys::Identity;
+use crate::stream::{NONCE_SIZE, PayloadError, StreamReader};
+use crate::x25519;
+
+/// Stanza types of other age recipients, which sealtip recognises but does not open.
+const KNOWN_UNSUPPORTED: &[&str] = &[
+    "scrypt",
+    "mlkem768x25519",
+    "ssh-ed25519",
+    "ssh-rsa",
+    "piv-p256",
+];
+
+/// Why a sealed file could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The header could not be read: not age, another version, malformed.
+    #[error(transparent)]
+    Header(HeaderError),
+    /// The ASCII armor is broken.
+    #[error(transparent)]
+    Armor(ArmorError),
+    /// None of the given keys is a recipient of the file.
+    #[error("{}", no_match_message(*.stanzas, *.x25519))]
+    NoMatch {
+        /// How many recipient stanzas the file has.
+        stanzas: usize,
+        /// How many of them are X25519 stanzas.
+        x25519: usize,
+    },
+    /// The file is sealed only to recipient types sealtip does not open.
+    #[error("this file is sealed with a recipient type sealtip does not support: {}", .0.join(", "))]
+    Unsupported(Vec<String>),
+    /// The header MAC does not match: the header was changed.
+    #[error("the header MAC is wrong: the file's header was changed or corrupted")]
+    HeaderMac,
+    /// The payload failed to decrypt.
+    #[error(transparent)]
+    Payload(PayloadError),
+    /// Reading the input failed.
+    #[error("could not read the sealed file: {0}")]
+    Io(io::Error),
+}
+
+fn no_match_message(stanzas: usize, x25519: usize) -> String {
+    let keys = if stanzas == 1 {
+        "1 other key"
+    } else {
+        "other keys"
+    };
+    let mut message = if stanzas == 1 {
+        format!("this file was sealed to {keys}, not to this one")
+    } else {
+        format!("this file was sealed to {stanzas} {keys}, not to this one")
+    };
+    if x25519 < stanzas {
+        message.push_str(&format!(
+            " ({x25519} of its {stanzas} recipient stanzas are X25519 keys)"
+        ));
+    }
+    message
+}
+
+impl OpenError {
+    /// Classifies an error from reading an opened payload.
+    pub fn from_io(err: io::Error) -> Self {
+        if let Some(payload) = PayloadError::from_io(&err) {
+            OpenError::Payload(payload)
+        } else if let Some(armor) = ArmorError::from_io(&err) {
+            OpenError::Armor(armor)
+        } else {
+            OpenError::Io(err)
+        }
+    }
+
+    fn from_header(err: HeaderError) -> Self {
+        match err {
+            HeaderError::Io(io) => OpenError::from_io(io),
+            other => OpenError::Header(other),
+        }
+    }
+}
+
+/// The plaintext of an opened file, decrypted as it is read. Reading returns
+/// an `io::Error` on tampering or truncation: classify it with
+/// [`OpenError::from_io`]. A clean end of input means the whole payload
+/// authenticated.
+pub type Opened<'a> = StreamReader<Box<dyn BufRead + 'a>>;
+
+/// Opens an age file (binary or armored) with the first of `identities` that
+/// is one of its recipients.
+pub fn open<'a, R: Read + 'a>(input: R, identities: &[Identity]) -> Result<Opened<'a>, OpenError> {
+    let mut input = BufReader::new(input);
+    let start = input.fill_buf().map_err(OpenError::from_io)?;
+    let mut input: Box<dyn BufRead + 'a> = if armor::is_armored(start) {
+        Box::new(BufReader::new(ArmoredReader::new(input)))
+    } else {
+        Box::new(input)
+    };
+    let header = Header::read(&mut input).map_err(OpenError::from_header)?;
+    check_stanza_rules(&header)?;
+    let file_key = find_file_key(&header, identities)?;
+    if !header.mac_is_valid(&file_key) {
+        return Err(OpenError::HeaderMac);
+    }
+    let mut nonce = [0u8; NONCE_SIZE];
+    input
+        .read_exact(&mut nonce)
+        .map_err(|err| match err.kind() {
+            io::ErrorKind::UnexpectedEof => {
+                OpenError::Header(HeaderError::Malformed("the payload nonce is missing"))
+            }
+            _ => OpenError::from_io(err),
+        })?;
+    Ok(StreamReader::with_nonce(input, &file_key, &nonce))
+}
+
+/// Opens `sealed` in memory: for small messages and tests.
+pub fn open_to_vec(sealed: &[u8], identities: &[Identity]) -> Result<Vec<u8>, OpenError> {
+    let mut reader = open(sealed, identities)?;
+    let mut plain = Vec::new();
+    reader.read_to_end(&mut plain).map_err(OpenError::from_io)?;
+    Ok(plain)
+}
+
+/// Rules of the age spec that hold whichever key opens the file.
+fn check_stanza_rules(header: &Header) -> Result<(), OpenError> {
+    if header.stanzas.len() > 1 && header.stanzas.iter().any(|s| s.tag == "scrypt") {
+        return Err(OpenError::Header(HeaderError::Malformed(
+            "an scrypt stanza must be alone in the header",
+        )));
+    }
+    Ok(())
+}
+
+fn find_file_key(
+    header: &Header,
+    identities: &[Identity],
+) -> Result<crate::primitives::FileKey, OpenError> {
+    for identity in identities {
+        for stanza in &header.stanzas {
+            if let Some(file_key) = x25519::unwrap(stanza, identity).map_err(OpenError::Header)? {
+                return Ok(file_key);
+            }
+        }
+    }
+    let x25519_count = header
+        .stanzas
+        .iter()
+        .filter(|s| s.tag == x25519::TAG)
+        .count();
+    let unsupported: Vec<String> = header
+        .stanzas
+        .iter()
+        .filter(|s| KNOWN_UNSUPPORTED.contains(&s.tag.as_str()))
+        .map(|s| s.tag.clone())
+        .collect();
+    if x25519_count == 0 && !unsupported.is_empty() {
+        return Err(OpenError::Unsupported(unsupported));
+    }
+    Err(OpenError::NoMatch {
+        stanzas: header.stanzas.len(),
+        x25519: x25519_count,
+    })
+}

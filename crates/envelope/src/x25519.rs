@@ -1,0 +1,142 @@
+//! The X25519 recipient stanza of age v1.
+//!
+//! ```text
+//! -> X25519 base64(ephemeral share)
+//! base64(ChaCha20-Poly1305(wrap key, nonce = 0, file key))
+//!
+//! shared   = X25519(ephemeral secret, recipient)   -- never all zeros
+//! salt     = ephemeral share || recipient
+//! wrap key = HKDF-SHA-256(ikm = shared, salt, "age-encryption.org/v1/X25519")
+//! ```
+
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
+
+use crate::header::Stanza;
+use crate::primitives::hkdf;
+
+/// The stanza type.
+pub const TAG: &str = "X25519";
+const INFO: &[u8] = b"age-encryption.org/v1/X25519";
+
+fn wrap_key(
+    shared: &[u8; 32],
+    share: &[u8; 32],
+    recipient: &[u8; 32],
+) -> zeroize::Zeroizing<[u8; 32]> {
+    let mut salt = [0u8; 64];
+    salt[..32].copy_from_slice(share);
+    salt[32..].copy_from_slice(recipient);
+    zeroize::Zeroizing::new(hkdf(&salt, INFO, shared))
+}
+
+fn cipher(key: &[u8; 32]) -> ChaCha20Poly1305 {
+    // Invariant: the key is exactly 32 bytes.
+    #[allow(clippy::expect_used)]
+    ChaCha20Poly1305::new_from_slice(key).expect("32-byte key")
+}
+
+#[cfg(feature = "seal")]
+pub(crate) use seal::wrap;
+
+#[cfg(feature = "seal")]
+mod seal {
+    use super::*;
+    use crate::keys::Recipient;
+    use crate::primitives::{FileKey, random};
+    use x25519_dalek::{PublicKey, StaticSecret};
+
+    /// Why a file key could not be wrapped to a recipient.
+    #[derive(Debug, thiserror::Error)]
+    pub enum WrapError {
+        /// The recipient key is a low-order point: nothing sealed to it is secret.
+        #[error("recipient {0} is not a usable key (low-order point)")]
+        LowOrderRecipient(String),
+        /// The CSPRNG failed.
+        #[error("the system random generator failed")]
+        Random,
+    }
+
+    /// Wraps `file_key` to `recipient` with a fresh ephemeral key.
+    pub(crate) fn wrap(file_key: &FileKey, recipient: &Recipient) -> Result<Stanza, WrapError> {
+        let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+        random(secret.as_mut()).map_err(|_| WrapError::Random)?;
+        let ephemeral = StaticSecret::from(*secret);
+        let share = PublicKey::from(&ephemeral);
+        let shared = ephemeral.diffie_hellman(&recipient.0);
+        if !shared.was_contributory() {
+            return Err(WrapError::LowOrderRecipient(recipient.to_string()));
+        }
+        let key = wrap_key(shared.as_bytes(), share.as_bytes(), recipient.0.as_bytes());
+        // Invariant: encrypting 16 bytes cannot exceed ChaCha20-Poly1305's limits.
+        #[allow(clippy::expect_used)]
+        let body = cipher(&key)
+            .encrypt(&Nonce::default(), file_key.expose().as_slice())
+            .expect("16-byte plaintext");
+        Ok(Stanza {
+            tag: TAG.into(),
+            args: vec![crate::header::encode_base64(share.as_bytes())],
+            body,
+        })
+    }
+}
+
+#[cfg(feature = "seal")]
+pub use seal::WrapError;
+
+#[cfg(feature = "open")]
+pub(crate) use open::unwrap;
+
+#[cfg(feature = "open")]
+mod open {
+    use super::*;
+    use crate::header::{HeaderError, decode_base64};
+    use crate::keys::Identity;
+    use crate::primitives::FileKey;
+    use x25519_dalek::PublicKey;
+
+    /// Tries to unwrap the file key from `stanza` with `identity`.
+    ///
+    /// `Ok(None)`: not an X25519 stanza, or sealed to another key.
+    /// `Err`: an X25519 stanza that breaks the spec, whoever it is for.
+    pub(crate) fn unwrap(
+        stanza: &Stanza,
+        identity: &Identity,
+    ) -> Result<Option<FileKey>, HeaderError> {
+        if stanza.tag != TAG {
+            return Ok(None);
+        }
+        let [share] = stanza.args.as_slice() else {
+            return Err(HeaderError::Malformed(
+                "X25519 stanza must have exactly one argument",
+            ));
+        };
+        let share = decode_base64(share.as_bytes())
+            .map_err(|_| HeaderError::Malformed("X25519 share is not canonical base64"))?;
+        let share: [u8; 32] = share
+            .try_into()
+            .map_err(|_| HeaderError::Malformed("X25519 share is not 32 bytes"))?;
+        if stanza.body.len() != 32 {
+            return Err(HeaderError::Malformed(
+                "X25519 body is not a 16-byte file key and its tag",
+            ));
+        }
+        let shared = identity.0.diffie_hellman(&PublicKey::from(share));
+        if !shared.was_contributory() {
+            return Err(HeaderError::Malformed("X25519 share is a low-order point"));
+        }
+        let recipient = identity.recipient();
+        let key = wrap_key(shared.as_bytes(), &share, recipient.0.as_bytes());
+        match cipher(&key).decrypt(&Nonce::default(), stanza.body.as_slice()) {
+            Ok(plain) => {
+                let plain = zeroize::Zeroizing::new(plain);
+                let bytes: [u8; 16] = plain
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| HeaderError::Malformed("file key is not 16 bytes"))?;
+                Ok(Some(FileKey::from_bytes(bytes)))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! sealtip-relay (stub until the relay lands).
+fn main() {}

@@ -1,0 +1,1 @@
+//! The tipster's page.
