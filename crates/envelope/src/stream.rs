@@ -235,7 +235,12 @@ mod open {
             }
             let full = len == ENCRYPTED_CHUNK_SIZE;
             if len < TAG_SIZE || (len == TAG_SIZE && self.counter > 0) {
-                return Err(if len == TAG_SIZE { PayloadError::EmptyLastChunk } else { PayloadError::Truncated }.into());
+                return Err(if len == TAG_SIZE {
+                    PayloadError::EmptyLastChunk
+                } else {
+                    PayloadError::Truncated
+                }
+                .into());
             }
             // A short chunk can only be the last; a full one is tried as a
             // middle chunk first, then as the last.
@@ -264,7 +269,10 @@ mod open {
             self.plain.extend_from_slice(&self.pending[..len]);
             self.plain_pos = 0;
             let plain: &mut Vec<u8> = &mut self.plain;
-            let ok = self.cipher.decrypt_in_place(&chunk_nonce(self.counter, last), &[], plain).is_ok();
+            let ok = self
+                .cipher
+                .decrypt_in_place(&chunk_nonce(self.counter, last), &[], plain)
+                .is_ok();
             if !ok {
                 self.plain.clear();
             }

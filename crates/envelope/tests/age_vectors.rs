@@ -53,7 +53,9 @@ fn load(path: &PathBuf) -> Vector {
     }
     if compressed {
         let mut out = Vec::new();
-        flate2::read::ZlibDecoder::new(&body[..]).read_to_end(&mut out).unwrap();
+        flate2::read::ZlibDecoder::new(&body[..])
+            .read_to_end(&mut out)
+            .unwrap();
         body = out;
     }
     vector.body = body;
@@ -95,7 +97,12 @@ fn outcome(vector: &Vector) -> (String, String) {
         match reader.read(&mut buf) {
             Ok(0) => return ("success".into(), hex::encode(hasher.finalize())),
             Ok(n) => hasher.update(&buf[..n]),
-            Err(err) => return (kind(&OpenError::from_io(err)), hex::encode(hasher.finalize())),
+            Err(err) => {
+                return (
+                    kind(&OpenError::from_io(err)),
+                    hex::encode(hasher.finalize()),
+                );
+            }
         }
     }
 }
@@ -114,17 +121,32 @@ fn stream_round_trip(vector: &Vector) {
     let nonce: [u8; 16] = nonce.try_into().unwrap();
     let key = FileKey::from_bytes(vector.file_key.clone().try_into().unwrap());
     let mut plain = Vec::new();
-    StreamReader::with_nonce(ciphertext, &key, &nonce).read_to_end(&mut plain).unwrap();
-    assert_eq!(Some(hex::encode(Sha256::digest(&plain))), vector.payload, "{}", vector.name);
+    StreamReader::with_nonce(ciphertext, &key, &nonce)
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_eq!(
+        Some(hex::encode(Sha256::digest(&plain))),
+        vector.payload,
+        "{}",
+        vector.name
+    );
     let mut writer = StreamWriter::with_nonce(Vec::new(), &key, &nonce);
     writer.write_all(&plain).unwrap();
-    assert_eq!(writer.finish().unwrap(), ciphertext, "{}: re-encryption differs", vector.name);
+    assert_eq!(
+        writer.finish().unwrap(),
+        ciphertext,
+        "{}: re-encryption differs",
+        vector.name
+    );
 }
 
 #[test]
 fn every_age_vector_gives_its_expected_outcome() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/age-vectors/testdata");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     paths.sort();
     assert_eq!(paths.len(), 143, "the C2SP suite has 143 vectors");
     let mut failures = Vec::new();
@@ -132,20 +154,30 @@ fn every_age_vector_gives_its_expected_outcome() {
     for path in &paths {
         let vector = load(path);
         let (got, released) = outcome(&vector);
-        let implemented = ["x25519", "stream", "stanza", "hmac", "header", "version", "empty", "armor"]
-            .iter()
-            .any(|prefix| vector.name.starts_with(prefix))
+        let implemented = [
+            "x25519", "stream", "stanza", "hmac", "header", "version", "empty", "armor",
+        ]
+        .iter()
+        .any(|prefix| vector.name.starts_with(prefix))
             && !vector.name.starts_with("armor_hybrid")
             && !vector.name.starts_with("armor_scrypt");
         *counts.entry(got.clone()).or_default() += 1;
         if implemented {
             if got != vector.expect {
-                failures.push(format!("{}: expected {}, got {got}", vector.name, vector.expect));
-            } else if (got == "success" || got == "payload failure") && Some(&released) != vector.payload.as_ref() {
+                failures.push(format!(
+                    "{}: expected {}, got {got}",
+                    vector.name, vector.expect
+                ));
+            } else if (got == "success" || got == "payload failure")
+                && Some(&released) != vector.payload.as_ref()
+            {
                 failures.push(format!("{}: released plaintext differs", vector.name));
             }
         } else if got == "success" || (got != "unsupported" && got != vector.expect) {
-            failures.push(format!("{}: expected unsupported or {}, got {got}", vector.name, vector.expect));
+            failures.push(format!(
+                "{}: expected unsupported or {}, got {got}",
+                vector.name, vector.expect
+            ));
         } else if vector.expect == "success" && got != "unsupported" {
             failures.push(format!("{}: expected unsupported, got {got}", vector.name));
         }
@@ -153,6 +185,12 @@ fn every_age_vector_gives_its_expected_outcome() {
             stream_round_trip(&vector);
         }
     }
-    assert!(failures.is_empty(), "{} of {} vectors failed:\n{}", failures.len(), paths.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors failed:\n{}",
+        failures.len(),
+        paths.len(),
+        failures.join("\n")
+    );
     eprintln!("outcomes: {counts:?}");
 }
