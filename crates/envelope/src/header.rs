@@ -276,6 +276,7 @@ pub(crate) fn decode_base64(encoded: &[u8]) -> Result<Vec<u8>, base64::DecodeErr
     STANDARD_NO_PAD.decode(encoded)
 }
 
+#[cfg(feature = "seal")]
 pub(crate) fn encode_base64(bytes: &[u8]) -> String {
     STANDARD_NO_PAD.encode(bytes)
 }

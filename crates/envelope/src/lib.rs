@@ -14,11 +14,17 @@
 //!
 //! See `FORMAT.md` beside this crate for the format in full.
 
+#[cfg(any(feature = "seal", feature = "open"))]
 pub mod armor;
+pub mod bundle;
+pub mod codename;
 pub mod header;
 pub mod keys;
 mod primitives;
+pub mod sealed_tip;
+#[cfg(any(feature = "seal", feature = "open"))]
 pub mod stream;
+#[cfg(any(feature = "seal", feature = "open"))]
 mod x25519;
 
 #[cfg(feature = "open")]
@@ -26,6 +32,7 @@ pub mod open;
 #[cfg(feature = "seal")]
 pub mod seal;
 
+pub use codename::{Codename, CodenameError, ReplyKeys};
 pub use keys::{Identity, IdentityFile, KeyError, Recipient};
 pub use primitives::FileKey;
 
@@ -33,5 +40,9 @@ pub use primitives::FileKey;
 pub use open::{OpenError, Opened, open, open_to_vec};
 #[cfg(feature = "seal")]
 pub use seal::{SealError, seal, seal_to_vec};
+#[cfg(feature = "seal")]
+pub use sealed_tip::{SealingTip, seal_tip};
+#[cfg(feature = "open")]
+pub use sealed_tip::{TipError, open_tip};
 #[cfg(feature = "seal")]
 pub use x25519::WrapError;

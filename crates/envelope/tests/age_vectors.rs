@@ -4,6 +4,8 @@
 //! vectors of kinds sealtip does not implement (scrypt, post-quantum hybrid)
 //! never succeed. Success vectors also round-trip STREAM with their file key.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 

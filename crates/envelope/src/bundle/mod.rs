@@ -1,0 +1,39 @@
+//! The tip bundle: the plaintext inside a sealed tip.
+//!
+//! A ustar archive, written and read as a stream:
+//!
+//! ```text
+//! attachments/01-<name>   each attached file, metadata already removed
+//! attachments/02-<name>
+//! tip.json                the machine-readable tip (schema: [`Tip`])
+//! tip.txt                 the same, for a person
+//! <end-of-archive>        two zero blocks
+//! <zero padding>          up to the Padmé size of the whole plaintext
+//! ```
+//!
+//! Attachments come first so a writer can stream them and hash them on the
+//! way; `tip.json`, which lists their SHA-256, follows them. tar readers stop
+//! at the end-of-archive blocks, so the padding costs them nothing.
+
+mod padme;
+mod tip;
+
+#[cfg(feature = "open")]
+mod read;
+#[cfg(feature = "seal")]
+mod write;
+
+pub use padme::padme;
+pub use tip::{Answer, Attachment, Kind, MetadataStatus, ReplyTo, TIP_FORMAT, TIP_VERSION, Tip};
+
+#[cfg(feature = "open")]
+pub use read::{AttachmentSink, BundleReadError, Limits, OpenedTip, read_bundle};
+#[cfg(feature = "seal")]
+pub use write::{BundleWriteError, BundleWriter, NewAttachment};
+
+/// The archive path of the machine-readable tip.
+pub const TIP_JSON: &str = "tip.json";
+/// The archive path of the human-readable tip.
+pub const TIP_TXT: &str = "tip.txt";
+/// The archive folder of attachments.
+pub const ATTACHMENTS_DIR: &str = "attachments/";

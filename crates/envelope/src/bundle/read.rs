@@ -1,0 +1,312 @@
+//! Reading a bundle as a stream, refusing anything unsafe.
+//!
+//! Only regular files named `tip.json`, `tip.txt` or `attachments/<name>`
+//! are accepted; absolute paths, `..`, links, devices, duplicates, names that
+//! are not UTF-8 and sizes over the caller's limits are each refused with
+//! their own error. Every attachment must be listed in `tip.json` with its
+//! size and SHA-256, and every listed one must be present. After the archive,
+//! only zero padding may follow.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Read};
+
+use sha2::{Digest, Sha256};
+
+use super::{ATTACHMENTS_DIR, TIP_FORMAT, TIP_JSON, TIP_TXT, TIP_VERSION, Tip};
+use crate::keys::Recipient;
+
+/// Size limits for reading a bundle, chosen by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most archive entries.
+    pub max_entries: usize,
+    /// The largest single attachment, in bytes.
+    pub max_attachment_bytes: u64,
+    /// The largest total of all entries, in bytes.
+    pub max_total_bytes: u64,
+    /// The largest `tip.json` or `tip.txt`, in bytes.
+    pub max_text_bytes: u64,
+}
+
+impl Default for Limits {
+    /// Limits that fit the relay's default upload limit (256 MiB).
+    fn default() -> Self {
+        Limits {
+            max_entries: 1000,
+            max_attachment_bytes: 256 << 20,
+            max_total_bytes: 256 << 20,
+            max_text_bytes: 4 << 20,
+        }
+    }
+}
+
+/// Why a bundle was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleReadError {
+    /// An entry name with an absolute path or a `..`, `.` or empty component.
+    #[error("unsafe entry name {0:?} (absolute path or \"..\")")]
+    UnsafePath(String),
+    /// An entry name that is not valid UTF-8.
+    #[error("an entry name is not valid UTF-8")]
+    NameNotUtf8,
+    /// A link, device, fifo or other non-file entry.
+    #[error("entry {path:?} is a {kind}, not a regular file")]
+    NotAFile {
+        /// The entry name.
+        path: String,
+        /// What it is instead.
+        kind: &'static str,
+    },
+    /// The same name twice.
+    #[error("entry {0:?} appears twice")]
+    Duplicate(String),
+    /// A regular file outside the bundle's layout.
+    #[error("unexpected entry {0:?}")]
+    UnexpectedEntry(String),
+    /// An entry or the whole bundle is over the caller's limits.
+    #[error("{what} is over the limit of {limit} bytes")]
+    TooLarge {
+        /// What is too large.
+        what: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// More entries than the caller allows.
+    #[error("more than {0} entries")]
+    TooManyEntries(usize),
+    /// No `tip.json`.
+    #[error("the bundle has no tip.json")]
+    MissingTipJson,
+    /// `tip.json` does not follow schema version 1.
+    #[error("tip.json is invalid: {0}")]
+    InvalidTipJson(String),
+    /// `tip.json` of another format or version.
+    #[error(
+        "tip.json is format {format:?} version {version}; this reader knows {TIP_FORMAT:?} version {TIP_VERSION}"
+    )]
+    UnsupportedVersion {
+        /// Its `format`.
+        format: String,
+        /// Its `version`.
+        version: u32,
+    },
+    /// An attachment whose bytes do not match `tip.json`.
+    #[error("attachment {0:?} does not match its SHA-256 or size in tip.json")]
+    AttachmentMismatch(String),
+    /// An attachment listed in `tip.json` but absent, or present but unlisted.
+    #[error("attachment {0:?} is listed in tip.json but missing, or present but not listed")]
+    AttachmentUnlisted(String),
+    /// Non-zero bytes after the end of the archive.
+    #[error("data follows the end of the archive")]
+    TrailingData,
+    /// The archive structure is broken, or reading failed (including
+    /// decryption errors of the sealed file underneath: see
+    /// [`crate::OpenError::from_io`]).
+    #[error("could not read the tip bundle: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Receives attachments while the bundle is read.
+pub trait AttachmentSink {
+    /// Called once per attachment with its archive path (`attachments/…`),
+    /// size and bytes. Must consume `data` to its end (or fail).
+    fn attachment(&mut self, path: &str, size: u64, data: &mut dyn Read) -> io::Result<()>;
+}
+
+/// Discards attachments: for callers that only want `tip.json`.
+impl AttachmentSink for () {
+    fn attachment(&mut self, _path: &str, _size: u64, data: &mut dyn Read) -> io::Result<()> {
+        io::copy(data, &mut io::sink()).map(|_| ())
+    }
+}
+
+/// A bundle that was read and checked.
+#[derive(Debug, Clone)]
+pub struct OpenedTip {
+    /// `tip.json`.
+    pub tip: Tip,
+    /// `tip.txt`, if present.
+    pub text: Option<String>,
+}
+
+/// Reads and checks a bundle; attachments go to `sink` as they stream by.
+///
+/// The caller must treat what the sink received as unverified until this
+/// returns `Ok` (the CLI unpacks into a temporary folder for that reason).
+pub fn read_bundle<R: Read>(
+    input: R,
+    limits: &Limits,
+    sink: &mut dyn AttachmentSink,
+) -> Result<OpenedTip, BundleReadError> {
+    let mut archive = tar::Archive::new(input);
+    let mut names = BTreeSet::new();
+    let mut seen: BTreeMap<String, (u64, String)> = BTreeMap::new();
+    let mut tip_json = None;
+    let mut text = None;
+    let mut total = 0u64;
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        if names.len() >= limits.max_entries {
+            return Err(BundleReadError::TooManyEntries(limits.max_entries));
+        }
+        let path = std::str::from_utf8(&entry.path_bytes())
+            .map_err(|_| BundleReadError::NameNotUtf8)?
+            .to_string();
+        check_path(&path)?;
+        check_kind(&path, entry.header().entry_type())?;
+        if !names.insert(path.clone()) {
+            return Err(BundleReadError::Duplicate(path));
+        }
+        let size = entry.size();
+        total = total.saturating_add(size);
+        if total > limits.max_total_bytes {
+            return Err(BundleReadError::TooLarge {
+                what: "the bundle".into(),
+                limit: limits.max_total_bytes,
+            });
+        }
+        if path == TIP_JSON || path == TIP_TXT {
+            if size > limits.max_text_bytes {
+                return Err(BundleReadError::TooLarge {
+                    what: path,
+                    limit: limits.max_text_bytes,
+                });
+            }
+            let mut bytes = Vec::with_capacity(size as usize);
+            entry.read_to_end(&mut bytes)?;
+            if path == TIP_JSON {
+                tip_json = Some(bytes);
+            } else {
+                text =
+                    Some(String::from_utf8(bytes).map_err(|_| {
+                        BundleReadError::InvalidTipJson("tip.txt is not UTF-8".into())
+                    })?);
+            }
+        } else if path
+            .strip_prefix(ATTACHMENTS_DIR)
+            .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+        {
+            if size > limits.max_attachment_bytes {
+                return Err(BundleReadError::TooLarge {
+                    what: path,
+                    limit: limits.max_attachment_bytes,
+                });
+            }
+            let mut hashing = Hashing {
+                inner: &mut entry,
+                hasher: Sha256::new(),
+                count: 0,
+            };
+            sink.attachment(&path, size, &mut hashing)?;
+            io::copy(&mut hashing, &mut io::sink())?;
+            let digest = hex::encode(hashing.hasher.finalize());
+            seen.insert(path, (hashing.count, digest));
+        } else {
+            return Err(BundleReadError::UnexpectedEntry(path));
+        }
+    }
+    // Only zeros may follow the archive; reading to the end also makes the
+    // sealed file underneath authenticate its final chunk.
+    let mut rest = archive.into_inner();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = rest.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        if buf[..n].iter().any(|b| *b != 0) {
+            return Err(BundleReadError::TrailingData);
+        }
+    }
+    let tip = parse_tip(&tip_json.ok_or(BundleReadError::MissingTipJson)?)?;
+    for listed in &tip.attachments {
+        match seen.remove(&listed.path) {
+            None => return Err(BundleReadError::AttachmentUnlisted(listed.path.clone())),
+            Some((size, digest)) if size != listed.size || digest != listed.sha256 => {
+                return Err(BundleReadError::AttachmentMismatch(listed.path.clone()));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(path) = seen.into_keys().next() {
+        return Err(BundleReadError::AttachmentUnlisted(path));
+    }
+    Ok(OpenedTip { tip, text })
+}
+
+fn check_path(path: &str) -> Result<(), BundleReadError> {
+    let unsafe_path = path.starts_with('/')
+        || path.contains('\\')
+        || path
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..");
+    if unsafe_path {
+        return Err(BundleReadError::UnsafePath(path.to_string()));
+    }
+    Ok(())
+}
+
+fn check_kind(path: &str, kind: tar::EntryType) -> Result<(), BundleReadError> {
+    let name = match kind {
+        tar::EntryType::Regular | tar::EntryType::Continuous => return Ok(()),
+        tar::EntryType::Link => "hard link",
+        tar::EntryType::Symlink => "symbolic link",
+        tar::EntryType::Char => "character device",
+        tar::EntryType::Block => "block device",
+        tar::EntryType::Directory => "directory",
+        tar::EntryType::Fifo => "fifo",
+        _ => "special entry",
+    };
+    Err(BundleReadError::NotAFile {
+        path: path.to_string(),
+        kind: name,
+    })
+}
+
+fn parse_tip(json: &[u8]) -> Result<Tip, BundleReadError> {
+    #[derive(serde::Deserialize)]
+    struct Version {
+        format: String,
+        version: u32,
+    }
+    let version: Version = serde_json::from_slice(json)
+        .map_err(|err| BundleReadError::InvalidTipJson(err.to_string()))?;
+    if version.format != TIP_FORMAT || version.version != TIP_VERSION {
+        return Err(BundleReadError::UnsupportedVersion {
+            format: version.format,
+            version: version.version,
+        });
+    }
+    let tip: Tip = serde_json::from_slice(json)
+        .map_err(|err| BundleReadError::InvalidTipJson(err.to_string()))?;
+    if let Some(reply) = &tip.reply {
+        Recipient::parse(&reply.recipient)
+            .map_err(|err| BundleReadError::InvalidTipJson(format!("reply recipient: {err}")))?;
+        if reply.mailbox.len() != 32
+            || !reply
+                .mailbox
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(BundleReadError::InvalidTipJson(
+                "reply mailbox is not 32 lowercase hex digits".into(),
+            ));
+        }
+    }
+    Ok(tip)
+}
+
+struct Hashing<'a, R> {
+    inner: &'a mut R,
+    hasher: Sha256,
+    count: u64,
+}
+
+impl<R: Read> Read for Hashing<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
+    }
+}

@@ -1,0 +1,169 @@
+//! `tip.json`, schema version 1: what a tip says, in a form programs read.
+
+use serde::{Deserialize, Serialize};
+
+/// The value of `format` in every `tip.json`.
+pub const TIP_FORMAT: &str = "sealtip-tip";
+/// The schema version this crate writes and reads.
+pub const TIP_VERSION: u32 = 1;
+
+/// A tip, a tipster's follow-up message, or an agency's reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tip {
+    /// Always [`TIP_FORMAT`].
+    pub format: String,
+    /// Always [`TIP_VERSION`] for this schema.
+    pub version: u32,
+    /// What this bundle is.
+    pub kind: Kind,
+    /// The agency id the tip is for (or the reply is from).
+    pub agency: String,
+    /// The id of the agency's form that was filled in (empty if none).
+    pub form: String,
+    /// The language the tipster wrote in (BCP 47, e.g. `es`).
+    pub language: String,
+    /// The day it was written, `YYYY-MM-DD` (no time, on purpose).
+    pub date: String,
+    /// Answers to the form's questions, in form order.
+    pub answers: Vec<Answer>,
+    /// The free text: "What happened?".
+    pub text: String,
+    /// The attached files, in archive order.
+    pub attachments: Vec<Attachment>,
+    /// Where replies go, if the tipster wants replies.
+    pub reply: Option<ReplyTo>,
+}
+
+/// What a bundle is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A new tip.
+    Tip,
+    /// A tipster's follow-up to an earlier tip.
+    Message,
+    /// An agency's reply to a tipster.
+    Reply,
+}
+
+/// One answered question of the agency's form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// The question's id in the agency's form.
+    pub id: String,
+    /// The question as the tipster saw it.
+    pub label: String,
+    /// The answer.
+    pub value: String,
+}
+
+/// One attached file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    /// Its path in the archive: `attachments/NN-name.ext`.
+    pub path: String,
+    /// The file name the tipster's device gave.
+    pub name: String,
+    /// Its media type, e.g. `image/jpeg`.
+    pub media_type: String,
+    /// Its size in bytes, as stored.
+    pub size: u64,
+    /// Lowercase hex SHA-256 of its bytes, as stored.
+    pub sha256: String,
+    /// Whether its metadata was removed.
+    pub metadata: MetadataStatus,
+    /// What was removed, in words (e.g. "location", "camera model").
+    #[serde(default)]
+    pub removed: Vec<String>,
+}
+
+/// What happened to an attachment's metadata before sealing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetadataStatus {
+    /// Metadata was looked for and removed (`removed` says what).
+    Removed,
+    /// The tipster chose to keep the original file.
+    Kept,
+    /// A file type whose metadata sealtip does not check.
+    NotChecked,
+}
+
+/// How the agency can reply without learning who the tipster is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyTo {
+    /// The tipster's reply recipient, `age1…`.
+    pub recipient: String,
+    /// The mailbox id on the relay, 32 lowercase hex digits.
+    pub mailbox: String,
+}
+
+impl Tip {
+    /// A tip with the schema fields set and everything else empty.
+    pub fn new(kind: Kind, agency: &str, date: &str) -> Self {
+        Tip {
+            format: TIP_FORMAT.into(),
+            version: TIP_VERSION,
+            kind,
+            agency: agency.into(),
+            form: String::new(),
+            language: String::new(),
+            date: date.into(),
+            answers: Vec::new(),
+            text: String::new(),
+            attachments: Vec::new(),
+            reply: None,
+        }
+    }
+
+    /// The tip as a person reads it: `tip.txt`.
+    pub fn to_text(&self) -> String {
+        let title = match self.kind {
+            Kind::Tip => "Tip",
+            Kind::Message => "Follow-up message from the tipster",
+            Kind::Reply => "Reply from the agency",
+        };
+        let mut out = format!("{title}\n");
+        out.push_str(&format!("Agency: {}\n", self.agency));
+        if !self.form.is_empty() {
+            out.push_str(&format!("Form: {}\n", self.form));
+        }
+        out.push_str(&format!("Date: {}\n", self.date));
+        if !self.language.is_empty() {
+            out.push_str(&format!("Language: {}\n", self.language));
+        }
+        for answer in &self.answers {
+            out.push_str(&format!("\n{}\n{}\n", answer.label, answer.value));
+        }
+        if !self.text.is_empty() {
+            out.push_str(&format!("\nWhat happened?\n{}\n", self.text));
+        }
+        if !self.attachments.is_empty() {
+            out.push_str("\nAttachments:\n");
+            for a in &self.attachments {
+                let metadata = match a.metadata {
+                    MetadataStatus::Removed if a.removed.is_empty() => {
+                        "no metadata found".to_string()
+                    }
+                    MetadataStatus::Removed => format!("removed: {}", a.removed.join(", ")),
+                    MetadataStatus::Kept => "metadata kept by the tipster".to_string(),
+                    MetadataStatus::NotChecked => "metadata not checked".to_string(),
+                };
+                out.push_str(&format!(
+                    "- {} ({}, {} bytes; {metadata})\n  sha256 {}\n",
+                    a.path, a.media_type, a.size, a.sha256
+                ));
+            }
+        }
+        out.push_str(match self.reply {
+            Some(_) => "\nThe tipster can receive replies (sealtip reply).\n",
+            None if self.kind == Kind::Reply => "",
+            None => "\nThe tipster did not ask for replies.\n",
+        });
+        out
+    }
+}

@@ -1,0 +1,214 @@
+//! Writing a bundle as a stream: attachments, then `tip.json` and `tip.txt`,
+//! then the end of the archive and the Padmé padding.
+
+use std::io::{self, Read, Write};
+
+use sha2::{Digest, Sha256};
+
+use super::{ATTACHMENTS_DIR, Attachment, MetadataStatus, TIP_JSON, TIP_TXT, Tip, padme};
+
+/// The longest attachment file name kept in the archive path, in bytes.
+const MAX_NAME_BYTES: usize = 64;
+
+/// Why a bundle could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleWriteError {
+    /// An attachment gave fewer or more bytes than its declared size.
+    #[error("attachment {name:?} was {actual} bytes, not the {declared} declared")]
+    SizeMismatch {
+        /// The file name.
+        name: String,
+        /// The size declared before writing.
+        declared: u64,
+        /// The bytes actually read (or a lower bound, if it was longer).
+        actual: u64,
+    },
+    /// Writing failed.
+    #[error("could not write the tip bundle: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// An attachment about to be written.
+#[derive(Debug, Clone)]
+pub struct NewAttachment<'a> {
+    /// The file name on the tipster's device.
+    pub name: &'a str,
+    /// Its media type.
+    pub media_type: &'a str,
+    /// Its exact size in bytes.
+    pub size: u64,
+    /// What happened to its metadata.
+    pub metadata: MetadataStatus,
+    /// What was removed, in words.
+    pub removed: Vec<String>,
+}
+
+/// Writes a tip bundle to `W` (usually a sealing [`crate::stream::StreamWriter`]).
+pub struct BundleWriter<W: Write> {
+    tar: tar::Builder<CountingWriter<W>>,
+    attachments: Vec<Attachment>,
+}
+
+impl<W: Write> BundleWriter<W> {
+    /// Starts a bundle.
+    pub fn new(output: W) -> Self {
+        let mut tar = tar::Builder::new(CountingWriter {
+            inner: output,
+            count: 0,
+        });
+        tar.mode(tar::HeaderMode::Deterministic);
+        BundleWriter {
+            tar,
+            attachments: Vec::new(),
+        }
+    }
+
+    /// Streams one attachment of exactly `attachment.size` bytes from `data`.
+    pub fn add_attachment(
+        &mut self,
+        attachment: NewAttachment<'_>,
+        data: &mut dyn Read,
+    ) -> Result<(), BundleWriteError> {
+        let path = attachment_path(self.attachments.len() + 1, attachment.name);
+        let mut reader = HashingReader {
+            inner: data.take(attachment.size),
+            hasher: Sha256::new(),
+            count: 0,
+        };
+        self.tar
+            .append(&file_header(&path, attachment.size)?, &mut reader)?;
+        let mut probe = [0u8; 1];
+        let longer = reader.inner.into_inner().read(&mut probe)? > 0;
+        if reader.count != attachment.size || longer {
+            return Err(BundleWriteError::SizeMismatch {
+                name: attachment.name.to_string(),
+                declared: attachment.size,
+                actual: reader.count + u64::from(longer),
+            });
+        }
+        self.attachments.push(Attachment {
+            path,
+            name: attachment.name.to_string(),
+            media_type: attachment.media_type.to_string(),
+            size: attachment.size,
+            sha256: hex::encode(reader.hasher.finalize()),
+            metadata: attachment.metadata,
+            removed: attachment.removed,
+        });
+        Ok(())
+    }
+
+    /// Writes `tip.json` and `tip.txt` for `tip` (its attachment list is
+    /// replaced by the attachments written), ends the archive, pads it, and
+    /// returns the output writer with the tip as written.
+    pub fn finish(mut self, mut tip: Tip) -> Result<(W, Tip), BundleWriteError> {
+        tip.attachments = std::mem::take(&mut self.attachments);
+        // Invariant: the tip types hold only strings, numbers and enums, which
+        // always serialise.
+        #[allow(clippy::expect_used)]
+        let json = serde_json::to_vec_pretty(&tip).expect("tip serialises");
+        let text = tip.to_text();
+        self.tar
+            .append(&file_header(TIP_JSON, json.len() as u64)?, json.as_slice())?;
+        self.tar
+            .append(&file_header(TIP_TXT, text.len() as u64)?, text.as_bytes())?;
+        let mut counting = self.tar.into_inner()?;
+        let padding = padme(counting.count) - counting.count;
+        io::copy(&mut io::repeat(0).take(padding), &mut counting)?;
+        Ok((counting.inner, tip))
+    }
+}
+
+fn file_header(path: &str, size: u64) -> io::Result<tar::Header> {
+    let mut header = tar::Header::new_ustar();
+    header.set_path(path)?;
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_cksum();
+    Ok(header)
+}
+
+/// `attachments/NN-name.ext`: `name` reduced to letters, digits, `.`, `-`
+/// and `_`, without leading dots, at most [`MAX_NAME_BYTES`] bytes, keeping
+/// its extension.
+pub(crate) fn attachment_path(index: usize, name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.');
+    let cleaned = if cleaned.is_empty() { "file" } else { cleaned };
+    let (stem, extension) = match cleaned.rfind('.') {
+        Some(dot) if dot > 0 && cleaned.len() - dot <= 10 => cleaned.split_at(dot),
+        _ => (cleaned, ""),
+    };
+    let mut stem = stem.to_string();
+    while stem.len() + extension.len() > MAX_NAME_BYTES {
+        stem.pop();
+    }
+    format!("{ATTACHMENTS_DIR}{index:02}-{stem}{extension}")
+}
+
+struct CountingWriter<W> {
+    inner: W,
+    count: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(data)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    count: u64,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachment_paths_are_safe_and_keep_the_extension() {
+        assert_eq!(attachment_path(1, "photo.jpg"), "attachments/01-photo.jpg");
+        assert_eq!(
+            attachment_path(2, "../../etc/passwd"),
+            "attachments/02-_.._etc_passwd"
+        );
+        assert_eq!(attachment_path(3, ".hidden"), "attachments/03-hidden");
+        assert_eq!(attachment_path(4, ""), "attachments/04-file");
+        assert_eq!(
+            attachment_path(5, "Фото с места.jpeg"),
+            "attachments/05-Фото_с_места.jpeg"
+        );
+        let long = format!("{}.png", "a".repeat(300));
+        let path = attachment_path(6, &long);
+        assert!(path.ends_with("aaa.png"));
+        assert!(path.len() <= "attachments/06-".len() + MAX_NAME_BYTES);
+    }
+}
