@@ -283,6 +283,8 @@ pub(crate) fn encode_base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     fn stanza(tag: &str, body_len: usize) -> Stanza {

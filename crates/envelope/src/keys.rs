@@ -247,6 +247,8 @@ fn encode_bech32(hrp: &str, data: &[u8], upper: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     // From the age spec's test keys (age-keygen output format).

@@ -311,6 +311,8 @@ mod open {
 
 #[cfg(all(test, feature = "seal", feature = "open"))]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
     use std::io::{Read, Write};
 

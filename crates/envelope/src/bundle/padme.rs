@@ -20,6 +20,8 @@ pub fn padme(len: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
     use proptest::prelude::*;
 

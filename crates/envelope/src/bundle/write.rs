@@ -191,6 +191,8 @@ impl<R: Read> Read for HashingReader<R> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     #[test]
