@@ -1,1 +1,115 @@
-fn main() {}
+//! Project chores, needing nothing but cargo:
+//!
+//! - `cargo xtask run [--listen ADDR]`: installs what is missing, builds the web
+//!   client and serves it (see [`run`]);
+//! - `cargo xtask test`: everything CI checks, in order (see [`test`]).
+//!
+//! This file parses the arguments and dispatches; each command has its own
+//! module. xtask depends on std and anyhow only, so that it builds in seconds.
+
+mod cmd;
+mod run;
+mod serve;
+mod test;
+mod tools;
+
+use anyhow::{Context, Result, bail};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  run [--listen ADDR]   install missing tools, build the web client and serve it
+                        (default address: 127.0.0.1:8080)
+  test                  run every check CI runs: fmt, clippy, native tests,
+                        the wasm builds and the browser tests
+  help                  show this text";
+
+/// The address `cargo xtask run` listens on unless told otherwise.
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+fn main() -> ExitCode {
+    match try_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("\nxtask: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn try_main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    match command.as_deref() {
+        Some("run") => {
+            let listen = parse_run_args(&rest)?;
+            cmd::enter_workspace()?;
+            run::run(listen)
+        }
+        Some("test") => {
+            if let Some(extra) = rest.first() {
+                bail!("`test` takes no arguments, got `{extra}`\n\n{USAGE}");
+            }
+            cmd::enter_workspace()?;
+            test::test()
+        }
+        None | Some("help" | "-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+/// Parses `[--listen ADDR]` (also `--listen=ADDR`).
+fn parse_run_args(args: &[String]) -> Result<SocketAddr> {
+    let mut listen = DEFAULT_LISTEN.to_owned();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--listen" {
+            listen = args
+                .next()
+                .context("`--listen` needs an address, such as 127.0.0.1:8080")?
+                .clone();
+        } else if let Some(value) = arg.strip_prefix("--listen=") {
+            value.clone_into(&mut listen);
+        } else {
+            bail!("`run` does not understand `{arg}`\n\n{USAGE}");
+        }
+    }
+    listen
+        .parse()
+        .with_context(|| format!("`{listen}` is not an address such as 127.0.0.1:8080"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<SocketAddr> {
+        let args: Vec<String> = args.iter().map(|&arg| arg.to_owned()).collect();
+        parse_run_args(&args)
+    }
+
+    #[test]
+    fn listen_address_defaults_and_overrides() -> Result<()> {
+        assert_eq!(parse(&[])?, DEFAULT_LISTEN.parse()?);
+        assert_eq!(
+            parse(&["--listen", "0.0.0.0:9000"])?,
+            "0.0.0.0:9000".parse()?
+        );
+        assert_eq!(parse(&["--listen=[::1]:80"])?, "[::1]:80".parse()?);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_run_arguments_are_refused() {
+        assert!(parse(&["--listen"]).is_err());
+        assert!(parse(&["--listen", "localhost"]).is_err());
+        assert!(parse(&["--port", "80"]).is_err());
+    }
+}

@@ -1,0 +1,221 @@
+//! `cargo xtask test`: everything CI checks, in order, stopping at the first
+//! failure. `.ci/run` calls exactly this.
+
+use crate::{cmd, run, tools};
+use anyhow::{Context, Result, bail};
+use std::time::{Duration, Instant};
+
+/// One check, named as it is reported.
+struct Step {
+    name: &'static str,
+    run: fn() -> Result<()>,
+}
+
+/// The checks, cheapest first.
+const STEPS: &[Step] = &[
+    Step {
+        name: "format",
+        run: format,
+    },
+    Step {
+        name: "clippy",
+        run: clippy,
+    },
+    Step {
+        name: "native tests",
+        run: native_tests,
+    },
+    Step {
+        name: "envelope for wasm32",
+        run: envelope_for_wasm,
+    },
+    Step {
+        name: "web client build",
+        run: web_client_build,
+    },
+    Step {
+        name: "browser tests: envelope",
+        run: || browser_tests("sealtip-envelope"),
+    },
+    Step {
+        name: "browser tests: web client",
+        run: || browser_tests("sealtip-web"),
+    },
+];
+
+/// How long one browser test may take, in seconds, unless the caller set
+/// `WASM_BINDGEN_TEST_TIMEOUT` (the runner's default, 20 s, is too short for a
+/// cold headless Chromium on a busy machine).
+const BROWSER_TEST_TIMEOUT: &str = "300";
+
+/// The WebDriver Debian's `chromium-driver` installs.
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Runs every step; prints each one's name and duration.
+pub fn test() -> Result<()> {
+    let started = Instant::now();
+    let mut done = Vec::new();
+    for step in STEPS {
+        println!("\n==> {}", step.name);
+        let step_started = Instant::now();
+        let result = (step.run)();
+        let took = step_started.elapsed();
+        let ok = result.is_ok();
+        println!(
+            "<== {}: {} in {}",
+            step.name,
+            if ok { "ok" } else { "FAILED" },
+            duration(took)
+        );
+        done.push((step.name, took, ok));
+        if let Err(error) = result {
+            print_summary(&done);
+            return Err(error.context(format!(
+                "step `{}` failed after {}",
+                step.name,
+                duration(took)
+            )));
+        }
+    }
+    print_summary(&done);
+    println!("\nall checks passed in {}", duration(started.elapsed()));
+    Ok(())
+}
+
+fn format() -> Result<()> {
+    cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))
+}
+
+fn clippy() -> Result<()> {
+    cmd::run(cmd::cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn native_tests() -> Result<()> {
+    tools::ensure_native_test_tools()?;
+    cmd::run(cmd::cargo().args(["test", "--workspace"]))
+}
+
+fn envelope_for_wasm() -> Result<()> {
+    tools::ensure_wasm_target()?;
+    cmd::run(cmd::cargo().args([
+        "build",
+        "-p",
+        "sealtip-envelope",
+        "--target",
+        tools::WASM_TARGET,
+    ]))
+}
+
+fn web_client_build() -> Result<()> {
+    tools::ensure_web_build_tools()?;
+    run::build_web_client()
+}
+
+/// `cargo test -p package` for wasm32, run by wasm-bindgen-test-runner in
+/// headless Chromium. Fails when no test ran at all: a browser test that is
+/// compiled out or not registered is skipped without a word otherwise.
+fn browser_tests(package: &str) -> Result<()> {
+    tools::ensure_browser()?;
+    tools::ensure_wasm_target()?;
+    tools::ensure_wasm_bindgen()?;
+    let mut command = cmd::cargo();
+    command.args(["test", "-p", package, "--target", tools::WASM_TARGET]);
+    if std::env::var_os("CHROMEDRIVER").is_none() {
+        command.env("CHROMEDRIVER", CHROMEDRIVER);
+    }
+    if std::env::var_os("WASM_BINDGEN_TEST_TIMEOUT").is_none() {
+        command.env("WASM_BINDGEN_TEST_TIMEOUT", BROWSER_TEST_TIMEOUT);
+    }
+    let output = cmd::run_and_capture(&mut command)?;
+    let passed = passed_tests(&output).context("cannot read the test runner's summary")?;
+    if passed == 0 {
+        bail!(
+            "{package}: no browser test ran (\"running 0 tests\"): are the tests marked \
+             #[wasm_bindgen_test], with wasm_bindgen_test_configure!(run_in_browser)?"
+        );
+    }
+    println!("{package}: {passed} browser tests passed");
+    Ok(())
+}
+
+/// The number of passed tests over all `test result:` lines of a test run.
+fn passed_tests(output: &str) -> Result<u64> {
+    let mut total = 0;
+    for line in output.lines() {
+        let Some(result) = line.trim().strip_prefix("test result: ") else {
+            continue;
+        };
+        let passed = result
+            .split(". ")
+            .nth(1)
+            .and_then(|counts| counts.split(" passed").next())
+            .with_context(|| format!("unexpected summary line `{line}`"))?;
+        total += passed
+            .trim()
+            .parse::<u64>()
+            .with_context(|| format!("unexpected summary line `{line}`"))?;
+    }
+    Ok(total)
+}
+
+fn print_summary(done: &[(&str, Duration, bool)]) {
+    println!();
+    for (name, took, ok) in done {
+        let mark = if *ok { "ok    " } else { "FAILED" };
+        println!("    {mark} {name:<28} {:>9}", duration(*took));
+    }
+}
+
+/// `3.2 s`, or `4 min 07 s` past a minute.
+fn duration(took: Duration) -> String {
+    let seconds = took.as_secs_f64();
+    if seconds < 60.0 {
+        format!("{seconds:.1} s")
+    } else {
+        let whole = took.as_secs();
+        format!("{} min {:02} s", whole / 60, whole % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_passed_tests_over_all_test_binaries() -> Result<()> {
+        let output = "\
+running 0 tests
+
+test result: ok. 0 passed; 0 failed; 0 ignored; 0 filtered out; finished in 0.00s
+
+running 3 tests
+test a ... ok
+
+test result: ok. 3 passed; 0 failed; 0 ignored; 0 filtered out; finished in 1.20s
+";
+        assert_eq!(passed_tests(output)?, 3);
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_without_tests_counts_zero() -> Result<()> {
+        let output =
+            "running 0 tests\n\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 filtered out\n";
+        assert_eq!(passed_tests(output)?, 0);
+        assert_eq!(passed_tests("no tests to run!\n")?, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(duration(Duration::from_millis(3_240)), "3.2 s");
+        assert_eq!(duration(Duration::from_secs(247)), "4 min 07 s");
+    }
+}
