@@ -1,1 +1,65 @@
-fn main() {}
+//! `sealtip`: the agency's command (keygen, open) and the command line for
+//! sealing tips (hotline staff typing a phone tip, tests, tipsters without
+//! WebAssembly).
+//!
+//! This file only parses arguments and reports errors; each command lives in
+//! `commands/`, and everything about the format is in `sealtip-envelope`.
+
+mod commands;
+mod files;
+mod time;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// sealtip: open sealed tips, make agency keys, seal tips.
+#[derive(Parser)]
+#[command(name = "sealtip", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make a new identity (an agency or officer key) and print its age1… recipient.
+    ///
+    /// The identity file is in age-keygen's format, so `age -d -i FILE` opens
+    /// tips too. Keep it off the relay and away from the internet.
+    Keygen {
+        /// Write the identity here (refuses to overwrite); without it, print it.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Seal a tip to one or more recipients, as the tipster's page does.
+    Seal(commands::seal::Args),
+    /// Open a sealed tip (binary or armored) into a folder and summarise it.
+    Open(commands::open::Args),
+    /// Print a new codename (8 words) for hearing back.
+    Codename {
+        /// How many words (at least 6).
+        #[arg(long, default_value_t = sealtip_envelope::codename::DEFAULT_WORDS)]
+        words: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keygen { output } => commands::keygen::run(output.as_deref()),
+        Command::Seal(args) => commands::seal::run(args),
+        Command::Open(args) => commands::open::run(args),
+        Command::Codename { words } => commands::codename::run(words),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line: the context chain joined, never a backtrace.
+            let message: Vec<String> = err.chain().map(ToString::to_string).collect();
+            eprintln!("sealtip: error: {}", message.join(": "));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -139,7 +139,9 @@ mod open {
         #[error("the payload is truncated (its final chunk is missing)")]
         Truncated,
         /// A chunk failed authentication: changed, reordered or cut.
-        #[error("the payload was tampered with or corrupted (chunk {0} failed authentication)")]
+        #[error(
+            "the payload is truncated, corrupted or was tampered with (chunk {0} failed authentication)"
+        )]
         Tampered(u128),
         /// Data follows the final chunk.
         #[error("data follows the end of the payload")]

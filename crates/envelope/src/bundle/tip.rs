@@ -128,7 +128,9 @@ impl Tip {
             Kind::Reply => "Reply from the agency",
         };
         let mut out = format!("{title}\n");
-        out.push_str(&format!("Agency: {}\n", self.agency));
+        if !self.agency.is_empty() {
+            out.push_str(&format!("Agency: {}\n", self.agency));
+        }
         if !self.form.is_empty() {
             out.push_str(&format!("Form: {}\n", self.form));
         }

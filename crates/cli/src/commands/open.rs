@@ -1,0 +1,186 @@
+//! `sealtip open -i IDENTITY_FILE [--out DIR] [--json] TIP`.
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use sealtip_envelope::bundle::{
+    AttachmentSink, Limits, MetadataStatus, OpenedTip, TIP_JSON, TIP_TXT,
+};
+use sealtip_envelope::open_tip;
+
+use crate::files::{parent_dir, read_identities, sync_dir};
+
+/// Arguments of `sealtip open`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The identity file (age-keygen or sealtip keygen format).
+    #[arg(
+        short,
+        long = "identity",
+        value_name = "IDENTITY_FILE",
+        required = true
+    )]
+    identity: Vec<PathBuf>,
+    /// Unpack into this folder (must not exist); default: the tip's file name without extension.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print tip.json and the folder as JSON instead of a summary.
+    #[arg(long)]
+    json: bool,
+    /// The sealed tip.
+    #[arg(value_name = "TIP")]
+    tip: PathBuf,
+}
+
+/// Opens a tip into a folder: all or nothing.
+pub fn run(args: Args) -> Result<()> {
+    let mut identities = Vec::new();
+    for path in &args.identity {
+        identities.extend(read_identities(path)?);
+    }
+    let out = match args.out {
+        Some(dir) => dir,
+        None => default_out_dir(&args.tip)?,
+    };
+    if out.exists() {
+        bail!(
+            "{} already exists; choose another folder with --out",
+            out.display()
+        );
+    }
+    let input =
+        File::open(&args.tip).with_context(|| format!("cannot read {}", args.tip.display()))?;
+    // Unpack next to the destination, and move into place only when the whole
+    // tip authenticated and checked out: a failure leaves nothing behind.
+    let staging = tempfile::Builder::new()
+        .prefix(".sealtip-open-")
+        .tempdir_in(parent_dir(&out))
+        .with_context(|| format!("cannot write in {}", parent_dir(&out).display()))?;
+    let mut sink = FolderSink {
+        root: staging.path().to_path_buf(),
+    };
+    let opened = open_tip(
+        BufReader::with_capacity(256 * 1024, input),
+        &identities,
+        &Limits::default(),
+        &mut sink,
+    )
+    .with_context(|| format!("cannot open {}", args.tip.display()))?;
+    write_synced(
+        &staging.path().join(TIP_JSON),
+        &serde_json::to_vec_pretty(&opened.tip)?,
+    )?;
+    let text = opened.text.clone().unwrap_or_else(|| opened.tip.to_text());
+    write_synced(&staging.path().join(TIP_TXT), text.as_bytes())?;
+    sync_dir(&staging.path().join("attachments"));
+    sync_dir(staging.path());
+    let staged = staging.keep();
+    fs::rename(&staged, &out)
+        .with_context(|| format!("cannot move the opened tip to {}", out.display()))?;
+    sync_dir(parent_dir(&out));
+
+    if args.json {
+        let report = serde_json::json!({ "dir": out, "tip": opened.tip });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_summary(&opened, &out);
+    }
+    Ok(())
+}
+
+fn default_out_dir(tip: &Path) -> Result<PathBuf> {
+    let stem = tip
+        .file_stem()
+        .context("the tip path has no file name; use --out")?;
+    let mut dir = tip.with_file_name(stem);
+    if dir == tip {
+        dir = tip.with_extension("opened");
+    }
+    Ok(dir)
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = File::create(path)?;
+    io::Write::write_all(&mut file, bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Writes attachments under the staging folder (paths are already checked
+/// safe by the bundle reader: relative, no `..`, under `attachments/`).
+struct FolderSink {
+    root: PathBuf,
+}
+
+impl AttachmentSink for FolderSink {
+    fn attachment(&mut self, path: &str, _size: u64, data: &mut dyn Read) -> io::Result<()> {
+        let target = self.root.join(path);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)?;
+        io::copy(data, &mut file)?;
+        file.sync_all()
+    }
+}
+
+fn print_summary(opened: &OpenedTip, out: &Path) {
+    let tip = &opened.tip;
+    let kind = match tip.kind {
+        sealtip_envelope::bundle::Kind::Tip => "Tip",
+        sealtip_envelope::bundle::Kind::Message => "Follow-up message",
+        sealtip_envelope::bundle::Kind::Reply => "Reply",
+    };
+    println!(
+        "{kind} for {}, written {} ({})",
+        display_or(&tip.agency, "(no agency)"),
+        tip.date,
+        display_or(&tip.language, "?")
+    );
+    for answer in &tip.answers {
+        println!("  {}: {}", answer.label, answer.value);
+    }
+    if !tip.text.is_empty() {
+        let preview: String = tip.text.chars().take(300).collect();
+        let more = if tip.text.chars().count() > 300 {
+            " …"
+        } else {
+            ""
+        };
+        println!("  What happened: {}{more}", preview.replace('\n', "\n    "));
+    }
+    for a in &tip.attachments {
+        let metadata = match a.metadata {
+            MetadataStatus::Removed if a.removed.is_empty() => "no metadata found".to_string(),
+            MetadataStatus::Removed => format!("removed: {}", a.removed.join(", ")),
+            MetadataStatus::Kept => "metadata kept by the tipster".into(),
+            MetadataStatus::NotChecked => "metadata not checked".into(),
+        };
+        println!(
+            "  Attachment {} ({}, {} bytes; {metadata})",
+            a.path, a.media_type, a.size
+        );
+    }
+    match &tip.reply {
+        Some(_) => println!("  The tipster can receive replies."),
+        None => println!("  The tipster did not ask for replies."),
+    }
+    println!(
+        "Opened into {}/ (tip.txt, tip.json{})",
+        out.display(),
+        if tip.attachments.is_empty() {
+            ""
+        } else {
+            ", attachments/"
+        }
+    );
+}
+
+fn display_or<'a>(value: &'a str, fallback: &'a str) -> &'a str {
+    if value.is_empty() { fallback } else { value }
+}

@@ -1,0 +1,126 @@
+//! File helpers shared by commands: atomic writes, identity files, media types.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use sealtip_envelope::{Identity, IdentityFile};
+
+/// Creates `path` with owner-only permissions, refusing to overwrite.
+pub fn create_new_private(path: &Path) -> Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map_err(|err| match err.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            anyhow::anyhow!("{} already exists; not overwriting it", path.display())
+        }
+        _ => anyhow::Error::new(err).context(format!("cannot create {}", path.display())),
+    })
+}
+
+/// Writes a file through a temporary sibling, fsynced and renamed into place,
+/// so a crash leaves either nothing or the whole file. Refuses to overwrite.
+pub struct AtomicFile {
+    temp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    /// Starts writing `path`.
+    pub fn create(path: &Path) -> Result<Self> {
+        if path.exists() {
+            bail!("{} already exists; not overwriting it", path.display());
+        }
+        let dir = parent_dir(path);
+        let temp = tempfile::Builder::new()
+            .prefix(".sealtip-")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+        Ok(AtomicFile {
+            temp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The file to write to.
+    pub fn file(&mut self) -> &mut File {
+        self.temp.as_file_mut()
+    }
+
+    /// Makes the file durable and moves it into place.
+    pub fn commit(self) -> Result<()> {
+        self.temp.as_file().sync_all()?;
+        self.temp.persist_noclobber(&self.path).map_err(|err| {
+            anyhow::anyhow!("cannot create {}: {}", self.path.display(), err.error)
+        })?;
+        sync_dir(parent_dir(&self.path));
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.temp.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.temp.flush()
+    }
+}
+
+/// The folder holding `path` (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// Best effort: makes a rename in `dir` durable.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
+}
+
+/// Reads the identities of an identity file.
+pub fn read_identities(path: &Path) -> Result<Vec<Identity>> {
+    let text = zeroize::Zeroizing::new(
+        fs::read_to_string(path)
+            .with_context(|| format!("cannot read identity file {}", path.display()))?,
+    );
+    let file = IdentityFile::parse(&text)
+        .with_context(|| format!("{} is not an identity file", path.display()))?;
+    Ok(file.identities)
+}
+
+/// The media type of a file, from its extension.
+pub fn media_type(path: &Path) -> &'static str {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match extension.as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "heic" => "image/heic",
+        "mp4" | "m4v" => "video/mp4",
+        "mov" => "video/quicktime",
+        "webm" => "video/webm",
+        "mp3" => "audio/mpeg",
+        "m4a" => "audio/mp4",
+        "ogg" | "oga" | "opus" => "audio/ogg",
+        "wav" => "audio/wav",
+        "pdf" => "application/pdf",
+        "txt" => "text/plain",
+        _ => "application/octet-stream",
+    }
+}

@@ -1,0 +1,357 @@
+//! The tip bundle: round trips (proptest), and every kind of unsafe or
+//! inconsistent archive refused with its own error.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use proptest::prelude::*;
+use sealtip_envelope::bundle::{
+    AttachmentSink, BundleReadError, BundleWriteError, BundleWriter, Kind, Limits, MetadataStatus,
+    NewAttachment, ReplyTo, Tip, padme, read_bundle,
+};
+use sealtip_envelope::{Identity, OpenError, TipError, open_tip, seal_tip};
+
+#[derive(Default)]
+struct Collect(BTreeMap<String, Vec<u8>>);
+
+impl AttachmentSink for Collect {
+    fn attachment(&mut self, path: &str, _size: u64, data: &mut dyn Read) -> std::io::Result<()> {
+        let mut bytes = Vec::new();
+        data.read_to_end(&mut bytes)?;
+        self.0.insert(path.to_string(), bytes);
+        Ok(())
+    }
+}
+
+fn sample_tip() -> Tip {
+    let mut tip = Tip::new(Kind::Tip, "demo", "2026-11-29");
+    tip.language = "es".into();
+    tip.text = "Vi una furgoneta en el puerto.".into();
+    tip
+}
+
+fn bundle(files: &[(&str, &[u8])], tip: Tip) -> Vec<u8> {
+    let mut writer = BundleWriter::new(Vec::new());
+    for (name, data) in files {
+        let attachment = NewAttachment {
+            name,
+            media_type: "image/jpeg",
+            size: data.len() as u64,
+            metadata: MetadataStatus::Removed,
+            removed: vec!["location".into()],
+        };
+        writer.add_attachment(attachment, &mut &data[..]).unwrap();
+    }
+    writer.finish(tip).unwrap().0
+}
+
+fn read(bytes: &[u8]) -> Result<(Tip, Collect), BundleReadError> {
+    let mut sink = Collect::default();
+    let opened = read_bundle(bytes, &Limits::default(), &mut sink)?;
+    Ok((opened.tip, sink))
+}
+
+#[test]
+fn a_bundle_reads_back_and_is_padded() {
+    let photo = vec![0xAB; 70_000];
+    let bytes = bundle(
+        &[("photo.jpg", &photo), ("note.txt", b"hello")],
+        sample_tip(),
+    );
+    assert_eq!(
+        bytes.len() as u64,
+        padme(bytes.len() as u64),
+        "the plaintext length is a Padmé size"
+    );
+    let (tip, files) = read(&bytes).unwrap();
+    assert_eq!(tip.text, "Vi una furgoneta en el puerto.");
+    assert_eq!(tip.attachments.len(), 2);
+    assert_eq!(tip.attachments[0].path, "attachments/01-photo.jpg");
+    assert_eq!(tip.attachments[0].removed, vec!["location".to_string()]);
+    assert_eq!(files.0["attachments/01-photo.jpg"], photo);
+    assert_eq!(files.0["attachments/02-note.txt"], b"hello");
+}
+
+#[test]
+fn system_tar_reads_the_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tip.tar");
+    std::fs::write(&path, bundle(&[("photo.jpg", b"jpeg bytes")], sample_tip())).unwrap();
+    let out = std::process::Command::new("tar")
+        .arg("-tf")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "attachments/01-photo.jpg\ntip.json\ntip.txt\n"
+    );
+}
+
+#[test]
+fn a_declared_size_that_does_not_match_is_refused_when_writing() {
+    let mut writer = BundleWriter::new(Vec::new());
+    let short = NewAttachment {
+        name: "a.jpg",
+        media_type: "image/jpeg",
+        size: 10,
+        metadata: MetadataStatus::NotChecked,
+        removed: vec![],
+    };
+    assert!(matches!(
+        writer.add_attachment(short.clone(), &mut &[1u8; 5][..]),
+        Err(BundleWriteError::SizeMismatch { actual: 5, .. })
+    ));
+    let mut writer = BundleWriter::new(Vec::new());
+    assert!(matches!(
+        writer.add_attachment(short, &mut &[1u8; 11][..]),
+        Err(BundleWriteError::SizeMismatch { .. })
+    ));
+}
+
+/// A raw tar entry, bypassing the tar crate's own path checks.
+fn raw_entry(builder: &mut tar::Builder<Vec<u8>>, name: &[u8], kind: tar::EntryType, data: &[u8]) {
+    let mut header = tar::Header::new_ustar();
+    header.as_old_mut().name[..name.len()].copy_from_slice(name);
+    header.set_size(data.len() as u64);
+    header.set_mode(0o644);
+    header.set_entry_type(kind);
+    header.set_cksum();
+    builder.append(&header, data).unwrap();
+}
+
+fn archive_with(name: &[u8], kind: tar::EntryType) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    raw_entry(&mut builder, name, kind, b"x");
+    builder.into_inner().unwrap()
+}
+
+#[test]
+fn unsafe_entries_are_refused_each_with_its_own_error() {
+    use tar::EntryType::*;
+    let check = |bytes: Vec<u8>, expected: &str| {
+        let err = read(&bytes).err().expect("must be refused");
+        assert!(
+            format!("{err:?}").starts_with(expected),
+            "expected {expected}, got {err:?}"
+        );
+    };
+    check(archive_with(b"/etc/passwd", Regular), "UnsafePath");
+    check(archive_with(b"attachments/../../x", Regular), "UnsafePath");
+    check(archive_with(b"attachments//x", Regular), "UnsafePath");
+    check(
+        archive_with(b"attachments/\xff\xfe", Regular),
+        "NameNotUtf8",
+    );
+    check(archive_with(b"attachments/link", Symlink), "NotAFile");
+    check(archive_with(b"attachments/hard", Link), "NotAFile");
+    check(archive_with(b"attachments/dev", Char), "NotAFile");
+    check(archive_with(b"attachments/blk", Block), "NotAFile");
+    check(archive_with(b"attachments/fifo", Fifo), "NotAFile");
+    check(archive_with(b"other.txt", Regular), "UnexpectedEntry");
+    check(archive_with(b"attachments/a/b", Regular), "UnexpectedEntry");
+
+    let mut builder = tar::Builder::new(Vec::new());
+    raw_entry(&mut builder, b"attachments/01-a", Regular, b"x");
+    raw_entry(&mut builder, b"attachments/01-a", Regular, b"y");
+    check(builder.into_inner().unwrap(), "Duplicate");
+
+    check(
+        tar::Builder::new(Vec::new()).into_inner().unwrap(),
+        "MissingTipJson",
+    );
+}
+
+#[test]
+fn sizes_over_the_callers_limits_are_refused() {
+    let bytes = bundle(&[("big.jpg", &[7u8; 5000])], sample_tip());
+    let sink = &mut Collect::default();
+    let small = Limits {
+        max_attachment_bytes: 4999,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        read_bundle(&bytes[..], &small, sink),
+        Err(BundleReadError::TooLarge { .. })
+    ));
+    let small = Limits {
+        max_total_bytes: 5000,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        read_bundle(&bytes[..], &small, sink),
+        Err(BundleReadError::TooLarge { .. })
+    ));
+    let small = Limits {
+        max_text_bytes: 10,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        read_bundle(&bytes[..], &small, sink),
+        Err(BundleReadError::TooLarge { .. })
+    ));
+    let small = Limits {
+        max_entries: 2,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        read_bundle(&bytes[..], &small, sink),
+        Err(BundleReadError::TooManyEntries(2))
+    ));
+}
+
+/// Rewrites tip.json inside a bundle (keeping the same length by padding
+/// with spaces, which JSON ignores).
+fn with_tip_json(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+    let mut archive = tar::Archive::new(bytes);
+    let mut builder = tar::Builder::new(Vec::new());
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        if path == "tip.json" {
+            let mut value: serde_json::Value = serde_json::from_slice(&data).unwrap();
+            edit(&mut value);
+            data = serde_json::to_vec(&value).unwrap();
+        }
+        raw_entry(
+            &mut builder,
+            path.as_bytes(),
+            tar::EntryType::Regular,
+            &data,
+        );
+    }
+    builder.into_inner().unwrap()
+}
+
+#[test]
+fn attachments_must_match_tip_json() {
+    let bytes = bundle(&[("photo.jpg", b"real photo")], sample_tip());
+    let wrong_hash = with_tip_json(&bytes, |v| {
+        v["attachments"][0]["sha256"] = "00".repeat(32).into()
+    });
+    assert!(matches!(
+        read(&wrong_hash),
+        Err(BundleReadError::AttachmentMismatch(_))
+    ));
+    let wrong_size = with_tip_json(&bytes, |v| v["attachments"][0]["size"] = 3.into());
+    assert!(matches!(
+        read(&wrong_size),
+        Err(BundleReadError::AttachmentMismatch(_))
+    ));
+    let unlisted = with_tip_json(&bytes, |v| v["attachments"] = serde_json::json!([]));
+    assert!(matches!(
+        read(&unlisted),
+        Err(BundleReadError::AttachmentUnlisted(_))
+    ));
+    let missing = with_tip_json(&bytes, |v| {
+        v["attachments"][0]["path"] = "attachments/99-gone.jpg".into()
+    });
+    assert!(matches!(
+        read(&missing),
+        Err(BundleReadError::AttachmentUnlisted(_))
+    ));
+    let future = with_tip_json(&bytes, |v| v["version"] = 2.into());
+    assert!(matches!(
+        read(&future),
+        Err(BundleReadError::UnsupportedVersion { version: 2, .. })
+    ));
+    let unknown_field = with_tip_json(&bytes, |v| v["surprise"] = true.into());
+    assert!(matches!(
+        read(&unknown_field),
+        Err(BundleReadError::InvalidTipJson(_))
+    ));
+    let bad_reply = with_tip_json(&bytes, |v| {
+        v["reply"] = serde_json::json!({"recipient": "age1nope", "mailbox": "00"})
+    });
+    assert!(matches!(
+        read(&bad_reply),
+        Err(BundleReadError::InvalidTipJson(_))
+    ));
+}
+
+#[test]
+fn only_zeros_may_follow_the_archive() {
+    let mut bytes = bundle(&[], sample_tip());
+    let last = bytes.len() - 1;
+    bytes[last] = 1;
+    assert!(matches!(read(&bytes), Err(BundleReadError::TrailingData)));
+}
+
+#[test]
+fn a_sealed_tip_opens_only_for_its_recipients() {
+    let agency = Identity::generate().unwrap();
+    let other = Identity::generate().unwrap();
+    let mut tip = sample_tip();
+    tip.reply = Some(ReplyTo {
+        recipient: other.recipient().to_string(),
+        mailbox: "0123456789abcdef0123456789abcdef".into(),
+    });
+    let mut sealing = seal_tip(&[agency.recipient()], Vec::new()).unwrap();
+    let photo = vec![1u8; 100_000];
+    let attachment = NewAttachment {
+        name: "p.jpg",
+        media_type: "image/jpeg",
+        size: photo.len() as u64,
+        metadata: MetadataStatus::Kept,
+        removed: vec![],
+    };
+    sealing.add_attachment(attachment, &mut &photo[..]).unwrap();
+    let (sealed, written) = sealing.finish(tip).unwrap();
+    let mut sink = Collect::default();
+    let opened = open_tip(
+        &sealed[..],
+        std::slice::from_ref(&agency),
+        &Limits::default(),
+        &mut sink,
+    )
+    .unwrap();
+    assert_eq!(opened.tip, written);
+    assert_eq!(sink.0["attachments/01-p.jpg"], photo);
+    let err = open_tip(&sealed[..], &[other], &Limits::default(), &mut ()).unwrap_err();
+    assert!(matches!(
+        err,
+        TipError::Open(OpenError::NoMatch { stanzas: 1, .. })
+    ));
+    assert_eq!(
+        err.to_string(),
+        "this file was sealed to 1 other key, not to this one"
+    );
+}
+
+fn arbitrary_tip() -> impl Strategy<Value = (Tip, Vec<(String, Vec<u8>)>)> {
+    let files = proptest::collection::vec(
+        (
+            "[a-zA-Z0-9 ._-]{0,80}",
+            proptest::collection::vec(any::<u8>(), 0..3000),
+        ),
+        0..4,
+    );
+    ("\\PC{0,400}", "[a-z]{2}", files).prop_map(|(text, language, files)| {
+        let mut tip = Tip::new(Kind::Message, "agency-1", "2026-11-29");
+        tip.text = text;
+        tip.language = language;
+        (tip, files)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn any_bundle_round_trips((tip, files) in arbitrary_tip()) {
+        let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+        let bytes = bundle(&refs, tip.clone());
+        prop_assert_eq!(bytes.len() as u64, padme(bytes.len() as u64));
+        let (read_tip, sink) = read(&bytes).unwrap();
+        prop_assert_eq!(&read_tip.text, &tip.text);
+        prop_assert_eq!(read_tip.attachments.len(), files.len());
+        for (listed, (_, data)) in read_tip.attachments.iter().zip(&files) {
+            prop_assert_eq!(&sink.0[&listed.path], data);
+        }
+    }
+}
