@@ -29,6 +29,8 @@ mod x25519;
 
 #[cfg(feature = "open")]
 pub mod open;
+#[cfg(any(feature = "seal", feature = "open"))]
+mod passphrase;
 #[cfg(feature = "seal")]
 pub mod seal;
 
@@ -37,9 +39,9 @@ pub use keys::{Identity, IdentityFile, KeyError, Recipient};
 pub use primitives::FileKey;
 
 #[cfg(feature = "open")]
-pub use open::{OpenError, Opened, open, open_to_vec};
+pub use open::{OpenError, Opened, open, open_to_vec, open_with_passphrase};
 #[cfg(feature = "seal")]
-pub use seal::{SealError, seal, seal_to_vec};
+pub use seal::{SealError, seal, seal_to_vec, seal_with_passphrase};
 #[cfg(feature = "seal")]
 pub use sealed_tip::{SealingTip, seal_tip};
 #[cfg(feature = "open")]

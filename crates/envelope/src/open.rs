@@ -6,17 +6,12 @@ use std::io::{self, BufRead, BufReader, Read};
 use crate::armor::{self, ArmorError, ArmoredReader};
 use crate::header::{Header, HeaderError};
 use crate::keys::Identity;
+use crate::primitives::FileKey;
 use crate::stream::{NONCE_SIZE, PayloadError, StreamReader};
-use crate::x25519;
+use crate::{passphrase, x25519};
 
 /// Stanza types of other age recipients, which sealtip recognises but does not open.
-const KNOWN_UNSUPPORTED: &[&str] = &[
-    "scrypt",
-    "mlkem768x25519",
-    "ssh-ed25519",
-    "ssh-rsa",
-    "piv-p256",
-];
+const KNOWN_UNSUPPORTED: &[&str] = &["mlkem768x25519", "ssh-ed25519", "ssh-rsa", "piv-p256"];
 
 /// Why a sealed file could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +33,15 @@ pub enum OpenError {
     /// The file is sealed only to recipient types sealtip does not open.
     #[error("this file is sealed with a recipient type sealtip does not support: {}", .0.join(", "))]
     Unsupported(Vec<String>),
+    /// The file is protected by a passphrase, not sealed to a key.
+    #[error("this file is protected by a passphrase, not sealed to a key")]
+    PassphraseProtected,
+    /// The file is sealed to keys, not protected by a passphrase.
+    #[error("this file is sealed to keys, not protected by a passphrase")]
+    NotPassphraseProtected,
+    /// The passphrase does not open the file.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
     /// The header MAC does not match: the header was changed.
     #[error("the header MAC is wrong: the file's header was changed or corrupted")]
     HeaderMac,
@@ -97,6 +101,27 @@ pub type Opened<'a> = StreamReader<Box<dyn BufRead + 'a>>;
 /// Opens an age file (binary or armored) with the first of `identities` that
 /// is one of its recipients.
 pub fn open<'a, R: Read + 'a>(input: R, identities: &[Identity]) -> Result<Opened<'a>, OpenError> {
+    open_with(input, |header| find_file_key(header, identities))
+}
+
+/// Opens an age file (binary or armored) protected by `passphrase`, as
+/// `age -p` writes it.
+pub fn open_with_passphrase<'a, R: Read + 'a>(
+    input: R,
+    passphrase: &str,
+) -> Result<Opened<'a>, OpenError> {
+    open_with(input, |header| match header.stanzas.as_slice() {
+        [stanza] if stanza.tag == passphrase::TAG => passphrase::unwrap(stanza, passphrase)
+            .map_err(OpenError::Header)?
+            .ok_or(OpenError::WrongPassphrase),
+        _ => Err(OpenError::NotPassphraseProtected),
+    })
+}
+
+fn open_with<'a, R: Read + 'a>(
+    input: R,
+    file_key: impl FnOnce(&Header) -> Result<FileKey, OpenError>,
+) -> Result<Opened<'a>, OpenError> {
     let mut input = BufReader::new(input);
     let start = input.fill_buf().map_err(OpenError::from_io)?;
     let mut input: Box<dyn BufRead + 'a> = if armor::is_armored(start) {
@@ -106,7 +131,7 @@ pub fn open<'a, R: Read + 'a>(input: R, identities: &[Identity]) -> Result<Opene
     };
     let header = Header::read(&mut input).map_err(OpenError::from_header)?;
     check_stanza_rules(&header)?;
-    let file_key = find_file_key(&header, identities)?;
+    let file_key = file_key(&header)?;
     if !header.mac_is_valid(&file_key) {
         return Err(OpenError::HeaderMac);
     }
@@ -132,7 +157,7 @@ pub fn open_to_vec(sealed: &[u8], identities: &[Identity]) -> Result<Vec<u8>, Op
 
 /// Rules of the age spec that hold whichever key opens the file.
 fn check_stanza_rules(header: &Header) -> Result<(), OpenError> {
-    if header.stanzas.len() > 1 && header.stanzas.iter().any(|s| s.tag == "scrypt") {
+    if header.stanzas.len() > 1 && header.stanzas.iter().any(|s| s.tag == passphrase::TAG) {
         return Err(OpenError::Header(HeaderError::Malformed(
             "an scrypt stanza must be alone in the header",
         )));
@@ -140,10 +165,10 @@ fn check_stanza_rules(header: &Header) -> Result<(), OpenError> {
     Ok(())
 }
 
-fn find_file_key(
-    header: &Header,
-    identities: &[Identity],
-) -> Result<crate::primitives::FileKey, OpenError> {
+fn find_file_key(header: &Header, identities: &[Identity]) -> Result<FileKey, OpenError> {
+    if matches!(header.stanzas.as_slice(), [stanza] if stanza.tag == passphrase::TAG) {
+        return Err(OpenError::PassphraseProtected);
+    }
     for identity in identities {
         for stanza in &header.stanzas {
             if let Some(file_key) = x25519::unwrap(stanza, identity).map_err(OpenError::Header)? {

@@ -44,6 +44,22 @@ pub fn seal<W: Write>(
     Ok(StreamWriter::new(output, &file_key)?)
 }
 
+/// Starts an age file protected by `passphrase` (one scrypt stanza, as
+/// `age -p` writes): for passphrase-protected identity files.
+pub fn seal_with_passphrase<W: Write>(
+    passphrase: &str,
+    mut output: W,
+) -> Result<StreamWriter<W>, SealError> {
+    let file_key = FileKey::generate().map_err(|_| SealError::Random)?;
+    let stanza = crate::passphrase::wrap(
+        &file_key,
+        passphrase,
+        crate::passphrase::DEFAULT_WORK_FACTOR,
+    )?;
+    output.write_all(&Header::new(vec![stanza], &file_key).to_bytes())?;
+    Ok(StreamWriter::new(output, &file_key)?)
+}
+
 /// Seals `plaintext` in memory: for small messages and tests.
 pub fn seal_to_vec(recipients: &[Recipient], plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
     let mut writer = seal(recipients, Vec::new())?;

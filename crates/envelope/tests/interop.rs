@@ -166,3 +166,45 @@ fn sealtip_opens_what_debian_age_seals_to_an_age_keygen_key() {
         }
     }
 }
+
+#[test]
+fn passphrase_files_interoperate_with_the_age_crate() {
+    use sealtip_envelope::{open_with_passphrase, seal_with_passphrase};
+    let plain = plaintext(70_000);
+    let mut writer = seal_with_passphrase("correct horse", Vec::new()).unwrap();
+    writer.write_all(&plain).unwrap();
+    let sealed = writer.finish().unwrap();
+    let identity = age::scrypt::Identity::new(age::secrecy::SecretString::from(
+        "correct horse".to_string(),
+    ));
+    let mut reader = age::Decryptor::new(&sealed[..])
+        .unwrap()
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
+        .unwrap();
+    let mut opened = Vec::new();
+    reader.read_to_end(&mut opened).unwrap();
+    assert_eq!(opened, plain);
+
+    let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
+        "correct horse".to_string(),
+    ));
+    let mut sealed = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
+    writer.write_all(&plain).unwrap();
+    writer.finish().unwrap();
+    let mut reader = open_with_passphrase(&sealed[..], "correct horse").unwrap();
+    let mut opened = Vec::new();
+    reader.read_to_end(&mut opened).unwrap();
+    assert_eq!(opened, plain);
+    let err = open_with_passphrase(&sealed[..], "wrong horse")
+        .err()
+        .unwrap();
+    assert_eq!(err.to_string(), "wrong passphrase");
+    let err = sealtip_envelope::open(&sealed[..], &identities(1))
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "this file is protected by a passphrase, not sealed to a key"
+    );
+}

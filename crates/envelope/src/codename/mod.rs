@@ -268,8 +268,14 @@ mod tests {
     /// The known answer published in FORMAT.md, for second implementations.
     #[test]
     fn derivation_known_answer() {
-        let keys = Codename::parse("abacus abdomen abide ablaze abrasion zoology zoom able").unwrap().derive().unwrap();
-        assert_eq!(keys.recipient().to_string(), "age1e43hrnyaz654dtcmdj2rv3nkegr6x4cc3xzxn7gmu33efu8ncghsx9zxrh");
+        let keys = Codename::parse("abacus abdomen abide ablaze abrasion zoology zoom able")
+            .unwrap()
+            .derive()
+            .unwrap();
+        assert_eq!(
+            keys.recipient().to_string(),
+            "age1e43hrnyaz654dtcmdj2rv3nkegr6x4cc3xzxn7gmu33efu8ncghsx9zxrh"
+        );
         assert_eq!(keys.mailbox, "043ce1420b517b712bd8d3d45b7ebbe0");
     }
 
