@@ -17,9 +17,11 @@ use zeroize::Zeroizing;
 /// The stanza type.
 pub const TAG: &str = "scrypt";
 /// The work factor (log2 N) used when sealing: the same as `age -p`.
+#[cfg(feature = "seal")]
 pub const DEFAULT_WORK_FACTOR: u8 = 18;
 /// The highest work factor accepted when opening: higher ones would take
 /// minutes and are refused as malformed, as the reference implementation does.
+#[cfg(feature = "open")]
 pub const MAX_WORK_FACTOR: u8 = 22;
 const SALT_LABEL: &[u8] = b"age-encryption.org/v1/scrypt";
 
