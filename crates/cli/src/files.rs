@@ -5,7 +5,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::{Identity, IdentityFile};
+use std::io::Read;
+
+use sealtip_envelope::{Identity, IdentityFile, OpenError, open_with_passphrase};
+use zeroize::Zeroizing;
 
 /// Creates `path` with owner-only permissions, refusing to overwrite.
 pub fn create_new_private(path: &Path) -> Result<File> {
@@ -88,15 +91,40 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
-/// Reads the identities of an identity file.
+/// Reads the identities of an identity file, plain or protected by a
+/// passphrase (an age file with one scrypt stanza, as `age -p` writes it).
 pub fn read_identities(path: &Path) -> Result<Vec<Identity>> {
-    let text = zeroize::Zeroizing::new(
-        fs::read_to_string(path)
-            .with_context(|| format!("cannot read identity file {}", path.display()))?,
+    let bytes = Zeroizing::new(
+        fs::read(path).with_context(|| format!("cannot read identity file {}", path.display()))?,
     );
+    let text = if is_age_file(&bytes) {
+        let passphrase = crate::passphrase::ask(&path.display().to_string())?;
+        let mut reader = open_with_passphrase(&bytes[..], &passphrase)
+            .with_context(|| format!("cannot open identity file {}", path.display()))?;
+        let mut text = Zeroizing::new(String::new());
+        reader
+            .read_to_string(&mut text)
+            .map_err(OpenError::from_io)
+            .with_context(|| format!("cannot open identity file {}", path.display()))?;
+        text
+    } else {
+        Zeroizing::new(
+            String::from_utf8(bytes.to_vec())
+                .with_context(|| format!("{} is not an identity file", path.display()))?,
+        )
+    };
     let file = IdentityFile::parse(&text)
         .with_context(|| format!("{} is not an identity file", path.display()))?;
     Ok(file.identities)
+}
+
+fn is_age_file(bytes: &[u8]) -> bool {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    bytes[start..].starts_with(b"age-encryption.org/")
+        || bytes[start..].starts_with(sealtip_envelope::armor::BEGIN.as_bytes())
 }
 
 /// The media type of a file, from its extension.

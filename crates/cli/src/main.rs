@@ -7,6 +7,7 @@
 
 mod commands;
 mod files;
+mod passphrase;
 mod time;
 
 use std::path::PathBuf;
@@ -32,6 +33,9 @@ enum Command {
         /// Write the identity here (refuses to overwrite); without it, print it.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Protect the identity file with a passphrase (asked twice, or SEALTIP_PASSPHRASE).
+        #[arg(long)]
+        passphrase: bool,
     },
     /// Seal a tip to one or more recipients, as the tipster's page does.
     Seal(commands::seal::Args),
@@ -48,13 +52,17 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Keygen { output } => commands::keygen::run(output.as_deref()),
+        Command::Keygen { output, passphrase } => {
+            commands::keygen::run(output.as_deref(), passphrase)
+        }
         Command::Seal(args) => commands::seal::run(args),
         Command::Open(args) => commands::open::run(args),
         Command::Codename { words } => commands::codename::run(words),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that went away (`sealtip open … | head`) is not an error.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             // One line: the context chain joined, never a backtrace.
             let message: Vec<String> = err.chain().map(ToString::to_string).collect();
@@ -62,4 +70,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

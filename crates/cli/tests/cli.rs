@@ -327,3 +327,157 @@ fn sealtip_opens_a_bundle_sealed_by_debian_age_to_an_age_keygen_key() {
         assert!(summary.contains("A van at pier 4"), "{summary}");
     }
 }
+
+/// Runs `command` under a pseudo-terminal (util-linux `script`), typing
+/// `lines` at its prompts, as a person would.
+fn in_terminal(run: &Run, command: &str, lines: &[&str]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .current_dir(run.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` is needed");
+    let mut stdin = child.stdin.take().unwrap();
+    for line in lines {
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        writeln!(stdin, "{line}").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    out
+}
+
+#[test]
+fn passphrase_protected_keys_work_with_sealtip_and_debian_age() {
+    let run = Run::new();
+    let keygen = Command::new(env!("CARGO_BIN_EXE_sealtip"))
+        .args(["keygen", "--passphrase", "-o", "protected.key"])
+        .env("SEALTIP_PASSPHRASE", "long correct passphrase")
+        .current_dir(run.dir.path())
+        .output()
+        .unwrap();
+    assert!(keygen.status.success());
+    let recipient = String::from_utf8(keygen.stdout).unwrap().trim().to_string();
+    let key = std::fs::read_to_string(run.path("protected.key")).unwrap();
+    assert!(
+        key.starts_with("-----BEGIN AGE ENCRYPTED FILE-----") && !key.contains("AGE-SECRET-KEY")
+    );
+    run.ok(&[
+        "seal",
+        "--to",
+        &recipient,
+        "--message",
+        "sealed to a protected key",
+        "-o",
+        "tip.age",
+    ]);
+
+    // sealtip, from the environment and from the terminal.
+    let open = |passphrase: &str, out: &str| {
+        Command::new(env!("CARGO_BIN_EXE_sealtip"))
+            .args(["open", "-i", "protected.key", "--out", out, "tip.age"])
+            .env("SEALTIP_PASSPHRASE", passphrase)
+            .current_dir(run.dir.path())
+            .output()
+            .unwrap()
+    };
+    assert!(open("long correct passphrase", "a").status.success());
+    let wrong = open("wrong", "b");
+    assert!(!wrong.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&wrong.stderr).trim(),
+        "sealtip: error: cannot open identity file protected.key: wrong passphrase"
+    );
+    assert!(!run.path("b").exists());
+    let typed = in_terminal(
+        &run,
+        &format!(
+            "{} open -i protected.key --out c tip.age",
+            env!("CARGO_BIN_EXE_sealtip")
+        ),
+        &["long correct passphrase"],
+    );
+    assert!(
+        typed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&typed.stdout)
+    );
+    assert!(run.path("c/tip.txt").exists());
+    // Without a terminal (setsid detaches it) and without the variable: a clear error.
+    let detached = Command::new("setsid")
+        .args([
+            "-w",
+            env!("CARGO_BIN_EXE_sealtip"),
+            "open",
+            "-i",
+            "protected.key",
+            "--out",
+            "d",
+            "tip.age",
+        ])
+        .current_dir(run.dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!detached.status.success());
+    let err = String::from_utf8_lossy(&detached.stderr);
+    assert!(
+        err.contains("protected by a passphrase: run in a terminal or set SEALTIP_PASSPHRASE"),
+        "{err}"
+    );
+
+    // Debian's age opens the tip with the protected key, asking on the terminal.
+    let age = in_terminal(
+        &run,
+        "age -d -i protected.key -o plain.tar tip.age",
+        &["long correct passphrase"],
+    );
+    assert!(
+        age.status.success(),
+        "{}",
+        String::from_utf8_lossy(&age.stdout)
+    );
+    assert!(std::fs::metadata(run.path("plain.tar")).unwrap().len() > 1024);
+
+    // A key protected by `age -p` opens tips with sealtip.
+    let plain_key = Command::new("age-keygen").output().unwrap();
+    std::fs::write(run.path("plain.key"), &plain_key.stdout).unwrap();
+    let age_protect = in_terminal(
+        &run,
+        "age -p -o age-protected.key plain.key",
+        &["another passphrase", "another passphrase"],
+    );
+    assert!(
+        age_protect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&age_protect.stdout)
+    );
+    let recipient = String::from_utf8(plain_key.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(String::from))
+        .unwrap();
+    run.ok(&[
+        "seal",
+        "--to",
+        &recipient,
+        "--message",
+        "for the age -p key",
+        "-o",
+        "tip2.age",
+    ]);
+    let opened = Command::new(env!("CARGO_BIN_EXE_sealtip"))
+        .args(["open", "-i", "age-protected.key", "tip2.age"])
+        .env("SEALTIP_PASSPHRASE", "another passphrase")
+        .current_dir(run.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&opened.stdout).contains("for the age -p key"),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+}

@@ -4,15 +4,27 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::Result;
-use sealtip_envelope::{Identity, IdentityFile};
+use sealtip_envelope::armor::ArmoredWriter;
+use sealtip_envelope::{Identity, IdentityFile, seal_with_passphrase};
+use zeroize::Zeroizing;
 
 use crate::files::{create_new_private, parent_dir, sync_dir};
 use crate::time::now_rfc3339;
 
 /// Writes a new identity to `output` (or stdout) and prints its recipient.
-pub fn run(output: Option<&Path>) -> Result<()> {
+/// With `protect`, the identity file is itself sealed with a passphrase
+/// (armored, as `age -p -a` would write it), so `age -d -i` opens with it too.
+pub fn run(output: Option<&Path>, protect: bool) -> Result<()> {
     let identity = Identity::generate()?;
-    let text = IdentityFile::to_text(&identity, &now_rfc3339());
+    let mut text = IdentityFile::to_text(&identity, &now_rfc3339());
+    if protect {
+        let passphrase = crate::passphrase::ask_new()?;
+        let armored = ArmoredWriter::new(Vec::new())?;
+        let mut writer = seal_with_passphrase(&passphrase, armored)?;
+        writer.write_all(text.as_bytes())?;
+        let armored = writer.finish()?.finish()?;
+        text = Zeroizing::new(String::from_utf8(armored)?);
+    }
     match output {
         Some(path) => {
             let mut file = create_new_private(path)?;

@@ -1,7 +1,7 @@
 //! `sealtip open -i IDENTITY_FILE [--out DIR] [--json] TIP`.
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -81,11 +81,12 @@ pub fn run(args: Args) -> Result<()> {
         .with_context(|| format!("cannot move the opened tip to {}", out.display()))?;
     sync_dir(parent_dir(&out));
 
+    let mut stdout = io::stdout().lock();
     if args.json {
         let report = serde_json::json!({ "dir": out, "tip": opened.tip });
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_summary(&opened, &out);
+        print_summary(&opened, &out, &mut stdout)?;
     }
     Ok(())
 }
@@ -103,7 +104,7 @@ fn default_out_dir(tip: &Path) -> Result<PathBuf> {
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = File::create(path)?;
-    io::Write::write_all(&mut file, bytes)?;
+    file.write_all(bytes)?;
     file.sync_all()?;
     Ok(())
 }
@@ -129,21 +130,22 @@ impl AttachmentSink for FolderSink {
     }
 }
 
-fn print_summary(opened: &OpenedTip, out: &Path) {
+fn print_summary(opened: &OpenedTip, out: &Path, w: &mut impl Write) -> io::Result<()> {
     let tip = &opened.tip;
     let kind = match tip.kind {
         sealtip_envelope::bundle::Kind::Tip => "Tip",
         sealtip_envelope::bundle::Kind::Message => "Follow-up message",
         sealtip_envelope::bundle::Kind::Reply => "Reply",
     };
-    println!(
+    writeln!(
+        w,
         "{kind} for {}, written {} ({})",
         display_or(&tip.agency, "(no agency)"),
         tip.date,
         display_or(&tip.language, "?")
-    );
+    )?;
     for answer in &tip.answers {
-        println!("  {}: {}", answer.label, answer.value);
+        writeln!(w, "  {}: {}", answer.label, answer.value)?;
     }
     if !tip.text.is_empty() {
         let preview: String = tip.text.chars().take(300).collect();
@@ -152,7 +154,11 @@ fn print_summary(opened: &OpenedTip, out: &Path) {
         } else {
             ""
         };
-        println!("  What happened: {}{more}", preview.replace('\n', "\n    "));
+        writeln!(
+            w,
+            "  What happened: {}{more}",
+            preview.replace('\n', "\n    ")
+        )?;
     }
     for a in &tip.attachments {
         let metadata = match a.metadata {
@@ -161,16 +167,18 @@ fn print_summary(opened: &OpenedTip, out: &Path) {
             MetadataStatus::Kept => "metadata kept by the tipster".into(),
             MetadataStatus::NotChecked => "metadata not checked".into(),
         };
-        println!(
+        writeln!(
+            w,
             "  Attachment {} ({}, {} bytes; {metadata})",
             a.path, a.media_type, a.size
-        );
+        )?;
     }
     match &tip.reply {
-        Some(_) => println!("  The tipster can receive replies."),
-        None => println!("  The tipster did not ask for replies."),
+        Some(_) => writeln!(w, "  The tipster can receive replies.")?,
+        None => writeln!(w, "  The tipster did not ask for replies.")?,
     }
-    println!(
+    writeln!(
+        w,
         "Opened into {}/ (tip.txt, tip.json{})",
         out.display(),
         if tip.attachments.is_empty() {
@@ -178,7 +186,8 @@ fn print_summary(opened: &OpenedTip, out: &Path) {
         } else {
             ", attachments/"
         }
-    );
+    )?;
+    Ok(())
 }
 
 fn display_or<'a>(value: &'a str, fallback: &'a str) -> &'a str {
