@@ -8,6 +8,7 @@
 mod commands;
 mod files;
 mod passphrase;
+mod relay_client;
 mod time;
 
 use std::path::PathBuf;
@@ -41,6 +42,18 @@ enum Command {
     Seal(commands::seal::Args),
     /// Open a sealed tip (binary or armored) into a folder and summarise it.
     Open(commands::open::Args),
+    /// Upload a sealed tip to a relay (solves its proof-of-work) and print its id.
+    Submit(commands::submit::Args),
+    /// List an agency's inbox on a relay: kind, size, when received.
+    Inbox(commands::inbox::InboxArgs),
+    /// Download new inbox items into a folder; with --delete, remove them from the relay once safe.
+    Pull(commands::pull::Args),
+    /// Reply to a tipster: seal to the reply key inside the tip, post to its mailbox.
+    Reply(commands::reply::Args),
+    /// Tipster: read the agency's replies with your codename.
+    Replies(commands::tipster::TipsterArgs),
+    /// Tipster: send the agency a follow-up message, sealed, under your codename.
+    FollowUp(commands::tipster::FollowUpArgs),
     /// Print a new codename (8 words) for hearing back.
     Codename {
         /// How many words (at least 6).
@@ -57,6 +70,12 @@ fn main() -> ExitCode {
         }
         Command::Seal(args) => commands::seal::run(args),
         Command::Open(args) => commands::open::run(args),
+        Command::Submit(args) => commands::submit::run(args),
+        Command::Inbox(args) => commands::inbox::run(args),
+        Command::Pull(args) => commands::pull::run(args),
+        Command::Reply(args) => commands::reply::run(args),
+        Command::Replies(args) => commands::tipster::replies(args),
+        Command::FollowUp(args) => commands::tipster::follow_up(args),
         Command::Codename { words } => commands::codename::run(words),
     };
     match result {

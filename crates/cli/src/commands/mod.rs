@@ -1,6 +1,11 @@
 //! One module per `sealtip` command.
 
 pub mod codename;
+pub mod inbox;
 pub mod keygen;
 pub mod open;
+pub mod pull;
+pub mod reply;
 pub mod seal;
+pub mod submit;
+pub mod tipster;

@@ -96,6 +96,23 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// Seals `tip` with the files at `paths` attached (as they are) to `recipients`.
+pub fn seal_with_attachments<W: Write>(
+    recipients: &[Recipient],
+    paths: &[PathBuf],
+    tip: Tip,
+    output: W,
+) -> Result<W> {
+    let mut files = Vec::new();
+    for path in paths {
+        let file = File::open(path)
+            .with_context(|| format!("cannot read attachment {}", path.display()))?;
+        let size = file.metadata()?.len();
+        files.push((path, file, size));
+    }
+    write_tip(recipients, &mut files, tip, output)
+}
+
 fn write_tip<W: Write>(
     recipients: &[Recipient],
     files: &mut [(&PathBuf, File, u64)],

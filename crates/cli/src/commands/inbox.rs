@@ -1,0 +1,73 @@
+//! `sealtip inbox --relay URL --agency ID --token-file F`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::relay_client::RelayClient;
+
+/// Where an agency's inbox is and how to get in.
+#[derive(clap::Args)]
+pub struct InboxArgs {
+    /// The relay's base URL, e.g. https://tips.example.org
+    #[arg(long, value_name = "URL")]
+    pub relay: String,
+    /// The agency id.
+    #[arg(long, value_name = "ID")]
+    pub agency: String,
+    /// The file holding the agency's inbox token (from `sealtip-relay init`).
+    #[arg(long, value_name = "F")]
+    pub token_file: PathBuf,
+}
+
+/// Reads an inbox token file: one line, surrounding white space ignored.
+pub fn read_token(path: &Path) -> Result<zeroize::Zeroizing<String>> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read token file {}", path.display()))?,
+    );
+    let token = text.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        bail!(
+            "{} does not hold an inbox token (one line, no spaces)",
+            path.display()
+        );
+    }
+    Ok(zeroize::Zeroizing::new(token.to_string()))
+}
+
+/// Lists the inbox: kind, size, received.
+pub fn run(args: InboxArgs) -> Result<()> {
+    let token = read_token(&args.token_file)?;
+    let inbox = RelayClient::new(&args.relay)?.inbox(&args.agency, &token)?;
+    if inbox.items.is_empty() {
+        println!("The inbox of {} is empty.", args.agency);
+        return Ok(());
+    }
+    println!("{:<8} {:>10}  {:<20} id", "kind", "size", "received");
+    for item in &inbox.items {
+        println!(
+            "{:<8} {:>10}  {:<20} {}",
+            item.kind.as_str(),
+            human_size(item.size),
+            item.received,
+            item.id
+        );
+    }
+    Ok(())
+}
+
+/// `1.2 MiB`, `512 B`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
