@@ -4,6 +4,7 @@
 //! outcome, and the post-quantum hybrid vectors, which sealtip does not
 //! implement, never succeed and fail as "unsupported" where they would. Success vectors also round-trip STREAM with their file key.
 
+#![cfg(not(target_arch = "wasm32"))] // native only: files, processes, the age crate
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,6 +1,7 @@
 //! The tip bundle: round trips (proptest), and every kind of unsafe or
 //! inconsistent archive refused with its own error.
 
+#![cfg(not(target_arch = "wasm32"))] // native only: files, processes, the age crate
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
 use std::collections::BTreeMap;

@@ -2,6 +2,7 @@
 //! crate (in process) and Debian's `age` command (Go). Plaintext sizes around
 //! the 64 KiB chunk edges, 1 and 5 recipients, keys made by either side.
 
+#![cfg(not(target_arch = "wasm32"))] // native only: files, processes, the age crate
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
 use std::io::{Read, Write};
