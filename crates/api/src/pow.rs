@@ -131,7 +131,9 @@ pub fn issue(secret: &[u8], difficulty: u8, expires: u64, random: [u8; 16]) -> S
     bytes[1] = difficulty.min(MAX_DIFFICULTY);
     bytes[2..10].copy_from_slice(&expires.to_be_bytes());
     bytes[10..26].copy_from_slice(&random);
-    let mac = token_mac(secret, &bytes[..SIGNED_BYTES]).finalize().into_bytes();
+    let mac = token_mac(secret, &bytes[..SIGNED_BYTES])
+        .finalize()
+        .into_bytes();
     bytes[SIGNED_BYTES..].copy_from_slice(&mac);
     URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -324,7 +326,13 @@ mod tests {
             (&tampered, SECRET, nonce, NOW, PowError::BadSignature),
             ("", SECRET, 0, NOW, PowError::Malformed),
             (&token[1..], SECRET, 0, NOW, PowError::Malformed),
-            (&"!".repeat(TOKEN_CHARS), SECRET, 0, NOW, PowError::Malformed),
+            (
+                &"!".repeat(TOKEN_CHARS),
+                SECRET,
+                0,
+                NOW,
+                PowError::Malformed,
+            ),
         ];
         for (token, secret, nonce, now, expected) in cases {
             assert_eq!(

@@ -1,0 +1,563 @@
+//! The router: every route, the security headers, and the handlers, grouped
+//! by resource.
+//!
+//! Handlers take no client address, user agent, referrer or cookie: none of
+//! them is extracted, so none can be stored or logged.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sealtip_api::pow::{self, Solution};
+use sealtip_api::{
+    AgencyProfile, Challenge, Created, Inbox, InboxItem, ItemKind, Mailbox, PROOF_HEADER, Reply,
+    is_valid_id,
+};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio_util::io::ReaderStream;
+
+use crate::config::{Agency, Relay, is_agency_id};
+use crate::error::{ApiError, ensure_json_error};
+use crate::store::{ItemMeta, Place, SpentTag, Store};
+use crate::upload::{self, UploadLimits};
+use crate::{assets, time};
+
+/// The content type every upload must declare.
+pub const UPLOAD_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState<S> {
+    /// Storage.
+    pub store: S,
+    /// The checked configuration.
+    pub relay: Arc<Relay>,
+    uploads: Arc<Semaphore>,
+}
+
+impl<S: Store> AppState<S> {
+    /// State over `store` and `relay`.
+    pub fn new(store: S, relay: Arc<Relay>) -> Self {
+        let uploads = Arc::new(Semaphore::new(relay.limits.max_concurrent_uploads));
+        AppState {
+            store,
+            relay,
+            uploads,
+        }
+    }
+
+    fn agency(&self, id: &str) -> Result<&Agency, ApiError> {
+        if !is_agency_id(id) {
+            return Err(ApiError::unknown_agency());
+        }
+        self.relay
+            .agencies
+            .get(id)
+            .ok_or_else(ApiError::unknown_agency)
+    }
+
+    fn upload_limits(&self) -> UploadLimits {
+        UploadLimits {
+            max_bytes: self.relay.limits.max_upload_bytes,
+            idle: self.relay.upload_idle(),
+            total: self.relay.upload_total(),
+        }
+    }
+}
+
+/// The whole application: API, page and security headers.
+pub fn router<S: Store>(state: AppState<S>) -> Router {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/challenges", post(post_challenge))
+        .route("/api/v1/agencies", get(list_agencies))
+        .route("/api/v1/agencies/{agency}", get(get_agency))
+        .route("/api/v1/agencies/{agency}/tips", post(post_tip))
+        .route("/api/v1/agencies/{agency}/messages", post(post_message))
+        .route("/api/v1/agencies/{agency}/inbox", get(get_inbox))
+        .route(
+            "/api/v1/agencies/{agency}/inbox/{item}",
+            get(get_item).delete(delete_item),
+        )
+        .route(
+            "/api/v1/agencies/{agency}/mailboxes/{mailbox}",
+            get(get_mailbox).post(post_reply),
+        )
+        .route(
+            "/api/v1/agencies/{agency}/mailboxes/{mailbox}/{reply}",
+            get(get_reply),
+        )
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers::<S>,
+        ))
+        .with_state(state)
+}
+
+// --- Agencies ---------------------------------------------------------------
+
+#[derive(Serialize)]
+struct AgencyList<'a> {
+    default: Option<&'a str>,
+    agencies: Vec<AgencySummary<'a>>,
+}
+
+#[derive(Serialize)]
+struct AgencySummary<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+async fn list_agencies<S: Store>(State(st): State<AppState<S>>) -> Response {
+    let mut agencies: Vec<AgencySummary<'_>> = st
+        .relay
+        .agencies
+        .values()
+        .map(|a| AgencySummary {
+            id: &a.profile.id,
+            name: &a.profile.name,
+        })
+        .collect();
+    agencies.sort_by(|a, b| a.id.cmp(b.id));
+    Json(AgencyList {
+        default: st.relay.default_agency.as_deref(),
+        agencies,
+    })
+    .into_response()
+}
+
+async fn get_agency<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(agency): Path<String>,
+) -> Result<Json<AgencyProfile>, ApiError> {
+    Ok(Json(st.agency(&agency)?.profile.clone()))
+}
+
+// --- Challenges -------------------------------------------------------------
+
+async fn post_challenge<S: Store>(
+    State(st): State<AppState<S>>,
+) -> Result<Json<Challenge>, ApiError> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|e| {
+        ApiError::from(crate::store::StoreError::Failed(format!(
+            "random generator: {e}"
+        )))
+    })?;
+    let lifetime = st.relay.pow.challenge_lifetime_secs;
+    let difficulty = st.relay.pow.difficulty;
+    let token = pow::issue(&st.relay.secret, difficulty, time::now() + lifetime, random);
+    Ok(Json(Challenge {
+        challenge: token,
+        difficulty,
+        expires_in: lifetime,
+    }))
+}
+
+// --- Tips and messages (tipsters, with proof of work) -----------------------
+
+async fn post_tip<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(agency): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    receive_sealed(&st, &agency, ItemKind::Tip, &headers, body).await
+}
+
+async fn post_message<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(agency): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    receive_sealed(&st, &agency, ItemKind::Message, &headers, body).await
+}
+
+async fn receive_sealed<S: Store>(
+    st: &AppState<S>,
+    agency: &str,
+    kind: ItemKind,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let agency = &st.agency(agency)?.profile.id;
+    check_upload_headers(st, headers)?;
+    let _permit = upload_permit(st)?;
+    let spent = check_proof(st, headers).await?;
+    if st.store.inbox_len(agency).await? >= st.relay.limits.max_items_per_agency {
+        return Err(crate::store::StoreError::Full.into());
+    }
+    let mut upload = st.store.begin().await?;
+    upload::receive(body, &mut upload, &st.upload_limits()).await?;
+    let meta = st
+        .store
+        .commit(
+            upload,
+            agency,
+            Place::Inbox(kind),
+            Some(spent),
+            st.relay.limits.max_items_per_agency,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: meta.id })))
+}
+
+fn check_upload_headers<S: Store>(st: &AppState<S>, headers: &HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if content_type.as_deref() != Some(UPLOAD_CONTENT_TYPE) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("the body must be a sealed age file sent as {UPLOAD_CONTENT_TYPE}"),
+        ));
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > st.relay.limits.max_upload_bytes) {
+        return Err(ApiError::too_large(st.relay.limits.max_upload_bytes));
+    }
+    Ok(())
+}
+
+fn upload_permit<S: Store>(
+    st: &AppState<S>,
+) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    st.uploads.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many uploads in progress; try again shortly",
+        )
+    })
+}
+
+async fn check_proof<S: Store>(
+    st: &AppState<S>,
+    headers: &HeaderMap,
+) -> Result<SpentTag, ApiError> {
+    let value = headers
+        .get(PROOF_HEADER)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "missing Sealtip-Proof header: solve a challenge from POST /api/v1/challenges",
+            )
+        })?
+        .to_str()
+        .map_err(|_| ApiError::from(pow::PowError::MalformedProof))?;
+    let solution = Solution::parse_header(value)?;
+    let info = pow::verify(
+        &st.relay.secret,
+        &solution.challenge,
+        solution.nonce,
+        time::now(),
+    )?;
+    let tag = SpentTag {
+        tag: info.tag,
+        expires: info.expires,
+    };
+    if !st.store.spend(tag).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "proof-of-work challenge already used; fetch a new one",
+        ));
+    }
+    Ok(tag)
+}
+
+// --- Inbox (agency, bearer token) -------------------------------------------
+
+fn authorize(agency: &Agency, headers: &HeaderMap) -> Result<(), ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty() && t.len() <= 1024)
+        .ok_or_else(ApiError::unauthorized)?;
+    if agency.accepts_token(token) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized())
+    }
+}
+
+fn check_id(id: &str, what: &str) -> Result<(), ApiError> {
+    if is_valid_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "malformed {what} id (expected 32 lowercase hex digits)"
+        )))
+    }
+}
+
+async fn get_inbox<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(agency): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Inbox>, ApiError> {
+    let agency = st.agency(&agency)?;
+    authorize(agency, &headers)?;
+    let items = st
+        .store
+        .inbox(&agency.profile.id)
+        .await?
+        .into_iter()
+        .map(|meta| InboxItem {
+            kind: match meta.place {
+                Place::Inbox(kind) => kind,
+                Place::Mailbox(_) => ItemKind::Message,
+            },
+            received: time::rfc3339_hour(meta.received),
+            id: meta.id,
+            size: meta.size,
+        })
+        .collect();
+    Ok(Json(Inbox { items }))
+}
+
+async fn get_item<S: Store>(
+    State(st): State<AppState<S>>,
+    Path((agency, item)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let agency = st.agency(&agency)?;
+    authorize(agency, &headers)?;
+    check_id(&item, "item")?;
+    let (meta, reader) = st
+        .store
+        .open(&agency.profile.id, &Place::Inbox(ItemKind::Tip), &item)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such item"))?;
+    Ok(sealed_response(&meta, reader))
+}
+
+async fn delete_item<S: Store>(
+    State(st): State<AppState<S>>,
+    Path((agency, item)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let agency = st.agency(&agency)?;
+    authorize(agency, &headers)?;
+    check_id(&item, "item")?;
+    if st.store.delete(&agency.profile.id, &item).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("no such item"))
+    }
+}
+
+fn sealed_response<R: tokio::io::AsyncRead + Send + Unpin + 'static>(
+    meta: &ItemMeta,
+    reader: R,
+) -> Response {
+    let mut response = Response::new(Body::from_stream(ReaderStream::new(reader)));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(UPLOAD_CONTENT_TYPE),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size));
+    response
+}
+
+// --- Mailboxes (replies to tipsters) ----------------------------------------
+
+async fn post_reply<S: Store>(
+    State(st): State<AppState<S>>,
+    Path((agency, mailbox)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let agency = st.agency(&agency)?;
+    authorize(agency, &headers)?;
+    check_id(&mailbox, "mailbox")?;
+    check_upload_headers(&st, &headers)?;
+    let _permit = upload_permit(&st)?;
+    let mut upload = st.store.begin().await?;
+    upload::receive(body, &mut upload, &st.upload_limits()).await?;
+    let meta = st
+        .store
+        .commit(
+            upload,
+            &agency.profile.id,
+            Place::Mailbox(mailbox),
+            None,
+            st.relay.limits.max_replies_per_mailbox,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: meta.id })))
+}
+
+async fn get_mailbox<S: Store>(
+    State(st): State<AppState<S>>,
+    Path((agency, mailbox)): Path<(String, String)>,
+) -> Result<Json<Mailbox>, ApiError> {
+    let agency = st.agency(&agency)?;
+    check_id(&mailbox, "mailbox")?;
+    let replies = st
+        .store
+        .mailbox(&agency.profile.id, &mailbox)
+        .await?
+        .into_iter()
+        .map(|meta| Reply {
+            received: time::rfc3339_hour(meta.received),
+            id: meta.id,
+            size: meta.size,
+        })
+        .collect();
+    Ok(Json(Mailbox { replies }))
+}
+
+async fn get_reply<S: Store>(
+    State(st): State<AppState<S>>,
+    Path((agency, mailbox, reply)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let agency = st.agency(&agency)?;
+    check_id(&mailbox, "mailbox")?;
+    check_id(&reply, "reply")?;
+    let (meta, reader) = st
+        .store
+        .open(&agency.profile.id, &Place::Mailbox(mailbox), &reply)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such reply"))?;
+    Ok(sealed_response(&meta, reader))
+}
+
+// --- The API description and the page ---------------------------------------
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}
+
+async fn fallback<S: Store>(State(st): State<AppState<S>>, request: Request) -> Response {
+    let path = request.uri().path();
+    if path == "/api" || path.starts_with("/api/") {
+        return ApiError::not_found("no such route").into_response();
+    }
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed").into_response();
+    }
+    match assets::serve(&st.relay.dist, path, request.headers()).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+// --- Security headers, on every answer ---------------------------------------
+
+const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), \
+    display-capture=(), encrypted-media=(), geolocation=(), gyroscope=(), hid=(), \
+    magnetometer=(), microphone=(), midi=(), payment=(), picture-in-picture=(), \
+    publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), \
+    xr-spatial-tracking=()";
+
+async fn security_headers<S: Store>(
+    State(st): State<AppState<S>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let frame_ancestors = frame_ancestors(&st.relay, request.uri().path(), request.uri().query());
+    let is_api = request.uri().path().starts_with("/api/");
+    let header_bytes: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    let response = if header_bytes > st.relay.limits.max_header_bytes {
+        ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!(
+                "request headers larger than {} bytes",
+                st.relay.limits.max_header_bytes
+            ),
+        )
+        .into_response()
+    } else {
+        next.run(request).await
+    };
+    let mut response = ensure_json_error(response);
+    let headers = response.headers_mut();
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; \
+         font-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors {frame_ancestors}"
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static(PERMISSIONS_POLICY),
+    );
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if frame_ancestors == "'none'" {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if is_api || !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if st.relay.behind_tls {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+/// The `frame-ancestors` sources for a request: an agency's page (`/a/{id}`,
+/// or `/`, `/embed` for `?agency=` or the default agency) may be framed by its
+/// allowed origins; nothing else may be framed at all.
+fn frame_ancestors<'a>(relay: &'a Relay, path: &str, query: Option<&str>) -> &'a str {
+    let agency = if let Some(rest) = path.strip_prefix("/a/") {
+        relay.agencies.get(rest.trim_end_matches('/'))
+    } else if path == "/" || path == "/embed" {
+        let asked = query.and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("agency=")));
+        match asked {
+            Some(id) => relay.agencies.get(id),
+            None => relay
+                .default_agency
+                .as_deref()
+                .and_then(|id| relay.agencies.get(id)),
+        }
+    } else {
+        None
+    };
+    agency.map_or("'none'", |a| a.frame_ancestors.as_str())
+}

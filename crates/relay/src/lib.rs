@@ -1,0 +1,31 @@
+//! sealtip-relay: stores sealed tips it cannot open, and serves the tipster's page.
+//!
+//! The relay holds ciphertext only. It checks that an upload is shaped like an
+//! age file, that its proof of work is solved and unspent, streams it to
+//! storage, makes it durable and only then answers `201`. Agencies pull their
+//! inbox with a bearer token; tipsters read replies from a mailbox whose id
+//! only they and the agency know.
+//!
+//! It records no client address, user agent, referrer or cookie, stores times
+//! at hour precision, and names everything with random ids.
+//!
+//! Code map:
+//! - [`config`]: `relay.toml`, read and checked into a [`config::Relay`];
+//! - [`init`]: `sealtip-relay init`, the demo agency;
+//! - [`store`]: the [`store::Store`] trait, and [`store::sqlite`], the embedded default;
+//! - [`app`]: the router, its handlers, security headers, and errors;
+//! - [`serve`]: the HTTP server loop, on a listener the caller binds.
+
+pub mod app;
+pub mod assets;
+pub mod config;
+pub mod error;
+pub mod init;
+pub mod serve;
+pub mod store;
+pub mod time;
+mod upload;
+
+pub use app::{AppState, router};
+pub use config::{Config, Relay};
+pub use serve::serve;

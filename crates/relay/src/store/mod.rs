@@ -1,0 +1,148 @@
+//! Storage behind one trait, so the server is generic over its backend.
+//!
+//! A backend keeps sealed blobs and a little metadata per blob: the agency,
+//! the kind (tip, message, or reply with its mailbox), the size, and the hour
+//! it arrived. It also remembers which proof-of-work tags were spent.
+//!
+//! The contract every backend keeps:
+//! - [`Store::commit`] returns only once the blob and its metadata are
+//!   durable; after a crash at any moment, an item is either listed whole or
+//!   not listed at all.
+//! - An upload that is dropped before `commit` leaves nothing behind (or
+//!   leftovers that the backend removes when it next opens).
+//! - Ids are 128 random bits, never derived from time or order.
+
+pub mod sqlite;
+
+use std::future::Future;
+
+use sealtip_api::ItemKind;
+use tokio::io::AsyncRead;
+
+/// Where an item lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// The agency's inbox: a tip or a follow-up message.
+    Inbox(ItemKind),
+    /// A mailbox: the agency's reply to a tipster.
+    Mailbox(String),
+}
+
+/// An item's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemMeta {
+    /// 32 lowercase hex digits.
+    pub id: String,
+    /// Where it lives.
+    pub place: Place,
+    /// Bytes.
+    pub size: u64,
+    /// The hour it arrived, Unix seconds (a multiple of 3600).
+    pub received: u64,
+}
+
+/// A spent proof-of-work tag and when its challenge expires (after which it
+/// need not be remembered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpentTag {
+    /// The challenge's random tag.
+    pub tag: [u8; 16],
+    /// The challenge's expiry, Unix seconds.
+    pub expires: u64,
+}
+
+/// Why storage refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The agency's inbox or the mailbox holds as many items as allowed.
+    #[error("full")]
+    Full,
+    /// The disk or database failed; the message is for the operator's log only.
+    #[error("storage failed: {0}")]
+    Failed(String),
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        StoreError::Failed(e.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Failed(e.to_string())
+    }
+}
+
+/// A blob being received: bytes go in order, then [`Store::commit`] or drop.
+pub trait Upload: Send + 'static {
+    /// Appends bytes.
+    fn write(&mut self, bytes: &[u8]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Bytes written so far.
+    fn written(&self) -> u64;
+}
+
+/// The relay's storage.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// A blob being received.
+    type Upload: Upload;
+    /// A stored blob being read.
+    type Reader: AsyncRead + Send + Unpin + 'static;
+
+    /// Starts receiving a blob.
+    fn begin(&self) -> impl Future<Output = Result<Self::Upload, StoreError>> + Send;
+
+    /// Makes `upload` a durable item of `agency` at `place`, recording `spent`
+    /// in the same step. Fails with [`StoreError::Full`] beyond `max_items`
+    /// (counted per inbox, or per mailbox for replies).
+    fn commit(
+        &self,
+        upload: Self::Upload,
+        agency: &str,
+        place: Place,
+        spent: Option<SpentTag>,
+        max_items: u64,
+    ) -> impl Future<Output = Result<ItemMeta, StoreError>> + Send;
+
+    /// How many items the agency's inbox holds.
+    fn inbox_len(&self, agency: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The agency's inbox, oldest first.
+    fn inbox(&self, agency: &str)
+    -> impl Future<Output = Result<Vec<ItemMeta>, StoreError>> + Send;
+
+    /// A mailbox's replies, oldest first.
+    fn mailbox(
+        &self,
+        agency: &str,
+        mailbox: &str,
+    ) -> impl Future<Output = Result<Vec<ItemMeta>, StoreError>> + Send;
+
+    /// Opens an item of `agency` for reading, if it exists at `place`
+    /// (for inbox items, any inbox kind matches).
+    fn open(
+        &self,
+        agency: &str,
+        place: &Place,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<(ItemMeta, Self::Reader)>, StoreError>> + Send;
+
+    /// Deletes an inbox item; `false` if there was none.
+    fn delete(
+        &self,
+        agency: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Marks a proof-of-work tag as spent; `false` if it already was.
+    /// The mark is durable once an item committed with it is.
+    fn spend(&self, tag: SpentTag) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// A fresh random id: 128 bits as 32 lowercase hex digits.
+pub fn random_id() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StoreError::Failed(format!("random generator: {e}")))?;
+    Ok(hex::encode(bytes))
+}

@@ -1,0 +1,212 @@
+//! Receiving a sealed upload: checked as it streams, never held whole.
+//!
+//! The body must start with a well-formed age v1 header (version line,
+//! stanzas, MAC line), checked with the envelope's header parser, which knows
+//! syntax only. What follows must have a length an age payload can have: a
+//! 16-byte nonce, then chunks of 64 KiB + 16 bytes, the last one 16 to
+//! 64 KiB + 16 bytes (16 only when it is the only chunk). Nothing more can be
+//! checked without the key, which the relay never has.
+
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::StatusCode;
+use futures_util::StreamExt;
+use sealtip_envelope::header::{Header, MAX_HEADER_BYTES};
+use tokio::time::{Instant, timeout_at};
+
+use crate::error::ApiError;
+use crate::store::Upload;
+
+const NONCE_BYTES: u64 = 16;
+const TAG_BYTES: u64 = 16;
+const CHUNK_BYTES: u64 = 64 * 1024;
+const SEALED_CHUNK_BYTES: u64 = CHUNK_BYTES + TAG_BYTES;
+/// After refusing a body, read and discard at most this much of the rest, so
+/// the client sees the answer instead of a reset connection.
+const DRAIN_BYTES: u64 = 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+
+/// Limits for one upload.
+pub struct UploadLimits {
+    /// Most bytes accepted.
+    pub max_bytes: u64,
+    /// Longest silence between two pieces of the body.
+    pub idle: Duration,
+    /// Longest whole upload.
+    pub total: Duration,
+}
+
+/// Streams `body` into `upload`, checking it as it goes.
+pub async fn receive<U: Upload>(
+    body: Body,
+    upload: &mut U,
+    limits: &UploadLimits,
+) -> Result<(), ApiError> {
+    let mut stream = body.into_data_stream();
+    let result = receive_stream(&mut stream, upload, limits).await;
+    if let Err(error) = &result {
+        if error.status != StatusCode::REQUEST_TIMEOUT {
+            drain(&mut stream).await;
+        }
+    }
+    result
+}
+
+async fn receive_stream<U: Upload>(
+    stream: &mut axum::body::BodyDataStream,
+    upload: &mut U,
+    limits: &UploadLimits,
+) -> Result<(), ApiError> {
+    let deadline = Instant::now() + limits.total;
+    let mut header = HeaderScan::default();
+    let mut header_len = None;
+    let mut total = 0u64;
+    while let Some(chunk) = next_chunk(stream, limits.idle, deadline).await? {
+        total += chunk.len() as u64;
+        if total > limits.max_bytes {
+            return Err(ApiError::too_large(limits.max_bytes));
+        }
+        if header_len.is_some() {
+            upload.write(&chunk).await?;
+            continue;
+        }
+        if let Some(end) = header.push(&chunk) {
+            check_header(&header.bytes[..end])?;
+            header_len = Some(end as u64);
+            upload.write(&header.bytes).await?;
+            header.bytes = Vec::new();
+        } else if header.bytes.len() > MAX_HEADER_BYTES {
+            return Err(ApiError::bad_request(format!(
+                "not an age file: header larger than {MAX_HEADER_BYTES} bytes"
+            )));
+        }
+    }
+    let Some(header_len) = header_len else {
+        // The body ended inside the header: say what the parser says.
+        check_header(&header.bytes)?;
+        return Err(ApiError::bad_request("not an age file: truncated header"));
+    };
+    if !is_payload_length(total - header_len) {
+        return Err(ApiError::bad_request(
+            "truncated age file: the payload length is impossible",
+        ));
+    }
+    Ok(())
+}
+
+fn check_header(bytes: &[u8]) -> Result<(), ApiError> {
+    let mut input = bytes;
+    Header::read(&mut input)
+        .map(|_| ())
+        .map_err(|e| ApiError::bad_request(format!("not an age file: {e}")))
+}
+
+/// Whether `n` bytes after the header can be an age payload.
+fn is_payload_length(n: u64) -> bool {
+    let Some(chunks) = n.checked_sub(NONCE_BYTES) else {
+        return false;
+    };
+    if chunks < TAG_BYTES {
+        return false;
+    }
+    // Every chunk but the last is full; the last holds 1..=64 KiB of
+    // plaintext, or 0 when it is the only one.
+    !(chunks > SEALED_CHUNK_BYTES && (1..=TAG_BYTES).contains(&(chunks % SEALED_CHUNK_BYTES)))
+}
+
+async fn next_chunk(
+    stream: &mut axum::body::BodyDataStream,
+    idle: Duration,
+    deadline: Instant,
+) -> Result<Option<Bytes>, ApiError> {
+    let until = deadline.min(Instant::now() + idle);
+    match timeout_at(until, stream.next()).await {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "upload too slow; the relay stopped waiting",
+        )),
+        Ok(None) => Ok(None),
+        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
+        Ok(Some(Err(_))) => Err(ApiError::bad_request(
+            "the request body ended early or was malformed",
+        )),
+    }
+}
+
+async fn drain(stream: &mut axum::body::BodyDataStream) {
+    let deadline = Instant::now() + DRAIN_TIME;
+    let mut read = 0u64;
+    while read < DRAIN_BYTES {
+        match timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(chunk))) => read += chunk.len() as u64,
+            _ => return,
+        }
+    }
+}
+
+/// Finds the end of the age header (the line after `---`) in pieces, in
+/// linear time however the body is split.
+#[derive(Default)]
+struct HeaderScan {
+    bytes: Vec<u8>,
+    line_start: usize,
+    scanned: usize,
+}
+
+impl HeaderScan {
+    /// Adds a piece; returns the header's length once its MAC line is complete.
+    fn push(&mut self, piece: &[u8]) -> Option<usize> {
+        self.bytes.extend_from_slice(piece);
+        while let Some(offset) = self.bytes[self.scanned..].iter().position(|b| *b == b'\n') {
+            let end = self.scanned + offset + 1;
+            // Stanza lines start with "->", body lines are base64: only the
+            // MAC line starts with "---".
+            if self.bytes[self.line_start..end].starts_with(b"---") {
+                return Some(end);
+            }
+            self.line_start = end;
+            self.scanned = end;
+        }
+        self.scanned = self.bytes.len();
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_lengths_follow_the_stream_format() {
+        let full = SEALED_CHUNK_BYTES;
+        let cases = [
+            (0, false),
+            (16, false),
+            (31, false),
+            (32, true),                 // empty plaintext
+            (33, true),                 // one byte
+            (16 + full, true),          // exactly 64 KiB
+            (16 + full + 16, false),    // an empty chunk after a full one
+            (16 + full + 17, true),     // 64 KiB + 1
+            (16 + 2 * full, true),      // 128 KiB
+            (16 + 3 * full + 5, false), // cut inside a tag
+        ];
+        for (n, expected) in cases {
+            assert_eq!(is_payload_length(n), expected, "{n}");
+        }
+    }
+
+    #[test]
+    fn the_header_end_is_found_however_the_body_is_split() {
+        let header = b"age-encryption.org/v1\n-> X25519 abc\nAAAA\n--- bWFj\npayload";
+        let end = header.len() - "payload".len();
+        for split in 1..header.len() {
+            let mut scan = HeaderScan::default();
+            let found = header.chunks(split).find_map(|piece| scan.push(piece));
+            assert_eq!(found, Some(end), "split {split}");
+        }
+        let mut scan = HeaderScan::default();
+        assert_eq!(scan.push(b"age-encryption.org/v1\n-> X"), None);
+    }
+}

@@ -1,0 +1,746 @@
+//! The relay's API over real HTTP, against a relay on port 0.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{error_line, news_agency, raw, sealed, start};
+use sealtip_api::{AgencyProfile, Created, ItemKind, Mailbox, is_valid_id, pow};
+
+const MAILBOX: &str = "0123456789abcdef0123456789abcdef";
+
+fn none(_: &sealtip_envelope::Recipient) -> String {
+    String::new()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tip_is_stored_listed_fetched_and_deleted() {
+    let relay = start(none, |_| {}).await;
+    let profile: AgencyProfile = relay
+        .client
+        .get(relay.url("/api/v1/agencies/demo"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile.recipients, vec![relay.recipient.to_string()]);
+    assert_eq!(profile.pow_difficulty, 0);
+    assert!(!profile.form.questions.is_empty());
+
+    let tip = sealed(&relay.recipient, 200_000);
+    let response = relay.post_tip("demo", tip.clone()).await;
+    assert_eq!(response.status(), 201);
+    let created: Created = response.json().await.unwrap();
+    assert!(is_valid_id(&created.id));
+
+    let message = sealed(&relay.recipient, 10);
+    let proof = relay.proof().await;
+    let response = relay
+        .post_sealed(
+            "/api/v1/agencies/demo/messages",
+            message.clone(),
+            Some(&proof),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+
+    let inbox = relay.inbox().await;
+    assert_eq!(inbox.items.len(), 2);
+    assert_eq!(inbox.items[0].id, created.id);
+    assert_eq!(inbox.items[0].kind, ItemKind::Tip);
+    assert_eq!(inbox.items[0].size, tip.len() as u64);
+    assert_eq!(inbox.items[1].kind, ItemKind::Message);
+    let hour = sealtip_relay::time::rfc3339_hour(sealtip_relay::time::now());
+    assert!(inbox.items.iter().all(|i| i.received == hour), "{inbox:?}");
+
+    let path = format!("/api/v1/agencies/demo/inbox/{}", created.id);
+    let fetched = relay.get_authed(&path).await;
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(
+        fetched.headers()["content-type"],
+        "application/octet-stream"
+    );
+    assert_eq!(fetched.bytes().await.unwrap().to_vec(), tip);
+
+    let delete = |token: String| {
+        relay
+            .client
+            .delete(relay.url(&path))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(delete("wrong".into()).await.unwrap().status(), 401);
+    assert_eq!(delete(relay.token.clone()).await.unwrap().status(), 204);
+    assert_eq!(delete(relay.token.clone()).await.unwrap().status(), 404);
+    assert_eq!(relay.get_authed(&path).await.status(), 404);
+    assert_eq!(relay.inbox().await.items.len(), 1);
+    assert!(!relay.blob_names().contains(&created.id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proof_of_work_is_required_checked_and_single_use() {
+    let relay = start(none, |c| c.pow.difficulty = 8).await;
+    let tip = sealed(&relay.recipient, 100);
+    let path = "/api/v1/agencies/demo/tips";
+    let now = sealtip_relay::time::now();
+    let fresh = pow::issue(&relay.secret, 8, now + 600, [9; 16]);
+    let solved = pow::solve(&fresh).unwrap();
+    let unsolved = (0..).find(|n| !pow::is_solution(&fresh, *n, 8)).unwrap();
+    let expired = pow::issue(&relay.secret, 0, now - 1, [8; 16]);
+    let foreign = pow::issue(b"another relay's secret", 0, now + 600, [7; 16]);
+    let too_easy = pow::issue(&relay.secret, 0, now + 600, [6; 16]);
+    let cases: Vec<(Option<String>, u16, &str)> = vec![
+        (None, 400, "missing Sealtip-Proof"),
+        (Some("garbage".into()), 400, "malformed"),
+        (Some(format!("{fresh}:x")), 400, "malformed"),
+        (Some(pow::proof_header(&fresh, unsolved)), 403, "wrong"),
+        (Some(pow::proof_header(&expired, 0)), 403, "expired"),
+        (Some(pow::proof_header(&foreign, 0)), 403, "not issued"),
+    ];
+    for (proof, status, reason) in cases {
+        let response = relay.post_sealed(path, tip.clone(), proof.as_deref()).await;
+        assert_eq!(response.status(), status, "{proof:?}");
+        assert!(
+            error_line(&response.text().await.unwrap()).contains(reason),
+            "{reason}"
+        );
+    }
+    // A token that asks for less work than the relay does is still the
+    // relay's own; the relay trusts its signed difficulty.
+    let response = relay
+        .post_sealed(path, tip.clone(), Some(&pow::proof_header(&too_easy, 0)))
+        .await;
+    assert_eq!(response.status(), 201);
+
+    let good = pow::proof_header(&fresh, solved);
+    assert_eq!(
+        relay
+            .post_sealed(path, tip.clone(), Some(&good))
+            .await
+            .status(),
+        201
+    );
+    let replay = relay.post_sealed(path, tip.clone(), Some(&good)).await;
+    assert_eq!(replay.status(), 409);
+    assert!(error_line(&replay.text().await.unwrap()).contains("already used"));
+    assert_eq!(relay.inbox().await.items.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_bodies_get_a_4xx_and_change_nothing() {
+    let relay = start(none, |c| c.limits.max_upload_bytes = 1024 * 1024).await;
+    assert_eq!(
+        relay
+            .post_tip("demo", sealed(&relay.recipient, 1000))
+            .await
+            .status(),
+        201
+    );
+    let before = relay.snapshot().await;
+    let names_before = relay.blob_names();
+
+    let good = sealed(&relay.recipient, 300_000);
+    let header_end = good.windows(4).position(|w| w == b"\n---").unwrap() + 1;
+    let header_end = header_end + good[header_end..].iter().position(|b| *b == b'\n').unwrap() + 1;
+    let mut cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("empty", Vec::new(), 400),
+        ("garbage", b"hello, this is not sealed".to_vec(), 400),
+        (
+            "another version",
+            b"age-encryption.org/v2\n-> X25519 a\nAAAA\n--- AAAA\n".to_vec(),
+            400,
+        ),
+        ("cut in the header", good[..header_end / 2].to_vec(), 400),
+        ("header only", good[..header_end].to_vec(), 400),
+        ("cut after the nonce", good[..header_end + 20].to_vec(), 400),
+        (
+            "cut inside a tag",
+            good[..header_end + 16 + 65536 + 16 + 8].to_vec(),
+            400,
+        ),
+        ("oversize", vec![b'a'; 1024 * 1024 + 1], 413),
+    ];
+    let mut endless = b"age-encryption.org/v1\n-> X25519 a\n".to_vec();
+    endless.extend(std::iter::repeat_n(b'A', 70_000));
+    cases.push(("endless header", endless, 400));
+    for (name, body, status) in cases {
+        let response = relay.post_tip("demo", body).await;
+        assert_eq!(response.status(), status, "{name}");
+        error_line(&response.text().await.unwrap());
+    }
+
+    // Wrong or missing content type.
+    let proof = relay.proof().await;
+    for content_type in [Some("text/plain"), Some("application/json"), None] {
+        let mut request = relay
+            .client
+            .post(relay.url("/api/v1/agencies/demo/tips"))
+            .header("sealtip-proof", &proof)
+            .body(good.clone());
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 415, "{content_type:?}");
+        error_line(&response.text().await.unwrap());
+    }
+
+    // Unknown agency, and agency ids that try to be paths.
+    for agency in ["nobody", "..", "Demo", "demo%2F..", "%2e%2e"] {
+        let response = relay.post_tip(agency, good.clone()).await;
+        assert_eq!(response.status(), 404, "{agency}");
+        error_line(&response.text().await.unwrap());
+    }
+
+    // Declared oversize: refused before any byte of the body is read.
+    let proof = relay.proof().await;
+    let request = format!(
+        "POST /api/v1/agencies/demo/tips HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\n\
+         sealtip-proof: {proof}\r\ncontent-length: 99999999999\r\nconnection: close\r\n\r\n"
+    );
+    let (status, _, body) = raw(relay.addr, request.as_bytes()).await;
+    assert_eq!(status, 413);
+    error_line(&body);
+
+    // A chunked body that stops without its last chunk.
+    let proof = relay.proof().await;
+    let mut request = format!(
+        "POST /api/v1/agencies/demo/tips HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\n\
+         sealtip-proof: {proof}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n{:x}\r\n",
+        header_end + 100
+    )
+    .into_bytes();
+    request.extend_from_slice(&good[..header_end + 100]);
+    request.extend_from_slice(b"\r\n");
+    let stream = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = stream;
+        stream.write_all(&request).await.unwrap();
+        stream.shutdown().await.unwrap();
+        drop(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    assert_eq!(relay.snapshot().await, before);
+    assert_eq!(relay.blob_names(), names_before, "no leftover files");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_routes_need_the_agency_token() {
+    let relay = start(|r| news_agency(r), |_| {}).await;
+    relay.post_tip("demo", sealed(&relay.recipient, 10)).await;
+    let id = relay.inbox().await.items[0].id.clone();
+    let paths = [
+        "/api/v1/agencies/demo/inbox".to_owned(),
+        format!("/api/v1/agencies/demo/inbox/{id}"),
+    ];
+    for path in &paths {
+        let cases: [Option<String>; 5] = [
+            None,
+            Some("Bearer".into()),
+            Some("Bearer wrong".into()),
+            Some(format!("Basic {}", relay.token)),
+            Some(format!("Bearer {}x", relay.token)),
+        ];
+        for auth in cases {
+            let mut request = relay.client.get(relay.url(path));
+            if let Some(auth) = &auth {
+                request = request.header("authorization", auth);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 401, "{path} {auth:?}");
+            assert_eq!(response.headers()["www-authenticate"], "Bearer");
+            error_line(&response.text().await.unwrap());
+        }
+        let ok = relay
+            .client
+            .get(relay.url(path))
+            .header("authorization", format!("bearer {}", relay.token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200, "{path}");
+    }
+    // The demo token opens no other agency's inbox.
+    let other = relay
+        .client
+        .get(relay.url("/api/v1/agencies/news/inbox"))
+        .bearer_auth(&relay.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 401);
+    // Unknown items and ids that try to be paths.
+    for item in [
+        "00000000000000000000000000000000",
+        "..",
+        "..%2F..%2Frelay.db",
+        "%2e%2e",
+        "ABCDEF",
+    ] {
+        let response = relay
+            .get_authed(&format!("/api/v1/agencies/demo/inbox/{item}"))
+            .await;
+        assert!(
+            [400, 404].contains(&response.status().as_u16()),
+            "{item}: {}",
+            response.status()
+        );
+        error_line(&response.text().await.unwrap());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_tricks_and_huge_headers_get_a_json_4xx() {
+    let relay = start(none, |_| {}).await;
+    std::fs::create_dir_all(relay.dir.path().join("dist")).unwrap();
+    std::fs::write(relay.dir.path().join("secret.txt"), "outside dist").unwrap();
+    let requests = [
+        "GET /../secret.txt HTTP/1.1",
+        "GET /%2e%2e/secret.txt HTTP/1.1",
+        "GET /..%2fsecret.txt HTTP/1.1",
+        "GET /.%2e/.%2e/data/relay.toml HTTP/1.1",
+        "GET /api/v1/agencies/demo/inbox/..%2F..%2Fdata%2Frelay.db HTTP/1.1",
+        "GET /api/v1/agencies/..%2Fdemo/inbox HTTP/1.1",
+        "GET /api/v1/agencies/demo/mailboxes/..%2F..%2F HTTP/1.1",
+        "GET /api/v1/agencies/demo/mailboxes/%ff%fe HTTP/1.1",
+        "GET /api/v1/agencies/demo/../../../secret.txt HTTP/1.1",
+        "GET //etc/passwd HTTP/1.1",
+        "DELETE /api/v1/agencies/demo HTTP/1.1",
+        "GET /api/v2/anything HTTP/1.1",
+    ];
+    for line in requests {
+        let request = format!("{line}\r\nhost: x\r\nconnection: close\r\n\r\n");
+        let (status, head, body) = raw(relay.addr, request.as_bytes()).await;
+        assert!((400..500).contains(&status), "{line}: {status}");
+        assert!(
+            head.to_lowercase().contains("content-security-policy"),
+            "{line}"
+        );
+        assert!(!body.contains("outside dist"));
+        error_line(&body);
+    }
+
+    let big = format!(
+        "GET /api/v1/agencies/demo HTTP/1.1\r\nhost: x\r\nx-filler: {}\r\nconnection: close\r\n\r\n",
+        "a".repeat(32 * 1024)
+    );
+    let (status, _, body) = raw(relay.addr, big.as_bytes()).await;
+    assert_eq!(status, 431);
+    error_line(&body);
+    let many: String = (0..200)
+        .map(|i| format!("x-h{i}: {}\r\n", "b".repeat(100)))
+        .collect();
+    let request =
+        format!("GET /api/v1/agencies/demo HTTP/1.1\r\nhost: x\r\n{many}connection: close\r\n\r\n");
+    let (status, _, _) = raw(relay.addr, request.as_bytes()).await;
+    assert!((400..500).contains(&status), "{status}");
+    let huge = format!(
+        "GET / HTTP/1.1\r\nhost: x\r\nx-filler: {}\r\nconnection: close\r\n\r\n",
+        "a".repeat(1024 * 1024)
+    );
+    let (status, _, _) = raw(relay.addr, huge.as_bytes()).await;
+    assert!((400..500).contains(&status), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_carries_the_security_headers() {
+    let relay = start(|r| news_agency(r), |_| {}).await;
+    let dist = relay.dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>t</title>").unwrap();
+    let requests: Vec<(reqwest::Method, &str, &str)> = vec![
+        (reqwest::Method::GET, "/", "'none'"),
+        (reqwest::Method::GET, "/a/demo", "'none'"),
+        (
+            reqwest::Method::GET,
+            "/a/news",
+            "https://news.example https://*.city.example",
+        ),
+        (
+            reqwest::Method::GET,
+            "/embed?agency=news",
+            "https://news.example https://*.city.example",
+        ),
+        (reqwest::Method::GET, "/embed", "'none'"),
+        (reqwest::Method::GET, "/missing.js", "'none'"),
+        (reqwest::Method::GET, "/api/v1/agencies/news", "'none'"),
+        (
+            reqwest::Method::GET,
+            "/api/v1/agencies/demo/inbox",
+            "'none'",
+        ),
+        (reqwest::Method::POST, "/api/v1/challenges", "'none'"),
+        (
+            reqwest::Method::POST,
+            "/api/v1/agencies/demo/tips",
+            "'none'",
+        ),
+        (reqwest::Method::PUT, "/api/v1/challenges", "'none'"),
+        (reqwest::Method::GET, "/api/v1/openapi.json", "'none'"),
+    ];
+    for (method, path, ancestors) in requests {
+        let response = relay
+            .client
+            .request(method.clone(), relay.url(path))
+            .send()
+            .await
+            .unwrap();
+        let h = response.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"),
+            "{csp}"
+        );
+        assert!(
+            csp.ends_with(&format!("frame-ancestors {ancestors}")),
+            "{method} {path}: {csp}"
+        );
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        let permissions = h["permissions-policy"].to_str().unwrap();
+        for feature in ["camera=()", "microphone=()", "geolocation=()"] {
+            assert!(permissions.contains(feature), "{permissions}");
+        }
+        if path.starts_with("/api/") || path == "/" {
+            assert_eq!(h["cache-control"], "no-store", "{path}");
+        }
+        assert!(h.get("strict-transport-security").is_none());
+        assert!(h.get("set-cookie").is_none());
+    }
+
+    let tls = start(none, |c| c.behind_tls = true).await;
+    let response = tls
+        .client
+        .get(tls.url("/api/v1/agencies/demo"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+    let response = tls.client.get(tls.url("/nothing")).send().await.unwrap();
+    assert!(response.headers().contains_key("strict-transport-security"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_built_client_is_served_with_types_encodings_and_caching() {
+    let relay = start(none, |_| {}).await;
+    let dist = relay.dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>sealtip</title>",
+    )
+    .unwrap();
+    let wasm = "sealtip-web-0123456789abcdef_bg.wasm";
+    std::fs::write(dist.join(wasm), b"\0asm plain").unwrap();
+    std::fs::write(dist.join(format!("{wasm}.br")), b"brotli bytes").unwrap();
+    std::fs::write(dist.join("boot.js"), "console.log(1)").unwrap();
+    std::fs::write(dist.join("boot.js.gz"), b"gzip bytes").unwrap();
+    let get = |path: &str, encoding: &str| {
+        relay
+            .client
+            .get(relay.url(path))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+
+    for page in ["/", "/a/demo", "/agency", "/embed", "/embed?agency=demo"] {
+        let response = get(page, "gzip").await.unwrap();
+        assert_eq!(response.status(), 200, "{page}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert!(response.text().await.unwrap().contains("sealtip"));
+    }
+
+    let response = get(&format!("/{wasm}"), "gzip, br").await.unwrap();
+    assert_eq!(response.headers()["content-type"], "application/wasm");
+    assert_eq!(response.headers()["content-encoding"], "br");
+    assert_eq!(
+        response.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(response.bytes().await.unwrap().as_ref(), b"brotli bytes");
+    let response = get(&format!("/{wasm}"), "identity").await.unwrap();
+    assert!(response.headers().get("content-encoding").is_none());
+    assert_eq!(response.bytes().await.unwrap().as_ref(), b"\0asm plain");
+
+    let response = get("/boot.js", "gzip").await.unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+    let response = get("/boot.js", "br;q=0").await.unwrap();
+    assert_eq!(response.text().await.unwrap(), "console.log(1)");
+
+    let response = get("/boot.js.missing", "").await.unwrap();
+    assert_eq!(response.status(), 404);
+    error_line(&response.text().await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_are_random_and_times_coarse() {
+    let relay = start(none, |_| {}).await;
+    let mut ids = Vec::new();
+    for _ in 0..16 {
+        let created: Created = relay
+            .post_tip("demo", sealed(&relay.recipient, 10))
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(created.id);
+    }
+    let listed: Vec<String> = relay
+        .inbox()
+        .await
+        .items
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(listed, ids, "listed in arrival order");
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), ids.len(), "unique");
+    assert_ne!(sorted, ids, "not increasing (16! to 1 against by chance)");
+    // No two ids share a long prefix, as counters or timestamps would.
+    for pair in sorted.windows(2) {
+        let common = pair[0]
+            .bytes()
+            .zip(pair[1].bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        assert!(common < 8, "{pair:?}");
+    }
+    // File times are set to the hour.
+    for id in &ids {
+        let modified = std::fs::metadata(relay.blobs.join(id))
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert_eq!(modified % 3600, 0);
+    }
+    // The database holds hours only.
+    let conn = rusqlite::Connection::open(&relay.database).unwrap();
+    let odd: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM items WHERE received % 3600 != 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(odd, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_reach_the_mailbox_and_only_the_agency_posts_them() {
+    let relay = start(none, |c| c.limits.max_replies_per_mailbox = 2).await;
+    let path = format!("/api/v1/agencies/demo/mailboxes/{MAILBOX}");
+    let reply = sealed(&relay.recipient, 500);
+    let post = |token: Option<&str>, body: Vec<u8>| {
+        let mut request = relay
+            .client
+            .post(relay.url(&path))
+            .header("content-type", "application/octet-stream")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(post(None, reply.clone()).await.unwrap().status(), 401);
+    assert_eq!(
+        post(Some("nope"), reply.clone()).await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        post(Some(&relay.token), b"not sealed".to_vec())
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    let created: Created = post(Some(&relay.token), reply.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let mailbox: Mailbox = relay
+        .client
+        .get(relay.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mailbox.replies.len(), 1);
+    assert_eq!(mailbox.replies[0].id, created.id);
+    assert_eq!(mailbox.replies[0].size, reply.len() as u64);
+    let bytes = relay
+        .client
+        .get(relay.url(&format!("{path}/{}", created.id)))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(bytes.as_ref(), reply.as_slice());
+
+    // Another mailbox sees nothing; the reply is not in the inbox.
+    let other = "fedcba9876543210fedcba9876543210";
+    let empty: Mailbox = relay
+        .client
+        .get(relay.url(&format!("/api/v1/agencies/demo/mailboxes/{other}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(empty.replies.is_empty());
+    let wrong_box = relay
+        .client
+        .get(relay.url(&format!(
+            "/api/v1/agencies/demo/mailboxes/{other}/{}",
+            created.id
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_box.status(), 404);
+    assert!(relay.inbox().await.items.is_empty());
+    let inbox_path = relay
+        .get_authed(&format!("/api/v1/agencies/demo/inbox/{}", created.id))
+        .await;
+    assert_eq!(inbox_path.status(), 404);
+
+    for bad in ["short", "0123456789ABCDEF0123456789ABCDEF"] {
+        let response = relay
+            .client
+            .get(relay.url(&format!("/api/v1/agencies/demo/mailboxes/{bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+    }
+    assert_eq!(
+        post(Some(&relay.token), reply.clone())
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    let full = post(Some(&relay.token), reply.clone()).await.unwrap();
+    assert_eq!(full.status(), 429);
+    error_line(&full.text().await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_on_items_concurrency_and_time_are_enforced() {
+    let relay = start(none, |c| {
+        c.limits.max_items_per_agency = 2;
+        c.limits.max_concurrent_uploads = 1;
+        c.limits.upload_idle_secs = 1;
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(
+            relay
+                .post_tip("demo", sealed(&relay.recipient, 10))
+                .await
+                .status(),
+            201
+        );
+    }
+    let full = relay.post_tip("demo", sealed(&relay.recipient, 10)).await;
+    assert_eq!(full.status(), 429);
+    assert!(error_line(&full.text().await.unwrap()).contains("full"));
+
+    // Free a place, then hold the only upload slot with a silent upload.
+    let first = relay.inbox().await.items[0].id.clone();
+    relay
+        .client
+        .delete(relay.url(&format!("/api/v1/agencies/demo/inbox/{first}")))
+        .bearer_auth(&relay.token)
+        .send()
+        .await
+        .unwrap();
+    let tip = sealed(&relay.recipient, 10);
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    sender.send(Ok(tip[..40].to_vec())).await.unwrap();
+    let stream = futures_util::stream::unfold(receiver, |mut r| async move {
+        r.recv().await.map(|item| (item, r))
+    });
+    let proof = relay.proof().await;
+    let slow = relay
+        .client
+        .post(relay.url("/api/v1/agencies/demo/tips"))
+        .header("content-type", "application/octet-stream")
+        .header("sealtip-proof", proof)
+        .body(reqwest::Body::wrap_stream(stream))
+        .send();
+    let slow = tokio::spawn(slow);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let busy = relay.post_tip("demo", tip.clone()).await;
+    assert_eq!(busy.status(), 429);
+    assert!(error_line(&busy.text().await.unwrap()).contains("too many uploads"));
+    // The silent upload is dropped after the idle timeout.
+    let timed_out = slow.await.unwrap().unwrap();
+    assert_eq!(timed_out.status(), 408);
+    drop(sender);
+    assert_eq!(relay.inbox().await.items.len(), 1);
+    assert!(relay.blob_names().iter().all(|n| !n.ends_with(".part")));
+    assert_eq!(relay.post_tip("demo", tip).await.status(), 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agency_list_and_openapi_are_served() {
+    let relay = start(|r| news_agency(r), |_| {}).await;
+    let list: serde_json::Value = relay
+        .client
+        .get(relay.url("/api/v1/agencies"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["default"], "demo");
+    assert_eq!(list["agencies"].as_array().unwrap().len(), 2);
+    let openapi: serde_json::Value = relay
+        .client
+        .get(relay.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(openapi["openapi"].as_str().unwrap().starts_with("3."));
+}

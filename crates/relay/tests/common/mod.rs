@@ -1,0 +1,222 @@
+//! Shared test helpers: a relay on port 0, sealed tips, proofs, raw HTTP.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sealtip_api::{Challenge, pow};
+use sealtip_envelope::Recipient;
+use sealtip_relay::store::sqlite::SqliteStore;
+use sealtip_relay::{AppState, Config, router, serve};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub struct TestRelay {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub token: String,
+    pub secret: Vec<u8>,
+    pub recipient: Recipient,
+    pub client: reqwest::Client,
+    pub blobs: PathBuf,
+    pub database: PathBuf,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestRelay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A second agency that partner sites may embed.
+pub fn news_agency(recipient: &Recipient) -> String {
+    format!(
+        r#"
+[[agencies]]
+id = "news"
+name = "News desk"
+recipients = ["{recipient}"]
+embed_origins = ["https://news.example", "https://*.city.example"]
+[agencies.form]
+id = "news-1"
+questions = []
+"#
+    )
+}
+
+/// Writes a config with `init` in a fresh folder, appends `extra` TOML,
+/// applies `tweak` (proof of work is off unless `tweak` turns it on), and
+/// serves it on 127.0.0.1:0.
+pub async fn start(
+    extra: impl FnOnce(&Recipient) -> String,
+    tweak: impl FnOnce(&mut Config),
+) -> TestRelay {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let done = sealtip_relay::init::init(&data).unwrap();
+    let recipient = Recipient::parse(&done.recipient).unwrap();
+    let mut text = std::fs::read_to_string(&done.config).unwrap();
+    text.push_str(&extra(&recipient));
+    let mut config: Config = toml::from_str(&text).unwrap();
+    config.pow.difficulty = 0;
+    config.dist = dir.path().join("dist");
+    tweak(&mut config);
+    let secret = hex::decode(config.challenge_secret.as_ref().unwrap()).unwrap();
+    let relay = config.check().unwrap();
+    let store = SqliteStore::open(&relay.database, &relay.blobs).unwrap();
+    let (blobs, database) = (relay.blobs.clone(), relay.database.clone());
+    let limits = relay.limits.clone();
+    let app = router(AppState::new(store, Arc::new(relay)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let _ = serve(listener, app, &limits).await;
+    });
+    let token = std::fs::read_to_string(&done.token)
+        .unwrap()
+        .trim()
+        .to_owned();
+    TestRelay {
+        base: format!("http://{addr}"),
+        addr,
+        dir,
+        token,
+        secret,
+        recipient,
+        client: reqwest::Client::new(),
+        blobs,
+        database,
+        task,
+    }
+}
+
+impl TestRelay {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A solved `Sealtip-Proof` header value from a fresh challenge.
+    pub async fn proof(&self) -> String {
+        let challenge: Challenge = self
+            .client
+            .post(self.url("/api/v1/challenges"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let nonce = pow::solve(&challenge.challenge).unwrap();
+        pow::proof_header(&challenge.challenge, nonce)
+    }
+
+    /// Posts `body` as a tip with a fresh proof.
+    pub async fn post_tip(&self, agency: &str, body: Vec<u8>) -> reqwest::Response {
+        let proof = self.proof().await;
+        self.post_sealed(
+            &format!("/api/v1/agencies/{agency}/tips"),
+            body,
+            Some(&proof),
+        )
+        .await
+    }
+
+    pub async fn post_sealed(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        proof: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/octet-stream")
+            .body(body);
+        if let Some(proof) = proof {
+            request = request.header("sealtip-proof", proof);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get_authed(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn inbox(&self) -> sealtip_api::Inbox {
+        let response = self.get_authed("/api/v1/agencies/demo/inbox").await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// Every file name in the blob folder.
+    pub fn blob_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.blobs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The inbox and every item's bytes: what must not change after bad input.
+    pub async fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
+        let mut all = Vec::new();
+        for item in self.inbox().await.items {
+            let bytes = self
+                .get_authed(&format!("/api/v1/agencies/demo/inbox/{}", item.id))
+                .await
+                .bytes()
+                .await
+                .unwrap()
+                .to_vec();
+            all.push((item.id, bytes));
+        }
+        all
+    }
+}
+
+/// A real sealed tip of about `len` plaintext bytes.
+pub fn sealed(recipient: &Recipient, len: usize) -> Vec<u8> {
+    let mut plaintext = vec![0u8; len];
+    getrandom::fill(&mut plaintext).unwrap();
+    sealtip_envelope::seal_to_vec(std::slice::from_ref(recipient), &plaintext).unwrap()
+}
+
+/// Sends raw bytes and reads the whole answer (the request should say
+/// `Connection: close`). Returns the status, the head, and the body.
+pub async fn raw(addr: SocketAddr, request: &[u8]) -> (u16, String, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The relay may answer and close before taking everything (e.g. oversize).
+    let _ = stream.write_all(request).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"));
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// Asserts the body is `{"error": "one line"}` and returns the line.
+pub fn error_line(body: &str) -> String {
+    let value: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body:?}"));
+    let line = value["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error field: {body}"))
+        .to_owned();
+    assert!(!line.is_empty() && !line.contains('\n'), "{line:?}");
+    assert_eq!(value.as_object().unwrap().len(), 1, "{body}");
+    line
+}
