@@ -220,3 +220,86 @@ pub fn error_line(body: &str) -> String {
     assert_eq!(value.as_object().unwrap().len(), 1, "{body}");
     line
 }
+
+/// The real `sealtip-relay` binary, started and killed by tests.
+pub struct RelayProcess {
+    pub child: std::process::Child,
+    pub base: String,
+    pub port: u16,
+}
+
+/// Runs `sealtip-relay init --dir DIR/data` in `dir`, then sets the
+/// proof-of-work difficulty to 0. Returns the config path.
+pub fn init_with_binary(dir: &std::path::Path) -> PathBuf {
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sealtip-relay"))
+        .current_dir(dir)
+        .args(["init", "--dir", "data"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let config = dir.join("data/relay.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("difficulty = 18", "difficulty = 0")).unwrap();
+    config
+}
+
+/// A free port on 127.0.0.1 (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl RelayProcess {
+    /// Starts the binary in `dir` (config `data/relay.toml`), appending its
+    /// output to `dir/relay.log`, and waits until it answers.
+    pub async fn start(dir: &std::path::Path, port: u16) -> RelayProcess {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("relay.log"))
+            .unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_sealtip-relay"))
+            .current_dir(dir)
+            .args(["--config", "data/relay.toml", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = client
+                .get(format!("{base}/api/v1/agencies/demo"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            if ready {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the relay did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        RelayProcess { child, base, port }
+    }
+
+    /// SIGKILL, and wait for the process to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
