@@ -1,0 +1,294 @@
+//! The relay's throughput benchmark, against the real binary over loopback.
+//!
+//! ```text
+//! cargo bench -p sealtip-relay --bench relay
+//! ```
+//!
+//! 1. 4 KiB sealed tips from 32 concurrent clients, proof of work at
+//!    difficulty 0 (each tip still fetches and spends a challenge): accepted
+//!    tips per second, and p50/p99 latency of the upload request (and of
+//!    challenge + upload).
+//! 2. Ten concurrent 64 MiB uploads: MB/s, and the relay's peak RSS (VmHWM
+//!    from /proc; the relay runs in its own process).
+//!
+//! `BENCH_SECS` sets the length of part 1 (default 10).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use sealtip_api::{Challenge, pow};
+use sealtip_envelope::Recipient;
+
+const CLIENTS: usize = 32;
+const TIP_BYTES: usize = 4096;
+const BIG_UPLOADS: usize = 10;
+const BIG_BYTES: u64 = 64 * 1024 * 1024;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let secs: u64 = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let dir = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sealtip-relay"))
+        .current_dir(dir.path())
+        .args(["init", "--dir", "data"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let config = dir.path().join("data/relay.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("difficulty = 18", "difficulty = 0")
+        .replace(
+            "max_items_per_agency = 10000",
+            "max_items_per_agency = 100000000",
+        );
+    std::fs::write(&config, text).unwrap();
+    let recipient = Recipient::parse(
+        std::fs::read_to_string(dir.path().join("data/agency.pub"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sealtip-relay"))
+        .current_dir(dir.path())
+        .args(["--config", "data/relay.toml", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let base = format!("http://127.0.0.1:{port}");
+    let probe = reqwest::Client::new();
+    for _ in 0..500 {
+        if probe
+            .get(format!("{base}/api/v1/agencies/demo"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // A 4 KiB sealed tip (plaintext sized so that the sealed file is 4096 bytes).
+    let overhead = sealtip_envelope::seal_to_vec(std::slice::from_ref(&recipient), b"")
+        .unwrap()
+        .len();
+    let tip = sealtip_envelope::seal_to_vec(
+        std::slice::from_ref(&recipient),
+        &vec![7u8; TIP_BYTES - overhead],
+    )
+    .unwrap();
+    println!("relay pid {pid}, data in {}", dir.path().display());
+    println!(
+        "part 1: {CLIENTS} clients, {}-byte sealed tips, difficulty 0, {secs} s",
+        tip.len()
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let (base, tip, stop) = (base.clone(), tip.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut upload_latencies = Vec::new();
+            let mut round_latencies = Vec::new();
+            let mut failed = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let round = Instant::now();
+                let challenge: Challenge = client
+                    .post(format!("{base}/api/v1/challenges"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let nonce = pow::solve(&challenge.challenge).unwrap();
+                let upload = Instant::now();
+                let response = client
+                    .post(format!("{base}/api/v1/agencies/demo/tips"))
+                    .header("content-type", "application/octet-stream")
+                    .header(
+                        pow::PROOF_HEADER,
+                        pow::proof_header(&challenge.challenge, nonce),
+                    )
+                    .body(tip.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                let ok = response.status() == 201;
+                let _ = response.bytes().await;
+                if ok {
+                    upload_latencies.push(upload.elapsed());
+                    round_latencies.push(round.elapsed());
+                } else {
+                    failed += 1;
+                }
+            }
+            (upload_latencies, round_latencies, failed)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut uploads = Vec::new();
+    let mut rounds = Vec::new();
+    let mut failed = 0;
+    for task in tasks {
+        let (u, r, f) = task.await.unwrap();
+        uploads.extend(u);
+        rounds.extend(r);
+        failed += f;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    uploads.sort();
+    rounds.sort();
+    let pct = |v: &[Duration], p: f64| {
+        v[((v.len() as f64 * p) as usize).min(v.len() - 1)].as_secs_f64() * 1000.0
+    };
+    println!(
+        "  {} tips accepted ({failed} refused) in {elapsed:.1} s: {:.0} tips/s durable",
+        uploads.len(),
+        uploads.len() as f64 / elapsed
+    );
+    println!(
+        "  upload latency p50 {:.1} ms, p99 {:.1} ms; challenge + upload p50 {:.1} ms, p99 {:.1} ms",
+        pct(&uploads, 0.50),
+        pct(&uploads, 0.99),
+        pct(&rounds, 0.50),
+        pct(&rounds, 0.99)
+    );
+    println!(
+        "  relay peak RSS so far: {:.1} MiB",
+        peak_rss_kib(pid) as f64 / 1024.0
+    );
+
+    // Part 2: ten 64 MiB uploads at once, streamed from a real age header.
+    let header_source =
+        sealtip_envelope::seal_to_vec(std::slice::from_ref(&recipient), b"x").unwrap();
+    let header_end = header_source
+        .windows(4)
+        .position(|w| w == b"\n---")
+        .unwrap()
+        + 1;
+    let header_end = header_end
+        + header_source[header_end..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .unwrap()
+        + 1;
+    let header = header_source[..header_end].to_vec();
+    // Nonce, then full 64 KiB chunks: a length a real age payload has.
+    let chunks = BIG_BYTES / (64 * 1024);
+    let payload = 16 + chunks * (64 * 1024 + 16);
+    let total = header.len() as u64 + payload;
+    println!("part 2: {BIG_UPLOADS} concurrent uploads of {total} bytes");
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        tokio::spawn(async move {
+            let mut peak = 0u64;
+            while sampling.load(Ordering::Relaxed) {
+                peak = peak.max(current_rss_kib(pid));
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            peak
+        })
+    };
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..BIG_UPLOADS {
+        let (base, header) = (base.clone(), header.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let challenge: Challenge = client
+                .post(format!("{base}/api/v1/challenges"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let block = axum::body::Bytes::from(vec![0x5au8; 64 * 1024]);
+            let mut pieces: Vec<axum::body::Bytes> = vec![header.into(), vec![1u8; 16].into()];
+            let chunk_piece = axum::body::Bytes::from(vec![0xa5u8; 64 * 1024 + 16]);
+            pieces.extend((0..chunks).map(|_| chunk_piece.clone()));
+            drop(block);
+            let stream =
+                futures_util::stream::iter(pieces.into_iter().map(Ok::<_, std::io::Error>));
+            let response = client
+                .post(format!("{base}/api/v1/agencies/demo/tips"))
+                .header("content-type", "application/octet-stream")
+                .header(
+                    pow::PROOF_HEADER,
+                    pow::proof_header(&challenge.challenge, 0),
+                )
+                .header("content-length", total)
+                .body(reqwest::Body::wrap_stream(stream))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201, "{:?}", response.text().await);
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    sampling.store(false, Ordering::Relaxed);
+    let sampled_peak = sampler.await.unwrap();
+    let megabytes = (total * BIG_UPLOADS as u64) as f64 / 1e6;
+    println!(
+        "  {megabytes:.0} MB in {elapsed:.2} s: {:.0} MB/s durable",
+        megabytes / elapsed
+    );
+    println!(
+        "  relay RSS during part 2: peak {:.1} MiB sampled; VmHWM since start {:.1} MiB",
+        sampled_peak as f64 / 1024.0,
+        peak_rss_kib(pid) as f64 / 1024.0
+    );
+    let _ = std::io::stdout().flush();
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn status_field_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    status_field_kib(pid, "VmHWM:")
+}
+
+fn current_rss_kib(pid: u32) -> u64 {
+    status_field_kib(pid, "VmRSS:")
+}
