@@ -45,10 +45,10 @@ pub async fn receive<U: Upload>(
 ) -> Result<(), ApiError> {
     let mut stream = body.into_data_stream();
     let result = receive_stream(&mut stream, upload, limits).await;
-    if let Err(error) = &result {
-        if error.status != StatusCode::REQUEST_TIMEOUT {
-            drain(&mut stream).await;
-        }
+    if let Err(error) = &result
+        && error.status != StatusCode::REQUEST_TIMEOUT
+    {
+        drain(&mut stream).await;
     }
     result
 }

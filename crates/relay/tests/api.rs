@@ -231,7 +231,7 @@ async fn bad_bodies_get_a_4xx_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inbox_routes_need_the_agency_token() {
-    let relay = start(|r| news_agency(r), |_| {}).await;
+    let relay = start(news_agency, |_| {}).await;
     relay.post_tip("demo", sealed(&relay.recipient, 10)).await;
     let id = relay.inbox().await.items[0].id.clone();
     let paths = [
@@ -349,7 +349,7 @@ async fn path_tricks_and_huge_headers_get_a_json_4xx() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_carries_the_security_headers() {
-    let relay = start(|r| news_agency(r), |_| {}).await;
+    let relay = start(news_agency, |_| {}).await;
     let dist = relay.dir.path().join("dist");
     std::fs::create_dir_all(&dist).unwrap();
     std::fs::write(dist.join("index.html"), "<!doctype html><title>t</title>").unwrap();
@@ -721,7 +721,7 @@ async fn limits_on_items_concurrency_and_time_are_enforced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agency_list_and_openapi_are_served() {
-    let relay = start(|r| news_agency(r), |_| {}).await;
+    let relay = start(news_agency, |_| {}).await;
     let list: serde_json::Value = relay
         .client
         .get(relay.url("/api/v1/agencies"))

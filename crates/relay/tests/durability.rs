@@ -142,7 +142,7 @@ async fn every_accepted_tip_survives_sigkill() {
         .json()
         .await
         .unwrap();
-    let record = record.lock().unwrap();
+    let record = std::mem::take(&mut *record.lock().unwrap());
     let listed: HashMap<&str, u64> = inbox
         .items
         .iter()

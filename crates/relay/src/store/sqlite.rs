@@ -54,6 +54,8 @@ struct SpentSet {
     inserts_since_prune: usize,
 }
 
+type DeleteJob = (String, String, oneshot::Sender<Result<bool, StoreError>>);
+
 enum Job {
     Commit {
         id: String,
@@ -594,10 +596,8 @@ impl Committer {
                     }
                 }
                 for ((agency, _, _), was_there) in deletes.iter().zip(&deleted) {
-                    if *was_there {
-                        if let Some(n) = counts.get_mut(agency) {
-                            *n = n.saturating_sub(1);
-                        }
+                    if *was_there && let Some(n) = counts.get_mut(agency) {
+                        *n = n.saturating_sub(1);
                     }
                 }
                 drop(counts);
@@ -639,7 +639,7 @@ impl Committer {
     fn persist(
         &mut self,
         accepted: &[Accepted],
-        deletes: &[(String, String, oneshot::Sender<Result<bool, StoreError>>)],
+        deletes: &[DeleteJob],
     ) -> Result<Vec<bool>, StoreError> {
         if !accepted.is_empty() {
             File::open(&self.blobs)?.sync_all()?;
@@ -680,7 +680,7 @@ impl Committer {
                 deleted.push(delete.execute(params![id, agency])? > 0);
             }
         }
-        if self.batches % 1000 == 0 {
+        if self.batches.is_multiple_of(1000) {
             tx.execute(
                 "DELETE FROM spent WHERE expires <= ?1",
                 params![time::now()],
