@@ -1,0 +1,346 @@
+//! The whole loop against the real relay binary, as an agency and a tipster
+//! without WebAssembly would run it: codename → seal → submit → pull → open →
+//! reply → replies (with the codename) → follow-up → pull → open.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// A relay started from `sealtip-relay init` output, killed on drop.
+struct Relay {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The relay binary, beside `sealtip` in the target folder (built if missing).
+fn relay_binary() -> PathBuf {
+    let sealtip = PathBuf::from(env!("CARGO_BIN_EXE_sealtip"));
+    let relay = sealtip.with_file_name("sealtip-relay");
+    if !relay.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "sealtip-relay"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot build sealtip-relay");
+    }
+    relay
+}
+
+fn start_relay(dir: &Path) -> Relay {
+    let binary = relay_binary();
+    let init = Command::new(&binary)
+        .args(["init", "--dir"])
+        .arg(dir.join("data"))
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let mut child = Command::new(&binary)
+        .args(["--config", "data/relay.toml", "--listen", "127.0.0.1:0"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("the relay prints its URL")
+        .trim_end_matches('/')
+        .to_string();
+    // Keep draining its output so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Relay { child, url }
+}
+
+fn sealtip(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sealtip"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = sealtip(dir, args);
+    assert!(
+        out.status.success(),
+        "sealtip {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn single_file(dir: &Path, prefix: &str) -> String {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    names.remove(0)
+}
+
+#[test]
+fn tip_reply_and_follow_up_through_the_real_relay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let relay = start_relay(dir);
+    let url = relay.url.as_str();
+    let agency_args = [
+        "--relay",
+        url,
+        "--agency",
+        "demo",
+        "--token-file",
+        "data/agency.token",
+    ];
+
+    // The tipster seals with a codename and submits.
+    let recipient = std::fs::read_to_string(dir.join("data/agency.pub"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let codename = ok(dir, &["codename"]).trim().to_string();
+    ok(
+        dir,
+        &[
+            "seal",
+            "--to",
+            &recipient,
+            "--agency",
+            "demo",
+            "--message",
+            "Workers locked in at night",
+            "--codename",
+            &codename,
+            "-o",
+            "tip.age",
+        ],
+    );
+    let id = ok(
+        dir,
+        &["submit", "--relay", url, "--agency", "demo", "tip.age"],
+    )
+    .trim()
+    .to_string();
+    assert_eq!(id.len(), 32);
+
+    // The agency lists, pulls and opens it.
+    let inbox = ok(dir, &[&["inbox"][..], &agency_args].concat());
+    assert!(inbox.contains(&id) && inbox.contains("tip"), "{inbox}");
+    let pulled = ok(
+        dir,
+        &[&["pull", "--out", "inbox"][..], &agency_args].concat(),
+    );
+    assert!(pulled.contains("Pulled 1 new item(s)"), "{pulled}");
+    let again = ok(
+        dir,
+        &[&["pull", "--out", "inbox"][..], &agency_args].concat(),
+    );
+    assert!(
+        again.contains("Pulled 0 new item(s) into inbox/ (1 already there)"),
+        "running twice downloads nothing twice: {again}"
+    );
+    let tip_file = format!("inbox/{}", single_file(&dir.join("inbox"), "tip-"));
+    let summary = ok(
+        dir,
+        &[
+            "open",
+            "-i",
+            "data/agency.key",
+            "--out",
+            "opened-tip",
+            &tip_file,
+        ],
+    );
+    assert!(
+        summary.contains("Workers locked in at night") && summary.contains("can receive replies"),
+        "{summary}"
+    );
+
+    // The agency replies; the tipster reads it with the codename alone.
+    let replied = ok(
+        dir,
+        &[
+            &[
+                "reply",
+                "-i",
+                "data/agency.key",
+                "--to-tip",
+                "opened-tip",
+                "--message",
+                "Thank you. Is anyone hurt?",
+            ][..],
+            &agency_args[..],
+        ]
+        .concat(),
+    );
+    assert!(
+        replied.contains("posted to the tipster's mailbox"),
+        "{replied}"
+    );
+    let replies = ok(
+        dir,
+        &[
+            "replies",
+            "--relay",
+            url,
+            "--agency",
+            "demo",
+            "--codename",
+            &codename,
+        ],
+    );
+    assert!(replies.contains("Thank you. Is anyone hurt?"), "{replies}");
+
+    // The tipster answers; the agency pulls the follow-up and sees the same mailbox.
+    let sent = ok(
+        dir,
+        &[
+            "follow-up",
+            "--relay",
+            url,
+            "--agency",
+            "demo",
+            "--codename",
+            &codename,
+            "--message",
+            "Two people need a doctor",
+        ],
+    );
+    assert!(sent.contains("sealed to"), "{sent}");
+    let pulled = ok(
+        dir,
+        &[&["pull", "--out", "inbox", "--delete"][..], &agency_args].concat(),
+    );
+    assert!(
+        pulled
+            .contains("Pulled 1 new item(s) into inbox/ (1 already there, 2 deleted on the relay)"),
+        "{pulled}"
+    );
+    let message_file = format!("inbox/{}", single_file(&dir.join("inbox"), "message-"));
+    let report: serde_json::Value = serde_json::from_str(&ok(
+        dir,
+        &[
+            "open",
+            "-i",
+            "data/agency.key",
+            "--json",
+            "--out",
+            "opened-message",
+            &message_file,
+        ],
+    ))
+    .unwrap();
+    assert_eq!(report["tip"]["kind"], "message");
+    assert_eq!(report["tip"]["text"], "Two people need a doctor");
+    let tip: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("opened-tip/tip.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["tip"]["reply"]["mailbox"], tip["reply"]["mailbox"],
+        "the follow-up joins the tip's thread"
+    );
+    let empty = ok(dir, &[&["inbox"][..], &agency_args].concat());
+    assert!(empty.contains("is empty"), "{empty}");
+
+    // A tip without a codename cannot be replied to: one clear line.
+    ok(
+        dir,
+        &[
+            "seal",
+            "--to",
+            &recipient,
+            "--message",
+            "no replies please",
+            "-o",
+            "quiet.age",
+        ],
+    );
+    let out = sealtip(
+        dir,
+        &[
+            &[
+                "reply",
+                "-i",
+                "data/agency.key",
+                "--to-tip",
+                "quiet.age",
+                "--message",
+                "hello?",
+            ][..],
+            &agency_args[..],
+        ]
+        .concat(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("carries no reply key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A wrong token is refused with the relay's reason.
+    std::fs::write(dir.join("wrong.token"), "not-the-token\n").unwrap();
+    let out = sealtip(
+        dir,
+        &[
+            "inbox",
+            "--relay",
+            url,
+            "--agency",
+            "demo",
+            "--token-file",
+            "wrong.token",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the relay refused"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_relay_that_is_down_is_one_clear_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = sealtip(
+        tmp.path(),
+        &[
+            "replies",
+            "--relay",
+            "http://127.0.0.1:9",
+            "--agency",
+            "demo",
+            "--codename",
+            "abacus abdomen abide ablaze abrasion zoology",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.lines()
+            .last()
+            .unwrap()
+            .contains("cannot reach the relay at http://127.0.0.1:9"),
+        "{err}"
+    );
+}
