@@ -16,6 +16,9 @@ pub(crate) struct Summary {
     pub found: Found,
     /// The orientation tag (1 to 8), when present and not 1 (upright).
     pub orientation: Option<u16>,
+    /// Whether an XMP packet inside was looked into: only the first one
+    /// is, so that many tags pointing at one large packet cost one search.
+    xmp_seen: bool,
 }
 
 /// At most this many IFDs are visited in one block: IFD0, IFD1, the EXIF,
@@ -202,8 +205,11 @@ fn walk_ifd(
                 }
             }
             (_, XMP_PACKET) => match value_bytes(tiff, order, kind, items, value_at) {
-                Some(packet) => xmp::inspect(packet, found),
-                None => found.add(Removed::OtherMetadata),
+                Some(packet) if !summary.xmp_seen => {
+                    summary.xmp_seen = true;
+                    xmp::inspect(packet, found);
+                }
+                _ => found.add(Removed::OtherMetadata),
             },
             (_, tag) if CAMERA.contains(&tag) => found.add(Removed::CameraModel),
             (_, tag) if DATE.contains(&tag) => found.add(Removed::DateTaken),
@@ -356,10 +362,7 @@ mod tests {
     fn looping_pointers_end() {
         // IFD0 points to itself as the EXIF IFD, the GPS IFD and IFD1.
         let mut tiff = header();
-        tiff.extend(ifd(
-            &[entry(EXIF_IFD, 4, 1, 8), entry(GPS_IFD, 4, 1, 8)],
-            8,
-        ));
+        tiff.extend(ifd(&[entry(EXIF_IFD, 4, 1, 8), entry(GPS_IFD, 4, 1, 8)], 8));
         let summary = inspect(&tiff);
         assert!(summary.found.into_vec().contains(&Removed::OtherMetadata));
     }
@@ -376,6 +379,9 @@ mod tests {
             inspect(b"MM\0*\xFF\xFF\xFF\xFF").found.into_vec(),
             vec![Removed::OtherMetadata]
         );
-        assert_eq!(inspect(b"junk").found.into_vec(), vec![Removed::OtherMetadata]);
+        assert_eq!(
+            inspect(b"junk").found.into_vec(),
+            vec![Removed::OtherMetadata]
+        );
     }
 }

@@ -157,7 +157,10 @@ mod tests {
         inspect_resources(b"8BIM\x04\x04\0\0\xFF\xFF\xFF\xFF", &mut found);
         assert_eq!(found.into_vec(), vec![Removed::OtherMetadata]);
         let mut found = Found::default();
-        inspect_iim(b"\x1C\x02\x50\x80\x08\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", &mut found);
+        inspect_iim(
+            b"\x1C\x02\x50\x80\x08\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF",
+            &mut found,
+        );
         assert_eq!(
             found.into_vec(),
             vec![Removed::AuthorAndCopyright, Removed::OtherMetadata]

@@ -43,13 +43,14 @@ pub(crate) fn scrub(input: &[u8]) -> Result<(Vec<u8>, Found), Malformed> {
     loop {
         let marker_at = pos;
         match input.get(pos) {
-            None => return Err(Malformed::MissingEnd { what: "end-of-image marker" }),
+            None => {
+                return Err(Malformed::MissingEnd {
+                    what: "end-of-image marker",
+                });
+            }
             Some(0xFF) => {}
             Some(&found) => {
-                return Err(Malformed::ExpectedMarker {
-                    offset: pos,
-                    found,
-                });
+                return Err(Malformed::ExpectedMarker { offset: pos, found });
             }
         }
         // Any number of 0xFF fill bytes may precede a marker code.
@@ -57,7 +58,9 @@ pub(crate) fn scrub(input: &[u8]) -> Result<(Vec<u8>, Found), Malformed> {
             pos += 1;
         }
         let Some(&marker) = input.get(pos) else {
-            return Err(Malformed::MissingEnd { what: "end-of-image marker" });
+            return Err(Malformed::MissingEnd {
+                what: "end-of-image marker",
+            });
         };
         pos += 1;
         match marker {
@@ -81,7 +84,9 @@ pub(crate) fn scrub(input: &[u8]) -> Result<(Vec<u8>, Found), Malformed> {
             }
             _ => {}
         }
-        let Some(&[high, low]) = input.get(pos..pos + 2).and_then(|bytes| bytes.first_chunk())
+        let Some(&[high, low]) = input
+            .get(pos..pos + 2)
+            .and_then(|bytes| bytes.first_chunk())
         else {
             return Err(Malformed::Truncated {
                 what: "a segment",
@@ -130,7 +135,10 @@ pub(crate) fn scrub(input: &[u8]) -> Result<(Vec<u8>, Found), Malformed> {
             APP14 if payload.starts_with(ADOBE_ID) => keep(marker, segment, &mut out),
             APP0..=APP15 => found.add(Removed::OtherMetadata),
             COM => {
-                if payload.iter().any(|&byte| byte != 0 && !byte.is_ascii_whitespace()) {
+                if payload
+                    .iter()
+                    .any(|&byte| byte != 0 && !byte.is_ascii_whitespace())
+                {
                     found.add(Removed::Comments);
                 }
             }
@@ -188,11 +196,17 @@ fn entropy_coded_end(input: &[u8], from: usize) -> Result<usize, Malformed> {
             .get(at..)
             .and_then(|rest| rest.iter().position(|&byte| byte == 0xFF))
         else {
-            return Err(Malformed::MissingEnd { what: "end-of-image marker" });
+            return Err(Malformed::MissingEnd {
+                what: "end-of-image marker",
+            });
         };
         let ff = at + ff;
         match input.get(ff + 1) {
-            None => return Err(Malformed::MissingEnd { what: "end-of-image marker" }),
+            None => {
+                return Err(Malformed::MissingEnd {
+                    what: "end-of-image marker",
+                });
+            }
             // A stuffed zero, a restart marker, or a fill byte: still data.
             Some(0x00 | 0xD0..=0xD7) => at = ff + 2,
             Some(0xFF) => at = ff + 1,
@@ -279,7 +293,10 @@ mod tests {
         let mut payload = b"JFIF\0\x01\x02\0\0\x01\0\x01\x01\x01".to_vec();
         payload.extend_from_slice(&[1, 2, 3]);
         let (out, found) = scrub(&jpeg(&[segment(APP0, &payload)])).unwrap();
-        assert_eq!(&out[2..20], &segment(APP0, b"JFIF\0\x01\x02\0\0\x01\0\x01\0\0")[..]);
+        assert_eq!(
+            &out[2..20],
+            &segment(APP0, b"JFIF\0\x01\x02\0\0\x01\0\x01\0\0")[..]
+        );
         assert_eq!(found.into_vec(), vec![Removed::EmbeddedThumbnail]);
     }
 

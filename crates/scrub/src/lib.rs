@@ -203,9 +203,9 @@ pub struct Unsupported {
 impl fmt::Display for Unsupported {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.detected {
-            OtherFormat::Unknown if self.is_image => {
-                f.write_str("this image's format is not recognised, so its metadata was not removed")
-            }
+            OtherFormat::Unknown if self.is_image => f.write_str(
+                "this image's format is not recognised, so its metadata was not removed",
+            ),
             OtherFormat::Unknown => f.write_str(
                 "this file is not a JPEG, PNG or WebP image, so its metadata was not checked",
             ),
@@ -519,7 +519,10 @@ mod tests {
         let Err(ScrubError::Unsupported(unsupported)) = scrub(b"??", Some("Image/PNG")) else {
             panic!("two bytes are not an image");
         };
-        assert!(unsupported.is_image, "the hint says it was meant as a picture");
+        assert!(
+            unsupported.is_image,
+            "the hint says it was meant as a picture"
+        );
         assert_eq!(
             scrub(b"GIF89a....", None),
             Err(ScrubError::Unsupported(Unsupported {

@@ -35,6 +35,7 @@ pub(crate) fn scrub(input: &[u8]) -> Result<(Vec<u8>, Found), Malformed> {
     out.extend_from_slice(SIGNATURE);
     let mut pos = SIGNATURE.len();
     let mut first = true;
+    let mut inflate_budget = text::INFLATE_BUDGET;
     loop {
         let start = pos;
         if start == input.len() {
@@ -104,10 +105,10 @@ pub(crate) fn scrub(input: &[u8]) -> Result<(Vec<u8>, Found), Malformed> {
             b"zTXt" => {
                 let (keyword, rest) = split_keyword(data);
                 // One byte of compression method (0: zlib), then the text.
-                let value = inflate(rest.get(1..).unwrap_or_default());
+                let value = inflate(rest.get(1..).unwrap_or_default(), &mut inflate_budget);
                 text::inspect(keyword, &value, &mut found);
             }
-            b"iTXt" => inspect_itxt(data, &mut found),
+            b"iTXt" => inspect_itxt(data, &mut inflate_budget, &mut found),
             _ => found.add(Removed::OtherMetadata),
         }
     }
@@ -115,7 +116,7 @@ pub(crate) fn scrub(input: &[u8]) -> Result<(Vec<u8>, Found), Malformed> {
 
 /// An international text chunk: keyword, compression flag and method,
 /// language tag, translated keyword, then the text, compressed or not.
-fn inspect_itxt(data: &[u8], found: &mut Found) {
+fn inspect_itxt(data: &[u8], budget: &mut usize, found: &mut Found) {
     let (keyword, rest) = split_keyword(data);
     let Some((&[compressed, _method], rest)) = rest.split_first_chunk::<2>() else {
         text::inspect(keyword, &[], found);
@@ -126,7 +127,7 @@ fn inspect_itxt(data: &[u8], found: &mut Found) {
     if compressed == 0 {
         text::inspect(keyword, value, found);
     } else {
-        text::inspect(keyword, &inflate(value), found);
+        text::inspect(keyword, &inflate(value, budget), found);
     }
 }
 
@@ -139,13 +140,20 @@ fn split_keyword(data: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-/// Inflates zlib data, at most [`text::INFLATE_LIMIT`] bytes of it; what
-/// was inflated before an error or the limit is still returned.
-fn inflate(data: &[u8]) -> Vec<u8> {
-    match miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(data, text::INFLATE_LIMIT) {
+/// Inflates zlib data, at most [`text::INFLATE_LIMIT`] bytes of it and no
+/// more than is left of `budget`, which it lowers; what was inflated before
+/// an error or a limit is still returned.
+fn inflate(data: &[u8], budget: &mut usize) -> Vec<u8> {
+    let limit = text::INFLATE_LIMIT.min(*budget);
+    if limit == 0 {
+        return Vec::new();
+    }
+    let bytes = match miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(data, limit) {
         Ok(bytes) => bytes,
         Err(error) => error.output,
-    }
+    };
+    *budget = budget.saturating_sub(bytes.len().max(data.len()));
+    bytes
 }
 
 /// Appends a chunk with its length and CRC.
@@ -216,7 +224,11 @@ mod tests {
         assert_eq!(out, png(&[ihdr(), gama, idat, iend]));
         assert_eq!(
             found.into_vec(),
-            vec![Removed::DateTaken, Removed::Comments, Removed::OtherMetadata]
+            vec![
+                Removed::DateTaken,
+                Removed::Comments,
+                Removed::OtherMetadata
+            ]
         );
     }
 
@@ -229,6 +241,26 @@ mod tests {
         let input = png(&[ihdr(), chunk(b"iTXt", &itxt), chunk(b"IEND", b"")]);
         let (_, found) = scrub(&input).unwrap();
         assert_eq!(found.into_vec(), vec![Removed::Location]);
+    }
+
+    #[test]
+    fn compressed_text_bombs_are_inflated_within_a_budget() {
+        let zeros = vec![0u8; text::INFLATE_LIMIT + 1];
+        let bomb = miniz_oxide::deflate::compress_to_vec_zlib(&zeros, 6);
+        let mut ztxt = b"Comment\0\0".to_vec();
+        ztxt.extend_from_slice(&bomb);
+        let mut chunks = vec![ihdr()];
+        chunks.extend(std::iter::repeat_n(chunk(b"zTXt", &ztxt), 20));
+        chunks.push(chunk(b"IEND", b""));
+        let mut budget = text::INFLATE_BUDGET;
+        for _ in 0..text::INFLATE_BUDGET / text::INFLATE_LIMIT {
+            assert_eq!(inflate(&bomb, &mut budget).len(), text::INFLATE_LIMIT);
+        }
+        assert_eq!(budget, 0);
+        assert!(inflate(&bomb, &mut budget).is_empty());
+        let (out, found) = scrub(&png(&chunks)).unwrap();
+        assert_eq!(out, png(&[ihdr(), chunk(b"IEND", b"")]));
+        assert_eq!(found.into_vec(), vec![Removed::Comments]);
     }
 
     #[test]

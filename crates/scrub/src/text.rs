@@ -5,9 +5,13 @@
 
 use crate::{Found, Removed, exif, iptc, xmp};
 
-/// Compressed text is inflated at most this far to look inside; what lies
-/// beyond is dropped unread (as all of it is dropped).
+/// One compressed text is inflated at most this far to look inside; what
+/// lies beyond is dropped unread (as all of it is dropped).
 pub(crate) const INFLATE_LIMIT: usize = 1 << 20;
+/// All the compressed texts of one file are inflated at most this far
+/// together, so that many small chunks that each inflate a thousandfold
+/// cannot keep a phone busy. Texts past it are judged by their keyword.
+pub(crate) const INFLATE_BUDGET: usize = 8 << 20;
 
 /// Adds what a text entry holds to `found`. Returns the orientation when the
 /// entry carried an EXIF block that had one.
@@ -27,15 +31,16 @@ pub(crate) fn inspect(keyword: &[u8], value: &[u8], found: &mut Found) -> Option
         b"software" => Removed::EditingSoftware,
         b"source" => Removed::CameraModel,
         b"creation time" => Removed::DateTaken,
+        // ImageMagick's copy of the colour profile's own description and
+        // copyright: not the photographer's.
+        _ if lower.starts_with(b"icc:") => Removed::OtherMetadata,
         _ if has(b"gps") || has(b"location") || has(b"city") || has(b"country") => {
             Removed::Location
         }
         _ if has(b"make") || has(b"model") || has(b"serial") => Removed::CameraModel,
         _ if has(b"date") || has(b"time") => Removed::DateTaken,
         _ if has(b"software") => Removed::EditingSoftware,
-        _ if has(b"author") || has(b"artist") || has(b"copyright") => {
-            Removed::AuthorAndCopyright
-        }
+        _ if has(b"author") || has(b"artist") || has(b"copyright") => Removed::AuthorAndCopyright,
         _ if has(b"comment") || has(b"description") || has(b"title") => Removed::Comments,
         _ => Removed::OtherMetadata,
     };
@@ -85,7 +90,11 @@ fn inspect_raw_profile(name: &[u8], value: &[u8], found: &mut Found) -> Option<u
 fn decode_raw_profile(value: &[u8]) -> Option<Vec<u8>> {
     let mut lines = value.strip_prefix(b"\n")?.splitn(3, |&byte| byte == b'\n');
     let _name = lines.next()?;
-    let length: usize = std::str::from_utf8(lines.next()?).ok()?.trim().parse().ok()?;
+    let length: usize = std::str::from_utf8(lines.next()?)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     let hex = lines.next()?;
     let mut bytes = Vec::with_capacity(length.min(hex.len() / 2));
     let mut high: Option<u8> = None;
@@ -126,6 +135,7 @@ mod tests {
         assert_eq!(kinds("exif:GPSLatitude", b"48"), vec![Removed::Location]);
         assert_eq!(kinds("exif:Model", b"x"), vec![Removed::CameraModel]);
         assert_eq!(kinds("Disclaimer", b"x"), vec![Removed::OtherMetadata]);
+        assert_eq!(kinds("icc:copyright", b"x"), vec![Removed::OtherMetadata]);
     }
 
     #[test]

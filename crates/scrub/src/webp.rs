@@ -11,7 +11,9 @@
 
 use crate::{Found, Malformed, Removed, exif, xmp};
 
-const KEPT: &[&[u8; 4]] = &[b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L"];
+const KEPT: &[&[u8; 4]] = &[
+    b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L",
+];
 
 /// The VP8X flag bits (first byte of the chunk's data).
 const FLAG_EXIF: u8 = 0x08;
@@ -222,7 +224,7 @@ mod tests {
     #[test]
     fn a_missing_final_pad_byte_is_put_back() {
         let vp8l = chunk(b"VP8L", b"\x2f\0\0\0\0");
-        let mut input = riff(&[vp8l.clone()]);
+        let mut input = riff(std::slice::from_ref(&vp8l));
         input.pop();
         let len = input.len() as u32 - 8;
         input[4..8].copy_from_slice(&len.to_le_bytes());

@@ -1,4 +1,4 @@
-//! Real photos made here with ImageMagick, cwebp and img2webp, given real
+//! Real photos made here with ImageMagick, cwebp, img2webp and webpmux, given real
 //! metadata with exiftool, cleaned, then checked with the same tools: the
 //! metadata is gone as exiftool sees it, and the pixels decode exactly as
 //! before.
@@ -112,6 +112,7 @@ fn require_tools() {
             ("exiftool", "-ver"),
             ("cwebp", "-version"),
             ("img2webp", "-version"),
+            ("webpmux", "-version"),
             ("webpinfo", "-version"),
         ] {
             run(tool, &[flag], &here);
@@ -228,7 +229,11 @@ fn assert_reports_the_essentials(scrubbed: &Scrubbed) {
             scrubbed.summary()
         );
     }
-    assert!(scrubbed.summary().starts_with("location, camera model, date taken"));
+    assert!(
+        scrubbed
+            .summary()
+            .starts_with("location, camera model, date taken")
+    );
 }
 
 #[test]
@@ -261,7 +266,9 @@ fn jpeg_with_exif_gps_xmp_iptc_thumbnail_and_comment() {
     );
     assert_eq!(dir.tag("out.jpg", "JFIFVersion").as_deref(), Some("1.01"));
     assert_eq!(
-        dir.tag("out.jpg", "ProfileDescription").as_deref(),
+        dir.tag("out.jpg", "ProfileDescription")
+            .as_deref()
+            .map(str::trim),
         Some("Artifex Software A98 ICC Profile"),
         "the ICC profile is kept"
     );
@@ -291,7 +298,10 @@ fn cmyk_jpeg_keeps_its_adobe_segment() {
     args.extend(["-colorspace", "CMYK", "in.jpg"]);
     dir.run("convert", &args);
     dir.exiftool("in.jpg", METADATA);
-    assert!(has_group(&dir, "in.jpg", "Adobe"), "libjpeg writes APP14 for CMYK");
+    assert!(
+        has_group(&dir, "in.jpg", "Adobe"),
+        "libjpeg writes APP14 for CMYK"
+    );
     let scrubbed = dir.scrub_and_check("in.jpg", "out.jpg");
     assert_reports_the_essentials(&scrubbed);
     assert!(has_group(&dir, "out.jpg", "Adobe"), "Adobe APP14 kept");
@@ -299,7 +309,9 @@ fn cmyk_jpeg_keeps_its_adobe_segment() {
 
 fn has_group(dir: &Workdir, file: &str, group: &str) -> bool {
     let prefix = format!("{group}:");
-    dir.tags(file).iter().any(|(key, _)| key.starts_with(&prefix))
+    dir.tags(file)
+        .iter()
+        .any(|(key, _)| key.starts_with(&prefix))
 }
 
 /// The ICC profile of the committed JPEG fixture: a small real one.
@@ -353,15 +365,15 @@ impl Workdir {
 
 #[test]
 fn png_that_imagemagick_made_from_a_phone_jpeg() {
-    // ImageMagick carries a JPEG's EXIF into a PNG as a compressed,
-    // hex-encoded "Raw profile type exif" text chunk.
+    // ImageMagick carries a JPEG's metadata into a PNG several times over:
+    // an eXIf chunk, "Raw profile type" text chunks (IPTC, Photoshop, and
+    // compressed XMP) and a text chunk for each EXIF tag ("exif:GPSLatitude").
     let dir = Workdir::new();
     let mut args = DRAW.to_vec();
     args.push("phone.jpg");
     dir.run("convert", &args);
     dir.exiftool("phone.jpg", METADATA);
     dir.run("convert", &["phone.jpg", "in.png"]);
-    assert!(dir.has_tag("in.png", "RawProfileTypeExif") || dir.has_tag("in.png", "GPSLatitude"));
     let scrubbed = dir.scrub_and_check("in.png", "out.png");
     assert!(
         scrubbed.removed.contains(&Removed::Location),
@@ -379,6 +391,7 @@ fn lossy_webp_with_exif_and_xmp() {
     dir.run("convert", &args);
     dir.run("cwebp", &["-quiet", "-q", "80", "src.png", "-o", "in.webp"]);
     dir.exiftool("in.webp", METADATA);
+    check_webp_input(&dir, "in.webp");
     let scrubbed = dir.scrub_and_check("in.webp", "out.webp");
     assert_eq!(scrubbed.format, ImageFormat::Webp);
     assert_reports_the_essentials(&scrubbed);
@@ -386,13 +399,42 @@ fn lossy_webp_with_exif_and_xmp() {
 }
 
 #[test]
-fn lossless_webp_with_alpha() {
+fn lossless_webp_with_alpha_and_metadata_from_webpmux() {
+    // exiftool 12.57 writes a VP8X header without the alpha flag for a
+    // lossless file with alpha, which webpinfo rejects; libwebp's own
+    // muxer gets it right. The metadata comes from a JPEG exiftool wrote.
     let dir = Workdir::new();
     let mut args = DRAW.to_vec();
-    args.extend(["-alpha", "set", "-channel", "A", "-evaluate", "set", "60%", "src.png"]);
+    args.extend([
+        "-alpha",
+        "set",
+        "-channel",
+        "A",
+        "-evaluate",
+        "set",
+        "60%",
+        "src.png",
+    ]);
     dir.run("convert", &args);
-    dir.run("cwebp", &["-quiet", "-lossless", "src.png", "-o", "in.webp"]);
-    dir.exiftool("in.webp", METADATA);
+    dir.run(
+        "cwebp",
+        &["-quiet", "-lossless", "src.png", "-o", "plain.webp"],
+    );
+    dir.run("convert", &["-size", "8x8", "xc:red", "donor.jpg"]);
+    dir.exiftool("donor.jpg", METADATA);
+    let exif = dir.run("exiftool", &["-b", "-EXIF", "donor.jpg"]);
+    std::fs::write(dir.path("exif.bin"), exif).unwrap();
+    let xmp = dir.run("exiftool", &["-b", "-XMP", "donor.jpg"]);
+    std::fs::write(dir.path("xmp.bin"), xmp).unwrap();
+    dir.run(
+        "webpmux",
+        &["-set", "exif", "exif.bin", "plain.webp", "-o", "exif.webp"],
+    );
+    dir.run(
+        "webpmux",
+        &["-set", "xmp", "xmp.bin", "exif.webp", "-o", "in.webp"],
+    );
+    check_webp_input(&dir, "in.webp");
     let scrubbed = dir.scrub_and_check("in.webp", "out.webp");
     assert_reports_the_essentials(&scrubbed);
     check_webp(&dir, "out.webp");
@@ -402,10 +444,20 @@ fn lossless_webp_with_alpha() {
 fn lossy_webp_with_alpha_keeps_its_alph_chunk() {
     let dir = Workdir::new();
     let mut args = DRAW.to_vec();
-    args.extend(["-alpha", "set", "-channel", "A", "-evaluate", "set", "60%", "src.png"]);
+    args.extend([
+        "-alpha",
+        "set",
+        "-channel",
+        "A",
+        "-evaluate",
+        "set",
+        "60%",
+        "src.png",
+    ]);
     dir.run("convert", &args);
     dir.run("cwebp", &["-quiet", "-q", "70", "src.png", "-o", "in.webp"]);
     dir.exiftool("in.webp", METADATA);
+    check_webp_input(&dir, "in.webp");
     let scrubbed = dir.scrub_and_check("in.webp", "out.webp");
     assert!(scrubbed.bytes.windows(4).any(|name| name == b"ALPH"));
     check_webp(&dir, "out.webp");
@@ -416,8 +468,12 @@ fn animated_webp() {
     let dir = Workdir::new();
     dir.run("convert", &["-size", "32x24", "xc:red", "a.png"]);
     dir.run("convert", &["-size", "32x24", "xc:blue", "b.png"]);
-    dir.run("img2webp", &["-loop", "0", "-d", "200", "a.png", "b.png", "-o", "in.webp"]);
+    dir.run(
+        "img2webp",
+        &["-loop", "0", "-d", "200", "a.png", "b.png", "-o", "in.webp"],
+    );
     dir.exiftool("in.webp", METADATA);
+    check_webp_input(&dir, "in.webp");
     let bytes = std::fs::read(dir.path("in.webp")).unwrap();
     let scrubbed = scrub(&bytes, None).unwrap();
     assert_reports_the_essentials(&scrubbed);
@@ -429,10 +485,19 @@ fn animated_webp() {
     assert!(!dir.has_tag("out.webp", "Model"));
 }
 
+/// webpinfo finds the input sound, so that a sound output means something.
+fn check_webp_input(dir: &Workdir, file: &str) {
+    let info = String::from_utf8(dir.run("webpinfo", &[file])).unwrap();
+    assert!(info.contains("No error detected."), "{info}");
+}
+
 /// webpinfo, libwebp's validator, finds the file sound: RIFF size, chunk
 /// sizes and VP8X flags agree with the chunks.
 fn check_webp(dir: &Workdir, file: &str) {
     let info = String::from_utf8(dir.run("webpinfo", &[file])).unwrap();
     assert!(info.contains("No error detected."), "{info}");
-    assert!(!info.contains("XMP"), "{info}");
+    assert!(
+        !info.contains("Chunk XMP") && !info.contains("XMP: 1"),
+        "{info}"
+    );
 }
