@@ -54,6 +54,9 @@ enum Command {
     Replies(commands::tipster::TipsterArgs),
     /// Tipster: send the agency a follow-up message, sealed, under your codename.
     FollowUp(commands::tipster::FollowUpArgs),
+    /// Change an agency's officers in the relay's configuration.
+    #[command(subcommand)]
+    Agency(commands::agency::Command),
     /// Print a new codename (8 words) for hearing back.
     Codename {
         /// How many words (at least 6).
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Reply(args) => commands::reply::run(args),
         Command::Replies(args) => commands::tipster::replies(args),
         Command::FollowUp(args) => commands::tipster::follow_up(args),
+        Command::Agency(command) => commands::agency::run(command),
         Command::Codename { words } => commands::codename::run(words),
     };
     match result {

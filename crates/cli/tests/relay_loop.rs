@@ -37,8 +37,7 @@ fn relay_binary() -> PathBuf {
 }
 
 fn start_relay(dir: &Path) -> Relay {
-    let binary = relay_binary();
-    let init = Command::new(&binary)
+    let init = Command::new(relay_binary())
         .args(["init", "--dir"])
         .arg(dir.join("data"))
         .current_dir(dir)
@@ -49,6 +48,12 @@ fn start_relay(dir: &Path) -> Relay {
         "{}",
         String::from_utf8_lossy(&init.stderr)
     );
+    restart_relay(dir)
+}
+
+/// Starts the relay on the configuration already in `dir/data`.
+fn restart_relay(dir: &Path) -> Relay {
+    let binary = relay_binary();
     let mut child = Command::new(&binary)
         .args(["--config", "data/relay.toml", "--listen", "127.0.0.1:0"])
         .current_dir(dir)
@@ -342,5 +347,165 @@ fn a_relay_that_is_down_is_one_clear_line() {
             .unwrap()
             .contains("cannot reach the relay at http://127.0.0.1:9"),
         "{err}"
+    );
+}
+
+#[test]
+fn officers_are_added_and_removed_without_editing_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let relay = start_relay(dir);
+    drop(relay);
+    let officer = ok(dir, &["keygen", "-o", "officer.key"]).trim().to_string();
+    let config = std::fs::read_to_string(dir.join("data/relay.toml")).unwrap();
+
+    // Bad changes are refused and leave the file as it was.
+    for args in [
+        vec![
+            "agency",
+            "add-officer",
+            "--config",
+            "data/relay.toml",
+            "--agency",
+            "demo",
+            "age1notakey",
+        ],
+        vec![
+            "agency",
+            "add-officer",
+            "--config",
+            "data/relay.toml",
+            "--agency",
+            "nobody",
+            &officer,
+        ],
+        vec![
+            "agency",
+            "remove-officer",
+            "--config",
+            "data/relay.toml",
+            "--agency",
+            "demo",
+            &officer,
+        ],
+    ] {
+        assert!(!sealtip(dir, &args).status.success(), "{args:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("data/relay.toml")).unwrap(),
+            config
+        );
+    }
+
+    let added = ok(
+        dir,
+        &[
+            "agency",
+            "add-officer",
+            "--config",
+            "data/relay.toml",
+            "--agency",
+            "demo",
+            &officer,
+        ],
+    );
+    assert!(
+        added.contains(&officer) && added.contains("Restart sealtip-relay"),
+        "{added}"
+    );
+    let changed = std::fs::read_to_string(dir.join("data/relay.toml")).unwrap();
+    assert!(
+        changed.contains("# The agency's age recipients"),
+        "comments are kept"
+    );
+
+    // With the officer added, a follow-up opens with the officer's key.
+    let codename = ok(dir, &["codename"]).trim().to_string();
+    let send_and_pull = |message: &str| {
+        let relay = restart_relay(dir);
+        let url = relay.url.clone();
+        ok(
+            dir,
+            &[
+                "follow-up",
+                "--relay",
+                &url,
+                "--agency",
+                "demo",
+                "--codename",
+                &codename,
+                "--message",
+                message,
+            ],
+        );
+        ok(
+            dir,
+            &[
+                "pull",
+                "--relay",
+                &url,
+                "--agency",
+                "demo",
+                "--token-file",
+                "data/agency.token",
+                "--out",
+                "inbox",
+                "--delete",
+            ],
+        );
+        format!("inbox/{}", single_file(&dir.join("inbox"), "message-"))
+    };
+    let first = send_and_pull("for both officers");
+    assert!(
+        ok(dir, &["open", "-i", "officer.key", "--out", "o1", &first])
+            .contains("for both officers")
+    );
+    std::fs::remove_file(dir.join(&first)).unwrap();
+
+    // Removed: what is sealed afterwards has no stanza for that officer.
+    let removed = ok(
+        dir,
+        &[
+            "agency",
+            "remove-officer",
+            "--config",
+            "data/relay.toml",
+            "--agency",
+            "demo",
+            &officer,
+        ],
+    );
+    assert!(!removed.contains(&officer), "{removed}");
+    let second = send_and_pull("for the agency only");
+    let out = sealtip(dir, &["open", "-i", "officer.key", "--out", "o2", &second]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("sealed to 1 other key, not to this one"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        ok(
+            dir,
+            &["open", "-i", "data/agency.key", "--out", "o3", &second]
+        )
+        .contains("for the agency only")
+    );
+    let last = sealtip(
+        dir,
+        &[
+            "agency",
+            "remove-officer",
+            "--config",
+            "data/relay.toml",
+            "--agency",
+            "demo",
+            std::fs::read_to_string(dir.join("data/agency.pub"))
+                .unwrap()
+                .trim(),
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&last.stderr).contains("is the last recipient"),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
     );
 }

@@ -1,5 +1,6 @@
 //! One module per `sealtip` command.
 
+pub mod agency;
 pub mod codename;
 pub mod inbox;
 pub mod keygen;
