@@ -482,6 +482,11 @@ async fn security_headers<S: Store>(
 ) -> Response {
     let frame_ancestors = frame_ancestors(&st.relay, request.uri().path(), request.uri().query());
     let is_api = request.uri().path().starts_with("/api/");
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
     let header_bytes: usize = request
         .headers()
         .iter()
@@ -500,7 +505,13 @@ async fn security_headers<S: Store>(
         next.run(request).await
     };
     let mut response = ensure_json_error(response);
+    let refused = response.status().is_client_error() || response.status().is_server_error();
     let headers = response.headers_mut();
+    if refused && has_body {
+        // The body may be unread: close rather than let the client reuse a
+        // connection that still carries the rest of it.
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     let csp = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; \

@@ -262,6 +262,8 @@ pub struct FileUpload {
     file: Option<File>,
     buffer: Vec<u8>,
     written: u64,
+    /// Whether `<id>.part` may exist (set before the first write is sent off).
+    created: bool,
     handed_over: bool,
 }
 
@@ -273,6 +275,7 @@ impl FileUpload {
     /// Writes the buffer out (creating the file first if needed), off the async threads.
     async fn spill(&mut self, finish: bool) -> Result<(), StoreError> {
         let file = self.file.take();
+        self.created = true;
         let buffer = std::mem::take(&mut self.buffer);
         let path = self.part_path();
         let (file, mut buffer) = tokio::task::spawn_blocking(move || {
@@ -312,7 +315,7 @@ fn create_part(path: &Path) -> std::io::Result<File> {
 
 impl Drop for FileUpload {
     fn drop(&mut self) {
-        if !self.handed_over && self.file.is_some() {
+        if self.created && !self.handed_over {
             // An abandoned upload: nothing of it may stay (a crash's leftovers
             // are removed on the next open instead).
             let _ = std::fs::remove_file(self.part_path());
@@ -346,6 +349,7 @@ impl Store for SqliteStore {
             file: None,
             buffer: Vec::new(),
             written: 0,
+            created: false,
             handed_over: false,
         })
     }
