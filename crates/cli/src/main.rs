@@ -8,6 +8,7 @@
 mod commands;
 mod files;
 mod passphrase;
+mod read_ahead;
 mod relay_client;
 mod time;
 

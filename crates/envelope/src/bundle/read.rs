@@ -29,12 +29,14 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// Limits that fit the relay's default upload limit (256 MiB).
+    /// Limits for an agency's machine: up to 2 GiB in all (a long phone
+    /// video), 10,000 entries, 4 MiB of text. The relay's own upload limit
+    /// (256 MiB by default) is usually the tighter one.
     fn default() -> Self {
         Limits {
-            max_entries: 1000,
-            max_attachment_bytes: 256 << 20,
-            max_total_bytes: 256 << 20,
+            max_entries: 10_000,
+            max_attachment_bytes: 2 << 30,
+            max_total_bytes: 2 << 30,
             max_text_bytes: 4 << 20,
         }
     }
