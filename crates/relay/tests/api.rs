@@ -570,6 +570,18 @@ async fn ids_are_random_and_times_coarse() {
         )
         .unwrap();
     assert_eq!(odd, 0);
+    let odd: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM spent WHERE expires % 3600 != 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(odd, 0);
+    let spent: i64 = conn
+        .query_row("SELECT COUNT(*) FROM spent", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(spent, 16);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -159,10 +159,12 @@ const SCHEMA: &str = "
         received INTEGER NOT NULL    -- Unix seconds, a multiple of 3600
     );
     CREATE INDEX IF NOT EXISTS items_by_place ON items (agency, kind, mailbox);
+    -- Kept in tag order (random) with expiries rounded up to the hour, so
+    -- that it reveals neither when a proof was spent nor in what order.
     CREATE TABLE IF NOT EXISTS spent (
         tag BLOB PRIMARY KEY NOT NULL,
         expires INTEGER NOT NULL
-    );
+    ) WITHOUT ROWID;
 ";
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -671,7 +673,8 @@ impl Committer {
                     item.received
                 ])?;
                 if let Some(spent) = item.spent {
-                    spend.execute(params![&spent.tag[..], spent.expires])?;
+                    let expires = time::floor_hour(spent.expires) + time::HOUR;
+                    spend.execute(params![&spent.tag[..], expires])?;
                 }
             }
         }
