@@ -54,6 +54,15 @@ fn shapes() -> Vec<Shape> {
             answers: true,
         },
         Shape {
+            // More entries than the fuzzing limits allow.
+            name: "many_files",
+            attachments: (0..9)
+                .map(|i| ("n.txt", "text/plain", vec![b'0' + i]))
+                .collect(),
+            reply: false,
+            answers: false,
+        },
+        Shape {
             // Over the fuzzing limits and over one 64 KiB chunk when sealed.
             name: "large",
             attachments: vec![("video.mp4", "video/mp4", vec![0x5a; 70_000])],
