@@ -1,7 +1,7 @@
 //! Project chores, needing nothing but cargo:
 //!
 //! - `cargo xtask run [--listen ADDR]`: installs what is missing, builds the web
-//!   client and serves it (see [`run`]);
+//!   client and starts the relay with a demo agency (see [`run`]);
 //! - `cargo xtask test`: everything CI checks, in order (see [`test`]).
 //!
 //! This file parses the arguments and dispatches; each command has its own
@@ -9,7 +9,6 @@
 
 mod cmd;
 mod run;
-mod serve;
 mod test;
 mod tools;
 
@@ -21,7 +20,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  run [--listen ADDR]   install missing tools, build the web client and serve it
+  run [--listen ADDR]   install missing tools, build the web client, start the
+                        relay with a demo agency
                         (default address: 127.0.0.1:8080)
   test                  run every check CI runs: fmt, clippy, native tests,
                         the wasm builds and the browser tests

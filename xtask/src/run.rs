@@ -1,41 +1,62 @@
-//! `cargo xtask run`: install what is missing, build the web client, prepare
-//! `data/`, and serve the page.
+//! `cargo xtask run`: install what is missing, build the web client, create
+//! the demo agency under `data/` the first time, and start the relay, which
+//! serves the page from `dist/`.
 
-use crate::{cmd, serve, tools};
+use crate::{cmd, tools};
 use anyhow::{Context, Result, bail};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::Path;
+use std::process::Command;
 
-/// Trunk's output folder (Trunk.toml `dist`).
+/// Trunk's output folder (Trunk.toml `dist`); the relay serves it.
 const DIST: &str = "dist";
-/// The demo agency's files: its identity, later the relay's database.
+/// The relay's configuration, database and blobs, and the demo agency's
+/// identity and inbox token, all written by `sealtip-relay init`.
 const DATA: &str = "data";
 
-/// Builds everything and serves `dist/` on `listen` until interrupted.
+/// Builds everything and runs the relay on `listen` until interrupted.
 pub fn run(listen: SocketAddr) -> Result<()> {
     tools::ensure_web_build_tools()?;
     build_web_client()?;
-    std::fs::create_dir_all(DATA).with_context(|| format!("cannot create {DATA}/"))?;
-    // TODO(xtask run): create the demo agency identity once `sealtip keygen`
-    // exists: `cargo run -p sealtip-cli -- keygen -o data/agency.key`, only when
-    // data/agency.key is missing; then start the relay here instead of serve.rs.
+    if !Path::new(DATA).join("relay.toml").exists() {
+        // Writes data/relay.toml and the demo agency: agency.key (its age
+        // identity, which the relay never reads), agency.pub, agency.token.
+        cmd::run(relay().args(["init", "--dir", DATA]))?;
+    }
 
-    let listener =
-        TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let url = match listen.ip().is_unspecified() {
-        true => format!("http://127.0.0.1:{}/", listen.port()),
-        false => format!("http://{listen}/"),
+        true => format!("http://127.0.0.1:{}", listen.port()),
+        false => format!("http://{listen}"),
     };
+    let cli = "cargo run -q -p sealtip-cli --";
     println!(
-        "\nThe tipster's page is at {url}\n\
-         Open it in a browser; edit src/ or www/ and run `cargo xtask run` again to rebuild.\n\
-         Stop with Ctrl-C.\n"
+        "\n\
+         The tipster's page:  {url}/a/demo  (the demo agency's form)\n\
+         The demo agency:     data/agency.key (its age identity), data/agency.pub (its recipient),\n\
+         \x20                    data/agency.token (its inbox token)\n\
+         \n\
+         In another terminal: send a tip (the page has no form yet, so from the command line),\n\
+         then fetch it as the agency and open it:\n\
+         \x20 {cli} seal --to \"$(cat data/agency.pub)\" --agency demo --message \"A first tip\" -o tip.age\n\
+         \x20 {cli} submit --relay {url} --agency demo tip.age\n\
+         \x20 {cli} pull --relay {url} --agency demo --token-file data/agency.token --out data/inbox\n\
+         \x20 {cli} open -i data/agency.key data/inbox/<file>.age\n\
+         or, with age itself: age -d -i data/agency.key data/inbox/<file>.age | tar -xv\n\
+         \n\
+         After changing src/ or www/, run `cargo xtask run` again. Stop with Ctrl-C.\n"
     );
-    serve::serve(Path::new(DIST), listener)
+    cmd::run(relay().args(["--listen", &listen.to_string()]))
 }
 
-/// `trunk build` with the size-tuned `web` profile into `dist/`, then prints
-/// the size of the wasm file. Used by `run` and `test`.
+/// `sealtip-relay`, built by cargo where CARGO_TARGET_DIR says.
+fn relay() -> Command {
+    let mut relay = cmd::cargo();
+    relay.args(["run", "--quiet", "-p", "sealtip-relay", "--"]);
+    relay
+}
+
+/// `trunk build` with the size-tuned `web` profile into `dist/`, checks that
+/// the page keeps to its CSP, and gzips it. Used by `run` and `test`.
 pub fn build_web_client() -> Result<()> {
     // Trunk runs cargo with --offline (Trunk.toml), so fetch the crates first.
     cmd::run(cmd::cargo().args(["fetch", "--target", tools::WASM_TARGET]))?;
@@ -45,7 +66,7 @@ pub fn build_web_client() -> Result<()> {
         .with_context(|| format!("cannot read {}", index.display()))?;
     check_no_inline_code(&html)
         .with_context(|| format!("{} breaks the page's CSP", index.display()))?;
-    report_wasm_size()
+    compress_dist()
 }
 
 /// The page's Content-Security-Policy (`script-src 'self' 'wasm-unsafe-eval'`,
@@ -89,25 +110,32 @@ fn check_no_inline_code(html: &str) -> Result<()> {
     Ok(())
 }
 
-/// Prints each `.wasm` file in `dist/` with its size, and gzipped size when
-/// `gzip` is there: the number the page's load time depends on.
-fn report_wasm_size() -> Result<()> {
+/// Writes a `.gz` beside each file in `dist/` (the relay sends it to browsers
+/// that accept gzip) and prints the wasm file's size, plain and gzipped: the
+/// number the page's load time on a slow connection depends on.
+fn compress_dist() -> Result<()> {
     let entries = std::fs::read_dir(DIST).with_context(|| format!("cannot read {DIST}/"))?;
     for entry in entries {
         let path = entry?.path();
-        if path.extension().is_none_or(|ext| ext != "wasm") {
+        let extension = path.extension().and_then(|ext| ext.to_str()).unwrap_or("");
+        if !["html", "js", "css", "wasm"].contains(&extension) {
             continue;
         }
-        let size = std::fs::metadata(&path)?.len();
-        let gzipped = cmd::command("gzip")
-            .args(["-9", "-c"])
-            .arg(&path)
-            .output()
-            .ok()
-            .filter(|output| output.status.success())
-            .map(|output| format!(", {} gzip -9", kib(output.stdout.len() as u64)))
-            .unwrap_or_default();
-        println!("{}: {}{gzipped}", path.display(), kib(size));
+        cmd::run(
+            cmd::command("gzip")
+                .args(["-9", "--keep", "--force", "--no-name"])
+                .arg(&path),
+        )?;
+        if extension == "wasm" {
+            let plain = std::fs::metadata(&path)?.len();
+            let gzipped = std::fs::metadata(path.with_extension("wasm.gz"))?.len();
+            println!(
+                "{}: {}, {} gzipped",
+                path.display(),
+                kib(plain),
+                kib(gzipped)
+            );
+        }
     }
     Ok(())
 }

@@ -5,42 +5,20 @@ use crate::{cmd, run, tools};
 use anyhow::{Context, Result, bail};
 use std::time::{Duration, Instant};
 
-/// One check, named as it is reported.
-struct Step {
-    name: &'static str,
-    run: fn() -> Result<()>,
-}
+/// One check: its name as reported, and what it runs.
+type Step = (&'static str, fn() -> Result<()>);
 
 /// The checks, cheapest first.
 const STEPS: &[Step] = &[
-    Step {
-        name: "format",
-        run: format,
-    },
-    Step {
-        name: "clippy",
-        run: clippy,
-    },
-    Step {
-        name: "native tests",
-        run: native_tests,
-    },
-    Step {
-        name: "envelope for wasm32",
-        run: envelope_for_wasm,
-    },
-    Step {
-        name: "web client build",
-        run: web_client_build,
-    },
-    Step {
-        name: "browser tests: envelope",
-        run: || browser_tests("sealtip-envelope"),
-    },
-    Step {
-        name: "browser tests: web client",
-        run: || browser_tests("sealtip-web"),
-    },
+    ("format", format),
+    ("clippy", clippy),
+    ("native tests", native_tests),
+    ("envelope for wasm32", envelope_for_wasm),
+    ("web client build", web_client_build),
+    ("browser tests: envelope", || {
+        browser_tests("sealtip-envelope")
+    }),
+    ("browser tests: web client", || browser_tests("sealtip-web")),
 ];
 
 /// How long one browser test may take, in seconds, unless the caller set
@@ -55,26 +33,21 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub fn test() -> Result<()> {
     let started = Instant::now();
     let mut done = Vec::new();
-    for step in STEPS {
-        println!("\n==> {}", step.name);
+    for &(name, check) in STEPS {
+        println!("\n==> {name}");
         let step_started = Instant::now();
-        let result = (step.run)();
+        let result = check();
         let took = step_started.elapsed();
         let ok = result.is_ok();
         println!(
-            "<== {}: {} in {}",
-            step.name,
+            "<== {name}: {} in {}",
             if ok { "ok" } else { "FAILED" },
             duration(took)
         );
-        done.push((step.name, took, ok));
+        done.push((name, took, ok));
         if let Err(error) = result {
             print_summary(&done);
-            return Err(error.context(format!(
-                "step `{}` failed after {}",
-                step.name,
-                duration(took)
-            )));
+            return Err(error.context(format!("step `{name}` failed after {}", duration(took))));
         }
     }
     print_summary(&done);
