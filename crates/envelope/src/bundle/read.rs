@@ -146,7 +146,10 @@ pub fn read_bundle<R: Read>(
     let mut tip_json = None;
     let mut text = None;
     let mut total = 0u64;
-    for entry in archive.entries()? {
+    // Raw entries: GNU long-name and PAX extension records reach `check_kind`
+    // (and are refused) instead of being buffered whole by the tar reader
+    // before any limit applies. sealtip's writer never emits them.
+    for entry in archive.entries()?.raw(true) {
         let mut entry = entry?;
         if names.len() >= limits.max_entries {
             return Err(BundleReadError::TooManyEntries(limits.max_entries));
