@@ -18,9 +18,10 @@
 //!
 //! Parameters: the words already carry ~103 bits, so Argon2id is there to
 //! make a guessed or partly overheard codename expensive to test, not to
-//! stretch a weak secret. 64 MiB with 3 passes takes 0.2–0.3 s in wasm on a
-//! 2-core server and about 1 s on a mid-range phone (3–4× slower), which a
-//! tipster waits once per visit; 64 MiB still fits the memory of a cheap
+//! stretch a weak secret. 64 MiB with 3 passes takes about 0.3 s natively and
+//! 0.6 s in wasm (headless Chromium, release build) on a 2-core server, so
+//! 1–2 s on a mid-range phone (3–4× slower), which a tipster waits once per
+//! visit; 64 MiB still fits the memory of a cheap
 //! phone's browser tab. One lane, because wasm runs it on one thread anyway.
 //!
 //! The wordlist is the EFF's (<https://www.eff.org/dice>, CC BY 3.0 US).
