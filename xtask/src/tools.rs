@@ -96,8 +96,8 @@ pub fn ensure_browser() -> Result<()> {
     Ok(())
 }
 
-/// The reference `age` (interoperability tests) and `exiftool` (metadata
-/// removal tests).
+/// The reference `age` (interoperability tests), and `exiftool`,
+/// ImageMagick and the WebP tools (metadata removal tests make real photos).
 pub fn ensure_native_test_tools() -> Result<()> {
     let mut packages = Vec::new();
     if !cmd::on_path("age") {
@@ -105,6 +105,14 @@ pub fn ensure_native_test_tools() -> Result<()> {
     }
     if !cmd::on_path("exiftool") {
         packages.push("libimage-exiftool-perl");
+    }
+    // Not `on_path("convert")`: some machines have a `convert` that is not
+    // ImageMagick's.
+    if !std::path::Path::new("/usr/bin/convert").exists() {
+        packages.push("imagemagick");
+    }
+    if !cmd::on_path("cwebp") || !cmd::on_path("webpmux") {
+        packages.push("webp");
     }
     if packages.is_empty() {
         return Ok(());
