@@ -167,15 +167,19 @@ mod open {
     /// Decrypts an age payload as it is read. Plaintext is released one
     /// authenticated chunk at a time; the end of the stream is reported only
     /// after the final chunk authenticated, so a truncated payload is an error,
-    /// never a short read.
+    /// never a short read. Each chunk is read into one buffer and decrypted in
+    /// place there: no copy but the one to the caller.
     pub struct StreamReader<R: Read> {
         inner: R,
         cipher: ChaCha20Poly1305,
-        /// Ciphertext read ahead: up to one chunk and one byte.
-        pending: Vec<u8>,
-        /// Decrypted bytes not yet returned.
-        plain: Zeroizing<Vec<u8>>,
+        /// One encrypted chunk and one byte of look-ahead, decrypted in place.
+        buf: Zeroizing<Vec<u8>>,
+        /// Bytes of `buf` filled from `inner`.
+        filled: usize,
+        /// Length of the chunk last decrypted (its plaintext is `buf[..consumed - TAG]`).
+        consumed: usize,
         plain_pos: usize,
+        plain_end: usize,
         counter: u128,
         state: State,
     }
@@ -193,20 +197,20 @@ mod open {
             StreamReader {
                 inner,
                 cipher: payload_cipher(file_key, nonce),
-                pending: Vec::with_capacity(ENCRYPTED_CHUNK_SIZE + 1),
-                plain: Zeroizing::new(Vec::with_capacity(ENCRYPTED_CHUNK_SIZE)),
+                buf: Zeroizing::new(vec![0u8; ENCRYPTED_CHUNK_SIZE + 1]),
+                filled: 0,
+                consumed: 0,
                 plain_pos: 0,
+                plain_end: 0,
                 counter: 0,
                 state: State::Reading,
             }
         }
 
-        /// Fills `pending` up to one chunk and one byte, or to the end of input.
+        /// Fills `buf` up to one chunk and one byte, or to the end of input.
         fn fill(&mut self) -> io::Result<bool> {
-            let mut buf = [0u8; 16 * 1024];
-            while self.pending.len() <= ENCRYPTED_CHUNK_SIZE {
-                let want = (ENCRYPTED_CHUNK_SIZE + 1 - self.pending.len()).min(buf.len());
-                let n = match self.inner.read(&mut buf[..want]) {
+            while self.filled < self.buf.len() {
+                let n = match self.inner.read(&mut self.buf[self.filled..]) {
                     Ok(n) => n,
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                     Err(err) => return Err(err),
@@ -214,12 +218,12 @@ mod open {
                 if n == 0 {
                     return Ok(true);
                 }
-                self.pending.extend_from_slice(&buf[..n]);
+                self.filled += n;
             }
             Ok(false)
         }
 
-        /// Decrypts the next chunk into `plain`.
+        /// Decrypts the next chunk in place.
         ///
         /// As in the reference implementation, a chunk is released as soon as
         /// it authenticates, and what follows it is judged on the next read: a
@@ -227,11 +231,17 @@ mod open {
         /// followed by more data is trailing data. No unauthenticated byte is
         /// ever released.
         fn next_chunk(&mut self) -> io::Result<()> {
+            // Move the look-ahead byte(s) after the last chunk to the front.
+            self.buf.copy_within(self.consumed..self.filled, 0);
+            self.filled -= self.consumed;
+            self.consumed = 0;
+            self.plain_pos = 0;
+            self.plain_end = 0;
             let at_end = self.fill()?;
             if self.counter >= MAX_COUNTER {
                 return Err(PayloadError::Tampered(self.counter).into());
             }
-            let len = self.pending.len().min(ENCRYPTED_CHUNK_SIZE);
+            let len = self.filled.min(ENCRYPTED_CHUNK_SIZE);
             if len == 0 {
                 return Err(PayloadError::Truncated.into());
             }
@@ -245,7 +255,8 @@ mod open {
                 .into());
             }
             // A short chunk can only be the last; a full one is tried as a
-            // middle chunk first, then as the last.
+            // middle chunk first, then as the last (the tag is checked before
+            // anything is decrypted, so a failed try leaves the bytes as read).
             let mut last = !full;
             if !self.decrypt(len, last) {
                 if !full || !self.decrypt(len, true) {
@@ -253,9 +264,10 @@ mod open {
                 }
                 last = true;
             }
-            self.pending.drain(..len);
+            self.consumed = len;
+            self.plain_end = len - TAG_SIZE;
             self.counter += 1;
-            self.state = match (last, at_end && self.pending.is_empty()) {
+            self.state = match (last, at_end && self.filled == len) {
                 (true, true) => State::Done,
                 (true, false) => State::Failed(PayloadError::TrailingData),
                 (false, true) => State::Failed(PayloadError::Truncated),
@@ -264,30 +276,25 @@ mod open {
             Ok(())
         }
 
-        /// Decrypts the first `len` pending bytes into `plain`; `false` if
-        /// they do not authenticate (and `plain` is then empty).
+        /// Checks the tag, then decrypts `buf[..len - TAG]` in place; the
+        /// buffer is untouched when the tag is wrong.
         fn decrypt(&mut self, len: usize, last: bool) -> bool {
-            self.plain.clear();
-            self.plain.extend_from_slice(&self.pending[..len]);
-            self.plain_pos = 0;
-            let plain: &mut Vec<u8> = &mut self.plain;
-            let ok = self
-                .cipher
-                .decrypt_in_place(&chunk_nonce(self.counter, last), &[], plain)
-                .is_ok();
-            if !ok {
-                self.plain.clear();
-            }
-            ok
+            let (text, tag) = self.buf[..len].split_at_mut(len - TAG_SIZE);
+            // Invariant: `tag` is exactly TAG_SIZE (16) bytes, the Poly1305 tag size.
+            #[allow(clippy::expect_used)]
+            let tag = chacha20poly1305::Tag::try_from(&*tag).expect("16-byte tag");
+            self.cipher
+                .decrypt_inout_detached(&chunk_nonce(self.counter, last), &[], text.into(), &tag)
+                .is_ok()
         }
     }
 
     impl<R: Read> Read for StreamReader<R> {
         fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
             loop {
-                if self.plain_pos < self.plain.len() {
-                    let n = out.len().min(self.plain.len() - self.plain_pos);
-                    out[..n].copy_from_slice(&self.plain[self.plain_pos..self.plain_pos + n]);
+                if self.plain_pos < self.plain_end {
+                    let n = out.len().min(self.plain_end - self.plain_pos);
+                    out[..n].copy_from_slice(&self.buf[self.plain_pos..self.plain_pos + n]);
                     self.plain_pos += n;
                     return Ok(n);
                 }
