@@ -1,17 +1,21 @@
-//! The tipster's page: a yew app that will seal a tip in the browser.
+//! The tipster's page: a yew app that seals a tip in the browser, to the
+//! agency's keys, and uploads only ciphertext to the relay.
 //!
-//! For now it is a placeholder that says what the page promises. The binary
-//! (`src/main.rs`) mounts [`App`]; Trunk builds it from `www/index.html`.
+//! - [`state`]: the page's state, actions and reducer (pure, tested natively);
+//! - [`components`]: small function components with typed props;
+//! - [`api`]: every request to the relay, with one error type;
+//! - [`browser`]: the thin layer over browser APIs;
+//! - [`send`]: sealing and sending a tip (fails closed);
+//! - [`i18n`]: the page's words, one Fluent file per language in `www/i18n/`.
+//!
+//! The binary (`src/main.rs`) mounts [`App`]; Trunk builds it from `www/index.html`.
 
-use yew::prelude::*;
+pub mod api;
+pub mod app;
+pub mod browser;
+pub mod components;
+pub mod i18n;
+pub mod send;
+pub mod state;
 
-/// The whole page.
-#[function_component]
-pub fn App() -> Html {
-    html! {
-        <main>
-            <h1>{ "sealtip" }</h1>
-            <p>{ "Only the agency can read what you send. This website cannot." }</p>
-        </main>
-    }
-}
+pub use app::{App, AppProps};

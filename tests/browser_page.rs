@@ -1,60 +1,229 @@
-//! The page in a real browser: mounts the app and looks at what a tipster sees.
-//! Run by `cargo xtask test` (wasm32, headless Chromium); empty on native.
+//! The page in a real browser: mounts the app with an agency profile and looks
+//! at what a tipster sees and does. Run by `cargo xtask test` (wasm32,
+//! headless Chromium); empty on native.
 
 #![cfg(target_arch = "wasm32")]
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
+
+use sealtip_api::AgencyProfile;
+use sealtip_web::{App, AppProps};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Element, HtmlElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen_test]
-async fn the_heading_is_visible() {
-    let heading = mount_and_find("h1").await;
-    assert_eq!(heading.text_content().as_deref(), Some("sealtip"));
-    let heading: HtmlElement = heading.unchecked_into();
-    assert!(
-        heading.offset_width() > 0 && heading.offset_height() > 0,
-        "the heading takes no space"
-    );
-}
+/// The demo agency as `sealtip-relay init` writes it.
+const PROFILE: &str = r#"{
+  "id": "demo", "name": "Demo agency",
+  "recipients": ["age1ftw6300xrykpp74ytn0samzyn4amt00gfdc0cwvtxpt6uc4f4sssgr356h"],
+  "languages": ["en", "fr"],
+  "form": {"id": "demo-1", "questions": [
+    {"id": "what", "kind": "long_text", "label": {"en": "What happened?"},
+     "help": {"en": "Say what you saw or know, in your own words."}, "required": true},
+    {"id": "topic", "kind": "choice", "label": {"en": "What is it about?"},
+     "choices": [{"id": "safety", "label": {"en": "Public safety"}}]},
+    {"id": "when", "kind": "date", "label": {"en": "When did it happen?"}},
+    {"id": "where", "kind": "place", "label": {"en": "Where did it happen?"}, "required": true},
+    {"id": "who", "kind": "text", "label": {"en": "Who is involved?"}}
+  ]},
+  "emergency": {"en": "In danger right now? Call 112."},
+  "exit_url": "https://www.wikipedia.org/",
+  "pow_difficulty": 18, "max_upload_bytes": 268435456
+}"#;
 
 #[wasm_bindgen_test]
-async fn the_page_says_who_can_read_a_tip() {
-    let text = mount_and_find("main")
+async fn the_first_screen_names_the_agency_and_who_can_read() {
+    let root = mount().await;
+    let heading = find(&root, "h1").await;
+    assert_eq!(heading.text_content().as_deref(), Some("Demo agency"));
+    let heading: HtmlElement = heading.unchecked_into();
+    assert!(heading.offset_width() > 0 && heading.offset_height() > 0);
+    let text = root.text_content().unwrap_or_default();
+    for expected in [
+        "Only Demo agency can read what you send. This website cannot.",
+        "In danger right now? Call 112.",
+        "Quick exit",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in {text}");
+    }
+    // The short key fingerprint: four groups of four hex digits.
+    let fingerprint = find(&root, ".fingerprint")
         .await
         .text_content()
         .unwrap_or_default();
+    let groups = fingerprint.rsplit(' ').next().unwrap_or_default();
+    assert_eq!(groups.split('-').count(), 4, "{fingerprint}");
+}
+
+#[wasm_bindgen_test]
+async fn the_form_renders_every_question_kind_each_control_labelled() {
+    let root = mount().await;
+    find(&root, "form").await;
+    for (selector, label) in [
+        ("textarea#q-what", "What happened?"),
+        ("select#q-topic", "What is it about?"),
+        ("input#q-when[type=date]", "When did it happen?"),
+        ("input#q-where[type=text]", "Where did it happen?"),
+        ("input#q-who[type=text]", "Who is involved?"),
+    ] {
+        assert!(
+            root.query_selector(selector).ok().flatten().is_some(),
+            "{selector}"
+        );
+        let id = selector
+            .split(['#', '['])
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        let text = label_of(&root, &id);
+        assert!(text.starts_with(label), "{id}: {text}");
+    }
+    // The agency's form has its own "What happened?" box: no second one.
+    assert_eq!(count(&root, "textarea"), 1);
+    // Every control has a label.
+    let controls = root
+        .query_selector_all("input, select, textarea")
+        .expect("selector");
+    for index in 0..controls.length() {
+        let control: Element = controls.get(index).expect("node").unchecked_into();
+        assert!(
+            !label_of(&root, &control.id()).is_empty(),
+            "{} has no label",
+            control.id()
+        );
+    }
     assert!(
-        text.contains("Only the agency can read what you send. This website cannot."),
-        "{text}"
+        root.query_selector("input[type=file][multiple]")
+            .ok()
+            .flatten()
+            .is_some()
     );
 }
 
-/// Mounts the app into a fresh `<div>` in the document and waits until an
-/// element matching `selector` appears in it (yew renders asynchronously).
-async fn mount_and_find(selector: &str) -> Element {
-    let document = web_sys::window().and_then(|window| window.document());
-    let Some(document) = document else {
-        panic!("no document")
-    };
-    let Ok(root) = document.create_element("div") else {
-        panic!("cannot create a div")
-    };
-    let Some(body) = document.body() else {
-        panic!("no body")
-    };
-    if body.append_child(&root).is_err() {
-        panic!("cannot add the div to the body");
+#[wasm_bindgen_test]
+async fn sending_with_required_answers_missing_shows_inline_messages() {
+    let root = mount().await;
+    let send: HtmlElement = find(&root, "button.send").await.unchecked_into();
+    send.click();
+    let summary = find(&root, ".error-summary").await;
+    assert!(
+        summary
+            .text_content()
+            .unwrap_or_default()
+            .contains("missing")
+    );
+    for id in ["q-what", "q-where"] {
+        let error = find(&root, &format!("#{id}-error")).await;
+        assert_eq!(
+            error.text_content().as_deref(),
+            Some("Please answer this question.")
+        );
+        let control = find(&root, &format!("#{id}")).await;
+        assert_eq!(
+            control.get_attribute("aria-invalid").as_deref(),
+            Some("true")
+        );
+        let described = control
+            .get_attribute("aria-describedby")
+            .unwrap_or_default();
+        assert!(described.contains(&format!("{id}-error")), "{described}");
     }
-    yew::Renderer::<sealtip_web::App>::with_root(root.clone()).render();
+    assert!(root.query_selector("#q-who-error").ok().flatten().is_none());
+    // Nothing was sent: no progress bar.
+    assert!(root.query_selector("progress").ok().flatten().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn three_shift_presses_blank_the_page_and_replace_the_location() {
+    let went: Rc<RefCell<Vec<String>>> = Rc::default();
+    let record = went.clone();
+    sealtip_web::browser::stub_location_replace(move |url| record.borrow_mut().push(url.into()));
+    let root = mount().await;
+    find(&root, "form").await;
+    for _ in 0..3 {
+        press("Shift");
+    }
+    sleep().await;
+    assert!(
+        went.borrow()
+            .iter()
+            .any(|url| url == "https://www.wikipedia.org/"),
+        "{:?}",
+        went.borrow()
+    );
+    let html = document().document_element().expect("html");
+    assert!(html.class_list().contains("exiting"));
+    assert_eq!(document().title(), "");
     for _ in 0..100 {
+        if root.child_element_count() == 0 {
+            break;
+        }
+        sleep().await;
+    }
+    assert_eq!(root.inner_html(), "", "the page was not blanked");
+    let _ = html.class_list().remove_1("exiting");
+}
+
+fn press(key: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    let event =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("event");
+    let window = web_sys::window().expect("window");
+    window.dispatch_event(&event).expect("dispatch");
+}
+
+fn label_of(root: &Element, id: &str) -> String {
+    root.query_selector(&format!("label[for='{id}']"))
+        .ok()
+        .flatten()
+        .and_then(|label| label.text_content())
+        .unwrap_or_default()
+}
+
+fn count(root: &Element, selector: &str) -> u32 {
+    root.query_selector_all(selector)
+        .map(|l| l.length())
+        .unwrap_or(0)
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("document")
+}
+
+async fn sleep() {
+    yew::platform::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// Mounts the app with the demo profile into a fresh `<div>`.
+async fn mount() -> Element {
+    let profile: AgencyProfile = serde_json::from_str(PROFILE).expect("profile");
+    let root = document().create_element("div").expect("div");
+    document()
+        .body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append");
+    let props = AppProps {
+        profile: Some(Rc::new(profile)),
+    };
+    yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
+    root
+}
+
+/// Waits until an element matching `selector` appears under `root`.
+async fn find(root: &Element, selector: &str) -> Element {
+    for _ in 0..200 {
         if let Ok(Some(found)) = root.query_selector(selector) {
             return found;
         }
-        yew::platform::time::sleep(Duration::from_millis(10)).await;
+        sleep().await;
     }
-    panic!("`{selector}` did not appear within a second");
+    panic!("`{selector}` did not appear within two seconds");
 }

@@ -1,0 +1,166 @@
+//! Every request the page makes, to its own relay (`docs/api.md`), with one
+//! error type. Nothing else in the page touches the network.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Request, RequestInit, Response};
+
+use sealtip_api::{AgencyProfile, Challenge, Created, ErrorBody, Mailbox};
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// No answer: offline, refused, or aborted.
+    #[error("the connection failed")]
+    Network,
+    /// The relay answered with an error status and its one-line reason.
+    #[error("{status}: {reason}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The relay's `{"error"}` line, or empty.
+        reason: String,
+    },
+    /// The answer was not what the API promises.
+    #[error("the relay's answer could not be read")]
+    Decode,
+}
+
+/// `GET /api/v1/agencies`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Agencies {
+    /// The default agency's id.
+    pub default: String,
+}
+
+/// The default agency's id.
+pub async fn default_agency() -> Result<String, ApiError> {
+    let list: Agencies = json(get("/api/v1/agencies").await?).await?;
+    Ok(list.default)
+}
+
+/// An agency's public profile.
+pub async fn agency(id: &str) -> Result<AgencyProfile, ApiError> {
+    json(get(&format!("/api/v1/agencies/{}", encode(id))).await?).await
+}
+
+/// A fresh proof-of-work challenge.
+pub async fn challenge() -> Result<Challenge, ApiError> {
+    json(send("POST", "/api/v1/challenges", None, None, None).await?).await
+}
+
+/// What an upload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upload {
+    /// A new tip.
+    Tip,
+    /// A follow-up to an earlier tip.
+    Message,
+}
+
+/// Uploads a sealed tip or message with its proof-of-work header value.
+pub async fn upload(
+    agency: &str,
+    kind: Upload,
+    sealed: &[u8],
+    proof: &str,
+    signal: Option<&AbortSignal>,
+) -> Result<Created, ApiError> {
+    let route = match kind {
+        Upload::Tip => "tips",
+        Upload::Message => "messages",
+    };
+    let path = format!("/api/v1/agencies/{}/{route}", encode(agency));
+    let body = js_sys::Uint8Array::from(sealed);
+    json(send("POST", &path, Some(&body), Some(proof), signal).await?).await
+}
+
+/// The replies in a mailbox.
+pub async fn mailbox(agency: &str, mailbox: &str) -> Result<Mailbox, ApiError> {
+    let path = format!("/api/v1/agencies/{}/mailboxes/{mailbox}", encode(agency));
+    json(get(&path).await?).await
+}
+
+/// One sealed reply.
+pub async fn reply(agency: &str, mailbox: &str, reply: &str) -> Result<Vec<u8>, ApiError> {
+    let path = format!(
+        "/api/v1/agencies/{}/mailboxes/{mailbox}/{reply}",
+        encode(agency)
+    );
+    let response = get(&path).await?;
+    let buffer = JsFuture::from(response.array_buffer().map_err(|_| ApiError::Decode)?)
+        .await
+        .map_err(|_| ApiError::Network)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+async fn get(path: &str) -> Result<Response, ApiError> {
+    send("GET", path, None, None, None).await
+}
+
+/// One request to the page's own origin; a non-2xx answer becomes
+/// [`ApiError::Status`] with the relay's reason.
+async fn send(
+    method: &str,
+    path: &str,
+    body: Option<&js_sys::Uint8Array>,
+    proof: Option<&str>,
+    signal: Option<&AbortSignal>,
+) -> Result<Response, ApiError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_cache(web_sys::RequestCache::NoStore);
+    init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
+    if let Some(body) = body {
+        init.set_body(body);
+    }
+    init.set_signal(signal);
+    let request = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Network)?;
+    if body.is_some() {
+        let headers = request.headers();
+        headers
+            .set("Content-Type", "application/octet-stream")
+            .map_err(|_| ApiError::Network)?;
+        if let Some(proof) = proof {
+            headers
+                .set(sealtip_api::PROOF_HEADER, proof)
+                .map_err(|_| ApiError::Network)?;
+        }
+    }
+    let window = web_sys::window().ok_or(ApiError::Network)?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| ApiError::Network)?
+        .dyn_into()
+        .map_err(|_| ApiError::Network)?;
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let reason = match json::<ErrorBody>(response).await {
+        Ok(body) => body.error,
+        Err(_) => String::new(),
+    };
+    Err(ApiError::Status { status, reason })
+}
+
+async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    let text: JsValue = JsFuture::from(response.text().map_err(|_| ApiError::Decode)?)
+        .await
+        .map_err(|_| ApiError::Network)?;
+    let text = text.as_string().ok_or(ApiError::Decode)?;
+    serde_json::from_str(&text).map_err(|_| ApiError::Decode)
+}
+
+/// Percent-encodes anything but `a-z0-9-` (agency ids are only those).
+fn encode(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,397 @@
+//! The page: loads the agency, holds the state, and wires components to
+//! actions, the network (`api`, `send`) and the browser (`browser`).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use sealtip_api::{AgencyProfile, QuestionKind};
+use sealtip_envelope::Recipient;
+use yew::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::browser;
+use crate::components::{
+    Attachments, CodenameCard, FileRow, Intro, LanguagePicker, QuestionField, QuestionInput,
+    QuickExit, SendProgress,
+};
+use crate::i18n::{Lang, Texts};
+use crate::send::{self, Cancel};
+use crate::state::{
+    Action, Cleaning, Load, Picked, Screen, ShiftTaps, State, WHAT_HAPPENED, agency_in_address,
+    has_what_question,
+};
+
+impl Reducible for State {
+    type Action = Action;
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        Rc::new((*self).clone().reduce(action))
+    }
+}
+
+/// Props of [`App`].
+#[derive(Properties, PartialEq, Default)]
+pub struct AppProps {
+    /// An agency profile to show at once, instead of asking the relay
+    /// (the browser tests use it).
+    #[prop_or_default]
+    pub profile: Option<Rc<AgencyProfile>>,
+}
+
+/// The whole page.
+#[function_component]
+pub fn App(props: &AppProps) -> Html {
+    let state = {
+        let profile = props.profile.clone();
+        use_reducer(move || {
+            let state = State::new(Lang::negotiate(
+                browser::languages().iter().map(String::as_str),
+            ));
+            match profile {
+                Some(profile) => state.reduce(Action::Loaded(Load::Ready(profile))),
+                None => state,
+            }
+        })
+    };
+    let texts = use_memo(state.lang, |lang| Texts::new(*lang));
+    let cancel = use_mut_ref(Cancel::default);
+    let copied = use_state(|| false);
+    let exit_url = use_mut_ref(String::new);
+    if let Some(profile) = state.profile() {
+        *exit_url.borrow_mut() = profile.exit_url.clone();
+    }
+
+    use_effect_with(state.lang, {
+        let texts = texts.clone();
+        move |lang| {
+            browser::set_document_language(lang.tag(), lang.is_rtl());
+            browser::set_title(&texts.get("page-title"));
+        }
+    });
+
+    // Load the agency named by the address, or the relay's default one.
+    {
+        let dispatch = state.dispatcher();
+        let needed = props.profile.is_none();
+        use_effect_with((), move |_| {
+            if needed {
+                wasm_bindgen_futures::spawn_local(async move {
+                    dispatch.dispatch(Action::Loaded(load_agency().await));
+                });
+            }
+        });
+    }
+
+    let leave = {
+        let dispatch = state.dispatcher();
+        let exit_url = exit_url.clone();
+        let cancel = cancel.clone();
+        Callback::from(move |()| {
+            cancel.borrow().cancel();
+            dispatch.dispatch(Action::Exit);
+            let url = exit_url.borrow().clone();
+            browser::leave(if url.is_empty() { "about:blank" } else { &url });
+        })
+    };
+
+    // Shift pressed three times within five seconds: leave.
+    {
+        let leave = leave.clone();
+        use_effect_with((), move |_| {
+            let taps = RefCell::new(ShiftTaps::default());
+            let listener = browser::on_key_down(move |key| {
+                if taps.borrow_mut().press(key, browser::now_ms()) {
+                    leave.emit(());
+                }
+            });
+            move || drop(listener)
+        });
+    }
+
+    if state.exiting {
+        return html! {};
+    }
+
+    let on_lang = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |lang| dispatch.dispatch(Action::SetLang(lang)))
+    };
+
+    let body = match &state.agency {
+        Load::Loading => html! { <p role="status">{ texts.get("loading") }</p> },
+        Load::Unknown => {
+            html! { <p class="error" role="alert">{ texts.get("unknown-agency") }</p> }
+        }
+        Load::Failed => html! { <p class="error" role="alert">{ texts.get("load-failed") }</p> },
+        Load::Ready(profile) => match &state.screen {
+            Screen::Form => form(&state, &texts, profile, &cancel),
+            Screen::Sent {
+                codename,
+                confirmed,
+            } => {
+                let on_copy = {
+                    let codename = codename.clone();
+                    let copied = copied.clone();
+                    Callback::from(move |()| {
+                        let codename = codename.clone();
+                        let copied = copied.clone();
+                        wasm_bindgen_futures::spawn_local(async move {
+                            copied.set(browser::copy(&codename).await);
+                        });
+                    })
+                };
+                let dispatch = state.dispatcher();
+                let on_confirm = Callback::from(move |()| dispatch.dispatch(Action::Confirmed));
+                let dispatch = state.dispatcher();
+                let on_done = {
+                    let copied = copied.clone();
+                    Callback::from(move |()| {
+                        copied.set(false);
+                        dispatch.dispatch(Action::Show(Screen::Form));
+                    })
+                };
+                html! {
+                    <CodenameCard
+                        title={texts.get("sent-title")}
+                        intro={texts.with("codename-intro", &[("agency", &profile.name)])}
+                        codename={codename.to_string()}
+                        copy={texts.get("copy")}
+                        copied={if *copied { texts.get("copied") } else { String::new() }}
+                        confirm={texts.get("written-down")}
+                        confirmed={*confirmed}
+                        done={texts.get("done")}
+                        {on_copy} {on_confirm} {on_done} />
+                }
+            }
+            Screen::Replies => html! {},
+        },
+    };
+
+    html! {
+        <>
+            <QuickExit label={texts.get("quick-exit")} hint={texts.get("quick-exit-hint")}
+                on_exit={leave} />
+            <main id="main">
+                <LanguagePicker current={state.lang} label={texts.get("language")} on_change={on_lang} />
+                { body }
+            </main>
+        </>
+    }
+}
+
+/// The form screen: the intro, the questions, attachments, and sending.
+fn form(
+    state: &UseReducerHandle<State>,
+    texts: &Texts,
+    profile: &Rc<AgencyProfile>,
+    cancel: &Rc<RefCell<Cancel>>,
+) -> Html {
+    let default = profile.languages.first().map(String::as_str);
+    let sending = state.is_sending();
+    let on_input = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |(id, value)| dispatch.dispatch(Action::Answer { id, value }))
+    };
+    let field = |id: &str, label: String, help: String, required: bool, input: QuestionInput| {
+        let error = if state.missing.iter().any(|m| m == id) {
+            texts.get("error-required")
+        } else {
+            String::new()
+        };
+        let value = state.answers.get(id).cloned().unwrap_or_default();
+        let marker = texts.get(if required { "required" } else { "optional" });
+        html! {
+            <QuestionField id={id.to_string()} {label} {help} {marker} {required} {input}
+                {value} {error} disabled={sending} on_input={on_input.clone()} />
+        }
+    };
+
+    let mut fields = Vec::new();
+    if !has_what_question(profile) {
+        fields.push(field(
+            WHAT_HAPPENED,
+            texts.get("what-happened"),
+            texts.get("what-happened-help"),
+            true,
+            QuestionInput::LongText,
+        ));
+    }
+    for question in &profile.form.questions {
+        let input = match question.kind {
+            QuestionKind::Text => QuestionInput::Text,
+            QuestionKind::LongText => QuestionInput::LongText,
+            QuestionKind::Date => QuestionInput::Date,
+            QuestionKind::Place => QuestionInput::Place,
+            QuestionKind::Choice => QuestionInput::Choice(
+                question
+                    .choices
+                    .iter()
+                    .map(|c| (c.id.clone(), texts.pick(&c.label, default).to_string()))
+                    .collect(),
+                texts.get("choose").into(),
+            ),
+        };
+        fields.push(field(
+            &question.id,
+            texts.pick(&question.label, default).to_string(),
+            texts.pick(&question.help, default).to_string(),
+            question.required,
+            input,
+        ));
+    }
+
+    let rows: Vec<FileRow> = state
+        .files
+        .iter()
+        .map(|file| file_row(texts, file))
+        .collect();
+    let on_pick = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |files: Vec<web_sys::File>| {
+            dispatch.dispatch(Action::Reading(files.len()));
+            let dispatch = dispatch.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                for file in files {
+                    browser::yield_now().await;
+                    let bytes = browser::read_file(&file).await.unwrap_or_default();
+                    dispatch.dispatch(Action::Picked(Picked::clean(
+                        file.name(),
+                        file.type_(),
+                        bytes,
+                    )));
+                }
+            });
+        })
+    };
+    let on_remove = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |index| dispatch.dispatch(Action::RemoveFile(index)))
+    };
+    let on_keep = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |(index, keep)| dispatch.dispatch(Action::KeepOriginal(index, keep)))
+    };
+
+    let onsubmit = {
+        let state = state.clone();
+        let cancel = cancel.clone();
+        let profile = profile.clone();
+        move |event: SubmitEvent| {
+            event.prevent_default();
+            if state.is_sending() || state.reading > 0 {
+                return;
+            }
+            state.dispatch(Action::Validate);
+            if let Some(first) = state.missing_answers().first() {
+                browser::focus(&format!("q-{first}"));
+                return;
+            }
+            let fresh = Cancel::default();
+            *cancel.borrow_mut() = fresh.clone();
+            let dispatch = state.dispatcher();
+            let (profile, lang) = (profile.clone(), state.lang);
+            let (answers, files) = (state.answers.clone(), state.files.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let report = {
+                    let dispatch = dispatch.clone();
+                    move |progress| dispatch.dispatch(Action::Progress(progress))
+                };
+                match send::send_tip(profile, lang, answers, files, report, fresh).await {
+                    Ok(codename) => {
+                        dispatch.dispatch(Action::Sent { codename });
+                        browser::focus("sent-title");
+                    }
+                    Err(failure) => dispatch.dispatch(Action::Failed(failure)),
+                }
+            });
+        }
+    };
+    let on_cancel = {
+        let cancel = cancel.clone();
+        Callback::from(move |()| cancel.borrow().cancel())
+    };
+
+    let fingerprints: Vec<String> = profile
+        .recipients
+        .iter()
+        .filter_map(|r| Recipient::parse(r).ok())
+        .map(|r| r.fingerprint())
+        .collect();
+    let failure = state.failure.as_ref().map(|f| {
+        let reason = texts.with(f.key, &[("detail", &f.detail)]);
+        if f.key == "send-cancelled" {
+            reason
+        } else {
+            texts.with("send-failed", &[("reason", &reason)])
+        }
+    });
+
+    html! {
+        <>
+            <Intro agency={profile.name.clone()}
+                only={texts.with("intro-only", &[("agency", &profile.name)])}
+                emergency={texts.pick(&profile.emergency, default).to_string()}
+                safer_device={texts.get("safer-device")}
+                fingerprint={texts.with("fingerprint", &[("agency", &profile.name), ("fingerprint", &fingerprints.join(", "))])} />
+            <form novalidate=true autocomplete="off" {onsubmit}>
+                <div aria-live="assertive" class="alerts">
+                    if !state.missing.is_empty() {
+                        <p class="error error-summary">{ texts.get("error-summary") }</p>
+                    }
+                    if let Some(failure) = failure {
+                        <p class="error">{ failure }</p>
+                    }
+                </div>
+                { for fields }
+                <Attachments label={texts.get("attachments")} help={texts.get("attachments-help")}
+                    keep_label={texts.get("keep-original")} files={rows}
+                    busy={if state.reading > 0 { texts.get("reading-files") } else { String::new() }}
+                    disabled={sending} {on_pick} {on_remove} {on_keep} />
+                if let Some(progress) = state.progress {
+                    <SendProgress stage={texts.with(progress.stage.key(), &[("agency", &profile.name)])}
+                        fraction={progress.fraction} label={texts.get("progress-label")}
+                        cancel={if sending { texts.get("cancel") } else { String::new() }} {on_cancel} />
+                } else {
+                    <button type="submit" class="send">{ texts.get("send") }</button>
+                }
+            </form>
+        </>
+    }
+}
+
+fn file_row(texts: &Texts, file: &Picked) -> FileRow {
+    let (note, can_keep, warn) = match &file.cleaning {
+        Cleaning::Cleaned { removed, .. } if removed.is_empty() => {
+            (texts.get("attachment-clean"), false, false)
+        }
+        Cleaning::Cleaned { removed, .. } => (
+            texts.with("attachment-cleaned", &[("removed", &removed.join(", "))]),
+            true,
+            false,
+        ),
+        Cleaning::NotChecked => (texts.get("attachment-not-checked"), false, true),
+        Cleaning::Damaged => (texts.get("attachment-damaged"), false, true),
+    };
+    FileRow {
+        name: file.name.clone(),
+        note,
+        can_keep,
+        keep: file.keep_original,
+        warn: warn || file.keep_original,
+        remove_label: texts.with("remove-file", &[("name", &file.name)]),
+    }
+}
+
+async fn load_agency() -> Load {
+    let id = match agency_in_address(&browser::path(), &browser::query()) {
+        Some(id) => id,
+        None => match api::default_agency().await {
+            Ok(id) => id,
+            Err(_) => return Load::Failed,
+        },
+    };
+    match api::agency(&id).await {
+        Ok(profile) => Load::Ready(Rc::new(profile)),
+        Err(ApiError::Status { status: 404, .. }) => Load::Unknown,
+        Err(_) => Load::Failed,
+    }
+}

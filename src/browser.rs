@@ -1,0 +1,176 @@
+//! The thin layer over the browser: everything here is a call into web-sys
+//! or js-sys, with no logic of the page's own, so the rest stays testable.
+
+use std::cell::RefCell;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{Document, KeyboardEvent, Window};
+
+/// The window; the page cannot run without one.
+fn window() -> Option<Window> {
+    web_sys::window()
+}
+
+fn document() -> Option<Document> {
+    window().and_then(|w| w.document())
+}
+
+/// The path of the page's address (`/a/demo`).
+pub fn path() -> String {
+    window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default()
+}
+
+/// The query of the page's address, without `?`.
+pub fn query() -> String {
+    window()
+        .and_then(|w| w.location().search().ok())
+        .map(|q| q.trim_start_matches('?').to_string())
+        .unwrap_or_default()
+}
+
+/// The browser's preferred languages, most preferred first.
+pub fn languages() -> Vec<String> {
+    let Some(navigator) = window().map(|w| w.navigator()) else {
+        return Vec::new();
+    };
+    let mut tags: Vec<String> = navigator
+        .languages()
+        .iter()
+        .filter_map(|tag| tag.as_string())
+        .collect();
+    if tags.is_empty() {
+        tags.extend(navigator.language());
+    }
+    tags
+}
+
+/// Sets `lang` and `dir` on `<html>`, so screen readers and right-to-left
+/// layout follow the page's language.
+pub fn set_document_language(tag: &str, rtl: bool) {
+    if let Some(html) = document().and_then(|d| d.document_element()) {
+        let _ = html.set_attribute("lang", tag);
+        let _ = html.set_attribute("dir", if rtl { "rtl" } else { "ltr" });
+    }
+}
+
+/// Sets the document title.
+pub fn set_title(title: &str) {
+    if let Some(document) = document() {
+        document.set_title(title);
+    }
+}
+
+/// What `leave` calls instead of `location.replace`, in tests.
+type LeaveStub = Box<dyn Fn(&str)>;
+
+thread_local! {
+    static LEAVE: RefCell<Option<LeaveStub>> = const { RefCell::new(None) };
+}
+
+/// Replaces `location.replace` for tests: `leave` calls `stub` instead.
+pub fn stub_location_replace(stub: impl Fn(&str) + 'static) {
+    LEAVE.with(|leave| *leave.borrow_mut() = Some(Box::new(stub)));
+}
+
+/// Quick exit: blanks the page at once (class `exiting` on `<html>` hides
+/// everything; the title goes) and replaces this page in the history with
+/// `url`, so Back does not return here.
+pub fn leave(url: &str) {
+    if let Some(document) = document() {
+        document.set_title("");
+        if let Some(html) = document.document_element() {
+            let _ = html.class_list().add_1("exiting");
+        }
+    }
+    let stubbed = LEAVE.with(|leave| leave.borrow().as_ref().map(|stub| stub(url)).is_some());
+    if !stubbed && let Some(window) = window() {
+        let _ = window.location().replace(url);
+    }
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Today's date in UTC, `YYYY-MM-DD` (day precision, as tips record it).
+pub fn today() -> String {
+    let date = js_sys::Date::new_0();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.get_utc_full_year(),
+        date.get_utc_month() + 1,
+        date.get_utc_date()
+    )
+}
+
+/// Lets the browser paint and handle input before the next slice of work.
+pub async fn yield_now() {
+    yew::platform::time::sleep(std::time::Duration::ZERO).await;
+}
+
+/// Copies `text` to the clipboard; false if the browser refused.
+pub async fn copy(text: &str) -> bool {
+    let Some(clipboard) = window().map(|w| w.navigator().clipboard()) else {
+        return false;
+    };
+    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text))
+        .await
+        .is_ok()
+}
+
+/// Reads a picked file into memory.
+pub async fn read_file(file: &web_sys::File) -> Option<Vec<u8>> {
+    let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Calls `on_key` with each key pressed anywhere on the page (first press
+/// only, not auto-repeat), until the returned guard is dropped.
+pub fn on_key_down(on_key: impl Fn(&str) + 'static) -> KeyListener {
+    let closure = Closure::<dyn Fn(KeyboardEvent)>::new(move |event: KeyboardEvent| {
+        if !event.repeat() {
+            on_key(&event.key());
+        }
+    });
+    if let Some(window) = window() {
+        let _ =
+            window.add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref());
+    }
+    KeyListener { closure }
+}
+
+/// Removes its keydown listener when dropped.
+pub struct KeyListener {
+    closure: Closure<dyn Fn(KeyboardEvent)>,
+}
+
+impl Drop for KeyListener {
+    fn drop(&mut self) {
+        if let Some(window) = window() {
+            let _ = window.remove_event_listener_with_callback(
+                "keydown",
+                self.closure.as_ref().unchecked_ref(),
+            );
+        }
+    }
+}
+
+/// Moves keyboard focus to the element with this id (after a render).
+pub fn focus(id: &str) {
+    let id = id.to_string();
+    wasm_bindgen_futures::spawn_local(async move {
+        yield_now().await;
+        if let Some(element) = document()
+            .and_then(|d| d.get_element_by_id(&id))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    });
+}

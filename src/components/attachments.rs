@@ -1,0 +1,95 @@
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// One picked file as the list shows it.
+#[derive(Clone, PartialEq)]
+pub struct FileRow {
+    /// The file name.
+    pub name: String,
+    /// What cleaning did, in words.
+    pub note: String,
+    /// Whether "keep the original" is offered (cleaned photos only).
+    pub can_keep: bool,
+    /// Whether the original is kept.
+    pub keep: bool,
+    /// A warning rather than a plain note.
+    pub warn: bool,
+    /// "Remove <name>".
+    pub remove_label: String,
+}
+
+/// Props of [`Attachments`].
+#[derive(Properties, PartialEq)]
+pub struct AttachmentsProps {
+    /// The field's label.
+    pub label: AttrValue,
+    /// What happens to photos.
+    pub help: AttrValue,
+    /// "Keep the original …".
+    pub keep_label: AttrValue,
+    /// The files picked so far.
+    pub files: Vec<FileRow>,
+    /// "Reading files…" while files are read, else empty.
+    #[prop_or_default]
+    pub busy: AttrValue,
+    /// No changes while sending.
+    #[prop_or_default]
+    pub disabled: bool,
+    /// Files were picked.
+    pub on_pick: Callback<Vec<web_sys::File>>,
+    /// Remove the file at this index.
+    pub on_remove: Callback<usize>,
+    /// Keep (or not) the original of the file at this index.
+    pub on_keep: Callback<(usize, bool)>,
+}
+
+/// The file picker and the list of picked files with what was removed from each.
+#[function_component]
+pub fn Attachments(props: &AttachmentsProps) -> Html {
+    let on_pick = props.on_pick.clone();
+    let onchange = move |event: Event| {
+        let input: HtmlInputElement = event.target_unchecked_into();
+        let mut files = Vec::new();
+        if let Some(list) = input.files() {
+            for index in 0..list.length() {
+                files.extend(list.get(index));
+            }
+        }
+        // Clear, so that picking the same file again is seen.
+        input.set_value("");
+        on_pick.emit(files);
+    };
+    html! {
+        <div class="question attachments">
+            <label for="files">{ props.label.clone() }</label>
+            <p class="help" id="files-help">{ props.help.clone() }</p>
+            <input id="files" type="file" multiple=true aria-describedby="files-help"
+                accept="image/*,video/*,audio/*,application/pdf,text/plain,.doc,.docx,.odt,.xls,.xlsx,.ods,.zip"
+                disabled={props.disabled} {onchange} />
+            <p role="status" aria-live="polite" class="busy">{ props.busy.clone() }</p>
+            <ul class="files">
+                { for props.files.iter().enumerate().map(|(index, file)| {
+                    let on_remove = props.on_remove.clone();
+                    let on_keep = props.on_keep.clone();
+                    let keep_id = format!("keep-{index}");
+                    html! {
+                        <li>
+                            <span class="name">{ file.name.clone() }</span>
+                            <span class={classes!("note", file.warn.then_some("warn"))}>{ file.note.clone() }</span>
+                            if file.can_keep {
+                                <span class="keep">
+                                    <input type="checkbox" id={keep_id.clone()} checked={file.keep}
+                                        disabled={props.disabled}
+                                        onchange={move |e: Event| on_keep.emit((index, e.target_unchecked_into::<HtmlInputElement>().checked()))} />
+                                    <label for={keep_id}>{ props.keep_label.clone() }</label>
+                                </span>
+                            }
+                            <button type="button" class="remove" aria-label={file.remove_label.clone()}
+                                disabled={props.disabled} onclick={move |_| on_remove.emit(index)}>{ "×" }</button>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </div>
+    }
+}

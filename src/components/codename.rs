@@ -1,0 +1,62 @@
+use yew::prelude::*;
+
+/// Props of [`CodenameCard`].
+#[derive(Properties, PartialEq)]
+pub struct CodenameCardProps {
+    /// The heading ("Your tip was sent").
+    pub title: AttrValue,
+    /// The one sentence on what the codename is for.
+    pub intro: AttrValue,
+    /// The codename's words.
+    pub codename: AttrValue,
+    /// Copy button words, and the words after copying.
+    pub copy: AttrValue,
+    /// Shown after a successful copy, or empty.
+    #[prop_or_default]
+    pub copied: AttrValue,
+    /// "I have written it down".
+    pub confirm: AttrValue,
+    /// Whether it is confirmed.
+    pub confirmed: bool,
+    /// "Done" button words.
+    pub done: AttrValue,
+    /// Copy the codename.
+    pub on_copy: Callback<()>,
+    /// The tipster confirmed.
+    pub on_confirm: Callback<()>,
+    /// Leave this screen (forgets the codename).
+    pub on_done: Callback<()>,
+}
+
+/// The codename, shown once, large, with copy and "written down" confirmation.
+#[function_component]
+pub fn CodenameCard(props: &CodenameCardProps) -> Html {
+    let (on_copy, on_confirm, on_done) = (
+        props.on_copy.clone(),
+        props.on_confirm.clone(),
+        props.on_done.clone(),
+    );
+    html! {
+        <section class="codename" aria-labelledby="sent-title">
+            <h2 id="sent-title" tabindex="-1">{ props.title.clone() }</h2>
+            <p>{ props.intro.clone() }</p>
+            <p class="words" lang="en" dir="ltr" translate="no">
+                { for props.codename.split(' ').map(|w| html! { <span>{ w.to_string() }</span> }) }
+            </p>
+            <div class="actions">
+                <button type="button" class="secondary" onclick={move |_| on_copy.emit(())}>
+                    { props.copy.clone() }
+                </button>
+                <span role="status" aria-live="polite">{ props.copied.clone() }</span>
+            </div>
+            <p class="confirm">
+                <input type="checkbox" id="written-down" checked={props.confirmed}
+                    onchange={move |_| on_confirm.emit(())} />
+                <label for="written-down">{ props.confirm.clone() }</label>
+            </p>
+            <button type="button" disabled={!props.confirmed} onclick={move |_| on_done.emit(())}>
+                { props.done.clone() }
+            </button>
+        </section>
+    }
+}

@@ -1,0 +1,32 @@
+use yew::prelude::*;
+
+/// Props of [`Intro`].
+#[derive(Properties, PartialEq)]
+pub struct IntroProps {
+    /// The agency's name.
+    pub agency: AttrValue,
+    /// "Only … can read what you send. This website cannot."
+    pub only: AttrValue,
+    /// The agency's emergency line, if any.
+    pub emergency: AttrValue,
+    /// The notice about safer devices.
+    pub safer_device: AttrValue,
+    /// "Key of …: abcd-…", the agency's key fingerprints.
+    pub fingerprint: AttrValue,
+}
+
+/// The calm first screen: who receives the tip, and what to do in danger.
+#[function_component]
+pub fn Intro(props: &IntroProps) -> Html {
+    html! {
+        <header class="intro">
+            <h1>{ props.agency.clone() }</h1>
+            <p class="only">{ props.only.clone() }</p>
+            if !props.emergency.is_empty() {
+                <p class="emergency" role="note">{ props.emergency.clone() }</p>
+            }
+            <p class="safer">{ props.safer_device.clone() }</p>
+            <p class="fingerprint">{ props.fingerprint.clone() }</p>
+        </header>
+    }
+}

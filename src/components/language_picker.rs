@@ -1,0 +1,39 @@
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+use crate::i18n::Lang;
+
+/// Props of [`LanguagePicker`].
+#[derive(Properties, PartialEq)]
+pub struct LanguagePickerProps {
+    /// The language shown.
+    pub current: Lang,
+    /// The label ("Language"), in the current language.
+    pub label: AttrValue,
+    /// A language was chosen.
+    pub on_change: Callback<Lang>,
+}
+
+/// A select listing each language in its own name.
+#[function_component]
+pub fn LanguagePicker(props: &LanguagePickerProps) -> Html {
+    let on_change = props.on_change.clone();
+    let onchange = move |event: Event| {
+        let select: HtmlSelectElement = event.target_unchecked_into();
+        if let Some(lang) = Lang::from_tag(&select.value()) {
+            on_change.emit(lang);
+        }
+    };
+    html! {
+        <div class="language">
+            <label for="language">{ props.label.clone() }</label>
+            <select id="language" {onchange}>
+                { for Lang::ALL.into_iter().map(|lang| html! {
+                    <option value={lang.tag()} lang={lang.tag()} selected={lang == props.current}>
+                        { lang.native_name() }
+                    </option>
+                }) }
+            </select>
+        </div>
+    }
+}

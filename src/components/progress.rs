@@ -1,0 +1,37 @@
+use yew::prelude::*;
+
+/// Props of [`SendProgress`].
+#[derive(Properties, PartialEq)]
+pub struct SendProgressProps {
+    /// What is happening now, in words.
+    pub stage: AttrValue,
+    /// How far, 0.0–1.0.
+    pub fraction: f64,
+    /// The bar's accessible name.
+    pub label: AttrValue,
+    /// The cancel button's words; no button when empty.
+    #[prop_or_default]
+    pub cancel: AttrValue,
+    /// Cancel sending.
+    pub on_cancel: Callback<()>,
+}
+
+/// One progress bar with the stage in words, announced politely, and a cancel button.
+#[function_component]
+pub fn SendProgress(props: &SendProgressProps) -> Html {
+    let percent = (props.fraction.clamp(0.0, 1.0) * 100.0).round();
+    let on_cancel = props.on_cancel.clone();
+    html! {
+        <div class="progress">
+            <p class="stage" role="status" aria-live="polite">{ props.stage.clone() }</p>
+            <progress max="100" value={percent.to_string()} aria-label={props.label.clone()}>
+                { format!("{percent}%") }
+            </progress>
+            if !props.cancel.is_empty() {
+                <button type="button" class="secondary" onclick={move |_| on_cancel.emit(())}>
+                    { props.cancel.clone() }
+                </button>
+            }
+        </div>
+    }
+}

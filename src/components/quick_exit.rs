@@ -1,0 +1,27 @@
+use yew::prelude::*;
+
+/// Props of [`QuickExit`].
+#[derive(Properties, PartialEq)]
+pub struct QuickExitProps {
+    /// The button's words.
+    pub label: AttrValue,
+    /// The hint about pressing Shift three times.
+    pub hint: AttrValue,
+    /// Leave the page.
+    pub on_exit: Callback<()>,
+}
+
+/// The quick-exit button: sticky in the top corner, always on screen.
+#[function_component]
+pub fn QuickExit(props: &QuickExitProps) -> Html {
+    let on_exit = props.on_exit.clone();
+    html! {
+        <div class="quick-exit">
+            <button type="button" class="quick-exit-button" aria-describedby="quick-exit-hint"
+                onclick={move |_| on_exit.emit(())}>
+                { props.label.clone() }
+            </button>
+            <span id="quick-exit-hint" class="visually-hidden">{ props.hint.clone() }</span>
+        </div>
+    }
+}

@@ -1,0 +1,329 @@
+//! Sending a tip: codename, proof of work, sealing to every agency key,
+//! upload. It fails closed: nothing reaches the network unless the whole tip
+//! was sealed.
+//!
+//! Limit for now: the sealed tip is built in memory (the picked files, their
+//! cleaned copies and the ciphertext), so a tip needs about three times its
+//! size in memory; the relay's `max_upload_bytes` (256 MiB by default) bounds it.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use sealtip_api::{AgencyProfile, QuestionKind};
+use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
+use sealtip_envelope::{Codename, Recipient, ReplyKeys};
+
+use crate::api::{self, ApiError, Upload};
+use crate::browser;
+use crate::i18n::Lang;
+use crate::state::{Cleaning, Failure, Picked, Progress, Stage, WHAT_HAPPENED};
+
+/// Nonces tried between two yields to the event loop.
+const POW_SLICE: u64 = 8_192;
+
+/// Parses every recipient of the agency; any bad one stops the send.
+pub fn recipients(profile: &AgencyProfile) -> Option<Vec<Recipient>> {
+    if profile.recipients.is_empty() {
+        return None;
+    }
+    profile
+        .recipients
+        .iter()
+        .map(|r| Recipient::parse(r).ok())
+        .collect()
+}
+
+/// The tip as the agency will read it: answers labelled in the agency's
+/// default language (choices by their label), the free text, and where to reply.
+pub fn build_tip(
+    profile: &AgencyProfile,
+    lang: Lang,
+    answers: &BTreeMap<String, String>,
+    date: &str,
+    reply: Option<&ReplyKeys>,
+) -> Tip {
+    let default = profile.languages.first().map(String::as_str);
+    let label = |l: &sealtip_api::Localized| {
+        default
+            .and_then(|tag| l.get(tag))
+            .or_else(|| l.values().next())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut tip = Tip::new(Kind::Tip, &profile.id, date);
+    tip.form = profile.form.id.clone();
+    tip.language = lang.tag().to_string();
+    tip.text = answers
+        .get(WHAT_HAPPENED)
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default();
+    for question in &profile.form.questions {
+        if question.id == WHAT_HAPPENED && question.kind == QuestionKind::LongText {
+            continue;
+        }
+        let Some(value) = answers.get(&question.id).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        let value = match question.kind {
+            QuestionKind::Choice => question
+                .choices
+                .iter()
+                .find(|c| c.id == *value)
+                .map(|c| label(&c.label))
+                .unwrap_or_else(|| value.clone()),
+            _ => value.trim().to_string(),
+        };
+        tip.answers.push(Answer {
+            id: question.id.clone(),
+            label: label(&question.label),
+            value,
+        });
+    }
+    tip.reply = reply.map(|keys| ReplyTo {
+        recipient: keys.recipient().to_string(),
+        mailbox: keys.mailbox.clone(),
+    });
+    tip
+}
+
+/// Seals `tip` with `files` to `recipients`, into memory.
+pub fn seal(recipients: &[Recipient], files: &[Picked], tip: Tip) -> Option<Vec<u8>> {
+    let mut sealing = sealtip_envelope::seal_tip(recipients, Vec::new()).ok()?;
+    for file in files {
+        let (bytes, media_type) = file.to_send();
+        let (metadata, removed) = match (&file.cleaning, file.keep_original) {
+            (Cleaning::Cleaned { .. }, true) => (MetadataStatus::Kept, Vec::new()),
+            (Cleaning::Cleaned { removed, .. }, false) => (
+                MetadataStatus::Removed,
+                removed.iter().map(|w| w.to_string()).collect(),
+            ),
+            _ => (MetadataStatus::NotChecked, Vec::new()),
+        };
+        let attachment = NewAttachment {
+            name: &file.name,
+            media_type,
+            size: bytes.len() as u64,
+            metadata,
+            removed,
+        };
+        sealing
+            .add_attachment(attachment, &mut bytes.as_slice())
+            .ok()?;
+    }
+    sealing.finish(tip).ok().map(|(sealed, _)| sealed)
+}
+
+/// A send under way can be cancelled from the page.
+#[derive(Clone, Default)]
+pub struct Cancel {
+    cancelled: Rc<Cell<bool>>,
+    abort: Rc<Cell<Option<web_sys::AbortController>>>,
+}
+
+impl PartialEq for Cancel {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.cancelled, &other.cancelled)
+    }
+}
+
+impl Cancel {
+    /// Stops the send at its next step, and aborts an upload in flight.
+    pub fn cancel(&self) {
+        self.cancelled.set(true);
+        if let Some(abort) = self.abort.take() {
+            abort.abort();
+        }
+    }
+
+    fn check(&self) -> Result<(), Failure> {
+        if self.cancelled.get() {
+            Err(failure("send-cancelled", String::new()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn failure(key: &'static str, detail: String) -> Failure {
+    Failure { key, detail }
+}
+
+fn from_api(error: ApiError) -> Failure {
+    match error {
+        ApiError::Network => failure("reason-network", String::new()),
+        ApiError::Status { status: 413, .. } => failure("reason-too-big", String::new()),
+        ApiError::Status { status, reason } => {
+            failure("reason-relay", format!("{status} {reason}"))
+        }
+        ApiError::Decode => failure("reason-relay", error.to_string()),
+    }
+}
+
+/// Sends a tip; returns its codename. `report` hears each step.
+pub async fn send_tip(
+    profile: Rc<AgencyProfile>,
+    lang: Lang,
+    answers: BTreeMap<String, String>,
+    files: Vec<Picked>,
+    report: impl Fn(Progress),
+    cancel: Cancel,
+) -> Result<Rc<str>, Failure> {
+    let step = |stage, fraction| report(Progress { stage, fraction });
+    step(Stage::Preparing, 0.02);
+    browser::yield_now().await;
+    let recipients = recipients(&profile).ok_or(failure("reason-seal", String::new()))?;
+    let codename = Codename::generate(sealtip_envelope::codename::DEFAULT_WORDS)
+        .map_err(|_| failure("reason-seal", String::new()))?;
+    let keys = codename
+        .derive()
+        .map_err(|_| failure("reason-seal", String::new()))?;
+    cancel.check()?;
+    step(Stage::Preparing, 0.15);
+    let tip = build_tip(&profile, lang, &answers, &browser::today(), Some(&keys));
+
+    let proof = solve_challenge(&cancel, |f| step(Stage::Preparing, 0.15 + 0.2 * f)).await?;
+
+    step(Stage::Sealing, 0.4);
+    browser::yield_now().await;
+    let sealed = seal(&recipients, &files, tip).ok_or(failure("reason-seal", String::new()))?;
+    cancel.check()?;
+    if sealed.len() as u64 > profile.max_upload_bytes {
+        return Err(failure("reason-too-big", String::new()));
+    }
+
+    step(Stage::Sending, 0.6);
+    let controller = web_sys::AbortController::new().ok();
+    let signal = controller.as_ref().map(|c| c.signal());
+    cancel.abort.set(controller);
+    let uploaded = api::upload(&profile.id, Upload::Tip, &sealed, &proof, signal.as_ref()).await;
+    cancel.abort.set(None);
+    cancel.check()?;
+    uploaded.map_err(from_api)?;
+    step(Stage::Done, 1.0);
+    Ok(Rc::from(codename.as_str()))
+}
+
+/// Fetches a challenge and solves it in slices, yielding between them;
+/// `report` hears an estimate of how far it is (0.0–1.0).
+async fn solve_challenge(cancel: &Cancel, report: impl Fn(f64)) -> Result<String, Failure> {
+    let challenge = api::challenge().await.map_err(from_api)?;
+    let expected = 2f64.powi(i32::from(challenge.difficulty));
+    let mut start = 0u64;
+    loop {
+        cancel.check()?;
+        match sealtip_api::pow::solve_range(&challenge.challenge, start, POW_SLICE) {
+            Ok(Some(nonce)) => {
+                return Ok(sealtip_api::pow::proof_header(&challenge.challenge, nonce));
+            }
+            Ok(None) => start += POW_SLICE,
+            Err(_) => return Err(failure("reason-relay", "challenge".into())),
+        }
+        report(1.0 - (-(start as f64) / expected).exp());
+        browser::yield_now().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealtip_api::{Choice, Form, Question};
+    use sealtip_envelope::Identity;
+
+    fn profile(recipient: &str) -> AgencyProfile {
+        let en = |t: &str| [("en".to_string(), t.to_string())].into();
+        AgencyProfile {
+            id: "demo".into(),
+            name: "Demo".into(),
+            recipients: vec![recipient.into()],
+            languages: vec!["en".into()],
+            form: Form {
+                id: "demo-1".into(),
+                questions: vec![
+                    Question {
+                        id: "what".into(),
+                        kind: QuestionKind::LongText,
+                        label: en("What happened?"),
+                        help: Default::default(),
+                        required: true,
+                        choices: vec![],
+                    },
+                    Question {
+                        id: "topic".into(),
+                        kind: QuestionKind::Choice,
+                        label: en("Topic"),
+                        help: Default::default(),
+                        required: false,
+                        choices: vec![Choice {
+                            id: "safety".into(),
+                            label: en("Public safety"),
+                        }],
+                    },
+                ],
+            },
+            emergency: Default::default(),
+            exit_url: "https://example.org/".into(),
+            pow_difficulty: 0,
+            max_upload_bytes: 1 << 20,
+        }
+    }
+
+    #[test]
+    fn a_sealed_tip_opens_with_the_agency_key_and_holds_the_cleaned_photo() {
+        let identity = Identity::generate().unwrap();
+        let profile = profile(&identity.recipient().to_string());
+        let answers: BTreeMap<_, _> = [
+            ("what".to_string(), " I saw it ".to_string()),
+            ("topic".to_string(), "safety".to_string()),
+        ]
+        .into();
+        let tip = build_tip(&profile, Lang::Es, &answers, "2026-11-29", None);
+        assert_eq!(tip.text, "I saw it");
+        assert_eq!(tip.answers.len(), 1);
+        assert_eq!(tip.answers[0].value, "Public safety");
+        assert_eq!(tip.language, "es");
+
+        let jpeg = include_bytes!("../crates/scrub/tests/fixtures/gps.jpg").to_vec();
+        let photo = Picked::clean("p.jpg".into(), "image/jpeg".into(), jpeg);
+        let sealed = seal(&recipients(&profile).unwrap(), &[photo], tip).unwrap();
+
+        struct Keep(Vec<Vec<u8>>);
+        impl sealtip_envelope::bundle::AttachmentSink for Keep {
+            fn attachment(
+                &mut self,
+                _: &str,
+                _: u64,
+                data: &mut dyn std::io::Read,
+            ) -> std::io::Result<()> {
+                let mut bytes = Vec::new();
+                data.read_to_end(&mut bytes)?;
+                self.0.push(bytes);
+                Ok(())
+            }
+        }
+        let mut sink = Keep(Vec::new());
+        let opened = sealtip_envelope::open_tip(
+            sealed.as_slice(),
+            &[identity],
+            &Default::default(),
+            &mut sink,
+        )
+        .unwrap();
+        assert_eq!(opened.tip.text, "I saw it");
+        assert_eq!(opened.tip.attachments[0].metadata, MetadataStatus::Removed);
+        assert!(
+            sealtip_scrub::scrub(&sink.0[0], None)
+                .unwrap()
+                .removed
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_bad_recipient_stops_the_send() {
+        assert!(recipients(&profile("age1nonsense")).is_none());
+        let mut empty = profile("x");
+        empty.recipients.clear();
+        assert!(recipients(&empty).is_none());
+    }
+}
