@@ -12,7 +12,7 @@ use crate::api::{self, ApiError};
 use crate::browser;
 use crate::components::{
     Attachments, CodenameCard, FileRow, Intro, LanguagePicker, QuestionField, QuestionInput,
-    QuickExit, SendProgress,
+    QuickExit, RepliesPanel, ReplyRow, SendProgress,
 };
 use crate::i18n::{Lang, Texts};
 use crate::send::{self, Cancel};
@@ -55,6 +55,12 @@ pub fn App(props: &AppProps) -> Html {
     let texts = use_memo(state.lang, |lang| Texts::new(*lang));
     let cancel = use_mut_ref(Cancel::default);
     let copied = use_state(|| false);
+    let replies = Replies {
+        keys: use_mut_ref(|| None),
+        rows: use_state(|| None),
+        status: use_state(|| (String::new(), false)),
+        busy: use_state(|| false),
+    };
     let exit_url = use_mut_ref(String::new);
     if let Some(profile) = state.profile() {
         *exit_url.borrow_mut() = profile.exit_url.clone();
@@ -162,7 +168,7 @@ pub fn App(props: &AppProps) -> Html {
                         {on_copy} {on_confirm} {on_done} />
                 }
             }
-            Screen::Replies => html! {},
+            Screen::Replies => replies_screen(&state, &texts, profile, &replies),
         },
     };
 
@@ -175,6 +181,135 @@ pub fn App(props: &AppProps) -> Html {
                 { body }
             </main>
         </>
+    }
+}
+
+/// What the replies screen holds while it is shown; forgotten on leaving it.
+struct Replies {
+    keys: Rc<RefCell<Option<sealtip_envelope::ReplyKeys>>>,
+    rows: UseStateHandle<Option<Vec<ReplyRow>>>,
+    status: UseStateHandle<(String, bool)>,
+    busy: UseStateHandle<bool>,
+}
+
+/// "Check for replies": derive the keys from the codename, open the
+/// mailbox, show the replies, send an answer.
+fn replies_screen(
+    state: &UseReducerHandle<State>,
+    texts: &Rc<Texts>,
+    profile: &Rc<AgencyProfile>,
+    replies: &Replies,
+) -> Html {
+    let on_open = {
+        let (texts, profile) = (texts.clone(), profile.clone());
+        let (keys, rows, status, busy) = (
+            replies.keys.clone(),
+            replies.rows.clone(),
+            replies.status.clone(),
+            replies.busy.clone(),
+        );
+        Callback::from(move |typed: String| {
+            let codename = match sealtip_envelope::Codename::parse(&typed) {
+                Ok(codename) => codename,
+                Err(error) => {
+                    status.set((
+                        texts.with("codename-bad", &[("reason", &error.to_string())]),
+                        true,
+                    ));
+                    return;
+                }
+            };
+            status.set((texts.get("deriving"), false));
+            busy.set(true);
+            let (texts, profile) = (texts.clone(), profile.clone());
+            let (keys, rows, status, busy) =
+                (keys.clone(), rows.clone(), status.clone(), busy.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                browser::yield_now().await;
+                browser::yield_now().await;
+                let Ok(derived) = codename.derive() else {
+                    status.set((texts.get("reason-seal"), true));
+                    busy.set(false);
+                    return;
+                };
+                match send::open_replies(&profile.id, &derived).await {
+                    Ok(opened) => {
+                        let list = opened
+                            .into_iter()
+                            .map(|r| ReplyRow {
+                                heading: texts.with(
+                                    "reply-from",
+                                    &[("agency", &profile.name), ("date", &r.date)],
+                                ),
+                                text: r.text,
+                            })
+                            .collect();
+                        *keys.borrow_mut() = Some(derived);
+                        rows.set(Some(list));
+                        status.set((String::new(), false));
+                    }
+                    Err(f) => status.set((texts.with(f.key, &[("detail", &f.detail)]), true)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let on_answer = {
+        let (texts, profile, lang) = (texts.clone(), profile.clone(), state.lang);
+        let (keys, status, busy) = (
+            replies.keys.clone(),
+            replies.status.clone(),
+            replies.busy.clone(),
+        );
+        Callback::from(move |text: String| {
+            let Some(derived) = keys.borrow().clone() else {
+                return;
+            };
+            status.set((texts.get("stage-sending"), false));
+            busy.set(true);
+            let (texts, profile, status, busy) =
+                (texts.clone(), profile.clone(), status.clone(), busy.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match send::send_message(profile, lang, &derived, text).await {
+                    Ok(()) => status.set((texts.get("follow-up-sent"), false)),
+                    Err(f) => {
+                        let reason = texts.with(f.key, &[("detail", &f.detail)]);
+                        status.set((texts.with("send-failed", &[("reason", &reason)]), true));
+                    }
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let on_back = {
+        let dispatch = state.dispatcher();
+        let (keys, rows, status) = (
+            replies.keys.clone(),
+            replies.rows.clone(),
+            replies.status.clone(),
+        );
+        Callback::from(move |()| {
+            keys.borrow_mut().take();
+            rows.set(None);
+            status.set((String::new(), false));
+            dispatch.dispatch(Action::Show(Screen::Form));
+        })
+    };
+    html! {
+        <RepliesPanel
+            title={texts.with("replies-title", &[("agency", &profile.name)])}
+            codename_label={texts.get("codename-label")}
+            codename_help={texts.get("codename-help")}
+            open_label={texts.get("open-replies")}
+            status={replies.status.0.clone()}
+            is_error={replies.status.1}
+            busy={*replies.busy}
+            replies={(*replies.rows).clone()}
+            empty_label={texts.get("no-replies")}
+            answer_label={texts.get("follow-up")}
+            send_label={texts.get("send-follow-up")}
+            back_label={texts.get("back-to-form")}
+            {on_open} {on_answer} {on_back} />
     }
 }
 
@@ -305,6 +440,10 @@ fn form(
             });
         }
     };
+    let on_check = {
+        let dispatch = state.dispatcher();
+        move |_| dispatch.dispatch(Action::Show(Screen::Replies))
+    };
     let on_cancel = {
         let cancel = cancel.clone();
         Callback::from(move |()| cancel.borrow().cancel())
@@ -354,6 +493,11 @@ fn form(
                     <button type="submit" class="send">{ texts.get("send") }</button>
                 }
             </form>
+            <p class="check-replies">
+                <button type="button" class="secondary" disabled={sending} onclick={on_check}>
+                    { texts.get("check-replies") }
+                </button>
+            </p>
         </>
     }
 }

@@ -224,6 +224,63 @@ async fn solve_challenge(cancel: &Cancel, report: impl Fn(f64)) -> Result<String
     }
 }
 
+/// A reply from the agency, opened in the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedReply {
+    /// The day it was written (from the sealed reply).
+    pub date: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// Fetches the mailbox `keys` names and opens every reply with its identity.
+/// A reply that does not open is left out (it was not sealed to this codename).
+pub async fn open_replies(agency: &str, keys: &ReplyKeys) -> Result<Vec<OpenedReply>, Failure> {
+    let mailbox = api::mailbox(agency, &keys.mailbox)
+        .await
+        .map_err(from_api)?;
+    let mut opened = Vec::new();
+    for reply in mailbox.replies {
+        let sealed = api::reply(agency, &keys.mailbox, &reply.id)
+            .await
+            .map_err(from_api)?;
+        browser::yield_now().await;
+        let identities = [keys.identity.clone()];
+        if let Ok(tip) =
+            sealtip_envelope::open_tip(sealed.as_slice(), &identities, &Default::default(), &mut ())
+        {
+            opened.push(OpenedReply {
+                date: tip.tip.date,
+                text: tip.tip.text,
+            });
+        }
+    }
+    Ok(opened)
+}
+
+/// Seals a follow-up message to the agency (with where to reply) and sends it.
+pub async fn send_message(
+    profile: Rc<AgencyProfile>,
+    lang: Lang,
+    keys: &ReplyKeys,
+    text: String,
+) -> Result<(), Failure> {
+    let recipients = recipients(&profile).ok_or(failure("reason-seal", String::new()))?;
+    let mut tip = Tip::new(Kind::Message, &profile.id, &browser::today());
+    tip.language = lang.tag().to_string();
+    tip.text = text.trim().to_string();
+    tip.reply = Some(ReplyTo {
+        recipient: keys.recipient().to_string(),
+        mailbox: keys.mailbox.clone(),
+    });
+    let sealed = seal(&recipients, &[], tip).ok_or(failure("reason-seal", String::new()))?;
+    let proof = solve_challenge(&Cancel::default(), |_| {}).await?;
+    api::upload(&profile.id, Upload::Message, &sealed, &proof, None)
+        .await
+        .map_err(from_api)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,8 @@
 //! headless Chromium); empty on native.
 
 #![cfg(target_arch = "wasm32")]
+// A test fails loudly on what it set up itself.
+#![allow(clippy::expect_used)]
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -20,10 +20,10 @@ pub struct IntroProps {
 pub fn Intro(props: &IntroProps) -> Html {
     html! {
         <header class="intro">
-            <h1>{ props.agency.clone() }</h1>
+            <h1 dir="auto">{ props.agency.clone() }</h1>
             <p class="only">{ props.only.clone() }</p>
             if !props.emergency.is_empty() {
-                <p class="emergency" role="note">{ props.emergency.clone() }</p>
+                <p class="emergency" role="note" dir="auto">{ props.emergency.clone() }</p>
             }
             <p class="safer">{ props.safer_device.clone() }</p>
             <p class="fingerprint">{ props.fingerprint.clone() }</p>

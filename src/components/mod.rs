@@ -8,6 +8,7 @@ mod language_picker;
 mod progress;
 mod question;
 mod quick_exit;
+mod replies;
 
 pub use attachments::{Attachments, FileRow};
 pub use codename::CodenameCard;
@@ -16,3 +17,4 @@ pub use language_picker::LanguagePicker;
 pub use progress::SendProgress;
 pub use question::{QuestionField, QuestionInput};
 pub use quick_exit::QuickExit;
+pub use replies::{RepliesPanel, ReplyRow};

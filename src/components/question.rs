@@ -84,7 +84,7 @@ pub fn QuestionField(props: &QuestionFieldProps) -> Html {
                     disabled={props.disabled} {onchange}>
                     <option value="" selected={props.value.is_empty()}>{ prompt.clone() }</option>
                     { for choices.iter().map(|(id, label)| html! {
-                        <option value={id.clone()} selected={props.value == id.as_str()}>{ label.clone() }</option>
+                        <option value={id.clone()} dir="auto" selected={props.value == id.as_str()}>{ label.clone() }</option>
                     }) }
                 </select>
             }
@@ -107,11 +107,11 @@ pub fn QuestionField(props: &QuestionFieldProps) -> Html {
     html! {
         <div class={classes!("question", (!props.error.is_empty()).then_some("has-error"))}>
             <label for={control.clone()}>
-                { props.label.clone() }
+                <bdi>{ props.label.clone() }</bdi>
                 <span class="marker">{ format!(" ({})", props.marker) }</span>
             </label>
             if !props.help.is_empty() {
-                <p class="help" id={help_id}>{ props.help.clone() }</p>
+                <p class="help" id={help_id} dir="auto">{ props.help.clone() }</p>
             }
             if !props.error.is_empty() {
                 <p class="error" id={error_id}>{ props.error.clone() }</p>

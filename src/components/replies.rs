@@ -1,0 +1,116 @@
+use web_sys::HtmlTextAreaElement;
+use yew::prelude::*;
+
+/// One opened reply as the list shows it.
+#[derive(Clone, PartialEq)]
+pub struct ReplyRow {
+    /// "Reply from …, <date>".
+    pub heading: String,
+    /// The reply's text.
+    pub text: String,
+}
+
+/// Props of [`RepliesPanel`].
+#[derive(Properties, PartialEq)]
+pub struct RepliesPanelProps {
+    /// The heading.
+    pub title: AttrValue,
+    /// "Your codename", its hint, and the button words.
+    pub codename_label: AttrValue,
+    /// The hint under the codename box.
+    pub codename_help: AttrValue,
+    /// "Open replies".
+    pub open_label: AttrValue,
+    /// What is happening or went wrong (announced), or empty.
+    #[prop_or_default]
+    pub status: AttrValue,
+    /// Whether `status` is an error.
+    #[prop_or_default]
+    pub is_error: bool,
+    /// Whether work is under way.
+    #[prop_or_default]
+    pub busy: bool,
+    /// The opened replies; `None` before the mailbox was opened.
+    #[prop_or_default]
+    pub replies: Option<Vec<ReplyRow>>,
+    /// "There are no replies yet."
+    pub empty_label: AttrValue,
+    /// "Your answer" and "Send answer".
+    pub answer_label: AttrValue,
+    /// "Send answer".
+    pub send_label: AttrValue,
+    /// "Back to the form".
+    pub back_label: AttrValue,
+    /// Open the mailbox with this codename.
+    pub on_open: Callback<String>,
+    /// Send this answer.
+    pub on_answer: Callback<String>,
+    /// Back to the form (forgets the codename).
+    pub on_back: Callback<()>,
+}
+
+/// The "Check for replies" page: codename in, replies out, and an answer.
+#[function_component]
+pub fn RepliesPanel(props: &RepliesPanelProps) -> Html {
+    let codename = use_node_ref();
+    let answer = use_node_ref();
+    let onsubmit = {
+        let (codename, on_open) = (codename.clone(), props.on_open.clone());
+        move |e: SubmitEvent| {
+            e.prevent_default();
+            if let Some(input) = codename.cast::<HtmlTextAreaElement>() {
+                on_open.emit(input.value());
+            }
+        }
+    };
+    let on_send = {
+        let (answer, on_answer) = (answer.clone(), props.on_answer.clone());
+        move |e: SubmitEvent| {
+            e.prevent_default();
+            if let Some(input) = answer.cast::<HtmlTextAreaElement>()
+                && !input.value().trim().is_empty()
+            {
+                on_answer.emit(input.value());
+                input.set_value("");
+            }
+        }
+    };
+    let on_back = props.on_back.clone();
+    let status_class = classes!("status", props.is_error.then_some("error"));
+    html! {
+        <section class="replies" aria-labelledby="replies-title">
+            <h2 id="replies-title">{ props.title.clone() }</h2>
+            if props.replies.is_none() {
+                <form {onsubmit} autocomplete="off">
+                    <div class="question">
+                        <label for="codename">{ props.codename_label.clone() }</label>
+                        <p class="help" id="codename-help">{ props.codename_help.clone() }</p>
+                        <textarea id="codename" ref={codename} rows="3" autocomplete="off"
+                            autocapitalize="none" spellcheck="false" lang="en" dir="ltr"
+                            aria-describedby="codename-help" disabled={props.busy} />
+                    </div>
+                    <button type="submit" disabled={props.busy}>{ props.open_label.clone() }</button>
+                </form>
+            }
+            <p class={status_class} role="status" aria-live="polite">{ props.status.clone() }</p>
+            if let Some(replies) = &props.replies {
+                if replies.is_empty() {
+                    <p>{ props.empty_label.clone() }</p>
+                }
+                <ul class="reply-list">
+                    { for replies.iter().map(|r| html! {
+                        <li><h3>{ r.heading.clone() }</h3><p class="reply-text" dir="auto">{ r.text.clone() }</p></li>
+                    }) }
+                </ul>
+                <form onsubmit={on_send} autocomplete="off">
+                    <div class="question">
+                        <label for="answer">{ props.answer_label.clone() }</label>
+                        <textarea id="answer" ref={answer} rows="5" autocomplete="off" disabled={props.busy} />
+                    </div>
+                    <button type="submit" disabled={props.busy}>{ props.send_label.clone() }</button>
+                </form>
+            }
+            <p><button type="button" class="secondary" onclick={move |_| on_back.emit(())}>{ props.back_label.clone() }</button></p>
+        </section>
+    }
+}
