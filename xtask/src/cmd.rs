@@ -28,8 +28,15 @@ static ENV: OnceLock<Env> = OnceLock::new();
 /// A relative `CARGO_TARGET_DIR` is resolved against the directory xtask was
 /// started in, before moving to the root, so that cargo, Trunk (which asks
 /// `cargo metadata`) and wasm-bindgen-test-runner all agree on one folder.
+///
+/// The root is found from `CARGO_MANIFEST_DIR` as `cargo run` sets it, not as
+/// it was when xtask was compiled: checkouts that share one `CARGO_TARGET_DIR`
+/// (CI clones) also share the one `debug/xtask` binary.
 pub fn enter_workspace() -> Result<()> {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let root = manifest_dir
+        .join("..")
         .canonicalize()
         .context("cannot find the workspace root")?;
     let started_in = std::env::current_dir().context("cannot read the current directory")?;
