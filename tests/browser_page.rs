@@ -140,6 +140,21 @@ async fn sending_with_required_answers_missing_shows_inline_messages() {
 }
 
 #[wasm_bindgen_test]
+async fn typing_capital_letters_does_not_leave_the_page() {
+    let went: Rc<RefCell<Vec<String>>> = Rc::default();
+    let record = went.clone();
+    sealtip_web::browser::stub_location_replace(move |url| record.borrow_mut().push(url.into()));
+    let root = mount().await;
+    find(&root, "form").await;
+    for key in ["Shift", "L", "Shift", "T", "Shift", "S"] {
+        press(key);
+    }
+    sleep().await;
+    assert!(went.borrow().is_empty(), "{:?}", went.borrow());
+    assert!(root.query_selector("form").ok().flatten().is_some());
+}
+
+#[wasm_bindgen_test]
 async fn three_shift_presses_blank_the_page_and_replace_the_location() {
     let went: Rc<RefCell<Vec<String>>> = Rc::default();
     let record = went.clone();
