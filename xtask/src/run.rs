@@ -35,10 +35,7 @@ pub fn run(listen: SocketAddr) -> Result<()> {
          The demo agency:     data/agency.key (its age identity), data/agency.pub (its recipient),\n\
          \x20                    data/agency.token (its inbox token)\n\
          \n\
-         In another terminal: send a tip (the page has no form yet, so from the command line),\n\
-         then fetch it as the agency and open it:\n\
-         \x20 {cli} seal --to \"$(cat data/agency.pub)\" --agency demo --message \"A first tip\" -o tip.age\n\
-         \x20 {cli} submit --relay {url} --agency demo tip.age\n\
+         Send a tip from the page, then, in another terminal, fetch it as the agency and open it:\n\
          \x20 {cli} pull --relay {url} --agency demo --token-file data/agency.token --out data/inbox\n\
          \x20 {cli} open -i data/agency.key data/inbox/<file>.age\n\
          or, with age itself: age -d -i data/agency.key data/inbox/<file>.age | tar -xv\n\
