@@ -51,6 +51,8 @@ enum Command {
     Pull(commands::pull::Args),
     /// Reply to a tipster: seal to the reply key inside the tip, post to its mailbox.
     Reply(commands::reply::Args),
+    /// Show tips with their follow-ups and replies, in order, from a folder of opened items.
+    Thread(commands::thread::Args),
     /// Tipster: read the agency's replies with your codename.
     Replies(commands::tipster::TipsterArgs),
     /// Tipster: send the agency a follow-up message, sealed, under your codename.
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Inbox(args) => commands::inbox::run(args),
         Command::Pull(args) => commands::pull::run(args),
         Command::Reply(args) => commands::reply::run(args),
+        Command::Thread(args) => commands::thread::run(args),
         Command::Replies(args) => commands::tipster::replies(args),
         Command::FollowUp(args) => commands::tipster::follow_up(args),
         Command::Agency(command) => commands::agency::run(command),

@@ -263,6 +263,22 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
         report["tip"]["reply"]["mailbox"], tip["reply"]["mailbox"],
         "the follow-up joins the tip's thread"
     );
+    // The thread: the tip, the agency's reply (kept beside the tip), the follow-up.
+    let thread = ok(dir, &["thread", "."]);
+    let tip_at = thread
+        .find("Tip: Workers locked in at night")
+        .expect(&thread);
+    let reply_at = thread
+        .find("Agency: Thank you. Is anyone hurt?")
+        .expect(&thread);
+    let follow_up_at = thread
+        .find("Tipster: Two people need a doctor")
+        .expect(&thread);
+    assert!(tip_at < reply_at && reply_at < follow_up_at, "{thread}");
+    assert!(
+        thread.starts_with("Thread 1 (3 item(s); the tipster can receive replies)"),
+        "{thread}"
+    );
     let empty = ok(dir, &[&["inbox"][..], &agency_args].concat());
     assert!(empty.contains("is empty"), "{empty}");
 

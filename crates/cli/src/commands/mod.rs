@@ -9,4 +9,5 @@ pub mod pull;
 pub mod reply;
 pub mod seal;
 pub mod submit;
+pub mod thread;
 pub mod tipster;

@@ -58,6 +58,7 @@ pub fn run(args: Args) -> Result<()> {
         recipient: reply_to.recipient.clone(),
         mailbox: reply_to.mailbox.clone(),
     });
+    let written = reply.clone();
     let mut sealed =
         seal_with_attachments(&recipients, &args.attach, reply, tempfile::tempfile()?)?;
     let size = sealed.seek(SeekFrom::End(0))?;
@@ -73,6 +74,14 @@ pub fn run(args: Args) -> Result<()> {
         size,
     )?;
     println!("Reply {id} posted to the tipster's mailbox.");
+    if args.to_tip.is_dir() {
+        let copy = crate::files::parent_dir(&args.to_tip).join(format!("reply-{id}"));
+        save_opened(&copy, &written)?;
+        println!(
+            "A copy is in {}/ (sealtip thread shows it with the tip).",
+            copy.display()
+        );
+    }
     Ok(())
 }
 
@@ -94,4 +103,19 @@ fn read_tip(path: &Path, identities: &[Identity]) -> Result<Tip> {
     )
     .with_context(|| format!("cannot open {}", path.display()))?;
     Ok(opened.tip)
+}
+
+/// Writes `tip.json` and `tip.txt` of `tip` into a new folder, all or nothing.
+fn save_opened(dir: &Path, tip: &Tip) -> Result<()> {
+    let staging = tempfile::Builder::new()
+        .prefix(".sealtip-reply-")
+        .tempdir_in(crate::files::parent_dir(dir))?;
+    std::fs::write(
+        staging.path().join("tip.json"),
+        serde_json::to_vec_pretty(tip)?,
+    )?;
+    std::fs::write(staging.path().join("tip.txt"), tip.to_text())?;
+    std::fs::rename(staging.keep(), dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(())
 }
