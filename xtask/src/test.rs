@@ -13,6 +13,7 @@ const STEPS: &[Step] = &[
     ("format", format),
     ("clippy", clippy),
     ("native tests", native_tests),
+    ("relay links no opening code", relay_without_open),
     ("envelope for wasm32", envelope_for_wasm),
     ("web client build", web_client_build),
     ("browser tests: envelope", || {
@@ -73,6 +74,30 @@ fn clippy() -> Result<()> {
 fn native_tests() -> Result<()> {
     tools::ensure_native_test_tools()?;
     cmd::run(cmd::cargo().args(["test", "--workspace"]))
+}
+
+/// The invariant "the relay links no code that can open a tip", checked on
+/// the relay built on its own: envelope's `open` (and `seal`) features stay off.
+fn relay_without_open() -> Result<()> {
+    let mut command = cmd::cargo();
+    command.args([
+        "tree",
+        "-p",
+        "sealtip-relay",
+        "-e",
+        "features",
+        "-i",
+        "sealtip-envelope",
+        "--edges",
+        "normal",
+    ]);
+    let tree = cmd::run_and_capture(&mut command)?;
+    for feature in ["open", "seal"] {
+        if tree.contains(&format!("sealtip-envelope feature \"{feature}\"")) {
+            bail!("sealtip-relay builds sealtip-envelope with its `{feature}` feature:\n{tree}");
+        }
+    }
+    Ok(())
 }
 
 fn envelope_for_wasm() -> Result<()> {
