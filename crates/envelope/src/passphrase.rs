@@ -10,8 +10,6 @@
 //!
 //! An scrypt stanza must be the only stanza of its header.
 
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use zeroize::Zeroizing;
 
 /// The stanza type.
@@ -34,12 +32,6 @@ fn wrap_key(passphrase: &[u8], salt: &[u8; 16], work_factor: u8) -> Option<Zeroi
     Some(key)
 }
 
-fn cipher(key: &[u8; 32]) -> ChaCha20Poly1305 {
-    // Invariant: the key is exactly 32 bytes.
-    #[allow(clippy::expect_used)]
-    ChaCha20Poly1305::new_from_slice(key).expect("32-byte key")
-}
-
 #[cfg(feature = "seal")]
 pub(crate) use seal::wrap;
 
@@ -59,11 +51,7 @@ mod seal {
         let mut salt = [0u8; 16];
         random(&mut salt).map_err(|_| WrapError::Random)?;
         let key = wrap_key(passphrase.as_bytes(), &salt, work_factor).ok_or(WrapError::Random)?;
-        // Invariant: encrypting 16 bytes cannot exceed ChaCha20-Poly1305's limits.
-        #[allow(clippy::expect_used)]
-        let body = cipher(&key)
-            .encrypt(&Nonce::default(), file_key.expose().as_slice())
-            .expect("16-byte plaintext");
+        let body = crate::primitives::wrap_file_key(&key, file_key);
         Ok(Stanza {
             tag: TAG.into(),
             args: vec![encode_base64(&salt), work_factor.to_string()],
@@ -118,16 +106,6 @@ mod open {
         }
         let key = wrap_key(passphrase.as_bytes(), &salt, work_factor)
             .ok_or(HeaderError::Malformed("scrypt parameters are invalid"))?;
-        match cipher(&key).decrypt(&Nonce::default(), stanza.body.as_slice()) {
-            Ok(plain) => {
-                let plain = Zeroizing::new(plain);
-                let bytes: [u8; 16] = plain
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| HeaderError::Malformed("file key is not 16 bytes"))?;
-                Ok(Some(FileKey::from_bytes(bytes)))
-            }
-            Err(_) => Ok(None),
-        }
+        Ok(crate::primitives::unwrap_file_key(&key, &stanza.body))
     }
 }

@@ -48,6 +48,44 @@ pub(crate) fn hkdf(salt: &[u8], info: &[u8], ikm: &[u8]) -> [u8; 32] {
     okm
 }
 
+/// `ChaCha20-Poly1305(key, nonce = 0, file key)`: how every recipient stanza
+/// body wraps the file key (the key is used once, so a zero nonce is safe).
+#[cfg(feature = "seal")]
+pub(crate) fn wrap_file_key(key: &[u8; 32], file_key: &FileKey) -> Vec<u8> {
+    use chacha20poly1305::aead::Aead;
+    // Invariant: encrypting 16 bytes cannot exceed ChaCha20-Poly1305's limits.
+    #[allow(clippy::expect_used)]
+    body_cipher(key)
+        .encrypt(
+            &chacha20poly1305::Nonce::default(),
+            file_key.expose().as_slice(),
+        )
+        .expect("16-byte plaintext")
+}
+
+/// The file key from a stanza body; `None` if the body does not
+/// authenticate under `key` (another recipient's stanza, or the wrong
+/// passphrase). Callers check the body is 32 bytes first, as the spec asks.
+#[cfg(feature = "open")]
+pub(crate) fn unwrap_file_key(key: &[u8; 32], body: &[u8]) -> Option<FileKey> {
+    use chacha20poly1305::aead::Aead;
+    let plain = zeroize::Zeroizing::new(
+        body_cipher(key)
+            .decrypt(&chacha20poly1305::Nonce::default(), body)
+            .ok()?,
+    );
+    let bytes: [u8; 16] = plain.as_slice().try_into().ok()?;
+    Some(FileKey::from_bytes(bytes))
+}
+
+#[cfg(any(feature = "seal", feature = "open"))]
+fn body_cipher(key: &[u8; 32]) -> chacha20poly1305::ChaCha20Poly1305 {
+    use chacha20poly1305::KeyInit;
+    // Invariant: the key is exactly 32 bytes.
+    #[allow(clippy::expect_used)]
+    chacha20poly1305::ChaCha20Poly1305::new_from_slice(key).expect("32-byte key")
+}
+
 /// Fills `buf` from the operating system's or browser's CSPRNG.
 pub(crate) fn random(buf: &mut [u8]) -> Result<(), getrandom::Error> {
     getrandom::fill(buf)

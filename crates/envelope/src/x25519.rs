@@ -9,9 +9,6 @@
 //! wrap key = HKDF-SHA-256(ikm = shared, salt, "age-encryption.org/v1/X25519")
 //! ```
 
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Nonce};
-
 use crate::header::Stanza;
 use crate::primitives::hkdf;
 
@@ -28,12 +25,6 @@ fn wrap_key(
     salt[..32].copy_from_slice(share);
     salt[32..].copy_from_slice(recipient);
     zeroize::Zeroizing::new(hkdf(&salt, INFO, shared))
-}
-
-fn cipher(key: &[u8; 32]) -> ChaCha20Poly1305 {
-    // Invariant: the key is exactly 32 bytes.
-    #[allow(clippy::expect_used)]
-    ChaCha20Poly1305::new_from_slice(key).expect("32-byte key")
 }
 
 #[cfg(feature = "seal")]
@@ -68,11 +59,7 @@ mod seal {
             return Err(WrapError::LowOrderRecipient(recipient.to_string()));
         }
         let key = wrap_key(shared.as_bytes(), share.as_bytes(), recipient.0.as_bytes());
-        // Invariant: encrypting 16 bytes cannot exceed ChaCha20-Poly1305's limits.
-        #[allow(clippy::expect_used)]
-        let body = cipher(&key)
-            .encrypt(&Nonce::default(), file_key.expose().as_slice())
-            .expect("16-byte plaintext");
+        let body = crate::primitives::wrap_file_key(&key, file_key);
         Ok(Stanza {
             tag: TAG.into(),
             args: vec![crate::header::encode_base64(share.as_bytes())],
@@ -127,16 +114,6 @@ mod open {
         }
         let recipient = identity.recipient();
         let key = wrap_key(shared.as_bytes(), &share, recipient.0.as_bytes());
-        match cipher(&key).decrypt(&Nonce::default(), stanza.body.as_slice()) {
-            Ok(plain) => {
-                let plain = zeroize::Zeroizing::new(plain);
-                let bytes: [u8; 16] = plain
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| HeaderError::Malformed("file key is not 16 bytes"))?;
-                Ok(Some(FileKey::from_bytes(bytes)))
-            }
-            Err(_) => Ok(None),
-        }
+        Ok(crate::primitives::unwrap_file_key(&key, &stanza.body))
     }
 }
