@@ -170,9 +170,10 @@ id = "topic"
 kind = "choice"
 label = { en = "What is it about?", fr = "De quoi s'agit-il ?" }
 choices = [
-    { id = "corruption", label = { en = "Corruption", fr = "Corruption" } },
-    { id = "safety", label = { en = "Public safety", fr = "Sécurité publique" } },
-    { id = "environment", label = { en = "Environment", fr = "Environnement" } },
+    { id = "forced-work", label = { en = "Forced work or unpaid work", fr = "Travail forcé ou non payé" } },
+    { id = "sexual-exploitation", label = { en = "Sexual exploitation", fr = "Exploitation sexuelle" } },
+    { id = "held", label = { en = "Someone held or not free to leave", fr = "Quelqu'un retenu ou pas libre de partir" } },
+    { id = "child", label = { en = "A child may be involved", fr = "Un enfant est peut-être concerné" } },
     { id = "other", label = { en = "Something else", fr = "Autre chose" } },
 ]
 
