@@ -15,6 +15,8 @@
 //! way; `tip.json`, which lists their SHA-256, follows them. tar readers stop
 //! at the end-of-archive blocks, so the padding costs them nothing.
 
+#[cfg(any(feature = "seal", feature = "open"))]
+mod hashing;
 mod padme;
 mod tip;
 

@@ -10,8 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
 
-use sha2::{Digest, Sha256};
-
+use super::hashing::HashingReader;
 use super::{ATTACHMENTS_DIR, TIP_FORMAT, TIP_JSON, TIP_TXT, TIP_VERSION, Tip};
 use crate::keys::Recipient;
 
@@ -197,15 +196,11 @@ pub fn read_bundle<R: Read>(
                     limit: limits.max_attachment_bytes,
                 });
             }
-            let mut hashing = Hashing {
-                inner: &mut entry,
-                hasher: Sha256::new(),
-                count: 0,
-            };
+            let mut hashing = HashingReader::new(&mut entry);
             sink.attachment(&path, size, &mut hashing)?;
             io::copy(&mut hashing, &mut io::sink())?;
-            let digest = hex::encode(hashing.hasher.finalize());
-            seen.insert(path, (hashing.count, digest));
+            let count = hashing.count();
+            seen.insert(path, (count, hashing.hex_digest()));
         } else {
             return Err(BundleReadError::UnexpectedEntry(path));
         }
@@ -299,19 +294,4 @@ fn parse_tip(json: &[u8]) -> Result<Tip, BundleReadError> {
         }
     }
     Ok(tip)
-}
-
-struct Hashing<'a, R> {
-    inner: &'a mut R,
-    hasher: Sha256,
-    count: u64,
-}
-
-impl<R: Read> Read for Hashing<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.count += n as u64;
-        Ok(n)
-    }
 }

@@ -3,8 +3,7 @@
 
 use std::io::{self, Read, Write};
 
-use sha2::{Digest, Sha256};
-
+use super::hashing::HashingReader;
 use super::{ATTACHMENTS_DIR, Attachment, MetadataStatus, TIP_JSON, TIP_TXT, Tip, padme};
 
 /// The longest attachment file name kept in the archive path, in bytes.
@@ -70,20 +69,16 @@ impl<W: Write> BundleWriter<W> {
         data: &mut dyn Read,
     ) -> Result<(), BundleWriteError> {
         let path = attachment_path(self.attachments.len() + 1, attachment.name);
-        let mut reader = HashingReader {
-            inner: data.take(attachment.size),
-            hasher: Sha256::new(),
-            count: 0,
-        };
+        let mut reader = HashingReader::new(data.take(attachment.size));
         self.tar
             .append(&file_header(&path, attachment.size)?, &mut reader)?;
         let mut probe = [0u8; 1];
-        let longer = reader.inner.into_inner().read(&mut probe)? > 0;
-        if reader.count != attachment.size || longer {
+        let longer = reader.inner.get_mut().read(&mut probe)? > 0;
+        if reader.count() != attachment.size || longer {
             return Err(BundleWriteError::SizeMismatch {
                 name: attachment.name.to_string(),
                 declared: attachment.size,
-                actual: reader.count + u64::from(longer),
+                actual: reader.count() + u64::from(longer),
             });
         }
         self.attachments.push(Attachment {
@@ -91,7 +86,7 @@ impl<W: Write> BundleWriter<W> {
             name: attachment.name.to_string(),
             media_type: attachment.media_type.to_string(),
             size: attachment.size,
-            sha256: hex::encode(reader.hasher.finalize()),
+            sha256: reader.hex_digest(),
             metadata: attachment.metadata,
             removed: attachment.removed,
         });
@@ -171,21 +166,6 @@ impl<W: Write> Write for CountingWriter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
-    }
-}
-
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    count: u64,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.count += n as u64;
-        Ok(n)
     }
 }
 
