@@ -1,7 +1,6 @@
 //! The agency's reply: `sealtip reply -i KEY --relay URL --agency ID
 //! --token-file F --to-tip FILE_OR_DIR --message TEXT [--attach FILE]…`.
 
-use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -9,7 +8,7 @@ use sealtip_envelope::bundle::{Kind, Limits, ReplyTo, Tip};
 use sealtip_envelope::{Identity, Recipient, open_tip};
 
 use super::inbox::{InboxArgs, read_token};
-use super::seal::seal_with_attachments;
+use super::seal::seal_to_upload;
 use crate::files::read_identities;
 use crate::relay_client::{RelayClient, Upload};
 use crate::time::today;
@@ -59,10 +58,7 @@ pub fn run(args: Args) -> Result<()> {
         mailbox: reply_to.mailbox.clone(),
     });
     let written = reply.clone();
-    let mut sealed =
-        seal_with_attachments(&recipients, &args.attach, reply, tempfile::tempfile()?)?;
-    let size = sealed.seek(SeekFrom::End(0))?;
-    sealed.seek(SeekFrom::Start(0))?;
+    let (mut sealed, size) = seal_to_upload(&recipients, &args.attach, reply)?;
     let client = RelayClient::new(&args.inbox.relay)?;
     let id = client.upload(
         &args.inbox.agency,

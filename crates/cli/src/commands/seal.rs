@@ -1,7 +1,7 @@
 //! `sealtip seal --to age1… [--message TEXT | --message-file F] [--attach FILE]… [--codename "…"] [-o OUT]`.
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -54,13 +54,6 @@ pub fn run(args: Args) -> Result<()> {
             .with_context(|| format!("cannot read {}", path.display()))?,
         None => args.message.clone().unwrap_or_default(),
     };
-    let mut files = Vec::new();
-    for path in &args.attach {
-        let file = File::open(path)
-            .with_context(|| format!("cannot read attachment {}", path.display()))?;
-        let size = file.metadata()?.len();
-        files.push((path, file, size));
-    }
     let mut tip = Tip::new(Kind::Tip, &args.agency, &today());
     tip.language = args.language.clone();
     tip.text = text;
@@ -75,7 +68,7 @@ pub fn run(args: Args) -> Result<()> {
     match &args.output {
         Some(path) => {
             let mut out = AtomicFile::create(path)?;
-            write_tip(&recipients, &mut files, tip, out.file())?;
+            seal_with_attachments(&recipients, &args.attach, tip, out.file())?;
             out.commit()?;
             eprintln!(
                 "Sealed to {} recipient(s): {}",
@@ -90,13 +83,14 @@ pub fn run(args: Args) -> Result<()> {
                 );
             }
             let stdout = io::stdout().lock();
-            write_tip(&recipients, &mut files, tip, stdout)?.flush()?;
+            seal_with_attachments(&recipients, &args.attach, tip, stdout)?.flush()?;
         }
     }
     Ok(())
 }
 
-/// Seals `tip` with the files at `paths` attached (as they are) to `recipients`.
+/// Seals `tip` with the files at `paths` attached (as they are) to
+/// `recipients`. Every file is opened before anything is written.
 pub fn seal_with_attachments<W: Write>(
     recipients: &[Recipient],
     paths: &[PathBuf],
@@ -110,17 +104,8 @@ pub fn seal_with_attachments<W: Write>(
         let size = file.metadata()?.len();
         files.push((path, file, size));
     }
-    write_tip(recipients, &mut files, tip, output)
-}
-
-fn write_tip<W: Write>(
-    recipients: &[Recipient],
-    files: &mut [(&PathBuf, File, u64)],
-    tip: Tip,
-    output: W,
-) -> Result<W> {
     let mut sealing = seal_tip(recipients, output)?;
-    for (path, file, size) in files.iter_mut() {
+    for (path, file, size) in files {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -128,7 +113,7 @@ fn write_tip<W: Write>(
         let attachment = NewAttachment {
             name: &name,
             media_type: media_type(path),
-            size: *size,
+            size,
             metadata: MetadataStatus::NotChecked,
             removed: Vec::new(),
         };
@@ -141,4 +126,17 @@ fn write_tip<W: Write>(
     }
     let (output, _) = sealing.finish(tip)?;
     Ok(output)
+}
+
+/// Seals into an anonymous temporary file, rewound, with its size: what an
+/// upload to the relay needs.
+pub fn seal_to_upload(
+    recipients: &[Recipient],
+    paths: &[PathBuf],
+    tip: Tip,
+) -> Result<(File, u64)> {
+    let mut sealed = seal_with_attachments(recipients, paths, tip, tempfile::tempfile()?)?;
+    let size = sealed.seek(SeekFrom::End(0))?;
+    sealed.seek(SeekFrom::Start(0))?;
+    Ok((sealed, size))
 }

@@ -1,14 +1,13 @@
 //! The tipster's side, for browsers without WebAssembly:
 //! `sealtip replies` and `sealtip follow-up`, both keyed by the codename.
 
-use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
 use sealtip_envelope::bundle::{Kind, Limits, ReplyTo, Tip};
 use sealtip_envelope::{Codename, Recipient, ReplyKeys, open_tip};
 
-use super::seal::seal_with_attachments;
+use super::seal::seal_to_upload;
 use crate::relay_client::{RelayClient, Upload};
 use crate::time::today;
 
@@ -104,10 +103,7 @@ pub fn follow_up(args: FollowUpArgs) -> Result<()> {
         recipient: keys.recipient().to_string(),
         mailbox: keys.mailbox.clone(),
     });
-    let mut sealed =
-        seal_with_attachments(&recipients, &args.attach, message, tempfile::tempfile()?)?;
-    let size = sealed.seek(SeekFrom::End(0))?;
-    sealed.seek(SeekFrom::Start(0))?;
+    let (mut sealed, size) = seal_to_upload(&recipients, &args.attach, message)?;
     client.upload(&args.who.agency, Upload::Message, &mut sealed, size)?;
     println!(
         "Your message was sealed to {} and sent. Replies come to the same codename.",
