@@ -32,14 +32,30 @@ pub fn create_new_private(path: &Path) -> Result<File> {
 pub struct AtomicFile {
     temp: tempfile::NamedTempFile,
     path: PathBuf,
+    replace: bool,
 }
 
 impl AtomicFile {
-    /// Starts writing `path`.
+    /// Starts writing `path`, which must not exist.
     pub fn create(path: &Path) -> Result<Self> {
         if path.exists() {
             bail!("{} already exists; not overwriting it", path.display());
         }
+        Self::start(path, false)
+    }
+
+    /// Starts writing a new version of the existing file `path`, which keeps
+    /// its permissions.
+    pub fn replace(path: &Path) -> Result<Self> {
+        let file = Self::start(path, true)?;
+        let permissions = fs::metadata(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .permissions();
+        fs::set_permissions(file.temp.path(), permissions)?;
+        Ok(file)
+    }
+
+    fn start(path: &Path, replace: bool) -> Result<Self> {
         let dir = parent_dir(path);
         let temp = tempfile::Builder::new()
             .prefix(".sealtip-")
@@ -48,6 +64,7 @@ impl AtomicFile {
         Ok(AtomicFile {
             temp,
             path: path.to_path_buf(),
+            replace,
         })
     }
 
@@ -59,8 +76,13 @@ impl AtomicFile {
     /// Makes the file durable and moves it into place.
     pub fn commit(self) -> Result<()> {
         self.temp.as_file().sync_all()?;
-        self.temp.persist_noclobber(&self.path).map_err(|err| {
-            anyhow::anyhow!("cannot create {}: {}", self.path.display(), err.error)
+        let persisted = if self.replace {
+            self.temp.persist(&self.path)
+        } else {
+            self.temp.persist_noclobber(&self.path)
+        };
+        persisted.map_err(|err| {
+            anyhow::anyhow!("cannot write {}: {}", self.path.display(), err.error)
         })?;
         sync_dir(parent_dir(&self.path));
         Ok(())

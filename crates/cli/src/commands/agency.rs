@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::files::AtomicFile;
 use anyhow::{Context, Result, bail};
 use sealtip_envelope::Recipient;
 use toml_edit::{Array, DocumentMut, Item, Value};
@@ -77,7 +78,9 @@ pub fn run(command: Command) -> Result<()> {
         .iter()
         .filter_map(|v| v.as_str().map(str::to_string))
         .collect();
-    write_atomically(&args.config, doc.to_string().as_bytes())?;
+    let mut file = AtomicFile::replace(&args.config)?;
+    file.write_all(doc.to_string().as_bytes())?;
+    file.commit()?;
     println!(
         "{} {} {}; {} now seals new tips to:",
         if add { "Added" } else { "Removed" },
@@ -115,22 +118,4 @@ fn agency_recipients<'a>(
             path.display()
         ),
     }
-}
-
-/// Replaces `path` through a temporary sibling: fsynced, renamed, folder fsynced.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = crate::files::parent_dir(path);
-    let mut temp = tempfile::Builder::new()
-        .prefix(".sealtip-")
-        .tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    #[cfg(unix)]
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(temp.path(), meta.permissions());
-    }
-    temp.persist(path)
-        .map_err(|err| anyhow::anyhow!("cannot replace {}: {}", path.display(), err.error))?;
-    crate::files::sync_dir(dir);
-    Ok(())
 }
