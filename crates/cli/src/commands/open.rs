@@ -56,10 +56,7 @@ pub fn run(args: Args) -> Result<()> {
         File::open(&args.tip).with_context(|| format!("cannot read {}", args.tip.display()))?;
     // Unpack next to the destination, and move into place only when the whole
     // tip authenticated and checked out: a failure leaves nothing behind.
-    let staging = tempfile::Builder::new()
-        .prefix(".sealtip-open-")
-        .tempdir_in(parent_dir(&out))
-        .with_context(|| format!("cannot write in {}", parent_dir(&out).display()))?;
+    let staging = staging_beside(&out)?;
     let mut sink = FolderSink {
         root: staging.path().to_path_buf(),
     };
@@ -69,18 +66,8 @@ pub fn run(args: Args) -> Result<()> {
             .map_err(TipError::Open)
             .and_then(|plaintext| Ok(read_bundle(plaintext, &Limits::default(), &mut sink)?))
             .with_context(|| format!("cannot open {}", args.tip.display()))?;
-    write_synced(
-        &staging.path().join(TIP_JSON),
-        &serde_json::to_vec_pretty(&opened.tip)?,
-    )?;
     let text = opened.text.clone().unwrap_or_else(|| opened.tip.to_text());
-    write_synced(&staging.path().join(TIP_TXT), text.as_bytes())?;
-    sync_dir(&staging.path().join("attachments"));
-    sync_dir(staging.path());
-    let staged = staging.keep();
-    fs::rename(&staged, &out)
-        .with_context(|| format!("cannot move the opened tip to {}", out.display()))?;
-    sync_dir(parent_dir(&out));
+    finish_opened(staging, &out, &opened.tip, &text)?;
 
     let mut stdout = io::stdout().lock();
     if args.json {
@@ -101,6 +88,40 @@ fn default_out_dir(tip: &Path) -> Result<PathBuf> {
         dir = tip.with_extension("opened");
     }
     Ok(dir)
+}
+
+/// A folder for an opened item, next to where it will go: fill it, then
+/// [`finish_opened`] moves it into place.
+pub fn staging_beside(out: &Path) -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(".sealtip-open-")
+        .tempdir_in(parent_dir(out))
+        .with_context(|| format!("cannot write in {}", parent_dir(out).display()))
+}
+
+/// Writes `tip.json` and `tip.txt` into `staging`, makes it all durable and
+/// renames it to `out`: a reader sees the whole folder or none of it.
+pub fn finish_opened(
+    staging: tempfile::TempDir,
+    out: &Path,
+    tip: &sealtip_envelope::bundle::Tip,
+    text: &str,
+) -> Result<()> {
+    write_synced(
+        &staging.path().join(TIP_JSON),
+        &serde_json::to_vec_pretty(tip)?,
+    )?;
+    write_synced(&staging.path().join(TIP_TXT), text.as_bytes())?;
+    sync_dir(&staging.path().join("attachments"));
+    sync_dir(staging.path());
+    let staged = staging.keep();
+    if let Err(err) = fs::rename(&staged, out) {
+        let _ = fs::remove_dir_all(&staged);
+        return Err(err)
+            .with_context(|| format!("cannot move the opened item to {}", out.display()));
+    }
+    sync_dir(parent_dir(out));
+    Ok(())
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {

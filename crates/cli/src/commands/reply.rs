@@ -8,6 +8,7 @@ use sealtip_envelope::bundle::{Kind, Limits, ReplyTo, Tip};
 use sealtip_envelope::{Identity, Recipient, open_tip};
 
 use super::inbox::{InboxArgs, read_token};
+use super::open::{finish_opened, staging_beside};
 use super::seal::seal_to_upload;
 use crate::files::read_identities;
 use crate::relay_client::{RelayClient, Upload};
@@ -72,7 +73,7 @@ pub fn run(args: Args) -> Result<()> {
     println!("Reply {id} posted to the tipster's mailbox.");
     if args.to_tip.is_dir() {
         let copy = crate::files::parent_dir(&args.to_tip).join(format!("reply-{id}"));
-        save_opened(&copy, &written)?;
+        finish_opened(staging_beside(&copy)?, &copy, &written, &written.to_text())?;
         println!(
             "A copy is in {}/ (sealtip thread shows it with the tip).",
             copy.display()
@@ -99,19 +100,4 @@ fn read_tip(path: &Path, identities: &[Identity]) -> Result<Tip> {
     )
     .with_context(|| format!("cannot open {}", path.display()))?;
     Ok(opened.tip)
-}
-
-/// Writes `tip.json` and `tip.txt` of `tip` into a new folder, all or nothing.
-fn save_opened(dir: &Path, tip: &Tip) -> Result<()> {
-    let staging = tempfile::Builder::new()
-        .prefix(".sealtip-reply-")
-        .tempdir_in(crate::files::parent_dir(dir))?;
-    std::fs::write(
-        staging.path().join("tip.json"),
-        serde_json::to_vec_pretty(tip)?,
-    )?;
-    std::fs::write(staging.path().join("tip.txt"), tip.to_text())?;
-    std::fs::rename(staging.keep(), dir)
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(())
 }
