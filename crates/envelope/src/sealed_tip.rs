@@ -10,7 +10,7 @@ pub use seal::{SealingTip, seal_tip};
 mod seal {
     use std::io::Write;
 
-    use crate::bundle::{BundleWriteError, BundleWriter, NewAttachment, Tip};
+    use crate::bundle::{AttachmentWriter, BundleWriteError, BundleWriter, NewAttachment, Tip};
     use crate::keys::Recipient;
     use crate::seal::{SealError, seal};
     use crate::stream::StreamWriter;
@@ -39,6 +39,15 @@ mod seal {
             data: &mut dyn std::io::Read,
         ) -> Result<(), BundleWriteError> {
             self.bundle.add_attachment(attachment, data)
+        }
+
+        /// Starts one attachment to be written in pieces; see
+        /// [`BundleWriter::begin_attachment`].
+        pub fn begin_attachment(
+            &mut self,
+            attachment: NewAttachment<'_>,
+        ) -> Result<AttachmentWriter<'_, StreamWriter<W>>, BundleWriteError> {
+            self.bundle.begin_attachment(attachment)
         }
 
         /// Writes `tip.json` and `tip.txt`, pads, seals the final chunk, and

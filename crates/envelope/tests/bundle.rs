@@ -113,6 +113,71 @@ fn a_declared_size_that_does_not_match_is_refused_when_writing() {
     ));
 }
 
+#[test]
+fn an_attachment_written_in_pieces_equals_one_read_whole() {
+    let photo: Vec<u8> = (0..70_001u32).map(|i| (i % 251) as u8).collect();
+    let whole = bundle(&[("a.jpg", &photo)], sample_tip());
+
+    let mut writer = BundleWriter::new(Vec::new());
+    let mut attachment = writer
+        .begin_attachment(NewAttachment {
+            name: "a.jpg",
+            media_type: "image/jpeg",
+            size: photo.len() as u64,
+            metadata: MetadataStatus::Removed,
+            removed: vec!["location".into()],
+        })
+        .unwrap();
+    for piece in photo.chunks(4_099) {
+        std::io::Write::write_all(&mut attachment, piece).unwrap();
+    }
+    assert_eq!(attachment.written(), photo.len() as u64);
+    attachment.finish().unwrap();
+    let pieces = writer.finish(sample_tip()).unwrap().0;
+
+    assert_eq!(pieces, whole);
+    let (tip, files) = read(&pieces).unwrap();
+    assert_eq!(files.0["attachments/01-a.jpg"], photo);
+    assert_eq!(tip.attachments[0].size, photo.len() as u64);
+}
+
+#[test]
+fn pieces_of_the_wrong_size_or_an_unfinished_attachment_are_refused() {
+    let new = |size| NewAttachment {
+        name: "v.mp4",
+        media_type: "video/mp4",
+        size,
+        metadata: MetadataStatus::NotChecked,
+        removed: vec![],
+    };
+    let mut writer = BundleWriter::new(Vec::new());
+    let mut attachment = writer.begin_attachment(new(4)).unwrap();
+    assert!(std::io::Write::write_all(&mut attachment, &[1; 5]).is_err());
+    assert!(matches!(
+        attachment.finish(),
+        Err(BundleWriteError::SizeMismatch { declared: 4, .. })
+    ));
+
+    let mut writer = BundleWriter::new(Vec::new());
+    let mut attachment = writer.begin_attachment(new(4)).unwrap();
+    std::io::Write::write_all(&mut attachment, &[1; 3]).unwrap();
+    assert!(matches!(
+        attachment.finish(),
+        Err(BundleWriteError::SizeMismatch { actual: 3, .. })
+    ));
+
+    let mut writer = BundleWriter::new(Vec::new());
+    drop(writer.begin_attachment(new(4)).unwrap());
+    assert!(matches!(
+        writer.begin_attachment(new(1)),
+        Err(BundleWriteError::Unfinished { .. })
+    ));
+    assert!(matches!(
+        writer.finish(sample_tip()),
+        Err(BundleWriteError::Unfinished { name }) if name == "v.mp4"
+    ));
+}
+
 /// A raw tar entry, bypassing the tar crate's own path checks.
 fn raw_entry(builder: &mut tar::Builder<Vec<u8>>, name: &[u8], kind: tar::EntryType, data: &[u8]) {
     let mut header = tar::Header::new_ustar();

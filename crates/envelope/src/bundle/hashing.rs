@@ -1,5 +1,5 @@
 //! A reader that hashes and counts what passes through it: attachments are
-//! hashed on the way into the bundle and checked on the way out.
+//! checked on the way out of the bundle against the hash in `tip.json`.
 
 use std::io::{self, Read};
 

@@ -15,7 +15,7 @@
 //! way; `tip.json`, which lists their SHA-256, follows them. tar readers stop
 //! at the end-of-archive blocks, so the padding costs them nothing.
 
-#[cfg(any(feature = "seal", feature = "open"))]
+#[cfg(feature = "open")]
 mod hashing;
 mod padme;
 mod tip;
@@ -31,7 +31,7 @@ pub use tip::{Answer, Attachment, Kind, MetadataStatus, ReplyTo, TIP_FORMAT, TIP
 #[cfg(feature = "open")]
 pub use read::{AttachmentSink, BundleReadError, Limits, OpenedTip, read_bundle};
 #[cfg(feature = "seal")]
-pub use write::{BundleWriteError, BundleWriter, NewAttachment};
+pub use write::{AttachmentWriter, BundleWriteError, BundleWriter, NewAttachment};
 
 /// The archive path of the machine-readable tip.
 pub const TIP_JSON: &str = "tip.json";

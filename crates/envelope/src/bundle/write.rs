@@ -3,7 +3,8 @@
 
 use std::io::{self, Read, Write};
 
-use super::hashing::HashingReader;
+use sha2::{Digest, Sha256};
+
 use super::{ATTACHMENTS_DIR, Attachment, MetadataStatus, TIP_JSON, TIP_TXT, Tip, padme};
 
 /// The longest attachment file name kept in the archive path, in bytes.
@@ -21,6 +22,12 @@ pub enum BundleWriteError {
         declared: u64,
         /// The bytes actually read (or a lower bound, if it was longer).
         actual: u64,
+    },
+    /// An attachment was started and never finished; the archive is unusable.
+    #[error("attachment {name:?} was started but not finished")]
+    Unfinished {
+        /// The file name.
+        name: String,
     },
     /// Writing failed.
     #[error("could not write the tip bundle: {0}")]
@@ -46,6 +53,8 @@ pub struct NewAttachment<'a> {
 pub struct BundleWriter<W: Write> {
     tar: tar::Builder<CountingWriter<W>>,
     attachments: Vec<Attachment>,
+    /// The name of an attachment begun and not yet finished.
+    unfinished: Option<String>,
 }
 
 impl<W: Write> BundleWriter<W> {
@@ -59,6 +68,7 @@ impl<W: Write> BundleWriter<W> {
         BundleWriter {
             tar,
             attachments: Vec::new(),
+            unfinished: None,
         }
     }
 
@@ -68,35 +78,51 @@ impl<W: Write> BundleWriter<W> {
         attachment: NewAttachment<'_>,
         data: &mut dyn Read,
     ) -> Result<(), BundleWriteError> {
-        let path = attachment_path(self.attachments.len() + 1, attachment.name);
-        let mut reader = HashingReader::new(data.take(attachment.size));
-        self.tar
-            .append(&file_header(&path, attachment.size)?, &mut reader)?;
+        let size = attachment.size;
+        let mut writer = self.begin_attachment(attachment)?;
+        io::copy(&mut data.take(size), &mut writer)?;
         let mut probe = [0u8; 1];
-        let longer = reader.inner.get_mut().read(&mut probe)? > 0;
-        if reader.count() != attachment.size || longer {
-            return Err(BundleWriteError::SizeMismatch {
-                name: attachment.name.to_string(),
-                declared: attachment.size,
-                actual: reader.count() + u64::from(longer),
-            });
+        if data.read(&mut probe)? > 0 {
+            writer.overrun = true;
         }
-        self.attachments.push(Attachment {
-            path,
-            name: attachment.name.to_string(),
-            media_type: attachment.media_type.to_string(),
-            size: attachment.size,
-            sha256: reader.hex_digest(),
-            metadata: attachment.metadata,
-            removed: attachment.removed,
-        });
-        Ok(())
+        writer.finish()
+    }
+
+    /// Starts one attachment of exactly `attachment.size` bytes, to be
+    /// written through the returned writer and ended with
+    /// [`AttachmentWriter::finish`]. This is how a caller that gets its
+    /// data in pieces (the browser reads files in slices) streams it.
+    pub fn begin_attachment(
+        &mut self,
+        attachment: NewAttachment<'_>,
+    ) -> Result<AttachmentWriter<'_, W>, BundleWriteError> {
+        self.check_finished()?;
+        let path = attachment_path(self.attachments.len() + 1, attachment.name);
+        let header = file_header(&path, attachment.size)?;
+        self.unfinished = Some(attachment.name.to_string());
+        self.tar.get_mut().write_all(header.as_bytes())?;
+        Ok(AttachmentWriter {
+            attachment: Attachment {
+                path,
+                name: attachment.name.to_string(),
+                media_type: attachment.media_type.to_string(),
+                size: attachment.size,
+                sha256: String::new(),
+                metadata: attachment.metadata,
+                removed: attachment.removed,
+            },
+            hasher: Sha256::new(),
+            written: 0,
+            overrun: false,
+            bundle: self,
+        })
     }
 
     /// Writes `tip.json` and `tip.txt` for `tip` (its attachment list is
     /// replaced by the attachments written), ends the archive, pads it, and
     /// returns the output writer with the tip as written.
     pub fn finish(mut self, mut tip: Tip) -> Result<(W, Tip), BundleWriteError> {
+        self.check_finished()?;
         tip.attachments = std::mem::take(&mut self.attachments);
         // Invariant: the tip types hold only strings, numbers and enums, which
         // always serialise.
@@ -111,6 +137,15 @@ impl<W: Write> BundleWriter<W> {
         let padding = padme(counting.count) - counting.count;
         io::copy(&mut io::repeat(0).take(padding), &mut counting)?;
         Ok((counting.inner, tip))
+    }
+}
+
+impl<W: Write> BundleWriter<W> {
+    fn check_finished(&self) -> Result<(), BundleWriteError> {
+        match &self.unfinished {
+            Some(name) => Err(BundleWriteError::Unfinished { name: name.clone() }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -151,6 +186,75 @@ pub(crate) fn attachment_path(index: usize, name: &str) -> String {
     }
     format!("{ATTACHMENTS_DIR}{index:02}-{stem}{extension}")
 }
+
+/// One attachment being written: hashes and counts what passes, refuses
+/// more than the declared size, and on [`AttachmentWriter::finish`] checks
+/// the size, pads the archive entry and records the attachment.
+pub struct AttachmentWriter<'a, W: Write> {
+    bundle: &'a mut BundleWriter<W>,
+    attachment: Attachment,
+    hasher: Sha256,
+    written: u64,
+    overrun: bool,
+}
+
+impl<W: Write> AttachmentWriter<'_, W> {
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Ends the attachment; an error if it got fewer or more bytes than declared.
+    pub fn finish(self) -> Result<(), BundleWriteError> {
+        let AttachmentWriter {
+            bundle,
+            mut attachment,
+            hasher,
+            written,
+            overrun,
+        } = self;
+        if written != attachment.size || overrun {
+            return Err(BundleWriteError::SizeMismatch {
+                name: attachment.name,
+                declared: attachment.size,
+                actual: written + u64::from(overrun),
+            });
+        }
+        let tail = (BLOCK - written % BLOCK) % BLOCK;
+        bundle
+            .tar
+            .get_mut()
+            .write_all(&[0; BLOCK as usize][..tail as usize])?;
+        attachment.sha256 = hex::encode(hasher.finalize());
+        bundle.attachments.push(attachment);
+        bundle.unfinished = None;
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for AttachmentWriter<'_, W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let room = self.attachment.size - self.written;
+        if data.len() as u64 > room {
+            self.overrun = true;
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "more bytes than the attachment's declared size",
+            ));
+        }
+        let n = self.bundle.tar.get_mut().write(data)?;
+        self.hasher.update(&data[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.bundle.tar.get_mut().flush()
+    }
+}
+
+/// The tar block size: every entry's data is padded to a multiple of it.
+const BLOCK: u64 = 512;
 
 struct CountingWriter<W> {
     inner: W,
