@@ -3,9 +3,10 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Request, RequestInit, Response};
+use web_sys::{AbortSignal, ProgressEvent, Request, RequestInit, Response, XmlHttpRequest};
 
 use sealtip_api::{AgencyProfile, Challenge, Created, ErrorBody, Mailbox};
 
@@ -48,7 +49,7 @@ pub async fn agency(id: &str) -> Result<AgencyProfile, ApiError> {
 
 /// A fresh proof-of-work challenge.
 pub async fn challenge() -> Result<Challenge, ApiError> {
-    json(send("POST", "/api/v1/challenges", None, None, None).await?).await
+    json(send("POST", "/api/v1/challenges").await?).await
 }
 
 /// What an upload is.
@@ -61,11 +62,14 @@ pub enum Upload {
 }
 
 /// Uploads a sealed tip or message with its proof-of-work header value.
+/// `progress` hears the fraction of the body sent (0.0–1.0) as the browser
+/// sends it; aborting `signal` stops the upload.
 pub async fn upload(
     agency: &str,
     kind: Upload,
-    sealed: &[u8],
+    sealed: &web_sys::Blob,
     proof: &str,
+    progress: impl Fn(f64) + 'static,
     signal: Option<&AbortSignal>,
 ) -> Result<Created, ApiError> {
     let route = match kind {
@@ -73,8 +77,55 @@ pub async fn upload(
         Upload::Message => "messages",
     };
     let path = format!("/api/v1/agencies/{}/{route}", encode(agency));
-    let body = js_sys::Uint8Array::from(sealed);
-    json(send("POST", &path, Some(&body), Some(proof), signal).await?).await
+    // XMLHttpRequest rather than fetch: only it reports upload progress.
+    let xhr = XmlHttpRequest::new().map_err(|_| ApiError::Network)?;
+    xhr.open("POST", &path).map_err(|_| ApiError::Network)?;
+    xhr.set_request_header("Content-Type", "application/octet-stream")
+        .map_err(|_| ApiError::Network)?;
+    xhr.set_request_header(sealtip_api::PROOF_HEADER, proof)
+        .map_err(|_| ApiError::Network)?;
+    let on_progress = Closure::<dyn Fn(ProgressEvent)>::new(move |event: ProgressEvent| {
+        if event.length_computable() && event.total() > 0.0 {
+            progress(event.loaded() / event.total());
+        }
+    });
+    let events = xhr.upload().map_err(|_| ApiError::Network)?;
+    events.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    let on_abort = Closure::<dyn Fn()>::new({
+        let xhr = xhr.clone();
+        move || xhr.abort().unwrap_or_default()
+    });
+    if let Some(signal) = signal {
+        signal.set_onabort(Some(on_abort.as_ref().unchecked_ref()));
+    }
+    let finished = js_sys::Promise::new(&mut |resolve, reject| {
+        xhr.set_onload(Some(&resolve));
+        xhr.set_onerror(Some(&reject));
+        xhr.set_onabort(Some(&reject));
+        xhr.set_ontimeout(Some(&reject));
+    });
+    let sent = xhr.send_with_opt_blob(Some(sealed));
+    let done = match sent {
+        Ok(()) => JsFuture::from(finished).await.is_ok(),
+        Err(_) => false,
+    };
+    events.set_onprogress(None);
+    if let Some(signal) = signal {
+        signal.set_onabort(None);
+    }
+    if !done {
+        return Err(ApiError::Network);
+    }
+    let status = xhr.status().map_err(|_| ApiError::Network)?;
+    let text = xhr.response_text().ok().flatten().unwrap_or_default();
+    if (200..300).contains(&status) {
+        serde_json::from_str(&text).map_err(|_| ApiError::Decode)
+    } else {
+        let reason = serde_json::from_str::<ErrorBody>(&text)
+            .map(|body| body.error)
+            .unwrap_or_default();
+        Err(ApiError::Status { status, reason })
+    }
 }
 
 /// The replies in a mailbox.
@@ -97,39 +148,18 @@ pub async fn reply(agency: &str, mailbox: &str, reply: &str) -> Result<Vec<u8>, 
 }
 
 async fn get(path: &str) -> Result<Response, ApiError> {
-    send("GET", path, None, None, None).await
+    send("GET", path).await
 }
 
-/// One request to the page's own origin; a non-2xx answer becomes
-/// [`ApiError::Status`] with the relay's reason.
-async fn send(
-    method: &str,
-    path: &str,
-    body: Option<&js_sys::Uint8Array>,
-    proof: Option<&str>,
-    signal: Option<&AbortSignal>,
-) -> Result<Response, ApiError> {
+/// One request without a body to the page's own origin; a non-2xx answer
+/// becomes [`ApiError::Status`] with the relay's reason.
+async fn send(method: &str, path: &str) -> Result<Response, ApiError> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(web_sys::RequestCredentials::Omit);
     init.set_cache(web_sys::RequestCache::NoStore);
     init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
-    if let Some(body) = body {
-        init.set_body(body);
-    }
-    init.set_signal(signal);
     let request = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Network)?;
-    if body.is_some() {
-        let headers = request.headers();
-        headers
-            .set("Content-Type", "application/octet-stream")
-            .map_err(|_| ApiError::Network)?;
-        if let Some(proof) = proof {
-            headers
-                .set(sealtip_api::PROOF_HEADER, proof)
-                .map_err(|_| ApiError::Network)?;
-        }
-    }
     let window = web_sys::window().ok_or(ApiError::Network)?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
         .await

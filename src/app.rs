@@ -17,8 +17,8 @@ use crate::components::{
 use crate::i18n::{Lang, Texts};
 use crate::send::{self, Cancel};
 use crate::state::{
-    Action, Cleaning, Load, Picked, Screen, ShiftTaps, State, WHAT_HAPPENED, agency_in_address,
-    has_what_question,
+    Action, Cleaning, Contents, Load, Picked, Screen, ShiftTaps, State, WHAT_HAPPENED,
+    agency_in_address, has_what_question,
 };
 
 impl Reducible for State {
@@ -387,12 +387,7 @@ fn form(
             wasm_bindgen_futures::spawn_local(async move {
                 for file in files {
                     browser::yield_now().await;
-                    let bytes = browser::read_file(&file).await.unwrap_or_default();
-                    dispatch.dispatch(Action::Picked(Picked::clean(
-                        file.name(),
-                        file.type_(),
-                        bytes,
-                    )));
+                    dispatch.dispatch(Action::Picked(read_picked(file).await));
                 }
             });
         })
@@ -500,6 +495,24 @@ fn form(
             </p>
         </>
     }
+}
+
+/// The largest photo read into memory to be cleaned; a larger file is sent
+/// as it is, read in slices while sealing.
+const CLEAN_LIMIT: u64 = 64 << 20;
+
+/// A picked file: a photo of a format the page cleans is read and cleaned;
+/// anything else stays on the device until it is sealed.
+async fn read_picked(file: web_sys::File) -> Picked {
+    let (name, media_type) = (file.name(), file.type_());
+    let size = file.size() as u64;
+    let head = browser::read_slice(&file, 0, 16).await.unwrap_or_default();
+    let original: web_sys::Blob = file.into();
+    let photo = size <= CLEAN_LIMIT && sealtip_scrub::detect(&head).is_some();
+    if photo && let Some(bytes) = browser::read_file(&original).await {
+        return Picked::clean_with_original(name, media_type, &bytes, Contents::File(original));
+    }
+    Picked::not_checked(name, media_type, Contents::File(original))
 }
 
 fn file_row(texts: &Texts, file: &Picked) -> FileRow {

@@ -2,12 +2,14 @@
 //! upload. It fails closed: nothing reaches the network unless the whole tip
 //! was sealed.
 //!
-//! Limit for now: the sealed tip is built in memory (the picked files, their
-//! cleaned copies and the ciphertext), so a tip needs about three times its
-//! size in memory; the relay's `max_upload_bytes` (256 MiB by default) bounds it.
+//! Memory stays small whatever the size of the files: picked files stay on
+//! the device and are read in slices while sealing (only cleaned photos are
+//! held in memory), and the ciphertext goes, part by part, into a browser
+//! `Blob`, which the browser keeps outside the page's memory and uploads from.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::rc::Rc;
 
 use sealtip_api::{AgencyProfile, QuestionKind};
@@ -15,9 +17,9 @@ use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, Repl
 use sealtip_envelope::{Codename, Recipient, ReplyKeys};
 
 use crate::api::{self, ApiError, Upload};
-use crate::browser;
+use crate::browser::{self, BlobWriter};
 use crate::i18n::Lang;
-use crate::state::{Cleaning, Failure, Picked, Progress, Stage, WHAT_HAPPENED};
+use crate::state::{Cleaning, Contents, Failure, Picked, Progress, Stage, WHAT_HAPPENED};
 
 /// Nonces tried between two yields to the event loop.
 const POW_SLICE: u64 = 8_192;
@@ -87,11 +89,25 @@ pub fn build_tip(
     tip
 }
 
-/// Seals `tip` with `files` to `recipients`, into memory.
-pub fn seal(recipients: &[Recipient], files: &[Picked], tip: Tip) -> Option<Vec<u8>> {
-    let mut sealing = sealtip_envelope::seal_tip(recipients, Vec::new()).ok()?;
+/// Bytes of a file read and sealed at a time.
+const SLICE: u64 = 1 << 20;
+
+/// Seals `tip` with `files` to `recipients` into `output`. Files on the
+/// device are read slice by slice ([`SLICE`] bytes), so memory use does not
+/// grow with their size; `sealed` hears the attachment bytes sealed so far.
+pub async fn seal<W: Write>(
+    recipients: &[Recipient],
+    files: &[Picked],
+    tip: Tip,
+    output: W,
+    sealed: impl Fn(u64),
+    cancel: &Cancel,
+) -> Result<W, Failure> {
+    let seal_failed = || failure("reason-seal", String::new());
+    let mut sealing = sealtip_envelope::seal_tip(recipients, output).map_err(|_| seal_failed())?;
+    let mut done = 0u64;
     for file in files {
-        let (bytes, media_type) = file.to_send();
+        let (contents, media_type) = file.to_send();
         let (metadata, removed) = match (&file.cleaning, file.keep_original) {
             (Cleaning::Cleaned { .. }, true) => (MetadataStatus::Kept, Vec::new()),
             (Cleaning::Cleaned { removed, .. }, false) => (
@@ -100,18 +116,42 @@ pub fn seal(recipients: &[Recipient], files: &[Picked], tip: Tip) -> Option<Vec<
             ),
             _ => (MetadataStatus::NotChecked, Vec::new()),
         };
+        let size = contents.len();
         let attachment = NewAttachment {
             name: &file.name,
             media_type,
-            size: bytes.len() as u64,
+            size,
             metadata,
             removed,
         };
-        sealing
-            .add_attachment(attachment, &mut bytes.as_slice())
-            .ok()?;
+        let mut writer = sealing
+            .begin_attachment(attachment)
+            .map_err(|_| seal_failed())?;
+        let mut offset = 0;
+        while offset < size {
+            cancel.check()?;
+            let end = (offset + SLICE).min(size);
+            let written = match &contents {
+                Contents::Memory(bytes) => writer.write_all(&bytes[offset as usize..end as usize]),
+                Contents::File(blob) => {
+                    let piece = browser::read_slice(blob, offset, end)
+                        .await
+                        .filter(|piece| piece.len() as u64 == end - offset)
+                        .ok_or_else(|| failure("reason-read", file.name.clone()))?;
+                    writer.write_all(&piece)
+                }
+            };
+            written.map_err(|_| seal_failed())?;
+            done += end - offset;
+            offset = end;
+            sealed(done);
+        }
+        writer.finish().map_err(|_| seal_failed())?;
     }
-    sealing.finish(tip).ok().map(|(sealed, _)| sealed)
+    sealing
+        .finish(tip)
+        .map(|(output, _)| output)
+        .map_err(|_| seal_failed())
 }
 
 /// A send under way can be cancelled from the page.
@@ -166,13 +206,20 @@ pub async fn send_tip(
     lang: Lang,
     answers: BTreeMap<String, String>,
     files: Vec<Picked>,
-    report: impl Fn(Progress),
+    report: impl Fn(Progress) + Clone + 'static,
     cancel: Cancel,
 ) -> Result<Rc<str>, Failure> {
-    let step = |stage, fraction| report(Progress { stage, fraction });
+    let step = {
+        let report = report.clone();
+        move |stage, fraction| report(Progress { stage, fraction })
+    };
     step(Stage::Preparing, 0.02);
     browser::yield_now().await;
     let recipients = recipients(&profile).ok_or(failure("reason-seal", String::new()))?;
+    let attachment_bytes: u64 = files.iter().map(|file| file.to_send().0.len()).sum();
+    if attachment_bytes > profile.max_upload_bytes {
+        return Err(failure("reason-too-big", String::new()));
+    }
     let codename = Codename::generate(sealtip_envelope::codename::DEFAULT_WORDS)
         .map_err(|_| failure("reason-seal", String::new()))?;
     let keys = codename
@@ -184,19 +231,43 @@ pub async fn send_tip(
 
     let proof = solve_challenge(&cancel, |f| step(Stage::Preparing, 0.15 + 0.2 * f)).await?;
 
-    step(Stage::Sealing, 0.4);
+    step(Stage::Sealing, 0.35);
     browser::yield_now().await;
-    let sealed = seal(&recipients, &files, tip).ok_or(failure("reason-seal", String::new()))?;
+    let share = |done: u64| done as f64 / attachment_bytes.max(1) as f64;
+    let output = seal(
+        &recipients,
+        &files,
+        tip,
+        BlobWriter::new(),
+        |done| step(Stage::Sealing, 0.35 + 0.3 * share(done)),
+        &cancel,
+    )
+    .await?;
     cancel.check()?;
-    if sealed.len() as u64 > profile.max_upload_bytes {
+    if output.len() > profile.max_upload_bytes {
         return Err(failure("reason-too-big", String::new()));
     }
+    let sealed = output
+        .into_blob()
+        .map_err(|_| failure("reason-seal", String::new()))?;
 
-    step(Stage::Sending, 0.6);
+    step(Stage::Sending, 0.65);
     let controller = web_sys::AbortController::new().ok();
     let signal = controller.as_ref().map(|c| c.signal());
     cancel.abort.set(controller);
-    let uploaded = api::upload(&profile.id, Upload::Tip, &sealed, &proof, signal.as_ref()).await;
+    let sending = {
+        let step = step.clone();
+        move |sent: f64| step(Stage::Sending, 0.65 + 0.34 * sent)
+    };
+    let uploaded = api::upload(
+        &profile.id,
+        Upload::Tip,
+        &sealed,
+        &proof,
+        sending,
+        signal.as_ref(),
+    )
+    .await;
     cancel.abort.set(None);
     cancel.check()?;
     uploaded.map_err(from_api)?;
@@ -273,9 +344,13 @@ pub async fn send_message(
         recipient: keys.recipient().to_string(),
         mailbox: keys.mailbox.clone(),
     });
-    let sealed = seal(&recipients, &[], tip).ok_or(failure("reason-seal", String::new()))?;
-    let proof = solve_challenge(&Cancel::default(), |_| {}).await?;
-    api::upload(&profile.id, Upload::Message, &sealed, &proof, None)
+    let cancel = Cancel::default();
+    let sealed = seal(&recipients, &[], tip, BlobWriter::new(), |_| {}, &cancel)
+        .await?
+        .into_blob()
+        .map_err(|_| failure("reason-seal", String::new()))?;
+    let proof = solve_challenge(&cancel, |_| {}).await?;
+    api::upload(&profile.id, Upload::Message, &sealed, &proof, |_| {}, None)
         .await
         .map_err(from_api)?;
     Ok(())
@@ -342,7 +417,15 @@ mod tests {
 
         let jpeg = include_bytes!("../crates/scrub/tests/fixtures/gps.jpg").to_vec();
         let photo = Picked::clean("p.jpg".into(), "image/jpeg".into(), jpeg);
-        let sealed = seal(&recipients(&profile).unwrap(), &[photo], tip).unwrap();
+        let sealed = futures_executor::block_on(seal(
+            &recipients(&profile).unwrap(),
+            &[photo],
+            tip,
+            Vec::new(),
+            |_| {},
+            &Cancel::default(),
+        ))
+        .unwrap();
 
         struct Keep(Vec<Vec<u8>>);
         impl sealtip_envelope::bundle::AttachmentSink for Keep {

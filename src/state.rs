@@ -73,8 +73,8 @@ pub struct Picked {
     pub name: String,
     /// Its media type as the browser tells it.
     pub media_type: String,
-    /// The bytes as picked.
-    pub original: Rc<Vec<u8>>,
+    /// The file as picked.
+    pub original: Contents,
     /// What cleaning gave.
     pub cleaning: Cleaning,
     /// The tipster chose to send the original.
@@ -99,13 +99,38 @@ pub enum Cleaning {
     Damaged,
 }
 
+/// A file's contents: in memory, or on the device and read in slices when
+/// sealed, so that a large video never has to fit in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Contents {
+    /// Bytes in memory (a cleaned photo).
+    Memory(Rc<Vec<u8>>),
+    /// A file the tipster picked, still on the device.
+    File(web_sys::Blob),
+}
+
+impl Contents {
+    /// Its size in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Contents::Memory(bytes) => bytes.len() as u64,
+            Contents::File(blob) => blob.size() as u64,
+        }
+    }
+
+    /// Whether it holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 impl Picked {
-    /// The bytes that will be sealed, and their media type.
-    pub fn to_send(&self) -> (Rc<Vec<u8>>, &str) {
+    /// What will be sealed, and its media type.
+    pub fn to_send(&self) -> (Contents, &str) {
         match &self.cleaning {
             Cleaning::Cleaned {
                 bytes, media_type, ..
-            } if !self.keep_original => (bytes.clone(), media_type),
+            } if !self.keep_original => (Contents::Memory(bytes.clone()), media_type),
             _ => (self.original.clone(), &self.media_type),
         }
     }
@@ -314,8 +339,32 @@ impl Picked {
     /// A picked file, with photos cleaned of their metadata (JPEG, PNG,
     /// WebP, without re-encoding); other files are sent as they are.
     pub fn clean(name: String, media_type: String, bytes: Vec<u8>) -> Picked {
+        let bytes = Rc::new(bytes);
+        Picked::clean_with_original(name, media_type, &bytes, Contents::Memory(bytes.clone()))
+    }
+
+    /// A file sent as it is, its metadata not checked (not a photo this page
+    /// cleans, or too large to read into memory).
+    pub fn not_checked(name: String, media_type: String, original: Contents) -> Picked {
+        Picked {
+            name,
+            media_type: or_octet_stream(media_type),
+            original,
+            cleaning: Cleaning::NotChecked,
+            keep_original: false,
+        }
+    }
+
+    /// Like [`Picked::clean`], keeping `original` (the file on the device)
+    /// instead of the bytes read from it, which can then be dropped.
+    pub fn clean_with_original(
+        name: String,
+        media_type: String,
+        bytes: &[u8],
+        original: Contents,
+    ) -> Picked {
         let hint = (!media_type.is_empty()).then_some(media_type.as_str());
-        let cleaning = match sealtip_scrub::scrub(&bytes, hint) {
+        let cleaning = match sealtip_scrub::scrub(bytes, hint) {
             Ok(scrubbed) => Cleaning::Cleaned {
                 media_type: scrubbed.format.media_type(),
                 removed: scrubbed.removed.iter().map(|kind| kind.words()).collect(),
@@ -324,18 +373,21 @@ impl Picked {
             Err(sealtip_scrub::ScrubError::Malformed { .. }) => Cleaning::Damaged,
             Err(sealtip_scrub::ScrubError::Unsupported(_)) => Cleaning::NotChecked,
         };
-        let media_type = if media_type.is_empty() {
-            "application/octet-stream".to_string()
-        } else {
-            media_type
-        };
         Picked {
             name,
-            media_type,
-            original: Rc::new(bytes),
+            media_type: or_octet_stream(media_type),
+            original,
             cleaning,
             keep_original: false,
         }
+    }
+}
+
+fn or_octet_stream(media_type: String) -> String {
+    if media_type.is_empty() {
+        "application/octet-stream".to_string()
+    } else {
+        media_type
     }
 }
 
@@ -470,7 +522,7 @@ mod tests {
         Picked {
             name: "a.jpg".into(),
             media_type: "image/jpeg".into(),
-            original: Rc::new(vec![1, 2, 3]),
+            original: Contents::Memory(Rc::new(vec![1, 2, 3])),
             cleaning,
             keep_original: false,
         }
@@ -487,15 +539,16 @@ mod tests {
         assert_eq!(state.reading, 1);
         let state = state.reduce(Action::Picked(picked(clean)));
         assert_eq!(state.reading, 0);
-        assert_eq!(*state.files[0].to_send().0, vec![1]);
+        let memory = |bytes: &[u8]| Contents::Memory(Rc::new(bytes.to_vec()));
+        assert_eq!(state.files[0].to_send().0, memory(&[1]));
         let state = state.reduce(Action::KeepOriginal(0, true));
-        assert_eq!(*state.files[0].to_send().0, vec![1, 2, 3]);
+        assert_eq!(state.files[0].to_send().0, memory(&[1, 2, 3]));
         let state = state
             .reduce(Action::RemoveFile(0))
             .reduce(Action::RemoveFile(5));
         assert!(state.files.is_empty());
         let not_checked = picked(Cleaning::NotChecked);
-        assert_eq!(*not_checked.to_send().0, vec![1, 2, 3]);
+        assert_eq!(not_checked.to_send().0, memory(&[1, 2, 3]));
     }
 
     #[test]

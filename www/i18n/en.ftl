@@ -40,6 +40,7 @@ reason-network = the connection failed. Nothing was sent; try again.
 reason-relay = the server refused it ({ $detail }). Try again later.
 reason-seal = it could not be locked safely, so nothing was sent.
 reason-too-big = it is too large. Remove some files and try again.
+reason-read = { $detail } could not be read from this device. Pick it again, or remove it.
 sent-title = Your tip was sent
 codename-intro = This is your codename. With it, and only with it, you can read replies from { $agency } and answer them. Write it down now: it is shown only once, and nobody can recover it.
 copy = Copy

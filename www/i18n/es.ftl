@@ -39,6 +39,7 @@ reason-network = falló la conexión. No se envió nada; inténtelo de nuevo.
 reason-relay = el servidor la rechazó ({ $detail }). Inténtelo más tarde.
 reason-seal = no se pudo cerrar de forma segura, así que no se envió nada.
 reason-too-big = es demasiado grande. Quite algunos archivos e inténtelo de nuevo.
+reason-read = No se pudo leer { $detail } en este dispositivo. Elíjalo de nuevo o quítelo.
 sent-title = Su denuncia se envió
 codename-intro = Este es su nombre clave. Con él, y solo con él, puede leer las respuestas de { $agency } y contestarlas. Anótelo ahora: solo se muestra una vez y nadie puede recuperarlo.
 copy = Copiar

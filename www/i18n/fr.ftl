@@ -39,6 +39,7 @@ reason-network = la connexion a échoué. Rien n'a été envoyé ; réessayez.
 reason-relay = le serveur l'a refusé ({ $detail }). Réessayez plus tard.
 reason-seal = il n'a pas pu être verrouillé en sécurité, donc rien n'a été envoyé.
 reason-too-big = il est trop volumineux. Retirez des fichiers et réessayez.
+reason-read = { $detail } n’a pas pu être lu sur cet appareil. Choisissez-le de nouveau ou retirez-le.
 sent-title = Votre signalement a été envoyé
 codename-intro = Voici votre nom de code. Avec lui, et seulement avec lui, vous pouvez lire les réponses de { $agency } et y répondre. Notez-le maintenant : il n'est affiché qu'une fois et personne ne peut le retrouver.
 copy = Copier

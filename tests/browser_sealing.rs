@@ -1,0 +1,118 @@
+//! Sealing in a real browser the way the page sends a tip: a file picked on
+//! the device is read in slices from its `Blob`, and the ciphertext is
+//! gathered into a `Blob` part by part. What comes out opens to the same bytes.
+
+#![cfg(target_arch = "wasm32")]
+// A test fails loudly on what it set up itself.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::cell::RefCell;
+use std::io::Read;
+
+use sealtip_envelope::bundle::{AttachmentSink, Kind, MetadataStatus, Tip};
+use sealtip_envelope::{Identity, open_tip};
+use sealtip_web::browser::{self, BlobWriter};
+use sealtip_web::send::{Cancel, seal};
+use sealtip_web::state::{Contents, Picked};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A "video" of 3.5 MiB and a few bytes: several slices, the last one short.
+fn video() -> Vec<u8> {
+    (0..(7 << 19) + 13u32)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect()
+}
+
+fn blob(bytes: &[u8]) -> web_sys::Blob {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    web_sys::Blob::new_with_u8_array_sequence(&parts).expect("blob")
+}
+
+struct Keep(Vec<(String, Vec<u8>)>);
+
+impl AttachmentSink for Keep {
+    fn attachment(&mut self, path: &str, _: u64, data: &mut dyn Read) -> std::io::Result<()> {
+        let mut bytes = Vec::new();
+        data.read_to_end(&mut bytes)?;
+        self.0.push((path.to_string(), bytes));
+        Ok(())
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_file_on_the_device_is_sealed_slice_by_slice_into_a_blob() {
+    let identity = Identity::generate().unwrap();
+    let video = video();
+    let picked = Picked::not_checked(
+        "clip.mp4".into(),
+        "video/mp4".into(),
+        Contents::File(blob(&video)),
+    );
+    let mut tip = Tip::new(Kind::Tip, "demo", "2026-11-29");
+    tip.text = "The van comes at night.".into();
+
+    let reports = RefCell::new(Vec::new());
+    let output = seal(
+        &[identity.recipient()],
+        &[picked],
+        tip,
+        BlobWriter::new(),
+        |done| reports.borrow_mut().push(done),
+        &Cancel::default(),
+    )
+    .await
+    .expect("sealed");
+    // One report per 1 MiB slice, the last one at the file's size.
+    let reports = reports.into_inner();
+    assert_eq!(reports.len(), 4, "{reports:?}");
+    assert_eq!(reports.last().copied(), Some(video.len() as u64));
+
+    let sealed_len = output.len();
+    let sealed = browser::read_file(&output.into_blob().expect("blob"))
+        .await
+        .expect("read back");
+    assert_eq!(sealed.len() as u64, sealed_len);
+    let mut sink = Keep(Vec::new());
+    let opened = open_tip(
+        sealed.as_slice(),
+        &[identity],
+        &Default::default(),
+        &mut sink,
+    )
+    .expect("opens with the agency key");
+    assert_eq!(opened.tip.text, "The van comes at night.");
+    assert_eq!(
+        opened.tip.attachments[0].metadata,
+        MetadataStatus::NotChecked
+    );
+    assert_eq!(sink.0[0].0, "attachments/01-clip.mp4");
+    assert!(sink.0[0].1 == video, "the video came back changed");
+}
+
+#[wasm_bindgen_test]
+async fn a_cancelled_send_stops_sealing() {
+    let identity = Identity::generate().unwrap();
+    let picked = Picked::not_checked(
+        "clip.mp4".into(),
+        "video/mp4".into(),
+        Contents::File(blob(&video())),
+    );
+    let cancel = Cancel::default();
+    let result = seal(
+        &[identity.recipient()],
+        &[picked],
+        Tip::new(Kind::Tip, "demo", "2026-11-29"),
+        BlobWriter::new(),
+        |done| {
+            if done >= 1 << 20 {
+                cancel.cancel();
+            }
+        },
+        &cancel,
+    )
+    .await;
+    let failure = result.err().expect("a cancelled send fails");
+    assert_eq!(failure.key, "send-cancelled");
+}
