@@ -4,6 +4,11 @@
 //! Relative paths are relative to the directory the relay is started from, as
 //! `sealtip-relay init` writes them (`sqlite://data/relay.db`).
 //!
+//! `storage` is either `sqlite://PATH` (the embedded default, sealed blobs as
+//! files in `blobs`) or a PostgreSQL URL, `postgres://USER:PASSWORD@HOST:PORT/DB`
+//! (everything in the database, so several relays can share it; `blobs` must
+//! then be left out).
+//!
 //! ```toml
 //! storage = "sqlite://data/relay.db"
 //! blobs = "data/blobs"
@@ -52,9 +57,9 @@ use zeroize::Zeroizing;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Where metadata lives: `sqlite://PATH`.
+    /// Where items live: `sqlite://PATH` or `postgres://…`.
     pub storage: String,
-    /// The folder of sealed blobs (default: `blobs` beside the database).
+    /// SQLite only: the folder of sealed blobs (default: `blobs` beside the database).
     #[serde(default)]
     pub blobs: Option<PathBuf>,
     /// The built web client (default `dist`).
@@ -186,13 +191,42 @@ fn default_exit_url() -> String {
     "https://www.wikipedia.org/".into()
 }
 
+/// Where the relay keeps items, checked.
+#[derive(Debug)]
+pub enum Storage {
+    /// SQLite metadata and a folder of blob files, on this machine.
+    Sqlite {
+        /// The SQLite database file.
+        database: PathBuf,
+        /// The folder of sealed blobs.
+        blobs: PathBuf,
+    },
+    /// A PostgreSQL database holding everything, shared by any number of relays.
+    Postgres(PostgresUrl),
+}
+
+/// A `postgres://` URL, which may hold a password: zeroized when dropped and
+/// never printed.
+pub struct PostgresUrl(Zeroizing<String>);
+
+impl PostgresUrl {
+    /// The URL, for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostgresUrl(…)")
+    }
+}
+
 /// The checked configuration the relay runs on.
 #[derive(Debug)]
 pub struct Relay {
-    /// The SQLite database file.
-    pub database: PathBuf,
-    /// The folder of sealed blobs.
-    pub blobs: PathBuf,
+    /// Where items live.
+    pub storage: Storage,
     /// The built web client.
     pub dist: PathBuf,
     /// Listening address from the file, if any.
@@ -245,19 +279,7 @@ impl Config {
 
     /// Checks everything and builds the [`Relay`].
     pub fn check(self) -> anyhow::Result<Relay> {
-        let database = match self.storage.strip_prefix("sqlite://") {
-            Some(path) if !path.is_empty() => PathBuf::from(path),
-            _ => bail!(
-                "storage must be sqlite://PATH (got {:?}); no other backend is built in",
-                self.storage
-            ),
-        };
-        let blobs = self.blobs.unwrap_or_else(|| {
-            database
-                .parent()
-                .map(|dir| dir.join("blobs"))
-                .unwrap_or_else(|| PathBuf::from("blobs"))
-        });
+        let storage = check_storage(Zeroizing::new(self.storage), self.blobs)?;
         let secret = match (self.challenge_secret, self.challenge_secret_file) {
             (Some(_), Some(_)) => bail!("set challenge_secret or challenge_secret_file, not both"),
             (Some(hex), None) => parse_secret(&hex)?,
@@ -324,8 +346,7 @@ impl Config {
             default_agency = agencies.keys().next().cloned();
         }
         Ok(Relay {
-            database,
-            blobs,
+            storage,
             dist: self.dist,
             listen: self.listen,
             behind_tls: self.behind_tls,
@@ -336,6 +357,33 @@ impl Config {
             default_agency,
         })
     }
+}
+
+fn check_storage(storage: Zeroizing<String>, blobs: Option<PathBuf>) -> anyhow::Result<Storage> {
+    if let Some(path) = storage.strip_prefix("sqlite://") {
+        ensure!(!path.is_empty(), "storage = \"sqlite://\" needs a path");
+        let database = PathBuf::from(path);
+        let blobs = blobs.unwrap_or_else(|| {
+            database
+                .parent()
+                .map(|dir| dir.join("blobs"))
+                .unwrap_or_else(|| PathBuf::from("blobs"))
+        });
+        return Ok(Storage::Sqlite { database, blobs });
+    }
+    if storage.starts_with("postgres://") || storage.starts_with("postgresql://") {
+        ensure!(
+            blobs.is_none(),
+            "blobs is for sqlite:// storage only: with PostgreSQL every blob is in the database"
+        );
+        // Checked now so that a typo stops the relay at start; the error
+        // names no part of the URL, which may hold a password.
+        if storage.parse::<tokio_postgres::Config>().is_err() {
+            bail!("storage is not a valid postgres:// URL");
+        }
+        return Ok(Storage::Postgres(PostgresUrl(storage)));
+    }
+    bail!("storage must be sqlite://PATH or postgres://USER@HOST/DATABASE")
 }
 
 /// Whether `id` can name an agency: `[a-z0-9-]`, 1 to 63 characters, not starting with `-`.
@@ -530,6 +578,42 @@ mod tests {
         ] {
             assert!(!is_origin(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn storage_is_sqlite_or_postgres() {
+        let Ok(Storage::Sqlite { database, blobs }) =
+            check_storage(Zeroizing::new("sqlite://data/relay.db".into()), None)
+        else {
+            panic!("sqlite storage refused");
+        };
+        assert_eq!(database, PathBuf::from("data/relay.db"));
+        assert_eq!(blobs, PathBuf::from("data/blobs"));
+
+        let url = "postgres://relay:hunter2@db.internal:5432/sealtip";
+        let Ok(Storage::Postgres(checked)) = check_storage(Zeroizing::new(url.into()), None) else {
+            panic!("postgres storage refused");
+        };
+        assert_eq!(checked.expose(), url);
+        assert!(!format!("{checked:?}").contains("hunter2"));
+
+        let with_blobs = check_storage(Zeroizing::new(url.into()), Some("blobs".into()));
+        assert!(with_blobs.is_err());
+        for bad in ["mysql://x", "sqlite://", "data/relay.db"] {
+            assert!(
+                check_storage(Zeroizing::new(bad.into()), None).is_err(),
+                "{bad}"
+            );
+        }
+        let typo = check_storage(
+            Zeroizing::new("postgres://relay:hunter2@db:notaport/x".into()),
+            None,
+        );
+        let message = format!(
+            "{:#}",
+            typo.err().unwrap_or_else(|| panic!("typo accepted"))
+        );
+        assert!(!message.contains("hunter2"), "{message}");
     }
 
     #[test]

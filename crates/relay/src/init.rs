@@ -116,7 +116,9 @@ fn write_new(path: &Path, bytes: &[u8], private: bool) -> anyhow::Result<()> {
 const TEMPLATE: &str = r#"# sealtip-relay configuration. Relative paths are relative to the folder
 # the relay is started from.
 
-# Metadata in SQLite, sealed blobs as files in `blobs`.
+# Metadata in SQLite, sealed blobs as files in `blobs`. To run several relays
+# on one database instead: storage = "postgres://USER:PASSWORD@HOST:5432/DB"
+# and no `blobs` line (see the README).
 storage = "sqlite://{prefix}relay.db"
 blobs = "{prefix}blobs"
 # The built web client (cargo xtask run builds it).

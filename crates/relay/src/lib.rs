@@ -12,7 +12,8 @@
 //! Code map:
 //! - [`config`]: `relay.toml`, read and checked into a [`config::Relay`];
 //! - [`init`]: `sealtip-relay init`, the demo agency;
-//! - [`store`]: the [`store::Store`] trait, and [`store::sqlite`], the embedded default;
+//! - [`store`]: the [`store::Store`] trait, [`store::sqlite`], the embedded
+//!   default, and [`store::postgres`], for several relays on one database;
 //! - [`app`]: the router, its handlers, security headers, and errors;
 //! - [`serve`]: the HTTP server loop, on a listener the caller binds.
 

@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use sealtip_relay::config::Storage;
+use sealtip_relay::store::Store;
+use sealtip_relay::store::postgres::PgStore;
 use sealtip_relay::store::sqlite::SqliteStore;
 use sealtip_relay::{AppState, Config, router, serve};
 
@@ -73,45 +76,63 @@ fn run(config_path: PathBuf, listen: Option<String>) -> anyhow::Result<()> {
     let address = listen
         .or_else(|| relay.listen.clone())
         .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let store = SqliteStore::open(&relay.database, &relay.blobs).with_context(|| {
-        format!(
-            "cannot open storage {} and {}",
-            relay.database.display(),
-            relay.blobs.display()
-        )
-    })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&address)
-            .await
-            .with_context(|| format!("cannot listen on {address}"))?;
-        let local = listener.local_addr()?;
-        let relay = Arc::new(relay);
-        println!("sealtip-relay listening on http://{local}/");
-        let mut ids: Vec<&String> = relay.agencies.keys().collect();
-        ids.sort();
-        for id in ids {
-            println!("  agency {id}: http://{local}/a/{id}");
-        }
-        if !relay.dist.join("index.html").is_file() {
-            println!(
-                "  (no web client in {}: run cargo xtask run to build it)",
-                relay.dist.display()
-            );
-        }
-        let limits = relay.limits.clone();
-        let app = router(AppState::new(store, relay));
-        tokio::select! {
-            served = serve(listener, app, &limits) => served.context("the server stopped"),
-            () = stop_signal() => {
-                println!("sealtip-relay stopping");
-                Ok(())
+        match &relay.storage {
+            Storage::Sqlite { database, blobs } => {
+                let store = SqliteStore::open(database, blobs).with_context(|| {
+                    format!(
+                        "cannot open storage {} and {}",
+                        database.display(),
+                        blobs.display()
+                    )
+                })?;
+                serve_until_stopped(store, relay, &address).await
+            }
+            Storage::Postgres(url) => {
+                let store = PgStore::open(url.expose(), relay.upload_total())
+                    .await
+                    .context("cannot open the PostgreSQL storage")?;
+                serve_until_stopped(store, relay, &address).await
             }
         }
     })
+}
+
+async fn serve_until_stopped<S: Store>(
+    store: S,
+    relay: sealtip_relay::Relay,
+    address: &str,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    let local = listener.local_addr()?;
+    let relay = Arc::new(relay);
+    println!("sealtip-relay listening on http://{local}/");
+    let mut ids: Vec<&String> = relay.agencies.keys().collect();
+    ids.sort();
+    for id in ids {
+        println!("  agency {id}: http://{local}/a/{id}");
+    }
+    if !relay.dist.join("index.html").is_file() {
+        println!(
+            "  (no web client in {}: run cargo xtask run to build it)",
+            relay.dist.display()
+        );
+    }
+    let limits = relay.limits.clone();
+    let app = router(AppState::new(store, relay));
+    tokio::select! {
+        served = serve(listener, app, &limits) => served.context("the server stopped"),
+        () = stop_signal() => {
+            println!("sealtip-relay stopping");
+            Ok(())
+        }
+    }
 }
 
 /// Ctrl-C, or SIGTERM on Unix. Uploads not yet answered are dropped; every

@@ -95,14 +95,7 @@ async fn every_accepted_tip_survives_sigkill() {
     let started = std::time::Instant::now();
     let dir = tempfile::tempdir().unwrap();
     init_with_binary(dir.path());
-    let recipient = Recipient::parse(
-        std::fs::read_to_string(dir.path().join("data/agency.pub"))
-            .unwrap()
-            .trim(),
-    )
-    .unwrap();
-    let token = std::fs::read_to_string(dir.path().join("data/agency.token")).unwrap();
-    let token = token.trim().to_owned();
+    let (recipient, token) = common::demo_agency(dir.path());
     let port = free_port();
     let mut relay = RelayProcess::start(dir.path(), port).await;
 

@@ -8,7 +8,6 @@ use std::path::Path;
 
 use common::{RelayProcess, free_port, init_with_binary, sealed};
 use sealtip_api::{Challenge, Created, pow};
-use sealtip_envelope::Recipient;
 
 const CLIENT_ADDRESS: &str = "127.0.0.2";
 const USER_AGENT: &str = "Mozilla/5.0 (DistinctiveAgent-7f3a91)";
@@ -31,14 +30,8 @@ async fn nothing_the_relay_writes_identifies_the_client() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
     assert_eq!(std::fs::read(&config).unwrap(), before);
 
-    let recipient = Recipient::parse(
-        std::fs::read_to_string(dir.path().join("data/agency.pub"))
-            .unwrap()
-            .trim(),
-    )
-    .unwrap();
-    let token = std::fs::read_to_string(dir.path().join("data/agency.token")).unwrap();
-    let token = token.trim();
+    let (recipient, token) = common::demo_agency(dir.path());
+    let token = token.as_str();
     let mut relay = RelayProcess::start(dir.path(), free_port()).await;
 
     let mut headers = reqwest::header::HeaderMap::new();

@@ -12,6 +12,7 @@
 //!   leftovers that the backend removes when it next opens).
 //! - Ids are 128 random bits, never derived from time or order.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::future::Future;
@@ -26,6 +27,43 @@ pub enum Place {
     Inbox(ItemKind),
     /// A mailbox: the agency's reply to a tipster.
     Mailbox(String),
+}
+
+impl Place {
+    /// The `kind` column backends store: `tip`, `message` or `reply`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Place::Inbox(kind) => kind.as_str(),
+            Place::Mailbox(_) => "reply",
+        }
+    }
+
+    /// The mailbox column backends store (replies only).
+    pub fn mailbox(&self) -> Option<&str> {
+        match self {
+            Place::Mailbox(mailbox) => Some(mailbox),
+            Place::Inbox(_) => None,
+        }
+    }
+
+    /// The place of a stored `kind` and `mailbox` column pair.
+    pub fn from_columns(kind: &str, mailbox: Option<String>) -> Place {
+        match (kind, mailbox) {
+            ("message", _) => Place::Inbox(ItemKind::Message),
+            ("reply", Some(mailbox)) => Place::Mailbox(mailbox),
+            _ => Place::Inbox(ItemKind::Tip),
+        }
+    }
+
+    /// Whether an item stored at `stored` opens when asked for at `self`: any
+    /// inbox kind for an inbox, the same mailbox for a mailbox.
+    pub fn admits(&self, stored: &Place) -> bool {
+        match (self, stored) {
+            (Place::Inbox(_), Place::Inbox(_)) => true,
+            (Place::Mailbox(wanted), Place::Mailbox(stored)) => wanted == stored,
+            _ => false,
+        }
+    }
 }
 
 /// An item's metadata.

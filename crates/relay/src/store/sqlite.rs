@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use sealtip_api::{ItemKind, is_valid_id};
+use sealtip_api::is_valid_id;
 use tokio::sync::oneshot;
 
 use super::{ItemMeta, Place, SpentTag, Store, StoreError, Upload, random_id};
@@ -234,24 +234,11 @@ fn remove_leftovers(conn: &Connection, blobs: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn kind_name(place: &Place) -> &'static str {
-    match place {
-        Place::Inbox(kind) => kind.as_str(),
-        Place::Mailbox(_) => "reply",
-    }
-}
-
 fn meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemMeta> {
     let kind: String = row.get(1)?;
-    let mailbox: Option<String> = row.get(2)?;
-    let place = match (kind.as_str(), mailbox) {
-        ("message", _) => Place::Inbox(ItemKind::Message),
-        ("reply", Some(mailbox)) => Place::Mailbox(mailbox),
-        _ => Place::Inbox(ItemKind::Tip),
-    };
     Ok(ItemMeta {
         id: row.get(0)?,
-        place,
+        place: Place::from_columns(&kind, row.get(2)?),
         size: row.get(3)?,
         received: row.get(4)?,
     })
@@ -444,12 +431,7 @@ impl Store for SqliteStore {
             })
             .await?;
         let Some(meta) = meta else { return Ok(None) };
-        let matches = match (place, &meta.place) {
-            (Place::Inbox(_), Place::Inbox(_)) => true,
-            (Place::Mailbox(wanted), Place::Mailbox(stored)) => wanted == stored,
-            _ => false,
-        };
-        if !matches {
+        if !place.admits(&meta.place) {
             return Ok(None);
         }
         match tokio::fs::File::open(self.inner.blobs.join(id)).await {
@@ -660,15 +642,11 @@ impl Committer {
             let mut spend =
                 tx.prepare_cached("INSERT OR IGNORE INTO spent (tag, expires) VALUES (?1, ?2)")?;
             for item in accepted {
-                let mailbox = match &item.place {
-                    Place::Mailbox(mailbox) => Some(mailbox.as_str()),
-                    Place::Inbox(_) => None,
-                };
                 insert.execute(params![
                     item.id,
                     item.agency,
-                    kind_name(&item.place),
-                    mailbox,
+                    item.place.kind_name(),
+                    item.place.mailbox(),
                     item.size,
                     item.received
                 ])?;

@@ -66,8 +66,11 @@ pub async fn start(
     tweak(&mut config);
     let secret = hex::decode(config.challenge_secret.as_ref().unwrap()).unwrap();
     let relay = config.check().unwrap();
-    let store = SqliteStore::open(&relay.database, &relay.blobs).unwrap();
-    let (blobs, database) = (relay.blobs.clone(), relay.database.clone());
+    let sealtip_relay::config::Storage::Sqlite { database, blobs } = &relay.storage else {
+        panic!("init writes SQLite storage");
+    };
+    let (blobs, database) = (blobs.clone(), database.clone());
+    let store = SqliteStore::open(&database, &blobs).unwrap();
     let limits = relay.limits.clone();
     let app = router(AppState::new(store, Arc::new(relay)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -100,17 +103,7 @@ impl TestRelay {
 
     /// A solved `Sealtip-Proof` header value from a fresh challenge.
     pub async fn proof(&self) -> String {
-        let challenge: Challenge = self
-            .client
-            .post(self.url("/api/v1/challenges"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let nonce = pow::solve(&challenge.challenge).unwrap();
-        pow::proof_header(&challenge.challenge, nonce)
+        solved_proof(&self.client, &self.base).await
     }
 
     /// Posts `body` as a tip with a fresh proof.
@@ -181,6 +174,30 @@ impl TestRelay {
         }
         all
     }
+}
+
+/// A solved `Sealtip-Proof` header value from a fresh challenge of the relay at `base`.
+pub async fn solved_proof(client: &reqwest::Client, base: &str) -> String {
+    let challenge: Challenge = client
+        .post(format!("{base}/api/v1/challenges"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let nonce = pow::solve(&challenge.challenge).unwrap();
+    pow::proof_header(&challenge.challenge, nonce)
+}
+
+/// The demo agency's recipient and inbox token, as `init` wrote them in `DIR/data`.
+pub fn demo_agency(dir: &std::path::Path) -> (Recipient, String) {
+    let recipient = std::fs::read_to_string(dir.join("data/agency.pub")).unwrap();
+    let token = std::fs::read_to_string(dir.join("data/agency.token")).unwrap();
+    (
+        Recipient::parse(recipient.trim()).unwrap(),
+        token.trim().to_owned(),
+    )
 }
 
 /// A real sealed tip of about `len` plaintext bytes.
@@ -301,5 +318,89 @@ impl RelayProcess {
 impl Drop for RelayProcess {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// The PostgreSQL server tests use: `postgres://USER@HOST:PORT`, no database
+/// (each test creates its own). `cargo xtask test` starts one and sets it.
+pub const POSTGRES_ENV: &str = "SEALTIP_TEST_POSTGRES";
+/// Set by `cargo xtask test`: a test needing PostgreSQL fails without it
+/// instead of skipping.
+pub const REQUIRE_POSTGRES_ENV: &str = "SEALTIP_REQUIRE_POSTGRES";
+
+/// A fresh database, dropped (with its connections) when this is.
+pub struct TestDatabase {
+    /// Its URL.
+    pub url: String,
+    server: String,
+    name: String,
+}
+
+/// A fresh database on the test server; `None` (with a printed line) when
+/// no server is configured and none is required.
+pub async fn test_database(test: &str) -> Option<TestDatabase> {
+    let server = match std::env::var(POSTGRES_ENV) {
+        Ok(server) => server.trim_end_matches('/').to_owned(),
+        Err(_) if std::env::var_os(REQUIRE_POSTGRES_ENV).is_some() => {
+            panic!("{test} needs PostgreSQL: {POSTGRES_ENV} is not set")
+        }
+        Err(_) => {
+            eprintln!(
+                "{test}: skipped, no PostgreSQL (set {POSTGRES_ENV}=postgres://USER@HOST:PORT)"
+            );
+            return None;
+        }
+    };
+    let mut id = [0u8; 8];
+    getrandom::fill(&mut id).unwrap();
+    let name = format!("sealtip_test_{}", hex::encode(id));
+    admin(&server, &format!("CREATE DATABASE {name}")).await;
+    Some(TestDatabase {
+        url: format!("{server}/{name}"),
+        server,
+        name,
+    })
+}
+
+async fn admin(server: &str, sql: &str) {
+    let (client, connection) =
+        tokio_postgres::connect(&format!("{server}/postgres"), tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {server}: {e}"));
+    let task = tokio::spawn(connection);
+    client.batch_execute(sql).await.unwrap();
+    drop(client);
+    let _ = task.await;
+}
+
+impl TestDatabase {
+    /// Runs `sql` on this database and returns the first column of the first row.
+    pub async fn query_i64(&self, sql: &str) -> i64 {
+        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let task = tokio::spawn(connection);
+        let value = client.query_one(sql, &[]).await.unwrap().get(0);
+        drop(client);
+        let _ = task.await;
+        value
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (server, sql) = (
+            self.server.clone(),
+            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+        // Drop may run inside a runtime, which cannot block: use a thread.
+        let _ = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(admin(&server, &sql));
+        })
+        .join();
     }
 }

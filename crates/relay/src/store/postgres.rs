@@ -1,0 +1,615 @@
+//! PostgreSQL: everything in one database, so that any number of relays can
+//! share it and none keeps anything per tip on its own disk.
+//!
+//! A sealed blob is stored as rows of `chunks` (1 MiB of ciphertext each, as
+//! `bytea` stored uncompressed) and read back one chunk at a time, so neither
+//! direction ever holds a whole blob in memory.
+//!
+//! Writing an item:
+//! 1. bodies up to one chunk stay in memory until commit; a larger body is
+//!    written a chunk at a time as it arrives, under an `uploads` row naming it
+//!    as unfinished. These small transactions commit without waiting for the
+//!    disk (`synchronous_commit = off`);
+//! 2. commit is one transaction that writes the last chunk and the `items`
+//!    row, bumps the inbox counter and removes the `uploads` row, and waits
+//!    for the disk as the server is configured to. PostgreSQL writes its log
+//!    in order, so that wait also makes every earlier chunk durable.
+//!
+//! An item is listed only once its `items` row exists, so a crash at any
+//! moment lists it whole or not at all. An upload dropped before commit has
+//! its chunks removed at once; one cut short by a crash is removed by
+//! whichever relay next cleans up, once it is older than any upload can last.
+//!
+//! Proof-of-work tags are rows of `spent` with a unique key: the first relay
+//! to insert a tag wins, every other relay sees the conflict. Inbox sizes are
+//! kept in `inbox_counts`, spread over several rows per agency so that
+//! concurrent commits rarely wait for each other; the limit may be exceeded
+//! by the number of commits racing at the very moment it is reached.
+//!
+//! The schema is created and upgraded by [`PgStore::open`], under an advisory
+//! lock, so relays started together do not migrate twice.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use futures_util::Stream;
+use sealtip_api::is_valid_id;
+use tokio_postgres::NoTls;
+use tokio_util::io::StreamReader;
+
+use super::{ItemMeta, Place, SpentTag, Store, StoreError, Upload, random_id};
+use crate::time;
+
+/// Ciphertext bytes per `chunks` row.
+pub const CHUNK_BYTES: usize = 1024 * 1024;
+/// Connections each relay keeps to the database at most.
+const POOL_SIZE: usize = 16;
+/// Rows per agency in `inbox_counts`.
+const COUNT_SHARDS: i16 = 32;
+/// Commits between two clean-ups of expired tags and abandoned uploads.
+const CLEAN_EVERY: u64 = 2000;
+/// Any number; relays starting together take this advisory lock to migrate.
+const MIGRATION_LOCK: i64 = 0x5ea1_7100;
+
+/// The schema, one step per version. Never edit a step that has shipped: add one.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE items (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        id TEXT PRIMARY KEY,
+        agency TEXT NOT NULL,
+        kind TEXT NOT NULL,          -- tip, message or reply
+        mailbox TEXT,                -- replies only
+        size BIGINT NOT NULL,
+        received BIGINT NOT NULL     -- Unix seconds, a multiple of 3600
+    );
+    CREATE INDEX items_by_place ON items (agency, kind, mailbox, seq);
+    CREATE TABLE chunks (
+        blob TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        data BYTEA NOT NULL,
+        PRIMARY KEY (blob, n)
+    );
+    -- Ciphertext does not compress: do not try.
+    ALTER TABLE chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+    -- Blobs being received, with the hour they started.
+    CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        started BIGINT NOT NULL
+    );
+    -- Expiries rounded up to the hour, so they do not tell when a proof was spent.
+    CREATE TABLE spent (
+        tag BYTEA PRIMARY KEY,
+        expires BIGINT NOT NULL
+    );
+    CREATE TABLE inbox_counts (
+        agency TEXT NOT NULL,
+        shard SMALLINT NOT NULL,
+        n BIGINT NOT NULL,
+        PRIMARY KEY (agency, shard)
+    );
+"];
+
+/// Items, blobs and spent tags in PostgreSQL.
+#[derive(Clone)]
+pub struct PgStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    /// Seconds after its start hour when an unfinished upload is abandoned.
+    stale_after: u64,
+    commits: AtomicU64,
+}
+
+impl PgStore {
+    /// Connects, creates or upgrades the schema, and removes what crashed
+    /// uploads left. `longest_upload` is the longest an upload may take on
+    /// any relay sharing the database; unfinished uploads older than that
+    /// are removed.
+    pub async fn open(url: &str, longest_upload: Duration) -> Result<Self, StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|_| StoreError::Failed("storage is not a valid postgres:// URL".into()))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| StoreError::Failed(format!("database pool: {e}")))?;
+        let store = PgStore {
+            inner: Arc::new(Inner {
+                pool,
+                stale_after: time::HOUR + longest_upload.as_secs() + 60,
+                commits: AtomicU64::new(0),
+            }),
+        };
+        let mut client = store.client().await?;
+        let durability: String = client
+            .query_one("SHOW synchronous_commit", &[])
+            .await?
+            .get(0);
+        if durability == "off" {
+            return Err(StoreError::Failed(
+                "the database has synchronous_commit = off: an acknowledged tip could be lost \
+                 in a crash; set it to on"
+                    .into(),
+            ));
+        }
+        migrate(&mut client).await?;
+        drop(client);
+        store.clean().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.inner
+            .pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Failed(format!("database connection: {e}")))
+    }
+
+    /// Removes expired spent tags and the chunks of abandoned uploads.
+    async fn clean(&self) -> Result<(), StoreError> {
+        let now = to_sql(time::now());
+        let cutoff = now - to_sql(self.inner.stale_after);
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("DELETE FROM spent WHERE expires <= $1", &[&now])
+            .await?;
+        tx.execute(
+            "DELETE FROM chunks WHERE blob IN (SELECT id FROM uploads WHERE started < $1)",
+            &[&cutoff],
+        )
+        .await?;
+        let abandoned = tx
+            .execute("DELETE FROM uploads WHERE started < $1", &[&cutoff])
+            .await?;
+        tx.commit().await?;
+        if abandoned > 0 {
+            eprintln!("sealtip-relay: removed {abandoned} unfinished upload(s) left by a stop");
+        }
+        Ok(())
+    }
+
+    /// After every [`CLEAN_EVERY`] commits, cleans up in the background.
+    fn clean_now_and_then(&self) {
+        let commits = self.inner.commits.fetch_add(1, Ordering::Relaxed) + 1;
+        if commits.is_multiple_of(CLEAN_EVERY) {
+            let store = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.clean().await {
+                    eprintln!("sealtip-relay: clean-up failed: {e}");
+                }
+            });
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Failed(format!("database: {e}"))
+    }
+}
+
+/// Applies the migrations the database has not seen, under an advisory lock.
+async fn migrate(client: &mut deadpool_postgres::Object) -> Result<(), StoreError> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let result = async {
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)",
+            )
+            .await?;
+        let done: i32 = client
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])
+            .await?
+            .get(0);
+        for (version, step) in (1i32..)
+            .zip(MIGRATIONS)
+            .skip(usize::try_from(done).unwrap_or(0))
+        {
+            let tx = client.transaction().await?;
+            tx.batch_execute(step).await?;
+            tx.execute(
+                "INSERT INTO schema_version (version) VALUES ($1)",
+                &[&version],
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        if usize::try_from(done).unwrap_or(0) > MIGRATIONS.len() {
+            return Err(StoreError::Failed(format!(
+                "the database schema is version {done}, newer than this relay ({}): \
+                 upgrade the relay",
+                MIGRATIONS.len()
+            )));
+        }
+        Ok(())
+    }
+    .await;
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    result
+}
+
+/// Unix seconds and sizes as PostgreSQL's BIGINT (none comes near 2^63).
+fn to_sql(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn from_sql(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn meta_from_row(row: &tokio_postgres::Row) -> Result<ItemMeta, StoreError> {
+    Ok(ItemMeta {
+        id: row.try_get(0)?,
+        place: Place::from_columns(row.try_get(1)?, row.try_get(2)?),
+        size: from_sql(row.try_get(3)?),
+        received: from_sql(row.try_get(4)?),
+    })
+}
+
+fn random_shard() -> Result<i16, StoreError> {
+    let mut byte = [0u8; 1];
+    getrandom::fill(&mut byte).map_err(|e| StoreError::Failed(format!("random generator: {e}")))?;
+    Ok(i16::from(byte[0]) % COUNT_SHARDS)
+}
+
+/// A blob being received: the current chunk in memory, earlier ones in `chunks`.
+pub struct PgUpload {
+    id: String,
+    store: PgStore,
+    buffer: Vec<u8>,
+    /// Chunks already in the database.
+    stored_chunks: i32,
+    written: u64,
+    committed: bool,
+}
+
+impl PgUpload {
+    /// Writes the first [`CHUNK_BYTES`] of the buffer as the next chunk.
+    async fn store_chunk(&mut self) -> Result<(), StoreError> {
+        let mut client = self.store.client().await?;
+        let tx = client.transaction().await?;
+        // Made durable by the commit of the item, which waits for the log
+        // past this point.
+        tx.batch_execute("SET LOCAL synchronous_commit = off")
+            .await?;
+        if self.stored_chunks == 0 {
+            tx.execute(
+                "INSERT INTO uploads (id, started) VALUES ($1, $2)",
+                &[&self.id, &to_sql(time::this_hour())],
+            )
+            .await?;
+        }
+        tx.execute(
+            "INSERT INTO chunks (blob, n, data) VALUES ($1, $2, $3)",
+            &[&self.id, &self.stored_chunks, &&self.buffer[..CHUNK_BYTES]],
+        )
+        .await?;
+        tx.commit().await?;
+        self.stored_chunks += 1;
+        self.buffer.drain(..CHUNK_BYTES);
+        Ok(())
+    }
+}
+
+impl Drop for PgUpload {
+    fn drop(&mut self) {
+        if self.committed || self.stored_chunks == 0 {
+            return;
+        }
+        // An abandoned upload: remove its chunks now (a crash's leftovers are
+        // removed by the periodic clean-up instead).
+        let (store, id) = (self.store.clone(), std::mem::take(&mut self.id));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let removed = async {
+                    let mut client = store.client().await?;
+                    let tx = client.transaction().await?;
+                    // Unless the commit went through after all (its answer lost).
+                    tx.execute(
+                        "DELETE FROM chunks WHERE blob = $1
+                         AND NOT EXISTS (SELECT 1 FROM items WHERE id = $1)",
+                        &[&id],
+                    )
+                    .await?;
+                    tx.execute("DELETE FROM uploads WHERE id = $1", &[&id])
+                        .await?;
+                    tx.commit().await?;
+                    Ok::<_, StoreError>(())
+                }
+                .await;
+                if let Err(e) = removed {
+                    eprintln!("sealtip-relay: could not remove an unfinished upload: {e}");
+                }
+            });
+        }
+    }
+}
+
+impl Upload for PgUpload {
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.buffer.extend_from_slice(bytes);
+        self.written += bytes.len() as u64;
+        while self.buffer.len() > CHUNK_BYTES {
+            self.store_chunk().await?;
+        }
+        Ok(())
+    }
+
+    fn written(&self) -> u64 {
+        self.written
+    }
+}
+
+/// A stored blob, fetched a chunk at a time as it is read.
+pub type PgReader = StreamReader<Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>, Bytes>;
+
+impl Store for PgStore {
+    type Upload = PgUpload;
+    type Reader = PgReader;
+
+    async fn begin(&self) -> Result<PgUpload, StoreError> {
+        Ok(PgUpload {
+            id: random_id()?,
+            store: self.clone(),
+            buffer: Vec::new(),
+            stored_chunks: 0,
+            written: 0,
+            committed: false,
+        })
+    }
+
+    async fn commit(
+        &self,
+        mut upload: PgUpload,
+        agency: &str,
+        place: Place,
+        spent: Option<SpentTag>,
+        max_items: u64,
+    ) -> Result<ItemMeta, StoreError> {
+        let received = time::this_hour();
+        let meta = ItemMeta {
+            id: upload.id.clone(),
+            place: place.clone(),
+            size: upload.written,
+            received,
+        };
+        let mailbox = place.mailbox();
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let stored: i64 = match mailbox {
+            None => tx
+                .query_one(
+                    "SELECT COALESCE(SUM(n), 0)::BIGINT FROM inbox_counts WHERE agency = $1",
+                    &[&agency],
+                )
+                .await?
+                .get(0),
+            Some(mailbox) => tx
+                .query_one(
+                    "SELECT COUNT(*) FROM items
+                     WHERE agency = $1 AND kind = 'reply' AND mailbox = $2",
+                    &[&agency, &mailbox],
+                )
+                .await?
+                .get(0),
+        };
+        if from_sql(stored) >= max_items {
+            // Dropping the upload removes its stored chunks.
+            return Err(StoreError::Full);
+        }
+        if !upload.buffer.is_empty() || upload.stored_chunks == 0 {
+            tx.execute(
+                "INSERT INTO chunks (blob, n, data) VALUES ($1, $2, $3)",
+                &[&upload.id, &upload.stored_chunks, &upload.buffer],
+            )
+            .await?;
+        }
+        tx.execute(
+            "INSERT INTO items (id, agency, kind, mailbox, size, received)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &upload.id,
+                &agency,
+                &place.kind_name(),
+                &mailbox,
+                &to_sql(upload.written),
+                &to_sql(received),
+            ],
+        )
+        .await?;
+        if mailbox.is_none() {
+            tx.execute(
+                "INSERT INTO inbox_counts (agency, shard, n) VALUES ($1, $2, 1)
+                 ON CONFLICT (agency, shard) DO UPDATE SET n = inbox_counts.n + 1",
+                &[&agency, &random_shard()?],
+            )
+            .await?;
+        }
+        if upload.stored_chunks > 0 {
+            tx.execute("DELETE FROM uploads WHERE id = $1", &[&upload.id])
+                .await?;
+        }
+        if let Some(spent) = spent {
+            // Already there unless it was spent through another path; the
+            // commit below makes it durable either way.
+            tx.execute(
+                "INSERT INTO spent (tag, expires) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&&spent.tag[..], &to_sql(spent_expiry(spent))],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        upload.committed = true;
+        self.clean_now_and_then();
+        Ok(meta)
+    }
+
+    async fn inbox_len(&self, agency: &str) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT COALESCE(SUM(n), 0)::BIGINT FROM inbox_counts WHERE agency = $1",
+            )
+            .await?;
+        let n: i64 = client.query_one(&stmt, &[&agency]).await?.get(0);
+        Ok(from_sql(n))
+    }
+
+    async fn inbox(&self, agency: &str) -> Result<Vec<ItemMeta>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT id, kind, mailbox, size, received FROM items
+                 WHERE agency = $1 AND kind IN ('tip', 'message') ORDER BY seq",
+            )
+            .await?;
+        let rows = client.query(&stmt, &[&agency]).await?;
+        rows.iter().map(meta_from_row).collect()
+    }
+
+    async fn mailbox(&self, agency: &str, mailbox: &str) -> Result<Vec<ItemMeta>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT id, kind, mailbox, size, received FROM items
+                 WHERE agency = $1 AND kind = 'reply' AND mailbox = $2 ORDER BY seq",
+            )
+            .await?;
+        let rows = client.query(&stmt, &[&agency, &mailbox]).await?;
+        rows.iter().map(meta_from_row).collect()
+    }
+
+    async fn open(
+        &self,
+        agency: &str,
+        place: &Place,
+        id: &str,
+    ) -> Result<Option<(ItemMeta, PgReader)>, StoreError> {
+        if !is_valid_id(id) {
+            return Ok(None);
+        }
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT id, kind, mailbox, size, received FROM items
+                 WHERE id = $1 AND agency = $2",
+            )
+            .await?;
+        let Some(row) = client.query_opt(&stmt, &[&id, &agency]).await? else {
+            return Ok(None);
+        };
+        drop(client);
+        let meta = meta_from_row(&row)?;
+        if !place.admits(&meta.place) {
+            return Ok(None);
+        }
+        let reader = StreamReader::new(chunk_stream(self.clone(), meta.id.clone(), meta.size));
+        Ok(Some((meta, reader)))
+    }
+
+    async fn delete(&self, agency: &str, id: &str) -> Result<bool, StoreError> {
+        if !is_valid_id(id) {
+            return Ok(false);
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let deleted = tx
+            .execute(
+                "DELETE FROM items WHERE id = $1 AND agency = $2 AND kind IN ('tip', 'message')",
+                &[&id, &agency],
+            )
+            .await?;
+        if deleted == 0 {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM chunks WHERE blob = $1", &[&id])
+            .await?;
+        tx.execute(
+            "INSERT INTO inbox_counts (agency, shard, n) VALUES ($1, $2, -1)
+             ON CONFLICT (agency, shard) DO UPDATE SET n = inbox_counts.n - 1",
+            &[&agency, &random_shard()?],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn spend(&self, tag: SpentTag) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Visible to every relay at once; durable with the item committed
+        // with it (see the module documentation).
+        tx.batch_execute("SET LOCAL synchronous_commit = off")
+            .await?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO spent (tag, expires) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&&tag.tag[..], &to_sql(spent_expiry(tag))],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(inserted == 1)
+    }
+}
+
+/// A tag's expiry rounded up to the hour.
+fn spent_expiry(tag: SpentTag) -> u64 {
+    time::floor_hour(tag.expires) + time::HOUR
+}
+
+/// The chunks of blob `id`, in order, fetched one query each.
+fn chunk_stream(
+    store: PgStore,
+    id: String,
+    size: u64,
+) -> Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>> {
+    let state = (store, id, 0i32, size);
+    Box::pin(futures_util::stream::try_unfold(
+        state,
+        |(store, id, n, remaining)| async move {
+            if remaining == 0 {
+                return Ok(None);
+            }
+            let fetched = async {
+                let client = store.client().await?;
+                let stmt = client
+                    .prepare_cached("SELECT data FROM chunks WHERE blob = $1 AND n = $2")
+                    .await?;
+                let row = client.query_opt(&stmt, &[&id, &n]).await?;
+                Ok::<_, StoreError>(row.map(|row| row.get::<_, Vec<u8>>(0)))
+            }
+            .await
+            .map_err(std::io::Error::other)?;
+            let Some(data) = fetched else {
+                // Deleted while being read.
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the item was deleted while being read",
+                ));
+            };
+            let remaining = remaining.saturating_sub(data.len() as u64);
+            Ok(Some((Bytes::from(data), (store, id, n + 1, remaining))))
+        },
+    ))
+}

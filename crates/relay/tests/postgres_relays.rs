@@ -1,0 +1,242 @@
+//! Two real `sealtip-relay` processes on one PostgreSQL database behave as
+//! one relay: tips sent through either are listed and fetched through both,
+//! a deletion through one is seen by the other, a proof of work is spent
+//! once across both, and neither keeps anything per tip on its disk.
+//!
+//! Needs `SEALTIP_TEST_POSTGRES` (`cargo xtask test` starts a server).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use common::{RelayProcess, free_port, init_with_binary, sealed, solved_proof};
+use sealtip_api::{Created, Inbox, Mailbox, pow};
+
+const MAILBOX: &str = "00112233445566778899aabbccddeeff";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_relays_on_one_database_act_as_one() {
+    let Some(db) = common::test_database("two_relays_on_one_database_act_as_one").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = init_with_binary(dir.path());
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text: String = text
+        .lines()
+        .filter(|line| !line.starts_with("blobs ="))
+        .map(|line| {
+            if line.starts_with("storage =") {
+                format!("storage = \"{}\"\n", db.url)
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    std::fs::write(&config, text).unwrap();
+    let files_before = files_under(dir.path());
+    let (recipient, token) = common::demo_agency(dir.path());
+    let token = token.as_str();
+
+    let (a, b) = tokio::join!(
+        RelayProcess::start(dir.path(), free_port()),
+        RelayProcess::start(dir.path(), free_port())
+    );
+    let relays = [&a, &b];
+    let client = reqwest::Client::new();
+
+    // Submit through both at once, each with a challenge from the other
+    // relay; one tip spans several database chunks.
+    let mut sent = HashMap::new();
+    let mut uploads = Vec::new();
+    for i in 0..12usize {
+        let (from, to) = (relays[i % 2], relays[(i + 1) % 2]);
+        let body = sealed(&recipient, if i == 0 { 3_000_000 } else { 1000 + i });
+        let proof = solved_proof(&client, &from.base).await;
+        let (client, base) = (client.clone(), to.base.clone());
+        uploads.push(tokio::spawn(async move {
+            let response = post_tip(&client, &base, &proof, body.clone()).await;
+            assert_eq!(response.status(), 201);
+            let created: Created = response.json().await.unwrap();
+            (created.id, body)
+        }));
+    }
+    for upload in uploads {
+        let (id, body) = upload.await.unwrap();
+        sent.insert(id, body);
+    }
+
+    // Each relay lists every tip, and serves each one byte for byte.
+    let sent_ids: BTreeSet<&String> = sent.keys().collect();
+    for relay in relays {
+        let inbox = inbox(&client, &relay.base, token).await;
+        let listed: BTreeSet<&String> = inbox.items.iter().map(|i| &i.id).collect();
+        assert_eq!(listed, sent_ids, "{} lists another inbox", relay.base);
+        for item in &inbox.items {
+            assert_eq!(item.size, sent[&item.id].len() as u64);
+            let bytes = client
+                .get(format!(
+                    "{}/api/v1/agencies/demo/inbox/{}",
+                    relay.base, item.id
+                ))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            assert!(
+                bytes == sent[&item.id],
+                "{} changed tip {}",
+                relay.base,
+                item.id
+            );
+        }
+    }
+
+    // A solution accepted by one relay is refused by the other.
+    let spent = solved_proof(&client, &a.base).await;
+    let body = sealed(&recipient, 500);
+    assert_eq!(
+        post_tip(&client, &a.base, &spent, body.clone())
+            .await
+            .status(),
+        201
+    );
+    let replay = post_tip(&client, &b.base, &spent, body.clone()).await;
+    assert_eq!(replay.status(), 409);
+    assert_eq!(
+        post_tip(&client, &a.base, &spent, body.clone())
+            .await
+            .status(),
+        409
+    );
+    // Sent to both at the same moment, it is accepted exactly once.
+    for _ in 0..5 {
+        let raced = solved_proof(&client, &b.base).await;
+        let (first, second) = tokio::join!(
+            post_tip(&client, &a.base, &raced, body.clone()),
+            post_tip(&client, &b.base, &raced, body.clone())
+        );
+        let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409]);
+    }
+    let total = sent.len() + 6;
+    assert_eq!(inbox(&client, &a.base, token).await.items.len(), total);
+
+    // Deleting through one relay removes the tip from the other.
+    let (gone, _) = sent.iter().next().unwrap();
+    let path = format!("/api/v1/agencies/demo/inbox/{gone}");
+    let deleted = client
+        .delete(format!("{}{path}", a.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let fetched = client
+        .get(format!("{}{path}", b.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status(), 404);
+    let listed = inbox(&client, &b.base, token).await;
+    assert_eq!(listed.items.len(), total - 1);
+    assert!(listed.items.iter().all(|i| &i.id != gone));
+
+    // A reply posted through one relay is read through the other.
+    let reply = sealed(&recipient, 300);
+    let posted = client
+        .post(format!(
+            "{}/api/v1/agencies/demo/mailboxes/{MAILBOX}",
+            b.base
+        ))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(reply.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 201);
+    let mailbox: Mailbox = client
+        .get(format!(
+            "{}/api/v1/agencies/demo/mailboxes/{MAILBOX}",
+            a.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mailbox.replies.len(), 1);
+    let read = client
+        .get(format!(
+            "{}/api/v1/agencies/demo/mailboxes/{MAILBOX}/{}",
+            a.base, mailbox.replies[0].id
+        ))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(read == reply);
+
+    // Nothing per tip on the relays' disk: only their log is new.
+    let mut expected = files_before;
+    expected.insert("relay.log".into());
+    assert_eq!(files_under(dir.path()), expected);
+    let log = std::fs::read_to_string(dir.path().join("relay.log")).unwrap();
+    assert!(sent.keys().all(|id| !log.contains(id.as_str())), "{log}");
+}
+
+async fn post_tip(
+    client: &reqwest::Client,
+    base: &str,
+    proof: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/v1/agencies/demo/tips"))
+        .header("content-type", "application/octet-stream")
+        .header(pow::PROOF_HEADER, proof)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn inbox(client: &reqwest::Client, base: &str, token: &str) -> Inbox {
+    let response = client
+        .get(format!("{base}/api/v1/agencies/demo/inbox"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// Every file under `dir`, relative to it.
+fn files_under(dir: &Path) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).unwrap();
+                found.insert(relative.to_string_lossy().into_owned());
+            }
+        }
+    }
+    found
+}
