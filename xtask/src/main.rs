@@ -2,12 +2,15 @@
 //!
 //! - `cargo xtask run [--listen ADDR]`: installs what is missing, builds the web
 //!   client and starts the relay with a demo agency (see [`run`]);
-//! - `cargo xtask test`: everything CI checks, in order (see [`test`]).
+//! - `cargo xtask test`: everything CI checks, in order (see [`test`]);
+//! - `cargo xtask with-postgres COMMAND…`: runs a command beside a throwaway
+//!   PostgreSQL server, its URL in `SEALTIP_TEST_POSTGRES` (see [`postgres`]).
 //!
 //! This file parses the arguments and dispatches; each command has its own
 //! module. xtask depends on std and anyhow only, so that it builds in seconds.
 
 mod cmd;
+mod postgres;
 mod run;
 mod test;
 mod tools;
@@ -25,6 +28,9 @@ commands:
                         (default address: 127.0.0.1:8080)
   test                  run every check CI runs: fmt, clippy, native tests,
                         the wasm builds and the browser tests
+  with-postgres CMD…    run CMD beside a throwaway PostgreSQL server whose URL
+                        is in SEALTIP_TEST_POSTGRES, e.g. the relay benchmark:
+                        cargo xtask with-postgres cargo bench -p sealtip-relay
   help                  show this text";
 
 /// The address `cargo xtask run` listens on unless told otherwise.
@@ -56,6 +62,18 @@ fn try_main() -> Result<()> {
             }
             cmd::enter_workspace()?;
             test::test()
+        }
+        Some("with-postgres") => {
+            let Some((program, args)) = rest.split_first() else {
+                bail!("`with-postgres` needs a command to run\n\n{USAGE}");
+            };
+            cmd::enter_workspace()?;
+            let cluster = postgres::Cluster::start()?;
+            cmd::run(
+                cmd::command(program)
+                    .args(args)
+                    .env(postgres::URL_ENV, &cluster.url),
+            )
         }
         None | Some("help" | "-h" | "--help") => {
             println!("{USAGE}");

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: everything CI checks, in order, stopping at the first
 //! failure. `.ci/run` calls exactly this.
 
-use crate::{cmd, run, tools};
+use crate::{cmd, postgres, run, tools};
 use anyhow::{Context, Result, bail};
 use std::time::{Duration, Instant};
 
@@ -71,9 +71,17 @@ fn clippy() -> Result<()> {
     ]))
 }
 
+/// The native tests, with a throwaway PostgreSQL server for the relay's
+/// PostgreSQL tests (which fail rather than skip without it).
 fn native_tests() -> Result<()> {
     tools::ensure_native_test_tools()?;
-    cmd::run(cmd::cargo().args(["test", "--workspace"]))
+    let cluster = postgres::Cluster::start()?;
+    cmd::run(
+        cmd::cargo()
+            .args(["test", "--workspace"])
+            .env(postgres::URL_ENV, &cluster.url)
+            .env(postgres::REQUIRE_ENV, "1"),
+    )
 }
 
 /// The invariant "the relay links no code that can open a tip", checked on

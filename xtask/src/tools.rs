@@ -120,6 +120,23 @@ pub fn ensure_native_test_tools() -> Result<()> {
     apt_install(&packages)
 }
 
+/// PostgreSQL's server programs (Debian's `postgresql`, installed if
+/// missing): the folder holding `initdb`, `pg_ctl` and `postgres`.
+pub fn ensure_postgres() -> Result<std::path::PathBuf> {
+    if let Some(bin) = crate::postgres::server_bin_dir() {
+        return Ok(bin);
+    }
+    apt_install(&["postgresql"])?;
+    crate::postgres::server_bin_dir()
+        .context("apt-get installed postgresql, but no /usr/lib/postgresql/*/bin/initdb appeared")
+}
+
+/// Whether xtask runs as root (then apt-get needs no sudo, and PostgreSQL
+/// runs as the `postgres` user).
+pub fn running_as_root() -> bool {
+    cmd::probe(cmd::command("id").arg("-u")).is_some_and(|uid| uid.trim() == "0")
+}
+
 /// The version of the `wasm-bindgen` crate in Cargo.lock.
 pub fn wasm_bindgen_version() -> Result<String> {
     let lock = std::fs::read_to_string("Cargo.lock").context("cannot read Cargo.lock")?;
@@ -167,7 +184,7 @@ fn version_of(tool: &str) -> Option<String> {
 /// `apt-get install -y packages`, through sudo unless xtask runs as root.
 fn apt_install(packages: &[&str]) -> Result<()> {
     println!("installing with apt-get: {}", packages.join(" "));
-    let root = cmd::probe(cmd::command("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
+    let root = running_as_root();
     let apt_get = |args: &[&str]| {
         let mut command = if root {
             cmd::command("apt-get")
