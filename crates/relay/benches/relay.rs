@@ -2,14 +2,21 @@
 //!
 //! ```text
 //! cargo bench -p sealtip-relay --bench relay
+//! cargo xtask with-postgres cargo bench -p sealtip-relay --bench relay
 //! ```
+//!
+//! It runs on SQLite, then, when `SEALTIP_TEST_POSTGRES` names a PostgreSQL
+//! server (`cargo xtask with-postgres` starts a throwaway one), on a fresh
+//! database of it with one relay and with two relays sharing the database
+//! (clients spread over both; each fetches its challenge from one relay and
+//! sends its tip to the other).
 //!
 //! 1. 4 KiB sealed tips from 32 concurrent clients, proof of work at
 //!    difficulty 0 (each tip still fetches and spends a challenge): accepted
 //!    tips per second, and p50/p99 latency of the upload request (and of
 //!    challenge + upload).
-//! 2. Ten concurrent 64 MiB uploads: MB/s, and the relay's peak RSS (VmHWM
-//!    from /proc; the relay runs in its own process).
+//! 2. With one relay: ten concurrent 64 MiB uploads: MB/s, and the relay's
+//!    peak RSS (VmHWM from /proc; the relay runs in its own process).
 //!
 //! `BENCH_SECS` sets the length of part 1 (default 10).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -40,6 +47,42 @@ async fn run() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
+    println!("== SQLite, one relay");
+    bench(None, 1, secs).await;
+    match std::env::var("SEALTIP_TEST_POSTGRES") {
+        Ok(server) => {
+            let server = server.trim_end_matches('/');
+            for relays in [1, 2] {
+                println!("== PostgreSQL, {relays} relay(s) on one database");
+                let mut id = [0u8; 8];
+                getrandom::fill(&mut id).unwrap();
+                let name = format!("sealtip_bench_{}", hex::encode(id));
+                admin(server, &format!("CREATE DATABASE {name}")).await;
+                bench(Some(format!("{server}/{name}")), relays, secs).await;
+                admin(server, &format!("DROP DATABASE {name} WITH (FORCE)")).await;
+            }
+        }
+        Err(_) => println!(
+            "(PostgreSQL skipped: run through `cargo xtask with-postgres`, \
+             or set SEALTIP_TEST_POSTGRES=postgres://USER@HOST:PORT)"
+        ),
+    }
+}
+
+async fn admin(server: &str, sql: &str) {
+    let (client, connection) =
+        tokio_postgres::connect(&format!("{server}/postgres"), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    let task = tokio::spawn(connection);
+    client.batch_execute(sql).await.unwrap();
+    drop(client);
+    let _ = task.await;
+}
+
+/// Both parts against `relays` relay processes on `storage` (a PostgreSQL
+/// URL; SQLite when `None`).
+async fn bench(storage: Option<String>, relays: usize, secs: u64) {
     let dir = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_sealtip-relay"))
         .current_dir(dir.path())
@@ -49,13 +92,26 @@ async fn run() {
         .unwrap();
     assert!(status.success());
     let config = dir.path().join("data/relay.toml");
-    let text = std::fs::read_to_string(&config)
+    let mut text = std::fs::read_to_string(&config)
         .unwrap()
         .replace("difficulty = 18", "difficulty = 0")
         .replace(
             "max_items_per_agency = 10000",
             "max_items_per_agency = 100000000",
         );
+    if let Some(url) = &storage {
+        text = text
+            .lines()
+            .filter(|line| !line.starts_with("blobs ="))
+            .map(|line| {
+                if line.starts_with("storage =") {
+                    format!("storage = \"{url}\"\n")
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect();
+    }
     std::fs::write(&config, text).unwrap();
     let recipient = Recipient::parse(
         std::fs::read_to_string(dir.path().join("data/agency.pub"))
@@ -64,32 +120,38 @@ async fn run() {
     )
     .unwrap();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sealtip-relay"))
-        .current_dir(dir.path())
-        .args(["--config", "data/relay.toml", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let base = format!("http://127.0.0.1:{port}");
-    let probe = reqwest::Client::new();
-    for _ in 0..500 {
-        if probe
-            .get(format!("{base}/api/v1/agencies/demo"))
-            .send()
-            .await
-            .is_ok()
-        {
-            break;
+    let mut children = Vec::new();
+    let mut bases = Vec::new();
+    for _ in 0..relays {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_sealtip-relay"))
+            .current_dir(dir.path())
+            .args(["--config", "data/relay.toml", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let probe = reqwest::Client::new();
+        for _ in 0..500 {
+            if probe
+                .get(format!("{base}/api/v1/agencies/demo"))
+                .send()
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        children.push(child);
+        bases.push(base);
     }
+    let pids: Vec<u32> = children.iter().map(std::process::Child::id).collect();
 
     // A 4 KiB sealed tip (plaintext sized so that the sealed file is 4096 bytes).
     let overhead = sealtip_envelope::seal_to_vec(std::slice::from_ref(&recipient), b"")
@@ -100,7 +162,7 @@ async fn run() {
         &vec![7u8; TIP_BYTES - overhead],
     )
     .unwrap();
-    println!("relay pid {pid}, data in {}", dir.path().display());
+    println!("relay pid(s) {pids:?}, data in {}", dir.path().display());
     println!(
         "part 1: {CLIENTS} clients, {}-byte sealed tips, difficulty 0, {secs} s",
         tip.len()
@@ -109,8 +171,11 @@ async fn run() {
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
-        let (base, tip, stop) = (base.clone(), tip.clone(), stop.clone());
+    for i in 0..CLIENTS {
+        // With several relays, the challenge comes from one and the tip goes to the next.
+        let challenge_base = bases[i % relays].clone();
+        let base = bases[(i + 1) % relays].clone();
+        let (tip, stop) = (tip.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             let mut upload_latencies = Vec::new();
@@ -119,7 +184,7 @@ async fn run() {
             while !stop.load(Ordering::Relaxed) {
                 let round = Instant::now();
                 let challenge: Challenge = client
-                    .post(format!("{base}/api/v1/challenges"))
+                    .post(format!("{challenge_base}/api/v1/challenges"))
                     .send()
                     .await
                     .unwrap()
@@ -180,10 +245,20 @@ async fn run() {
         pct(&rounds, 0.50),
         pct(&rounds, 0.99)
     );
-    println!(
-        "  relay peak RSS so far: {:.1} MiB",
-        peak_rss_kib(pid) as f64 / 1024.0
-    );
+    for pid in &pids {
+        println!(
+            "  relay {pid} peak RSS so far: {:.1} MiB",
+            peak_rss_kib(*pid) as f64 / 1024.0
+        );
+    }
+    if relays > 1 {
+        for mut child in children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        return;
+    }
+    let (pid, base) = (pids[0], bases[0].clone());
 
     // Part 2: ten 64 MiB uploads at once, streamed from a real age header.
     let header_source =
@@ -270,8 +345,10 @@ async fn run() {
         peak_rss_kib(pid) as f64 / 1024.0
     );
     let _ = std::io::stdout().flush();
-    let _ = child.kill();
-    let _ = child.wait();
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
 fn status_field_kib(pid: u32, field: &str) -> u64 {

@@ -11,8 +11,8 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use common::{RelayProcess, free_port, init_with_binary, sealed, solved_proof};
-use sealtip_api::{Created, Inbox, Mailbox, pow};
+use common::{RelayProcess, fetch_inbox, free_port, init_with_binary, sealed, solved_proof};
+use sealtip_api::{Created, Mailbox, pow};
 
 const MAILBOX: &str = "00112233445566778899aabbccddeeff";
 
@@ -23,19 +23,7 @@ async fn two_relays_on_one_database_act_as_one() {
     };
     let dir = tempfile::tempdir().unwrap();
     let config = init_with_binary(dir.path());
-    let text = std::fs::read_to_string(&config).unwrap();
-    let text: String = text
-        .lines()
-        .filter(|line| !line.starts_with("blobs ="))
-        .map(|line| {
-            if line.starts_with("storage =") {
-                format!("storage = \"{}\"\n", db.url)
-            } else {
-                format!("{line}\n")
-            }
-        })
-        .collect();
-    std::fs::write(&config, text).unwrap();
+    common::use_postgres(&config, &db.url);
     let files_before = files_under(dir.path());
     let (recipient, token) = common::demo_agency(dir.path());
     let token = token.as_str();
@@ -71,7 +59,7 @@ async fn two_relays_on_one_database_act_as_one() {
     // Each relay lists every tip, and serves each one byte for byte.
     let sent_ids: BTreeSet<&String> = sent.keys().collect();
     for relay in relays {
-        let inbox = inbox(&client, &relay.base, token).await;
+        let inbox = fetch_inbox(&client, &relay.base, token).await;
         let listed: BTreeSet<&String> = inbox.items.iter().map(|i| &i.id).collect();
         assert_eq!(listed, sent_ids, "{} lists another inbox", relay.base);
         for item in &inbox.items {
@@ -126,7 +114,10 @@ async fn two_relays_on_one_database_act_as_one() {
         assert_eq!(statuses, [201, 409]);
     }
     let total = sent.len() + 6;
-    assert_eq!(inbox(&client, &a.base, token).await.items.len(), total);
+    assert_eq!(
+        fetch_inbox(&client, &a.base, token).await.items.len(),
+        total
+    );
 
     // Deleting through one relay removes the tip from the other.
     let (gone, _) = sent.iter().next().unwrap();
@@ -145,7 +136,7 @@ async fn two_relays_on_one_database_act_as_one() {
         .await
         .unwrap();
     assert_eq!(fetched.status(), 404);
-    let listed = inbox(&client, &b.base, token).await;
+    let listed = fetch_inbox(&client, &b.base, token).await;
     assert_eq!(listed.items.len(), total - 1);
     assert!(listed.items.iter().all(|i| &i.id != gone));
 
@@ -210,17 +201,6 @@ async fn post_tip(
         .send()
         .await
         .unwrap()
-}
-
-async fn inbox(client: &reqwest::Client, base: &str, token: &str) -> Inbox {
-    let response = client
-        .get(format!("{base}/api/v1/agencies/demo/inbox"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
 }
 
 /// Every file under `dir`, relative to it.

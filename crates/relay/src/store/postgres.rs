@@ -47,7 +47,7 @@ use crate::time;
 /// Ciphertext bytes per `chunks` row.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
 /// Connections each relay keeps to the database at most.
-const POOL_SIZE: usize = 16;
+const POOL_SIZE: usize = 32;
 /// Rows per agency in `inbox_counts`.
 const COUNT_SHARDS: i16 = 32;
 /// Commits between two clean-ups of expired tags and abandoned uploads.
@@ -249,6 +249,32 @@ async fn migrate(client: &mut deadpool_postgres::Object) -> Result<(), StoreErro
     result
 }
 
+/// Runs `sql` in `tx` as a statement prepared once per connection. Several of
+/// these awaited together are pipelined: sent at once, answered in order.
+async fn exec(
+    tx: &deadpool_postgres::Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<u64, StoreError> {
+    let statement = tx.prepare_cached(sql).await?;
+    Ok(tx.execute(&statement, params).await?)
+}
+
+/// Like [`exec`], for a query answering one number.
+async fn count(
+    tx: &deadpool_postgres::Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<i64, StoreError> {
+    let statement = tx.prepare_cached(sql).await?;
+    Ok(tx.query_one(&statement, params).await?.try_get(0)?)
+}
+
+/// Does nothing, for a step a case skips.
+async fn skip() -> Result<u64, StoreError> {
+    Ok(0)
+}
+
 /// Unix seconds and sizes as PostgreSQL's BIGINT (none comes near 2^63).
 fn to_sql(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
@@ -289,20 +315,29 @@ impl PgUpload {
     async fn store_chunk(&mut self) -> Result<(), StoreError> {
         let mut client = self.store.client().await?;
         let tx = client.transaction().await?;
-        // Made durable by the commit of the item, which waits for the log
-        // past this point.
-        tx.batch_execute("SET LOCAL synchronous_commit = off")
-            .await?;
-        if self.stored_chunks == 0 {
-            tx.execute(
-                "INSERT INTO uploads (id, started) VALUES ($1, $2)",
-                &[&self.id, &to_sql(time::this_hour())],
-            )
-            .await?;
-        }
-        tx.execute(
-            "INSERT INTO chunks (blob, n, data) VALUES ($1, $2, $3)",
-            &[&self.id, &self.stored_chunks, &&self.buffer[..CHUNK_BYTES]],
+        let started = to_sql(time::this_hour());
+        let first = self.stored_chunks == 0;
+        futures_util::future::try_join3(
+            // Made durable by the commit of the item, which waits for the
+            // log past this point.
+            exec(&tx, "SET LOCAL synchronous_commit = off", &[]),
+            async {
+                if first {
+                    exec(
+                        &tx,
+                        "INSERT INTO uploads (id, started) VALUES ($1, $2)",
+                        &[&self.id, &started],
+                    )
+                    .await
+                } else {
+                    skip().await
+                }
+            },
+            exec(
+                &tx,
+                "INSERT INTO chunks (blob, n, data) VALUES ($1, $2, $3)",
+                &[&self.id, &self.stored_chunks, &&self.buffer[..CHUNK_BYTES]],
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -395,69 +430,99 @@ impl Store for PgStore {
             received,
         };
         let mailbox = place.mailbox();
+        let (id, chunk, size) = (&upload.id, upload.stored_chunks, to_sql(upload.written));
+        let (kind, received_sql) = (place.kind_name(), to_sql(received));
+        let shard = random_shard()?;
+        let last_chunk = !upload.buffer.is_empty() || chunk == 0;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let stored: i64 = match mailbox {
-            None => tx
-                .query_one(
-                    "SELECT COALESCE(SUM(n), 0)::BIGINT FROM inbox_counts WHERE agency = $1",
-                    &[&agency],
+        // Everything at once, the count last: it includes this item.
+        let writes = futures_util::future::try_join5(
+            async {
+                if last_chunk {
+                    exec(
+                        &tx,
+                        "INSERT INTO chunks (blob, n, data) VALUES ($1, $2, $3)",
+                        &[id, &chunk, &upload.buffer],
+                    )
+                    .await
+                } else {
+                    skip().await
+                }
+            },
+            async {
+                exec(
+                    &tx,
+                    "INSERT INTO items (id, agency, kind, mailbox, size, received)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[id, &agency, &kind, &mailbox, &size, &received_sql],
                 )
-                .await?
-                .get(0),
-            Some(mailbox) => tx
-                .query_one(
-                    "SELECT COUNT(*) FROM items
-                     WHERE agency = $1 AND kind = 'reply' AND mailbox = $2",
-                    &[&agency, &mailbox],
-                )
-                .await?
-                .get(0),
+                .await
+            },
+            async {
+                if mailbox.is_none() {
+                    exec(
+                        &tx,
+                        "INSERT INTO inbox_counts (agency, shard, n) VALUES ($1, $2, 1)
+                         ON CONFLICT (agency, shard) DO UPDATE SET n = inbox_counts.n + 1",
+                        &[&agency, &shard],
+                    )
+                    .await
+                } else {
+                    skip().await
+                }
+            },
+            async {
+                if chunk > 0 {
+                    exec(&tx, "DELETE FROM uploads WHERE id = $1", &[id]).await
+                } else {
+                    skip().await
+                }
+            },
+            async {
+                match spent {
+                    // Already there unless it was spent through another
+                    // path; the commit below makes it durable either way.
+                    Some(spent) => {
+                        exec(
+                            &tx,
+                            "INSERT INTO spent (tag, expires) VALUES ($1, $2)
+                             ON CONFLICT DO NOTHING",
+                            &[&&spent.tag[..], &to_sql(spent_expiry(spent))],
+                        )
+                        .await
+                    }
+                    None => skip().await,
+                }
+            },
+        );
+        let stored = async {
+            match mailbox {
+                None => {
+                    count(
+                        &tx,
+                        "SELECT COALESCE(SUM(n), 0)::BIGINT FROM inbox_counts
+                             WHERE agency = $1",
+                        &[&agency],
+                    )
+                    .await
+                }
+                Some(mailbox) => {
+                    count(
+                        &tx,
+                        "SELECT COUNT(*) FROM items
+                             WHERE agency = $1 AND kind = 'reply' AND mailbox = $2",
+                        &[&agency, &mailbox],
+                    )
+                    .await
+                }
+            }
         };
-        if from_sql(stored) >= max_items {
-            // Dropping the upload removes its stored chunks.
+        let (_, stored) = futures_util::future::try_join(writes, stored).await?;
+        if from_sql(stored) > max_items {
+            // Rolled back when `tx` is dropped; dropping the upload removes
+            // its stored chunks.
             return Err(StoreError::Full);
-        }
-        if !upload.buffer.is_empty() || upload.stored_chunks == 0 {
-            tx.execute(
-                "INSERT INTO chunks (blob, n, data) VALUES ($1, $2, $3)",
-                &[&upload.id, &upload.stored_chunks, &upload.buffer],
-            )
-            .await?;
-        }
-        tx.execute(
-            "INSERT INTO items (id, agency, kind, mailbox, size, received)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &upload.id,
-                &agency,
-                &place.kind_name(),
-                &mailbox,
-                &to_sql(upload.written),
-                &to_sql(received),
-            ],
-        )
-        .await?;
-        if mailbox.is_none() {
-            tx.execute(
-                "INSERT INTO inbox_counts (agency, shard, n) VALUES ($1, $2, 1)
-                 ON CONFLICT (agency, shard) DO UPDATE SET n = inbox_counts.n + 1",
-                &[&agency, &random_shard()?],
-            )
-            .await?;
-        }
-        if upload.stored_chunks > 0 {
-            tx.execute("DELETE FROM uploads WHERE id = $1", &[&upload.id])
-                .await?;
-        }
-        if let Some(spent) = spent {
-            // Already there unless it was spent through another path; the
-            // commit below makes it durable either way.
-            tx.execute(
-                "INSERT INTO spent (tag, expires) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&&spent.tag[..], &to_sql(spent_expiry(spent))],
-            )
-            .await?;
         }
         tx.commit().await?;
         upload.committed = true;
@@ -558,16 +623,17 @@ impl Store for PgStore {
     async fn spend(&self, tag: SpentTag) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        // Visible to every relay at once; durable with the item committed
-        // with it (see the module documentation).
-        tx.batch_execute("SET LOCAL synchronous_commit = off")
-            .await?;
-        let inserted = tx
-            .execute(
+        let (_, inserted) = futures_util::future::try_join(
+            // Visible to every relay at once; durable with the item
+            // committed with it (see the module documentation).
+            exec(&tx, "SET LOCAL synchronous_commit = off", &[]),
+            exec(
+                &tx,
                 "INSERT INTO spent (tag, expires) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 &[&&tag.tag[..], &to_sql(spent_expiry(tag))],
-            )
-            .await?;
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(inserted == 1)
     }

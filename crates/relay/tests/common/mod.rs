@@ -144,9 +144,7 @@ impl TestRelay {
     }
 
     pub async fn inbox(&self) -> sealtip_api::Inbox {
-        let response = self.get_authed("/api/v1/agencies/demo/inbox").await;
-        assert_eq!(response.status(), 200);
-        response.json().await.unwrap()
+        fetch_inbox(&self.client, &self.base, &self.token).await
     }
 
     /// Every file name in the blob folder.
@@ -188,6 +186,18 @@ pub async fn solved_proof(client: &reqwest::Client, base: &str) -> String {
         .unwrap();
     let nonce = pow::solve(&challenge.challenge).unwrap();
     pow::proof_header(&challenge.challenge, nonce)
+}
+
+/// The demo agency's inbox at the relay at `base`.
+pub async fn fetch_inbox(client: &reqwest::Client, base: &str, token: &str) -> sealtip_api::Inbox {
+    let response = client
+        .get(format!("{base}/api/v1/agencies/demo/inbox"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
 }
 
 /// The demo agency's recipient and inbox token, as `init` wrote them in `DIR/data`.
@@ -259,6 +269,23 @@ pub fn init_with_binary(dir: &std::path::Path) -> PathBuf {
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, text.replace("difficulty = 18", "difficulty = 0")).unwrap();
     config
+}
+
+/// Switches the config `init` wrote to PostgreSQL storage at `url`.
+pub fn use_postgres(config: &std::path::Path, url: &str) {
+    let text: String = std::fs::read_to_string(config)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with("blobs ="))
+        .map(|line| {
+            if line.starts_with("storage =") {
+                format!("storage = \"{url}\"\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    std::fs::write(config, text).unwrap();
 }
 
 /// A free port on 127.0.0.1 (bound, then released).
