@@ -515,13 +515,26 @@ async fn read_picked(file: web_sys::File) -> Picked {
     Picked::not_checked(name, media_type, Contents::File(original))
 }
 
+/// What was removed from a photo, in the page's language: each kind's
+/// English words (`camera model`) name its message (`removed-camera-model`).
+fn removed_words(texts: &Texts, removed: &[&str]) -> String {
+    let words: Vec<String> = removed
+        .iter()
+        .map(|kind| texts.get(&format!("removed-{}", kind.replace(' ', "-"))))
+        .collect();
+    words.join(", ")
+}
+
 fn file_row(texts: &Texts, file: &Picked) -> FileRow {
     let (note, can_keep, warn) = match &file.cleaning {
         Cleaning::Cleaned { removed, .. } if removed.is_empty() => {
             (texts.get("attachment-clean"), false, false)
         }
         Cleaning::Cleaned { removed, .. } => (
-            texts.with("attachment-cleaned", &[("removed", &removed.join(", "))]),
+            texts.with(
+                "attachment-cleaned",
+                &[("removed", &removed_words(texts, removed))],
+            ),
             true,
             false,
         ),
@@ -550,5 +563,28 @@ async fn load_agency() -> Load {
         Ok(profile) => Load::Ready(Rc::new(profile)),
         Err(ApiError::Status { status: 404, .. }) => Load::Unknown,
         Err(_) => Load::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn every_kind_of_removed_detail_is_named_in_every_language() {
+        let kinds: Vec<&str> = sealtip_scrub::Removed::ALL
+            .iter()
+            .map(|kind| kind.words())
+            .collect();
+        for lang in Lang::ALL {
+            let texts = Texts::new(lang);
+            for kind in &kinds {
+                let words = removed_words(&texts, &[kind]);
+                assert!(!words.starts_with("removed-"), "{lang:?} lacks {words}");
+            }
+        }
+        let spanish = removed_words(&Texts::new(Lang::Es), &["location", "camera model"]);
+        assert_eq!(spanish, "ubicación, modelo de cámara");
     }
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Trunk's output folder (Trunk.toml `dist`); the relay serves it.
-const DIST: &str = "dist";
+pub const DIST: &str = "dist";
 /// The relay's configuration, database and blobs, and the demo agency's
 /// identity and inbox token, all written by `sealtip-relay init`.
 const DATA: &str = "data";

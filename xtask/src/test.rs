@@ -20,6 +20,7 @@ const STEPS: &[Step] = &[
         browser_tests("sealtip-envelope")
     }),
     ("browser tests: web client", || browser_tests("sealtip-web")),
+    ("end to end in Chromium", end_to_end),
 ];
 
 /// How long one browser test may take, in seconds, unless the caller set
@@ -76,9 +77,10 @@ fn clippy() -> Result<()> {
 fn native_tests() -> Result<()> {
     tools::ensure_native_test_tools()?;
     let cluster = postgres::Cluster::start()?;
+    // The end-to-end tests need the built page and binaries: their own step.
     cmd::run(
         cmd::cargo()
-            .args(["test", "--workspace"])
+            .args(["test", "--workspace", "--exclude", "sealtip-e2e"])
             .env(postgres::URL_ENV, &cluster.url)
             .env(postgres::REQUIRE_ENV, "1"),
     )
@@ -148,6 +150,28 @@ fn browser_tests(package: &str) -> Result<()> {
         );
     }
     println!("{package}: {passed} browser tests passed");
+    Ok(())
+}
+
+/// The built page in headless Chromium against the real relay and `sealtip`
+/// binaries (`crates/e2e`). Fails when no test ran.
+fn end_to_end() -> Result<()> {
+    tools::ensure_browser()?;
+    cmd::run(cmd::cargo().args(["build", "-p", "sealtip-relay", "-p", "sealtip-cli"]))?;
+    let dist = std::fs::canonicalize(run::DIST).context("the web client is not built")?;
+    let mut command = cmd::cargo();
+    command
+        .args(["test", "-p", "sealtip-e2e"])
+        .env("SEALTIP_DIST", dist);
+    if std::env::var_os("CHROMEDRIVER").is_none() {
+        command.env("CHROMEDRIVER", CHROMEDRIVER);
+    }
+    let output = cmd::run_and_capture(&mut command)?;
+    let passed = passed_tests(&output).context("cannot read the test runner's summary")?;
+    if passed == 0 {
+        bail!("sealtip-e2e: no end-to-end test ran");
+    }
+    println!("sealtip-e2e: {passed} end-to-end tests passed (screenshots in target/screenshots/)");
     Ok(())
 }
 

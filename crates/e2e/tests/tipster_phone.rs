@@ -1,0 +1,215 @@
+//! The tipster's page on a phone (390 × 844), end to end against the real
+//! relay: a tip in Spanish with a photo carrying GPS, a second in English, the
+//! agency pulls and opens them with `sealtip`, replies, and the reply reaches
+//! the tipster through the codename page. Throughout, the page keeps nothing
+//! on the device and asks nothing of another origin. Screenshots of each step
+//! go to `target/screenshots/tipster-*.png`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use sealtip_e2e::{Browser, Relay, sealtip, workspace};
+
+/// The photo: a JPEG whose EXIF holds a GPS position.
+fn gps_photo() -> PathBuf {
+    workspace()
+        .join("crates/scrub/tests/fixtures/gps.jpg")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Nothing stored on the device, and every request to the relay's own origin.
+async fn assert_private(browser: &Browser, relay: &Relay) -> Result<()> {
+    let stored = browser.stored().await?;
+    for (what, count) in stored.as_object().context("an object")? {
+        assert_eq!(count, 0, "the page stored something ({what}): {stored}");
+    }
+    for address in browser.requested().await? {
+        assert!(
+            address.starts_with(&format!("{}/", relay.url)),
+            "the page asked another origin for {address}"
+        );
+    }
+    Ok(())
+}
+
+/// Answers the form the way a tipster does, in whatever language it shows.
+async fn fill(browser: &Browser, text: &str, place: &str, topic: &str) -> Result<()> {
+    browser.find("#q-what").await?.send_keys(text).await?;
+    browser.find("#q-where").await?.send_keys(place).await?;
+    browser
+        .find("#q-topic")
+        .await?
+        .select_by_value(topic)
+        .await?;
+    Ok(())
+}
+
+/// Sends, waits for the codename, and returns it.
+async fn send(browser: &mut Browser, step: &str) -> Result<String> {
+    browser.find("button.send").await?.click().await?;
+    let words = browser.find(".codename .words").await?;
+    browser.screenshot(step).await?;
+    let codename = words.text().await?.trim().to_string();
+    assert_eq!(codename.split_whitespace().count(), 8, "{codename:?}");
+    Ok(codename)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Result<()> {
+    let relay = Relay::start(8)?;
+    let mut browser = Browser::phone("tipster", "es-ES,es").await?;
+
+    // The first screen speaks Spanish, the browser's language.
+    browser.client.goto(&format!("{}/", relay.url)).await?;
+    browser.find("#q-what").await?;
+    browser.wait_for_text("Solo Demo agency").await?;
+    let history_before = browser.eval("return history.length;").await?;
+    browser.screenshot("first-screen-es").await?;
+
+    // A tip in Spanish with a photo: the page says what it removed.
+    fill(
+        &browser,
+        "Vi a tres personas encerradas en el almacén del puerto.",
+        "Puerto, almacén 4",
+        "held",
+    )
+    .await?;
+    browser
+        .find("#files")
+        .await?
+        .send_keys(&gps_photo().display().to_string())
+        .await?;
+    browser.find(".files li").await?;
+    let files = browser.find(".files").await?.text().await?;
+    assert!(files.contains("gps.jpg"), "{files}");
+    assert!(
+        files.contains("ubicación"),
+        "the page does not say the location was removed: {files}"
+    );
+    browser.screenshot("photo-cleaned").await?;
+    let codename = send(&mut browser, "codename-es").await?;
+    assert_private(&browser, &relay).await?;
+    let history_after = browser.eval("return history.length;").await?;
+    assert_eq!(
+        history_before, history_after,
+        "the page added history entries"
+    );
+
+    // A second tip, in English, picked on the page.
+    browser.client.goto(&format!("{}/", relay.url)).await?;
+    browser
+        .find("#language")
+        .await?
+        .select_by_value("en")
+        .await?;
+    browser
+        .wait_for_text("Only Demo agency can read what you send")
+        .await?;
+    fill(
+        &browser,
+        "A van takes workers from the square at 5 am.",
+        "Main square",
+        "forced-work",
+    )
+    .await?;
+    browser.screenshot("form-filled-en").await?;
+    let english = send(&mut browser, "codename-en").await?;
+    assert_ne!(english, codename);
+    assert_private(&browser, &relay).await?;
+
+    // The agency pulls both and opens them.
+    let inbox = tempfile::tempdir()?;
+    let (key, token) = (relay.file("agency.key"), relay.file("agency.token"));
+    let pulled = sealtip([
+        "pull",
+        "--relay",
+        &relay.url,
+        "--agency",
+        "demo",
+        "--token-file",
+        token.to_str().unwrap(),
+        "--out",
+        inbox.path().to_str().unwrap(),
+    ])?;
+    let sealed: Vec<PathBuf> = std::fs::read_dir(inbox.path())?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(sealed.len(), 2, "{pulled}");
+    let mut spanish_tip = None;
+    for file in &sealed {
+        let out = tempfile::tempdir()?;
+        let target = out.path().join("tip");
+        sealtip([
+            "open",
+            "-i",
+            key.to_str().unwrap(),
+            "--out",
+            target.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ])?;
+        let text = std::fs::read_to_string(target.join("tip.txt"))?;
+        if text.contains("almacén del puerto") {
+            // The photo arrived, and it carries no location any more.
+            let photo = std::fs::read_dir(target.join("attachments"))?
+                .next()
+                .context("the tip has no attachment")??
+                .path();
+            let bytes = std::fs::read(&photo)?;
+            let again = sealtip_scrub::scrub(&bytes, Some("image/jpeg"))?;
+            assert!(
+                again.removed.is_empty(),
+                "the photo still carries {:?}",
+                again.removed
+            );
+            assert!(text.contains("Puerto, almacén 4"), "{text}");
+            spanish_tip = Some((out, target));
+        } else {
+            assert!(text.contains("A van takes workers"), "{text}");
+        }
+    }
+    let (_keep, spanish_tip) = spanish_tip.context("the Spanish tip did not arrive")?;
+
+    // The agency replies; the tipster reads it through the codename page.
+    sealtip([
+        "reply",
+        "-i",
+        key.to_str().unwrap(),
+        "--relay",
+        &relay.url,
+        "--agency",
+        "demo",
+        "--token-file",
+        token.to_str().unwrap(),
+        "--to-tip",
+        spanish_tip.to_str().unwrap(),
+        "--message",
+        "Gracias. ¿Puede decirnos a qué hora llegan los camiones?",
+    ])?;
+    browser.client.goto(&format!("{}/", relay.url)).await?;
+    browser
+        .find("#language")
+        .await?
+        .select_by_value("es")
+        .await?;
+    browser.find(".check-replies button").await?.click().await?;
+    browser
+        .find("#codename")
+        .await?
+        .send_keys(&codename)
+        .await?;
+    browser.screenshot("replies-codename").await?;
+    browser
+        .find(".replies form button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for_text("a qué hora llegan los camiones")
+        .await?;
+    browser.screenshot("replies-opened").await?;
+    assert_private(&browser, &relay).await?;
+    browser.close().await
+}
