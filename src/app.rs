@@ -477,6 +477,7 @@ fn form(
                 </div>
                 { for fields }
                 <Attachments label={texts.get("attachments")} help={texts.get("attachments-help")}
+                    choose_label={texts.get("choose-files")} camera_label={texts.get("take-photo")}
                     keep_label={texts.get("keep-original")} files={rows}
                     busy={if state.reading > 0 { texts.get("reading-files") } else { String::new() }}
                     disabled={sending} {on_pick} {on_remove} {on_keep} />

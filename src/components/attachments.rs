@@ -23,6 +23,10 @@ pub struct FileRow {
 pub struct AttachmentsProps {
     /// The field's label.
     pub label: AttrValue,
+    /// The words on the button that picks files ("Choose photos or files").
+    pub choose_label: AttrValue,
+    /// The words on the button that opens the camera (shown on touch screens).
+    pub camera_label: AttrValue,
     /// What happens to photos.
     pub help: AttrValue,
     /// "Keep the original …".
@@ -59,13 +63,26 @@ pub fn Attachments(props: &AttachmentsProps) -> Html {
         input.set_value("");
         on_pick.emit(files);
     };
+    let picker = |id: &'static str, words: &AttrValue, accept: &'static str, camera: bool| {
+        // The input itself is hidden but focusable; its label is the button.
+        html! {
+            <label for={id} class={classes!("picker", camera.then_some("camera"), props.disabled.then_some("disabled"))}>
+                { words.clone() }
+                <input {id} type="file" class="picker-input" multiple={!camera} {accept}
+                    capture={camera.then_some("environment")} aria-describedby="files-help"
+                    disabled={props.disabled} onchange={onchange.clone()} />
+            </label>
+        }
+    };
     html! {
-        <div class="question attachments">
-            <label for="files">{ props.label.clone() }</label>
+        <fieldset class="question attachments">
+            <legend>{ props.label.clone() }</legend>
             <p class="help" id="files-help">{ props.help.clone() }</p>
-            <input id="files" type="file" multiple=true aria-describedby="files-help"
-                accept="image/*,video/*,audio/*,application/pdf,text/plain,.doc,.docx,.odt,.xls,.xlsx,.ods,.zip"
-                disabled={props.disabled} {onchange} />
+            <div class="pickers">
+                { picker("files", &props.choose_label,
+                    "image/*,video/*,audio/*,application/pdf,text/plain,.doc,.docx,.odt,.xls,.xlsx,.ods,.zip", false) }
+                { picker("camera", &props.camera_label, "image/*,video/*", true) }
+            </div>
             <p role="status" aria-live="polite" class="busy">{ props.busy.clone() }</p>
             <ul class="files">
                 { for props.files.iter().enumerate().map(|(index, file)| {
@@ -90,6 +107,6 @@ pub fn Attachments(props: &AttachmentsProps) -> Html {
                     }
                 }) }
             </ul>
-        </div>
+        </fieldset>
     }
 }
