@@ -52,6 +52,18 @@ pub async fn challenge() -> Result<Challenge, ApiError> {
     json(send("POST", "/api/v1/challenges").await?).await
 }
 
+/// Where the page finds the codename wordlist (Trunk copies it into `dist/`).
+pub const WORDLIST_PATH: &str = "/eff_large_wordlist.txt";
+
+/// The codename wordlist file, as text.
+pub async fn wordlist() -> Result<String, ApiError> {
+    let response = get(WORDLIST_PATH).await?;
+    let text: JsValue = JsFuture::from(response.text().map_err(|_| ApiError::Decode)?)
+        .await
+        .map_err(|_| ApiError::Network)?;
+    text.as_string().ok_or(ApiError::Decode)
+}
+
 /// What an upload is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upload {

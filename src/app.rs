@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use sealtip_api::{AgencyProfile, QuestionKind};
-use sealtip_envelope::Recipient;
+use sealtip_envelope::{CodenameError, Recipient};
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
@@ -209,22 +209,24 @@ fn replies_screen(
             replies.busy.clone(),
         );
         Callback::from(move |typed: String| {
-            let codename = match sealtip_envelope::Codename::parse(&typed) {
-                Ok(codename) => codename,
-                Err(error) => {
-                    status.set((
-                        texts.with("codename-bad", &[("reason", &error.to_string())]),
-                        true,
-                    ));
-                    return;
-                }
-            };
             status.set((texts.get("deriving"), false));
             busy.set(true);
             let (texts, profile) = (texts.clone(), profile.clone());
             let (keys, rows, status, busy) =
                 (keys.clone(), rows.clone(), status.clone(), busy.clone());
             wasm_bindgen_futures::spawn_local(async move {
+                let codename = match send::wordlist().await {
+                    Ok(list) => list.parse(&typed).map_err(|e| codename_problem(&texts, &e)),
+                    Err(f) => Err(texts.with(f.key, &[("detail", &f.detail)])),
+                };
+                let codename = match codename {
+                    Ok(codename) => codename,
+                    Err(problem) => {
+                        status.set((problem, true));
+                        busy.set(false);
+                        return;
+                    }
+                };
                 browser::yield_now().await;
                 browser::yield_now().await;
                 let Ok(derived) = codename.derive() else {
@@ -496,6 +498,29 @@ fn form(
             </p>
         </>
     }
+}
+
+/// Why a typed codename was refused, in the page's language.
+fn codename_problem(texts: &Texts, error: &CodenameError) -> String {
+    let reason = match error {
+        CodenameError::WordCount(count) => {
+            texts.with("codename-word-count", &[("count", &count.to_string())])
+        }
+        CodenameError::UnknownWord {
+            position,
+            word,
+            suggestion,
+        } => texts.with(
+            "codename-unknown-word",
+            &[
+                ("position", &position.to_string()),
+                ("word", word),
+                ("suggestion", suggestion),
+            ],
+        ),
+        CodenameError::Random | CodenameError::Derivation => texts.get("reason-seal"),
+    };
+    texts.with("codename-bad", &[("reason", &reason)])
 }
 
 /// The largest photo read into memory to be cleaned; a larger file is sent

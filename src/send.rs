@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use sealtip_api::{AgencyProfile, QuestionKind};
 use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
-use sealtip_envelope::{Codename, Recipient, ReplyKeys};
+use sealtip_envelope::{Recipient, ReplyKeys, Wordlist};
 
 use crate::api::{self, ApiError, Upload};
 use crate::browser::{self, BlobWriter};
@@ -220,7 +220,9 @@ pub async fn send_tip(
     if attachment_bytes > profile.max_upload_bytes {
         return Err(failure("reason-too-big", String::new()));
     }
-    let codename = Codename::generate(sealtip_envelope::codename::DEFAULT_WORDS)
+    let codename = wordlist()
+        .await?
+        .generate(sealtip_envelope::codename::DEFAULT_WORDS)
         .map_err(|_| failure("reason-seal", String::new()))?;
     let keys = codename
         .derive()
@@ -273,6 +275,24 @@ pub async fn send_tip(
     uploaded.map_err(from_api)?;
     step(Stage::Done, 1.0);
     Ok(Rc::from(codename.as_str()))
+}
+
+thread_local! {
+    static WORDLIST: std::cell::RefCell<Option<Rc<Wordlist>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The codename wordlist: fetched from the page's own origin the first time
+/// a codename is made or typed (it is not part of the first load), checked
+/// against its published SHA-256, then kept for the visit.
+pub async fn wordlist() -> Result<Rc<Wordlist>, Failure> {
+    if let Some(list) = WORDLIST.with_borrow(Clone::clone) {
+        return Ok(list);
+    }
+    let text = api::wordlist().await.map_err(from_api)?;
+    let list =
+        Rc::new(Wordlist::from_text(&text).map_err(|_| failure("reason-seal", String::new()))?);
+    WORDLIST.with_borrow_mut(|slot| *slot = Some(list.clone()));
+    Ok(list)
 }
 
 /// Fetches a challenge and solves it in slices, yielding between them;

@@ -195,6 +195,20 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         .select_by_value("es")
         .await?;
     browser.find(".check-replies button").await?.click().await?;
+    // A typo gets the nearest word, in the page's language.
+    let mut words: Vec<&str> = codename.split_whitespace().collect();
+    let misspelt = format!("{}x", words[0]);
+    words[0] = &misspelt;
+    let typo = words.join(" ");
+    browser.find("#codename").await?.send_keys(&typo).await?;
+    browser
+        .find(".replies form button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    browser.wait_for_text("¿Quería decir").await?;
+    browser.screenshot("replies-typo").await?;
+    browser.find("#codename").await?.clear().await?;
     browser
         .find("#codename")
         .await?

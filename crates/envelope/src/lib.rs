@@ -7,10 +7,11 @@
 //! through `std::io::Read`/`Write` given by the caller, and takes randomness
 //! only from the operating system's or browser's CSPRNG.
 //!
-//! Features: `seal` (building files) and `open` (opening them), both on by
-//! default. Without them the crate holds keys, header syntax and codename
-//! words only: the relay builds it that way and links no code that can open a
-//! tip.
+//! Features: `seal` (building files), `open` (opening them) and `wordlist`
+//! (the codename wordlist built in), all on by default. Without `seal` and
+//! `open` the crate holds keys, header syntax and codenames only: the relay
+//! builds it that way and links no code that can open a tip. The web client
+//! leaves `wordlist` out and reads the list with [`Wordlist::from_text`].
 //!
 //! See `FORMAT.md` beside this crate for the format in full.
 
@@ -34,7 +35,7 @@ mod passphrase;
 #[cfg(feature = "seal")]
 pub mod seal;
 
-pub use codename::{Codename, CodenameError, ReplyKeys};
+pub use codename::{Codename, CodenameError, ReplyKeys, Wordlist};
 pub use keys::{Identity, IdentityFile, KeyError, Recipient};
 pub use primitives::FileKey;
 

@@ -26,8 +26,10 @@
 //!
 //! The wordlist is the EFF's (<https://www.eff.org/dice>, CC BY 3.0 US).
 
+#[cfg(feature = "wordlist")]
 use std::sync::OnceLock;
 
+use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::keys::{Identity, Recipient};
@@ -47,12 +49,109 @@ pub const ARGON2_PASSES: u32 = 3;
 pub const ARGON2_LANES: u32 = 1;
 const SALT: &[u8] = b"sealtip codename v1";
 
-static WORDLIST_TEXT: &str = include_str!("eff_large_wordlist.txt");
+/// SHA-256 (hex) of `eff_large_wordlist.txt`: one word a line, 7,776 lines.
+pub const WORDLIST_SHA256: &str =
+    "6d557f0693958fb5e650b68b5bee585eb82cf4da32965505c789e924743bc522";
 
-/// The 7,776 words, in the EFF's order.
-pub fn wordlist() -> &'static [&'static str] {
-    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    WORDS.get_or_init(|| WORDLIST_TEXT.lines().collect())
+/// The wordlist file, built in (feature `wordlist`). The web client leaves
+/// it out of its first load and fetches the file when it needs it.
+#[cfg(feature = "wordlist")]
+pub const WORDLIST_TEXT: &str = include_str!("eff_large_wordlist.txt");
+
+/// The EFF large wordlist, checked against [`WORDLIST_SHA256`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wordlist {
+    words: Vec<Box<str>>,
+}
+
+/// The wordlist text given is not the EFF large list this format uses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("this is not the codename wordlist (its SHA-256 differs)")]
+pub struct WrongWordlist;
+
+impl Wordlist {
+    /// Reads the wordlist file, refusing any text but the published one.
+    pub fn from_text(text: &str) -> Result<Wordlist, WrongWordlist> {
+        if hex::encode(Sha256::digest(text.as_bytes())) != WORDLIST_SHA256 {
+            return Err(WrongWordlist);
+        }
+        Ok(Wordlist {
+            words: text.lines().map(Box::from).collect(),
+        })
+    }
+
+    /// The list built into this program.
+    #[cfg(feature = "wordlist")]
+    pub fn builtin() -> &'static Wordlist {
+        static LIST: OnceLock<Wordlist> = OnceLock::new();
+        LIST.get_or_init(|| Wordlist {
+            words: WORDLIST_TEXT.lines().map(Box::from).collect(),
+        })
+    }
+
+    /// The 7,776 words, in the EFF's (alphabetical) order.
+    pub fn words(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.words.iter().map(|word| &**word)
+    }
+
+    /// Whether `word` (lowercase) is in the list.
+    pub fn contains(&self, word: &str) -> bool {
+        self.words.binary_search_by(|w| (**w).cmp(word)).is_ok()
+    }
+
+    /// A new codename of `words` words, each drawn uniformly from the list.
+    pub fn generate(&self, words: usize) -> Result<Codename, CodenameError> {
+        let list = &self.words;
+        let mut chosen = Vec::with_capacity(words);
+        // Rejection sampling from 16-bit draws: 62,208 = 8 × 7,776 is the
+        // largest multiple of the list length below 2^16, so every word is
+        // equally likely.
+        let limit = (u16::MAX as usize + 1) / list.len() * list.len();
+        while chosen.len() < words {
+            let mut draw = [0u8; 2];
+            crate::primitives::random(&mut draw).map_err(|_| CodenameError::Random)?;
+            let value = u16::from_le_bytes(draw) as usize;
+            if value < limit {
+                chosen.push(&*list[value % list.len()]);
+            }
+        }
+        Ok(Codename(Zeroizing::new(chosen.join(" "))))
+    }
+
+    /// Reads a typed codename: case, extra spaces and line breaks do not
+    /// matter; every word must be in the list.
+    pub fn parse(&self, text: &str) -> Result<Codename, CodenameError> {
+        let lower = Zeroizing::new(text.to_lowercase());
+        let words: Vec<&str> = lower
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|w| !w.is_empty())
+            .collect();
+        if !(MIN_WORDS..=MAX_WORDS).contains(&words.len()) {
+            return Err(CodenameError::WordCount(words.len()));
+        }
+        for (index, word) in words.iter().enumerate() {
+            if !self.contains(word) {
+                return Err(CodenameError::UnknownWord {
+                    position: index + 1,
+                    word: word.to_string(),
+                    suggestion: self.nearest(word).to_string(),
+                });
+            }
+        }
+        Ok(Codename(Zeroizing::new(words.join(" "))))
+    }
+
+    /// The list word closest to `typed` by edit distance (ties: list order).
+    pub fn nearest(&self, typed: &str) -> &str {
+        let mut best = (usize::MAX, "");
+        for word in self.words() {
+            let distance = edit_distance(typed, word);
+            if distance < best.0 {
+                best = (distance, word);
+            }
+        }
+        best.1
+    }
 }
 
 /// Why a typed codename was refused.
@@ -107,47 +206,16 @@ impl ReplyKeys {
 }
 
 impl Codename {
-    /// A new codename of `words` words, each drawn uniformly from the list.
+    /// A new codename of `words` words from the built-in list.
+    #[cfg(feature = "wordlist")]
     pub fn generate(words: usize) -> Result<Self, CodenameError> {
-        let list = wordlist();
-        let mut chosen = Vec::with_capacity(words);
-        // Rejection sampling from 16-bit draws: 62,208 = 8 × 7,776 is the
-        // largest multiple of the list length below 2^16, so every word is
-        // equally likely.
-        let limit = (u16::MAX as usize + 1) / list.len() * list.len();
-        while chosen.len() < words {
-            let mut draw = [0u8; 2];
-            crate::primitives::random(&mut draw).map_err(|_| CodenameError::Random)?;
-            let value = u16::from_le_bytes(draw) as usize;
-            if value < limit {
-                chosen.push(list[value % list.len()]);
-            }
-        }
-        Ok(Codename(Zeroizing::new(chosen.join(" "))))
+        Wordlist::builtin().generate(words)
     }
 
-    /// Reads a typed codename: case, extra spaces and line breaks do not
-    /// matter; every word must be in the list.
+    /// Reads a typed codename with the built-in list; see [`Wordlist::parse`].
+    #[cfg(feature = "wordlist")]
     pub fn parse(text: &str) -> Result<Self, CodenameError> {
-        let lower = Zeroizing::new(text.to_lowercase());
-        let words: Vec<&str> = lower
-            .split(|c: char| c.is_whitespace() || c == ',')
-            .filter(|w| !w.is_empty())
-            .collect();
-        if !(MIN_WORDS..=MAX_WORDS).contains(&words.len()) {
-            return Err(CodenameError::WordCount(words.len()));
-        }
-        let list = wordlist();
-        for (index, word) in words.iter().enumerate() {
-            if list.binary_search(word).is_err() {
-                return Err(CodenameError::UnknownWord {
-                    position: index + 1,
-                    word: word.to_string(),
-                    suggestion: nearest_word(word).to_string(),
-                });
-            }
-        }
-        Ok(Codename(Zeroizing::new(words.join(" "))))
+        Wordlist::builtin().parse(text)
     }
 
     /// The words, separated by single spaces. Treat as a secret.
@@ -182,17 +250,10 @@ impl Codename {
     }
 }
 
-/// The list word closest to `typed` by edit distance (ties: list order).
+/// The built-in list's word closest to `typed`; see [`Wordlist::nearest`].
+#[cfg(feature = "wordlist")]
 pub fn nearest_word(typed: &str) -> &'static str {
-    let list = wordlist();
-    let mut best = (usize::MAX, list[0]);
-    for word in list {
-        let distance = edit_distance(typed, word);
-        if distance < best.0 {
-            best = (distance, word);
-        }
-    }
-    best.1
+    Wordlist::builtin().nearest(typed)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -209,7 +270,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "wordlist"))]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -217,7 +278,7 @@ mod tests {
 
     #[test]
     fn the_wordlist_is_the_eff_large_list() {
-        let list = wordlist();
+        let list: Vec<&str> = Wordlist::builtin().words().collect();
         assert_eq!(list.len(), 7776);
         assert_eq!(list[0], "abacus");
         assert_eq!(list[7775], "zoom");
@@ -225,6 +286,20 @@ mod tests {
             list.windows(2).all(|w| w[0] < w[1]),
             "sorted, so binary search works"
         );
+        // The built-in text is the published one, and reads the same way.
+        assert_eq!(
+            &Wordlist::from_text(WORDLIST_TEXT).unwrap(),
+            Wordlist::builtin()
+        );
+    }
+
+    #[test]
+    fn any_other_wordlist_text_is_refused() {
+        let changed = WORDLIST_TEXT.replacen("abacus", "abacas", 1);
+        assert_eq!(Wordlist::from_text(&changed), Err(WrongWordlist));
+        assert_eq!(Wordlist::from_text(""), Err(WrongWordlist));
+        let with_crlf = WORDLIST_TEXT.replace('\n', "\r\n");
+        assert_eq!(Wordlist::from_text(&with_crlf), Err(WrongWordlist));
     }
 
     #[test]
