@@ -14,7 +14,9 @@ use crate::components::{
     Attachments, CodenameCard, FileRow, Intro, LanguagePicker, QuestionField, QuestionInput,
     QuickExit, RepliesPanel, ReplyRow, SendProgress,
 };
+use crate::embed::{self, EmbedFrame};
 use crate::i18n::{Lang, Texts};
+use crate::pin::{PinCheck, Pins};
 use crate::send::{self, Cancel};
 use crate::state::{
     Action, Cleaning, Contents, Load, Picked, Screen, ShiftTaps, State, WHAT_HAPPENED,
@@ -43,8 +45,11 @@ pub fn App(props: &AppProps) -> Html {
     let state = {
         let profile = props.profile.clone();
         use_reducer(move || {
+            // `?lang=` (the widget's `data-lang`) first, then the browser's.
+            let asked = embed::Look::from_query(&browser::query()).lang;
+            let preferred = browser::languages();
             let state = State::new(Lang::negotiate(
-                browser::languages().iter().map(String::as_str),
+                asked.iter().chain(&preferred).map(String::as_str),
             ));
             match profile {
                 Some(profile) => state.reduce(Action::Loaded(Load::Ready(profile))),
@@ -95,6 +100,7 @@ pub fn App(props: &AppProps) -> Html {
             cancel.borrow().cancel();
             dispatch.dispatch(Action::Exit);
             let url = exit_url.borrow().clone();
+            embed::tell_parent_to_leave(&url);
             browser::leave(if url.is_empty() { "about:blank" } else { &url });
         })
     };
@@ -172,14 +178,27 @@ pub fn App(props: &AppProps) -> Html {
         },
     };
 
+    let page = html! {
+        <main id="main">
+            <LanguagePicker current={state.lang} label={texts.get("language")} on_change={on_lang} />
+            { body }
+        </main>
+    };
+    // In a partner's page, the form shows only once the framing origin is checked.
+    let page = if browser::path() == embed::EMBED_PATH {
+        let allowed = state.profile().map(|p| Rc::new(p.embed_origins.clone()));
+        html! {
+            <EmbedFrame {allowed} checking={texts.get("embed-checking")}
+                refused={texts.get("embed-refused")}>{ page }</EmbedFrame>
+        }
+    } else {
+        page
+    };
     html! {
         <>
             <QuickExit label={texts.get("quick-exit")} hint={texts.get("quick-exit-hint")}
                 on_exit={leave} />
-            <main id="main">
-                <LanguagePicker current={state.lang} label={texts.get("language")} on_change={on_lang} />
-                { body }
-            </main>
+            { page }
         </>
     }
 }
@@ -324,6 +343,18 @@ fn form(
 ) -> Html {
     let default = profile.languages.first().map(String::as_str);
     let sending = state.is_sending();
+    // Keys pinned by the address that the relay no longer serves: never seal.
+    let pin_refusal = match Pins::of_page().check(&profile.recipients) {
+        PinCheck::Mismatch { served } => Some(texts.with(
+            "pin-mismatch",
+            &[
+                ("agency", &profile.name),
+                ("fingerprint", &served.join(", ")),
+            ],
+        )),
+        PinCheck::NotPinned | PinCheck::Matches => None,
+    };
+    let pinned_elsewhere = pin_refusal.is_some();
     let on_input = {
         let dispatch = state.dispatcher();
         Callback::from(move |(id, value)| dispatch.dispatch(Action::Answer { id, value }))
@@ -409,7 +440,7 @@ fn form(
         let profile = profile.clone();
         move |event: SubmitEvent| {
             event.prevent_default();
-            if state.is_sending() || state.reading > 0 {
+            if state.is_sending() || state.reading > 0 || pinned_elsewhere {
                 return;
             }
             state.dispatch(Action::Validate);
@@ -470,6 +501,9 @@ fn form(
                 fingerprint={texts.with("fingerprint", &[("agency", &profile.name), ("fingerprint", &fingerprints.join(", "))])} />
             <form novalidate=true autocomplete="off" {onsubmit}>
                 <div aria-live="assertive" class="alerts">
+                    if let Some(refusal) = pin_refusal {
+                        <p class="error pin-mismatch" role="alert" id="pin-mismatch">{ refusal }</p>
+                    }
                     if !state.missing.is_empty() {
                         <p class="error error-summary">{ texts.get("error-summary") }</p>
                     }
@@ -488,7 +522,10 @@ fn form(
                         fraction={progress.fraction} label={texts.get("progress-label")}
                         cancel={if sending { texts.get("cancel") } else { String::new() }} {on_cancel} />
                 } else {
-                    <button type="submit" class="send">{ texts.get("send") }</button>
+                    <button type="submit" class="send" disabled={pinned_elsewhere}
+                        aria-describedby={pinned_elsewhere.then_some("pin-mismatch")}>
+                        { texts.get("send") }
+                    </button>
                 }
             </form>
             <p class="check-replies">

@@ -75,9 +75,18 @@ pub fn stub_location_replace(stub: impl Fn(&str) + 'static) {
     LEAVE.with(|leave| *leave.borrow_mut() = Some(Box::new(stub)));
 }
 
+/// The fragment of the page's address, with its `#` (never sent to the server).
+pub fn fragment() -> String {
+    window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
 /// Quick exit: blanks the page at once (class `exiting` on `<html>` hides
 /// everything; the title goes) and replaces this page in the history with
-/// `url`, so Back does not return here.
+/// `url`, so Back does not return here. Inside a frame it replaces the whole
+/// window (the partner's page), which the sandbox allows on a click or key
+/// press; if the browser refuses, the frame alone leaves.
 pub fn leave(url: &str) {
     if let Some(document) = document() {
         document.set_title("");
@@ -87,7 +96,10 @@ pub fn leave(url: &str) {
     }
     let stubbed = LEAVE.with(|leave| leave.borrow().as_ref().map(|stub| stub(url)).is_some());
     if !stubbed && let Some(window) = window() {
-        let _ = window.location().replace(url);
+        let top = window.top().ok().flatten();
+        if top.is_none_or(|top| top.location().replace(url).is_err()) {
+            let _ = window.location().replace(url);
+        }
     }
 }
 

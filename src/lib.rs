@@ -6,7 +6,9 @@
 //! - [`api`]: every request to the relay, with one error type;
 //! - [`browser`]: the thin layer over browser APIs;
 //! - [`send`]: sealing and sending a tip (fails closed);
-//! - [`i18n`]: the page's words, one Fluent file per language in `www/i18n/`.
+//! - [`i18n`]: the page's words, one Fluent file per language in `www/i18n/`;
+//! - [`embed`]: the form inside a partner's page (`/embed`, framed by `www/embed.js`);
+//! - [`pin`]: recipient pinning from the address fragment (`#pin=`).
 //!
 //! The binary (`src/main.rs`) mounts [`App`]; Trunk builds it from `www/index.html`.
 
@@ -14,7 +16,9 @@ pub mod api;
 pub mod app;
 pub mod browser;
 pub mod components;
+pub mod embed;
 pub mod i18n;
+pub mod pin;
 pub mod send;
 pub mod state;
 

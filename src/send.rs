@@ -19,14 +19,21 @@ use sealtip_envelope::{Recipient, ReplyKeys, Wordlist};
 use crate::api::{self, ApiError, Upload};
 use crate::browser::{self, BlobWriter};
 use crate::i18n::Lang;
+use crate::pin::{PinCheck, Pins};
 use crate::state::{Cleaning, Contents, Failure, Picked, Progress, Stage, WHAT_HAPPENED};
 
 /// Nonces tried between two yields to the event loop.
 const POW_SLICE: u64 = 8_192;
 
-/// Parses every recipient of the agency; any bad one stops the send.
+/// Parses every recipient of the agency; any bad one stops the send, and so
+/// do recipients the page's address did not pin (`#pin=`, see [`crate::pin`]).
 pub fn recipients(profile: &AgencyProfile) -> Option<Vec<Recipient>> {
-    if profile.recipients.is_empty() {
+    if profile.recipients.is_empty()
+        || matches!(
+            Pins::of_page().check(&profile.recipients),
+            PinCheck::Mismatch { .. }
+        )
+    {
         return None;
     }
     profile
@@ -415,6 +422,7 @@ mod tests {
             },
             emergency: Default::default(),
             exit_url: "https://example.org/".into(),
+            embed_origins: Vec::new(),
             pow_difficulty: 0,
             max_upload_bytes: 1 << 20,
         }

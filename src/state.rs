@@ -470,6 +470,7 @@ mod tests {
             },
             emergency: Default::default(),
             exit_url: "https://example.org/".into(),
+            embed_origins: Vec::new(),
             pow_difficulty: 0,
             max_upload_bytes: 1 << 20,
         })

@@ -73,3 +73,8 @@ send-follow-up = Send answer
 follow-up-sent = Your answer was sent.
 back-to-form = Back to the form
 new-tip = Send another tip
+
+# Keys pinned in the address (#pin=…) and the form inside a partner's page.
+pin-mismatch = Sending is blocked: the keys this page would seal to are not the keys this link was made for, so someone other than { $agency } might be able to read your tip. Keys offered now: { $fingerprint }. Nothing was sent. Reach { $agency } another way.
+embed-checking = Checking where this form is shown…
+embed-refused = This form cannot be used on this website: it is not one the agency allowed to show it. Nothing you type here would be safe.

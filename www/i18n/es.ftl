@@ -72,3 +72,8 @@ send-follow-up = Enviar respuesta
 follow-up-sent = Su respuesta se envió.
 back-to-form = Volver al formulario
 new-tip = Enviar otra denuncia
+
+# Claves fijadas en la dirección (#pin=…) y el formulario dentro de la página de un socio.
+pin-mismatch = El envío está bloqueado: las claves con las que esta página cifraría no son las claves para las que se hizo este enlace, así que alguien que no es { $agency } podría leer su denuncia. Claves ofrecidas ahora: { $fingerprint }. No se envió nada. Contacte a { $agency } por otro medio.
+embed-checking = Comprobando dónde se muestra este formulario…
+embed-refused = Este formulario no puede usarse en este sitio web: no es uno de los que la agencia autorizó. Nada de lo que escriba aquí estaría seguro.

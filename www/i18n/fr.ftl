@@ -72,3 +72,8 @@ send-follow-up = Envoyer la réponse
 follow-up-sent = Votre réponse a été envoyée.
 back-to-form = Retour au formulaire
 new-tip = Envoyer un autre signalement
+
+# Clés épinglées dans l'adresse (#pin=…) et le formulaire dans la page d'un partenaire.
+pin-mismatch = L'envoi est bloqué : les clés avec lesquelles cette page chiffrerait ne sont pas celles pour lesquelles ce lien a été fait ; quelqu'un d'autre que { $agency } pourrait lire votre signalement. Clés proposées maintenant : { $fingerprint }. Rien n'a été envoyé. Contactez { $agency } autrement.
+embed-checking = Vérification du site qui affiche ce formulaire…
+embed-refused = Ce formulaire ne peut pas être utilisé sur ce site : l'agence ne l'a pas autorisé à l'afficher. Rien de ce que vous écririez ici ne serait en sécurité.

@@ -1,15 +1,18 @@
 //! Project chores, needing nothing but cargo:
 //!
 //! - `cargo xtask run [--listen ADDR]`: installs what is missing, builds the web
-//!   client and starts the relay with a demo agency (see [`run`]);
+//!   client and starts the relay with a demo agency, and a demo partner page
+//!   embedding the form on the next port (see [`run`], [`partner`]);
 //! - `cargo xtask test`: everything CI checks, in order (see [`test`]);
 //! - `cargo xtask with-postgres COMMAND…`: runs a command beside a throwaway
 //!   PostgreSQL server, its URL in `SEALTIP_TEST_POSTGRES` (see [`postgres`]).
 //!
 //! This file parses the arguments and dispatches; each command has its own
-//! module. xtask depends on std and anyhow only, so that it builds in seconds.
+//! module. xtask depends on std, anyhow and the envelope crate's keys (the
+//! demo partner page pins the demo agency's key), so that it builds quickly.
 
 mod cmd;
+mod partner;
 mod postgres;
 mod run;
 mod test;

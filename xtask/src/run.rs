@@ -1,8 +1,9 @@
 //! `cargo xtask run`: install what is missing, build the web client, create
 //! the demo agency under `data/` the first time, and start the relay, which
-//! serves the page from `dist/`.
+//! serves the page from `dist/`, and a demo partner page embedding the form
+//! on the next port (another origin).
 
-use crate::{cmd, tools};
+use crate::{cmd, partner, tools};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -28,10 +29,24 @@ pub fn run(listen: SocketAddr) -> Result<()> {
         true => format!("http://127.0.0.1:{}", listen.port()),
         false => format!("http://{listen}"),
     };
+    let partner_address = SocketAddr::new(listen.ip(), listen.port().wrapping_add(1));
+    let config = Path::new(DATA).join("relay.toml");
+    let partner_origin = match partner_address.ip().is_unspecified() {
+        true => format!("http://127.0.0.1:{}", partner_address.port()),
+        false => format!("http://{partner_address}"),
+    };
+    if partner::allow_in_config(&config, &partner_origin)? {
+        println!(
+            "{}: the demo agency may now be embedded by {partner_origin}",
+            config.display()
+        );
+    }
+    let partner = partner::serve(partner_address, &url, &Path::new(DATA).join("agency.pub"))?;
     let cli = "cargo run -q -p sealtip-cli --";
     println!(
         "\n\
          The tipster's page:  {url}/a/demo  (the demo agency's form)\n\
+         A partner's page:    {partner}/  (the form embedded in both modes, see README)\n\
          The demo agency:     data/agency.key (its age identity), data/agency.pub (its recipient),\n\
          \x20                    data/agency.token (its inbox token)\n\
          \n\
@@ -123,6 +138,9 @@ fn compress_dist() -> Result<()> {
                 .args(["-9", "--keep", "--force", "--no-name"])
                 .arg(&path),
         )?;
+        if path.file_name().is_some_and(|name| name == "embed.js") {
+            check_widget_size(&path.with_extension("js.gz"))?;
+        }
         if extension == "wasm" {
             let plain = std::fs::metadata(&path)?.len();
             let gzipped = std::fs::metadata(path.with_extension("wasm.gz"))?.len();
@@ -133,6 +151,21 @@ fn compress_dist() -> Result<()> {
                 kib(gzipped)
             );
         }
+    }
+    Ok(())
+}
+
+/// The widget loader partners put on their pages must stay small.
+const WIDGET_MAX_GZIPPED: u64 = 3 * 1024;
+
+fn check_widget_size(gzipped: &Path) -> Result<()> {
+    let size = std::fs::metadata(gzipped)?.len();
+    println!("{}: {size} bytes gzipped", gzipped.display());
+    if size > WIDGET_MAX_GZIPPED {
+        bail!(
+            "{} is {size} bytes gzipped, over the widget's {WIDGET_MAX_GZIPPED}",
+            gzipped.display()
+        );
     }
     Ok(())
 }

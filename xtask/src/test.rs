@@ -161,7 +161,8 @@ fn end_to_end() -> Result<()> {
     let dist = std::fs::canonicalize(run::DIST).context("the web client is not built")?;
     let mut command = cmd::cargo();
     command
-        .args(["test", "-p", "sealtip-e2e"])
+        // One test at a time: each drives its own Chromium.
+        .args(["test", "-p", "sealtip-e2e", "--", "--test-threads=1"])
         .env("SEALTIP_DIST", dist);
     if std::env::var_os("CHROMEDRIVER").is_none() {
         command.env("CHROMEDRIVER", CHROMEDRIVER);

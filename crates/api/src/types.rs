@@ -30,6 +30,11 @@ pub struct AgencyProfile {
     pub emergency: Localized,
     /// Where the quick-exit button sends the tipster (an `https://` URL).
     pub exit_url: String,
+    /// Origins allowed to show the form in a frame (`https://news.example`),
+    /// as the relay's `frame-ancestors` lists them; the embedded page checks
+    /// its parent against them too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub embed_origins: Vec<String>,
     /// The proof-of-work difficulty of this relay's challenges, in leading zero bits.
     pub pow_difficulty: u8,
     /// The largest sealed tip or message the relay accepts, in bytes.

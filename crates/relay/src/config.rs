@@ -460,6 +460,7 @@ fn check_agency(a: AgencyConfig, limits: &Limits, pow: &PowConfig) -> anyhow::Re
             form: a.form,
             emergency: a.emergency,
             exit_url: a.exit_url,
+            embed_origins: a.embed_origins,
             pow_difficulty: pow.difficulty,
             max_upload_bytes: limits.max_upload_bytes,
         },

@@ -1,0 +1,620 @@
+//! The widget in a real headless Chromium, across two origins: a partner page
+//! on `http://127.0.0.1:P` embeds the form with `embed.js` from a real relay
+//! on `http://localhost:R` (another origin and another site), and the agency
+//! opens what was sent with `sealtip`. Screenshots of the demo partner page
+//! in both modes go to `target/screenshots/widget-*.png`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, Locator};
+use sealtip_e2e::{Browser, PATIENCE, sealtip, workspace};
+use sealtip_envelope::Recipient;
+use serde_json::Value;
+
+/// What the tipster types; it must reach the agency and nobody else.
+const TYPED: &str = "Six men sleep in the back room of the car wash on Ring Road 4";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tip_sent_through_the_frame_opens_with_sealtip_open() {
+    let (_partner, relay, mut browser) = demo().await;
+
+    // Both modes on one page: the inline form, and the button that opens one.
+    screenshot(&mut browser, "inline", 1).await;
+    let button = widget(&browser.client, 0)
+        .await
+        .find(Locator::Css("button"))
+        .await
+        .unwrap();
+    assert_eq!(button.text().await.unwrap(), "Send a tip safely");
+    assert_eq!(
+        button.attr("aria-expanded").await.unwrap().as_deref(),
+        Some("false")
+    );
+    button.click().await.unwrap();
+    assert_eq!(
+        button.attr("aria-expanded").await.unwrap().as_deref(),
+        Some("true")
+    );
+    screenshot(&mut browser, "button", 0).await;
+    let c = &browser.client;
+    // The partner's hostile styles (Comic Sans, red) do not reach the widget.
+    let font: String = script(
+        c,
+        "return getComputedStyle(document.querySelector('.sealtip-widget')\
+         .shadowRoot.querySelector('button')).fontFamily",
+    )
+    .await;
+    assert!(!font.contains("Comic"), "{font}");
+
+    enter_widget(c, 1).await;
+    wait_visible(c, "textarea#q-what")
+        .await
+        .send_keys(TYPED)
+        .await
+        .unwrap();
+    c.find(Locator::Css("input#q-where"))
+        .await
+        .unwrap()
+        .send_keys("Ring Road 4")
+        .await
+        .unwrap();
+    c.find(Locator::Css("button.send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = wait_visible(c, "#sent-title").await;
+    assert!(!title.text().await.unwrap().is_empty());
+
+    // The frame told the partner page its height, which now fits the content.
+    let inner: f64 = script(c, "return document.documentElement.offsetHeight").await;
+    c.enter_parent_frame().await.unwrap();
+    let outer = wait_for_height(c, 1, inner).await;
+    assert!(
+        (outer - inner).abs() <= 1.0,
+        "frame {outer}px, content {inner}px"
+    );
+
+    let tip = relay.open_only_tip();
+    assert!(tip.contains(TYPED), "{tip}");
+    assert!(tip.contains("Ring Road 4"), "{tip}");
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_script_on_the_partner_page_cannot_read_the_frame() {
+    let (_partner, relay, browser) = demo().await;
+    let c = &browser.client;
+    // The partner records every message the frame sends it.
+    let _: Value = script(
+        c,
+        "window.seen = []; addEventListener('message', e => seen.push(JSON.stringify(e.data)));\
+         return null",
+    )
+    .await;
+    enter_widget(c, 1).await;
+    wait_visible(c, "textarea#q-what")
+        .await
+        .send_keys(TYPED)
+        .await
+        .unwrap();
+    c.enter_parent_frame().await.unwrap();
+
+    let seen: Value = script(
+        c,
+        "const frame = document.querySelectorAll('.sealtip-widget')[1].shadowRoot\
+           .querySelector('iframe');\
+         let read;\
+         try { read = frame.contentWindow.document.body.innerText; } catch (e) { read = e.name; }\
+         return { contentDocument: String(frame.contentDocument), read,\
+                  sandbox: frame.getAttribute('sandbox'), referrer: frame.referrerPolicy,\
+                  src: frame.src, page: document.documentElement.outerHTML, seen: window.seen }",
+    )
+    .await;
+    assert_eq!(seen["contentDocument"], "null", "{seen}");
+    assert_eq!(seen["read"], "SecurityError", "{seen}");
+    assert_eq!(
+        seen["sandbox"],
+        "allow-scripts allow-same-origin allow-forms allow-top-navigation-by-user-activation"
+    );
+    assert_eq!(seen["referrer"], "no-referrer");
+    let src = seen["src"].as_str().unwrap();
+    assert!(
+        src.starts_with(&format!("{}/embed?agency=demo", relay.origin)),
+        "{src}"
+    );
+    assert!(!seen["page"].as_str().unwrap().contains("Ring Road"));
+    // Messages: the hello and heights only, nothing typed.
+    let messages = seen["seen"].as_array().unwrap();
+    assert!(!messages.is_empty());
+    for message in messages {
+        let message: Value = serde_json::from_str(message.as_str().unwrap()).unwrap();
+        assert!(
+            ["hello", "height"].contains(&message["type"].as_str().unwrap_or_default()),
+            "{message}"
+        );
+        assert!(!message.to_string().contains("Ring Road"), "{message}");
+    }
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_that_does_not_list_the_partner_refuses_to_be_framed() {
+    let partner = Partner::start();
+    let relay = Relay::start(&["https://news.example"], &partner.url("/left"));
+
+    // The header: only the listed origin may frame the form.
+    let (_, headers, _) = http_get(&relay.origin, "/embed?agency=demo");
+    let csp = header(&headers, "content-security-policy");
+    assert!(
+        csp.contains("frame-ancestors https://news.example"),
+        "{csp}"
+    );
+    assert!(!csp.contains(&partner.origin), "{csp}");
+
+    // The browser keeps the form out of the partner's page.
+    partner.page("/", &widget_page(&relay.origin, &[]));
+    let browser = Browser::phone("widget", "en").await.unwrap();
+    let c = &browser.client;
+    c.goto(&partner.url("/")).await.unwrap();
+    enter_widget(c, 0).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let inside = c.source().await.unwrap_or_default();
+    assert!(c.find(Locator::Css("form")).await.is_err(), "{inside}");
+    assert!(!inside.contains("What happened?"), "{inside}");
+    c.enter_parent_frame().await.unwrap();
+
+    // And if something strips the header (a proxy, an old browser), the page
+    // itself refuses: a copy of the relay that sends no CSP at all.
+    let copy = Copy::start(&relay);
+    partner.page("/copy", &widget_page(&copy.origin, &[]));
+    c.goto(&partner.url("/copy")).await.unwrap();
+    enter_widget(c, 0).await;
+    let refusal = wait_visible(c, "[role=alert]").await.text().await.unwrap();
+    assert!(
+        refusal.contains("cannot be used on this website"),
+        "{refusal}"
+    );
+    assert!(c.find(Locator::Css("form")).await.is_err());
+    assert!(c.find(Locator::Css("textarea")).await.is_err());
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_pin_blocks_sealing_with_a_visible_message() {
+    let partner = Partner::start();
+    let relay = Relay::start(&[&partner.origin], &partner.url("/left"));
+    let wrong = "0123-4567-89ab-cdef";
+    partner.page("/", &widget_page(&relay.origin, &[("pin", wrong)]));
+    let browser = Browser::phone("widget", "en").await.unwrap();
+    let c = &browser.client;
+
+    // In the widget, and on the plain page with the pin in its address.
+    for (page, framed) in [
+        (partner.url("/"), true),
+        (format!("{}/a/demo#pin={wrong}", relay.origin), false),
+    ] {
+        c.goto(&page).await.unwrap();
+        if framed {
+            enter_widget(c, 0).await;
+        }
+        let alert = wait_visible(c, "#pin-mismatch").await;
+        assert_eq!(alert.attr("role").await.unwrap().as_deref(), Some("alert"));
+        let text = alert.text().await.unwrap();
+        assert!(text.contains("Sending is blocked"), "{text}");
+        assert!(text.contains(&relay.fingerprint), "{text}");
+        let send = c.find(Locator::Css("button.send")).await.unwrap();
+        assert!(!send.is_enabled().await.unwrap());
+        // Pressing Enter in a field submits the form: still nothing is sealed.
+        c.find(Locator::Css("textarea#q-what"))
+            .await
+            .unwrap()
+            .send_keys(TYPED)
+            .await
+            .unwrap();
+        let place = c.find(Locator::Css("input#q-where")).await.unwrap();
+        place.send_keys("Ring Road 4\u{E007}").await.unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(c.find(Locator::Css("#sent-title")).await.is_err());
+        assert!(c.find(Locator::Css("progress")).await.is_err());
+        if framed {
+            c.enter_parent_frame().await.unwrap();
+        }
+    }
+    assert_eq!(relay.pull().len(), 0, "nothing reached the relay");
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quick_exit_leaves_the_partner_page() {
+    let (partner, _relay, browser) = demo().await;
+    let c = &browser.client;
+
+    // The button inside the frame.
+    enter_widget(c, 1).await;
+    wait_visible(c, "textarea#q-what").await;
+    let exit = c.find(Locator::Css(".quick-exit-button")).await.unwrap();
+    // The click may report the frame gone: the page left while it ran.
+    let _ = exit.click().await;
+    wait_for_url(c, &partner.url("/left")).await;
+    // The partner's page was replaced, not added to: Back does not return to
+    // it (the session's first page, then the neutral one).
+    let length: u64 = script(c, "return history.length").await;
+    assert_eq!(length, 2);
+
+    // Shift three times while typing in the frame.
+    c.goto(&partner.url("/")).await.unwrap();
+    enter_widget(c, 1).await;
+    let field = wait_visible(c, "textarea#q-what").await;
+    field.send_keys("Ring").await.unwrap();
+    for _ in 0..3 {
+        // Each call presses Shift and releases it at its end. The third one
+        // may find the frame gone already: that is the point.
+        let _ = field.send_keys("\u{E008}").await;
+    }
+    wait_for_url(c, &partner.url("/left")).await;
+    let length: u64 = script(c, "return history.length").await;
+    assert_eq!(length, 3);
+    browser.close().await.unwrap();
+}
+
+/// The demo partner page, allowed to frame the relay's form, open in a browser.
+async fn demo() -> (Partner, Relay, Browser) {
+    let partner = Partner::start();
+    let relay = Relay::start(&[&partner.origin], &partner.url("/left"));
+    partner.page("/", &relay.demo_page());
+    let browser = Browser::phone("widget", "en").await.unwrap();
+    browser.client.goto(&partner.url("/")).await.unwrap();
+    (partner, relay, browser)
+}
+
+// --- The pieces: a relay, a partner site, a browser ------------------------------
+
+/// A relay of its own (the harness's), whose demo agency may be framed by
+/// the given origins, reached by the browser as `http://localhost:PORT`.
+struct Relay {
+    relay: sealtip_e2e::Relay,
+    origin: String,
+    fingerprint: String,
+}
+
+impl Relay {
+    /// Starts one whose demo agency may be framed by `embed_origins` and
+    /// sends quick exits to `exit_url`. Light proof of work: these tests are
+    /// about the frame, not the puzzle.
+    fn start(embed_origins: &[&str], exit_url: &str) -> Relay {
+        let origins: Vec<String> = embed_origins.iter().map(|o| format!("{o:?}")).collect();
+        let relay = sealtip_e2e::Relay::start_with(8, |config| {
+            config
+                .replace(
+                    "embed_origins = []",
+                    &format!("embed_origins = [{}]", origins.join(", ")),
+                )
+                .replace("\"https://www.wikipedia.org/\"", &format!("{exit_url:?}"))
+        })
+        .unwrap();
+        assert!(
+            workspace().join("dist/embed.js").is_file(),
+            "dist/ has no embed.js: build the client again"
+        );
+        let port = relay.url.rsplit(':').next().unwrap().to_string();
+        let public = std::fs::read_to_string(relay.file("agency.pub")).unwrap();
+        let fingerprint = Recipient::parse(public.trim()).unwrap().fingerprint();
+        Relay {
+            relay,
+            // Another host name than the partner's: another origin, another site.
+            origin: format!("http://localhost:{port}"),
+            fingerprint,
+        }
+    }
+
+    /// The demo partner page (`www/partner/index.html`) for this relay.
+    fn demo_page(&self) -> String {
+        std::fs::read_to_string(workspace().join("www/partner/index.html"))
+            .unwrap()
+            .replace("{{RELAY}}", &self.origin)
+            .replace("{{PIN}}", &self.fingerprint)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.relay.file(name).display().to_string()
+    }
+
+    /// `sealtip pull` into a fresh folder: the sealed files fetched.
+    fn pull(&self) -> Vec<PathBuf> {
+        let inbox = tempfile::tempdir_in(self.relay.dir.path()).unwrap().keep();
+        let out = inbox.display().to_string();
+        let token = self.path("agency.token");
+        sealtip([
+            "pull",
+            "--relay",
+            &self.origin,
+            "--agency",
+            "demo",
+            "--token-file",
+            &token,
+            "--out",
+            &out,
+        ])
+        .unwrap();
+        std::fs::read_dir(&inbox)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "age"))
+            .collect()
+    }
+
+    /// Pulls the one tip there is, opens it with `sealtip open`, returns its `tip.txt`.
+    fn open_only_tip(&self) -> String {
+        let sealed = self.pull();
+        assert_eq!(sealed.len(), 1, "{sealed:?}");
+        let out = self.path("opened");
+        let tip = sealed[0].display().to_string();
+        sealtip(["open", "-i", &self.path("agency.key"), "--out", &out, &tip]).unwrap();
+        std::fs::read_to_string(Path::new(&out).join("tip.txt")).unwrap()
+    }
+}
+
+/// The partner's site: pages by path, on `http://127.0.0.1:P`, no CSP.
+struct Partner {
+    origin: String,
+    pages: Arc<std::sync::Mutex<Vec<(String, String)>>>,
+}
+
+impl Partner {
+    fn start() -> Partner {
+        let pages = Arc::new(std::sync::Mutex::new(vec![(
+            "/left".to_string(),
+            "<!doctype html><title>Weather</title><p>Sunny, 21 degrees.</p>".to_string(),
+        )]));
+        let served = pages.clone();
+        let origin = serve(move |path| {
+            let pages = served.lock().unwrap();
+            let page = pages.iter().find(|(p, _)| p == path)?;
+            Some(("text/html; charset=utf-8", page.1.clone().into_bytes()))
+        });
+        Partner { origin, pages }
+    }
+
+    fn page(&self, path: &str, html: &str) {
+        self.pages
+            .lock()
+            .unwrap()
+            .push((path.to_string(), html.to_string()));
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+}
+
+/// A page with one inline widget from `relay`, with more `data-` options.
+fn widget_page(relay: &str, options: &[(&str, &str)]) -> String {
+    let options: String = options
+        .iter()
+        .map(|(k, v)| format!(" data-{k}=\"{v}\""))
+        .collect();
+    format!(
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Partner</title>\
+         <h1>Partner</h1><script src=\"{relay}/embed.js\" data-agency=\"demo\"{options} async></script>"
+    )
+}
+
+/// A copy of the relay's page that sends no security headers: the built
+/// client from `dist/` and the demo agency's profile, fetched from the relay.
+struct Copy {
+    origin: String,
+}
+
+impl Copy {
+    fn start(relay: &Relay) -> Copy {
+        let (_, _, profile) = http_get(&relay.origin, "/api/v1/agencies/demo");
+        let dist = workspace().join("dist");
+        let origin = serve(move |path| {
+            if path == "/api/v1/agencies/demo" {
+                return Some(("application/json", profile.clone()));
+            }
+            let name = if path == "/embed" {
+                "index.html"
+            } else {
+                path.trim_start_matches('/')
+            };
+            if name.contains("..") || name.contains('/') {
+                return None;
+            }
+            let kind = match name.rsplit('.').next() {
+                Some("html") => "text/html; charset=utf-8",
+                Some("js") => "text/javascript",
+                Some("wasm") => "application/wasm",
+                Some("css") => "text/css",
+                _ => "application/octet-stream",
+            };
+            std::fs::read(dist.join(name))
+                .ok()
+                .map(|bytes| (kind, bytes))
+        });
+        // 127.0.0.2: yet another origin, neither the partner's nor the relay's.
+        Copy {
+            origin: origin.replace("127.0.0.1", "127.0.0.2"),
+        }
+    }
+}
+
+/// A response: its content type and body.
+type Served = Option<(&'static str, Vec<u8>)>;
+
+/// Serves `respond(path)` (query dropped) over HTTP/1.0 on a free port of
+/// all loopback addresses; returns `http://127.0.0.1:PORT`.
+fn serve(respond: impl Fn(&str) -> Served + Send + Sync + 'static) -> String {
+    let listener = TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let respond = Arc::new(respond);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let respond = respond.clone();
+            std::thread::spawn(move || answer(stream, &*respond));
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+fn answer(mut stream: TcpStream, respond: &dyn Fn(&str) -> Served) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    let target = request.split_whitespace().nth(1).unwrap_or("/");
+    let path = target.split(['?', '#']).next().unwrap_or("/");
+    let (status, kind, body) = match respond(path) {
+        Some((kind, body)) => ("200 OK", kind, body),
+        None => ("404 Not Found", "text/plain", b"not found".to_vec()),
+    };
+    let head = format!(
+        "HTTP/1.0 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&body);
+}
+
+/// `GET origin+path`: status line, headers (lower-case names), body.
+fn http_get(origin: &str, path: &str) -> (String, Vec<(String, String)>, Vec<u8>) {
+    let address = origin
+        .trim_start_matches("http://")
+        .replace("localhost", "127.0.0.1");
+    let mut stream = TcpStream::connect(&address).unwrap();
+    let host = origin.trim_start_matches("http://");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap_or_default().to_string();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, response[split + 4..].to_vec())
+}
+
+fn header(headers: &[(String, String)], name: &str) -> String {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// The shadow root of the `index`th widget on the page.
+async fn widget(c: &Client, index: usize) -> fantoccini::elements::ShadowRoot {
+    let boxes = wait_all(c, ".sealtip-widget", index + 1).await;
+    boxes[index].shadow_root().await.unwrap()
+}
+
+/// Switches into the `index`th widget's frame.
+async fn enter_widget(c: &Client, index: usize) {
+    let frame = widget(c, index)
+        .await
+        .find(Locator::Css("iframe"))
+        .await
+        .unwrap();
+    frame.enter_frame().await.unwrap();
+}
+
+async fn wait_all(c: &Client, css: &str, count: usize) -> Vec<Element> {
+    let started = Instant::now();
+    loop {
+        let found = c.find_all(Locator::Css(css)).await.unwrap_or_default();
+        if found.len() >= count {
+            return found;
+        }
+        assert!(started.elapsed() < PATIENCE, "{count} × {css} not found");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_visible(c: &Client, css: &str) -> Element {
+    let started = Instant::now();
+    loop {
+        if let Ok(element) = c.find(Locator::Css(css)).await
+            && element.is_displayed().await.unwrap_or(false)
+        {
+            return element;
+        }
+        assert!(started.elapsed() < PATIENCE, "{css} did not appear");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_for_url(c: &Client, url: &str) {
+    let started = Instant::now();
+    while c.current_url().await.map(|u| u.to_string()).ok().as_deref() != Some(url) {
+        assert!(started.elapsed() < PATIENCE, "never reached {url}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the `index`th widget's frame is `height` px tall; returns its height.
+async fn wait_for_height(c: &Client, index: usize, height: f64) -> f64 {
+    let started = Instant::now();
+    loop {
+        let now: f64 = script(
+            c,
+            &format!(
+                "return document.querySelectorAll('.sealtip-widget')[{index}].shadowRoot\
+                 .querySelector('iframe').getBoundingClientRect().height"
+            ),
+        )
+        .await;
+        if (now - height).abs() <= 1.0 || started.elapsed() > Duration::from_secs(10) {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn script<T: serde::de::DeserializeOwned>(c: &Client, code: &str) -> T {
+    let value = c.execute(code, Vec::new()).await.unwrap();
+    serde_json::from_value(value).unwrap()
+}
+
+/// Saves a screenshot as `target/screenshots/widget-NN-NAME.png`, with the
+/// `index`th widget's section scrolled into view once its form is drawn.
+async fn screenshot(browser: &mut Browser, name: &str, index: usize) {
+    let c = &browser.client;
+    wait_for_frame_content(c, index).await;
+    let _: Value = script(
+        c,
+        &format!("document.querySelectorAll('aside')[{index}].scrollIntoView(); return null"),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    browser.screenshot(name).await.unwrap();
+}
+
+/// Waits until the form is drawn in the widget's frame.
+async fn wait_for_frame_content(c: &Client, index: usize) {
+    enter_widget(c, index).await;
+    wait_visible(c, "textarea#q-what").await;
+    c.enter_parent_frame().await.unwrap();
+}

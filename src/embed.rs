@@ -1,0 +1,408 @@
+//! The form inside a partner's page: `/embed?agency=ID`, framed by
+//! `www/embed.js` on the partner's site.
+//!
+//! - [`EmbedFrame`] shows the form only once the frame knows who frames it:
+//!   every ancestor origin (`location.ancestorOrigins`, where the browser has
+//!   it) must be one of the agency's `embed_origins`, and the parent must
+//!   answer a hello sent to those origins only. Anyone else sees a refusal,
+//!   even if a proxy stripped the relay's `frame-ancestors` header.
+//! - Once verified, the frame tells the parent its height, and nothing else
+//!   but the quick exit: messages go to the verified origin only and carry
+//!   `{sealtip: 1, type: "height", height}` or `{sealtip: 1, type: "exit",
+//!   url}` (the agency's neutral page), never anything the tipster typed.
+//! - [`Look`]: `lang=`, `accent=` and `theme=` from the address, set by
+//!   `embed.js` from the snippet's `data-lang`, `data-accent` and the host
+//!   page's colour scheme.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{MessageEvent, ResizeObserver, Window};
+use yew::prelude::*;
+
+/// How long the frame waits for its parent's answer before refusing.
+const HANDSHAKE_WAIT: Duration = Duration::from_secs(5);
+
+/// The path of the embedded form.
+pub const EMBED_PATH: &str = "/embed";
+
+/// What the snippet asked for, read from the page's query.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Look {
+    /// `lang=`: the language to start in.
+    pub lang: Option<String>,
+    /// `accent=`: the accent colour, `#rgb` or `#rrggbb`.
+    pub accent: Option<String>,
+    /// `theme=`: the host page's scheme, when it has only one.
+    pub theme: Option<Theme>,
+}
+
+/// A colour scheme the host page forces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Theme {
+    /// Light only.
+    Light,
+    /// Dark only.
+    Dark,
+}
+
+impl Look {
+    /// Reads `lang`, `accent` and `theme` from a query (without `?`); values
+    /// that are not what they should be are ignored.
+    pub fn from_query(query: &str) -> Look {
+        let mut look = Look::default();
+        for (key, value) in query.split('&').filter_map(|pair| pair.split_once('=')) {
+            match key {
+                "lang"
+                    if (2..=35).contains(&value.len())
+                        && value
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+                {
+                    look.lang = Some(value.to_string());
+                }
+                "accent"
+                    if matches!(value.len(), 3 | 6)
+                        && value.bytes().all(|b| b.is_ascii_hexdigit()) =>
+                {
+                    look.accent = Some(format!("#{}", value.to_ascii_lowercase()));
+                }
+                "theme" if value == "light" => look.theme = Some(Theme::Light),
+                "theme" if value == "dark" => look.theme = Some(Theme::Dark),
+                _ => {}
+            }
+        }
+        look
+    }
+
+    /// Applies the accent and theme to `<html>` (CSS custom properties set
+    /// through the CSSOM, which the page's CSP allows; a class for the theme).
+    pub fn apply(&self) {
+        let Some(html) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        else {
+            return;
+        };
+        if let Some(accent) = &self.accent {
+            let style = html.style();
+            let _ = style.set_property("--accent", accent);
+            let _ = style.set_property("--accent-text", text_on(accent));
+        }
+        let class = match self.theme {
+            Some(Theme::Light) => "theme-light",
+            Some(Theme::Dark) => "theme-dark",
+            None => return,
+        };
+        let _ = html.class_list().add_1(class);
+    }
+}
+
+/// Black or white, whichever reads better on `background` (`#rgb` or
+/// `#rrggbb`), by WCAG relative luminance.
+pub fn text_on(background: &str) -> &'static str {
+    let hex = background.trim_start_matches('#');
+    let channel = |i: usize| -> f64 {
+        let value = if hex.len() == 3 {
+            u8::from_str_radix(&hex[i..=i].repeat(2), 16)
+        } else {
+            u8::from_str_radix(hex.get(i * 2..i * 2 + 2).unwrap_or("00"), 16)
+        };
+        let c = f64::from(value.unwrap_or(0)) / 255.0;
+        if c <= 0.040_45 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let luminance = 0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2);
+    // Contrast with white is 1.05 / (L + 0.05), with black (L + 0.05) / 0.05:
+    // they are equal at L ≈ 0.179.
+    if luminance > 0.179 { "#000" } else { "#fff" }
+}
+
+/// Whether every ancestor origin is allowed (an empty list of ancestors is
+/// the plain, unframed page).
+pub fn ancestors_allowed(ancestors: &[String], allowed: &[String]) -> bool {
+    ancestors.iter().all(|origin| allowed.contains(origin))
+}
+
+thread_local! {
+    /// The parent's origin, once it answered the hello.
+    static PARENT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Quick exit from inside a frame: asks the verified parent (`embed.js`) to
+/// leave the partner's page too. The page then leaves itself as usual
+/// (`browser::leave`, which navigates the top window when it may).
+pub fn tell_parent_to_leave(url: &str) {
+    let Some(origin) = PARENT.with(|p| p.borrow().clone()) else {
+        return;
+    };
+    if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
+        let _ = parent.post_message(&message("exit", Some(("url", url.into()))), &origin);
+    }
+}
+
+/// Props of [`EmbedFrame`].
+#[derive(Properties, PartialEq)]
+pub struct EmbedFrameProps {
+    /// The agency's allowed embedding origins; `None` while its profile loads.
+    pub allowed: Option<Rc<Vec<String>>>,
+    /// "Checking where this form is shown…"
+    pub checking: AttrValue,
+    /// Why the form is not shown here.
+    pub refused: AttrValue,
+    /// The page.
+    pub children: Html,
+}
+
+/// Where the check of the framing page stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    Checking,
+    Allowed,
+    Refused,
+}
+
+/// Shows its children only when the frame's parent is an allowed origin
+/// (or there is no parent), and then keeps the parent told of its height.
+#[function_component]
+pub fn EmbedFrame(props: &EmbedFrameProps) -> Html {
+    let framing = use_state(|| Framing::Checking);
+    {
+        let framing = framing.clone();
+        use_effect_with(props.allowed.clone(), move |allowed| {
+            let watch = allowed
+                .as_ref()
+                .and_then(|allowed| watch_parent(allowed, move |f| framing.set(f)));
+            move || drop(watch)
+        });
+    }
+    match (*framing, &props.allowed) {
+        (Framing::Allowed, _) | (Framing::Checking, None) => props.children.clone(),
+        (Framing::Checking, Some(_)) => {
+            html! { <main id="main"><p role="status">{ props.checking.clone() }</p></main> }
+        }
+        (Framing::Refused, _) => html! {
+            <main id="main"><p class="error" role="alert">{ props.refused.clone() }</p></main>
+        },
+    }
+}
+
+/// The observer posting the page's height, and its callback.
+type HeightReports = Option<(ResizeObserver, Closure<dyn Fn()>)>;
+
+/// What keeps the handshake and the height reports alive; dropping it stops them.
+struct Watch {
+    window: Window,
+    on_message: Closure<dyn Fn(MessageEvent)>,
+    resize: Rc<RefCell<HeightReports>>,
+    alive: Rc<Cell<bool>>,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.alive.set(false);
+        let _ = self.window.remove_event_listener_with_callback(
+            "message",
+            self.on_message.as_ref().unchecked_ref(),
+        );
+        if let Some((observer, _)) = self.resize.borrow_mut().take() {
+            observer.disconnect();
+        }
+    }
+}
+
+/// Checks who frames the page and reports it; `None` when there is nothing
+/// to watch (not framed, or refused at once).
+fn watch_parent(allowed: &Rc<Vec<String>>, report: impl Fn(Framing) + 'static) -> Option<Watch> {
+    let window = web_sys::window()?;
+    let Some(parent) = window.parent().ok().flatten() else {
+        report(Framing::Allowed);
+        return None;
+    };
+    if Object::is(parent.as_ref(), window.as_ref()) {
+        // The plain page, opened at /embed without a frame.
+        report(Framing::Allowed);
+        return None;
+    }
+    if !ancestors_allowed(&ancestor_origins(&window), allowed) {
+        report(Framing::Refused);
+        return None;
+    }
+    let report = Rc::new(report);
+    let alive = Rc::new(Cell::new(true));
+    let resize = Rc::new(RefCell::new(None));
+    let on_message = {
+        let (allowed, parent, report, resize) = (
+            allowed.clone(),
+            parent.clone(),
+            report.clone(),
+            resize.clone(),
+        );
+        Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            let from_parent = event
+                .source()
+                .is_some_and(|source| Object::is(source.as_ref(), parent.as_ref()));
+            let origin = event.origin();
+            if !from_parent || !allowed.contains(&origin) || !is_message(&event.data(), "ready") {
+                return;
+            }
+            if resize.borrow().is_some() {
+                return;
+            }
+            PARENT.with(|p| *p.borrow_mut() = Some(origin.clone()));
+            *resize.borrow_mut() = report_height(&parent, origin);
+            report(Framing::Allowed);
+        })
+    };
+    let _ = window.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+    let hello = message("hello", None);
+    for origin in allowed.iter() {
+        // Delivered only if the parent really has this origin.
+        let _ = parent.post_message(&hello, origin);
+    }
+    {
+        let (alive, resize, report) = (alive.clone(), resize.clone(), report.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            yew::platform::time::sleep(HANDSHAKE_WAIT).await;
+            if alive.get() && resize.borrow().is_none() {
+                report(Framing::Refused);
+            }
+        });
+    }
+    Some(Watch {
+        window,
+        on_message,
+        resize,
+        alive,
+    })
+}
+
+/// Posts the page's height to `parent` at `origin` now and whenever it changes.
+fn report_height(parent: &Window, origin: String) -> HeightReports {
+    let html = web_sys::window()?.document()?.document_element()?;
+    let html: web_sys::HtmlElement = html.dyn_into().ok()?;
+    let parent = parent.clone();
+    let post = {
+        let html = html.clone();
+        move || {
+            let height = JsValue::from_f64(f64::from(html.offset_height()));
+            let _ = parent.post_message(&message("height", Some(("height", height))), &origin);
+        }
+    };
+    post();
+    let closure = Closure::<dyn Fn()>::new(post);
+    let observer = ResizeObserver::new(closure.as_ref().unchecked_ref()).ok()?;
+    observer.observe(&html);
+    Some((observer, closure))
+}
+
+/// `{sealtip: 1, type: kind}`, with one more field if given.
+fn message(kind: &str, field: Option<(&str, JsValue)>) -> JsValue {
+    let object = Object::new();
+    let _ = Reflect::set(&object, &"sealtip".into(), &JsValue::from_f64(1.0));
+    let _ = Reflect::set(&object, &"type".into(), &kind.into());
+    if let Some((key, value)) = field {
+        let _ = Reflect::set(&object, &key.into(), &value);
+    }
+    object.into()
+}
+
+fn is_message(data: &JsValue, kind: &str) -> bool {
+    let field = |name: &str| Reflect::get(data, &name.into()).ok();
+    data.is_object()
+        && field("sealtip").and_then(|v| v.as_f64()) == Some(1.0)
+        && field("type").and_then(|v| v.as_string()).as_deref() == Some(kind)
+}
+
+/// `location.ancestorOrigins` (Chromium and WebKit), nearest first; empty
+/// where the browser does not have it (the handshake still checks the parent).
+fn ancestor_origins(window: &Window) -> Vec<String> {
+    Reflect::get(window.location().as_ref(), &"ancestorOrigins".into())
+        .ok()
+        .filter(|list| !list.is_undefined() && !list.is_null())
+        .map(|list| {
+            Array::from(&list)
+                .iter()
+                .filter_map(|o| o.as_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_look_comes_from_the_query_and_ignores_nonsense() {
+        assert_eq!(
+            Look::from_query("agency=demo&lang=fr&accent=0A7F3c&theme=dark"),
+            Look {
+                lang: Some("fr".into()),
+                accent: Some("#0a7f3c".into()),
+                theme: Some(Theme::Dark),
+            }
+        );
+        assert_eq!(
+            Look::from_query("agency=demo&accent=0a7&theme=light"),
+            Look {
+                lang: None,
+                accent: Some("#0a7".into()),
+                theme: Some(Theme::Light),
+            }
+        );
+        for nonsense in [
+            "accent=red",
+            "accent=0a7f",
+            "accent=;color:red",
+            "theme=blue",
+            "lang=<b>",
+            "lang=x",
+            "",
+        ] {
+            assert_eq!(Look::from_query(nonsense), Look::default(), "{nonsense}");
+        }
+    }
+
+    #[test]
+    fn button_text_is_black_or_white_whichever_reads_better() {
+        for (background, text) in [
+            ("#000", "#fff"),
+            ("#fff", "#000"),
+            ("#0b4f8a", "#fff"),
+            ("#8cc4ff", "#000"),
+            ("#ffbf47", "#000"),
+            ("#b01c1c", "#fff"),
+        ] {
+            assert_eq!(text_on(background), text, "{background}");
+        }
+    }
+
+    #[test]
+    fn every_ancestor_must_be_allowed() {
+        let allowed = vec!["https://news.example".to_string()];
+        let list = |origins: &[&str]| origins.iter().map(|o| o.to_string()).collect::<Vec<_>>();
+        assert!(ancestors_allowed(
+            &list(&["https://news.example"]),
+            &allowed
+        ));
+        assert!(ancestors_allowed(&[], &allowed));
+        assert!(!ancestors_allowed(
+            &list(&["https://evil.example"]),
+            &allowed
+        ));
+        assert!(!ancestors_allowed(
+            &list(&["https://news.example", "https://evil.example"]),
+            &allowed
+        ));
+        assert!(!ancestors_allowed(&list(&["https://news.example"]), &[]));
+    }
+}

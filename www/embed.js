@@ -1,0 +1,130 @@
+/* sealtip widget loader: the tip form on a partner's page, with one tag.
+
+     <script src="https://RELAY/embed.js" data-agency="ID" data-pin="FINGERPRINT" async></script>
+
+   Options (data-*): agency (required), pin (fingerprints, comma-separated),
+   mode ("inline", the default, or "button"), accent (#rgb or #rrggbb),
+   lang (en, es, fr, ar, …), theme ("light" or "dark"; default: the host
+   page's color-scheme, else the visitor's preference).
+
+   It adds one element right after its <script> and touches nothing else of
+   the page: a shadow root holding a sandboxed iframe of RELAY/embed?agency=ID
+   (the form runs on the relay's origin, so this page cannot read it), and in
+   button mode a button that opens it. It takes three messages from that
+   frame, checking their origin and source: "hello" (answered "ready"),
+   "height" (the frame's height) and "exit" (quick exit: leave this page). */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !script.src) return;
+  var relay = new URL(script.src).origin;
+  var data = script.dataset;
+  var agency = data.agency || "";
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(agency)) return;
+
+  // The frame's sandbox, each flag explained in the README ("Embed the form").
+  var SANDBOX = "allow-scripts allow-same-origin allow-forms allow-top-navigation-by-user-activation";
+  var WORDS = {
+    en: ["Send a tip safely", "Close the tip form", "Tip form"],
+    es: ["Enviar una denuncia segura", "Cerrar el formulario", "Formulario de denuncia"],
+    fr: ["Envoyer un signalement en sécurité", "Fermer le formulaire", "Formulaire de signalement"],
+    ar: ["أرسل بلاغًا بأمان", "أغلق النموذج", "نموذج البلاغ"]
+  };
+  var lang = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(data.lang || "") ? data.lang : "";
+  var words = WORDS[lang.split("-")[0].toLowerCase()] || WORDS.en;
+
+  var query = "agency=" + agency + (lang ? "&lang=" + lang : "");
+  var accent = (data.accent || "").replace(/^#/, "");
+  var ok = /^([0-9a-f]{3}){1,2}$/i.test(accent);
+  if (ok) query += "&accent=" + accent;
+  var scheme = getComputedStyle(document.documentElement).colorScheme || "";
+  var dark = /dark/.test(scheme), light = /light/.test(scheme);
+  var theme = /^(light|dark)$/.test(data.theme) ? data.theme : dark && !light ? "dark" : light && !dark ? "light" : "";
+  if (theme) query += "&theme=" + theme;
+  // The pin travels in the fragment, which browsers never send to a server.
+  // One that is not hex, commas and dashes still goes, unread, so that the
+  // frame refuses to seal rather than forget it.
+  var pin = data.pin == null ? "" : data.pin.replace(/\s+/g, "");
+  var src = relay + "/embed?" + query + (data.pin == null ? "" : "#pin=" + (/^[0-9A-Fa-f:,-]+$/.test(pin) ? pin : "x"));
+
+  var box = document.createElement("div");
+  box.className = "sealtip-widget";
+  var root = box.attachShadow({ mode: "open" });
+  var sheet = new CSSStyleSheet();
+  var color = ok ? "#" + accent : "#0b4f8a";
+  sheet.replaceSync(
+    ":host{all:initial;display:block}" +
+    "iframe{display:block;width:100%;height:40rem;border:0;color-scheme:" + (theme || "light dark") + "}" +
+    "button{font:600 1.125rem/1.3 system-ui,sans-serif;min-height:3rem;padding:.6rem 1.2rem;border:0;border-radius:.3rem;cursor:pointer;" +
+    "background:" + color + ";color:" + (ok && luminance(accent) > 0.179 ? "#000" : "#fff") + "}" +
+    "button:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
+    "[hidden]{display:none}"
+  );
+  root.adoptedStyleSheets = [sheet];
+
+  var frame = null;
+  function makeFrame() {
+    frame = document.createElement("iframe");
+    frame.title = words[2];
+    frame.setAttribute("sandbox", SANDBOX);
+    frame.referrerPolicy = "no-referrer";
+    frame.allow = "clipboard-write";
+    frame.src = src;
+    return frame;
+  }
+
+  if (data.mode === "button") {
+    var button = document.createElement("button");
+    var panel = document.createElement("div");
+    button.type = "button";
+    button.textContent = words[0];
+    button.setAttribute("aria-expanded", "false");
+    button.setAttribute("aria-controls", "panel");
+    panel.id = "panel";
+    panel.hidden = true;
+    button.addEventListener("click", function () {
+      var open = panel.hidden;
+      panel.hidden = !open;
+      button.setAttribute("aria-expanded", String(open));
+      button.textContent = words[open ? 1 : 0];
+      if (open && !frame) panel.appendChild(makeFrame());
+    });
+    root.append(button, panel);
+  } else {
+    root.appendChild(makeFrame());
+  }
+
+  window.addEventListener("message", function (event) {
+    if (!frame || event.source !== frame.contentWindow || event.origin !== relay) return;
+    var m = event.data;
+    if (!m || m.sealtip !== 1) return;
+    if (m.type === "hello") {
+      frame.contentWindow.postMessage({ sealtip: 1, type: "ready" }, relay);
+    } else if (m.type === "height" && m.height > 0) {
+      frame.style.height = Math.min(Math.ceil(m.height), 20000) + "px";
+    } else if (m.type === "exit" && /^https?:\/\//.test(m.url)) {
+      // Quick exit: blank this page at once and replace it in the history.
+      document.documentElement.style.visibility = "hidden";
+      location.replace(m.url);
+    }
+  });
+
+  if (script.parentNode && script.parentNode !== document.head) {
+    script.parentNode.insertBefore(box, script.nextSibling);
+  } else if (document.body) {
+    document.body.appendChild(box);
+  } else {
+    document.addEventListener("DOMContentLoaded", function () { document.body.appendChild(box); });
+  }
+
+  // WCAG relative luminance of a #rgb / #rrggbb colour (without "#").
+  function luminance(hex) {
+    if (hex.length === 3) hex = hex.replace(/./g, "$&$&");
+    var sum = 0, weights = [0.2126, 0.7152, 0.0722];
+    for (var i = 0; i < 3; i++) {
+      var c = parseInt(hex.substr(i * 2, 2), 16) / 255;
+      sum += weights[i] * (c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
+    }
+    return sum;
+  }
+})();
