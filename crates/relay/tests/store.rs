@@ -86,13 +86,32 @@ async fn postgres_stores_opened_together_share_everything() {
     assert_eq!(a.inbox_len("demo").await.unwrap(), 0);
     assert!(!a.delete("demo", &meta.id).await.unwrap());
 
-    // Reopening finds the schema at its version and the data in place.
+    // Reopening finds the schema at its version and the data in place, and
+    // removes what uploads cut short by a crash left, once older than the
+    // longest upload (here: one that started an hour and a half ago, with
+    // uploads allowed ten minutes; and one that may still be running).
     put(&b, "demo", TIP, b"kept", None).await.unwrap();
+    let hour = sealtip_relay::time::this_hour();
+    db.execute(&format!(
+        "INSERT INTO uploads (id, started) VALUES ('{}', {}), ('{}', {hour});
+         INSERT INTO chunks (blob, n, data) VALUES ('{0}', 0, '\\x00'), ('{2}', 0, '\\x00');",
+        "a".repeat(32),
+        hour - 2 * 3600,
+        "b".repeat(32),
+    ))
+    .await;
     drop((a, b));
-    let again = PgStore::open(&db.url, Duration::from_secs(3600))
+    let again = PgStore::open(&db.url, Duration::from_secs(600))
         .await
         .unwrap();
     assert_eq!(again.inbox_len("demo").await.unwrap(), 1);
+    let left = "SELECT COUNT(*) FROM chunks WHERE blob NOT IN (SELECT id FROM items)";
+    assert_eq!(
+        db.query_i64(left).await,
+        1,
+        "only the recent upload is kept"
+    );
+    assert_eq!(db.query_i64("SELECT COUNT(*) FROM uploads").await, 1);
     assert_eq!(
         db.query_i64("SELECT MAX(version)::BIGINT FROM schema_version")
             .await,

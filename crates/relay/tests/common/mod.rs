@@ -401,6 +401,17 @@ async fn admin(server: &str, sql: &str) {
 }
 
 impl TestDatabase {
+    /// Runs `sql` (one or more statements) on this database.
+    pub async fn execute(&self, sql: &str) {
+        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let task = tokio::spawn(connection);
+        client.batch_execute(sql).await.unwrap();
+        drop(client);
+        let _ = task.await;
+    }
+
     /// Runs `sql` on this database and returns the first column of the first row.
     pub async fn query_i64(&self, sql: &str) -> i64 {
         let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
