@@ -53,12 +53,7 @@ async fn a_tip_sent_through_the_frame_opens_with_sealtip_open() {
     .await;
     assert!(!font.contains("Comic"), "{font}");
 
-    enter_widget(c, 1).await;
-    wait_visible(c, "textarea#q-what")
-        .await
-        .send_keys(TYPED)
-        .await
-        .unwrap();
+    type_what_happened(c, 1).await;
     c.find(Locator::Css("input#q-where"))
         .await
         .unwrap()
@@ -100,12 +95,7 @@ async fn a_script_on_the_partner_page_cannot_read_the_frame() {
          return null",
     )
     .await;
-    enter_widget(c, 1).await;
-    wait_visible(c, "textarea#q-what")
-        .await
-        .send_keys(TYPED)
-        .await
-        .unwrap();
+    type_what_happened(c, 1).await;
     c.enter_parent_frame().await.unwrap();
 
     let seen: Value = script(
@@ -529,6 +519,13 @@ fn header(headers: &[(String, String)], name: &str) -> String {
 async fn widget(c: &Client, index: usize) -> fantoccini::elements::ShadowRoot {
     let boxes = wait_all(c, ".sealtip-widget", index + 1).await;
     boxes[index].shadow_root().await.unwrap()
+}
+
+/// Switches into the `index`th widget's frame and types [`TYPED`] as what happened.
+async fn type_what_happened(c: &Client, index: usize) {
+    enter_widget(c, index).await;
+    let field = wait_visible(c, "textarea#q-what").await;
+    field.send_keys(TYPED).await.unwrap();
 }
 
 /// Switches into the `index`th widget's frame.
