@@ -151,11 +151,24 @@ default = true
 recipients = ["{recipient}"]
 # SHA-256 (hex) of each inbox token (agency.token holds the token).
 token_hashes = ["{token_hash}"]
-languages = ["en", "fr"]
+# Form languages, the first being the default: a label missing in the page's
+# language is shown in it. Tags as the page uses them (zh-Hans, not zh).
+languages = ["en", "es", "fr", "pt", "ar", "zh-Hans", "vi", "ru", "tl", "ht"]
 # Origins allowed to embed the form (e.g. "https://news.example"); none by default.
 embed_origins = []
 exit_url = "https://www.wikipedia.org/"
-emergency = { en = "In danger right now? Call 112.", fr = "En danger maintenant ? Appelez le 112." }
+
+[agencies.emergency]
+en = "In danger right now? Call 112."
+es = "¿En peligro ahora mismo? Llame al 112."
+fr = "En danger maintenant ? Appelez le 112."
+pt = "Em perigo agora? Ligue para o 112."
+ar = "في خطر الآن؟ اتصل بالرقم 112."
+zh-Hans = "现在有危险吗？请拨打 112。"
+vi = "Bạn đang gặp nguy hiểm? Hãy gọi 112."
+ru = "Вы в опасности прямо сейчас? Звоните 112."
+tl = "Nasa panganib ka ba ngayon? Tumawag sa 112."
+ht = "Ou an danje kounye a? Rele 112."
 
 [agencies.form]
 id = "demo-1"
@@ -163,34 +176,217 @@ id = "demo-1"
 [[agencies.form.questions]]
 id = "what"
 kind = "long_text"
-label = { en = "What happened?", fr = "Que s'est-il passé ?" }
-help = { en = "Say what you saw or know, in your own words.", fr = "Dites ce que vous avez vu ou savez, avec vos mots." }
 required = true
+[agencies.form.questions.label]
+en = "What happened?"
+es = "¿Qué ocurrió?"
+fr = "Que s'est-il passé ?"
+pt = "O que aconteceu?"
+ar = "ماذا حدث؟"
+zh-Hans = "发生了什么？"
+vi = "Chuyện gì đã xảy ra?"
+ru = "Что произошло?"
+tl = "Ano ang nangyari?"
+ht = "Kisa ki te pase?"
+[agencies.form.questions.help]
+en = "Say what you saw or know, in your own words."
+es = "Cuente lo que vio o sabe, con sus propias palabras."
+fr = "Dites ce que vous avez vu ou savez, avec vos mots."
+pt = "Conte o que você viu ou sabe, com suas próprias palavras."
+ar = "اذكر ما رأيته أو ما تعرفه بكلماتك."
+zh-Hans = "用您自己的话，说说您看到或知道的事情。"
+vi = "Hãy kể những gì bạn đã thấy hoặc biết, bằng lời của bạn."
+ru = "Расскажите своими словами, что вы видели или знаете."
+tl = "Sabihin ang nakita o alam mo, sa sarili mong salita."
+ht = "Di sa ou te wè oswa sa ou konnen, ak pwòp mo pa ou."
 
 [[agencies.form.questions]]
 id = "topic"
 kind = "choice"
-label = { en = "What is it about?", fr = "De quoi s'agit-il ?" }
-choices = [
-    { id = "forced-work", label = { en = "Forced work or unpaid work", fr = "Travail forcé ou non payé" } },
-    { id = "sexual-exploitation", label = { en = "Sexual exploitation", fr = "Exploitation sexuelle" } },
-    { id = "held", label = { en = "Someone held or not free to leave", fr = "Quelqu'un retenu ou pas libre de partir" } },
-    { id = "child", label = { en = "A child may be involved", fr = "Un enfant est peut-être concerné" } },
-    { id = "other", label = { en = "Something else", fr = "Autre chose" } },
-]
+[agencies.form.questions.label]
+en = "What is it about?"
+es = "¿De qué se trata?"
+fr = "De quoi s'agit-il ?"
+pt = "Do que se trata?"
+ar = "بماذا يتعلق الأمر؟"
+zh-Hans = "这件事和什么有关？"
+vi = "Việc này liên quan đến điều gì?"
+ru = "О чём идёт речь?"
+tl = "Tungkol saan ito?"
+ht = "Sa gen pou wè ak kisa?"
+
+[[agencies.form.questions.choices]]
+id = "forced-work"
+[agencies.form.questions.choices.label]
+en = "Forced work or unpaid work"
+es = "Trabajo forzado o sin paga"
+fr = "Travail forcé ou non payé"
+pt = "Trabalho forçado ou sem pagamento"
+ar = "عمل قسري أو عمل بلا أجر"
+zh-Hans = "强迫劳动或无偿劳动"
+vi = "Lao động cưỡng bức hoặc không được trả lương"
+ru = "Принудительный или неоплачиваемый труд"
+tl = "Sapilitang trabaho o trabahong walang bayad"
+ht = "Travay fòse oswa travay san peye"
+
+[[agencies.form.questions.choices]]
+id = "sexual-exploitation"
+[agencies.form.questions.choices.label]
+en = "Sexual exploitation"
+es = "Explotación sexual"
+fr = "Exploitation sexuelle"
+pt = "Exploração sexual"
+ar = "استغلال جنسي"
+zh-Hans = "性剥削"
+vi = "Bóc lột tình dục"
+ru = "Сексуальная эксплуатация"
+tl = "Sekswal na pananamantala"
+ht = "Eksplwatasyon seksyèl"
+
+[[agencies.form.questions.choices]]
+id = "held"
+[agencies.form.questions.choices.label]
+en = "Someone held or not free to leave"
+es = "Alguien retenido o sin libertad para irse"
+fr = "Quelqu'un retenu ou pas libre de partir"
+pt = "Alguém preso ou sem liberdade para ir embora"
+ar = "شخص محتجز أو غير حر في المغادرة"
+zh-Hans = "有人被关押或不能自由离开"
+vi = "Có người bị giữ lại hoặc không được tự do rời đi"
+ru = "Кого-то удерживают или не отпускают"
+tl = "May taong ikinulong o hindi malayang umalis"
+ht = "Yon moun yo kenbe oswa ki pa lib pou l ale"
+
+[[agencies.form.questions.choices]]
+id = "child"
+[agencies.form.questions.choices.label]
+en = "A child may be involved"
+es = "Puede haber un niño afectado"
+fr = "Un enfant est peut-être concerné"
+pt = "Uma criança pode estar envolvida"
+ar = "قد يكون هناك طفل معنيّ"
+zh-Hans = "可能涉及儿童"
+vi = "Có thể có trẻ em liên quan"
+ru = "Возможно, это касается ребёнка"
+tl = "Maaaring may batang sangkot"
+ht = "Petèt gen yon timoun ladan l"
+
+[[agencies.form.questions.choices]]
+id = "other"
+[agencies.form.questions.choices.label]
+en = "Something else"
+es = "Otra cosa"
+fr = "Autre chose"
+pt = "Outra coisa"
+ar = "شيء آخر"
+zh-Hans = "其他情况"
+vi = "Việc khác"
+ru = "Другое"
+tl = "Iba pa"
+ht = "Yon lòt bagay"
 
 [[agencies.form.questions]]
 id = "when"
 kind = "date"
-label = { en = "When did it happen?", fr = "Quand cela s'est-il passé ?" }
+[agencies.form.questions.label]
+en = "When did it happen?"
+es = "¿Cuándo ocurrió?"
+fr = "Quand cela s'est-il passé ?"
+pt = "Quando aconteceu?"
+ar = "متى حدث ذلك؟"
+zh-Hans = "是什么时候发生的？"
+vi = "Chuyện xảy ra khi nào?"
+ru = "Когда это произошло?"
+tl = "Kailan ito nangyari?"
+ht = "Kilè sa te pase?"
 
 [[agencies.form.questions]]
 id = "where"
 kind = "place"
-label = { en = "Where did it happen?", fr = "Où cela s'est-il passé ?" }
+[agencies.form.questions.label]
+en = "Where did it happen?"
+es = "¿Dónde ocurrió?"
+fr = "Où cela s'est-il passé ?"
+pt = "Onde aconteceu?"
+ar = "أين حدث ذلك؟"
+zh-Hans = "是在哪里发生的？"
+vi = "Chuyện xảy ra ở đâu?"
+ru = "Где это произошло?"
+tl = "Saan ito nangyari?"
+ht = "Ki kote sa te pase?"
 
 [[agencies.form.questions]]
 id = "who"
 kind = "text"
-label = { en = "Who is involved?", fr = "Qui est impliqué ?" }
+[agencies.form.questions.label]
+en = "Who is involved?"
+es = "¿Quién está implicado?"
+fr = "Qui est impliqué ?"
+pt = "Quem está envolvido?"
+ar = "من هم الأشخاص المعنيون؟"
+zh-Hans = "涉及哪些人？"
+vi = "Những ai có liên quan?"
+ru = "Кто в этом участвует?"
+tl = "Sino-sino ang sangkot?"
+ht = "Ki moun ki mele ladan l?"
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The page's languages: the names of its Fluent files (`www/i18n/<tag>.ftl`).
+    fn page_languages() -> Vec<String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/i18n");
+        let mut tags: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|entry| entry.unwrap().file_name().into_string().ok())
+            .filter_map(|name| name.strip_suffix(".ftl").map(str::to_string))
+            .collect();
+        tags.sort();
+        tags
+    }
+
+    #[test]
+    fn the_demo_form_speaks_every_language_of_the_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let done = init(&dir.path().join("data")).unwrap();
+        let text = std::fs::read_to_string(&done.config).unwrap();
+        let config: crate::Config = toml::from_str(&text).unwrap();
+        let demo = &config.agencies[0];
+        let page = page_languages();
+        assert!(page.len() >= 10, "{page:?}");
+        let mut languages = demo.languages.clone();
+        languages.sort();
+        assert_eq!(languages, page);
+        assert_eq!(demo.languages[0], "en");
+        let mut texts = vec![("emergency".to_string(), &demo.emergency)];
+        for q in &demo.form.questions {
+            texts.push((q.id.clone(), &q.label));
+            if !q.help.is_empty() {
+                texts.push((format!("{} help", q.id), &q.help));
+            }
+            for c in &q.choices {
+                texts.push((c.id.clone(), &c.label));
+            }
+        }
+        assert!(texts.len() > 10);
+        for (what, localized) in texts {
+            let keys: Vec<&String> = localized.keys().collect();
+            assert_eq!(keys.len(), page.len(), "{what}: {keys:?}");
+            for tag in &page {
+                let text = localized.get(tag).map(String::as_str).unwrap_or_default();
+                assert!(!text.trim().is_empty(), "{what} has no {tag} text");
+                // Only English says it in English.
+                if tag != "en" {
+                    assert_ne!(
+                        Some(text),
+                        localized.get("en").map(String::as_str),
+                        "{what} {tag}"
+                    );
+                }
+            }
+        }
+        config.check().unwrap();
+    }
+}
