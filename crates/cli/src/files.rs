@@ -5,9 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use std::io::Read;
 
-use sealtip_envelope::{Identity, IdentityFile, OpenError, open_with_passphrase};
+use sealtip_envelope::{Identity, is_age_file, read_identity_file};
 use zeroize::Zeroizing;
 
 /// Creates `path` with owner-only permissions, refusing to overwrite.
@@ -119,34 +118,13 @@ pub fn read_identities(path: &Path) -> Result<Vec<Identity>> {
     let bytes = Zeroizing::new(
         fs::read(path).with_context(|| format!("cannot read identity file {}", path.display()))?,
     );
-    let text = if is_age_file(&bytes) {
-        let passphrase = crate::passphrase::ask(&path.display().to_string())?;
-        let mut reader = open_with_passphrase(&bytes[..], &passphrase)
-            .with_context(|| format!("cannot open identity file {}", path.display()))?;
-        let mut text = Zeroizing::new(String::new());
-        reader
-            .read_to_string(&mut text)
-            .map_err(OpenError::from_io)
-            .with_context(|| format!("cannot open identity file {}", path.display()))?;
-        text
-    } else {
-        Zeroizing::new(
-            String::from_utf8(bytes.to_vec())
-                .with_context(|| format!("{} is not an identity file", path.display()))?,
-        )
+    let passphrase = match is_age_file(&bytes) {
+        true => Some(crate::passphrase::ask(&path.display().to_string())?),
+        false => None,
     };
-    let file = IdentityFile::parse(&text)
-        .with_context(|| format!("{} is not an identity file", path.display()))?;
+    let file = read_identity_file(&bytes, passphrase.as_ref().map(|p| p.as_str()))
+        .with_context(|| format!("cannot open identity file {}", path.display()))?;
     Ok(file.identities)
-}
-
-fn is_age_file(bytes: &[u8]) -> bool {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    bytes[start..].starts_with(b"age-encryption.org/")
-        || bytes[start..].starts_with(sealtip_envelope::armor::BEGIN.as_bytes())
 }
 
 /// The media type of a file, from its extension.

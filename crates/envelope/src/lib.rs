@@ -25,6 +25,7 @@ mod primitives;
 pub mod sealed_tip;
 #[cfg(any(feature = "seal", feature = "open"))]
 pub mod stream;
+pub mod thread;
 #[cfg(any(feature = "seal", feature = "open"))]
 mod x25519;
 
@@ -40,7 +41,10 @@ pub use keys::{Identity, IdentityFile, KeyError, Recipient};
 pub use primitives::FileKey;
 
 #[cfg(feature = "open")]
-pub use open::{OpenError, Opened, open, open_to_vec, open_with_passphrase};
+pub use open::{
+    IdentityFileError, OpenError, Opened, is_age_file, open, open_to_vec, open_with_passphrase,
+    read_identity_file,
+};
 #[cfg(feature = "seal")]
 pub use seal::{SealError, seal, seal_to_vec, seal_with_passphrase};
 #[cfg(feature = "seal")]

@@ -5,7 +5,9 @@ use std::io::{self, BufRead, BufReader, Read};
 
 use crate::armor::{self, ArmorError, ArmoredReader};
 use crate::header::{Header, HeaderError};
-use crate::keys::Identity;
+use zeroize::Zeroizing;
+
+use crate::keys::{Identity, IdentityFile, KeyError};
 use crate::primitives::FileKey;
 use crate::stream::{NONCE_SIZE, PayloadError, StreamReader};
 use crate::{passphrase, x25519};
@@ -153,6 +155,54 @@ pub fn open_to_vec(sealed: &[u8], identities: &[Identity]) -> Result<Vec<u8>, Op
     let mut plain = Vec::new();
     reader.read_to_end(&mut plain).map_err(OpenError::from_io)?;
     Ok(plain)
+}
+
+/// Whether `bytes` are an age file (binary or armored) rather than identity
+/// lines: a passphrase-protected identity file, as `age -p` writes it.
+pub fn is_age_file(bytes: &[u8]) -> bool {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    bytes[start..].starts_with(b"age-encryption.org/")
+        || bytes[start..].starts_with(armor::BEGIN.as_bytes())
+}
+
+/// Why an identity file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityFileError {
+    /// The file is protected by a passphrase and none was given.
+    #[error("this identity file is protected by a passphrase")]
+    NeedsPassphrase,
+    /// The protected file did not open (a wrong passphrase, a damaged file).
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// The (opened) file is not text.
+    #[error("this is not an identity file (it is not text)")]
+    NotText,
+    /// The lines are not identities.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// Reads an identity file, plain (`AGE-SECRET-KEY-1…` lines) or protected
+/// by a passphrase (see [`is_age_file`]); `passphrase` is used only for a
+/// protected one.
+pub fn read_identity_file(
+    bytes: &[u8],
+    passphrase: Option<&str>,
+) -> Result<IdentityFile, IdentityFileError> {
+    let mut plain = Zeroizing::new(Vec::new());
+    let bytes = if is_age_file(bytes) {
+        let passphrase = passphrase.ok_or(IdentityFileError::NeedsPassphrase)?;
+        let mut reader = open_with_passphrase(bytes, passphrase)?;
+        reader.read_to_end(&mut plain).map_err(OpenError::from_io)?;
+        plain.as_slice()
+    } else {
+        bytes
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| IdentityFileError::NotText)?;
+    Ok(IdentityFile::parse(text)?)
 }
 
 /// Rules of the age spec that hold whichever key opens the file.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::relay_client::RelayClient;
+pub use sealtip_api::human_size;
 
 /// Where an agency's inbox is and how to get in.
 #[derive(clap::Args)]
@@ -55,19 +56,4 @@ pub fn run(args: InboxArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// `1.2 MiB`, `512 B`.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }

@@ -2,12 +2,12 @@
 //! tipster's mailbox, in order. DIR holds folders made by `sealtip open` (and
 //! the reply copies `sealtip reply` keeps beside the tip).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use sealtip_envelope::bundle::{Kind, Tip};
+use sealtip_envelope::thread::{first_line, threads};
 
 /// Arguments of `sealtip thread`.
 #[derive(clap::Args)]
@@ -32,33 +32,7 @@ pub fn run(args: Args) -> Result<()> {
             args.dir.display()
         );
     }
-    // Items without a mailbox stand alone, keyed by their folder.
-    let mut threads: BTreeMap<String, Vec<Item>> = BTreeMap::new();
-    for item in items {
-        let key = match &item.tip.reply {
-            Some(reply) => reply.mailbox.clone(),
-            None => format!("~{}", item.folder.display()),
-        };
-        threads.entry(key).or_default().push(item);
-    }
-    let mut threads: Vec<Vec<Item>> = threads.into_values().collect();
-    for thread in &mut threads {
-        // Day-precision dates first; within a day, the order they were opened
-        // or written here; a tip before what answers it.
-        thread.sort_by(|a, b| {
-            (&a.tip.date, a.modified, rank(a.tip.kind)).cmp(&(
-                &b.tip.date,
-                b.modified,
-                rank(b.tip.kind),
-            ))
-        });
-    }
-    threads.sort_by(|a, b| {
-        a[0].tip
-            .date
-            .cmp(&b[0].tip.date)
-            .then(a[0].modified.cmp(&b[0].modified))
-    });
+    let threads = threads(items, |item| &item.tip, |item| item.modified);
     for (number, thread) in threads.iter().enumerate() {
         let replies = if thread[0].tip.reply.is_some() {
             "the tipster can receive replies"
@@ -91,23 +65,6 @@ pub fn run(args: Args) -> Result<()> {
         println!();
     }
     Ok(())
-}
-
-fn rank(kind: Kind) -> u8 {
-    match kind {
-        Kind::Tip => 0,
-        Kind::Reply | Kind::Message => 1,
-    }
-}
-
-fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("");
-    let short: String = line.chars().take(200).collect();
-    if short.len() < text.trim_end().len() {
-        format!("{short} …")
-    } else {
-        short
-    }
 }
 
 fn read_items(dir: &Path) -> Result<Vec<Item>> {
