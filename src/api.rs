@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ProgressEvent, Request, RequestInit, Response, XmlHttpRequest};
 
-use sealtip_api::{AgencyProfile, Challenge, Created, ErrorBody, Mailbox};
+use sealtip_api::{AgencyProfile, Challenge, Created, ErrorBody, Inbox, Mailbox};
 
 /// Why a request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,7 +152,55 @@ pub async fn reply(agency: &str, mailbox: &str, reply: &str) -> Result<Vec<u8>, 
         "/api/v1/agencies/{}/mailboxes/{mailbox}/{reply}",
         encode(agency)
     );
-    let response = get(&path).await?;
+    bytes(get(&path).await?).await
+}
+
+/// The agency's inbox (`token` is its inbox token).
+pub async fn inbox(agency: &str, token: &str) -> Result<Inbox, ApiError> {
+    let path = format!("/api/v1/agencies/{}/inbox", encode(agency));
+    json(with_token("GET", &path, token, None).await?).await
+}
+
+/// One sealed inbox item.
+pub async fn inbox_item(agency: &str, token: &str, item: &str) -> Result<Vec<u8>, ApiError> {
+    let path = format!("/api/v1/agencies/{}/inbox/{item}", encode(agency));
+    bytes(with_token("GET", &path, token, None).await?).await
+}
+
+/// Deletes an inbox item (deleting one already gone is no error).
+pub async fn delete_item(agency: &str, token: &str, item: &str) -> Result<(), ApiError> {
+    let path = format!("/api/v1/agencies/{}/inbox/{item}", encode(agency));
+    match with_token("DELETE", &path, token, None).await {
+        Ok(_) | Err(ApiError::Status { status: 404, .. }) => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// Posts the agency's sealed reply to a tipster's mailbox (token, no proof
+/// of work: `docs/api.md`).
+pub async fn post_reply(
+    agency: &str,
+    token: &str,
+    mailbox: &str,
+    sealed: &[u8],
+) -> Result<Created, ApiError> {
+    let path = format!("/api/v1/agencies/{}/mailboxes/{mailbox}", encode(agency));
+    let body = js_sys::Uint8Array::from(sealed);
+    json(with_token("POST", &path, token, Some(&body)).await?).await
+}
+
+/// A request with the agency's token (`Authorization: Bearer`).
+async fn with_token(
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&js_sys::Uint8Array>,
+) -> Result<Response, ApiError> {
+    let bearer = zeroize::Zeroizing::new(format!("Bearer {token}"));
+    request(method, path, body, &[("Authorization", &bearer)]).await
+}
+
+async fn bytes(response: Response) -> Result<Vec<u8>, ApiError> {
     let buffer = JsFuture::from(response.array_buffer().map_err(|_| ApiError::Decode)?)
         .await
         .map_err(|_| ApiError::Network)?;
@@ -163,15 +211,41 @@ async fn get(path: &str) -> Result<Response, ApiError> {
     send("GET", path).await
 }
 
-/// One request without a body to the page's own origin; a non-2xx answer
-/// becomes [`ApiError::Status`] with the relay's reason.
+/// One request without a body to the page's own origin.
 async fn send(method: &str, path: &str) -> Result<Response, ApiError> {
+    request(method, path, None, &[]).await
+}
+
+/// One request to the page's own origin, with `headers` (a body is sent as
+/// an octet stream); a non-2xx answer becomes [`ApiError::Status`] with the
+/// relay's reason.
+async fn request(
+    method: &str,
+    path: &str,
+    body: Option<&js_sys::Uint8Array>,
+    headers: &[(&str, &str)],
+) -> Result<Response, ApiError> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(web_sys::RequestCredentials::Omit);
     init.set_cache(web_sys::RequestCache::NoStore);
     init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
+    if let Some(body) = body {
+        init.set_body(body);
+    }
     let request = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Network)?;
+    if body.is_some() {
+        request
+            .headers()
+            .set("Content-Type", "application/octet-stream")
+            .map_err(|_| ApiError::Network)?;
+    }
+    for (name, value) in headers {
+        request
+            .headers()
+            .set(name, value)
+            .map_err(|_| ApiError::Network)?;
+    }
     let window = web_sys::window().ok_or(ApiError::Network)?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
         .await

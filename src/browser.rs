@@ -226,29 +226,37 @@ fn blob_error() -> std::io::Error {
 
 /// Calls `on_key` with each key pressed anywhere on the page (first press
 /// only, not auto-repeat), until the returned guard is dropped.
-pub fn on_key_down(on_key: impl Fn(&str) + 'static) -> KeyListener {
-    let closure = Closure::<dyn Fn(KeyboardEvent)>::new(move |event: KeyboardEvent| {
-        if !event.repeat() {
+pub fn on_key_down(on_key: impl Fn(&str) + 'static) -> Listener {
+    listen("keydown", move |event| {
+        if let Some(event) = event.dyn_ref::<KeyboardEvent>()
+            && !event.repeat()
+        {
             on_key(&event.key());
         }
-    });
+    })
+}
+
+/// Calls `on_event` with each `event` on the window until the returned
+/// guard is dropped.
+fn listen(event: &'static str, on_event: impl Fn(web_sys::Event) + 'static) -> Listener {
+    let closure = Closure::<dyn Fn(web_sys::Event)>::new(on_event);
     if let Some(window) = window() {
-        let _ =
-            window.add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref());
+        let _ = window.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
     }
-    KeyListener { closure }
+    Listener { event, closure }
 }
 
-/// Removes its keydown listener when dropped.
-pub struct KeyListener {
-    closure: Closure<dyn Fn(KeyboardEvent)>,
+/// Removes its window event listener when dropped.
+pub struct Listener {
+    event: &'static str,
+    closure: Closure<dyn Fn(web_sys::Event)>,
 }
 
-impl Drop for KeyListener {
+impl Drop for Listener {
     fn drop(&mut self) {
         if let Some(window) = window() {
             let _ = window.remove_event_listener_with_callback(
-                "keydown",
+                self.event,
                 self.closure.as_ref().unchecked_ref(),
             );
         }
@@ -267,4 +275,32 @@ pub fn focus(id: &str) {
             let _ = element.focus();
         }
     });
+}
+
+/// An object URL for `bytes` (a `blob:` address the page can show or offer
+/// for download); revoke it with [`revoke_object_url`] when done.
+pub fn object_url(bytes: &[u8], media_type: &str) -> Option<String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(media_type);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+/// Frees an object URL made by [`object_url`].
+pub fn revoke_object_url(url: &str) {
+    let _ = web_sys::Url::revoke_object_url(url);
+}
+
+/// The current hour in UTC, as the relay writes times (`2026-11-29T14:00:00Z`).
+pub fn this_hour() -> String {
+    let date = js_sys::Date::new_0();
+    format!("{}T{:02}:00:00Z", today(), date.get_utc_hours())
+}
+
+/// Calls `on_hide` when the page is left (`pagehide`: closed, reloaded,
+/// navigated away or put in the back-forward cache), until the returned
+/// guard is dropped.
+pub fn on_page_hide(on_hide: impl Fn() + 'static) -> Listener {
+    listen("pagehide", move |_| on_hide())
 }

@@ -1,6 +1,7 @@
 //! The tipster's page: a yew app that seals a tip in the browser, to the
 //! agency's keys, and uploads only ciphertext to the relay.
 //!
+//! - [`agency`]: the agency's inbox at `/agency` (its own state and components);
 //! - [`state`]: the page's state, actions and reducer (pure, tested natively);
 //! - [`components`]: small function components with typed props;
 //! - [`api`]: every request to the relay, with one error type;
@@ -10,8 +11,9 @@
 //! - [`embed`]: the form inside a partner's page (`/embed`, framed by `www/embed.js`);
 //! - [`pin`]: recipient pinning from the address fragment (`#pin=`).
 //!
-//! The binary (`src/main.rs`) mounts [`App`]; Trunk builds it from `www/index.html`.
+//! The binary (`src/main.rs`) mounts [`Root`]; Trunk builds it from `www/index.html`.
 
+pub mod agency;
 pub mod api;
 pub mod app;
 pub mod browser;
@@ -22,4 +24,4 @@ pub mod pin;
 pub mod send;
 pub mod state;
 
-pub use app::{App, AppProps};
+pub use app::{App, AppProps, Root};

@@ -7,5 +7,5 @@ use sealtip_web::browser;
 fn main() {
     sealtip_web::pin::Pins::from_fragment(&browser::fragment()).set_for_page();
     sealtip_web::embed::Look::from_query(&browser::query()).apply();
-    yew::Renderer::<sealtip_web::App>::new().render();
+    yew::Renderer::<sealtip_web::Root>::new().render();
 }

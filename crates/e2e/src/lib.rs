@@ -171,7 +171,7 @@ where
 /// A phone's screen: 390 × 844 CSS pixels, twice as dense.
 pub const PHONE: (u32, u32) = (390, 844);
 
-/// Headless Chromium through chromedriver, emulating a phone.
+/// Headless Chromium through chromedriver, emulating a phone or as a desktop window.
 pub struct Browser {
     /// The WebDriver session.
     pub client: Client,
@@ -186,6 +186,26 @@ impl Browser {
     /// Starts Chromium at a phone's size, its languages `languages`
     /// (`"es,en"`), naming screenshots after `prefix`.
     pub async fn phone(prefix: &str, languages: &str) -> Result<Browser> {
+        let emulation = serde_json::json!({
+            "deviceMetrics": { "width": PHONE.0, "height": PHONE.1, "pixelRatio": 2.0, "touch": true },
+        });
+        Browser::launch(prefix, languages, "mobileEmulation", emulation).await
+    }
+
+    /// Starts Chromium as a desktop window of `size` CSS pixels.
+    pub async fn desktop(prefix: &str, languages: &str, size: (u32, u32)) -> Result<Browser> {
+        let size = serde_json::json!([format!("--window-size={},{}", size.0, size.1)]);
+        Browser::launch(prefix, languages, "args", size).await
+    }
+
+    /// Starts Chromium with `extra` under `goog:chromeOptions.{option}`
+    /// (appended to the arguments when `option` is `args`).
+    async fn launch(
+        prefix: &str,
+        languages: &str,
+        option: &str,
+        extra: serde_json::Value,
+    ) -> Result<Browser> {
         let driver_path = std::env::var("CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
         let port = free_port()?;
         let mut child = Command::new(&driver_path)
@@ -209,14 +229,23 @@ impl Browser {
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
                 "prefs": { "intl.accept_languages": languages },
-                "mobileEmulation": {
-                    "deviceMetrics": { "width": PHONE.0, "height": PHONE.1, "pixelRatio": 2.0, "touch": true },
-                },
             },
         });
-        let serde_json::Value::Object(capabilities) = capabilities else {
+        let serde_json::Value::Object(mut capabilities) = capabilities else {
             bail!("capabilities are an object");
         };
+        let options = capabilities
+            .get_mut("goog:chromeOptions")
+            .and_then(serde_json::Value::as_object_mut)
+            .context("chromeOptions are an object")?;
+        match (options.get_mut(option), extra) {
+            (Some(serde_json::Value::Array(list)), serde_json::Value::Array(more)) => {
+                list.extend(more)
+            }
+            (_, extra) => {
+                options.insert(option.to_string(), extra);
+            }
+        }
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{port}"))
