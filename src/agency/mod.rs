@@ -144,7 +144,10 @@ async fn unlock(input: UnlockInput, dispatch: Dispatch) {
     let passphrase = Some(input.passphrase.as_str()).filter(|p| !p.is_empty());
     let identities = match open::load_identities(&bytes, passphrase) {
         Ok(identities) => identities,
-        Err(("agency-needs-passphrase", _)) => return dispatch.dispatch(Action::AskPassphrase),
+        Err(("agency-needs-passphrase", _)) => {
+            dispatch.dispatch(Action::AskPassphrase);
+            return browser::focus("key-passphrase");
+        }
         Err((key, detail)) => return dispatch.dispatch(Action::Failed(key, detail)),
     };
     match api::inbox(&agency, &token).await {
