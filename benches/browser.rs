@@ -1,0 +1,99 @@
+//! What sending costs in a real browser (headless Chromium), printed as figures:
+//! sealing throughput for a 64 MiB file read from a `Blob` in slices, and the
+//! codename derivation. (Memory while sending a large file through the page is
+//! measured end to end: `cargo bench -p sealtip-e2e`.) Run:
+//!
+//! ```text
+//! CHROMEDRIVER=/usr/bin/chromedriver cargo bench -p sealtip-web \
+//!     --target wasm32-unknown-unknown --profile web --bench browser
+//! ```
+//!
+//! `--profile web` is the size-tuned profile the page ships with.
+
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is a failure report
+
+use sealtip_envelope::bundle::{Kind, Tip};
+use sealtip_envelope::{Codename, Identity, Recipient};
+use sealtip_web::browser::BlobWriter;
+use sealtip_web::send::{Cancel, seal};
+use sealtip_web::state::{Contents, Picked};
+use wasm_bindgen_test::{Criterion, console_log, wasm_bindgen_bench, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MIB: usize = 1 << 20;
+
+/// A file of `mib` MiB on the "device": one 1 MiB buffer repeated.
+fn file(mib: usize) -> web_sys::Blob {
+    let piece: Vec<u8> = (0..MIB).map(|i| (i * 31 % 251) as u8).collect();
+    let piece = js_sys::Uint8Array::from(piece.as_slice());
+    let parts = js_sys::Array::new();
+    for _ in 0..mib {
+        parts.push(&piece);
+    }
+    web_sys::Blob::new_with_u8_array_sequence(&parts).unwrap()
+}
+
+fn now() -> f64 {
+    web_sys::window().unwrap().performance().unwrap().now()
+}
+
+/// Seals `blob` as the page does; returns the sealed size.
+async fn seal_blob(recipient: &Recipient, blob: &web_sys::Blob) -> u64 {
+    let picked = Picked::not_checked(
+        "video.mp4".into(),
+        "video/mp4".into(),
+        Contents::File(blob.clone()),
+    );
+    let output = seal(
+        std::slice::from_ref(recipient),
+        &[picked],
+        Tip::new(Kind::Tip, "demo", "2026-11-29"),
+        BlobWriter::new(),
+        |_| {},
+        &Cancel::default(),
+    )
+    .await
+    .unwrap();
+    output.len()
+}
+
+#[wasm_bindgen_bench]
+async fn sealing_a_64_mib_file(_: &mut Criterion) {
+    let recipient = Identity::generate().unwrap().recipient();
+    let blob = file(64);
+    let mut rates = Vec::new();
+    for _ in 0..5 {
+        let started = now();
+        seal_blob(&recipient, &blob).await;
+        let seconds = (now() - started) / 1000.0;
+        rates.push(64.0 / seconds);
+    }
+    rates.sort_by(f64::total_cmp);
+    console_log!(
+        "sealing 64 MiB from a Blob into a Blob: median {:.0} MiB/s (min {:.0}, max {:.0}, 5 runs)",
+        rates[2],
+        rates[0],
+        rates[4]
+    );
+}
+
+#[wasm_bindgen_bench]
+fn codename_derivation(_: &mut Criterion) {
+    let codename =
+        Codename::parse("abacus abdomen abide ablaze abrasion zoology zoom able").unwrap();
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let started = now();
+        codename.derive().unwrap();
+        times.push(now() - started);
+    }
+    times.sort_by(f64::total_cmp);
+    console_log!(
+        "codename derivation (Argon2id 64 MiB, t=3): median {:.0} ms (min {:.0}, max {:.0}, 5 runs)",
+        times[2],
+        times[0],
+        times[4]
+    );
+}
