@@ -30,16 +30,6 @@ impl Reducible for State {
     }
 }
 
-/// The page for the address: the agency's inbox at `/agency`, else [`App`].
-#[function_component]
-pub fn Root() -> Html {
-    if browser::path().trim_end_matches('/') == "/agency" {
-        html! { <crate::agency::AgencyInbox /> }
-    } else {
-        html! { <App /> }
-    }
-}
-
 /// Props of [`App`].
 #[derive(Properties, PartialEq, Default)]
 pub struct AppProps {

@@ -11,7 +11,10 @@
 //! - [`embed`]: the form inside a partner's page (`/embed`, framed by `www/embed.js`);
 //! - [`pin`]: recipient pinning from the address fragment (`#pin=`).
 //!
-//! The binary (`src/main.rs`) mounts [`Root`]; Trunk builds it from `www/index.html`.
+//! Two binaries, two wasm files: `src/main.rs` mounts [`App`], the tipster's
+//! page (Trunk builds it from `www/index.html`); `src/bin/agency.rs` mounts
+//! [`agency::AgencyInbox`] (from `www/agency.html`, served at `/agency`), so
+//! the tipster's first load carries no officer code.
 
 pub mod agency;
 pub mod api;
@@ -24,4 +27,4 @@ pub mod pin;
 pub mod send;
 pub mod state;
 
-pub use app::{App, AppProps, Root};
+pub use app::{App, AppProps};

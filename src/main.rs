@@ -1,4 +1,5 @@
-//! Entry point of the web client: reads what the address asks for (pinned
+//! Entry point of the tipster's page (the agency's inbox is
+//! `src/bin/agency.rs`): reads what the address asks for (pinned
 //! keys in the fragment, the embedded look in the query) and mounts the page
 //! into `<body>`.
 
@@ -7,5 +8,5 @@ use sealtip_web::browser;
 fn main() {
     sealtip_web::pin::Pins::from_fragment(&browser::fragment()).set_for_page();
     sealtip_web::embed::Look::from_query(&browser::query()).apply();
-    yew::Renderer::<sealtip_web::Root>::new().render();
+    yew::Renderer::<sealtip_web::App>::new().render();
 }

@@ -67,17 +67,43 @@ fn relay() -> Command {
     relay
 }
 
-/// `trunk build` with the size-tuned `web` profile into `dist/`, checks that
-/// the page keeps to its CSP, and gzips it. Used by `run` and `test`.
+/// `trunk build` with the size-tuned `web` profile: the tipster's page into
+/// `dist/`, then the agency's inbox (its own wasm, so the tipster's first load
+/// carries no officer code) into `dist/agency/`; checks that both keep to the
+/// CSP, and compresses them. Used by `run` and `test`.
 pub fn build_web_client() -> Result<()> {
     // Trunk runs cargo with --offline (Trunk.toml), so fetch the crates first.
     cmd::run(cmd::cargo().args(["fetch", "--target", tools::WASM_TARGET]))?;
     cmd::run(cmd::command("trunk").args(["build", "--release", "--cargo-profile", "web"]))?;
-    let index = Path::new(DIST).join("index.html");
-    let html = std::fs::read_to_string(&index)
-        .with_context(|| format!("cannot read {}", index.display()))?;
-    check_no_inline_code(&html)
-        .with_context(|| format!("{} breaks the page's CSP", index.display()))?;
+    let agency = Path::new(DIST).join("agency");
+    cmd::run(
+        cmd::command("trunk")
+            .args([
+                "build",
+                "--release",
+                "--cargo-profile",
+                "web",
+                "--public-url",
+                "/agency/",
+            ])
+            .arg("--dist")
+            .arg(&agency)
+            .arg("www/agency.html"),
+    )?;
+    // The relay serves /agency from agency/index.html, whatever Trunk named it.
+    let written = agency.join("agency.html");
+    if written.exists() {
+        std::fs::rename(&written, agency.join("index.html"))?;
+    }
+    for index in [
+        Path::new(DIST).join("index.html"),
+        agency.join("index.html"),
+    ] {
+        let html = std::fs::read_to_string(&index)
+            .with_context(|| format!("cannot read {}", index.display()))?;
+        check_no_inline_code(&html)
+            .with_context(|| format!("{} breaks the page's CSP", index.display()))?;
+    }
     compress_dist()
 }
 
@@ -127,10 +153,13 @@ fn check_no_inline_code(html: &str) -> Result<()> {
 /// the first load's size (HTML, scripts, wasm, stylesheet), the figure the
 /// page is held to: at most 250 KB compressed.
 fn compress_dist() -> Result<()> {
-    let entries = std::fs::read_dir(DIST).with_context(|| format!("cannot read {DIST}/"))?;
+    let top = std::fs::read_dir(DIST).with_context(|| format!("cannot read {DIST}/"))?;
+    let agency = std::fs::read_dir(Path::new(DIST).join("agency"))
+        .with_context(|| format!("cannot read {DIST}/agency/"))?;
     let mut first_load = [0u64; 3];
-    for entry in entries {
+    for entry in top.chain(agency) {
         let path = entry?.path();
+        let in_agency = path.parent().is_some_and(|dir| dir.ends_with("agency"));
         let extension = path.extension().and_then(|ext| ext.to_str()).unwrap_or("");
         if !["html", "js", "css", "wasm", "txt", "ftl"].contains(&extension) {
             continue;
@@ -157,7 +186,7 @@ fn compress_dist() -> Result<()> {
         // The tipster's first load: the page, its scripts, wasm and stylesheet
         // (the widget loader is for partner pages, not part of it).
         let widget = path.file_name().is_some_and(|name| name == "embed.js");
-        if ["html", "js", "css", "wasm"].contains(&extension) && !widget {
+        if ["html", "js", "css", "wasm"].contains(&extension) && !widget && !in_agency {
             let mut gz_path = path.clone().into_os_string();
             gz_path.push(".gz");
             first_load[0] += plain.len() as u64;

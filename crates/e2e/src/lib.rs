@@ -186,8 +186,13 @@ impl Browser {
     /// Starts Chromium at a phone's size, its languages `languages`
     /// (`"es,en"`), naming screenshots after `prefix`.
     pub async fn phone(prefix: &str, languages: &str) -> Result<Browser> {
+        Browser::phone_sized(prefix, languages, PHONE).await
+    }
+
+    /// Starts Chromium emulating a touch screen of `size` CSS pixels.
+    pub async fn phone_sized(prefix: &str, languages: &str, size: (u32, u32)) -> Result<Browser> {
         let emulation = serde_json::json!({
-            "deviceMetrics": { "width": PHONE.0, "height": PHONE.1, "pixelRatio": 2.0, "touch": true },
+            "deviceMetrics": { "width": size.0, "height": size.1, "pixelRatio": 2.0, "touch": true },
         });
         Browser::launch(prefix, languages, "mobileEmulation", emulation).await
     }
@@ -225,6 +230,8 @@ impl Browser {
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-quic", "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--disable-extensions",
+                    // performance.memory exact and current (benchmarks read it).
+                    "--enable-precise-memory-info",
                     format!("--lang={}", languages.split(',').next().unwrap_or("en")),
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
@@ -338,19 +345,28 @@ impl Browser {
 
     /// Every address the page loaded or asked for (Resource Timing), and the page itself.
     pub async fn requested(&self) -> Result<Vec<String>> {
-        let value = self
-            .eval(
-                "return performance.getEntriesByType('navigation')
-                   .concat(performance.getEntriesByType('resource'))
-                   .map(e => e.name);",
-            )
-            .await?;
+        self.eval_strings(
+            "return performance.getEntriesByType('navigation')
+               .concat(performance.getEntriesByType('resource'))
+               .map(e => e.name);",
+        )
+        .await
+    }
+
+    /// Runs `script`, which returns a list of strings.
+    pub async fn eval_strings(&self, script: &str) -> Result<Vec<String>> {
+        let value = self.eval(script).await?;
         Ok(value
             .as_array()
             .context("a list")?
             .iter()
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect())
+    }
+
+    /// The browser's profile folder (on every Chromium process's command line).
+    pub fn profile_dir(&self) -> &Path {
+        self._profile.path()
     }
 
     /// Ends the session.

@@ -227,3 +227,66 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
     assert_private(&browser, &relay).await?;
     browser.close().await
 }
+
+/// What sticks out of the screen sideways, described by tag, id and class
+/// (empty when everything fits).
+async fn overflowing(browser: &Browser) -> Result<Vec<String>> {
+    browser
+        .eval_strings(
+            "const width = document.documentElement.clientWidth;
+             const out = [];
+             if (document.documentElement.scrollWidth > width) {
+               out.push('page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + width);
+             }
+             for (const el of document.querySelectorAll('main *, .quick-exit *')) {
+               const r = el.getBoundingClientRect();
+               if (r.width > 0 && (r.left < -1 || r.right > width + 1)) {
+                 out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                          (el.className ? '.' + el.className : '') + ' spans ' +
+                          Math.round(r.left) + '..' + Math.round(r.right));
+               }
+             }
+             return out;",
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_fits_a_320_pixel_screen_with_text_at_200_percent() -> Result<()> {
+    let relay = Relay::start(8)?;
+    let mut browser = Browser::phone_sized("tipster-small", "fr-FR,fr", (320, 640)).await?;
+    browser.client.goto(&format!("{}/", relay.url)).await?;
+    browser.find("#q-what").await?;
+    // The reader's text size at 200%, as a browser's accessibility setting does.
+    browser
+        .eval("document.documentElement.style.fontSize = '200%'; return null;")
+        .await?;
+    browser
+        .find("#files")
+        .await?
+        .send_keys(&gps_photo().display().to_string())
+        .await?;
+    browser.find(".files li").await?;
+    browser.screenshot("form-320px-200-percent").await?;
+    let problems = overflowing(&browser).await?;
+    assert!(
+        problems.is_empty(),
+        "at 320 px and 200% text: {problems:#?}"
+    );
+
+    // The codename screen, the longest words at the largest size.
+    fill(
+        &browser,
+        "Des enfants travaillent la nuit dans l'atelier.",
+        "Rue du port",
+        "child",
+    )
+    .await?;
+    send(&mut browser, "codename-320px-200-percent").await?;
+    let problems = overflowing(&browser).await?;
+    assert!(
+        problems.is_empty(),
+        "codename at 320 px and 200% text: {problems:#?}"
+    );
+    browser.close().await
+}

@@ -1,6 +1,7 @@
 //! The built web client, served from the `dist` folder.
 //!
-//! - The page's routes (`/`, `/a/{agency}`, `/agency`, `/embed`) serve `index.html`.
+//! - The page's routes (`/`, `/a/{agency}`, `/embed`) serve `index.html`;
+//!   `/agency` serves the agency's inbox, `agency/index.html`.
 //! - Types come from a fixed table (`.wasm` is `application/wasm`).
 //! - A `.br` or `.gz` file beside an asset is served instead when the client
 //!   accepts that encoding.
@@ -46,7 +47,7 @@ pub async fn serve(
     let (file_path, encoding) = match chosen {
         Some((p, e)) => (p, Some(e)),
         None if is_file(&plain).await => (plain.clone(), None),
-        None if relative == Path::new("index.html") => {
+        None if relative.ends_with("index.html") => {
             return Err(ApiError::not_found(
                 "the web client is not built (run cargo xtask run)",
             ));
@@ -84,9 +85,13 @@ pub async fn serve(
     Ok(response)
 }
 
-/// The page's own routes, which all load the app.
+/// The page's own routes, which all load the app; the agency's inbox is a
+/// separate build in `agency/`.
 fn page_file(path: &str) -> Option<PathBuf> {
-    let is_page = matches!(path, "/" | "/agency" | "/embed" | "/index.html")
+    if matches!(path, "/agency" | "/agency/") {
+        return Some(PathBuf::from("agency/index.html"));
+    }
+    let is_page = matches!(path, "/" | "/embed" | "/index.html")
         || path
             .strip_prefix("/a/")
             .is_some_and(|id| crate::config::is_agency_id(id.trim_end_matches('/')));
@@ -198,8 +203,12 @@ mod tests {
 
     #[test]
     fn page_routes_load_the_app() {
-        for page in ["/", "/agency", "/embed", "/a/demo", "/a/demo/"] {
+        for page in ["/", "/embed", "/a/demo", "/a/demo/"] {
             assert_eq!(page_file(page), Some(PathBuf::from("index.html")), "{page}");
+        }
+        for page in ["/agency", "/agency/"] {
+            let inbox = Some(PathBuf::from("agency/index.html"));
+            assert_eq!(page_file(page), inbox, "{page}");
         }
         assert_eq!(page_file("/a/../x"), None);
     }
