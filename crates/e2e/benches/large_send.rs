@@ -13,7 +13,13 @@ use anyhow::{Context, Result};
 use sealtip_e2e::{Browser, Relay};
 
 const MIB: usize = 1 << 20;
-const SIZE_MIB: usize = 512;
+/// The file's size: 512 MiB, or `SEALTIP_BENCH_MIB`.
+fn size_mib() -> usize {
+    std::env::var("SEALTIP_BENCH_MIB")
+        .ok()
+        .and_then(|mib| mib.parse().ok())
+        .unwrap_or(512)
+}
 
 /// Resident memory of every process started with `needle` on its command
 /// line (the browser's processes carry their profile folder), in MiB.
@@ -49,7 +55,7 @@ async fn main() -> Result<()> {
     {
         let mut file = std::io::BufWriter::new(std::fs::File::create(&video)?);
         let piece: Vec<u8> = (0..MIB).map(|i| (i * 31 % 251) as u8).collect();
-        for _ in 0..SIZE_MIB {
+        for _ in 0..size_mib() {
             file.write_all(&piece)?;
         }
         file.flush()?;
@@ -101,7 +107,11 @@ async fn main() -> Result<()> {
             break;
         }
         let error = state[3].as_str().unwrap_or("");
-        anyhow::ensure!(error.is_empty(), "sending failed: {error}");
+        anyhow::ensure!(
+            error.is_empty(),
+            "sending failed after {stages:?}, peak heap {peak_heap:.1} MiB, \
+             peak resident {peak_rss:.0} MiB: {error}"
+        );
         anyhow::ensure!(
             started.elapsed() < Duration::from_secs(1800),
             "sending took over 30 minutes"
@@ -110,7 +120,8 @@ async fn main() -> Result<()> {
     }
     let total = started.elapsed();
     println!(
-        "sending a {SIZE_MIB} MiB file through the page (390×844, headless Chromium, real relay):"
+        "sending a {} MiB file through the page (390×844, headless Chromium, real relay):",
+        size_mib()
     );
     for (stage, at) in &stages {
         println!("  {:>7.1} s  {stage}", at.as_secs_f64());
@@ -119,7 +130,7 @@ async fn main() -> Result<()> {
     println!(
         "  {:.0} MiB/s overall; JS heap {heap_before:.1} MiB before, peak {peak_heap:.1} MiB; \
          browser processes' resident memory {rss_before:.0} MiB before, peak {peak_rss:.0} MiB",
-        SIZE_MIB as f64 / total.as_secs_f64()
+        size_mib() as f64 / total.as_secs_f64()
     );
     browser.close().await
 }
