@@ -295,7 +295,7 @@ fn replies_screen(
                     Ok(()) => status.set((texts.get("follow-up-sent"), false)),
                     Err(f) => {
                         let reason = texts.with(f.key, &[("detail", &f.detail)]);
-                        status.set((texts.with("send-failed", &[("reason", &reason)]), true));
+                        status.set((texts.with("answer-failed", &[("reason", &reason)]), true));
                     }
                 }
                 busy.set(false);
@@ -585,7 +585,7 @@ fn removed_words(texts: &Texts, removed: &[&str]) -> String {
         .iter()
         .map(|kind| texts.get(&format!("removed-{}", kind.replace(' ', "-"))))
         .collect();
-    words.join(", ")
+    words.join(&texts.get("list-separator"))
 }
 
 fn file_row(texts: &Texts, file: &Picked) -> FileRow {
@@ -649,5 +649,10 @@ mod tests {
         }
         let spanish = removed_words(&Texts::new(Lang::Es), &["location", "camera model"]);
         assert_eq!(spanish, "ubicación, modelo de cámara");
+        let chinese = removed_words(&Texts::new(Lang::ZhHans), &["location", "camera model"]);
+        assert!(
+            chinese.contains('、') && !chinese.contains(", "),
+            "{chinese}"
+        );
     }
 }

@@ -134,7 +134,8 @@ impl Lang {
 }
 
 /// Reads `key = value` messages; comments, blank lines and lines without
-/// `=` are skipped. Indented lines continue the previous value.
+/// `=` are skipped. Indented lines continue the previous value. A string
+/// literal placeable, `{ ", " }`, keeps spaces the trimming would lose.
 pub fn parse(source: &str) -> HashMap<&str, String> {
     let mut messages: HashMap<&str, String> = HashMap::new();
     let mut last: Option<&str> = None;
@@ -157,7 +158,36 @@ pub fn parse(source: &str) -> HashMap<&str, String> {
             last = Some(key);
         }
     }
+    for value in messages.values_mut() {
+        *value = string_literals(value);
+    }
     messages
+}
+
+/// Replaces each `{ "text" }` by `text`.
+fn string_literals(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(open) = rest.find('{') {
+        let after = rest[open + 1..].trim_start();
+        let literal = after
+            .strip_prefix('"')
+            .and_then(|inner| inner.split_once('"'))
+            .and_then(|(text, tail)| tail.trim_start().strip_prefix('}').map(|tail| (text, tail)));
+        match literal {
+            Some((text, tail)) => {
+                out.push_str(&rest[..open]);
+                out.push_str(text);
+                rest = tail;
+            }
+            None => {
+                out.push_str(&rest[..=open]);
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The page's words in one language, falling back to English.
@@ -351,6 +381,13 @@ mod tests {
         let filipino = labels(&[("en", "When?"), ("fil", "Kailan?")]);
         assert_eq!(Texts::new(Lang::Tl).pick(&filipino, Some("en")), "Kailan?");
         assert_eq!(Texts::new(Lang::Ru).pick(&filipino, Some("en")), "When?");
+    }
+
+    #[test]
+    fn string_literals_keep_their_spaces() {
+        let messages = parse("sep = { \", \" }\nmixed = a{\"、\"}b { $name }\n");
+        assert_eq!(messages["sep"], ", ");
+        assert_eq!(messages["mixed"], "a、b { $name }");
     }
 
     #[test]
