@@ -58,14 +58,8 @@ type DeleteJob = (String, String, oneshot::Sender<Result<bool, StoreError>>);
 
 enum Job {
     Commit {
-        id: String,
-        agency: String,
-        place: Place,
-        size: u64,
-        received: u64,
-        spent: Option<SpentTag>,
+        item: Accepted,
         max_items: u64,
-        reply: oneshot::Sender<Result<(), StoreError>>,
     },
     Delete {
         agency: String,
@@ -360,16 +354,16 @@ impl Store for SqliteStore {
             size: upload.written,
             received,
         };
-        self.send(Job::Commit {
+        let item = Accepted {
             id: upload.id.clone(),
             agency: agency.to_owned(),
             place,
             size: upload.written,
             received,
             spent,
-            max_items,
             reply,
-        })?;
+        };
+        self.send(Job::Commit { item, max_items })?;
         // From here on the committer owns the file, and removes it if it fails.
         upload.handed_over = true;
         answer
@@ -483,6 +477,18 @@ struct Committer {
     batches: u64,
 }
 
+/// Whether a place holding `stored` items, with `pending` more already
+/// accepted in this batch, is full; if not, counts one more as pending.
+fn reserve(pending: &mut u64, stored: u64, max_items: u64) -> bool {
+    let full = stored + *pending >= max_items;
+    if !full {
+        *pending += 1;
+    }
+    full
+}
+
+/// A commit the committer thread carries out: the upload to rename into
+/// place and record, and where to answer.
 struct Accepted {
     id: String,
     agency: String,
@@ -515,59 +521,33 @@ impl Committer {
         for job in batch {
             match job {
                 Job::Delete { agency, id, reply } => deletes.push((agency, id, reply)),
-                Job::Commit {
-                    id,
-                    agency,
-                    place,
-                    size,
-                    received,
-                    spent,
-                    max_items,
-                    reply,
-                } => {
-                    let part = part_path(&self.blobs, &id);
-                    let full = match &place {
+                Job::Commit { item, max_items } => {
+                    let part = part_path(&self.blobs, &item.id);
+                    let full = match &item.place {
                         Place::Inbox(_) => {
-                            let n = pending.entry(agency.clone()).or_default();
-                            let stored = lock(&self.counts).get(&agency).copied().unwrap_or(0);
-                            let full = stored + *n >= max_items;
-                            if !full {
-                                *n += 1;
-                            }
-                            Ok(full)
+                            let stored = lock(&self.counts).get(&item.agency).copied().unwrap_or(0);
+                            let n = pending.entry(item.agency.clone()).or_default();
+                            Ok(reserve(n, stored, max_items))
                         }
                         Place::Mailbox(mailbox) => {
-                            let key = (agency.clone(), mailbox.clone());
-                            self.mailbox_len(&agency, mailbox).map(|stored| {
+                            self.mailbox_len(&item.agency, mailbox).map(|stored| {
+                                let key = (item.agency.clone(), mailbox.clone());
                                 let n = pending_mailbox.entry(key).or_default();
-                                let full = stored + *n >= max_items;
-                                if !full {
-                                    *n += 1;
-                                }
-                                full
+                                reserve(n, stored, max_items)
                             })
                         }
                     };
                     let outcome = match full {
                         Ok(true) => Err(StoreError::Full),
-                        Ok(false) => {
-                            std::fs::rename(&part, self.blobs.join(&id)).map_err(StoreError::from)
-                        }
+                        Ok(false) => std::fs::rename(&part, self.blobs.join(&item.id))
+                            .map_err(StoreError::from),
                         Err(e) => Err(e),
                     };
                     match outcome {
-                        Ok(()) => accepted.push(Accepted {
-                            id,
-                            agency,
-                            place,
-                            size,
-                            received,
-                            spent,
-                            reply,
-                        }),
+                        Ok(()) => accepted.push(item),
                         Err(e) => {
                             let _ = std::fs::remove_file(&part);
-                            let _ = reply.send(Err(e));
+                            let _ = item.reply.send(Err(e));
                         }
                     }
                 }
