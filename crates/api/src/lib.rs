@@ -12,6 +12,7 @@
 //! the relay side is [`pow::issue`] and [`pow::verify`].
 
 pub mod pow;
+pub mod time;
 pub mod types;
 
 pub use pow::{PROOF_HEADER, PowError, Solution};
