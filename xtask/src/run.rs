@@ -169,7 +169,9 @@ fn compress_dist() -> Result<()> {
                 .args(["-9", "--keep", "--force", "--no-name"])
                 .arg(&path),
         )?;
-        if path.file_name().is_some_and(|name| name == "embed.js") {
+        // The widget loader is for partner pages, not the tipster's first load.
+        let widget = path.file_name().is_some_and(|name| name == "embed.js");
+        if widget {
             check_widget_size(&path.with_extension("js.gz"))?;
         }
         let plain = std::fs::read(&path)?;
@@ -183,9 +185,7 @@ fn compress_dist() -> Result<()> {
         let mut br_path = path.clone().into_os_string();
         br_path.push(".br");
         std::fs::write(&br_path, &brotli)?;
-        // The tipster's first load: the page, its scripts, wasm and stylesheet
-        // (the widget loader is for partner pages, not part of it).
-        let widget = path.file_name().is_some_and(|name| name == "embed.js");
+        // The tipster's first load: the page, its scripts, wasm and stylesheet.
         if ["html", "js", "css", "wasm"].contains(&extension) && !widget && !in_agency {
             let mut gz_path = path.clone().into_os_string();
             gz_path.push(".gz");
