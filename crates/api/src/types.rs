@@ -192,6 +192,45 @@ pub struct Reply {
 pub struct ErrorBody {
     /// The reason, one line of English.
     pub error: String,
+    /// Only on a `409` from an upload session: the bytes the relay holds,
+    /// where the client resumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<u64>,
+}
+
+/// The request header naming where a part of an upload session starts in
+/// the sealed file, in bytes (decimal).
+pub const UPLOAD_OFFSET_HEADER: &str = "upload-offset";
+
+/// The largest part an upload session takes in one request (16 MiB).
+pub const PART_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+/// `POST /api/v1/agencies/{id}/uploads`: what the session will become.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRequest {
+    /// A tip or a follow-up message.
+    pub kind: ItemKind,
+}
+
+/// `201 Created` for a new upload session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadSession {
+    /// The session id, 32 lowercase hex digits (128 random bits): the only
+    /// credential for the session, so keep it as secret as the tip.
+    pub upload: String,
+    /// The largest sealed file the session may grow to, in bytes.
+    pub max_bytes: u64,
+    /// The largest part one request may carry, in bytes.
+    pub part_max_bytes: u64,
+    /// Seconds the session lives after its last part (at least).
+    pub expires_in: u64,
+}
+
+/// How many bytes of the sealed file an upload session durably holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadProgress {
+    /// Bytes received; the next part starts at this offset.
+    pub received: u64,
 }
 
 /// Whether `id` is an item, reply or mailbox id as the relay writes them:
@@ -248,6 +287,20 @@ mod tests {
         let json = serde_json::to_string(&inbox).unwrap();
         assert!(json.contains(r#""kind":"message""#));
         assert_eq!(serde_json::from_str::<Inbox>(&json).unwrap(), inbox);
+    }
+
+    #[test]
+    fn error_bodies_carry_received_only_when_set() {
+        let plain = ErrorBody {
+            error: "no".into(),
+            received: None,
+        };
+        assert_eq!(serde_json::to_string(&plain).unwrap(), r#"{"error":"no"}"#);
+        let conflict: ErrorBody =
+            serde_json::from_str(r#"{"error":"wrong offset","received":42}"#).unwrap();
+        assert_eq!(conflict.received, Some(42));
+        let request: UploadRequest = serde_json::from_str(r#"{"kind":"message"}"#).unwrap();
+        assert_eq!(request.kind, ItemKind::Message);
     }
 
     #[test]

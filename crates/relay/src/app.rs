@@ -15,10 +15,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use sealtip_api::pow::{self, Solution};
 use sealtip_api::{
-    AgencyProfile, Challenge, Created, Inbox, InboxItem, ItemKind, Mailbox, PROOF_HEADER, Reply,
+    AgencyProfile, Challenge, Created, Inbox, InboxItem, ItemKind, Mailbox, PART_MAX_BYTES,
+    PROOF_HEADER, Reply, UPLOAD_OFFSET_HEADER, UploadProgress, UploadRequest, UploadSession,
     is_valid_id,
 };
 use serde::Serialize;
+use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::io::ReaderStream;
 
@@ -30,6 +32,10 @@ use crate::{assets, time};
 
 /// The content type every upload must declare.
 pub const UPLOAD_CONTENT_TYPE: &str = "application/octet-stream";
+/// How often expired upload sessions are removed.
+const SESSION_CLEANING: Duration = Duration::from_secs(600);
+/// The largest JSON body a request to open an upload session may have.
+const MAX_JSON_BYTES: usize = 1024;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -43,7 +49,23 @@ pub struct AppState<S> {
 
 impl<S: Store> AppState<S> {
     /// State over `store` and `relay`.
+    ///
+    /// Inside a Tokio runtime, it also removes expired upload sessions now
+    /// and then, for as long as the runtime runs.
     pub fn new(store: S, relay: Arc<Relay>) -> Self {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let store = store.clone();
+            runtime.spawn(async move {
+                let mut every = tokio::time::interval(SESSION_CLEANING);
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    every.tick().await;
+                    if let Err(e) = store.remove_expired_sessions().await {
+                        eprintln!("sealtip-relay: removing expired upload sessions failed: {e}");
+                    }
+                }
+            });
+        }
         let uploads = Arc::new(Semaphore::new(relay.limits.max_concurrent_uploads));
         AppState {
             store,
@@ -80,6 +102,12 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/api/v1/agencies/{agency}", get(get_agency))
         .route("/api/v1/agencies/{agency}/tips", post(post_tip))
         .route("/api/v1/agencies/{agency}/messages", post(post_message))
+        .route("/api/v1/agencies/{agency}/uploads", post(post_upload))
+        .route(
+            "/api/v1/uploads/{upload}",
+            get(get_upload).patch(patch_upload).delete(delete_upload),
+        )
+        .route("/api/v1/uploads/{upload}/commit", post(commit_upload))
         .route("/api/v1/agencies/{agency}/inbox", get(get_inbox))
         .route(
             "/api/v1/agencies/{agency}/inbox/{item}",
@@ -191,10 +219,7 @@ async fn receive_sealed<S: Store>(
     let agency = &st.agency(agency)?.profile.id;
     check_upload_headers(st, headers)?;
     let _permit = upload_permit(st)?;
-    let spent = check_proof(st, headers).await?;
-    if st.store.inbox_len(agency).await? >= st.relay.limits.max_items_per_agency {
-        return Err(crate::store::StoreError::Full.into());
-    }
+    let spent = check_tipster(st, agency, headers).await?;
     let mut upload = st.store.begin().await?;
     upload::receive(body, &mut upload, &st.upload_limits()).await?;
     let meta = st
@@ -210,8 +235,36 @@ async fn receive_sealed<S: Store>(
     Ok((StatusCode::CREATED, Json(Created { id: meta.id })))
 }
 
+/// The proof of work a tipster's upload carries, spent, and room in the
+/// agency's inbox: what a tip and an upload session both need.
+async fn check_tipster<S: Store>(
+    st: &AppState<S>,
+    agency: &str,
+    headers: &HeaderMap,
+) -> Result<SpentTag, ApiError> {
+    let spent = check_proof(st, headers).await?;
+    if st.store.inbox_len(agency).await? >= st.relay.limits.max_items_per_agency {
+        return Err(crate::store::StoreError::Full.into());
+    }
+    Ok(spent)
+}
+
 fn check_upload_headers<S: Store>(st: &AppState<S>, headers: &HeaderMap) -> Result<(), ApiError> {
-    let content_type = headers
+    if content_type(headers).as_deref() != Some(UPLOAD_CONTENT_TYPE) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("the body must be a sealed age file sent as {UPLOAD_CONTENT_TYPE}"),
+        ));
+    }
+    if declared_length(headers).is_some_and(|n| n > st.relay.limits.max_upload_bytes) {
+        return Err(ApiError::too_large(st.relay.limits.max_upload_bytes));
+    }
+    Ok(())
+}
+
+/// The media type of the body, lowercase, without parameters.
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| {
@@ -220,21 +273,15 @@ fn check_upload_headers<S: Store>(st: &AppState<S>, headers: &HeaderMap) -> Resu
                 .unwrap_or("")
                 .trim()
                 .to_ascii_lowercase()
-        });
-    if content_type.as_deref() != Some(UPLOAD_CONTENT_TYPE) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("the body must be a sealed age file sent as {UPLOAD_CONTENT_TYPE}"),
-        ));
-    }
-    let declared = headers
+        })
+}
+
+/// The declared `Content-Length`, if any.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > st.relay.limits.max_upload_bytes) {
-        return Err(ApiError::too_large(st.relay.limits.max_upload_bytes));
-    }
-    Ok(())
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 fn upload_permit<S: Store>(
@@ -279,6 +326,156 @@ async fn check_proof<S: Store>(
         ));
     }
     Ok(tag)
+}
+
+// --- Upload sessions (tipsters: a sealed file in parts, resumable) -----------
+
+async fn post_upload<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(agency): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<UploadSession>), ApiError> {
+    let agency = &st.agency(&agency)?.profile.id;
+    if content_type(&headers).as_deref() != Some("application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be {\"kind\": \"tip\"} or {\"kind\": \"message\"} sent as application/json",
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_JSON_BYTES)
+        .await
+        .map_err(|_| ApiError::bad_request(format!("body larger than {MAX_JSON_BYTES} bytes")))?;
+    let request: UploadRequest = serde_json::from_slice(&bytes).map_err(|_| {
+        ApiError::bad_request("the body must be {\"kind\": \"tip\"} or {\"kind\": \"message\"}")
+    })?;
+    let spent = check_tipster(&st, agency, &headers).await?;
+    let limits = &st.relay.limits;
+    let upload = st
+        .store
+        .open_session(
+            agency,
+            request.kind,
+            spent,
+            st.relay.session_expiry(time::now()),
+            limits.max_open_uploads,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(UploadSession {
+            upload,
+            max_bytes: limits.max_upload_bytes,
+            part_max_bytes: PART_MAX_BYTES,
+            expires_in: limits.upload_session_secs,
+        }),
+    ))
+}
+
+async fn patch_upload<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(upload): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<UploadProgress>, ApiError> {
+    let part = begin_part(&st, &upload, &headers).await;
+    let (mut part, offset, _permit) = match part {
+        Ok(started) => started,
+        Err(e) => {
+            upload::discard(body).await;
+            return Err(e);
+        }
+    };
+    let header_len =
+        upload::receive_part(body, &mut part, offset, &st.upload_limits(), PART_MAX_BYTES).await?;
+    let expires = st.relay.session_expiry(time::now());
+    let received = st.store.append(part, header_len, expires).await?;
+    Ok(Json(UploadProgress { received }))
+}
+
+/// The checks before a part's body is read, and the part started.
+async fn begin_part<S: Store>(
+    st: &AppState<S>,
+    upload: &str,
+    headers: &HeaderMap,
+) -> Result<(S::Part, u64, tokio::sync::OwnedSemaphorePermit), ApiError> {
+    check_id(upload, "upload")?;
+    check_upload_headers(st, headers)?;
+    if declared_length(headers).is_some_and(|n| n > PART_MAX_BYTES) {
+        return Err(upload::part_too_large(PART_MAX_BYTES));
+    }
+    let offset = headers
+        .get(UPLOAD_OFFSET_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 20 && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| {
+            ApiError::bad_request("missing or malformed Upload-Offset header (bytes, in decimal)")
+        })?;
+    let permit = upload_permit(st)?;
+    let part = st
+        .store
+        .begin_part(upload, offset)
+        .await?
+        .ok_or_else(no_such_upload)?;
+    Ok((part, offset, permit))
+}
+
+async fn get_upload<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(upload): Path<String>,
+) -> Result<Json<UploadProgress>, ApiError> {
+    check_id(&upload, "upload")?;
+    let session = st
+        .store
+        .session(&upload)
+        .await?
+        .ok_or_else(no_such_upload)?;
+    Ok(Json(UploadProgress {
+        received: session.received,
+    }))
+}
+
+async fn commit_upload<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(upload): Path<String>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    check_id(&upload, "upload")?;
+    let session = st
+        .store
+        .session(&upload)
+        .await?
+        .ok_or_else(no_such_upload)?;
+    let header_len = session
+        .header_len
+        .ok_or_else(|| ApiError::bad_request("not an age file: nothing was received"))?;
+    upload::check_payload_length(session.received.saturating_sub(header_len))?;
+    let meta = st
+        .store
+        .commit_session(
+            &upload,
+            session.received,
+            st.relay.limits.max_items_per_agency,
+        )
+        .await?
+        .ok_or_else(no_such_upload)?;
+    Ok((StatusCode::CREATED, Json(Created { id: meta.id })))
+}
+
+async fn delete_upload<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(upload): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    check_id(&upload, "upload")?;
+    if st.store.drop_session(&upload).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(no_such_upload())
+    }
+}
+
+fn no_such_upload() -> ApiError {
+    ApiError::not_found("no such upload session (unknown, committed, deleted or expired)")
 }
 
 // --- Inbox (agency, bearer token) -------------------------------------------

@@ -108,8 +108,15 @@ pub struct Limits {
     pub header_timeout_secs: u64,
     /// Seconds an upload may stay silent before it is dropped (30).
     pub upload_idle_secs: u64,
-    /// Seconds a whole upload may take (3,600).
+    /// Seconds a whole upload may take (3,600); for an upload session, each
+    /// part.
     pub upload_total_secs: u64,
+    /// Upload sessions open at once, across agencies; more are refused with
+    /// 429 (64).
+    pub max_open_uploads: u64,
+    /// Seconds an upload session lives after its last part (86,400), rounded
+    /// up to the hour.
+    pub upload_session_secs: u64,
 }
 
 impl Default for Limits {
@@ -124,6 +131,8 @@ impl Default for Limits {
             header_timeout_secs: 10,
             upload_idle_secs: 30,
             upload_total_secs: 3600,
+            max_open_uploads: 64,
+            upload_session_secs: 86_400,
         }
     }
 }
@@ -312,8 +321,13 @@ impl Config {
         ensure!(
             limits.header_timeout_secs > 0
                 && limits.upload_idle_secs > 0
-                && limits.upload_total_secs > 0,
+                && limits.upload_total_secs > 0
+                && limits.upload_session_secs > 0,
             "timeouts must be > 0 seconds"
+        );
+        ensure!(
+            limits.max_open_uploads > 0,
+            "limits.max_open_uploads must be > 0"
         );
         ensure!(
             self.pow.difficulty <= MAX_DIFFICULTY,
@@ -553,6 +567,12 @@ impl Relay {
     /// Whole-upload timeout.
     pub fn upload_total(&self) -> Duration {
         Duration::from_secs(self.limits.upload_total_secs)
+    }
+
+    /// When an upload session that received a part `now` expires: the
+    /// session lifetime later, rounded up to the hour.
+    pub fn session_expiry(&self, now: u64) -> u64 {
+        crate::time::ceil_hour(now.saturating_add(self.limits.upload_session_secs))
     }
 }
 

@@ -17,6 +17,9 @@ pub struct ApiError {
     pub status: StatusCode,
     /// The one-line reason.
     pub message: String,
+    /// Bytes an upload session holds, sent with a `409` so the client knows
+    /// where to resume.
+    pub received: Option<u64>,
 }
 
 impl ApiError {
@@ -25,6 +28,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            received: None,
         }
     }
 
@@ -79,6 +83,20 @@ impl From<StoreError> for ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "this inbox or mailbox is full; try again later",
             ),
+            StoreError::TooManySessions => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many upload sessions are open; try again later",
+            ),
+            StoreError::Conflict(received) => ApiError {
+                received: Some(received),
+                ..ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!(
+                        "this upload session holds {received} bytes and takes one part at a \
+                         time: resume at offset {received}"
+                    ),
+                )
+            },
             StoreError::Failed(detail) => {
                 // For the operator; it holds no client data, only what failed.
                 eprintln!("sealtip-relay: {detail}");
@@ -94,7 +112,14 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let line = self.message.replace(['\n', '\r'], " ");
-        let mut response = (self.status, Json(ErrorBody { error: line })).into_response();
+        let mut response = (
+            self.status,
+            Json(ErrorBody {
+                error: line,
+                received: self.received,
+            }),
+        )
+            .into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -138,6 +138,10 @@ max_header_bytes = 16384
 header_timeout_secs = 10
 upload_idle_secs = 30
 upload_total_secs = 3600
+# Upload sessions (a large tip sent in parts, resumable): how many may be open
+# at once, and how long one lives after its last part (rounded up to the hour).
+max_open_uploads = 64
+upload_session_secs = 86400
 
 [pow]
 difficulty = 18                   # leading zero bits: about 260,000 hashes

@@ -23,6 +23,11 @@ pub fn floor_hour(secs: u64) -> u64 {
     secs - secs % HOUR
 }
 
+/// `secs` rounded up to the hour.
+pub fn ceil_hour(secs: u64) -> u64 {
+    floor_hour(secs.saturating_add(HOUR - 1))
+}
+
 pub use sealtip_api::time::rfc3339;
 
 /// RFC 3339 in UTC at hour precision: `2026-11-29T14:00:00Z`.
@@ -49,5 +54,7 @@ mod tests {
         }
         assert_eq!(rfc3339(1_795_953_600 + 61), "2026-11-29T12:01:01Z");
         assert_eq!(floor_hour(1_795_953_600 + 3599), 1_795_953_600);
+        assert_eq!(ceil_hour(1_795_953_600), 1_795_953_600);
+        assert_eq!(ceil_hour(1_795_953_600 + 1), 1_795_953_600 + HOUR);
     }
 }

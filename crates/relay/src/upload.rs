@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
 use futures_util::StreamExt;
-use sealtip_envelope::header::{Header, MAX_HEADER_BYTES};
+use sealtip_envelope::header::{Header, HeaderError, MAX_HEADER_BYTES};
 use tokio::time::{Instant, timeout_at};
 
 use crate::error::ApiError;
@@ -43,8 +43,93 @@ pub async fn receive<U: Upload>(
     upload: &mut U,
     limits: &UploadLimits,
 ) -> Result<(), ApiError> {
+    let too_large = ApiError::too_large(limits.max_bytes);
+    let received = stream_checked(body, upload, limits, true, limits.max_bytes, too_large).await?;
+    let Some(header_len) = received.header_len else {
+        // The body ended inside the header: say what the parser says.
+        check_header(&received.cut)?;
+        return Err(ApiError::bad_request("not an age file: truncated header"));
+    };
+    check_payload_length(received.total - header_len)
+}
+
+/// Streams one part of an upload session into `part`; the part starts at
+/// byte `offset` of the sealed file and may hold `part_max` bytes. The part
+/// at offset 0 must hold the whole age header: answers its length then.
+pub async fn receive_part<U: Upload>(
+    body: Body,
+    part: &mut U,
+    offset: u64,
+    limits: &UploadLimits,
+    part_max: u64,
+) -> Result<Option<u64>, ApiError> {
+    let room = limits.max_bytes.saturating_sub(offset);
+    let (max_bytes, too_large) = if part_max < room {
+        (part_max, part_too_large(part_max))
+    } else {
+        (room, ApiError::too_large(limits.max_bytes))
+    };
+    let first = offset == 0;
+    let received = stream_checked(body, part, limits, first, max_bytes, too_large).await?;
+    if !first {
+        return Ok(None);
+    }
+    match received.header_len {
+        Some(len) => Ok(Some(len)),
+        None => Err(first_part_error(&received.cut)),
+    }
+}
+
+/// 413 for a part over the part limit.
+pub fn part_too_large(part_max: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("part larger than the relay's limit of {part_max} bytes per part"),
+    )
+}
+
+/// 400 unless `n` bytes after the header can be an age payload.
+pub fn check_payload_length(n: u64) -> Result<(), ApiError> {
+    if is_payload_length(n) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "truncated age file: the payload length is impossible",
+        ))
+    }
+}
+
+/// What a checked stream held.
+struct Streamed {
+    /// Bytes.
+    total: u64,
+    /// The age header's length, when checked and whole.
+    header_len: Option<u64>,
+    /// When checked and cut short: the header's start.
+    cut: Vec<u8>,
+}
+
+/// Streams `body` into `upload` within `limits` and `max_bytes` (else
+/// `too_large`), checking the age header at its start if `check_start`;
+/// after a refusal, reads a little of the rest so the client sees the answer.
+async fn stream_checked<U: Upload>(
+    body: Body,
+    upload: &mut U,
+    limits: &UploadLimits,
+    check_start: bool,
+    max_bytes: u64,
+    too_large: ApiError,
+) -> Result<Streamed, ApiError> {
     let mut stream = body.into_data_stream();
-    let result = receive_stream(&mut stream, upload, limits).await;
+    let result = stream_into(
+        &mut stream,
+        upload,
+        limits,
+        check_start,
+        max_bytes,
+        too_large,
+    )
+    .await;
     if let Err(error) = &result
         && error.status != StatusCode::REQUEST_TIMEOUT
     {
@@ -53,21 +138,30 @@ pub async fn receive<U: Upload>(
     result
 }
 
-async fn receive_stream<U: Upload>(
+/// Reads and drops a little of a body the relay refuses before reading it,
+/// so the client sees the answer instead of a reset connection.
+pub async fn discard(body: Body) {
+    drain(&mut body.into_data_stream()).await;
+}
+
+async fn stream_into<U: Upload>(
     stream: &mut axum::body::BodyDataStream,
     upload: &mut U,
     limits: &UploadLimits,
-) -> Result<(), ApiError> {
+    check_start: bool,
+    max_bytes: u64,
+    too_large: ApiError,
+) -> Result<Streamed, ApiError> {
     let deadline = Instant::now() + limits.total;
     let mut header = HeaderScan::default();
     let mut header_len = None;
     let mut total = 0u64;
     while let Some(chunk) = next_chunk(stream, limits.idle, deadline).await? {
         total += chunk.len() as u64;
-        if total > limits.max_bytes {
-            return Err(ApiError::too_large(limits.max_bytes));
+        if total > max_bytes {
+            return Err(too_large);
         }
-        if header_len.is_some() {
+        if header_len.is_some() || !check_start {
             upload.write(&chunk).await?;
             continue;
         }
@@ -82,17 +176,44 @@ async fn receive_stream<U: Upload>(
             )));
         }
     }
-    let Some(header_len) = header_len else {
-        // The body ended inside the header: say what the parser says.
-        check_header(&header.bytes)?;
-        return Err(ApiError::bad_request("not an age file: truncated header"));
+    Ok(Streamed {
+        total,
+        header_len,
+        cut: header.bytes,
+    })
+}
+
+/// 400 for a first part that ends inside the age header: the parser's
+/// reason when what came cannot start a header, else that the header must
+/// be whole.
+fn first_part_error(bytes: &[u8]) -> ApiError {
+    let cut = match bytes.iter().rposition(|b| *b == b'\n') {
+        // Not one whole line: the start of the version line, or not age.
+        None => b"age-encryption.org/v1\n".starts_with(bytes),
+        // Whole lines: cut if the parser only ran out of them.
+        Some(last) => {
+            let mut input =
+                std::io::BufReader::new(std::io::Read::chain(&bytes[..=last], CutShort));
+            matches!(Header::read(&mut input), Err(HeaderError::Io(_)))
+        }
     };
-    if !is_payload_length(total - header_len) {
-        return Err(ApiError::bad_request(
-            "truncated age file: the payload length is impossible",
-        ));
+    if cut {
+        ApiError::bad_request("not an age file: the first part must hold the whole age header")
+    } else {
+        match check_header(bytes) {
+            Err(error) => error,
+            Ok(()) => ApiError::bad_request("not an age file: truncated header"),
+        }
     }
-    Ok(())
+}
+
+/// A reader that has run out: what comes after a cut.
+struct CutShort;
+
+impl std::io::Read for CutShort {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::UnexpectedEof.into())
+    }
 }
 
 fn check_header(bytes: &[u8]) -> Result<(), ApiError> {
@@ -103,7 +224,7 @@ fn check_header(bytes: &[u8]) -> Result<(), ApiError> {
 }
 
 /// Whether `n` bytes after the header can be an age payload.
-fn is_payload_length(n: u64) -> bool {
+pub fn is_payload_length(n: u64) -> bool {
     let Some(chunks) = n.checked_sub(NONCE_BYTES) else {
         return false;
     };
@@ -194,6 +315,33 @@ mod tests {
         ];
         for (n, expected) in cases {
             assert_eq!(is_payload_length(n), expected, "{n}");
+        }
+    }
+
+    #[test]
+    fn a_first_part_cut_in_the_header_is_told_apart_from_one_that_is_not_age() {
+        let header = "age-encryption.org/v1\n-> X25519 abc\nAAAA\n--- bWFj\n";
+        for cut in 0..header.len() {
+            let error = first_part_error(&header.as_bytes()[..cut]);
+            assert!(
+                error.message.contains("whole age header"),
+                "{cut}: {}",
+                error.message
+            );
+        }
+        for not_age in [
+            "hello",
+            "age-encryption.org/v2\n",
+            "age-encryption.org/v1\nnonsense\n",
+        ] {
+            let error = first_part_error(not_age.as_bytes());
+            assert_eq!(error.status, StatusCode::BAD_REQUEST);
+            assert!(!error.message.contains("whole age header"), "{not_age}");
+            assert!(
+                error.message.starts_with("not an age file"),
+                "{}",
+                error.message
+            );
         }
     }
 

@@ -11,6 +11,18 @@
 //! - An upload that is dropped before `commit` leaves nothing behind (or
 //!   leftovers that the backend removes when it next opens).
 //! - Ids are 128 random bits, never derived from time or order.
+//!
+//! Upload sessions (an inbox item received in parts, over several requests):
+//! - [`Store::open_session`] makes the session durable with its spent tag;
+//! - [`Store::begin_part`] starts the next part, only at the offset the
+//!   session holds and only if no other part or commit holds it; the part is
+//!   counted when [`Store::append`] returns (durable), and dropping it instead
+//!   leaves the session exactly as it was;
+//! - after a crash at any moment a session holds exactly the appended parts,
+//!   or is gone; nothing of it is listed before [`Store::commit_session`],
+//!   which makes it an item as [`Store::commit`] does and ends the session;
+//! - a session past its expiry is unknown, and
+//!   [`Store::remove_expired_sessions`] removes it with its bytes.
 
 pub mod postgres;
 pub mod sqlite;
@@ -95,6 +107,13 @@ pub enum StoreError {
     /// The agency's inbox or the mailbox holds as many items as allowed.
     #[error("full")]
     Full,
+    /// As many upload sessions are open as allowed.
+    #[error("too many sessions")]
+    TooManySessions,
+    /// The upload session holds this many bytes, which is not where the
+    /// request starts, or another request is writing to it.
+    #[error("conflict at {0} bytes")]
+    Conflict(u64),
     /// The disk or database failed; the message is for the operator's log only.
     #[error("storage failed: {0}")]
     Failed(String),
@@ -112,6 +131,19 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// An upload session, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The agency whose inbox it goes to.
+    pub agency: String,
+    /// What it becomes.
+    pub kind: ItemKind,
+    /// Bytes durably received.
+    pub received: u64,
+    /// The length of the age header the first part began with, once received.
+    pub header_len: Option<u64>,
+}
+
 /// A blob being received: bytes go in order, then [`Store::commit`] or drop.
 pub trait Upload: Send + 'static {
     /// Appends bytes.
@@ -126,6 +158,8 @@ pub trait Store: Clone + Send + Sync + 'static {
     type Upload: Upload;
     /// A stored blob being read.
     type Reader: AsyncRead + Send + Unpin + 'static;
+    /// A part of an upload session being received: dropping it discards it.
+    type Part: Upload;
 
     /// Starts receiving a blob.
     fn begin(&self) -> impl Future<Output = Result<Self::Upload, StoreError>> + Send;
@@ -175,6 +209,62 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Marks a proof-of-work tag as spent; `false` if it already was.
     /// The mark is durable once an item committed with it is.
     fn spend(&self, tag: SpentTag) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Opens an upload session for an inbox item of `kind` in `agency`,
+    /// durable with `spent`, living until `expires` (Unix seconds, a multiple
+    /// of 3600). Returns its id. Fails with [`StoreError::TooManySessions`]
+    /// when `max_open` unexpired sessions exist.
+    fn open_session(
+        &self,
+        agency: &str,
+        kind: ItemKind,
+        spent: SpentTag,
+        expires: u64,
+        max_open: u64,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// The session `id`, unless unknown or expired.
+    fn session(&self, id: &str)
+    -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+
+    /// Starts the next part of session `id` at byte `offset`. `None` if the
+    /// session is unknown or expired; [`StoreError::Conflict`] if `offset` is
+    /// not what it holds or another part or commit holds it.
+    fn begin_part(
+        &self,
+        id: &str,
+        offset: u64,
+    ) -> impl Future<Output = Result<Option<Self::Part>, StoreError>> + Send;
+
+    /// Makes `part` durable and counts it, records `header_len` if the part
+    /// began the file, and moves the session's expiry to `expires`. Returns
+    /// the bytes the session now holds.
+    fn append(
+        &self,
+        part: Self::Part,
+        header_len: Option<u64>,
+        expires: u64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Makes session `id` a durable inbox item, as [`Store::commit`] does,
+    /// and ends the session. `None` if unknown or expired;
+    /// [`StoreError::Conflict`] if it no longer holds `received` bytes or a
+    /// part is being written; [`StoreError::Full`] (the session stays)
+    /// beyond `max_items`.
+    fn commit_session(
+        &self,
+        id: &str,
+        received: u64,
+        max_items: u64,
+    ) -> impl Future<Output = Result<Option<ItemMeta>, StoreError>> + Send;
+
+    /// Ends session `id` and removes its bytes; `false` if unknown or expired.
+    /// [`StoreError::Conflict`] while a part is being written.
+    fn drop_session(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes sessions past their expiry, with their bytes (not one a part
+    /// is being written to). Returns how many.
+    fn remove_expired_sessions(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
 /// A fresh random id: 128 bits as 32 lowercase hex digits.

@@ -26,6 +26,15 @@
 //! concurrent commits rarely wait for each other; the limit may be exceeded
 //! by the number of commits racing at the very moment it is reached.
 //!
+//! An upload session is a `sessions` row; its bytes are `chunks` rows under
+//! `blob`, the id the item will have (never the session's own id). A part
+//! is one transaction, held open while the part arrives: it locks the
+//! session row (`FOR UPDATE NOWAIT`, so a second request, on any relay, is
+//! refused at once), writes the part's chunks and the new length, and
+//! commits, waiting for the disk as the server is configured to, before the
+//! part is acknowledged. A part that fails is rolled back whole. Committing
+//! inserts the item and removes the session row in one transaction.
+//!
 //! The schema is created and upgraded by [`PgStore::open`], under an advisory
 //! lock, so relays started together do not migrate twice.
 
@@ -35,13 +44,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use futures_util::Stream;
-use sealtip_api::is_valid_id;
+use sealtip_api::{ItemKind, is_valid_id};
 use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
 use tokio_util::io::StreamReader;
 
-use super::{ItemMeta, Place, SpentTag, Store, StoreError, Upload, random_id};
+use super::{ItemMeta, Place, Session, SpentTag, Store, StoreError, Upload, random_id};
 use crate::time;
 
 /// Ciphertext bytes per `chunks` row.
@@ -54,9 +64,12 @@ const COUNT_SHARDS: i16 = 32;
 const CLEAN_EVERY: u64 = 2000;
 /// Any number; relays starting together take this advisory lock to migrate.
 const MIGRATION_LOCK: i64 = 0x5ea1_7100;
+/// Likewise, taken to count open upload sessions and open one more.
+const SESSIONS_LOCK: i64 = 0x5ea1_7101;
 
 /// The schema, one step per version. Never edit a step that has shipped: add one.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE items (
         seq BIGINT GENERATED ALWAYS AS IDENTITY,
         id TEXT PRIMARY KEY,
@@ -91,7 +104,22 @@ const MIGRATIONS: &[&str] = &["
         n BIGINT NOT NULL,
         PRIMARY KEY (agency, shard)
     );
-"];
+",
+    "
+    -- Upload sessions; their bytes are the chunks of `blob`, the item's id to be.
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        blob TEXT NOT NULL UNIQUE,
+        agency TEXT NOT NULL,
+        kind TEXT NOT NULL,          -- tip or message
+        received BIGINT NOT NULL DEFAULT 0,
+        header_len BIGINT,
+        chunks INTEGER NOT NULL DEFAULT 0,
+        expires BIGINT NOT NULL      -- Unix seconds, a multiple of 3600
+    );
+    CREATE INDEX sessions_by_expiry ON sessions (expires);
+",
+];
 
 /// Items, blobs and spent tags in PostgreSQL.
 #[derive(Clone)]
@@ -182,7 +210,45 @@ impl PgStore {
         if abandoned > 0 {
             eprintln!("sealtip-relay: removed {abandoned} unfinished upload(s) left by a stop");
         }
+        self.remove_expired_sessions().await?;
         Ok(())
+    }
+
+    /// Locks the row of session `id` in `tx`, unless unknown or expired;
+    /// [`StoreError::Conflict`] if a request on any relay holds it.
+    async fn lock_session(
+        &self,
+        tx: &impl GenericClient,
+        id: &str,
+    ) -> Result<Option<LockedSession>, StoreError> {
+        if !is_valid_id(id) {
+            return Ok(None);
+        }
+        let now = to_sql(time::now());
+        let statement = tx
+            .prepare_cached(
+                "SELECT blob, agency, kind, received, chunks FROM sessions
+                 WHERE id = $1 AND expires > $2 FOR UPDATE NOWAIT",
+            )
+            .await?;
+        let row = match tx.query_opt(&statement, &[&id, &now]).await {
+            Ok(row) => row,
+            Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+                return match self.session(id).await? {
+                    Some(session) => Err(StoreError::Conflict(session.received)),
+                    None => Ok(None),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(LockedSession {
+            blob: row.try_get(0)?,
+            agency: row.try_get(1)?,
+            kind: kind_from_sql(row.try_get(2)?),
+            received: from_sql(row.try_get(3)?),
+            chunks: row.try_get(4)?,
+        }))
     }
 
     /// After every [`CLEAN_EVERY`] commits, cleans up in the background.
@@ -293,6 +359,84 @@ fn meta_from_row(row: &tokio_postgres::Row) -> Result<ItemMeta, StoreError> {
     })
 }
 
+fn kind_from_sql(kind: &str) -> ItemKind {
+    match Place::from_columns(kind, None) {
+        Place::Inbox(kind) => kind,
+        Place::Mailbox(_) => ItemKind::Tip,
+    }
+}
+
+/// A session row locked for a part or a commit.
+struct LockedSession {
+    blob: String,
+    agency: String,
+    kind: ItemKind,
+    received: u64,
+    chunks: i32,
+}
+
+/// Inserts the `items` row of a blob whose chunks are in place and counts
+/// it in its inbox, pipelined; answers how many items its place then holds.
+async fn record_item(
+    tx: &deadpool_postgres::Transaction<'_>,
+    meta: &ItemMeta,
+    agency: &str,
+) -> Result<u64, StoreError> {
+    let mailbox = meta.place.mailbox();
+    let (kind, size, received) = (
+        meta.place.kind_name(),
+        to_sql(meta.size),
+        to_sql(meta.received),
+    );
+    let shard = random_shard()?;
+    // All at once, the count last: it includes this item.
+    let (_, _, stored) = futures_util::future::try_join3(
+        exec(
+            tx,
+            "INSERT INTO items (id, agency, kind, mailbox, size, received)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&meta.id, &agency, &kind, &mailbox, &size, &received],
+        ),
+        async {
+            if mailbox.is_none() {
+                exec(
+                    tx,
+                    "INSERT INTO inbox_counts (agency, shard, n) VALUES ($1, $2, 1)
+                     ON CONFLICT (agency, shard) DO UPDATE SET n = inbox_counts.n + 1",
+                    &[&agency, &shard],
+                )
+                .await
+            } else {
+                skip().await
+            }
+        },
+        async {
+            match mailbox {
+                None => {
+                    count(
+                        tx,
+                        "SELECT COALESCE(SUM(n), 0)::BIGINT FROM inbox_counts
+                         WHERE agency = $1",
+                        &[&agency],
+                    )
+                    .await
+                }
+                Some(mailbox) => {
+                    count(
+                        tx,
+                        "SELECT COUNT(*) FROM items
+                         WHERE agency = $1 AND kind = 'reply' AND mailbox = $2",
+                        &[&agency, &mailbox],
+                    )
+                    .await
+                }
+            }
+        },
+    )
+    .await?;
+    Ok(from_sql(stored))
+}
+
 fn random_shard() -> Result<i16, StoreError> {
     let mut byte = [0u8; 1];
     getrandom::fill(&mut byte).map_err(|e| StoreError::Failed(format!("random generator: {e}")))?;
@@ -396,12 +540,114 @@ impl Upload for PgUpload {
     }
 }
 
+/// A pooled connection inside a transaction begun with `BEGIN`, kept across
+/// the requests' awaits by a part; rolled back if dropped before
+/// [`OpenTransaction::commit`].
+struct OpenTransaction(Option<deadpool_postgres::Object>);
+
+impl OpenTransaction {
+    async fn begin(client: deadpool_postgres::Object) -> Result<Self, StoreError> {
+        client.batch_execute("BEGIN").await?;
+        Ok(OpenTransaction(Some(client)))
+    }
+
+    fn client(&self) -> Result<&deadpool_postgres::Object, StoreError> {
+        self.0
+            .as_ref()
+            .ok_or_else(|| StoreError::Failed("the transaction has ended".into()))
+    }
+
+    /// Commits, waiting for the disk as the server is configured to.
+    async fn commit(mut self) -> Result<(), StoreError> {
+        let client = self.client_owned()?;
+        match client.batch_execute("COMMIT").await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // In an unknown state: never back into the pool.
+                drop(deadpool_postgres::Object::take(client));
+                Err(e.into())
+            }
+        }
+    }
+
+    fn client_owned(&mut self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.0
+            .take()
+            .ok_or_else(|| StoreError::Failed("the transaction has ended".into()))
+    }
+}
+
+impl Drop for OpenTransaction {
+    fn drop(&mut self) {
+        let Some(client) = self.0.take() else { return };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if client.batch_execute("ROLLBACK").await.is_err() {
+                        drop(deadpool_postgres::Object::take(client));
+                    }
+                });
+            }
+            // Closing the connection rolls the transaction back too.
+            Err(_) => drop(deadpool_postgres::Object::take(client)),
+        }
+    }
+}
+
+/// A part of an upload session: its chunks go into a transaction that
+/// holds the session row until [`Store::append`] commits it.
+pub struct PgPart {
+    id: String,
+    blob: String,
+    tx: OpenTransaction,
+    buffer: Vec<u8>,
+    /// The number of the next chunk row.
+    next_chunk: i32,
+    start: u64,
+    written: u64,
+}
+
+impl PgPart {
+    /// Writes the first `len` bytes of the buffer as the next chunk.
+    async fn store_chunk(&mut self, len: usize) -> Result<(), StoreError> {
+        let client = self.tx.client()?;
+        let statement = client
+            .prepare_cached("INSERT INTO chunks (blob, n, data) VALUES ($1, $2, $3)")
+            .await?;
+        client
+            .execute(
+                &statement,
+                &[&self.blob, &self.next_chunk, &&self.buffer[..len]],
+            )
+            .await?;
+        self.next_chunk += 1;
+        self.buffer.drain(..len);
+        Ok(())
+    }
+}
+
+impl Upload for PgPart {
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.buffer.extend_from_slice(bytes);
+        self.written += bytes.len() as u64;
+        while self.buffer.len() >= CHUNK_BYTES {
+            self.store_chunk(CHUNK_BYTES).await?;
+        }
+        Ok(())
+    }
+
+    fn written(&self) -> u64 {
+        self.written
+    }
+}
+
 /// A stored blob, fetched a chunk at a time as it is read.
 pub type PgReader = StreamReader<Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>, Bytes>;
 
 impl Store for PgStore {
     type Upload = PgUpload;
     type Reader = PgReader;
+    type Part = PgPart;
 
     async fn begin(&self) -> Result<PgUpload, StoreError> {
         Ok(PgUpload {
@@ -425,47 +671,21 @@ impl Store for PgStore {
         let received = time::this_hour();
         let meta = ItemMeta {
             id: upload.id.clone(),
-            place: place.clone(),
+            place,
             size: upload.written,
             received,
         };
-        let mailbox = place.mailbox();
-        let (id, chunk, size) = (&upload.id, upload.stored_chunks, to_sql(upload.written));
-        let (kind, received_sql) = (place.kind_name(), to_sql(received));
-        let shard = random_shard()?;
+        let (id, chunk) = (&upload.id, upload.stored_chunks);
         let last_chunk = !upload.buffer.is_empty() || chunk == 0;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        // Everything at once, the count last: it includes this item.
-        let writes = futures_util::future::try_join5(
+        let writes = futures_util::future::try_join3(
             async {
                 if last_chunk {
                     exec(
                         &tx,
                         "INSERT INTO chunks (blob, n, data) VALUES ($1, $2, $3)",
                         &[id, &chunk, &upload.buffer],
-                    )
-                    .await
-                } else {
-                    skip().await
-                }
-            },
-            async {
-                exec(
-                    &tx,
-                    "INSERT INTO items (id, agency, kind, mailbox, size, received)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[id, &agency, &kind, &mailbox, &size, &received_sql],
-                )
-                .await
-            },
-            async {
-                if mailbox.is_none() {
-                    exec(
-                        &tx,
-                        "INSERT INTO inbox_counts (agency, shard, n) VALUES ($1, $2, 1)
-                         ON CONFLICT (agency, shard) DO UPDATE SET n = inbox_counts.n + 1",
-                        &[&agency, &shard],
                     )
                     .await
                 } else {
@@ -496,30 +716,9 @@ impl Store for PgStore {
                 }
             },
         );
-        let stored = async {
-            match mailbox {
-                None => {
-                    count(
-                        &tx,
-                        "SELECT COALESCE(SUM(n), 0)::BIGINT FROM inbox_counts
-                             WHERE agency = $1",
-                        &[&agency],
-                    )
-                    .await
-                }
-                Some(mailbox) => {
-                    count(
-                        &tx,
-                        "SELECT COUNT(*) FROM items
-                             WHERE agency = $1 AND kind = 'reply' AND mailbox = $2",
-                        &[&agency, &mailbox],
-                    )
-                    .await
-                }
-            }
-        };
-        let (_, stored) = futures_util::future::try_join(writes, stored).await?;
-        if from_sql(stored) > max_items {
+        let (_, stored) =
+            futures_util::future::try_join(writes, record_item(&tx, &meta, agency)).await?;
+        if stored > max_items {
             // Rolled back when `tx` is dropped; dropping the upload removes
             // its stored chunks.
             return Err(StoreError::Full);
@@ -636,6 +835,198 @@ impl Store for PgStore {
         .await?;
         tx.commit().await?;
         Ok(inserted == 1)
+    }
+
+    async fn open_session(
+        &self,
+        agency: &str,
+        kind: ItemKind,
+        spent: SpentTag,
+        expires: u64,
+        max_open: u64,
+    ) -> Result<String, StoreError> {
+        let (id, blob) = (random_id()?, random_id()?);
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let now = to_sql(time::now());
+        let (_, open) = futures_util::future::try_join(
+            exec(&tx, "SELECT pg_advisory_xact_lock($1)", &[&SESSIONS_LOCK]),
+            count(
+                &tx,
+                "SELECT COUNT(*) FROM sessions WHERE expires > $1",
+                &[&now],
+            ),
+        )
+        .await?;
+        if from_sql(open) >= max_open {
+            return Err(StoreError::TooManySessions);
+        }
+        futures_util::future::try_join(
+            exec(
+                &tx,
+                "INSERT INTO spent (tag, expires) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&&spent.tag[..], &to_sql(spent_expiry(spent))],
+            ),
+            exec(
+                &tx,
+                "INSERT INTO sessions (id, blob, agency, kind, expires)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&id, &blob, &agency, &kind.as_str(), &to_sql(expires)],
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        if !is_valid_id(id) {
+            return Ok(None);
+        }
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "SELECT agency, kind, received, header_len FROM sessions
+                 WHERE id = $1 AND expires > $2",
+            )
+            .await?;
+        let now = to_sql(time::now());
+        let Some(row) = client.query_opt(&statement, &[&id, &now]).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Session {
+            agency: row.try_get(0)?,
+            kind: kind_from_sql(row.try_get(1)?),
+            received: from_sql(row.try_get(2)?),
+            header_len: row.try_get::<_, Option<i64>>(3)?.map(from_sql),
+        }))
+    }
+
+    async fn begin_part(&self, id: &str, offset: u64) -> Result<Option<PgPart>, StoreError> {
+        if !is_valid_id(id) {
+            return Ok(None);
+        }
+        let tx = OpenTransaction::begin(self.client().await?).await?;
+        let Some(session) = self.lock_session(tx.client()?, id).await? else {
+            return Ok(None);
+        };
+        if session.received != offset {
+            return Err(StoreError::Conflict(session.received));
+        }
+        Ok(Some(PgPart {
+            id: id.to_owned(),
+            blob: session.blob,
+            tx,
+            buffer: Vec::new(),
+            next_chunk: session.chunks,
+            start: offset,
+            written: 0,
+        }))
+    }
+
+    async fn append(
+        &self,
+        mut part: PgPart,
+        header_len: Option<u64>,
+        expires: u64,
+    ) -> Result<u64, StoreError> {
+        if !part.buffer.is_empty() {
+            part.store_chunk(part.buffer.len()).await?;
+        }
+        let received = part.start + part.written;
+        let client = part.tx.client()?;
+        let statement = client
+            .prepare_cached(
+                "UPDATE sessions SET received = $2, chunks = $3,
+                 header_len = COALESCE(header_len, $4), expires = $5 WHERE id = $1",
+            )
+            .await?;
+        client
+            .execute(
+                &statement,
+                &[
+                    &part.id,
+                    &to_sql(received),
+                    &part.next_chunk,
+                    &header_len.map(to_sql),
+                    &to_sql(expires),
+                ],
+            )
+            .await?;
+        part.tx.commit().await?;
+        Ok(received)
+    }
+
+    async fn commit_session(
+        &self,
+        id: &str,
+        received: u64,
+        max_items: u64,
+    ) -> Result<Option<ItemMeta>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let Some(session) = self.lock_session(&tx, id).await? else {
+            return Ok(None);
+        };
+        if session.received != received {
+            return Err(StoreError::Conflict(session.received));
+        }
+        let meta = ItemMeta {
+            id: session.blob,
+            place: Place::Inbox(session.kind),
+            size: received,
+            received: time::this_hour(),
+        };
+        let (_, stored) = futures_util::future::try_join(
+            exec(&tx, "DELETE FROM sessions WHERE id = $1", &[&id]),
+            record_item(&tx, &meta, &session.agency),
+        )
+        .await?;
+        if stored > max_items {
+            // Rolled back when `tx` is dropped: the session stays.
+            return Err(StoreError::Full);
+        }
+        tx.commit().await?;
+        self.clean_now_and_then();
+        Ok(Some(meta))
+    }
+
+    async fn drop_session(&self, id: &str) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let Some(session) = self.lock_session(&tx, id).await? else {
+            return Ok(false);
+        };
+        futures_util::future::try_join(
+            exec(&tx, "DELETE FROM chunks WHERE blob = $1", &[&session.blob]),
+            exec(&tx, "DELETE FROM sessions WHERE id = $1", &[&id]),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn remove_expired_sessions(&self) -> Result<u64, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let now = to_sql(time::now());
+        // Not one a request is writing to (its row is locked): it goes next time.
+        let rows = tx
+            .query(
+                "DELETE FROM sessions WHERE id IN
+                 (SELECT id FROM sessions WHERE expires <= $1 FOR UPDATE SKIP LOCKED)
+                 RETURNING blob",
+                &[&now],
+            )
+            .await?;
+        let blobs: Vec<String> = rows
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?;
+        tx.execute("DELETE FROM chunks WHERE blob = ANY($1)", &[&blobs])
+            .await?;
+        tx.commit().await?;
+        Ok(blobs.len() as u64)
     }
 }
 

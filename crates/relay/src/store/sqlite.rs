@@ -12,19 +12,29 @@
 //! is listed only once its row exists, and its row exists only after its file
 //! and name are durable, so a crash never lists a half-written item. On open,
 //! leftovers of a crash (`.part` files, files without a row) are removed.
+//!
+//! An upload session keeps its bytes in `BLOBS/<blob>.session` (`blob` is the
+//! id the item will have, never the session's own id) and a row in
+//! `sessions`. A part is written at the session's offset and fsynced (with
+//! the folder, for the first), then the committer records the new length;
+//! a part that fails is cut off again, and on open every session file is
+//! cut back to its recorded length. Committing renames the file to
+//! `BLOBS/<blob>` and, in one transaction, inserts the item and removes the
+//! session row. Only one request writes a session at a time (a lock in
+//! memory: one relay owns a SQLite database).
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, FileTimes, OpenOptions};
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use sealtip_api::is_valid_id;
+use sealtip_api::{ItemKind, is_valid_id};
 use tokio::sync::oneshot;
 
-use super::{ItemMeta, Place, SpentTag, Store, StoreError, Upload, random_id};
+use super::{ItemMeta, Place, Session, SpentTag, Store, StoreError, Upload, random_id};
 use crate::time;
 
 /// Bodies up to this size are written to disk in one go, at commit.
@@ -47,7 +57,11 @@ struct Inner {
     spent: Mutex<SpentSet>,
     /// Items per agency inbox, kept by the committer.
     counts: Arc<Mutex<HashMap<String, u64>>>,
+    /// Sessions a part or commit is writing to.
+    writing: Writing,
 }
+
+type Writing = Arc<Mutex<HashSet<String>>>;
 
 struct SpentSet {
     tags: HashMap<[u8; 16], u64>,
@@ -66,6 +80,35 @@ enum Job {
         id: String,
         reply: oneshot::Sender<Result<bool, StoreError>>,
     },
+    Session {
+        op: SessionOp,
+        reply: oneshot::Sender<Result<u64, StoreError>>,
+    },
+}
+
+/// A change to the `sessions` table, made in the committer's transaction.
+enum SessionOp {
+    /// Answers 0, or [`StoreError::TooManySessions`].
+    Open {
+        id: String,
+        blob: String,
+        agency: String,
+        kind: ItemKind,
+        expires: u64,
+        spent: SpentTag,
+        max_open: u64,
+    },
+    /// Answers the new length.
+    Append {
+        id: String,
+        received: u64,
+        header_len: Option<u64>,
+        expires: u64,
+    },
+    /// Answers 1 if the session was there, else 0.
+    Drop { id: String },
+    /// Answers how many expired sessions were removed.
+    Expire,
 }
 
 impl SqliteStore {
@@ -82,8 +125,9 @@ impl SqliteStore {
         let reader = Connection::open(database)?;
         configure(&reader)?;
 
-        remove_leftovers(&writer, blobs)?;
         let now = time::now();
+        writer.execute("DELETE FROM sessions WHERE expires <= ?1", params![now])?;
+        remove_leftovers(&writer, blobs)?;
         writer.execute("DELETE FROM spent WHERE expires <= ?1", params![now])?;
         let mut tags = HashMap::new();
         {
@@ -100,11 +144,13 @@ impl SqliteStore {
         }
         let counts = Arc::new(Mutex::new(inbox_counts(&writer)?));
 
+        let writing = Writing::default();
         let (jobs, queue) = mpsc::channel();
         let committer = Committer {
             conn: writer,
             blobs: blobs.to_path_buf(),
             counts: counts.clone(),
+            writing: writing.clone(),
             batches: 0,
         };
         std::thread::Builder::new()
@@ -120,6 +166,7 @@ impl SqliteStore {
                     inserts_since_prune: 0,
                 }),
                 counts,
+                writing,
             }),
         })
     }
@@ -140,6 +187,83 @@ impl SqliteStore {
             .send(job)
             .map_err(|_| StoreError::Failed("the committer thread has stopped".into()))
     }
+
+    /// Has the committer carry out `op`, and waits for its answer.
+    async fn session_op(&self, op: SessionOp) -> Result<u64, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Session { op, reply })?;
+        answer
+            .await
+            .map_err(|_| StoreError::Failed("the committer thread has stopped".into()))?
+    }
+
+    /// Session `id` and its blob id, unless unknown or expired.
+    async fn stored_session(&self, id: &str) -> Result<Option<(Session, String)>, StoreError> {
+        if !is_valid_id(id) {
+            return Ok(None);
+        }
+        let id = id.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT agency, kind, received, header_len, blob FROM sessions
+                     WHERE id = ?1 AND expires > ?2",
+                    params![id, time::now()],
+                    |row| {
+                        let kind: String = row.get(1)?;
+                        let kind = match Place::from_columns(&kind, None) {
+                            Place::Inbox(kind) => kind,
+                            Place::Mailbox(_) => ItemKind::Tip,
+                        };
+                        let session = Session {
+                            agency: row.get(0)?,
+                            kind,
+                            received: row.get(2)?,
+                            header_len: row.get(3)?,
+                        };
+                        Ok((session, row.get(4)?))
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    /// Takes session `id` for writing: `Ok(None)` if unknown or expired,
+    /// [`StoreError::Conflict`] if another request holds it.
+    async fn hold_session(
+        &self,
+        id: &str,
+    ) -> Result<Option<(Arc<SessionLock>, Session, String)>, StoreError> {
+        let held = lock(&self.inner.writing).insert(id.to_owned());
+        let Some((session, blob)) = self.stored_session(id).await? else {
+            if held {
+                lock(&self.inner.writing).remove(id);
+            }
+            return Ok(None);
+        };
+        if !held {
+            return Err(StoreError::Conflict(session.received));
+        }
+        let guard = Arc::new(SessionLock {
+            id: id.to_owned(),
+            writing: self.inner.writing.clone(),
+        });
+        Ok(Some((guard, session, blob)))
+    }
+}
+
+/// A session being written to; released when the last holder (the request,
+/// or a write it left running) lets go.
+struct SessionLock {
+    id: String,
+    writing: Writing,
+}
+
+impl Drop for SessionLock {
+    fn drop(&mut self) {
+        lock(&self.writing).remove(&self.id);
+    }
 }
 
 const SCHEMA: &str = "
@@ -158,6 +282,17 @@ const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS spent (
         tag BLOB PRIMARY KEY NOT NULL,
         expires INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    -- Upload sessions, likewise in id order, with expiries on the hour.
+    -- Their bytes are in BLOBS/<blob>.session.
+    CREATE TABLE IF NOT EXISTS sessions (
+        id TEXT PRIMARY KEY NOT NULL,
+        blob TEXT NOT NULL,
+        agency TEXT NOT NULL,
+        kind TEXT NOT NULL,          -- tip or message
+        received INTEGER NOT NULL,
+        header_len INTEGER,
+        expires INTEGER NOT NULL     -- Unix seconds, a multiple of 3600
     ) WITHOUT ROWID;
 ";
 
@@ -182,7 +317,8 @@ fn inbox_counts(conn: &Connection) -> Result<HashMap<String, u64>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Removes `.part` files, files with no row, and rows with no file.
+/// Removes `.part` files, files with no row, and rows with no file; cuts
+/// session files back to their recorded length.
 fn remove_leftovers(conn: &Connection, blobs: &Path) -> Result<(), StoreError> {
     let mut ids = HashSet::new();
     {
@@ -191,16 +327,51 @@ fn remove_leftovers(conn: &Connection, blobs: &Path) -> Result<(), StoreError> {
             ids.insert(id?);
         }
     }
+    // Session blob -> (session id, bytes received).
+    let mut sessions: HashMap<String, (String, u64)> = HashMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT blob, id, received FROM sessions")?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?;
+        for row in rows {
+            let (blob, session) = row?;
+            sessions.insert(blob, session);
+        }
+    }
+    // A commit cut short after its rename: the session is still there.
+    for blob in sessions.keys() {
+        if !ids.contains(blob) && blobs.join(blob).is_file() {
+            std::fs::rename(blobs.join(blob), session_path(blobs, blob))?;
+        }
+    }
     let mut present = HashSet::new();
+    let mut lost_sessions = Vec::new();
     let mut removed = 0usize;
     for entry in std::fs::read_dir(blobs)? {
         let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let leftover = match name.strip_suffix(".part") {
-            Some(id) => is_valid_id(id),
-            None if is_valid_id(name) => !ids.contains(name),
-            None => false,
+        let leftover = if let Some(id) = name.strip_suffix(".part") {
+            is_valid_id(id)
+        } else if let Some(blob) = name.strip_suffix(".session") {
+            match sessions.get(blob) {
+                None => is_valid_id(blob),
+                Some((id, received)) => {
+                    // Bytes of a part never acknowledged go; a file shorter
+                    // than what was acknowledged ends its session.
+                    let file = OpenOptions::new().write(true).open(entry.path())?;
+                    let len = file.metadata()?.len();
+                    if len > *received {
+                        file.set_len(*received)?;
+                        file.sync_all()?;
+                    }
+                    if len < *received {
+                        lost_sessions.push(id.clone());
+                    }
+                    len < *received
+                }
+            }
+        } else {
+            is_valid_id(name) && !ids.contains(name)
         };
         if leftover {
             std::fs::remove_file(entry.path())?;
@@ -212,6 +383,20 @@ fn remove_leftovers(conn: &Connection, blobs: &Path) -> Result<(), StoreError> {
     if removed > 0 {
         File::open(blobs)?.sync_all()?;
         eprintln!("sealtip-relay: removed {removed} unfinished upload(s) left by a stop");
+    }
+    for (blob, (id, received)) in &sessions {
+        if *received > 0 && !session_path(blobs, blob).exists() && !lost_sessions.contains(id) {
+            lost_sessions.push(id.clone());
+        }
+    }
+    if !lost_sessions.is_empty() {
+        eprintln!(
+            "sealtip-relay: {} upload session(s) had lost bytes and were ended",
+            lost_sessions.len()
+        );
+        for id in &lost_sessions {
+            conn.execute("DELETE FROM sessions WHERE id = ?1", params![id])?;
+        }
     }
     let missing: Vec<&String> = ids.difference(&present).collect();
     if !missing.is_empty() {
@@ -238,33 +423,59 @@ fn meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemMeta> {
     })
 }
 
-/// A blob being received into `BLOBS/<id>.part`.
-pub struct FileUpload {
-    id: String,
-    dir: PathBuf,
+/// Bytes on their way to a file through a 64 KiB buffer, written off the
+/// async threads.
+struct FileWriter {
+    path: PathBuf,
+    /// Where the bytes go in the file: 0 for a new item, the session's
+    /// length for a part.
+    start: u64,
     file: Option<File>,
     buffer: Vec<u8>,
     written: u64,
-    /// Whether `<id>.part` may exist (set before the first write is sent off).
-    created: bool,
-    handed_over: bool,
+    /// Whether the file may have been created or changed (set before the
+    /// first write is sent off).
+    touched: bool,
+    /// Held by each write until it ends, even if the request is gone.
+    hold: Option<Arc<SessionLock>>,
 }
 
-impl FileUpload {
-    fn part_path(&self) -> PathBuf {
-        part_path(&self.dir, &self.id)
+impl FileWriter {
+    fn new(path: PathBuf, start: u64, hold: Option<Arc<SessionLock>>) -> Self {
+        FileWriter {
+            path,
+            start,
+            file: None,
+            buffer: Vec::new(),
+            written: 0,
+            touched: false,
+            hold,
+        }
     }
 
-    /// Writes the buffer out (creating the file first if needed), off the async threads.
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.buffer.extend_from_slice(bytes);
+        self.written += bytes.len() as u64;
+        if self.buffer.len() >= BUFFER_BYTES {
+            self.spill(false).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffer out (opening the file first if needed); with
+    /// `finish`, sets the file's times to the hour and fsyncs it (and the
+    /// folder, when the file is new).
     async fn spill(&mut self, finish: bool) -> Result<(), StoreError> {
         let file = self.file.take();
-        self.created = true;
+        self.touched = true;
         let buffer = std::mem::take(&mut self.buffer);
-        let path = self.part_path();
+        let (path, start, hold) = (self.path.clone(), self.start, self.hold.clone());
         let (file, mut buffer) = tokio::task::spawn_blocking(move || {
+            // A session's file is held until this write ends.
+            let session = hold.is_some();
             let mut file = match file {
                 Some(file) => file,
-                None => create_part(&path)?,
+                None => open_at(&path, start, session)?,
             };
             file.write_all(&buffer)?;
             if finish {
@@ -272,7 +483,14 @@ impl FileUpload {
                 let hour = UNIX_EPOCH + Duration::from_secs(time::this_hour());
                 file.set_times(FileTimes::new().set_accessed(hour).set_modified(hour))?;
                 file.sync_all()?;
+                if start == 0
+                    && session
+                    && let Some(folder) = path.parent()
+                {
+                    File::open(folder)?.sync_all()?;
+                }
             }
+            drop(hold);
             Ok::<_, std::io::Error>((file, buffer))
         })
         .await
@@ -284,55 +502,105 @@ impl FileUpload {
     }
 }
 
+/// Opens `path` for writing at `start`: a new file for an item, the session
+/// file (created if need be, cut to `start`) for a part.
+fn open_at(path: &Path, start: u64, session: bool) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true);
+    if session {
+        options.create(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    if session {
+        file.set_len(start)?;
+        file.seek(SeekFrom::Start(start))?;
+    }
+    Ok(file)
+}
+
 fn part_path(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.part"))
 }
 
-fn create_part(path: &Path) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
+fn session_path(dir: &Path, blob: &str) -> PathBuf {
+    dir.join(format!("{blob}.session"))
+}
+
+/// A blob being received into `BLOBS/<id>.part`.
+pub struct FileUpload {
+    id: String,
+    writer: FileWriter,
+    handed_over: bool,
 }
 
 impl Drop for FileUpload {
     fn drop(&mut self) {
-        if self.created && !self.handed_over {
+        if self.writer.touched && !self.handed_over {
             // An abandoned upload: nothing of it may stay (a crash's leftovers
             // are removed on the next open instead).
-            let _ = std::fs::remove_file(self.part_path());
+            let _ = std::fs::remove_file(&self.writer.path);
         }
     }
 }
 
 impl Upload for FileUpload {
     async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
-        self.buffer.extend_from_slice(bytes);
-        self.written += bytes.len() as u64;
-        if self.buffer.len() >= BUFFER_BYTES {
-            self.spill(false).await?;
-        }
-        Ok(())
+        self.writer.write(bytes).await
     }
 
     fn written(&self) -> u64 {
-        self.written
+        self.writer.written
+    }
+}
+
+/// A part of an upload session being written at the end of its file.
+pub struct SessionPart {
+    id: String,
+    writer: FileWriter,
+    counted: bool,
+}
+
+impl Drop for SessionPart {
+    fn drop(&mut self) {
+        if self.writer.touched && !self.counted {
+            // Nothing of a part that was not counted may stay. (A write still
+            // running holds the session, and the next part or the commit cuts
+            // the file to its length anyway.)
+            let cut = OpenOptions::new()
+                .write(true)
+                .open(&self.writer.path)
+                .and_then(|file| file.set_len(self.writer.start));
+            if let Err(e) = cut {
+                eprintln!("sealtip-relay: could not cut back an unfinished part: {e}");
+            }
+        }
+    }
+}
+
+impl Upload for SessionPart {
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.writer.write(bytes).await
+    }
+
+    fn written(&self) -> u64 {
+        self.writer.written
     }
 }
 
 impl Store for SqliteStore {
     type Upload = FileUpload;
     type Reader = tokio::fs::File;
+    type Part = SessionPart;
 
     async fn begin(&self) -> Result<FileUpload, StoreError> {
+        let id = random_id()?;
         Ok(FileUpload {
-            id: random_id()?,
-            dir: self.inner.blobs.clone(),
-            file: None,
-            buffer: Vec::new(),
-            written: 0,
-            created: false,
+            writer: FileWriter::new(part_path(&self.inner.blobs, &id), 0, None),
+            id,
             handed_over: false,
         })
     }
@@ -345,24 +613,15 @@ impl Store for SqliteStore {
         spent: Option<SpentTag>,
         max_items: u64,
     ) -> Result<ItemMeta, StoreError> {
-        upload.spill(true).await?;
-        let (reply, answer) = oneshot::channel();
-        let received = time::this_hour();
-        let meta = ItemMeta {
-            id: upload.id.clone(),
-            place: place.clone(),
-            size: upload.written,
-            received,
-        };
-        let item = Accepted {
-            id: upload.id.clone(),
-            agency: agency.to_owned(),
+        upload.writer.spill(true).await?;
+        let (item, meta, answer) = Accepted::new(
+            upload.id.clone(),
+            agency,
             place,
-            size: upload.written,
-            received,
+            upload.writer.written,
             spent,
-            reply,
-        };
+            None,
+        );
         self.send(Job::Commit { item, max_items })?;
         // From here on the committer owns the file, and removes it if it fails.
         upload.handed_over = true;
@@ -467,6 +726,112 @@ impl Store for SqliteStore {
             }
         }
     }
+
+    async fn open_session(
+        &self,
+        agency: &str,
+        kind: ItemKind,
+        spent: SpentTag,
+        expires: u64,
+        max_open: u64,
+    ) -> Result<String, StoreError> {
+        let id = random_id()?;
+        self.session_op(SessionOp::Open {
+            id: id.clone(),
+            blob: random_id()?,
+            agency: agency.to_owned(),
+            kind,
+            expires,
+            spent,
+            max_open,
+        })
+        .await?;
+        Ok(id)
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        Ok(self.stored_session(id).await?.map(|(session, _)| session))
+    }
+
+    async fn begin_part(&self, id: &str, offset: u64) -> Result<Option<SessionPart>, StoreError> {
+        let Some((hold, session, blob)) = self.hold_session(id).await? else {
+            return Ok(None);
+        };
+        if session.received != offset {
+            return Err(StoreError::Conflict(session.received));
+        }
+        let path = session_path(&self.inner.blobs, &blob);
+        Ok(Some(SessionPart {
+            id: id.to_owned(),
+            writer: FileWriter::new(path, offset, Some(hold)),
+            counted: false,
+        }))
+    }
+
+    async fn append(
+        &self,
+        mut part: SessionPart,
+        header_len: Option<u64>,
+        expires: u64,
+    ) -> Result<u64, StoreError> {
+        part.writer.spill(true).await?;
+        let received = self
+            .session_op(SessionOp::Append {
+                id: part.id.clone(),
+                received: part.writer.start + part.writer.written,
+                header_len,
+                expires,
+            })
+            .await?;
+        part.counted = true;
+        Ok(received)
+    }
+
+    async fn commit_session(
+        &self,
+        id: &str,
+        received: u64,
+        max_items: u64,
+    ) -> Result<Option<ItemMeta>, StoreError> {
+        let Some((_hold, session, blob)) = self.hold_session(id).await? else {
+            return Ok(None);
+        };
+        if session.received != received {
+            return Err(StoreError::Conflict(session.received));
+        }
+        // Exactly the counted bytes, durable, with coarse times.
+        let mut writer = FileWriter::new(session_path(&self.inner.blobs, &blob), received, None);
+        writer.file = Some(open_at(&writer.path, received, true).map_err(StoreError::from)?);
+        writer.spill(true).await?;
+        let place = Place::Inbox(session.kind);
+        let (item, meta, answer) = Accepted::new(
+            blob,
+            &session.agency,
+            place,
+            received,
+            None,
+            Some(id.to_owned()),
+        );
+        self.send(Job::Commit { item, max_items })?;
+        answer
+            .await
+            .map_err(|_| StoreError::Failed("the committer thread has stopped".into()))??;
+        Ok(Some(meta))
+    }
+
+    async fn drop_session(&self, id: &str) -> Result<bool, StoreError> {
+        let Some((_hold, _, _)) = self.hold_session(id).await? else {
+            return Ok(false);
+        };
+        let dropped = self
+            .session_op(SessionOp::Drop { id: id.to_owned() })
+            .await?;
+        Ok(dropped > 0)
+    }
+
+    async fn remove_expired_sessions(&self) -> Result<u64, StoreError> {
+        self.session_op(SessionOp::Expire).await
+    }
 }
 
 /// The single writer: renames, fsyncs the folder and commits rows, in batches.
@@ -474,6 +839,7 @@ struct Committer {
     conn: Connection,
     blobs: PathBuf,
     counts: Arc<Mutex<HashMap<String, u64>>>,
+    writing: Writing,
     batches: u64,
 }
 
@@ -487,8 +853,8 @@ fn reserve(pending: &mut u64, stored: u64, max_items: u64) -> bool {
     full
 }
 
-/// A commit the committer thread carries out: the upload to rename into
-/// place and record, and where to answer.
+/// A commit the committer thread carries out: the upload (or the session's
+/// file) to rename into place and record, and where to answer.
 struct Accepted {
     id: String,
     agency: String,
@@ -496,7 +862,68 @@ struct Accepted {
     size: u64,
     received: u64,
     spent: Option<SpentTag>,
+    /// The upload session it ends, whose file it is.
+    session: Option<String>,
     reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+impl Accepted {
+    /// A commit received this hour, its item's metadata, and where its
+    /// answer comes.
+    fn new(
+        id: String,
+        agency: &str,
+        place: Place,
+        size: u64,
+        spent: Option<SpentTag>,
+        session: Option<String>,
+    ) -> (Self, ItemMeta, oneshot::Receiver<Result<(), StoreError>>) {
+        let (reply, answer) = oneshot::channel();
+        let received = time::this_hour();
+        let meta = ItemMeta {
+            id: id.clone(),
+            place: place.clone(),
+            size,
+            received,
+        };
+        let item = Accepted {
+            id,
+            agency: agency.to_owned(),
+            place,
+            size,
+            received,
+            spent,
+            session,
+            reply,
+        };
+        (item, meta, answer)
+    }
+
+    /// Where its bytes are until the rename.
+    fn source(&self, blobs: &Path) -> PathBuf {
+        match self.session {
+            Some(_) => session_path(blobs, &self.id),
+            None => part_path(blobs, &self.id),
+        }
+    }
+
+    /// After a failure: an upload's file goes, a session's stays for a retry.
+    fn give_up(&self, blobs: &Path, renamed: bool) {
+        let at = if renamed {
+            blobs.join(&self.id)
+        } else {
+            self.source(blobs)
+        };
+        let _ = if self.session.is_some() {
+            if renamed {
+                std::fs::rename(&at, self.source(blobs))
+            } else {
+                Ok(())
+            }
+        } else {
+            std::fs::remove_file(&at)
+        };
+    }
 }
 
 impl Committer {
@@ -516,13 +943,15 @@ impl Committer {
     fn process(&mut self, batch: Vec<Job>) {
         let mut accepted = Vec::new();
         let mut deletes = Vec::new();
+        let mut sessions = Vec::new();
         let mut pending: HashMap<String, u64> = HashMap::new();
         let mut pending_mailbox: HashMap<(String, String), u64> = HashMap::new();
         for job in batch {
             match job {
                 Job::Delete { agency, id, reply } => deletes.push((agency, id, reply)),
+                Job::Session { op, reply } => sessions.push((op, reply)),
                 Job::Commit { item, max_items } => {
-                    let part = part_path(&self.blobs, &item.id);
+                    let part = item.source(&self.blobs);
                     let full = match &item.place {
                         Place::Inbox(_) => {
                             let stored = lock(&self.counts).get(&item.agency).copied().unwrap_or(0);
@@ -546,7 +975,7 @@ impl Committer {
                     match outcome {
                         Ok(()) => accepted.push(item),
                         Err(e) => {
-                            let _ = std::fs::remove_file(&part);
+                            item.give_up(&self.blobs, false);
                             let _ = item.reply.send(Err(e));
                         }
                     }
@@ -554,9 +983,9 @@ impl Committer {
             }
         }
 
-        let result = self.persist(&accepted, &deletes);
+        let result = self.persist(&accepted, &deletes, &sessions);
         match result {
-            Ok(deleted) => {
+            Ok((deleted, session_results)) => {
                 let mut counts = lock(&self.counts);
                 for item in &accepted {
                     if let Place::Inbox(_) = item.place {
@@ -580,15 +1009,29 @@ impl Committer {
                     }
                     let _ = reply.send(Ok(was_there));
                 }
+                for ((_, reply), result) in sessions.into_iter().zip(session_results) {
+                    let answer = result.map(|(answer, gone)| {
+                        // The rows are gone; a file left by a crash here is
+                        // removed on the next open.
+                        for blob in gone {
+                            let _ = std::fs::remove_file(session_path(&self.blobs, &blob));
+                        }
+                        answer
+                    });
+                    let _ = reply.send(answer);
+                }
             }
             Err(e) => {
                 let message = e.to_string();
                 eprintln!("sealtip-relay: storage failed: {message}");
                 for item in accepted {
-                    let _ = std::fs::remove_file(self.blobs.join(&item.id));
+                    item.give_up(&self.blobs, true);
                     let _ = item.reply.send(Err(StoreError::Failed(message.clone())));
                 }
                 for (_, _, reply) in deletes {
+                    let _ = reply.send(Err(StoreError::Failed(message.clone())));
+                }
+                for (_, reply) in sessions {
                     let _ = reply.send(Err(StoreError::Failed(message.clone())));
                 }
             }
@@ -604,11 +1047,14 @@ impl Committer {
     }
 
     /// Makes the batch durable: the folder's new names, then the rows.
+    /// Answers whether each delete found its item, and each session
+    /// change's answer with the session files it made obsolete.
     fn persist(
         &mut self,
         accepted: &[Accepted],
         deletes: &[DeleteJob],
-    ) -> Result<Vec<bool>, StoreError> {
+        sessions: &[SessionJob],
+    ) -> Result<(Vec<bool>, Vec<SessionOutcome>), StoreError> {
         if !accepted.is_empty() {
             File::open(&self.blobs)?.sync_all()?;
         }
@@ -631,8 +1077,10 @@ impl Committer {
                     item.received
                 ])?;
                 if let Some(spent) = item.spent {
-                    let expires = time::floor_hour(spent.expires) + time::HOUR;
-                    spend.execute(params![&spent.tag[..], expires])?;
+                    spend.execute(params![&spent.tag[..], spent_expiry(spent)])?;
+                }
+                if let Some(session) = &item.session {
+                    tx.execute("DELETE FROM sessions WHERE id = ?1", params![session])?;
                 }
             }
         }
@@ -645,6 +1093,10 @@ impl Committer {
                 deleted.push(delete.execute(params![id, agency])? > 0);
             }
         }
+        let outcomes = sessions
+            .iter()
+            .map(|(op, _)| session_op(&tx, op, &self.writing))
+            .collect();
         if self.batches.is_multiple_of(1000) {
             tx.execute(
                 "DELETE FROM spent WHERE expires <= ?1",
@@ -652,6 +1104,96 @@ impl Committer {
             )?;
         }
         tx.commit()?;
-        Ok(deleted)
+        Ok((deleted, outcomes))
+    }
+}
+
+type SessionJob = (SessionOp, oneshot::Sender<Result<u64, StoreError>>);
+
+/// A session change's answer, and the blobs of the sessions it ended.
+type SessionOutcome = Result<(u64, Vec<String>), StoreError>;
+
+/// A spent tag's expiry rounded up to the hour.
+fn spent_expiry(spent: SpentTag) -> u64 {
+    time::floor_hour(spent.expires) + time::HOUR
+}
+
+/// Carries out `op` in `tx`.
+fn session_op(tx: &rusqlite::Transaction<'_>, op: &SessionOp, writing: &Writing) -> SessionOutcome {
+    match op {
+        SessionOp::Open {
+            id,
+            blob,
+            agency,
+            kind,
+            expires,
+            spent,
+            max_open,
+        } => {
+            let open: u64 = tx.query_row(
+                "SELECT COUNT(*) FROM sessions WHERE expires > ?1",
+                params![time::now()],
+                |row| row.get(0),
+            )?;
+            if open >= *max_open {
+                return Err(StoreError::TooManySessions);
+            }
+            tx.execute(
+                "INSERT OR IGNORE INTO spent (tag, expires) VALUES (?1, ?2)",
+                params![&spent.tag[..], spent_expiry(*spent)],
+            )?;
+            tx.execute(
+                "INSERT INTO sessions (id, blob, agency, kind, received, expires)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+                params![id, blob, agency, kind.as_str(), expires],
+            )?;
+            Ok((0, Vec::new()))
+        }
+        SessionOp::Append {
+            id,
+            received,
+            header_len,
+            expires,
+        } => {
+            let changed = tx.execute(
+                "UPDATE sessions SET received = ?2, header_len = COALESCE(header_len, ?3),
+                 expires = ?4 WHERE id = ?1",
+                params![id, received, header_len, expires],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::Failed(
+                    "an upload session ended while a part was written".into(),
+                ));
+            }
+            Ok((*received, Vec::new()))
+        }
+        SessionOp::Drop { id } => {
+            let blob: Option<String> = tx
+                .query_row(
+                    "DELETE FROM sessions WHERE id = ?1 RETURNING blob",
+                    params![id],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            Ok((u64::from(blob.is_some()), blob.into_iter().collect()))
+        }
+        SessionOp::Expire => {
+            let expired: Vec<(String, String)> = {
+                let mut stmt = tx.prepare("SELECT id, blob FROM sessions WHERE expires <= ?1")?;
+                let rows =
+                    stmt.query_map(params![time::now()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let mut gone = Vec::new();
+            for (id, blob) in expired {
+                // Not one a request is writing to: it goes next time.
+                if lock(writing).contains(&id) {
+                    continue;
+                }
+                tx.execute("DELETE FROM sessions WHERE id = ?1", params![id])?;
+                gone.push(blob);
+            }
+            Ok((gone.len() as u64, gone))
+        }
     }
 }
