@@ -795,3 +795,371 @@ async fn the_agency_list_and_openapi_are_served() {
         .unwrap();
     assert!(openapi["openapi"].as_str().unwrap().starts_with("3."));
 }
+
+// --- Upload sessions ----------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_sent_in_parts_is_committed_whole_and_opens() {
+    let relay = start(none, |_| {}).await;
+    let uploads = relay.uploads();
+    let plaintext: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+    let file = common::sealed_plaintext(&relay.recipient, &plaintext);
+
+    let session = uploads.open("message").await;
+    assert!(is_valid_id(&session.upload));
+    assert_eq!(session.max_bytes, 256 * 1024 * 1024);
+    assert_eq!(session.part_max_bytes, 16 * 1024 * 1024);
+    assert_eq!(session.expires_in, 86_400);
+    let id = &session.upload;
+    assert_eq!(uploads.received(id).await, (200, Some(0)));
+
+    // Four parts, cut anywhere after the header.
+    let cuts = [0, 1000, 300_001, 600_000, file.len()];
+    for window in cuts.windows(2) {
+        let (from, to) = (window[0], window[1]);
+        uploads.append(id, from as u64, &file[from..to]).await;
+        assert_eq!(uploads.received(id).await, (200, Some(to as u64)));
+        assert!(
+            relay.inbox().await.items.is_empty(),
+            "nothing listed before commit"
+        );
+    }
+
+    let committed = uploads.commit(id).await;
+    assert_eq!(committed.status(), 201);
+    let created: Created = committed.json().await.unwrap();
+    assert!(is_valid_id(&created.id));
+    assert_ne!(&created.id, id, "the item's id is not the session's");
+    let inbox = relay.inbox().await;
+    assert_eq!(inbox.items.len(), 1);
+    assert_eq!(inbox.items[0].id, created.id);
+    assert_eq!(inbox.items[0].kind, ItemKind::Message);
+    assert_eq!(inbox.items[0].size, file.len() as u64);
+    let hour = sealtip_relay::time::rfc3339_hour(sealtip_relay::time::now());
+    assert_eq!(inbox.items[0].received, hour);
+    let fetched = relay
+        .get_authed(&format!("/api/v1/agencies/demo/inbox/{}", created.id))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(fetched.as_ref(), file.as_slice());
+    let key = relay.dir.path().join("data/agency.key");
+    assert_eq!(common::age_open(&key, &fetched), plaintext);
+
+    // The session is gone: a second commit, a part, a read, a delete.
+    let again = uploads.commit(id).await;
+    assert_eq!(again.status(), 404);
+    error_line(&again.text().await.unwrap());
+    assert_eq!(uploads.received(id).await, (404, None));
+    assert_eq!(
+        uploads.patch(id, file.len() as u64, b"x").await.status(),
+        404
+    );
+    assert_eq!(uploads.delete(id).await, 404);
+    assert_eq!(relay.inbox().await.items.len(), 1);
+    // Only the item's file remains.
+    assert_eq!(relay.blob_names(), vec![created.id]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_at_the_wrong_offset_or_cut_short_does_not_count() {
+    let relay = start(none, |c| c.limits.upload_idle_secs = 2).await;
+    let uploads = relay.uploads();
+    let file = sealed(&relay.recipient, 300_000);
+    let id = uploads.open("tip").await.upload;
+    let first = 100_000;
+    uploads.append(&id, 0, &file[..first]).await;
+
+    // Wrong offsets: 409, saying where to resume.
+    for offset in [0, 99_999, 100_001, 5_000_000] {
+        let response = uploads.patch(&id, offset, &file[first..first + 10]).await;
+        assert_eq!(response.status(), 409, "{offset}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["received"], first as u64, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("100000"), "{body}");
+    }
+    // Malformed or missing offsets: 400; a wrong content type: 415.
+    for offset in ["", "-1", "+5", "1e5", "0x10", "99999999999999999999999"] {
+        let response = relay
+            .client
+            .patch(uploads.url(&id))
+            .header("content-type", "application/octet-stream")
+            .header("upload-offset", offset)
+            .body(file[first..first + 10].to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{offset:?}");
+        error_line(&response.text().await.unwrap());
+    }
+    let response = relay
+        .client
+        .patch(uploads.url(&id))
+        .header("upload-offset", first.to_string())
+        .header("content-type", "text/plain")
+        .body(file[first..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+
+    // A part whose connection drops midway: announced longer than sent.
+    let part = &file[first..200_000];
+    let request = format!(
+        "PATCH /api/v1/uploads/{id} HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\n\
+         upload-offset: {first}\r\ncontent-length: {}\r\n\r\n",
+        part.len()
+    );
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        stream.write_all(&part[..60_000]).await.unwrap();
+        stream.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(stream);
+    }
+    // The client resumes from what GET says: exactly the first part.
+    let mut resumed = None;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(uploads.received(&id).await, (200, Some(first as u64)));
+        let response = uploads.patch(&id, first as u64, part).await;
+        if response.status() == 200 {
+            resumed = Some(
+                response
+                    .json::<sealtip_api::UploadProgress>()
+                    .await
+                    .unwrap(),
+            );
+            break;
+        }
+        // The cut part may hold the session a moment longer.
+        assert_eq!(response.status(), 409);
+    }
+    assert_eq!(resumed.unwrap().received, 200_000);
+
+    // A part that stalls past the idle timeout: 408, and it does not count.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    sender
+        .send(Ok(file[200_000..250_000].to_vec()))
+        .await
+        .unwrap();
+    let stream = futures_util::stream::unfold(receiver, |mut r| async move {
+        r.recv().await.map(|item| (item, r))
+    });
+    let slow = relay
+        .client
+        .patch(uploads.url(&id))
+        .header("content-type", "application/octet-stream")
+        .header("upload-offset", "200000")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send();
+    let slow = tokio::spawn(slow);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Meanwhile the session takes no other part.
+    let busy = uploads.patch(&id, 200_000, &file[200_000..]).await;
+    assert_eq!(busy.status(), 409);
+    let body: serde_json::Value = busy.json().await.unwrap();
+    assert_eq!(body["received"], 200_000);
+    assert_eq!(uploads.commit(&id).await.status(), 409);
+    assert_eq!(slow.await.unwrap().unwrap().status(), 408);
+    drop(sender);
+    assert_eq!(uploads.received(&id).await, (200, Some(200_000)));
+
+    uploads.append(&id, 200_000, &file[200_000..]).await;
+    let created: Created = uploads.commit(&id).await.json().await.unwrap();
+    let fetched = relay
+        .get_authed(&format!("/api/v1/agencies/demo/inbox/{}", created.id))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(fetched.as_ref(), file.as_slice());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_sessions_refuse_what_is_not_a_whole_age_file() {
+    let relay = start(none, |c| c.limits.max_upload_bytes = 1024 * 1024).await;
+    let uploads = relay.uploads();
+    let file = sealed(&relay.recipient, 300_000);
+    let header = common::header_len(&file);
+    let id = uploads.open("tip").await.upload;
+
+    // The first part must hold the whole header.
+    for cut in [0, 10, header / 2, header - 1] {
+        let response = uploads.patch(&id, 0, &file[..cut]).await;
+        assert_eq!(response.status(), 400, "{cut}");
+        let line = error_line(&response.text().await.unwrap());
+        assert!(
+            line.contains("the first part must hold the whole age header"),
+            "{line}"
+        );
+    }
+    for (name, part) in [
+        ("garbage", b"hello, this is not sealed".to_vec()),
+        (
+            "another version",
+            b"age-encryption.org/v2\n-> X25519 a\nAAAA\n--- AAAA\n".to_vec(),
+        ),
+    ] {
+        let response = uploads.patch(&id, 0, &part).await;
+        assert_eq!(response.status(), 400, "{name}");
+        let line = error_line(&response.text().await.unwrap());
+        assert!(line.starts_with("not an age file"), "{line}");
+        assert!(!line.contains("whole age header"), "{line}");
+    }
+    assert_eq!(uploads.received(&id).await, (200, Some(0)));
+    // Nothing received: nothing to commit.
+    assert_eq!(uploads.commit(&id).await.status(), 400);
+
+    // A payload whose length no age file has: refused at commit, and the
+    // session stays for the rest.
+    uploads.append(&id, 0, &file[..header]).await;
+    uploads
+        .append(&id, header as u64, &file[header..header + 20])
+        .await;
+    let response = uploads.commit(&id).await;
+    assert_eq!(response.status(), 400);
+    assert!(error_line(&response.text().await.unwrap()).contains("payload length is impossible"));
+    uploads
+        .append(&id, header as u64 + 20, &file[header + 20..])
+        .await;
+
+    // Beyond max_upload_bytes in all: 413, and the part does not count.
+    let before = file.len() as u64;
+    let big = vec![7u8; 800_000];
+    let response = uploads.patch(&id, before, &big).await;
+    assert_eq!(response.status(), 413);
+    error_line(&response.text().await.unwrap());
+    assert_eq!(uploads.received(&id).await, (200, Some(before)));
+    assert!(relay.inbox().await.items.is_empty());
+
+    // Deleting: 204, then the session is unknown and its bytes gone.
+    assert_eq!(uploads.delete(&id).await, 204);
+    assert_eq!(uploads.received(&id).await, (404, None));
+    assert_eq!(uploads.delete(&id).await, 404);
+    assert_eq!(uploads.commit(&id).await.status(), 404);
+    assert!(relay.blob_names().is_empty(), "{:?}", relay.blob_names());
+
+    // Unknown and malformed ids.
+    for (upload, status) in [
+        ("00000000000000000000000000000000", 404),
+        ("ABCDEF", 400),
+        ("..%2F..%2Frelay.db", 400),
+    ] {
+        assert_eq!(uploads.received(upload).await.0, status, "{upload}");
+        assert_eq!(
+            uploads.patch(upload, 0, &file).await.status(),
+            status,
+            "{upload}"
+        );
+        assert_eq!(uploads.commit(upload).await.status(), status, "{upload}");
+        assert_eq!(uploads.delete(upload).await, status, "{upload}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_an_upload_session_is_checked_like_a_tip() {
+    let relay = start(none, |c| {
+        c.pow.difficulty = 4;
+        c.limits.max_items_per_agency = 1;
+        c.limits.max_open_uploads = 2;
+    })
+    .await;
+    let uploads = relay.uploads();
+    let kind = r#"{"kind": "tip"}"#;
+
+    // The proof: missing, bad, reused.
+    let missing = relay
+        .client
+        .post(relay.url("/api/v1/agencies/demo/uploads"))
+        .header("content-type", "application/json")
+        .body(kind)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 400);
+    assert!(error_line(&missing.text().await.unwrap()).contains("Sealtip-Proof"));
+    let now = sealtip_relay::time::now();
+    let expired = pow::issue(&relay.secret, 0, now - 1, [8; 16]);
+    let response = uploads
+        .open_with(kind, &pow::proof_header(&expired, 0))
+        .await;
+    assert_eq!(response.status(), 403);
+    let proof = relay.proof().await;
+    assert_eq!(uploads.open_with(kind, &proof).await.status(), 201);
+    let reused = uploads.open_with(kind, &proof).await;
+    assert_eq!(reused.status(), 409);
+    assert!(error_line(&reused.text().await.unwrap()).contains("already used"));
+
+    // The body and the agency.
+    for (body, status) in [
+        ("{}", 400),
+        (r#"{"kind": "reply"}"#, 400),
+        ("not json", 400),
+    ] {
+        let response = uploads.open_with(body, &relay.proof().await).await;
+        assert_eq!(response.status(), status, "{body}");
+        error_line(&response.text().await.unwrap());
+    }
+    let text = relay
+        .client
+        .post(relay.url("/api/v1/agencies/demo/uploads"))
+        .header("content-type", "text/plain")
+        .header("sealtip-proof", relay.proof().await)
+        .body(kind)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), 415);
+    let unknown = relay
+        .client
+        .post(relay.url("/api/v1/agencies/nobody/uploads"))
+        .header("content-type", "application/json")
+        .header("sealtip-proof", relay.proof().await)
+        .body(kind)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    // Open sessions are limited (one is open already).
+    let second = uploads.open("tip").await.upload;
+    let third = uploads.open_with(kind, &relay.proof().await).await;
+    assert_eq!(third.status(), 429);
+    assert!(error_line(&third.text().await.unwrap()).contains("too many upload sessions"));
+    assert_eq!(uploads.delete(&second).await, 204);
+    let session = uploads.open("tip").await.upload;
+
+    // A full inbox: refused at opening and at commit, as a tip is.
+    let file = sealed(&relay.recipient, 1000);
+    uploads.append(&session, 0, &file).await;
+    assert_eq!(relay.post_tip("demo", file.clone()).await.status(), 201);
+    let full = uploads.commit(&session).await;
+    assert_eq!(full.status(), 429);
+    let line = error_line(&full.text().await.unwrap());
+    let tip = relay.post_tip("demo", file.clone()).await;
+    assert_eq!(tip.status(), 429);
+    assert_eq!(error_line(&tip.text().await.unwrap()), line);
+    let opening = uploads.open_with(kind, &relay.proof().await).await;
+    assert_eq!(opening.status(), 429);
+    assert_eq!(error_line(&opening.text().await.unwrap()), line);
+    // The session waits; once there is room, it commits.
+    assert_eq!(
+        uploads.received(&session).await,
+        (200, Some(file.len() as u64))
+    );
+    let first = relay.inbox().await.items[0].id.clone();
+    let deleted = relay
+        .client
+        .delete(relay.url(&format!("/api/v1/agencies/demo/inbox/{first}")))
+        .bearer_auth(&relay.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(uploads.commit(&session).await.status(), 201);
+    assert_eq!(relay.inbox().await.items.len(), 1);
+}

@@ -129,6 +129,120 @@ async fn every_accepted_tip_survives_sigkill_on_postgres() {
     assert!(!dir.path().join("data/blobs").exists());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_session_keeps_exactly_its_acknowledged_parts_through_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    init_with_binary(dir.path());
+    kill_during_session(dir.path()).await;
+    // Only the item's file is left.
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("data/blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, listed_ids(dir.path()).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_session_keeps_exactly_its_acknowledged_parts_through_sigkill_on_postgres() {
+    let Some(db) = common::test_database(
+        "an_upload_session_keeps_exactly_its_acknowledged_parts_through_sigkill_on_postgres",
+    )
+    .await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = init_with_binary(dir.path());
+    common::use_postgres(&config, &db.url);
+    kill_during_session(dir.path()).await;
+    let orphans = db
+        .query_i64("SELECT COUNT(*) FROM chunks WHERE blob NOT IN (SELECT id FROM items)")
+        .await;
+    assert_eq!(orphans, 0);
+    assert_eq!(db.query_i64("SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+/// Sends a sealed file in parts to the relay in `dir`, killing it right
+/// after a part is acknowledged and in the middle of another; after each
+/// restart the session holds exactly the acknowledged parts. Then commits,
+/// and the item opens.
+async fn kill_during_session(dir: &std::path::Path) {
+    let (recipient, token) = common::demo_agency(dir);
+    let port = free_port();
+    let mut relay = RelayProcess::start(dir, port).await;
+    let client = reqwest::Client::new();
+    let base = relay.base.clone();
+    let uploads = common::Uploads {
+        client: &client,
+        base: &base,
+    };
+    let plaintext: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+    let file = common::sealed_plaintext(&recipient, &plaintext);
+    let id = uploads.open("tip").await.upload;
+    let cuts = [0, 1_200_000, 2_500_000, file.len()];
+
+    // Acknowledged, then killed at once.
+    uploads.append(&id, 0, &file[..cuts[1]]).await;
+    relay.kill();
+    relay = RelayProcess::start(dir, port).await;
+    assert_eq!(uploads.received(&id).await, (200, Some(cuts[1] as u64)));
+
+    // Killed in the middle of a part.
+    let part = &file[cuts[1]..cuts[2]];
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    {
+        use tokio::io::AsyncWriteExt;
+        let head = format!(
+            "PATCH /api/v1/uploads/{id} HTTP/1.1\r\nhost: x\r\n\
+             content-type: application/octet-stream\r\nupload-offset: {}\r\n\
+             content-length: {}\r\n\r\n",
+            cuts[1],
+            part.len()
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(&part[..part.len() / 2]).await.unwrap();
+        stream.flush().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    relay.kill();
+    drop(stream);
+    relay = RelayProcess::start(dir, port).await;
+    assert_eq!(uploads.received(&id).await, (200, Some(cuts[1] as u64)));
+
+    // The rest, the commit, and the item opens.
+    uploads.append(&id, cuts[1] as u64, part).await;
+    uploads.append(&id, cuts[2] as u64, &file[cuts[2]..]).await;
+    relay.kill();
+    relay = RelayProcess::start(dir, port).await;
+    assert_eq!(uploads.received(&id).await, (200, Some(file.len() as u64)));
+    let committed = uploads.commit(&id).await;
+    assert_eq!(committed.status(), 201);
+    let created: Created = committed.json().await.unwrap();
+    relay.kill();
+    let relay = RelayProcess::start(dir, port).await;
+    assert_eq!(uploads.received(&id).await, (404, None));
+    let inbox = common::fetch_inbox(&client, &relay.base, &token).await;
+    assert_eq!(inbox.items.len(), 1);
+    assert_eq!(inbox.items[0].id, created.id);
+    let bytes = client
+        .get(format!(
+            "{}/api/v1/agencies/demo/inbox/{}",
+            relay.base, created.id
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(bytes.as_ref(), file.as_slice());
+    let opened = common::age_open(&dir.join("data/agency.key"), &bytes);
+    assert!(opened == plaintext, "the item opens to what was sealed");
+}
+
 /// The ids the relay in `dir` lists (started afresh).
 async fn listed_ids(dir: &std::path::Path) -> Vec<String> {
     let relay = RelayProcess::start(dir, free_port()).await;

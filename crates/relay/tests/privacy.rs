@@ -111,6 +111,20 @@ async fn nothing_the_relay_writes_identifies_the_client() {
             .await
             .unwrap();
     }
+    // Upload sessions: one committed, one left open with a part, one refused.
+    let uploads = common::Uploads {
+        client: &client,
+        base: &relay.base,
+    };
+    let file = sealed(&recipient, 200_000);
+    let committed = uploads.open("tip").await.upload;
+    uploads.append(&committed, 0, &file[..100_000]).await;
+    uploads.append(&committed, 100_000, &file[100_000..]).await;
+    assert_eq!(uploads.commit(&committed).await.status(), 201);
+    let open = uploads.open("message").await.upload;
+    uploads.append(&open, 0, &file[..50_000]).await;
+    assert_eq!(uploads.received(&open).await, (200, Some(50_000)));
+    assert_eq!(uploads.patch(&open, 7, b"x").await.status(), 409);
     let bad = post(
         "/api/v1/agencies/demo/tips".into(),
         b"garbage".to_vec(),
@@ -140,6 +154,50 @@ async fn nothing_the_relay_writes_identifies_the_client() {
     let mut searched = 0;
     search(dir.path(), &needles, &mut searched);
     assert!(searched >= 6, "searched {searched} files");
+
+    // A session's id is its only credential: it names no file and is never
+    // logged. Its expiry is kept to the hour.
+    let log = std::fs::read_to_string(dir.path().join("relay.log")).unwrap();
+    for id in [&committed, &open] {
+        assert!(!log.contains(id.as_str()), "{id} in the log");
+        assert!(
+            !names_under(dir.path())
+                .iter()
+                .any(|n| n.contains(id.as_str()))
+        );
+    }
+    let conn = rusqlite::Connection::open(dir.path().join("data/relay.db")).unwrap();
+    let (rows, odd): (i64, i64) = conn
+        .query_row(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE expires % 3600 != 0) FROM sessions",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, odd), (1, 0));
+    for name in names_under(&dir.path().join("data/blobs")) {
+        let modified = std::fs::metadata(dir.path().join("data/blobs").join(&name))
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert_eq!(modified % 3600, 0, "{name}");
+    }
+}
+
+/// The names of every file and folder under `dir`.
+fn names_under(dir: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        names.push(entry.file_name().to_string_lossy().into_owned());
+        if entry.path().is_dir() {
+            names.extend(names_under(&entry.path()));
+        }
+    }
+    names
 }
 
 /// Every file under `dir` (its name and its bytes) must hold none of `needles`.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use sealtip_api::ItemKind;
 use sealtip_relay::store::postgres::{CHUNK_BYTES, PgStore};
 use sealtip_relay::store::sqlite::SqliteStore;
-use sealtip_relay::store::{ItemMeta, Place, SpentTag, Store, StoreError, Upload};
+use sealtip_relay::store::{ItemMeta, Place, Session, SpentTag, Store, StoreError, Upload};
 use tokio::io::AsyncReadExt;
 
 const TIP: Place = Place::Inbox(ItemKind::Tip);
@@ -51,6 +51,51 @@ async fn postgres_keeps_the_store_contract() {
         )
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_the_session_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = dir.path().join("blobs");
+    let database = dir.path().join("relay.db");
+    let store = SqliteStore::open(&database, &blobs).unwrap();
+    let session_files = || async {
+        std::fs::read_dir(&blobs)
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().ends_with(".session")
+            })
+            .count() as i64
+    };
+    let kept = sessions(store.clone(), session_files).await;
+    // Reopened, the session that is kept holds what it held.
+    drop(store);
+    let store = SqliteStore::open(&database, &blobs).unwrap();
+    assert_eq!(store.session(&kept.0).await.unwrap(), Some(kept.1));
+    let tag = SpentTag {
+        tag: [42; 16],
+        expires: sealtip_relay::time::now() + 600,
+    };
+    assert!(!store.spend(tag).await.unwrap(), "spent with its session");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_keeps_the_session_contract() {
+    let Some(db) = common::test_database("postgres_keeps_the_session_contract").await else {
+        return;
+    };
+    let store = PgStore::open(&db.url, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let kept = sessions(store, || {
+        db.query_i64("SELECT COUNT(*) FROM chunks WHERE blob NOT IN (SELECT id FROM items)")
+    })
+    .await;
+    let again = PgStore::open(&db.url, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(again.session(&kept.0).await.unwrap(), Some(kept.1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,7 +160,7 @@ async fn postgres_stores_opened_together_share_everything() {
     assert_eq!(
         db.query_i64("SELECT MAX(version)::BIGINT FROM schema_version")
             .await,
-        1
+        2
     );
 }
 
@@ -270,6 +315,246 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(store.inbox_len("demo").await.unwrap(), sizes.len() as u64);
+}
+
+/// What every backend must do with upload sessions. `session_bytes` counts
+/// stored bytes of sessions (bytes that belong to no item). Returns a
+/// session left open, with what it holds.
+async fn sessions<S: Store, F, Fut>(store: S, session_bytes: F) -> (String, Session)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = i64>,
+{
+    let hour = sealtip_relay::time::this_hour();
+    let later = hour + 86_400;
+    let tag = SpentTag {
+        tag: [42; 16],
+        expires: sealtip_relay::time::now() + 600,
+    };
+    // The relay spends the proof, then opens the session with it.
+    assert!(store.spend(tag).await.unwrap());
+    let id = store
+        .open_session("demo", ItemKind::Message, tag, later, LIMIT)
+        .await
+        .unwrap();
+    assert_eq!(id.len(), 32);
+    let fresh = Session {
+        agency: "demo".into(),
+        kind: ItemKind::Message,
+        received: 0,
+        header_len: None,
+    };
+    assert_eq!(store.session(&id).await.unwrap(), Some(fresh));
+    for unknown in ["0".repeat(32), "../x".into(), String::new()] {
+        assert_eq!(store.session(&unknown).await.unwrap(), None);
+        assert!(store.begin_part(&unknown, 0).await.unwrap().is_none());
+        assert!(!store.drop_session(&unknown).await.unwrap());
+        assert!(
+            store
+                .commit_session(&unknown, 0, LIMIT)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    // Parts go in order, each at the length the session holds.
+    let body = bytes(5 * CHUNK_BYTES / 2 + 123, 9);
+    let cuts = [0, CHUNK_BYTES / 2 + 3, 2 * CHUNK_BYTES + 10, body.len()];
+    assert!(matches!(
+        store.begin_part(&id, 5).await,
+        Err(StoreError::Conflict(0))
+    ));
+    for (n, window) in cuts.windows(2).enumerate() {
+        let (from, to) = (window[0], window[1]);
+        let received = append(
+            &store,
+            &id,
+            from as u64,
+            &body[from..to],
+            (n == 0).then_some(7),
+        )
+        .await
+        .unwrap();
+        assert_eq!(received, to as u64);
+        assert!(matches!(
+            store.begin_part(&id, from as u64).await,
+            Err(StoreError::Conflict(n)) if n == to as u64
+        ));
+        // Nothing of a session is listed before its commit.
+        assert_eq!(
+            store.inbox("demo").await.unwrap().len() as u64,
+            store.inbox_len("demo").await.unwrap()
+        );
+    }
+    let total = body.len() as u64;
+    let session = store.session(&id).await.unwrap().unwrap();
+    assert_eq!((session.received, session.header_len), (total, Some(7)));
+
+    // A part dropped before it is appended counts for nothing, and holds
+    // the session only while it is being written.
+    let mut part = store.begin_part(&id, total).await.unwrap().unwrap();
+    part.write(&bytes(CHUNK_BYTES + 5, 1)).await.unwrap();
+    assert!(matches!(
+        store.begin_part(&id, total).await,
+        Err(StoreError::Conflict(n)) if n == total
+    ));
+    assert!(matches!(
+        store.commit_session(&id, total, LIMIT).await,
+        Err(StoreError::Conflict(n)) if n == total
+    ));
+    assert!(matches!(
+        store.drop_session(&id).await,
+        Err(StoreError::Conflict(n)) if n == total
+    ));
+    drop(part);
+    let mut waited = 0;
+    let part = loop {
+        // (PostgreSQL releases the row once the rollback is through.)
+        match store.begin_part(&id, total).await {
+            Ok(Some(part)) => break part,
+            Err(StoreError::Conflict(n)) if n == total && waited < 100 => {
+                waited += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            _ => panic!("the dropped part still holds the session"),
+        }
+    };
+    drop(part);
+    assert_eq!(store.session(&id).await.unwrap().unwrap().received, total);
+
+    // Committing: refused while the length differs, and when the inbox is
+    // full (the session stays); then one item with the very bytes.
+    let before = store.inbox("demo").await.unwrap();
+    assert!(matches!(
+        retry(|| store.commit_session(&id, total, before.len() as u64)).await,
+        Err(StoreError::Full)
+    ));
+    assert!(matches!(
+        store.commit_session(&id, total - 1, LIMIT).await,
+        Err(StoreError::Conflict(n)) if n == total
+    ));
+    assert_eq!(store.session(&id).await.unwrap().unwrap().received, total);
+    let meta = store
+        .commit_session(&id, total, LIMIT)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(meta.id, id, "the item's id is not the session's");
+    assert_eq!(meta.size, total);
+    assert_eq!(meta.place, MESSAGE);
+    assert_eq!(meta.received, sealtip_relay::time::this_hour());
+    let after = store.inbox("demo").await.unwrap();
+    assert_eq!(after.len(), before.len() + 1);
+    assert_eq!(after.last(), Some(&meta));
+    assert_eq!(
+        read(&store, "demo", &TIP, &meta.id).await,
+        Some(body.clone())
+    );
+    // The session is gone.
+    assert_eq!(store.session(&id).await.unwrap(), None);
+    assert!(
+        store
+            .commit_session(&id, total, LIMIT)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.begin_part(&id, total).await.unwrap().is_none());
+    assert!(!store.drop_session(&id).await.unwrap());
+    assert_eq!(session_bytes().await, 0);
+
+    // Dropping removes a session and its bytes.
+    let spent = |n: u8| SpentTag {
+        tag: [n; 16],
+        expires: sealtip_relay::time::now() + 600,
+    };
+    let dropped = store
+        .open_session("demo", ItemKind::Tip, spent(43), later, LIMIT)
+        .await
+        .unwrap();
+    append(&store, &dropped, 0, &bytes(CHUNK_BYTES + 1, 2), Some(1))
+        .await
+        .unwrap();
+    assert!(session_bytes().await > 0);
+    assert!(store.drop_session(&dropped).await.unwrap());
+    assert!(!store.drop_session(&dropped).await.unwrap());
+    assert_eq!(store.session(&dropped).await.unwrap(), None);
+    assert_eq!(session_bytes().await, 0);
+
+    // An expired session is unknown, and removed with its bytes.
+    let expiring = store
+        .open_session("demo", ItemKind::Tip, spent(44), later, LIMIT)
+        .await
+        .unwrap();
+    append(&store, &expiring, 0, &bytes(100, 3), Some(1))
+        .await
+        .unwrap();
+    let mut part = store.begin_part(&expiring, 100).await.unwrap().unwrap();
+    part.write(b"last").await.unwrap();
+    assert_eq!(store.append(part, None, hour).await.unwrap(), 104);
+    assert_eq!(store.session(&expiring).await.unwrap(), None);
+    assert!(store.begin_part(&expiring, 104).await.unwrap().is_none());
+    assert!(session_bytes().await > 0);
+    assert!(store.remove_expired_sessions().await.unwrap() >= 1);
+    assert_eq!(session_bytes().await, 0);
+    assert!(!store.drop_session(&expiring).await.unwrap());
+
+    // Open sessions are limited; expired ones do not count.
+    let kept = store
+        .open_session("demo", ItemKind::Tip, spent(45), later, 1)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .open_session("demo", ItemKind::Tip, spent(46), later, 1)
+            .await,
+        Err(StoreError::TooManySessions)
+    ));
+    append(&store, &kept, 0, &bytes(10, 4), Some(3))
+        .await
+        .unwrap();
+    let session = store.session(&kept).await.unwrap().unwrap();
+    assert_eq!(session.received, 10);
+    assert_eq!(
+        store.inbox("demo").await.unwrap(),
+        after,
+        "still not listed"
+    );
+    (kept, session)
+}
+
+/// Appends `part` at `offset` of session `id`, in uneven pieces.
+async fn append<S: Store>(
+    store: &S,
+    id: &str,
+    offset: u64,
+    part: &[u8],
+    header_len: Option<u64>,
+) -> Result<u64, StoreError> {
+    let mut writing = retry(|| store.begin_part(id, offset)).await?.unwrap();
+    for piece in part.chunks(65_537) {
+        writing.write(piece).await?;
+    }
+    assert_eq!(writing.written(), part.len() as u64);
+    let later = sealtip_relay::time::this_hour() + 86_400;
+    store.append(writing, header_len, later).await
+}
+
+/// Runs `f` again while a part just dropped may still hold the session (a
+/// rollback on its way), at most a second.
+async fn retry<T, F, Fut>(f: F) -> Result<T, StoreError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    for _ in 0..50 {
+        match f().await {
+            Err(StoreError::Conflict(_)) => tokio::time::sleep(Duration::from_millis(20)).await,
+            other => return other,
+        }
+    }
+    f().await
 }
 
 /// Stores `body` in one go with the test's default limit.

@@ -570,6 +570,16 @@ impl OpenTransaction {
         }
     }
 
+    /// Rolls back now, rather than soon after being dropped.
+    async fn rollback(mut self) -> Result<(), StoreError> {
+        let client = self.client_owned()?;
+        if let Err(e) = client.batch_execute("ROLLBACK").await {
+            drop(deadpool_postgres::Object::take(client));
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
     fn client_owned(&mut self) -> Result<deadpool_postgres::Object, StoreError> {
         self.0
             .take()
@@ -911,6 +921,7 @@ impl Store for PgStore {
             return Ok(None);
         };
         if session.received != offset {
+            tx.rollback().await?;
             return Err(StoreError::Conflict(session.received));
         }
         Ok(Some(PgPart {
@@ -969,6 +980,8 @@ impl Store for PgStore {
             return Ok(None);
         };
         if session.received != received {
+            // Rolled back before answering, so a retry finds the row free.
+            tx.rollback().await?;
             return Err(StoreError::Conflict(session.received));
         }
         let meta = ItemMeta {
@@ -983,7 +996,8 @@ impl Store for PgStore {
         )
         .await?;
         if stored > max_items {
-            // Rolled back when `tx` is dropped: the session stays.
+            // The session stays, free for the next try.
+            tx.rollback().await?;
             return Err(StoreError::Full);
         }
         tx.commit().await?;

@@ -442,3 +442,126 @@ impl Drop for TestDatabase {
         .join();
     }
 }
+
+/// A real sealed file of `plaintext` to `recipient`.
+pub fn sealed_plaintext(recipient: &Recipient, plaintext: &[u8]) -> Vec<u8> {
+    sealtip_envelope::seal_to_vec(std::slice::from_ref(recipient), plaintext).unwrap()
+}
+
+/// The length of the age header at the start of `sealed`.
+pub fn header_len(sealed: &[u8]) -> usize {
+    let mac_line = sealed.windows(4).position(|w| w == b"\n---").unwrap() + 1;
+    mac_line + sealed[mac_line..].iter().position(|b| *b == b'\n').unwrap() + 1
+}
+
+/// Opens `sealed` with Debian's `age` and the identity file `key`.
+pub fn age_open(key: &std::path::Path, sealed: &[u8]) -> Vec<u8> {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), sealed).unwrap();
+    let output = std::process::Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(key)
+        .arg(file.path())
+        .output()
+        .expect("Debian's `age` command is needed (cargo xtask test installs it)");
+    assert!(
+        output.status.success(),
+        "age -d: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// An upload session of the relay at `base`: open, append parts, commit.
+pub struct Uploads<'a> {
+    pub client: &'a reqwest::Client,
+    pub base: &'a str,
+}
+
+impl Uploads<'_> {
+    /// `POST /api/v1/agencies/demo/uploads` with `body` and `proof`.
+    pub async fn open_with(&self, body: &str, proof: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/v1/agencies/demo/uploads", self.base))
+            .header("content-type", "application/json")
+            .header("sealtip-proof", proof)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A new session for a `kind` (`tip` or `message`), with a fresh proof.
+    pub async fn open(&self, kind: &str) -> sealtip_api::UploadSession {
+        let proof = solved_proof(self.client, self.base).await;
+        let response = self
+            .open_with(&format!(r#"{{"kind": "{kind}"}}"#), &proof)
+            .await;
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
+    /// `PATCH` a part at `offset`.
+    pub async fn patch(&self, upload: &str, offset: u64, part: &[u8]) -> reqwest::Response {
+        self.client
+            .patch(self.url(upload))
+            .header("content-type", "application/octet-stream")
+            .header(sealtip_api::UPLOAD_OFFSET_HEADER, offset.to_string())
+            .body(part.to_vec())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `PATCH` a part at `offset` and expect `200` with the new length.
+    pub async fn append(&self, upload: &str, offset: u64, part: &[u8]) -> u64 {
+        let response = self.patch(upload, offset, part).await;
+        assert_eq!(response.status(), 200);
+        let progress: sealtip_api::UploadProgress = response.json().await.unwrap();
+        assert_eq!(progress.received, offset + part.len() as u64);
+        progress.received
+    }
+
+    /// `GET`: the status, and the bytes received when 200.
+    pub async fn received(&self, upload: &str) -> (u16, Option<u64>) {
+        let response = self.client.get(self.url(upload)).send().await.unwrap();
+        let status = response.status().as_u16();
+        if status == 200 {
+            let progress: sealtip_api::UploadProgress = response.json().await.unwrap();
+            (status, Some(progress.received))
+        } else {
+            error_line(&response.text().await.unwrap());
+            (status, None)
+        }
+    }
+
+    /// `POST …/commit`.
+    pub async fn commit(&self, upload: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/commit", self.url(upload)))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `DELETE`: the status.
+    pub async fn delete(&self, upload: &str) -> u16 {
+        let response = self.client.delete(self.url(upload)).send().await.unwrap();
+        response.status().as_u16()
+    }
+
+    pub fn url(&self, upload: &str) -> String {
+        format!("{}/api/v1/uploads/{upload}", self.base)
+    }
+}
+
+impl TestRelay {
+    /// Upload sessions at this relay.
+    pub fn uploads(&self) -> Uploads<'_> {
+        Uploads {
+            client: &self.client,
+            base: &self.base,
+        }
+    }
+}
