@@ -572,14 +572,7 @@ async fn ids_are_random_and_times_coarse() {
     }
     // File times are set to the hour.
     for id in &ids {
-        let modified = std::fs::metadata(relay.blobs.join(id))
-            .unwrap()
-            .modified()
-            .unwrap()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        assert_eq!(modified % 3600, 0);
+        assert_eq!(common::modified_secs(&relay.blobs.join(id)) % 3600, 0);
     }
     // The database holds hours only.
     let conn = rusqlite::Connection::open(&relay.database).unwrap();
@@ -743,18 +736,14 @@ async fn limits_on_items_concurrency_and_time_are_enforced() {
         .await
         .unwrap();
     let tip = sealed(&relay.recipient, 10);
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
-    sender.send(Ok(tip[..40].to_vec())).await.unwrap();
-    let stream = futures_util::stream::unfold(receiver, |mut r| async move {
-        r.recv().await.map(|item| (item, r))
-    });
+    let (sender, stream) = common::stalling_body(tip[..40].to_vec()).await;
     let proof = relay.proof().await;
     let slow = relay
         .client
         .post(relay.url("/api/v1/agencies/demo/tips"))
         .header("content-type", "application/octet-stream")
         .header("sealtip-proof", proof)
-        .body(reqwest::Body::wrap_stream(stream))
+        .body(stream)
         .send();
     let slow = tokio::spawn(slow);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -941,20 +930,13 @@ async fn a_part_at_the_wrong_offset_or_cut_short_does_not_count() {
     assert_eq!(resumed.unwrap().received, 200_000);
 
     // A part that stalls past the idle timeout: 408, and it does not count.
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
-    sender
-        .send(Ok(file[200_000..250_000].to_vec()))
-        .await
-        .unwrap();
-    let stream = futures_util::stream::unfold(receiver, |mut r| async move {
-        r.recv().await.map(|item| (item, r))
-    });
+    let (sender, stream) = common::stalling_body(file[200_000..250_000].to_vec()).await;
     let slow = relay
         .client
         .patch(uploads.url(&id))
         .header("content-type", "application/octet-stream")
         .header("upload-offset", "200000")
-        .body(reqwest::Body::wrap_stream(stream))
+        .body(stream)
         .send();
     let slow = tokio::spawn(slow);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -1104,26 +1086,22 @@ async fn opening_an_upload_session_is_checked_like_a_tip() {
         assert_eq!(response.status(), status, "{body}");
         error_line(&response.text().await.unwrap());
     }
-    let text = relay
-        .client
-        .post(relay.url("/api/v1/agencies/demo/uploads"))
-        .header("content-type", "text/plain")
-        .header("sealtip-proof", relay.proof().await)
-        .body(kind)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(text.status(), 415);
-    let unknown = relay
-        .client
-        .post(relay.url("/api/v1/agencies/nobody/uploads"))
-        .header("content-type", "application/json")
-        .header("sealtip-proof", relay.proof().await)
-        .body(kind)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown.status(), 404);
+    for (agency, content_type, status) in [
+        ("demo", "text/plain", 415),
+        ("nobody", "application/json", 404),
+    ] {
+        let response = relay
+            .client
+            .post(relay.url(&format!("/api/v1/agencies/{agency}/uploads")))
+            .header("content-type", content_type)
+            .header("sealtip-proof", relay.proof().await)
+            .body(kind)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{agency} {content_type}");
+        error_line(&response.text().await.unwrap());
+    }
 
     // Open sessions are limited (one is open already).
     let second = uploads.open("tip").await.upload;

@@ -226,19 +226,8 @@ async fn kill_during_session(dir: &std::path::Path) {
     let inbox = common::fetch_inbox(&client, &relay.base, &token).await;
     assert_eq!(inbox.items.len(), 1);
     assert_eq!(inbox.items[0].id, created.id);
-    let bytes = client
-        .get(format!(
-            "{}/api/v1/agencies/demo/inbox/{}",
-            relay.base, created.id
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(bytes.as_ref(), file.as_slice());
+    let bytes = common::fetch_item(&client, &relay.base, &token, &created.id).await;
+    assert_eq!(bytes, file);
     let opened = common::age_open(&dir.join("data/agency.key"), &bytes);
     assert!(opened == plaintext, "the item opens to what was sealed");
 }
@@ -309,18 +298,7 @@ async fn kill_while_uploading(dir: &std::path::Path) {
     }
     let mut stored = HashMap::new();
     for item in &inbox.items {
-        let bytes = client
-            .get(format!(
-                "{}/api/v1/agencies/demo/inbox/{}",
-                relay.base, item.id
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let bytes = common::fetch_item(&client, &relay.base, &token, &item.id).await;
         let hash: [u8; 32] = Sha256::digest(&bytes).into();
         // Whole: byte-identical to a body some client sent.
         assert!(

@@ -176,13 +176,7 @@ async fn nothing_the_relay_writes_identifies_the_client() {
         .unwrap();
     assert_eq!((rows, odd), (1, 0));
     for name in names_under(&dir.path().join("data/blobs")) {
-        let modified = std::fs::metadata(dir.path().join("data/blobs").join(&name))
-            .unwrap()
-            .modified()
-            .unwrap()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
+        let modified = common::modified_secs(&dir.path().join("data/blobs").join(&name));
         assert_eq!(modified % 3600, 0, "{name}");
     }
 }

@@ -67,6 +67,14 @@ impl Place {
         }
     }
 
+    /// The inbox kind of a stored `kind` column (`tip` or `message`).
+    pub fn inbox_kind(kind: &str) -> ItemKind {
+        match Place::from_columns(kind, None) {
+            Place::Inbox(kind) => kind,
+            Place::Mailbox(_) => ItemKind::Tip,
+        }
+    }
+
     /// Whether an item stored at `stored` opens when asked for at `self`: any
     /// inbox kind for an inbox, the same mailbox for a mailbox.
     pub fn admits(&self, stored: &Place) -> bool {

@@ -245,7 +245,7 @@ impl PgStore {
         Ok(Some(LockedSession {
             blob: row.try_get(0)?,
             agency: row.try_get(1)?,
-            kind: kind_from_sql(row.try_get(2)?),
+            kind: Place::inbox_kind(row.try_get(2)?),
             received: from_sql(row.try_get(3)?),
             chunks: row.try_get(4)?,
         }))
@@ -357,13 +357,6 @@ fn meta_from_row(row: &tokio_postgres::Row) -> Result<ItemMeta, StoreError> {
         size: from_sql(row.try_get(3)?),
         received: from_sql(row.try_get(4)?),
     })
-}
-
-fn kind_from_sql(kind: &str) -> ItemKind {
-    match Place::from_columns(kind, None) {
-        Place::Inbox(kind) => kind,
-        Place::Mailbox(_) => ItemKind::Tip,
-    }
 }
 
 /// A session row locked for a part or a commit.
@@ -906,7 +899,7 @@ impl Store for PgStore {
         };
         Ok(Some(Session {
             agency: row.try_get(0)?,
-            kind: kind_from_sql(row.try_get(1)?),
+            kind: Place::inbox_kind(row.try_get(1)?),
             received: from_sql(row.try_get(2)?),
             header_len: row.try_get::<_, Option<i64>>(3)?.map(from_sql),
         }))

@@ -211,13 +211,9 @@ impl SqliteStore {
                     params![id, time::now()],
                     |row| {
                         let kind: String = row.get(1)?;
-                        let kind = match Place::from_columns(&kind, None) {
-                            Place::Inbox(kind) => kind,
-                            Place::Mailbox(_) => ItemKind::Tip,
-                        };
                         let session = Session {
                             agency: row.get(0)?,
-                            kind,
+                            kind: Place::inbox_kind(&kind),
                             received: row.get(2)?,
                             header_len: row.get(3)?,
                         };

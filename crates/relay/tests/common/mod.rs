@@ -200,6 +200,45 @@ pub async fn fetch_inbox(client: &reqwest::Client, base: &str, token: &str) -> s
     response.json().await.unwrap()
 }
 
+/// A request body that sends `first`, then nothing until the sender is
+/// dropped (or sends more).
+pub async fn stalling_body(
+    first: Vec<u8>,
+) -> (
+    tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+    reqwest::Body,
+) {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    sender.send(Ok(first)).await.unwrap();
+    let stream = futures_util::stream::unfold(receiver, |mut r| async move {
+        r.recv().await.map(|item| (item, r))
+    });
+    (sender, reqwest::Body::wrap_stream(stream))
+}
+
+/// A file's modification time, Unix seconds.
+pub fn modified_secs(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path)
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The bytes of the demo agency's inbox item `id` at the relay at `base`.
+pub async fn fetch_item(client: &reqwest::Client, base: &str, token: &str, id: &str) -> Vec<u8> {
+    let response = client
+        .get(format!("{base}/api/v1/agencies/demo/inbox/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.bytes().await.unwrap().to_vec()
+}
+
 /// The demo agency's recipient and inbox token, as `init` wrote them in `DIR/data`.
 pub fn demo_agency(dir: &std::path::Path) -> (Recipient, String) {
     let recipient = std::fs::read_to_string(dir.join("data/agency.pub")).unwrap();
