@@ -8,7 +8,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ProgressEvent, Request, RequestInit, Response, XmlHttpRequest};
 
-use sealtip_api::{AgencyProfile, Challenge, Created, ErrorBody, Inbox, Mailbox};
+use sealtip_api::{
+    AgencyProfile, Challenge, Created, ErrorBody, Inbox, ItemKind, Mailbox, UploadProgress,
+    UploadRequest, UploadSession,
+};
 
 /// Why a request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -73,13 +76,13 @@ pub enum Upload {
     Message,
 }
 
-/// Uploads a sealed tip or message with its proof-of-work header value.
-/// `progress` hears the fraction of the body sent (0.0–1.0) as the browser
-/// sends it; aborting `signal` stops the upload.
+/// Uploads a whole sealed tip or message in one request, with its
+/// proof-of-work header value. `progress` hears the fraction of the body
+/// sent (0.0–1.0) as the browser sends it; aborting `signal` stops it.
 pub async fn upload(
     agency: &str,
     kind: Upload,
-    sealed: &web_sys::Blob,
+    sealed: &[u8],
     proof: &str,
     progress: impl Fn(f64) + 'static,
     signal: Option<&AbortSignal>,
@@ -89,13 +92,88 @@ pub async fn upload(
         Upload::Message => "messages",
     };
     let path = format!("/api/v1/agencies/{}/{route}", encode(agency));
-    // XMLHttpRequest rather than fetch: only it reports upload progress.
+    let body = js_sys::Uint8Array::from(sealed);
+    let headers = [(sealtip_api::PROOF_HEADER, proof)];
+    let text = with_progress("POST", &path, &headers, &body, progress, signal).await?;
+    serde_json::from_str(&text).map_err(|_| ApiError::Decode)
+}
+
+/// Opens an upload session for a sealed file too large for one request,
+/// spending the proof of work (`docs/api.md`, upload sessions).
+pub async fn open_upload(
+    agency: &str,
+    kind: Upload,
+    proof: &str,
+) -> Result<UploadSession, ApiError> {
+    let kind = match kind {
+        Upload::Tip => ItemKind::Tip,
+        Upload::Message => ItemKind::Message,
+    };
+    let path = format!("/api/v1/agencies/{}/uploads", encode(agency));
+    let body = serde_json::to_string(&UploadRequest { kind }).map_err(|_| ApiError::Decode)?;
+    let headers = [
+        (sealtip_api::PROOF_HEADER, proof),
+        ("Content-Type", "application/json"),
+    ];
+    let body = JsValue::from_str(&body);
+    json(request("POST", &path, Some(&body), &headers).await?).await
+}
+
+/// Appends `part` at `offset` to an upload session; the answer is how many
+/// bytes the relay now holds, durably. `progress` hears the fraction of the
+/// part sent.
+pub async fn append(
+    upload: String,
+    offset: u64,
+    part: js_sys::Uint8Array,
+    progress: impl Fn(f64) + 'static,
+    signal: Option<AbortSignal>,
+) -> Result<u64, ApiError> {
+    let path = format!("/api/v1/uploads/{}", encode(&upload));
+    let offset = offset.to_string();
+    let headers = [(sealtip_api::UPLOAD_OFFSET_HEADER, offset.as_str())];
+    let text = with_progress("PATCH", &path, &headers, &part, progress, signal.as_ref()).await?;
+    let answer: UploadProgress = serde_json::from_str(&text).map_err(|_| ApiError::Decode)?;
+    Ok(answer.received)
+}
+
+/// How many bytes of an upload session the relay holds (after a lost answer).
+pub async fn upload_received(upload: &str) -> Result<u64, ApiError> {
+    let path = format!("/api/v1/uploads/{}", encode(upload));
+    let answer: UploadProgress = json(get(&path).await?).await?;
+    Ok(answer.received)
+}
+
+/// Stores what an upload session received as a tip or message.
+pub async fn commit_upload(upload: &str) -> Result<Created, ApiError> {
+    let path = format!("/api/v1/uploads/{}/commit", encode(upload));
+    json(send("POST", &path).await?).await
+}
+
+/// Drops an upload session and what it received.
+pub async fn drop_upload(upload: &str) -> Result<(), ApiError> {
+    let path = format!("/api/v1/uploads/{}", encode(upload));
+    send("DELETE", &path).await.map(|_| ())
+}
+
+/// Sends `body` with XMLHttpRequest, which (unlike fetch) reports upload
+/// progress; returns the answer's text on a 2xx status.
+async fn with_progress(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &js_sys::Uint8Array,
+    progress: impl Fn(f64) + 'static,
+    signal: Option<&AbortSignal>,
+) -> Result<String, ApiError> {
     let xhr = XmlHttpRequest::new().map_err(|_| ApiError::Network)?;
-    xhr.open("POST", &path).map_err(|_| ApiError::Network)?;
+    xhr.open(method, path).map_err(|_| ApiError::Network)?;
     xhr.set_request_header("Content-Type", "application/octet-stream")
         .map_err(|_| ApiError::Network)?;
-    xhr.set_request_header(sealtip_api::PROOF_HEADER, proof)
-        .map_err(|_| ApiError::Network)?;
+    for (name, value) in headers {
+        xhr.set_request_header(name, value)
+            .map_err(|_| ApiError::Network)?;
+    }
     let on_progress = Closure::<dyn Fn(ProgressEvent)>::new(move |event: ProgressEvent| {
         if event.length_computable() && event.total() > 0.0 {
             progress(event.loaded() / event.total());
@@ -116,7 +194,7 @@ pub async fn upload(
         xhr.set_onabort(Some(&reject));
         xhr.set_ontimeout(Some(&reject));
     });
-    let sent = xhr.send_with_opt_blob(Some(sealed));
+    let sent = xhr.send_with_opt_buffer_source(Some(body));
     let done = match sent {
         Ok(()) => JsFuture::from(finished).await.is_ok(),
         Err(_) => false,
@@ -131,7 +209,7 @@ pub async fn upload(
     let status = xhr.status().map_err(|_| ApiError::Network)?;
     let text = xhr.response_text().ok().flatten().unwrap_or_default();
     if (200..300).contains(&status) {
-        serde_json::from_str(&text).map_err(|_| ApiError::Decode)
+        Ok(text)
     } else {
         let reason = serde_json::from_str::<ErrorBody>(&text)
             .map(|body| body.error)
@@ -197,7 +275,11 @@ async fn with_token(
     body: Option<&js_sys::Uint8Array>,
 ) -> Result<Response, ApiError> {
     let bearer = zeroize::Zeroizing::new(format!("Bearer {token}"));
-    request(method, path, body, &[("Authorization", &bearer)]).await
+    let mut headers = vec![("Authorization", bearer.as_str())];
+    if body.is_some() {
+        headers.push(("Content-Type", "application/octet-stream"));
+    }
+    request(method, path, body.map(|b| b.as_ref()), &headers).await
 }
 
 async fn bytes(response: Response) -> Result<Vec<u8>, ApiError> {
@@ -216,13 +298,13 @@ async fn send(method: &str, path: &str) -> Result<Response, ApiError> {
     request(method, path, None, &[]).await
 }
 
-/// One request to the page's own origin, with `headers` (a body is sent as
-/// an octet stream); a non-2xx answer becomes [`ApiError::Status`] with the
-/// relay's reason.
+/// One request to the page's own origin, with `headers` (which name the
+/// body's content type); a non-2xx answer becomes [`ApiError::Status`] with
+/// the relay's reason.
 async fn request(
     method: &str,
     path: &str,
-    body: Option<&js_sys::Uint8Array>,
+    body: Option<&JsValue>,
     headers: &[(&str, &str)],
 ) -> Result<Response, ApiError> {
     let init = RequestInit::new();
@@ -234,12 +316,6 @@ async fn request(
         init.set_body(body);
     }
     let request = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Network)?;
-    if body.is_some() {
-        request
-            .headers()
-            .set("Content-Type", "application/octet-stream")
-            .map_err(|_| ApiError::Network)?;
-    }
     for (name, value) in headers {
         request
             .headers()

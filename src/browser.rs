@@ -124,6 +124,11 @@ pub async fn yield_now() {
     yew::platform::time::sleep(std::time::Duration::ZERO).await;
 }
 
+/// Waits `time` without holding up the page.
+pub async fn sleep(time: std::time::Duration) {
+    yew::platform::time::sleep(time).await;
+}
+
 /// Copies `text` to the clipboard; false if the browser refused.
 pub async fn copy(text: &str) -> bool {
     let Some(clipboard) = window().map(|w| w.navigator().clipboard()) else {
@@ -146,82 +151,6 @@ pub async fn read_file(file: &web_sys::Blob) -> Option<Vec<u8>> {
 pub async fn read_slice(file: &web_sys::Blob, start: u64, end: u64) -> Option<Vec<u8>> {
     let slice = file.slice_with_f64_and_f64(start as f64, end as f64).ok()?;
     read_file(&slice).await
-}
-
-/// Collects written bytes into a browser `Blob`, in parts of [`BlobWriter::PART`]
-/// bytes: each part leaves the page's memory for the browser's blob store as
-/// soon as it is full, so a sealed video never sits whole in memory.
-pub struct BlobWriter {
-    parts: js_sys::Array,
-    buffer: Vec<u8>,
-    len: u64,
-}
-
-impl BlobWriter {
-    /// Bytes gathered before they become one part.
-    pub const PART: usize = 4 << 20;
-
-    /// An empty writer.
-    pub fn new() -> BlobWriter {
-        BlobWriter {
-            parts: js_sys::Array::new(),
-            buffer: Vec::with_capacity(Self::PART),
-            len: 0,
-        }
-    }
-
-    /// Bytes written so far.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// Whether nothing was written.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The blob of everything written.
-    pub fn into_blob(mut self) -> std::io::Result<web_sys::Blob> {
-        self.flush_part()?;
-        web_sys::Blob::new_with_blob_sequence(&self.parts).map_err(|_| blob_error())
-    }
-
-    fn flush_part(&mut self) -> std::io::Result<()> {
-        if self.buffer.is_empty() {
-            return Ok(());
-        }
-        let bytes = js_sys::Array::of1(&js_sys::Uint8Array::from(self.buffer.as_slice()));
-        let part = web_sys::Blob::new_with_u8_array_sequence(&bytes).map_err(|_| blob_error())?;
-        self.parts.push(&part);
-        self.buffer.clear();
-        Ok(())
-    }
-}
-
-impl Default for BlobWriter {
-    fn default() -> Self {
-        BlobWriter::new()
-    }
-}
-
-impl std::io::Write for BlobWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        let n = data.len().min(Self::PART - self.buffer.len());
-        self.buffer.extend_from_slice(&data[..n]);
-        self.len += n as u64;
-        if self.buffer.len() == Self::PART {
-            self.flush_part()?;
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn blob_error() -> std::io::Error {
-    std::io::Error::other("the browser could not hold the sealed tip")
 }
 
 /// Calls `on_key` with each key pressed anywhere on the page (first press

@@ -26,5 +26,6 @@ pub mod i18n;
 pub mod pin;
 pub mod send;
 pub mod state;
+pub mod upload;
 
 pub use app::{App, AppProps};

@@ -4,10 +4,10 @@
 //!
 //! Memory stays small whatever the size of the files: picked files stay on
 //! the device and are read in slices while sealing (only cleaned photos are
-//! held in memory), and the ciphertext goes, part by part, into a browser
-//! `Blob`, which the browser keeps outside the page's memory and uploads from.
+//! held in memory), and the ciphertext leaves in parts as it is made
+//! ([`crate::upload`]).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::rc::Rc;
@@ -17,10 +17,11 @@ use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, Repl
 use sealtip_envelope::{Recipient, ReplyKeys, Wordlist};
 
 use crate::api::{self, ApiError, Upload};
-use crate::browser::{self, BlobWriter};
+use crate::browser;
 use crate::i18n::Lang;
 use crate::pin::{PinCheck, Pins};
 use crate::state::{Cleaning, Contents, Failure, Picked, Progress, Stage, WHAT_HAPPENED};
+use crate::upload::{Outlet, PART, Sending, Uploader};
 
 /// Nonces tried between two yields to the event loop.
 const POW_SLICE: u64 = 8_192;
@@ -99,19 +100,22 @@ pub fn build_tip(
 /// Bytes of a file read and sealed at a time.
 const SLICE: u64 = 1 << 20;
 
-/// Seals `tip` with `files` to `recipients` into `output`. Files on the
-/// device are read slice by slice ([`SLICE`] bytes), so memory use does not
-/// grow with their size; `sealed` hears the attachment bytes sealed so far.
-pub async fn seal<W: Write>(
+/// Seals `tip` with `files` to `recipients`, handing the ciphertext to
+/// `outlet` in parts of [`PART`] bytes as it is made. Files on the device are
+/// read slice by slice ([`SLICE`] bytes), so memory use does not grow with
+/// their size; `sealed` hears the attachment bytes sealed so far.
+pub async fn seal(
     recipients: &[Recipient],
     files: &[Picked],
     tip: Tip,
-    output: W,
+    outlet: &mut impl Outlet,
     sealed: impl Fn(u64),
     cancel: &Cancel,
-) -> Result<W, Failure> {
+) -> Result<(), Failure> {
     let seal_failed = || failure("reason-seal", String::new());
-    let mut sealing = sealtip_envelope::seal_tip(recipients, output).map_err(|_| seal_failed())?;
+    let output = Ciphertext::default();
+    let mut sealing =
+        sealtip_envelope::seal_tip(recipients, output.clone()).map_err(|_| seal_failed())?;
     let mut done = 0u64;
     for file in files {
         let (contents, media_type) = file.to_send();
@@ -152,20 +156,56 @@ pub async fn seal<W: Write>(
             done += end - offset;
             offset = end;
             sealed(done);
+            while let Some(part) = output.full_part() {
+                outlet.part(part).await?;
+            }
         }
         writer.finish().map_err(|_| seal_failed())?;
     }
-    sealing
-        .finish(tip)
-        .map(|(output, _)| output)
-        .map_err(|_| seal_failed())
+    sealing.finish(tip).map_err(|_| seal_failed())?;
+    while let Some(part) = output.full_part() {
+        outlet.part(part).await?;
+    }
+    outlet.last(output.rest()).await
+}
+
+/// The ciphertext as the envelope writes it, taken out a part at a time.
+#[derive(Clone, Default)]
+struct Ciphertext(Rc<RefCell<Vec<u8>>>);
+
+impl Ciphertext {
+    /// The first [`PART`] bytes, once there are that many.
+    fn full_part(&self) -> Option<Vec<u8>> {
+        let mut bytes = self.0.borrow_mut();
+        if bytes.len() < PART {
+            return None;
+        }
+        let rest = bytes.split_off(PART);
+        Some(std::mem::replace(&mut *bytes, rest))
+    }
+
+    /// Everything left.
+    fn rest(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.borrow_mut())
+    }
+}
+
+impl Write for Ciphertext {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A send under way can be cancelled from the page.
 #[derive(Clone, Default)]
 pub struct Cancel {
     cancelled: Rc<Cell<bool>>,
-    abort: Rc<Cell<Option<web_sys::AbortController>>>,
+    abort: Rc<RefCell<Option<web_sys::AbortController>>>,
 }
 
 impl PartialEq for Cancel {
@@ -178,12 +218,22 @@ impl Cancel {
     /// Stops the send at its next step, and aborts an upload in flight.
     pub fn cancel(&self) {
         self.cancelled.set(true);
-        if let Some(abort) = self.abort.take() {
+        if let Some(abort) = self.abort.borrow().as_ref() {
             abort.abort();
         }
     }
 
-    fn check(&self) -> Result<(), Failure> {
+    /// The signal that aborts requests when the send is cancelled.
+    pub fn signal(&self) -> Option<web_sys::AbortSignal> {
+        let mut abort = self.abort.borrow_mut();
+        if abort.is_none() {
+            *abort = web_sys::AbortController::new().ok();
+        }
+        abort.as_ref().map(|controller| controller.signal())
+    }
+
+    /// Fails once the send was cancelled.
+    pub(crate) fn check(&self) -> Result<(), Failure> {
         if self.cancelled.get() {
             Err(failure("send-cancelled", String::new()))
         } else {
@@ -192,11 +242,11 @@ impl Cancel {
     }
 }
 
-fn failure(key: &'static str, detail: String) -> Failure {
+pub(crate) fn failure(key: &'static str, detail: String) -> Failure {
     Failure { key, detail }
 }
 
-fn from_api(error: ApiError) -> Failure {
+pub(crate) fn from_api(error: ApiError) -> Failure {
     match error {
         ApiError::Network => failure("reason-network", String::new()),
         ApiError::Status { status: 413, .. } => failure("reason-too-big", String::new()),
@@ -240,46 +290,54 @@ pub async fn send_tip(
 
     let proof = solve_challenge(&cancel, |f| step(Stage::Preparing, 0.15 + 0.2 * f)).await?;
 
+    // Sealing and sending overlap: the bar is half each.
+    let total = attachment_bytes.max(1) as f64;
+    let shares = Rc::new(Cell::new((0.0, 0.0)));
+    let bar = {
+        let step = step.clone();
+        let shares = shares.clone();
+        move |stage, sealed: Option<f64>, sent: Option<f64>| {
+            let (was_sealed, was_sent) = shares.get();
+            let now = (
+                sealed.unwrap_or(was_sealed).min(1.0),
+                sent.unwrap_or(was_sent).min(1.0),
+            );
+            shares.set(now);
+            step(stage, 0.35 + 0.64 * (now.0 + now.1) / 2.0);
+        }
+    };
+    let hear = {
+        let bar = bar.clone();
+        let shares = shares.clone();
+        move |sending: Sending| match sending {
+            Sending::Sent(bytes) => {
+                let stage = if shares.get().0 < 1.0 {
+                    Stage::Sealing
+                } else {
+                    Stage::Sending
+                };
+                bar(stage, None, Some(bytes as f64 / total));
+            }
+            Sending::Sealed => bar(Stage::Sending, Some(1.0), None),
+            Sending::Waiting => bar(Stage::Reconnecting, None, None),
+        }
+    };
+    let mut uploader = Uploader::new(&profile.id, Upload::Tip, proof, cancel.clone(), hear);
     step(Stage::Sealing, 0.35);
     browser::yield_now().await;
-    let share = |done: u64| done as f64 / attachment_bytes.max(1) as f64;
-    let output = seal(
+    let sent = seal(
         &recipients,
         &files,
         tip,
-        BlobWriter::new(),
-        |done| step(Stage::Sealing, 0.35 + 0.3 * share(done)),
+        &mut uploader,
+        |done| bar(Stage::Sealing, Some(done as f64 / total), None),
         &cancel,
     )
-    .await?;
-    cancel.check()?;
-    if output.len() > profile.max_upload_bytes {
-        return Err(failure("reason-too-big", String::new()));
-    }
-    let sealed = output
-        .into_blob()
-        .map_err(|_| failure("reason-seal", String::new()))?;
-
-    step(Stage::Sending, 0.65);
-    let controller = web_sys::AbortController::new().ok();
-    let signal = controller.as_ref().map(|c| c.signal());
-    cancel.abort.set(controller);
-    let sending = {
-        let step = step.clone();
-        move |sent: f64| step(Stage::Sending, 0.65 + 0.34 * sent)
-    };
-    let uploaded = api::upload(
-        &profile.id,
-        Upload::Tip,
-        &sealed,
-        &proof,
-        sending,
-        signal.as_ref(),
-    )
     .await;
-    cancel.abort.set(None);
-    cancel.check()?;
-    uploaded.map_err(from_api)?;
+    if let Err(failed) = sent {
+        uploader.abandon().await;
+        return Err(failed);
+    }
     step(Stage::Done, 1.0);
     Ok(Rc::from(codename.as_str()))
 }
@@ -372,15 +430,9 @@ pub async fn send_message(
         mailbox: keys.mailbox.clone(),
     });
     let cancel = Cancel::default();
-    let sealed = seal(&recipients, &[], tip, BlobWriter::new(), |_| {}, &cancel)
-        .await?
-        .into_blob()
-        .map_err(|_| failure("reason-seal", String::new()))?;
     let proof = solve_challenge(&cancel, |_| {}).await?;
-    api::upload(&profile.id, Upload::Message, &sealed, &proof, |_| {}, None)
-        .await
-        .map_err(from_api)?;
-    Ok(())
+    let mut uploader = Uploader::new(&profile.id, Upload::Message, proof, cancel.clone(), |_| {});
+    seal(&recipients, &[], tip, &mut uploader, |_| {}, &cancel).await
 }
 
 #[cfg(test)]
@@ -445,11 +497,12 @@ mod tests {
 
         let jpeg = include_bytes!("../crates/scrub/tests/fixtures/gps.jpg").to_vec();
         let photo = Picked::clean("p.jpg".into(), "image/jpeg".into(), jpeg);
-        let sealed = futures_executor::block_on(seal(
+        let mut sealed = Vec::new();
+        futures_executor::block_on(seal(
             &recipients(&profile).unwrap(),
             &[photo],
             tip,
-            Vec::new(),
+            &mut sealed,
             |_| {},
             &Cancel::default(),
         ))

@@ -145,6 +145,8 @@ pub enum Stage {
     Sealing,
     /// Uploading the sealed tip.
     Sending,
+    /// The connection was lost; trying again.
+    Reconnecting,
     /// Stored by the relay.
     Done,
 }
@@ -156,6 +158,7 @@ impl Stage {
             Stage::Preparing => "stage-preparing",
             Stage::Sealing => "stage-sealing",
             Stage::Sending => "stage-sending",
+            Stage::Reconnecting => "stage-reconnecting",
             Stage::Done => "stage-done",
         }
     }

@@ -1,6 +1,6 @@
 //! Sealing in a real browser the way the page sends a tip: a file picked on
-//! the device is read in slices from its `Blob`, and the ciphertext is
-//! gathered into a `Blob` part by part. What comes out opens to the same bytes.
+//! the device is read in slices from its `Blob`, and the ciphertext comes out
+//! in parts as it is made. What comes out opens to the same bytes.
 
 #![cfg(target_arch = "wasm32")]
 // A test fails loudly on what it set up itself.
@@ -11,16 +11,17 @@ use std::io::Read;
 
 use sealtip_envelope::bundle::{AttachmentSink, Kind, MetadataStatus, Tip};
 use sealtip_envelope::{Identity, open_tip};
-use sealtip_web::browser::{self, BlobWriter};
 use sealtip_web::send::{Cancel, seal};
-use sealtip_web::state::{Contents, Picked};
+use sealtip_web::state::{Contents, Failure, Picked};
+use sealtip_web::upload::{Outlet, PART};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// A "video" of 3.5 MiB and a few bytes: several slices, the last one short.
+/// A "video" of 9.5 MiB and a few bytes: several slices, the last one short,
+/// and two full parts of ciphertext before the last.
 fn video() -> Vec<u8> {
-    (0..(7 << 19) + 13u32)
+    (0..(19 << 19) + 13u32)
         .map(|i| (i * 7 % 251) as u8)
         .collect()
 }
@@ -41,8 +42,29 @@ impl AttachmentSink for Keep {
     }
 }
 
+/// Keeps the parts as they come, as the uploader receives them.
+#[derive(Default)]
+struct Parts {
+    full: Vec<Vec<u8>>,
+    last: Option<Vec<u8>>,
+}
+
+impl Outlet for Parts {
+    async fn part(&mut self, part: Vec<u8>) -> Result<(), Failure> {
+        assert!(self.last.is_none(), "a part after the last one");
+        self.full.push(part);
+        Ok(())
+    }
+
+    async fn last(&mut self, rest: Vec<u8>) -> Result<(), Failure> {
+        assert!(self.last.is_none(), "two last parts");
+        self.last = Some(rest);
+        Ok(())
+    }
+}
+
 #[wasm_bindgen_test]
-async fn a_file_on_the_device_is_sealed_slice_by_slice_into_a_blob() {
+async fn a_file_on_the_device_is_sealed_slice_by_slice_into_parts() {
     let identity = Identity::generate().unwrap();
     let video = video();
     let picked = Picked::not_checked(
@@ -54,11 +76,12 @@ async fn a_file_on_the_device_is_sealed_slice_by_slice_into_a_blob() {
     tip.text = "The van comes at night.".into();
 
     let reports = RefCell::new(Vec::new());
-    let output = seal(
+    let mut parts = Parts::default();
+    seal(
         &[identity.recipient()],
         &[picked],
         tip,
-        BlobWriter::new(),
+        &mut parts,
         |done| reports.borrow_mut().push(done),
         &Cancel::default(),
     )
@@ -66,14 +89,13 @@ async fn a_file_on_the_device_is_sealed_slice_by_slice_into_a_blob() {
     .expect("sealed");
     // One report per 1 MiB slice, the last one at the file's size.
     let reports = reports.into_inner();
-    assert_eq!(reports.len(), 4, "{reports:?}");
+    assert_eq!(reports.len(), 10, "{reports:?}");
     assert_eq!(reports.last().copied(), Some(video.len() as u64));
 
-    let sealed_len = output.len();
-    let sealed = browser::read_file(&output.into_blob().expect("blob"))
-        .await
-        .expect("read back");
-    assert_eq!(sealed.len() as u64, sealed_len);
+    assert_eq!(parts.full.len(), 2);
+    assert!(parts.full.iter().all(|part| part.len() == PART));
+    let mut sealed = parts.full.concat();
+    sealed.extend(parts.last.expect("sealing ended"));
     let mut sink = Keep(Vec::new());
     let opened = open_tip(
         sealed.as_slice(),
@@ -104,7 +126,7 @@ async fn a_cancelled_send_stops_sealing() {
         &[identity.recipient()],
         &[picked],
         Tip::new(Kind::Tip, "demo", "2026-11-29"),
-        BlobWriter::new(),
+        &mut Vec::new(),
         |done| {
             if done >= 1 << 20 {
                 cancel.cancel();
@@ -113,6 +135,6 @@ async fn a_cancelled_send_stops_sealing() {
         &cancel,
     )
     .await;
-    let failure = result.err().expect("a cancelled send fails");
+    let failure = result.expect_err("a cancelled send fails");
     assert_eq!(failure.key, "send-cancelled");
 }

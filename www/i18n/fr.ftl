@@ -128,3 +128,4 @@ agency-relay-down = The relay cannot be reached: check the connection and try ag
 agency-token-refused = The relay refused this inbox token.
 agency-relay-error = The relay answered: { $detail }
 agency-no-reply-key = This tip carries no reply key: the tipster did not ask for replies.
+stage-reconnecting = La connexion a été perdue. Nouvel essai… (gardez cette page ouverte)

@@ -126,3 +126,4 @@ agency-relay-down = The relay cannot be reached: check the connection and try ag
 agency-token-refused = The relay refused this inbox token.
 agency-relay-error = The relay answered: { $detail }
 agency-no-reply-key = This tip carries no reply key: the tipster did not ask for replies.
+stage-reconnecting = 连接已断开。正在重试……（请不要关闭此页面）
