@@ -15,6 +15,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use sealtip_api::Created;
+use yew::platform::pinned::oneshot;
 
 use crate::api::{self, ApiError, Upload};
 use crate::browser;
@@ -116,6 +117,8 @@ impl Uploader {
 
     /// Drops what the relay received of an upload that will not finish.
     pub async fn abandon(&mut self) {
+        // Stops the part in flight, so it cannot land after the drop.
+        self.cancel.cancel();
         self.in_flight = None;
         if let Some(session) = self.session.take() {
             // Best effort: the relay drops forgotten sessions by itself.
@@ -123,22 +126,27 @@ impl Uploader {
         }
     }
 
-    /// Starts sending `part` at `offset`.
+    /// Starts sending `part` at `offset`; sealing goes on meanwhile.
     fn start(&mut self, session: &str, offset: u64, part: Vec<u8>) {
         let hear = self.hear.clone();
         let len = part.len() as f64;
         let progress = move |fraction: f64| hear(Sending::Sent(offset + (fraction * len) as u64));
-        let answer = api::append(
+        let request = api::append(
             session.to_string(),
             offset,
             js_sys::Uint8Array::from(part.as_slice()),
             progress,
             self.cancel.signal(),
         );
+        // Spawned, not merely stored: a future only runs once awaited.
+        let (tell, told) = oneshot::channel();
+        yew::platform::spawn_local(async move {
+            let _ = tell.send(request.await);
+        });
         self.in_flight = Some(InFlight {
             offset,
             part,
-            answer: Box::pin(answer),
+            answer: Box::pin(async move { told.await.unwrap_or(Err(ApiError::Network)) }),
         });
     }
 

@@ -62,7 +62,11 @@ async fn a_large_video_survives_a_lost_connection() -> Result<()> {
         .await?
         .send_keys("The trucks leave the yard at night.")
         .await?;
-    browser.find("#q-where").await?.send_keys("The yard").await?;
+    browser
+        .find("#q-where")
+        .await?
+        .send_keys("The yard")
+        .await?;
     browser
         .find("#files")
         .await?
