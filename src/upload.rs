@@ -182,15 +182,12 @@ impl Uploader {
     /// After a lost answer: waits, longer each time, until the relay says how
     /// many bytes it holds.
     async fn ask_received(&mut self, session: &str) -> Result<u64, Failure> {
-        let mut wait = Duration::from_secs(1);
+        let mut backoff = Backoff::default();
         loop {
-            self.cancel.check()?;
-            (self.hear)(Sending::Waiting);
-            browser::sleep(wait).await;
-            self.cancel.check()?;
+            backoff.pause(self).await?;
             match api::upload_received(session).await {
                 Ok(received) => return Ok(received),
-                Err(error) if worth_retrying(&error) => wait = (wait * 2).min(LONGEST_WAIT),
+                Err(error) if worth_retrying(&error) => {}
                 Err(error) => return Err(from_api(error)),
             }
         }
@@ -199,36 +196,62 @@ impl Uploader {
     /// Stores the session's bytes as an item; a lost answer is asked again,
     /// and a session gone by then was stored by the first try.
     async fn commit(&mut self, session: &str) -> Result<(), Failure> {
-        let mut wait = Duration::from_secs(1);
-        let mut tried = false;
+        let mut backoff = Backoff::default();
         loop {
             match api::commit_upload(session).await {
                 Ok(created) => {
                     self.created = Some(created);
                     return Ok(());
                 }
-                Err(ApiError::Status { status: 404, .. }) if tried => return Ok(()),
-                Err(error) if worth_retrying(&error) => {
-                    tried = true;
-                    self.cancel.check()?;
-                    (self.hear)(Sending::Waiting);
-                    browser::sleep(wait).await;
-                    wait = (wait * 2).min(LONGEST_WAIT);
-                }
+                Err(ApiError::Status { status: 404, .. }) if backoff.tried() => return Ok(()),
+                Err(error) if worth_retrying(&error) => backoff.pause(self).await?,
                 Err(error) => return Err(from_api(error)),
             }
         }
     }
 
+    /// Opens the upload session, once. A lost answer is tried again with the
+    /// same proof of work; if the relay had taken it, that try says so (409)
+    /// and the send fails with nothing stored.
     async fn open_session(&mut self) -> Result<String, Failure> {
         if let Some(session) = &self.session {
             return Ok(session.clone());
         }
-        let opened = api::open_upload(&self.agency, self.kind, &self.proof)
-            .await
-            .map_err(from_api)?;
+        let mut backoff = Backoff::default();
+        let opened = loop {
+            match api::open_upload(&self.agency, self.kind, &self.proof).await {
+                Ok(opened) => break opened,
+                Err(error) if worth_retrying(&error) && !is_conflict(&error) => {
+                    backoff.pause(self).await?;
+                }
+                Err(error) => return Err(from_api(error)),
+            }
+        };
         self.session = Some(opened.upload.clone());
         Ok(opened.upload)
+    }
+}
+
+/// Waiting between tries: 1 s, then twice as long each time, up to
+/// [`LONGEST_WAIT`]; the page says it is trying again.
+#[derive(Default)]
+struct Backoff {
+    tries: u32,
+}
+
+impl Backoff {
+    async fn pause(&mut self, uploader: &Uploader) -> Result<(), Failure> {
+        uploader.cancel.check()?;
+        (uploader.hear)(Sending::Waiting);
+        let wait = Duration::from_secs(1 << self.tries.min(8)).min(LONGEST_WAIT);
+        browser::sleep(wait).await;
+        self.tries += 1;
+        uploader.cancel.check()
+    }
+
+    /// Whether a try failed already.
+    fn tried(&self) -> bool {
+        self.tries > 0
     }
 }
 
@@ -273,6 +296,10 @@ impl Outlet for Uploader {
         self.session = None;
         Ok(())
     }
+}
+
+fn is_conflict(error: &ApiError) -> bool {
+    matches!(error, ApiError::Status { status: 409, .. })
 }
 
 /// Whether a failed request may succeed when tried again: no answer, a
