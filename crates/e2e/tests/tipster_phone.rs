@@ -224,6 +224,48 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         .wait_for_text("a qué hora llegan los camiones")
         .await?;
     browser.screenshot("replies-opened").await?;
+
+    // The tipster answers; the agency opens the answer as a follow-up.
+    browser
+        .find("#answer")
+        .await?
+        .send_keys("Llegan a las dos de la mañana.")
+        .await?;
+    browser
+        .find("form:has(#answer) button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    browser.wait_for_text("Su respuesta se envió.").await?;
+    browser.screenshot("replies-answered").await?;
+    let answers = tempfile::tempdir()?;
+    sealtip([
+        "pull",
+        "--relay",
+        &relay.url,
+        "--agency",
+        "demo",
+        "--token-file",
+        token.to_str().unwrap(),
+        "--out",
+        answers.path().to_str().unwrap(),
+    ])?;
+    let mut found = false;
+    for file in std::fs::read_dir(answers.path())? {
+        let out = tempfile::tempdir()?;
+        let target = out.path().join("item");
+        sealtip([
+            "open",
+            "-i",
+            key.to_str().unwrap(),
+            "--out",
+            target.to_str().unwrap(),
+            file?.path().to_str().unwrap(),
+        ])?;
+        let text = std::fs::read_to_string(target.join("tip.txt"))?;
+        found |= text.contains("Llegan a las dos de la mañana.");
+    }
+    assert!(found, "the tipster's answer did not reach the agency");
     assert_private(&browser, &relay).await?;
     browser.close().await
 }
