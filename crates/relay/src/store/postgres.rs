@@ -56,8 +56,9 @@ use crate::time;
 
 /// Ciphertext bytes per `chunks` row.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
-/// Connections each relay keeps to the database at most.
-const POOL_SIZE: usize = 32;
+/// Connections each relay keeps to the database at most (see
+/// [`PgStore::open_with_pool`]).
+pub const POOL_SIZE: usize = 32;
 /// Rows per agency in `inbox_counts`.
 const COUNT_SHARDS: i16 = 32;
 /// Commits between two clean-ups of expired tags and abandoned uploads.
@@ -140,6 +141,16 @@ impl PgStore {
     /// any relay sharing the database; unfinished uploads older than that
     /// are removed.
     pub async fn open(url: &str, longest_upload: Duration) -> Result<Self, StoreError> {
+        Self::open_with_pool(url, longest_upload, POOL_SIZE).await
+    }
+
+    /// Like [`PgStore::open`], keeping at most `pool_size` connections
+    /// (tests use a small pool to show what waits for one).
+    pub async fn open_with_pool(
+        url: &str,
+        longest_upload: Duration,
+        pool_size: usize,
+    ) -> Result<Self, StoreError> {
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|_| StoreError::Failed("storage is not a valid postgres:// URL".into()))?;
@@ -151,7 +162,7 @@ impl PgStore {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(pool_size.max(1))
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(Duration::from_secs(30)))
             .create_timeout(Some(Duration::from_secs(10)))

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use sealtip_api::{Challenge, pow};
 use sealtip_envelope::Recipient;
+use sealtip_relay::store::Store;
+use sealtip_relay::store::postgres::PgStore;
 use sealtip_relay::store::sqlite::SqliteStore;
 use sealtip_relay::{AppState, Config, router, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,6 +22,7 @@ pub struct TestRelay {
     pub secret: Vec<u8>,
     pub recipient: Recipient,
     pub client: reqwest::Client,
+    /// The blob folder and database file (SQLite; empty on PostgreSQL).
     pub blobs: PathBuf,
     pub database: PathBuf,
     task: tokio::task::JoinHandle<()>,
@@ -54,6 +57,52 @@ pub async fn start(
     extra: impl FnOnce(&Recipient) -> String,
     tweak: impl FnOnce(&mut Config),
 ) -> TestRelay {
+    let configured = configure(extra, tweak);
+    let sealtip_relay::config::Storage::Sqlite { database, blobs } = &configured.relay.storage
+    else {
+        panic!("init writes SQLite storage");
+    };
+    let (blobs, database) = (blobs.clone(), database.clone());
+    let store = SqliteStore::open(&database, &blobs).unwrap();
+    configured.serve(store, blobs, database).await
+}
+
+/// Like [`start`] with nothing extra, on the PostgreSQL database `url` with
+/// a pool of at most `pool_size` connections.
+pub async fn start_on_postgres(
+    url: &str,
+    pool_size: usize,
+    tweak: impl FnOnce(&mut Config),
+) -> TestRelay {
+    let configured = configure(
+        |_| String::new(),
+        |config| {
+            config.storage = url.to_owned();
+            config.blobs = None;
+            tweak(config);
+        },
+    );
+    let store = PgStore::open_with_pool(url, configured.relay.upload_total(), pool_size)
+        .await
+        .unwrap();
+    configured
+        .serve(store, PathBuf::new(), PathBuf::new())
+        .await
+}
+
+/// A checked configuration in a fresh folder, not yet served.
+struct Configured {
+    dir: tempfile::TempDir,
+    relay: sealtip_relay::Relay,
+    token: String,
+    secret: Vec<u8>,
+    recipient: Recipient,
+}
+
+fn configure(
+    extra: impl FnOnce(&Recipient) -> String,
+    tweak: impl FnOnce(&mut Config),
+) -> Configured {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let done = sealtip_relay::init::init(&data).unwrap();
@@ -65,34 +114,41 @@ pub async fn start(
     config.dist = dir.path().join("dist");
     tweak(&mut config);
     let secret = hex::decode(config.challenge_secret.as_ref().unwrap()).unwrap();
-    let relay = config.check().unwrap();
-    let sealtip_relay::config::Storage::Sqlite { database, blobs } = &relay.storage else {
-        panic!("init writes SQLite storage");
-    };
-    let (blobs, database) = (blobs.clone(), database.clone());
-    let store = SqliteStore::open(&database, &blobs).unwrap();
-    let limits = relay.limits.clone();
-    let app = router(AppState::new(store, Arc::new(relay)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        let _ = serve(listener, app, &limits).await;
-    });
     let token = std::fs::read_to_string(&done.token)
         .unwrap()
         .trim()
         .to_owned();
-    TestRelay {
-        base: format!("http://{addr}"),
-        addr,
+    Configured {
         dir,
+        relay: config.check().unwrap(),
         token,
         secret,
         recipient,
-        client: reqwest::Client::new(),
-        blobs,
-        database,
-        task,
+    }
+}
+
+impl Configured {
+    /// Serves `store` on 127.0.0.1:0.
+    async fn serve<S: Store>(self, store: S, blobs: PathBuf, database: PathBuf) -> TestRelay {
+        let limits = self.relay.limits.clone();
+        let app = router(AppState::new(store, Arc::new(self.relay)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let _ = serve(listener, app, &limits).await;
+        });
+        TestRelay {
+            base: format!("http://{addr}"),
+            addr,
+            dir: self.dir,
+            token: self.token,
+            secret: self.secret,
+            recipient: self.recipient,
+            client: reqwest::Client::new(),
+            blobs,
+            database,
+            task,
+        }
     }
 }
 
