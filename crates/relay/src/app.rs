@@ -389,7 +389,11 @@ async fn patch_upload<S: Store>(
     let header_len =
         upload::receive_part(body, &mut part, offset, &st.upload_limits(), PART_MAX_BYTES).await?;
     let expires = st.relay.session_expiry(time::now());
-    let received = st.store.append(part, header_len, expires).await?;
+    let received = st
+        .store
+        .append(part, header_len, expires)
+        .await?
+        .ok_or_else(no_such_upload)?;
     Ok(Json(UploadProgress { received }))
 }
 

@@ -1,7 +1,9 @@
 //! Two real `sealtip-relay` processes on one PostgreSQL database behave as
 //! one relay: tips sent through either are listed and fetched through both,
 //! a deletion through one is seen by the other, a proof of work is spent
-//! once across both, and neither keeps anything per tip on its disk.
+//! once across both, and neither keeps anything per tip on its disk. And a
+//! relay whose upload-session parts arrive slowly still has database
+//! connections for everything else.
 //!
 //! Needs `SEALTIP_TEST_POSTGRES` (`cargo xtask test` starts a server).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -10,6 +12,7 @@ mod common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+use std::time::Duration;
 
 use common::{RelayProcess, fetch_inbox, free_port, init_with_binary, sealed, solved_proof};
 use sealtip_api::{Created, Mailbox, pow};
@@ -185,6 +188,85 @@ async fn two_relays_on_one_database_act_as_one() {
     assert_eq!(files_under(dir.path()), expected);
     let log = std::fs::read_to_string(dir.path().join("relay.log")).unwrap();
     assert!(sent.keys().all(|id| !log.contains(id.as_str())), "{log}");
+}
+
+/// Parts of upload sessions whose bodies trickle in hold no database
+/// connection: with more of them arriving than the relay's pool has
+/// connections, the inbox, a tip and a session's progress are answered
+/// while every slow part is still arriving, and each slow part is then
+/// stored whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_parts_leave_the_database_to_other_requests() {
+    let Some(db) = common::test_database("slow_parts_leave_the_database_to_other_requests").await
+    else {
+        return;
+    };
+    const POOL: usize = 2;
+    let relay = common::start_on_postgres(&db.url, POOL, |_| {}).await;
+    let uploads = relay.uploads();
+    let file = sealed(&relay.recipient, 200_000);
+    // The first piece holds the whole age header.
+    let first = 50_000;
+
+    // Twice as many slow first parts as connections, each in its own
+    // session: a byte every 100 ms until `finish`, then the rest.
+    let mut sessions = Vec::new();
+    for _ in 0..2 * POOL {
+        sessions.push(uploads.open("tip").await.upload);
+    }
+    let (finish, finishing) = tokio::sync::watch::channel(false);
+    let mut answers = Vec::new();
+    for id in &sessions {
+        let (sender, body) = common::stalling_body(file[..first].to_vec()).await;
+        let request = relay
+            .client
+            .patch(uploads.url(id))
+            .header("content-type", "application/octet-stream")
+            .header(sealtip_api::UPLOAD_OFFSET_HEADER, "0")
+            .body(body)
+            .send();
+        answers.push(tokio::spawn(request));
+        let (rest, mut finishing) = (file[first..].to_vec(), finishing.clone());
+        tokio::spawn(async move {
+            let mut sent = 0;
+            while !*finishing.borrow() {
+                tokio::select! {
+                    _ = finishing.changed() => {}
+                    () = tokio::time::sleep(Duration::from_millis(100)) => {
+                        sender.send(Ok(rest[sent..=sent].to_vec())).await.unwrap();
+                        sent += 1;
+                    }
+                }
+            }
+            sender.send(Ok(rest[sent..].to_vec())).await.unwrap();
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Meanwhile the relay answers requests that need the database.
+    let inbox = relay.get_authed("/api/v1/agencies/demo/inbox").await;
+    assert_eq!(inbox.status(), 200);
+    let tip = relay.post_tip("demo", sealed(&relay.recipient, 1000)).await;
+    assert_eq!(tip.status(), 201);
+    assert_eq!(uploads.received(&sessions[0]).await, (200, Some(0)));
+    assert!(
+        answers.iter().all(|answer| !answer.is_finished()),
+        "a slow part ended before the other requests were answered"
+    );
+
+    // The slow parts end, and each is stored whole.
+    finish.send(true).unwrap();
+    for answer in answers {
+        let response = answer.await.unwrap().unwrap();
+        assert_eq!(response.status(), 200);
+        let progress: sealtip_api::UploadProgress = response.json().await.unwrap();
+        assert_eq!(progress.received, file.len() as u64);
+    }
+    let committed = uploads.commit(&sessions[0]).await;
+    assert_eq!(committed.status(), 201);
+    let created: Created = committed.json().await.unwrap();
+    let stored = common::fetch_item(&relay.client, &relay.base, &relay.token, &created.id).await;
+    assert!(stored == file);
 }
 
 async fn post_tip(

@@ -131,6 +131,57 @@ async fn postgres_stores_opened_together_share_everything() {
     assert_eq!(a.inbox_len("demo").await.unwrap(), 0);
     assert!(!a.delete("demo", &meta.id).await.unwrap());
 
+    // A session takes one part at a time across relays: both may receive a
+    // part at the same offset (neither holds anything while its bytes
+    // arrive), the first stored wins and the other is refused, leaving the
+    // session exactly as the first made it.
+    let later = sealtip_relay::time::this_hour() + 86_400;
+    let session = a
+        .open_session(
+            "demo",
+            ItemKind::Tip,
+            SpentTag {
+                tag: [10; 16],
+                ..tag
+            },
+            later,
+            LIMIT,
+        )
+        .await
+        .unwrap();
+    let mut slow = a.begin_part(&session, 0).await.unwrap().unwrap();
+    let mut fast = b.begin_part(&session, 0).await.unwrap().unwrap();
+    slow.write(&bytes(CHUNK_BYTES + 10, 1)).await.unwrap();
+    let first = bytes(CHUNK_BYTES / 2, 2);
+    fast.write(&first).await.unwrap();
+    assert_eq!(
+        b.append(fast, Some(5), later).await.unwrap(),
+        Some(first.len() as u64)
+    );
+    assert!(matches!(
+        a.append(slow, Some(5), later).await,
+        Err(StoreError::Conflict(n)) if n == first.len() as u64
+    ));
+    let mut next = a
+        .begin_part(&session, first.len() as u64)
+        .await
+        .unwrap()
+        .unwrap();
+    next.write(b"end").await.unwrap();
+    assert_eq!(
+        a.append(next, None, later).await.unwrap(),
+        Some(first.len() as u64 + 3)
+    );
+    let item = b
+        .commit_session(&session, first.len() as u64 + 3, LIMIT)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut whole = first.clone();
+    whole.extend_from_slice(b"end");
+    assert_eq!(read(&a, "demo", &TIP, &item.id).await, Some(whole));
+    assert!(a.delete("demo", &item.id).await.unwrap());
+
     // Reopening finds the schema at its version and the data in place, and
     // removes what uploads cut short by a crash left, once older than the
     // longest upload (here: one that started an hour and a half ago, with
@@ -410,7 +461,7 @@ where
     drop(part);
     let mut waited = 0;
     let part = loop {
-        // (PostgreSQL releases the row once the rollback is through.)
+        // (A write the dropped part left running may hold it a moment longer.)
         match store.begin_part(&id, total).await {
             Ok(Some(part)) => break part,
             Err(StoreError::Conflict(n)) if n == total && waited < 100 => {
@@ -492,7 +543,7 @@ where
         .unwrap();
     let mut part = store.begin_part(&expiring, 100).await.unwrap().unwrap();
     part.write(b"last").await.unwrap();
-    assert_eq!(store.append(part, None, hour).await.unwrap(), 104);
+    assert_eq!(store.append(part, None, hour).await.unwrap(), Some(104));
     assert_eq!(store.session(&expiring).await.unwrap(), None);
     assert!(store.begin_part(&expiring, 104).await.unwrap().is_none());
     assert!(session_bytes().await > 0);
@@ -538,7 +589,8 @@ async fn append<S: Store>(
     }
     assert_eq!(writing.written(), part.len() as u64);
     let later = sealtip_relay::time::this_hour() + 86_400;
-    store.append(writing, header_len, later).await
+    let received = store.append(writing, header_len, later).await?;
+    Ok(received.expect("the session is there"))
 }
 
 /// Runs `f` again while a part just dropped may still hold the session (a

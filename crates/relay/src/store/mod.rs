@@ -15,9 +15,15 @@
 //! Upload sessions (an inbox item received in parts, over several requests):
 //! - [`Store::open_session`] makes the session durable with its spent tag;
 //! - [`Store::begin_part`] starts the next part, only at the offset the
-//!   session holds and only if no other part or commit holds it; the part is
-//!   counted when [`Store::append`] returns (durable), and dropping it instead
-//!   leaves the session exactly as it was;
+//!   session holds and only if no other part or commit of this relay holds
+//!   it; the part is counted when [`Store::append`] returns (durable), and
+//!   dropping it instead leaves the session exactly as it was;
+//! - a part being received holds no shared resource (no pooled database
+//!   connection, no row lock), however slowly its bytes arrive: it may wait
+//!   in memory until `append` (PostgreSQL) or go to a file only this part
+//!   writes (SQLite). So `append` checks the offset again, in the same step
+//!   that stores the part: a part stored meanwhile through another relay
+//!   sharing the storage makes it [`StoreError::Conflict`];
 //! - after a crash at any moment a session holds exactly the appended parts,
 //!   or is gone; nothing of it is listed before [`Store::commit_session`],
 //!   which makes it an item as [`Store::commit`] does and ends the session;
@@ -167,6 +173,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// A stored blob being read.
     type Reader: AsyncRead + Send + Unpin + 'static;
     /// A part of an upload session being received: dropping it discards it.
+    /// It holds no shared resource while its bytes arrive.
     type Part: Upload;
 
     /// Starts receiving a blob.
@@ -245,14 +252,16 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<Self::Part>, StoreError>> + Send;
 
     /// Makes `part` durable and counts it, records `header_len` if the part
-    /// began the file, and moves the session's expiry to `expires`. Returns
-    /// the bytes the session now holds.
+    /// began the file, and moves the session's expiry to `expires`, in one
+    /// short step. Returns the bytes the session now holds; `None` if the
+    /// session ended meanwhile; [`StoreError::Conflict`] if it no longer
+    /// holds the bytes the part starts at, or another relay is writing to it.
     fn append(
         &self,
         part: Self::Part,
         header_len: Option<u64>,
         expires: u64,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
 
     /// Makes session `id` a durable inbox item, as [`Store::commit`] does,
     /// and ends the session. `None` if unknown or expired;

@@ -28,19 +28,25 @@
 //!
 //! An upload session is a `sessions` row; its bytes are `chunks` rows under
 //! `blob`, the id the item will have (never the session's own id). A part
-//! is one transaction, held open while the part arrives: it locks the
-//! session row (`FOR UPDATE NOWAIT`, so a second request, on any relay, is
-//! refused at once), writes the part's chunks and the new length, and
-//! commits, waiting for the disk as the server is configured to, before the
-//! part is acknowledged. A part that fails is rolled back whole. Committing
+//! holds no connection while it arrives, however slowly: it waits in
+//! memory, in 1 MiB chunks, and only once it is whole does one short
+//! transaction lock the session row (`FOR UPDATE NOWAIT`, so a request on
+//! any relay that holds it is refused at once), check that the session still
+//! holds the bytes the part starts at (another relay may have stored a part
+//! meanwhile), write the part's chunks and the new length, and commit,
+//! waiting for the disk as the server is configured to, before the part is
+//! acknowledged. A part that fails or is dropped leaves nothing. While a
+//! part arrives, its relay holds the session in memory, so a second part,
+//! a commit or a deletion through that relay is refused at once. Committing
 //! inserts the item and removes the session row in one transaction.
 //!
 //! The schema is created and upgraded by [`PgStore::open`], under an advisory
 //! lock, so relays started together do not migrate twice.
 
+use std::collections::HashSet;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -133,7 +139,12 @@ struct Inner {
     /// Seconds after its start hour when an unfinished upload is abandoned.
     stale_after: u64,
     commits: AtomicU64,
+    /// Sessions a part is arriving at, or a commit or deletion is changing,
+    /// through this relay.
+    writing: Writing,
 }
+
+type Writing = Arc<Mutex<HashSet<String>>>;
 
 impl PgStore {
     /// Connects, creates or upgrades the schema, and removes what crashed
@@ -173,6 +184,7 @@ impl PgStore {
                 pool,
                 stale_after: time::HOUR + longest_upload.as_secs() + 60,
                 commits: AtomicU64::new(0),
+                writing: Writing::default(),
             }),
         };
         let mut client = store.client().await?;
@@ -199,6 +211,24 @@ impl PgStore {
             .get()
             .await
             .map_err(|e| StoreError::Failed(format!("database connection: {e}")))
+    }
+
+    /// Holds session `id` for one request of this relay: `Ok(None)` if
+    /// unknown or expired, [`StoreError::Conflict`] if another request of
+    /// this relay holds it. (Requests on other relays meet at the row lock.)
+    async fn hold(&self, id: &str) -> Result<Option<(SessionHold, Session)>, StoreError> {
+        let held = lock(&self.inner.writing).insert(id.to_owned());
+        let hold = held.then(|| SessionHold {
+            id: id.to_owned(),
+            writing: self.inner.writing.clone(),
+        });
+        let Some(session) = self.session(id).await? else {
+            return Ok(None);
+        };
+        match hold {
+            Some(hold) => Ok(Some((hold, session))),
+            None => Err(StoreError::Conflict(session.received)),
+        }
     }
 
     /// Removes expired spent tags and the chunks of abandoned uploads.
@@ -544,108 +574,53 @@ impl Upload for PgUpload {
     }
 }
 
-/// A pooled connection inside a transaction begun with `BEGIN`, kept across
-/// the requests' awaits by a part; rolled back if dropped before
-/// [`OpenTransaction::commit`].
-struct OpenTransaction(Option<deadpool_postgres::Object>);
-
-impl OpenTransaction {
-    async fn begin(client: deadpool_postgres::Object) -> Result<Self, StoreError> {
-        client.batch_execute("BEGIN").await?;
-        Ok(OpenTransaction(Some(client)))
-    }
-
-    fn client(&self) -> Result<&deadpool_postgres::Object, StoreError> {
-        self.0
-            .as_ref()
-            .ok_or_else(|| StoreError::Failed("the transaction has ended".into()))
-    }
-
-    /// Commits, waiting for the disk as the server is configured to.
-    async fn commit(mut self) -> Result<(), StoreError> {
-        let client = self.client_owned()?;
-        match client.batch_execute("COMMIT").await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                // In an unknown state: never back into the pool.
-                drop(deadpool_postgres::Object::take(client));
-                Err(e.into())
-            }
-        }
-    }
-
-    /// Rolls back now, rather than soon after being dropped.
-    async fn rollback(mut self) -> Result<(), StoreError> {
-        let client = self.client_owned()?;
-        if let Err(e) = client.batch_execute("ROLLBACK").await {
-            drop(deadpool_postgres::Object::take(client));
-            return Err(e.into());
-        }
-        Ok(())
-    }
-
-    fn client_owned(&mut self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.0
-            .take()
-            .ok_or_else(|| StoreError::Failed("the transaction has ended".into()))
-    }
+/// A session held by a request of this relay; released when dropped.
+struct SessionHold {
+    id: String,
+    writing: Writing,
 }
 
-impl Drop for OpenTransaction {
+impl Drop for SessionHold {
     fn drop(&mut self) {
-        let Some(client) = self.0.take() else { return };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    if client.batch_execute("ROLLBACK").await.is_err() {
-                        drop(deadpool_postgres::Object::take(client));
-                    }
-                });
-            }
-            // Closing the connection rolls the transaction back too.
-            Err(_) => drop(deadpool_postgres::Object::take(client)),
-        }
+        lock(&self.writing).remove(&self.id);
     }
 }
 
-/// A part of an upload session: its chunks go into a transaction that
-/// holds the session row until [`Store::append`] commits it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves plain data, still consistent.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A part of an upload session: in memory, in chunks of [`CHUNK_BYTES`],
+/// until [`Store::append`] writes it in one transaction. It holds no
+/// connection; dropping it leaves nothing.
 pub struct PgPart {
     id: String,
-    blob: String,
-    tx: OpenTransaction,
-    buffer: Vec<u8>,
-    /// The number of the next chunk row.
-    next_chunk: i32,
+    /// Where it starts in the sealed file.
     start: u64,
+    chunks: Vec<Vec<u8>>,
     written: u64,
-}
-
-impl PgPart {
-    /// Writes the first `len` bytes of the buffer as the next chunk.
-    async fn store_chunk(&mut self, len: usize) -> Result<(), StoreError> {
-        let client = self.tx.client()?;
-        let statement = client
-            .prepare_cached("INSERT INTO chunks (blob, n, data) VALUES ($1, $2, $3)")
-            .await?;
-        client
-            .execute(
-                &statement,
-                &[&self.blob, &self.next_chunk, &&self.buffer[..len]],
-            )
-            .await?;
-        self.next_chunk += 1;
-        self.buffer.drain(..len);
-        Ok(())
-    }
+    _hold: SessionHold,
 }
 
 impl Upload for PgPart {
-    async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
-        self.buffer.extend_from_slice(bytes);
+    async fn write(&mut self, mut bytes: &[u8]) -> Result<(), StoreError> {
         self.written += bytes.len() as u64;
-        while self.buffer.len() >= CHUNK_BYTES {
-            self.store_chunk(CHUNK_BYTES).await?;
+        while !bytes.is_empty() {
+            let chunk = match self.chunks.last_mut() {
+                Some(chunk) if chunk.len() < CHUNK_BYTES => chunk,
+                _ => {
+                    // Each chunk takes exactly its 1 MiB, never more.
+                    self.chunks.push(Vec::with_capacity(CHUNK_BYTES));
+                    let last = self.chunks.len() - 1;
+                    &mut self.chunks[last]
+                }
+            };
+            let take = bytes.len().min(CHUNK_BYTES - chunk.len());
+            chunk.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
         }
         Ok(())
     }
@@ -917,59 +892,67 @@ impl Store for PgStore {
     }
 
     async fn begin_part(&self, id: &str, offset: u64) -> Result<Option<PgPart>, StoreError> {
-        if !is_valid_id(id) {
-            return Ok(None);
-        }
-        let tx = OpenTransaction::begin(self.client().await?).await?;
-        let Some(session) = self.lock_session(tx.client()?, id).await? else {
+        let Some((hold, session)) = self.hold(id).await? else {
             return Ok(None);
         };
         if session.received != offset {
-            tx.rollback().await?;
             return Err(StoreError::Conflict(session.received));
         }
         Ok(Some(PgPart {
             id: id.to_owned(),
-            blob: session.blob,
-            tx,
-            buffer: Vec::new(),
-            next_chunk: session.chunks,
             start: offset,
+            chunks: Vec::new(),
             written: 0,
+            _hold: hold,
         }))
     }
 
     async fn append(
         &self,
-        mut part: PgPart,
+        part: PgPart,
         header_len: Option<u64>,
         expires: u64,
-    ) -> Result<u64, StoreError> {
-        if !part.buffer.is_empty() {
-            part.store_chunk(part.buffer.len()).await?;
+    ) -> Result<Option<u64>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let Some(session) = self.lock_session(&tx, &part.id).await? else {
+            return Ok(None);
+        };
+        if session.received != part.start {
+            // Another relay stored a part meanwhile.
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(session.received));
         }
         let received = part.start + part.written;
-        let client = part.tx.client()?;
-        let statement = client
-            .prepare_cached(
-                "UPDATE sessions SET received = $2, chunks = $3,
-                 header_len = COALESCE(header_len, $4), expires = $5 WHERE id = $1",
-            )
-            .await?;
-        client
-            .execute(
-                &statement,
-                &[
-                    &part.id,
-                    &to_sql(received),
-                    &part.next_chunk,
-                    &header_len.map(to_sql),
-                    &to_sql(expires),
-                ],
-            )
-            .await?;
-        part.tx.commit().await?;
-        Ok(received)
+        let chunks = i32::try_from(part.chunks.len())
+            .ok()
+            .and_then(|n| session.chunks.checked_add(n))
+            .ok_or_else(|| StoreError::Failed("too many chunks in one session".into()))?;
+        // All at once: sent together, answered in order.
+        let (tx_ref, blob) = (&tx, &session.blob);
+        let inserts = futures_util::future::try_join_all((session.chunks..).zip(&part.chunks).map(
+            |(n, data)| async move {
+                exec(
+                    tx_ref,
+                    "INSERT INTO chunks (blob, n, data) VALUES ($1, $2, $3)",
+                    &[blob, &n, data],
+                )
+                .await
+            },
+        ));
+        let (length, header_len, expires) =
+            (to_sql(received), header_len.map(to_sql), to_sql(expires));
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+            [&part.id, &length, &chunks, &header_len, &expires];
+        let update = exec(
+            &tx,
+            "UPDATE sessions SET received = $2, chunks = $3,
+             header_len = COALESCE(header_len, $4), expires = $5 WHERE id = $1",
+            &params,
+        );
+        futures_util::future::try_join(inserts, update).await?;
+        tx.commit().await?;
+        Ok(Some(received))
     }
 
     async fn commit_session(
@@ -978,6 +961,9 @@ impl Store for PgStore {
         received: u64,
         max_items: u64,
     ) -> Result<Option<ItemMeta>, StoreError> {
+        let Some((_hold, _)) = self.hold(id).await? else {
+            return Ok(None);
+        };
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let Some(session) = self.lock_session(&tx, id).await? else {
@@ -1010,6 +996,9 @@ impl Store for PgStore {
     }
 
     async fn drop_session(&self, id: &str) -> Result<bool, StoreError> {
+        let Some((_hold, _)) = self.hold(id).await? else {
+            return Ok(false);
+        };
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let Some(session) = self.lock_session(&tx, id).await? else {

@@ -769,7 +769,7 @@ impl Store for SqliteStore {
         mut part: SessionPart,
         header_len: Option<u64>,
         expires: u64,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Option<u64>, StoreError> {
         part.writer.spill(true).await?;
         let received = self
             .session_op(SessionOp::Append {
@@ -780,7 +780,7 @@ impl Store for SqliteStore {
             })
             .await?;
         part.counted = true;
-        Ok(received)
+        Ok(Some(received))
     }
 
     async fn commit_session(
