@@ -21,7 +21,7 @@ use sealtip_api::{
 };
 use serde::Serialize;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::io::ReaderStream;
 
 use crate::config::{Agency, Relay, is_agency_id};
@@ -36,6 +36,8 @@ pub const UPLOAD_CONTENT_TYPE: &str = "application/octet-stream";
 const SESSION_CLEANING: Duration = Duration::from_secs(600);
 /// The largest JSON body a request to open an upload session may have.
 const MAX_JSON_BYTES: usize = 1024;
+/// The unit of `limits.part_buffer_bytes` that parts take.
+const MIB: u64 = 1024 * 1024;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -45,6 +47,8 @@ pub struct AppState<S> {
     /// The checked configuration.
     pub relay: Arc<Relay>,
     uploads: Arc<Semaphore>,
+    /// `limits.part_buffer_bytes` in MiB, for stores that keep parts in memory.
+    part_memory: Arc<Semaphore>,
 }
 
 impl<S: Store> AppState<S> {
@@ -67,10 +71,13 @@ impl<S: Store> AppState<S> {
             });
         }
         let uploads = Arc::new(Semaphore::new(relay.limits.max_concurrent_uploads));
+        let part_mib = usize::try_from(relay.limits.part_buffer_bytes / MIB).unwrap_or(usize::MAX);
+        let part_memory = Arc::new(Semaphore::new(part_mib.min(Semaphore::MAX_PERMITS)));
         AppState {
             store,
             relay,
             uploads,
+            part_memory,
         }
     }
 
@@ -284,9 +291,7 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.parse::<u64>().ok())
 }
 
-fn upload_permit<S: Store>(
-    st: &AppState<S>,
-) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+fn upload_permit<S: Store>(st: &AppState<S>) -> Result<OwnedSemaphorePermit, ApiError> {
     st.uploads.clone().try_acquire_owned().map_err(|_| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -379,7 +384,7 @@ async fn patch_upload<S: Store>(
     body: Body,
 ) -> Result<Json<UploadProgress>, ApiError> {
     let part = begin_part(&st, &upload, &headers).await;
-    let (mut part, offset, _permit) = match part {
+    let (mut part, offset, _permits) = match part {
         Ok(started) => started,
         Err(e) => {
             upload::discard(body).await;
@@ -397,12 +402,16 @@ async fn patch_upload<S: Store>(
     Ok(Json(UploadProgress { received }))
 }
 
+/// What a part being received holds: its place among the uploads, and its
+/// share of the part memory when the store keeps parts in memory.
+type PartPermits = (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>);
+
 /// The checks before a part's body is read, and the part started.
 async fn begin_part<S: Store>(
     st: &AppState<S>,
     upload: &str,
     headers: &HeaderMap,
-) -> Result<(S::Part, u64, tokio::sync::OwnedSemaphorePermit), ApiError> {
+) -> Result<(S::Part, u64, PartPermits), ApiError> {
     check_id(upload, "upload")?;
     check_upload_headers(st, headers)?;
     if declared_length(headers).is_some_and(|n| n > PART_MAX_BYTES) {
@@ -416,13 +425,39 @@ async fn begin_part<S: Store>(
         .ok_or_else(|| {
             ApiError::bad_request("missing or malformed Upload-Offset header (bytes, in decimal)")
         })?;
-    let permit = upload_permit(st)?;
+    let permits = (upload_permit(st)?, part_memory(st, headers)?);
     let part = st
         .store
         .begin_part(upload, offset)
         .await?
         .ok_or_else(no_such_upload)?;
-    Ok((part, offset, permit))
+    Ok((part, offset, permits))
+}
+
+/// A part's share of `limits.part_buffer_bytes`, if the store keeps parts
+/// in memory: its declared length (else the largest part) in whole MiB,
+/// taken before its body is read. 429 at once when it does not fit: the
+/// page tries again shortly, and a waiting request would hold its
+/// connection and upload slot for nothing.
+fn part_memory<S: Store>(
+    st: &AppState<S>,
+    headers: &HeaderMap,
+) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
+    if !S::PARTS_IN_MEMORY {
+        return Ok(None);
+    }
+    let bytes = declared_length(headers).unwrap_or(PART_MAX_BYTES);
+    let mib = u32::try_from(bytes.div_ceil(MIB).max(1)).unwrap_or(u32::MAX);
+    st.part_memory
+        .clone()
+        .try_acquire_many_owned(mib)
+        .map(Some)
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "busy receiving other parts; try again shortly",
+            )
+        })
 }
 
 async fn get_upload<S: Store>(

@@ -46,7 +46,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
-use sealtip_api::{AgencyProfile, Form, Localized, QuestionKind, pow::MAX_DIFFICULTY};
+use sealtip_api::{
+    AgencyProfile, Form, Localized, PART_MAX_BYTES, QuestionKind, pow::MAX_DIFFICULTY,
+};
 use sealtip_envelope::Recipient;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -117,6 +119,14 @@ pub struct Limits {
     /// Seconds an upload session lives after its last part (86,400), rounded
     /// up to the hour.
     pub upload_session_secs: u64,
+    /// Bytes of upload-session parts the relay holds in memory at once (256
+    /// MiB, at least `part_max_bytes`, 16 MiB). With PostgreSQL storage a
+    /// part waits in memory until it is whole, so that no database
+    /// connection waits on a slow network; it takes its declared length
+    /// (16 MiB if undeclared), rounded up to the MiB, and a part that does
+    /// not fit is refused with 429 at once. SQLite writes parts to disk as
+    /// they arrive and needs none of it.
+    pub part_buffer_bytes: u64,
 }
 
 impl Default for Limits {
@@ -133,6 +143,7 @@ impl Default for Limits {
             upload_total_secs: 3600,
             max_open_uploads: 64,
             upload_session_secs: 86_400,
+            part_buffer_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -328,6 +339,10 @@ impl Config {
         ensure!(
             limits.max_open_uploads > 0,
             "limits.max_open_uploads must be > 0"
+        );
+        ensure!(
+            limits.part_buffer_bytes >= PART_MAX_BYTES,
+            "limits.part_buffer_bytes must be at least {PART_MAX_BYTES} (the largest part)"
         );
         ensure!(
             self.pow.difficulty <= MAX_DIFFICULTY,
@@ -635,6 +650,24 @@ mod tests {
             typo.err().unwrap_or_else(|| panic!("typo accepted"))
         );
         assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn part_memory_holds_at_least_the_largest_part() {
+        let with = |bytes: u64| {
+            let text =
+                format!("storage = \"sqlite://relay.db\"\n[limits]\npart_buffer_bytes = {bytes}\n");
+            toml::from_str::<Config>(&text).unwrap().check()
+        };
+        let error = with(PART_MAX_BYTES - 1).err().unwrap();
+        assert!(
+            format!("{error:#}").contains("part_buffer_bytes"),
+            "{error:#}"
+        );
+        assert_eq!(
+            with(PART_MAX_BYTES).unwrap().limits.part_buffer_bytes,
+            PART_MAX_BYTES
+        );
     }
 
     #[test]

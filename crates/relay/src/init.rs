@@ -142,6 +142,11 @@ upload_total_secs = 3600
 # at once, and how long one lives after its last part (rounded up to the hour).
 max_open_uploads = 64
 upload_session_secs = 86400
+# Memory for parts of upload sessions being received (PostgreSQL storage keeps
+# each part in memory until it is whole, so that no database connection waits
+# on a slow network): a part takes its length, and one that does not fit is
+# answered 429, try again shortly. At least 16 MiB, the largest part.
+part_buffer_bytes = 268435456     # 256 MiB
 
 [pow]
 difficulty = 18                   # leading zero bits: about 260,000 hashes

@@ -3,7 +3,8 @@
 //! a deletion through one is seen by the other, a proof of work is spent
 //! once across both, and neither keeps anything per tip on its disk. And a
 //! relay whose upload-session parts arrive slowly still has database
-//! connections for everything else.
+//! connections for everything else, and keeps the parts waiting in memory
+//! within `limits.part_buffer_bytes`.
 //!
 //! Needs `SEALTIP_TEST_POSTGRES` (`cargo xtask test` starts a server).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -13,6 +14,8 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
 
 use common::{RelayProcess, fetch_inbox, free_port, init_with_binary, sealed, solved_proof};
 use sealtip_api::{Created, Mailbox, pow};
@@ -267,6 +270,94 @@ async fn slow_parts_leave_the_database_to_other_requests() {
     let created: Created = committed.json().await.unwrap();
     let stored = common::fetch_item(&relay.client, &relay.base, &relay.token, &created.id).await;
     assert!(stored == file);
+}
+
+/// On PostgreSQL a part waits in memory until it is whole, within
+/// `limits.part_buffer_bytes`: a part that does not fit beside those
+/// arriving is refused with 429 before its body is read, one that fits is
+/// stored, and once the memory is free again the refused part is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_in_memory_stay_within_part_buffer_bytes() {
+    let Some(db) = common::test_database("parts_in_memory_stay_within_part_buffer_bytes").await
+    else {
+        return;
+    };
+    const MIB: usize = 1024 * 1024;
+    let relay = common::start_on_postgres(&db.url, 4, |c| {
+        c.limits.part_buffer_bytes = 16 * MIB as u64;
+    })
+    .await;
+    let uploads = relay.uploads();
+    let file = sealed(&relay.recipient, 6 * MIB);
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        sessions.push(uploads.open("tip").await.upload);
+    }
+    let [slow, refused, small] = &sessions[..] else {
+        unreachable!()
+    };
+    let patch_head = |id: &str, length: usize| {
+        format!(
+            "PATCH /api/v1/uploads/{id} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
+             content-type: application/octet-stream\r\nupload-offset: 0\r\n\
+             content-length: {length}\r\n\r\n"
+        )
+    };
+
+    // A part announcing 12 MiB arrives slowly: 12 of the 16 MiB are taken.
+    let mut arriving = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    arriving
+        .write_all(patch_head(slow, 12 * MIB).as_bytes())
+        .await
+        .unwrap();
+    arriving.write_all(&file[..100_000]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // 6 MiB do not fit, nor does a part of unknown length (counted as the
+    // largest part): 429, and nothing of them counts.
+    let (status, _, body) = common::raw(relay.addr, patch_head(refused, 6 * MIB).as_bytes()).await;
+    assert_eq!(status, 429);
+    assert!(common::error_line(&body).contains("busy"), "{body}");
+    let (sender, unknown_length) = common::stalling_body(file[..MIB].to_vec()).await;
+    drop(sender);
+    let response = relay
+        .client
+        .patch(uploads.url(refused))
+        .header("content-type", "application/octet-stream")
+        .header(sealtip_api::UPLOAD_OFFSET_HEADER, "0")
+        .body(unknown_length)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(uploads.received(refused).await, (200, Some(0)));
+    // One MiB fits.
+    uploads.append(small, 0, &file[..MIB]).await;
+
+    // The slow part ends (its connection is lost): the memory is free again.
+    drop(arriving);
+    let mut stored = None;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let response = relay
+            .client
+            .patch(uploads.url(refused))
+            .header("content-type", "application/octet-stream")
+            .header(sealtip_api::UPLOAD_OFFSET_HEADER, "0")
+            .body(file.clone())
+            .send()
+            .await;
+        // (Refused while the lost part still holds its share.)
+        if let Ok(response) = response
+            && response.status() == 200
+        {
+            stored = Some(response);
+            break;
+        }
+    }
+    let progress: sealtip_api::UploadProgress = stored.unwrap().json().await.unwrap();
+    assert_eq!(progress.received, file.len() as u64);
+    assert_eq!(uploads.received(slow).await, (200, Some(0)));
 }
 
 async fn post_tip(

@@ -175,6 +175,10 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// A part of an upload session being received: dropping it discards it.
     /// It holds no shared resource while its bytes arrive.
     type Part: Upload;
+    /// Whether a [`Store::Part`] keeps its bytes in memory until
+    /// [`Store::append`]; the relay then bounds the bytes of parts it
+    /// receives at once (`limits.part_buffer_bytes`).
+    const PARTS_IN_MEMORY: bool;
 
     /// Starts receiving a blob.
     fn begin(&self) -> impl Future<Output = Result<Self::Upload, StoreError>> + Send;

@@ -637,6 +637,7 @@ impl Store for PgStore {
     type Upload = PgUpload;
     type Reader = PgReader;
     type Part = PgPart;
+    const PARTS_IN_MEMORY: bool = true;
 
     async fn begin(&self) -> Result<PgUpload, StoreError> {
         Ok(PgUpload {

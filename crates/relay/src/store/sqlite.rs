@@ -591,6 +591,7 @@ impl Store for SqliteStore {
     type Upload = FileUpload;
     type Reader = tokio::fs::File;
     type Part = SessionPart;
+    const PARTS_IN_MEMORY: bool = false;
 
     async fn begin(&self) -> Result<FileUpload, StoreError> {
         let id = random_id()?;
