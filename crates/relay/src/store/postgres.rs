@@ -929,29 +929,28 @@ impl Store for PgStore {
             .ok()
             .and_then(|n| session.chunks.checked_add(n))
             .ok_or_else(|| StoreError::Failed("too many chunks in one session".into()))?;
-        // All at once: sent together, answered in order.
-        let (tx_ref, blob) = (&tx, &session.blob);
-        let inserts = futures_util::future::try_join_all((session.chunks..).zip(&part.chunks).map(
-            |(n, data)| async move {
-                exec(
-                    tx_ref,
-                    "INSERT INTO chunks (blob, n, data) VALUES ($1, $2, $3)",
-                    &[blob, &n, data],
-                )
-                .await
-            },
-        ));
-        let (length, header_len, expires) =
-            (to_sql(received), header_len.map(to_sql), to_sql(expires));
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
-            [&part.id, &length, &chunks, &header_len, &expires];
-        let update = exec(
+        // One chunk at a time, each freed once sent: the part's memory
+        // shrinks as it is written instead of being copied whole into the
+        // connection's buffer.
+        let insert = tx
+            .prepare_cached("INSERT INTO chunks (blob, n, data) VALUES ($1, $2, $3)")
+            .await?;
+        for (n, data) in (session.chunks..).zip(part.chunks) {
+            tx.execute(&insert, &[&session.blob, &n, &data]).await?;
+        }
+        exec(
             &tx,
             "UPDATE sessions SET received = $2, chunks = $3,
              header_len = COALESCE(header_len, $4), expires = $5 WHERE id = $1",
-            &params,
-        );
-        futures_util::future::try_join(inserts, update).await?;
+            &[
+                &part.id,
+                &to_sql(received),
+                &chunks,
+                &header_len.map(to_sql),
+                &to_sql(expires),
+            ],
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(received))
     }
