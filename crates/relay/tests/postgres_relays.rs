@@ -221,14 +221,7 @@ async fn slow_parts_leave_the_database_to_other_requests() {
     let mut answers = Vec::new();
     for id in &sessions {
         let (sender, body) = common::stalling_body(file[..first].to_vec()).await;
-        let request = relay
-            .client
-            .patch(uploads.url(id))
-            .header("content-type", "application/octet-stream")
-            .header(sealtip_api::UPLOAD_OFFSET_HEADER, "0")
-            .body(body)
-            .send();
-        answers.push(tokio::spawn(request));
+        answers.push(tokio::spawn(uploads.patch_request(id, 0, body).send()));
         let (rest, mut finishing) = (file[first..].to_vec(), finishing.clone());
         tokio::spawn(async move {
             let mut sent = 0;
@@ -320,12 +313,8 @@ async fn parts_in_memory_stay_within_part_buffer_bytes() {
     assert!(common::error_line(&body).contains("busy"), "{body}");
     let (sender, unknown_length) = common::stalling_body(file[..MIB].to_vec()).await;
     drop(sender);
-    let response = relay
-        .client
-        .patch(uploads.url(refused))
-        .header("content-type", "application/octet-stream")
-        .header(sealtip_api::UPLOAD_OFFSET_HEADER, "0")
-        .body(unknown_length)
+    let response = uploads
+        .patch_request(refused, 0, unknown_length)
         .send()
         .await
         .unwrap();
@@ -339,14 +328,7 @@ async fn parts_in_memory_stay_within_part_buffer_bytes() {
     let mut stored = None;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let response = relay
-            .client
-            .patch(uploads.url(refused))
-            .header("content-type", "application/octet-stream")
-            .header(sealtip_api::UPLOAD_OFFSET_HEADER, "0")
-            .body(file.clone())
-            .send()
-            .await;
+        let response = uploads.patch_request(refused, 0, file.clone()).send().await;
         // (Refused while the lost part still holds its share.)
         if let Ok(response) = response
             && response.status() == 200

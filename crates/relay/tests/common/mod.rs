@@ -599,14 +599,24 @@ impl Uploads<'_> {
 
     /// `PATCH` a part at `offset`.
     pub async fn patch(&self, upload: &str, offset: u64, part: &[u8]) -> reqwest::Response {
+        self.patch_request(upload, offset, part.to_vec())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A `PATCH` of any body (a stream, say) at `offset`, to send.
+    pub fn patch_request(
+        &self,
+        upload: &str,
+        offset: u64,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::RequestBuilder {
         self.client
             .patch(self.url(upload))
             .header("content-type", "application/octet-stream")
             .header(sealtip_api::UPLOAD_OFFSET_HEADER, offset.to_string())
-            .body(part.to_vec())
-            .send()
-            .await
-            .unwrap()
+            .body(body)
     }
 
     /// `PATCH` a part at `offset` and expect `200` with the new length.
