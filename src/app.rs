@@ -15,7 +15,7 @@ use crate::components::{
     QuickExit, RepliesPanel, ReplyRow, SendProgress,
 };
 use crate::embed::{self, EmbedFrame};
-use crate::i18n::{Lang, Texts};
+use crate::i18n::{Lang, Texts, use_texts};
 use crate::pin::{PinCheck, Pins};
 use crate::send::{self, Cancel};
 use crate::state::{
@@ -57,7 +57,11 @@ pub fn App(props: &AppProps) -> Html {
             }
         })
     };
-    let texts = use_memo(state.lang, |lang| Texts::new(*lang));
+    // A language whose file cannot be had gives way to English.
+    let texts = use_texts(state.lang, "page-title", {
+        let dispatch = state.dispatcher();
+        Callback::from(move |_| dispatch.dispatch(Action::SetLang(Lang::En)))
+    });
     let cancel = use_mut_ref(Cancel::default);
     let copied = use_state(|| false);
     let replies = Replies {
@@ -70,14 +74,6 @@ pub fn App(props: &AppProps) -> Html {
     if let Some(profile) = state.profile() {
         *exit_url.borrow_mut() = profile.exit_url.clone();
     }
-
-    use_effect_with(state.lang, {
-        let texts = texts.clone();
-        move |lang| {
-            browser::set_document_language(lang.tag(), lang.is_rtl());
-            browser::set_title(&texts.get("page-title"));
-        }
-    });
 
     // Load the agency named by the address, or the relay's default one.
     {
@@ -122,6 +118,9 @@ pub fn App(props: &AppProps) -> Html {
     if state.exiting {
         return html! {};
     }
+    let Some(texts) = texts else {
+        return waiting(leave);
+    };
 
     let on_lang = {
         let dispatch = state.dispatcher();
@@ -199,6 +198,19 @@ pub fn App(props: &AppProps) -> Html {
             <QuickExit label={texts.get("quick-exit")} hint={texts.get("quick-exit-hint")}
                 on_exit={leave} />
             { page }
+        </>
+    }
+}
+
+/// While the page's language loads: the quick exit, marked by a sign, and
+/// the loading state, with no words in another language.
+fn waiting(leave: Callback<()>) -> Html {
+    html! {
+        <>
+            <QuickExit label="✕" hint="" on_exit={leave} />
+            <main id="main">
+                <p role="status" class="loading" aria-busy="true"></p>
+            </main>
         </>
     }
 }
@@ -641,15 +653,18 @@ mod tests {
             .map(|kind| kind.words())
             .collect();
         for lang in Lang::ALL {
-            let texts = Texts::new(lang);
+            let texts = Texts::from_disk(lang);
             for kind in &kinds {
                 let words = removed_words(&texts, &[kind]);
                 assert!(!words.starts_with("removed-"), "{lang:?} lacks {words}");
             }
         }
-        let spanish = removed_words(&Texts::new(Lang::Es), &["location", "camera model"]);
+        let spanish = removed_words(&Texts::from_disk(Lang::Es), &["location", "camera model"]);
         assert_eq!(spanish, "ubicación, modelo de cámara");
-        let chinese = removed_words(&Texts::new(Lang::ZhHans), &["location", "camera model"]);
+        let chinese = removed_words(
+            &Texts::from_disk(Lang::ZhHans),
+            &["location", "camera model"],
+        );
         assert!(
             chinese.contains('、') && !chinese.contains(", "),
             "{chinese}"

@@ -1,92 +1,72 @@
 //! The page's words, one Fluent file per language in `www/i18n/`.
 //!
+//! A translator adds a language by adding a file, `www/i18n/<tag>.ftl`;
+//! nothing else. The file names the language in its own words
+//! (`-language-name = Español`) and, for a script written right to left,
+//! says so (`-direction = rtl`). `build.rs` lists the files into a table
+//! ([`Lang::ALL`]), with the SHA-256 of each.
+//!
+//! English is compiled in: it is the first paint for English readers and the
+//! fallback of every other language. Any other language is fetched from the
+//! page's own origin (`/i18n/<tag>.ftl`) when it is chosen, checked against
+//! its hash, and kept in memory for the visit ([`use_texts`]); a reader gets
+//! the page's code plus one language file, never all ten.
+//!
 //! The files use the simple subset of Fluent the page needs: `key = value`
 //! messages, `#` comments, and `{ $name }` variables. A small reader here
 //! instead of `fluent-bundle` keeps the first load small (the full Fluent
 //! runtime brings plural rules and number formatting for every locale, which
-//! these strings do not use). A translator adds a language by adding an
-//! `.ftl` file named by its tag (`www/i18n/<tag>.ftl`); the enum below then
-//! gets one variant, and the demo agency's form (`sealtip-relay init`) labels
-//! for that tag.
+//! these strings do not use).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
-/// A language the page speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lang {
-    /// English (complete; every other language falls back to it).
-    En,
-    /// Spanish.
-    Es,
-    /// French.
-    Fr,
-    /// Portuguese.
-    Pt,
-    /// Arabic, written right to left.
-    Ar,
-    /// Chinese in Simplified characters.
-    ZhHans,
-    /// Vietnamese.
-    Vi,
-    /// Russian.
-    Ru,
-    /// Tagalog (Filipino).
-    Tl,
-    /// Haitian Creole.
-    Ht,
+use sha2::{Digest, Sha256};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use yew::prelude::*;
+
+use crate::browser;
+
+/// A language the page speaks: one of the files found by `build.rs`, whose
+/// constants are named after the tags (`Lang::Es`, `Lang::ZhHans`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lang(usize);
+
+/// What the build read from one language file.
+struct LangInfo {
+    /// The file's name without `.ftl`.
+    tag: &'static str,
+    /// Its `-language-name`.
+    name: &'static str,
+    /// Whether it says `-direction = rtl`.
+    rtl: bool,
+    /// The SHA-256 of the file's bytes.
+    sha256: [u8; 32],
 }
 
-impl Lang {
-    /// Every language, in the order the picker lists them.
-    pub const ALL: [Lang; 10] = [
-        Lang::En,
-        Lang::Es,
-        Lang::Fr,
-        Lang::Pt,
-        Lang::Ar,
-        Lang::ZhHans,
-        Lang::Vi,
-        Lang::Ru,
-        Lang::Tl,
-        Lang::Ht,
-    ];
+// `LANGUAGES`, `Lang::ALL` and a constant per language: see build.rs.
+include!(concat!(env!("OUT_DIR"), "/languages.rs"));
 
+/// English, compiled in.
+const ENGLISH: &str = include_str!("../www/i18n/en.ftl");
+
+impl Lang {
     /// The BCP 47 tag (`en`, `zh-Hans`), as in `<html lang>`, the `.ftl`
     /// file name and the keys of an agency's per-language labels.
     pub fn tag(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Es => "es",
-            Lang::Fr => "fr",
-            Lang::Pt => "pt",
-            Lang::Ar => "ar",
-            Lang::ZhHans => "zh-Hans",
-            Lang::Vi => "vi",
-            Lang::Ru => "ru",
-            Lang::Tl => "tl",
-            Lang::Ht => "ht",
-        }
+        self.info().tag
     }
 
     /// The language's own name, as the picker shows it.
     pub fn native_name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Es => "Español",
-            Lang::Fr => "Français",
-            Lang::Pt => "Português",
-            Lang::Ar => "العربية",
-            Lang::ZhHans => "简体中文",
-            Lang::Vi => "Tiếng Việt",
-            Lang::Ru => "Русский",
-            Lang::Tl => "Tagalog",
-            Lang::Ht => "Kreyòl ayisyen",
-        }
+        self.info().name
     }
 
     /// Whether the script runs right to left (`dir="rtl"`).
     pub fn is_rtl(self) -> bool {
-        matches!(self, Lang::Ar)
+        self.info().rtl
     }
 
     /// The language for a tag, by its primary subtag: `es-MX` and `es` give
@@ -98,15 +78,14 @@ impl Lang {
     /// readers Simplified is much closer than English, the other fallback.
     pub fn from_tag(tag: &str) -> Option<Lang> {
         let primary = tag.split(['-', '_']).next().unwrap_or_default();
-        if primary.eq_ignore_ascii_case("zh") {
-            return Some(Lang::ZhHans);
-        }
-        if primary.eq_ignore_ascii_case("fil") {
-            return Some(Lang::Tl);
-        }
-        Lang::ALL
-            .into_iter()
-            .find(|lang| lang.tag().eq_ignore_ascii_case(primary))
+        let primary = match primary.to_ascii_lowercase().as_str() {
+            "fil" => "tl",
+            _ => primary,
+        };
+        Lang::ALL.into_iter().find(|lang| {
+            let own = lang.tag().split('-').next().unwrap_or_default();
+            own.eq_ignore_ascii_case(primary)
+        })
     }
 
     /// The first of the browser's preferred languages the page speaks, else English.
@@ -117,27 +96,29 @@ impl Lang {
             .unwrap_or(Lang::En)
     }
 
-    fn source(self) -> &'static str {
-        match self {
-            Lang::En => include_str!("../www/i18n/en.ftl"),
-            Lang::Es => include_str!("../www/i18n/es.ftl"),
-            Lang::Fr => include_str!("../www/i18n/fr.ftl"),
-            Lang::Pt => include_str!("../www/i18n/pt.ftl"),
-            Lang::Ar => include_str!("../www/i18n/ar.ftl"),
-            Lang::ZhHans => include_str!("../www/i18n/zh-Hans.ftl"),
-            Lang::Vi => include_str!("../www/i18n/vi.ftl"),
-            Lang::Ru => include_str!("../www/i18n/ru.ftl"),
-            Lang::Tl => include_str!("../www/i18n/tl.ftl"),
-            Lang::Ht => include_str!("../www/i18n/ht.ftl"),
-        }
+    /// Where the page fetches the language's file (Trunk copies `www/i18n`
+    /// into `dist/i18n`).
+    pub fn path(self) -> String {
+        format!("/i18n/{}.ftl", self.tag())
+    }
+
+    fn info(self) -> &'static LangInfo {
+        // A `Lang` is only made by the generated table, so its index is in it.
+        &LANGUAGES[self.0]
+    }
+}
+
+impl std::fmt::Debug for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.tag())
     }
 }
 
 /// Reads `key = value` messages; comments, blank lines and lines without
 /// `=` are skipped. Indented lines continue the previous value. A string
 /// literal placeable, `{ ", " }`, keeps spaces the trimming would lose.
-pub fn parse(source: &str) -> HashMap<&str, String> {
-    let mut messages: HashMap<&str, String> = HashMap::new();
+pub fn parse(source: &str) -> HashMap<String, String> {
+    let mut messages: HashMap<String, String> = HashMap::new();
     let mut last: Option<&str> = None;
     for line in source.lines() {
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
@@ -154,7 +135,7 @@ pub fn parse(source: &str) -> HashMap<&str, String> {
         }
         if let Some((key, value)) = line.split_once('=') {
             let key = key.trim();
-            messages.insert(key, value.trim().to_string());
+            messages.insert(key.to_string(), value.trim().to_string());
             last = Some(key);
         }
     }
@@ -194,18 +175,40 @@ fn string_literals(value: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Texts {
     lang: Lang,
-    messages: HashMap<&'static str, String>,
-    fallback: HashMap<&'static str, String>,
+    messages: HashMap<String, String>,
+    fallback: HashMap<String, String>,
 }
 
 impl Texts {
-    /// Loads the messages of `lang`.
-    pub fn new(lang: Lang) -> Self {
+    /// English, compiled in.
+    pub fn english() -> Self {
         Texts {
-            lang,
-            messages: parse(lang.source()),
-            fallback: parse(Lang::En.source()),
+            lang: Lang::En,
+            messages: HashMap::new(),
+            fallback: parse(ENGLISH),
         }
+    }
+
+    /// The words of `lang` from its file as fetched, or `None` when the
+    /// bytes are not the file the page was built with (stale or altered).
+    pub fn from_file(lang: Lang, file: &[u8]) -> Option<Self> {
+        if Sha256::digest(file)[..] != lang.info().sha256 {
+            return None;
+        }
+        let source = std::str::from_utf8(file).ok()?;
+        Some(Texts {
+            lang,
+            messages: parse(source),
+            fallback: parse(ENGLISH),
+        })
+    }
+
+    /// The words of `lang` read from `www/i18n/` (native tests).
+    #[cfg(test)]
+    pub(crate) fn from_disk(lang: Lang) -> Self {
+        let path = format!("{}/www/i18n/{}.ftl", env!("CARGO_MANIFEST_DIR"), lang.tag());
+        let file = std::fs::read(&path).unwrap_or_default();
+        Texts::from_file(lang, &file).unwrap_or_else(|| panic!("{path} is not as built"))
     }
 
     /// The language.
@@ -253,15 +256,102 @@ impl Texts {
     }
 }
 
+/// The page's words in `lang`, for a component; `<html lang dir>` and the
+/// title (the message `title`) follow the words shown.
+///
+/// English is at hand at once. Another language is fetched the first time it
+/// is asked for and kept for the visit, in memory only; until the first
+/// words are ready this gives `None`, and the page shows its loading state
+/// rather than English. While a newly chosen language loads, the words shown
+/// stay. When a file cannot be had, or is not the one the page was built
+/// with, the words are English and `on_unavailable` hears which language
+/// failed.
+#[hook]
+pub fn use_texts(
+    lang: Lang,
+    title: &'static str,
+    on_unavailable: Callback<Lang>,
+) -> Option<Rc<Texts>> {
+    let loaded: Rc<RefCell<HashMap<Lang, Rc<Texts>>>> = use_mut_ref(HashMap::new);
+    let wanted = use_mut_ref(|| lang);
+    let shown = use_state(|| (lang == Lang::En).then(|| Rc::new(Texts::english())));
+    {
+        let shown = shown.clone();
+        use_effect_with(lang, move |&lang| {
+            *wanted.borrow_mut() = lang;
+            let ready = loaded.borrow().get(&lang).cloned();
+            match ready {
+                Some(texts) => shown.set(Some(texts)),
+                None if lang == Lang::En => shown.set(Some(Rc::new(Texts::english()))),
+                None => wasm_bindgen_futures::spawn_local(async move {
+                    let fetched = fetch(lang).await.map(Rc::new);
+                    if let Some(texts) = &fetched {
+                        loaded.borrow_mut().insert(lang, texts.clone());
+                    }
+                    // A language chosen since then has the last word.
+                    if *wanted.borrow() != lang {
+                        return;
+                    }
+                    match fetched {
+                        Some(texts) => shown.set(Some(texts)),
+                        None => {
+                            shown.set(Some(Rc::new(Texts::english())));
+                            on_unavailable.emit(lang);
+                        }
+                    }
+                }),
+            }
+        });
+    }
+    use_effect_with(shown.as_ref().map(|texts| texts.lang()), {
+        let shown = (*shown).clone();
+        move |_| {
+            if let Some(texts) = shown {
+                browser::set_document_language(texts.lang.tag(), texts.lang.is_rtl());
+                browser::set_title(&texts.get(title));
+            }
+        }
+    });
+    (*shown).clone()
+}
+
+/// The language's file from the page's own origin, checked; `None` on any
+/// failure. (Here rather than in `api`, which speaks to the relay's API: this
+/// is a static file of the page, like the page's own code.)
+async fn fetch(lang: Lang) -> Option<Texts> {
+    let init = web_sys::RequestInit::new();
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_cache(web_sys::RequestCache::NoStore);
+    init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
+    let window = web_sys::window()?;
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str_and_init(&lang.path(), &init))
+            .await
+            .ok()?
+            .dyn_into()
+            .ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+    Texts::from_file(lang, &js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A language's file, as the page fetches it.
+    fn source(lang: Lang) -> String {
+        let path = format!("{}/www/i18n/{}.ftl", env!("CARGO_MANIFEST_DIR"), lang.tag());
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
     #[test]
     fn every_language_has_every_english_key() {
-        let english = parse(Lang::En.source());
+        let english = parse(ENGLISH);
         for lang in Lang::ALL {
-            let messages = parse(lang.source());
+            let messages = parse(&source(lang));
             let missing: Vec<_> = english
                 .keys()
                 .filter(|k| !messages.contains_key(*k))
@@ -272,7 +362,7 @@ mod tests {
 
     #[test]
     fn variables_and_fallback() {
-        let texts = Texts::new(Lang::Es);
+        let texts = Texts::from_disk(Lang::Es);
         assert!(
             texts
                 .with("intro-only", &[("agency", "ACME")])
@@ -291,9 +381,9 @@ mod tests {
 
     #[test]
     fn every_language_keeps_the_english_variables() {
-        let english = parse(Lang::En.source());
+        let english = parse(ENGLISH);
         for lang in Lang::ALL {
-            let messages = parse(lang.source());
+            let messages = parse(&source(lang));
             for (key, text) in &english {
                 let wanted = variables(text);
                 let found = messages.get(key).map(|t| variables(t));
@@ -313,8 +403,11 @@ mod tests {
         names
     }
 
+    /// The table build.rs wrote is the folder: every `.ftl` file is a
+    /// language, under its file name, with the name and direction it gives
+    /// itself, and the page accepts it as it is.
     #[test]
-    fn each_language_file_is_named_by_its_tag() {
+    fn every_file_of_the_folder_is_a_language() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/i18n");
         let mut files: Vec<String> = std::fs::read_dir(dir)
             .expect("www/i18n")
@@ -327,12 +420,31 @@ mod tests {
         assert_eq!(files, tags);
         for lang in Lang::ALL {
             assert_eq!(Lang::from_tag(lang.tag()), Some(lang));
-            let title = parse(lang.source())["page-title"].clone();
+            let messages = parse(&source(lang));
+            assert_eq!(messages["-language-name"], lang.native_name());
+            let rtl = messages.get("-direction").is_some_and(|d| d == "rtl");
+            assert_eq!(rtl, lang.is_rtl(), "{lang:?}");
+            let texts = Texts::from_disk(lang);
             assert!(
-                lang == Lang::En || title != Texts::new(Lang::En).get("page-title"),
+                lang == Lang::En || texts.get("page-title") != Texts::english().get("page-title"),
                 "{lang:?} has the English title"
             );
         }
+        let names: Vec<&str> = Lang::ALL.iter().map(|l| l.native_name()).collect();
+        assert!(
+            names.is_sorted(),
+            "the picker lists them by name: {names:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_the_one_built_is_refused() {
+        let mut file = source(Lang::Es).into_bytes();
+        assert!(Texts::from_file(Lang::Es, &file).is_some());
+        assert!(Texts::from_file(Lang::Fr, &file).is_none());
+        file.push(b'\n');
+        assert!(Texts::from_file(Lang::Es, &file).is_none());
+        assert!(Texts::from_file(Lang::Es, b"").is_none());
     }
 
     #[test]
@@ -367,7 +479,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         };
-        let chinese = Texts::new(Lang::ZhHans);
+        let chinese = Texts::from_disk(Lang::ZhHans);
         let exact = labels(&[
             ("en", "When?"),
             ("zh-CN", "何时？"),
@@ -379,8 +491,14 @@ mod tests {
         let english_only = labels(&[("fr", "Quand ?"), ("en", "When?")]);
         assert_eq!(chinese.pick(&english_only, Some("en")), "When?");
         let filipino = labels(&[("en", "When?"), ("fil", "Kailan?")]);
-        assert_eq!(Texts::new(Lang::Tl).pick(&filipino, Some("en")), "Kailan?");
-        assert_eq!(Texts::new(Lang::Ru).pick(&filipino, Some("en")), "When?");
+        assert_eq!(
+            Texts::from_disk(Lang::Tl).pick(&filipino, Some("en")),
+            "Kailan?"
+        );
+        assert_eq!(
+            Texts::from_disk(Lang::Ru).pick(&filipino, Some("en")),
+            "When?"
+        );
     }
 
     #[test]

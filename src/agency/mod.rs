@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 
 use crate::api::{self, ApiError};
 use crate::browser;
-use crate::i18n::{Lang, Texts};
+use crate::i18n::{Lang, Texts, use_texts};
 use components::{
     InboxList, InboxRow, ReplyForm, ThreadEntry, UnlockForm, UnlockInput, UnlockWords,
 };
@@ -44,19 +44,10 @@ type Dispatch = UseReducerDispatcher<State>;
 #[function_component]
 pub fn AgencyInbox() -> Html {
     let state = use_reducer(State::default);
-    let texts = use_memo((), |_| {
-        Texts::new(Lang::negotiate(
-            browser::languages().iter().map(String::as_str),
-        ))
+    let lang = *use_memo((), |_| {
+        Lang::negotiate(browser::languages().iter().map(String::as_str))
     });
-
-    use_effect_with((), {
-        let texts = texts.clone();
-        move |_| {
-            browser::set_document_language(texts.lang().tag(), texts.lang().is_rtl());
-            browser::set_title(&texts.get("agency-title"));
-        }
-    });
+    let texts = use_texts(lang, "agency-title", Callback::noop());
     // Leaving the page (closing, reloading, navigating) forgets everything.
     {
         let dispatch = state.dispatcher();
@@ -65,6 +56,13 @@ pub fn AgencyInbox() -> Html {
             move || drop(listener)
         });
     }
+    let Some(texts) = texts else {
+        return html! {
+            <main id="main" class="agency">
+                <p role="status" class="loading" aria-busy="true"></p>
+            </main>
+        };
+    };
 
     let busy = state.busy;
     let body = match (&state.session, &state.view) {

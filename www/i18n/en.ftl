@@ -1,5 +1,9 @@
 # The tipster's page, English. Every other language falls back to this file.
-# Keep { $name } variables as they are.
+# Keep { $name } variables as they are. A language is one file, named by its
+# tag (`es.ftl`, `zh-Hans.ftl`): `-language-name` is its own name in the
+# picker, and `-direction = rtl` marks a script written right to left.
+
+-language-name = English
 
 page-title = Send a tip safely
 loading = Loading…

@@ -1,5 +1,7 @@
 # La página del informante, español.
 
+-language-name = Español
+
 page-title = Enviar una denuncia de forma segura
 loading = Cargando…
 load-failed = Esta página no pudo cargar la agencia. Revise su conexión e inténtelo de nuevo.

@@ -1,5 +1,7 @@
 # La page du lanceur d'alerte, français.
 
+-language-name = Français
+
 page-title = Envoyer un signalement en sécurité
 loading = Chargement…
 load-failed = Cette page n'a pas pu charger l'organisme. Vérifiez votre connexion et réessayez.

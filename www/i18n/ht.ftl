@@ -1,5 +1,7 @@
 # Paj moun k ap bay enfòmasyon an, kreyòl ayisyen.
 
+-language-name = Kreyòl ayisyen
+
 page-title = Voye yon mesaj an sekirite
 loading = L ap chaje…
 load-failed = Paj sa a pa t ka chaje enfòmasyon ajans lan. Tcheke koneksyon ou epi eseye ankò.

@@ -1,5 +1,7 @@
 # A página do denunciante, português.
 
+-language-name = Português
+
 page-title = Enviar uma denúncia com segurança
 loading = Carregando…
 load-failed = Esta página não conseguiu carregar a organização. Verifique sua conexão e tente de novo.

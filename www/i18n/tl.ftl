@@ -1,5 +1,7 @@
 # Ang pahina ng nagsusumbong, Tagalog (Filipino).
 
+-language-name = Tagalog
+
 page-title = Magpadala ng sumbong nang ligtas
 loading = Naglo-load…
 load-failed = Hindi ma-load ng page na ito ang ahensya. Tingnan ang iyong koneksyon at subukan ulit.

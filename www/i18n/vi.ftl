@@ -1,5 +1,7 @@
 # Trang dành cho người báo tin, tiếng Việt.
 
+-language-name = Tiếng Việt
+
 page-title = Gửi tin báo an toàn
 loading = Đang tải…
 load-failed = Trang này không tải được thông tin của cơ quan. Hãy kiểm tra kết nối mạng và thử lại.

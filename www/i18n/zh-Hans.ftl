@@ -1,5 +1,7 @@
 # 举报人看到的页面，简体中文。
 
+-language-name = 简体中文
+
 page-title = 安全地提交举报
 loading = 正在加载…
 load-failed = 无法加载这个机构的页面。请检查网络连接，然后再试一次。

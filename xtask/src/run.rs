@@ -151,13 +151,20 @@ fn check_no_inline_code(html: &str) -> Result<()> {
 /// Writes a gzip (`.gz`) and a brotli (`.br`) copy beside each text and
 /// wasm file of `dist/`; the relay serves whichever the browser accepts. Prints
 /// the first load's size (HTML, scripts, wasm, stylesheet), the figure the
-/// page is held to: at most 250 KB compressed.
+/// page is held to: at most 250 KB compressed, and beside it the largest
+/// language file, which a reader of that language loads too.
 fn compress_dist() -> Result<()> {
-    let top = std::fs::read_dir(DIST).with_context(|| format!("cannot read {DIST}/"))?;
-    let agency = std::fs::read_dir(Path::new(DIST).join("agency"))
-        .with_context(|| format!("cannot read {DIST}/agency/"))?;
+    let mut entries = Vec::new();
+    for dir in ["", "agency", "i18n"] {
+        let dir = Path::new(DIST).join(dir);
+        let listing =
+            std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        entries.extend(listing);
+    }
     let mut first_load = [0u64; 3];
-    for entry in top.chain(agency) {
+    // The largest language file, compressed: (gzip, brotli, name).
+    let mut language = (0u64, 0u64, String::new());
+    for entry in entries {
         let path = entry?.path();
         let in_agency = path.parent().is_some_and(|dir| dir.ends_with("agency"));
         let extension = path.extension().and_then(|ext| ext.to_str()).unwrap_or("");
@@ -193,11 +200,22 @@ fn compress_dist() -> Result<()> {
             first_load[1] += std::fs::metadata(gz_path)?.len();
             first_load[2] += brotli.len() as u64;
         }
+        if extension == "ftl" {
+            let gzip = std::fs::metadata(path.with_extension("ftl.gz"))?.len();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            language = language.max((gzip, brotli.len() as u64, name.into_owned()));
+        }
     }
     let [plain, gzip, brotli] = first_load;
     println!(
         "first load (HTML, JS, wasm, CSS): {} plain, {} gzip, {} brotli (target: 250 KB)",
         kb(plain),
+        kb(gzip),
+        kb(brotli)
+    );
+    let (gzip, brotli, name) = language;
+    println!(
+        "  and for a reader of another language, its file: at most {} gzip, {} brotli ({name})",
         kb(gzip),
         kb(brotli)
     );

@@ -297,6 +297,16 @@ impl Browser {
         Ok(self.client.find(Locator::Css("body")).await?.text().await?)
     }
 
+    /// Runs `script` in each document the browser opens from now on, before
+    /// the page's own scripts (Chromium's `Page.addScriptToEvaluateOnNewDocument`).
+    pub async fn before_each_page(&self, script: &str) -> Result<()> {
+        let params = serde_json::json!({ "source": script });
+        self.client
+            .issue_cmd(Cdp("Page.addScriptToEvaluateOnNewDocument", params))
+            .await?;
+        Ok(())
+    }
+
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its value.
     pub async fn eval(&self, script: &str) -> Result<serde_json::Value> {
         Ok(self.client.execute(script, vec![]).await?)
@@ -373,5 +383,28 @@ impl Browser {
     pub async fn close(self) -> Result<()> {
         self.client.close().await?;
         Ok(())
+    }
+}
+
+/// A Chrome DevTools Protocol command, through chromedriver's
+/// `goog/cdp/execute`: its method and parameters.
+#[derive(Debug)]
+struct Cdp(&'static str, serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.0, "params": self.1 });
+        (http::Method::POST, Some(body.to_string()))
     }
 }

@@ -154,7 +154,7 @@ fn content_type(name: &str) -> &'static str {
         "webp" => "image/webp",
         "ico" => "image/x-icon",
         "woff2" => "font/woff2",
-        "txt" => "text/plain; charset=utf-8",
+        "txt" | "ftl" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
 }
@@ -226,6 +226,9 @@ mod tests {
         );
         assert_eq!(cache_control("boot.js"), "no-cache");
         assert_eq!(content_type("x_bg.wasm"), "application/wasm");
+        // A language file: its name carries no hash, so it is revalidated.
+        assert_eq!(content_type("es.ftl"), "text/plain; charset=utf-8");
+        assert_eq!(cache_control("zh-Hans.ftl"), "no-cache");
     }
 
     #[test]

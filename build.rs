@@ -1,0 +1,108 @@
+//! Finds the page's languages: each `www/i18n/<tag>.ftl` is one, and a
+//! translator adds a language by adding a file. Writes
+//! `$OUT_DIR/languages.rs`, which `src/i18n.rs` includes: for each file its
+//! tag, its own name (the `-language-name` term), whether it is written right
+//! to left (`-direction = rtl`) and the SHA-256 of its bytes, against which
+//! the page checks the file it fetches.
+
+use std::error::Error;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+/// One language file, as the build found it.
+struct Language {
+    tag: String,
+    name: String,
+    rtl: bool,
+    sha256: [u8; 32],
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    println!("cargo:rerun-if-changed=www/i18n");
+    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR")?).join("www/i18n");
+    let mut languages = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let Some(tag) = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.strip_suffix(".ftl"))
+        else {
+            continue;
+        };
+        let bytes = std::fs::read(&path)?;
+        let source = std::str::from_utf8(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        let name = term(source, "-language-name")
+            .ok_or_else(|| format!("{} has no `-language-name = …` line", path.display()))?;
+        languages.push(Language {
+            tag: tag.to_string(),
+            name: name.to_string(),
+            rtl: term(source, "-direction") == Some("rtl"),
+            sha256: Sha256::digest(&bytes).into(),
+        });
+    }
+    if !languages.iter().any(|language| language.tag == "en") {
+        return Err(format!(
+            "{} has no en.ftl, the fallback of every language",
+            dir.display()
+        )
+        .into());
+    }
+    // The picker lists the languages by their own names.
+    languages.sort_by(|a, b| a.name.cmp(&b.name));
+    let out = Path::new(&std::env::var("OUT_DIR")?).join("languages.rs");
+    std::fs::write(out, generate(&languages)?)?;
+    Ok(())
+}
+
+/// The value of a `-term = value` line.
+fn term<'a>(source: &'a str, name: &str) -> Option<&'a str> {
+    source.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == name).then(|| value.trim())
+    })
+}
+
+/// The table, and one constant per language named after its tag (`es` is
+/// `Lang::Es`, `zh-Hans` is `Lang::ZhHans`).
+fn generate(languages: &[Language]) -> Result<String, std::fmt::Error> {
+    let mut out = String::new();
+    writeln!(out, "static LANGUAGES: [LangInfo; {}] = [", languages.len())?;
+    for language in languages {
+        writeln!(
+            out,
+            "    LangInfo {{ tag: {:?}, name: {:?}, rtl: {}, sha256: {:?} }},",
+            language.tag, language.name, language.rtl, language.sha256
+        )?;
+    }
+    writeln!(out, "];\n\n#[allow(non_upper_case_globals)]\nimpl Lang {{")?;
+    writeln!(
+        out,
+        "    /// Every language, in the order the picker lists them."
+    )?;
+    let all: Vec<String> = (0..languages.len()).map(|i| format!("Lang({i})")).collect();
+    writeln!(
+        out,
+        "    pub const ALL: [Lang; {}] = [{}];",
+        languages.len(),
+        all.join(", ")
+    )?;
+    for (index, language) in languages.iter().enumerate() {
+        let constant: String = language
+            .tag
+            .split('-')
+            .map(|part| {
+                let mut chars = part.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
+                })
+            })
+            .collect();
+        writeln!(out, "    /// {} (`{}`).", language.name, language.tag)?;
+        writeln!(out, "    pub const {constant}: Lang = Lang({index});")?;
+    }
+    writeln!(out, "}}")?;
+    Ok(out)
+}
