@@ -264,12 +264,16 @@ fn check_kind(path: &str, kind: tar::EntryType) -> Result<(), BundleReadError> {
 }
 
 fn parse_tip(json: &[u8]) -> Result<Tip, BundleReadError> {
+    // Read as text, like the web page reads the relay's answers, so that the
+    // page's wasm holds one JSON reader (`from_slice` would add a second).
+    let json = std::str::from_utf8(json)
+        .map_err(|err| BundleReadError::InvalidTipJson(err.to_string()))?;
     #[derive(serde::Deserialize)]
     struct Version {
         format: String,
         version: u32,
     }
-    let version: Version = serde_json::from_slice(json)
+    let version: Version = serde_json::from_str(json)
         .map_err(|err| BundleReadError::InvalidTipJson(err.to_string()))?;
     if version.format != TIP_FORMAT || version.version != TIP_VERSION {
         return Err(BundleReadError::UnsupportedVersion {
@@ -277,7 +281,7 @@ fn parse_tip(json: &[u8]) -> Result<Tip, BundleReadError> {
             version: version.version,
         });
     }
-    let tip: Tip = serde_json::from_slice(json)
+    let tip: Tip = serde_json::from_str(json)
         .map_err(|err| BundleReadError::InvalidTipJson(err.to_string()))?;
     if let Some(reply) = &tip.reply {
         Recipient::parse(&reply.recipient)
