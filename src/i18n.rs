@@ -19,7 +19,7 @@
 //! these strings do not use).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
@@ -117,8 +117,8 @@ impl std::fmt::Debug for Lang {
 /// Reads `key = value` messages; comments, blank lines and lines without
 /// `=` are skipped. Indented lines continue the previous value. A string
 /// literal placeable, `{ ", " }`, keeps spaces the trimming would lose.
-pub fn parse(source: &str) -> HashMap<String, String> {
-    let mut messages: HashMap<String, String> = HashMap::new();
+pub fn parse(source: &str) -> BTreeMap<String, String> {
+    let mut messages: BTreeMap<String, String> = BTreeMap::new();
     let mut last: Option<&str> = None;
     for line in source.lines() {
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
@@ -175,8 +175,8 @@ fn string_literals(value: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Texts {
     lang: Lang,
-    messages: HashMap<String, String>,
-    fallback: HashMap<String, String>,
+    messages: BTreeMap<String, String>,
+    fallback: BTreeMap<String, String>,
 }
 
 impl Texts {
@@ -184,7 +184,7 @@ impl Texts {
     pub fn english() -> Self {
         Texts {
             lang: Lang::En,
-            messages: HashMap::new(),
+            messages: BTreeMap::new(),
             fallback: parse(ENGLISH),
         }
     }
@@ -272,21 +272,21 @@ pub fn use_texts(
     title: &'static str,
     on_unavailable: Callback<Lang>,
 ) -> Option<Rc<Texts>> {
-    let loaded: Rc<RefCell<HashMap<Lang, Rc<Texts>>>> = use_mut_ref(HashMap::new);
+    let loaded: Rc<RefCell<Vec<Rc<Texts>>>> = use_mut_ref(Vec::new);
     let wanted = use_mut_ref(|| lang);
     let shown = use_state(|| (lang == Lang::En).then(|| Rc::new(Texts::english())));
     {
         let shown = shown.clone();
         use_effect_with(lang, move |&lang| {
             *wanted.borrow_mut() = lang;
-            let ready = loaded.borrow().get(&lang).cloned();
+            let ready = loaded.borrow().iter().find(|t| t.lang == lang).cloned();
             match ready {
                 Some(texts) => shown.set(Some(texts)),
                 None if lang == Lang::En => shown.set(Some(Rc::new(Texts::english()))),
                 None => wasm_bindgen_futures::spawn_local(async move {
                     let fetched = fetch(lang).await.map(Rc::new);
                     if let Some(texts) = &fetched {
-                        loaded.borrow_mut().insert(lang, texts.clone());
+                        loaded.borrow_mut().push(texts.clone());
                     }
                     // A language chosen since then has the last word.
                     if *wanted.borrow() != lang {
