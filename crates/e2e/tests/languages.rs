@@ -5,7 +5,8 @@
 //! the title, the page's words and the demo agency's questions follow, and
 //! nothing is wider than the screen. Each language's file is fetched from the
 //! page's own origin once, only when that language is chosen; an English
-//! reader fetches none. Screenshots of each first screen go to
+//! reader fetches none. The same holds in the widget's frame (`/embed`) and
+//! the agency's inbox (`/agency`). Screenshots of each first screen go to
 //! `target/screenshots/lang-*.png`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
@@ -123,6 +124,19 @@ async fn chinese_from_the_browser_then_russian_and_vietnamese_from_the_picker() 
         .await?;
     browser.wait_for_text(SHOWN[0].2).await?;
     assert_eq!(language_files(&browser).await?, fetched);
+
+    // The agency's inbox, its own wasm, loads the browser's language too.
+    browser
+        .client
+        .goto(&format!("{}/agency", relay.url))
+        .await?;
+    browser.find("main.agency h1").await?;
+    let lang = browser
+        .eval("return document.documentElement.lang;")
+        .await?;
+    assert_eq!(lang, "zh-Hans");
+    let zh = format!("{}/i18n/zh-Hans.ftl", relay.url);
+    assert_eq!(language_files(&browser).await?, [zh]);
     browser.close().await
 }
 
@@ -171,5 +185,12 @@ async fn an_english_reader_fetches_no_language_file() -> Result<()> {
     browser.client.goto(&format!("{}/", relay.url)).await?;
     browser.wait_for_text("Only Demo agency can read").await?;
     assert_eq!(language_files(&browser).await?, Vec::<String>::new());
+
+    // The form as a partner's frame loads it, in the snippet's language.
+    let embed = format!("{}/embed?agency=demo&lang=es", relay.url);
+    browser.client.goto(&embed).await?;
+    browser.wait_for_text("Solo Demo agency puede leer").await?;
+    let es = format!("{}/i18n/es.ftl", relay.url);
+    assert_eq!(language_files(&browser).await?, [es]);
     browser.close().await
 }
