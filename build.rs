@@ -3,7 +3,8 @@
 //! `$OUT_DIR/languages.rs`, which `src/i18n.rs` includes: for each file its
 //! tag, its own name (the `-language-name` term), whether it is written right
 //! to left (`-direction = rtl`) and the SHA-256 of its bytes, against which
-//! the page checks the file it fetches.
+//! the page checks the file it fetches. Also writes `$OUT_DIR/en.ftl`,
+//! English without its comments, which the page compiles in.
 
 use std::error::Error;
 use std::fmt::Write as _;
@@ -52,8 +53,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     // The picker lists the languages by their own names.
     languages.sort_by(|a, b| a.name.cmp(&b.name));
-    let out = Path::new(&std::env::var("OUT_DIR")?).join("languages.rs");
-    std::fs::write(out, generate(&languages)?)?;
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(out.join("languages.rs"), generate(&languages)?)?;
+    // English as compiled into the page: its messages, without the comments
+    // and blank lines written for translators.
+    let english = std::fs::read_to_string(dir.join("en.ftl"))?;
+    let messages: Vec<&str> = english
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .collect();
+    std::fs::write(out.join("en.ftl"), messages.join("\n"))?;
     Ok(())
 }
 

@@ -11,8 +11,10 @@ use yew::prelude::*;
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::components::{
-    Attachments, CodenameCard, FileRow, Intro, LanguagePicker, QuestionField, QuestionInput,
-    QuickExit, RepliesPanel, ReplyRow, SendProgress,
+    AttachmentsProps, CodenameCardProps, FileRow, IntroProps, LanguagePickerProps,
+    QuestionFieldProps, QuestionInput, QuickExitProps, RepliesPanelProps, ReplyRow,
+    SendProgressProps, attachments, codename_card, intro, language_picker, question_field,
+    quick_exit, replies_panel, send_progress,
 };
 use crate::embed::{self, EmbedFrame};
 use crate::i18n::{Lang, Texts, use_texts};
@@ -160,18 +162,26 @@ pub fn App(props: &AppProps) -> Html {
                         dispatch.dispatch(Action::Show(Screen::Form));
                     })
                 };
-                html! {
-                    <CodenameCard
-                        title={texts.get("sent-title")}
-                        intro={texts.with("codename-intro", &[("agency", &profile.name)])}
-                        codename={codename.to_string()}
-                        copy={texts.get("copy")}
-                        copied={if *copied { texts.get("copied") } else { String::new() }}
-                        confirm={texts.get("written-down")}
-                        confirmed={*confirmed}
-                        done={texts.get("done")}
-                        {on_copy} {on_confirm} {on_done} />
-                }
+                codename_card(&CodenameCardProps {
+                    title: texts.get("sent-title").into(),
+                    intro: texts
+                        .with("codename-intro", &[("agency", &profile.name)])
+                        .into(),
+                    codename: codename.to_string().into(),
+                    copy: texts.get("copy").into(),
+                    copied: if *copied {
+                        texts.get("copied")
+                    } else {
+                        String::new()
+                    }
+                    .into(),
+                    confirm: texts.get("written-down").into(),
+                    confirmed: *confirmed,
+                    done: texts.get("done").into(),
+                    on_copy,
+                    on_confirm,
+                    on_done,
+                })
             }
             Screen::Replies => replies_screen(&state, &texts, profile, &replies),
         },
@@ -179,7 +189,11 @@ pub fn App(props: &AppProps) -> Html {
 
     let page = html! {
         <main id="main">
-            <LanguagePicker current={state.lang} label={texts.get("language")} on_change={on_lang} />
+            { language_picker(&LanguagePickerProps {
+                current: state.lang,
+                label: texts.get("language").into(),
+                on_change: on_lang,
+            }) }
             { body }
         </main>
     };
@@ -195,8 +209,11 @@ pub fn App(props: &AppProps) -> Html {
     };
     html! {
         <>
-            <QuickExit label={texts.get("quick-exit")} hint={texts.get("quick-exit-hint")}
-                on_exit={leave} />
+            { quick_exit(&QuickExitProps {
+                label: texts.get("quick-exit").into(),
+                hint: texts.get("quick-exit-hint").into(),
+                on_exit: leave,
+            }) }
             { page }
         </>
     }
@@ -207,7 +224,7 @@ pub fn App(props: &AppProps) -> Html {
 fn waiting(leave: Callback<()>) -> Html {
     html! {
         <>
-            <QuickExit label="✕" hint="" on_exit={leave} />
+            { quick_exit(&QuickExitProps { label: "✕".into(), hint: "".into(), on_exit: leave }) }
             <main id="main">
                 <p role="status" class="loading" aria-busy="true"></p>
             </main>
@@ -328,22 +345,25 @@ fn replies_screen(
             dispatch.dispatch(Action::Show(Screen::Form));
         })
     };
-    html! {
-        <RepliesPanel
-            title={texts.with("replies-title", &[("agency", &profile.name)])}
-            codename_label={texts.get("codename-label")}
-            codename_help={texts.get("codename-help")}
-            open_label={texts.get("open-replies")}
-            status={replies.status.0.clone()}
-            is_error={replies.status.1}
-            busy={*replies.busy}
-            replies={(*replies.rows).clone()}
-            empty_label={texts.get("no-replies")}
-            answer_label={texts.get("follow-up")}
-            send_label={texts.get("send-follow-up")}
-            back_label={texts.get("back-to-form")}
-            {on_open} {on_answer} {on_back} />
-    }
+    replies_panel(&RepliesPanelProps {
+        title: texts
+            .with("replies-title", &[("agency", &profile.name)])
+            .into(),
+        codename_label: texts.get("codename-label").into(),
+        codename_help: texts.get("codename-help").into(),
+        open_label: texts.get("open-replies").into(),
+        status: replies.status.0.clone().into(),
+        is_error: replies.status.1,
+        busy: *replies.busy,
+        replies: (*replies.rows).clone(),
+        empty_label: texts.get("no-replies").into(),
+        answer_label: texts.get("follow-up").into(),
+        send_label: texts.get("send-follow-up").into(),
+        back_label: texts.get("back-to-form").into(),
+        on_open,
+        on_answer,
+        on_back,
+    })
 }
 
 /// The form screen: the intro, the questions, attachments, and sending.
@@ -379,10 +399,18 @@ fn form(
         };
         let value = state.answers.get(id).cloned().unwrap_or_default();
         let marker = texts.get(if required { "required" } else { "optional" });
-        html! {
-            <QuestionField id={id.to_string()} {label} {help} {marker} {required} {input}
-                {value} {error} disabled={sending} on_input={on_input.clone()} />
-        }
+        question_field(&QuestionFieldProps {
+            id: id.to_string().into(),
+            label: label.into(),
+            help: help.into(),
+            marker: marker.into(),
+            required,
+            input,
+            value: value.into(),
+            error: error.into(),
+            disabled: sending,
+            on_input: on_input.clone(),
+        })
     };
 
     let mut fields = Vec::new();
@@ -506,11 +534,13 @@ fn form(
 
     html! {
         <>
-            <Intro agency={profile.name.clone()}
-                only={texts.with("intro-only", &[("agency", &profile.name)])}
-                emergency={texts.pick(&profile.emergency, default).to_string()}
-                safer_device={texts.get("safer-device")}
-                fingerprint={texts.with("fingerprint", &[("agency", &profile.name), ("fingerprint", &fingerprints.join(", "))])} />
+            { intro(&IntroProps {
+                agency: profile.name.clone().into(),
+                only: texts.with("intro-only", &[("agency", &profile.name)]).into(),
+                emergency: texts.pick(&profile.emergency, default).to_string().into(),
+                safer_device: texts.get("safer-device").into(),
+                fingerprint: texts.with("fingerprint", &[("agency", &profile.name), ("fingerprint", &fingerprints.join(", "))]).into(),
+            }) }
             <form novalidate=true autocomplete="off" {onsubmit}>
                 <div aria-live="assertive" class="alerts">
                     if let Some(refusal) = pin_refusal {
@@ -524,15 +554,27 @@ fn form(
                     }
                 </div>
                 { for fields }
-                <Attachments label={texts.get("attachments")} help={texts.get("attachments-help")}
-                    choose_label={texts.get("choose-files")} camera_label={texts.get("take-photo")}
-                    keep_label={texts.get("keep-original")} files={rows}
-                    busy={if state.reading > 0 { texts.get("reading-files") } else { String::new() }}
-                    disabled={sending} {on_pick} {on_remove} {on_keep} />
+                { attachments(&AttachmentsProps {
+                    label: texts.get("attachments").into(),
+                    help: texts.get("attachments-help").into(),
+                    choose_label: texts.get("choose-files").into(),
+                    camera_label: texts.get("take-photo").into(),
+                    keep_label: texts.get("keep-original").into(),
+                    files: rows,
+                    busy: if state.reading > 0 { texts.get("reading-files") } else { String::new() }.into(),
+                    disabled: sending,
+                    on_pick,
+                    on_remove,
+                    on_keep,
+                }) }
                 if let Some(progress) = state.progress {
-                    <SendProgress stage={texts.with(progress.stage.key(), &[("agency", &profile.name)])}
-                        fraction={progress.fraction} label={texts.get("progress-label")}
-                        cancel={if sending { texts.get("cancel") } else { String::new() }} {on_cancel} />
+                    { send_progress(&SendProgressProps {
+                        stage: texts.with(progress.stage.key(), &[("agency", &profile.name)]).into(),
+                        fraction: progress.fraction,
+                        label: texts.get("progress-label").into(),
+                        cancel: if sending { texts.get("cancel") } else { String::new() }.into(),
+                        on_cancel,
+                    }) }
                 } else {
                     <button type="submit" class="send" disabled={pinned_elsewhere}
                         aria-describedby={pinned_elsewhere.then_some("pin-mismatch")}>

@@ -49,8 +49,8 @@ struct LangInfo {
 // `LANGUAGES`, `Lang::ALL` and a constant per language: see build.rs.
 include!(concat!(env!("OUT_DIR"), "/languages.rs"));
 
-/// English, compiled in.
-const ENGLISH: &str = include_str!("../www/i18n/en.ftl");
+/// English, compiled in (`www/i18n/en.ftl` without its comments: build.rs).
+const ENGLISH: &str = include_str!(concat!(env!("OUT_DIR"), "/en.ftl"));
 
 impl Lang {
     /// The BCP 47 tag (`en`, `zh-Hans`), as in `<html lang>`, the `.ftl`

@@ -18,8 +18,7 @@ pub struct FileRow {
     pub remove_label: String,
 }
 
-/// Props of [`Attachments`].
-#[derive(Properties, PartialEq)]
+/// What [`attachments`] shows, and its callbacks.
 pub struct AttachmentsProps {
     /// The field's label.
     pub label: AttrValue,
@@ -34,10 +33,8 @@ pub struct AttachmentsProps {
     /// The files picked so far.
     pub files: Vec<FileRow>,
     /// "Reading files…" while files are read, else empty.
-    #[prop_or_default]
     pub busy: AttrValue,
     /// No changes while sending.
-    #[prop_or_default]
     pub disabled: bool,
     /// Files were picked.
     pub on_pick: Callback<Vec<web_sys::File>>,
@@ -48,8 +45,7 @@ pub struct AttachmentsProps {
 }
 
 /// The file picker and the list of picked files with what was removed from each.
-#[function_component]
-pub fn Attachments(props: &AttachmentsProps) -> Html {
+pub fn attachments(props: &AttachmentsProps) -> Html {
     let on_pick = props.on_pick.clone();
     let onchange = move |event: Event| {
         let input: HtmlInputElement = event.target_unchecked_into();

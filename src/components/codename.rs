@@ -1,7 +1,6 @@
 use yew::prelude::*;
 
-/// Props of [`CodenameCard`].
-#[derive(Properties, PartialEq)]
+/// What [`codename_card`] shows, and its callbacks.
 pub struct CodenameCardProps {
     /// The heading ("Your tip was sent").
     pub title: AttrValue,
@@ -12,7 +11,6 @@ pub struct CodenameCardProps {
     /// Copy button words, and the words after copying.
     pub copy: AttrValue,
     /// Shown after a successful copy, or empty.
-    #[prop_or_default]
     pub copied: AttrValue,
     /// "I have written it down".
     pub confirm: AttrValue,
@@ -29,8 +27,7 @@ pub struct CodenameCardProps {
 }
 
 /// The codename, shown once, large, with copy and "written down" confirmation.
-#[function_component]
-pub fn CodenameCard(props: &CodenameCardProps) -> Html {
+pub fn codename_card(props: &CodenameCardProps) -> Html {
     let (on_copy, on_confirm, on_done) = (
         props.on_copy.clone(),
         props.on_confirm.clone(),

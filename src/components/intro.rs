@@ -1,7 +1,6 @@
 use yew::prelude::*;
 
-/// Props of [`Intro`].
-#[derive(Properties, PartialEq)]
+/// What [`intro`] shows, and its callbacks.
 pub struct IntroProps {
     /// The agency's name.
     pub agency: AttrValue,
@@ -16,8 +15,7 @@ pub struct IntroProps {
 }
 
 /// The calm first screen: who receives the tip, and what to do in danger.
-#[function_component]
-pub fn Intro(props: &IntroProps) -> Html {
+pub fn intro(props: &IntroProps) -> Html {
     html! {
         <header class="intro">
             <h1 dir="auto">{ props.agency.clone() }</h1>

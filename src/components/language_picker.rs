@@ -3,8 +3,7 @@ use yew::prelude::*;
 
 use crate::i18n::Lang;
 
-/// Props of [`LanguagePicker`].
-#[derive(Properties, PartialEq)]
+/// What [`language_picker`] shows, and its callbacks.
 pub struct LanguagePickerProps {
     /// The language shown.
     pub current: Lang,
@@ -15,8 +14,7 @@ pub struct LanguagePickerProps {
 }
 
 /// A select listing each language in its own name.
-#[function_component]
-pub fn LanguagePicker(props: &LanguagePickerProps) -> Html {
+pub fn language_picker(props: &LanguagePickerProps) -> Html {
     let on_change = props.on_change.clone();
     let onchange = move |event: Event| {
         let select: HtmlSelectElement = event.target_unchecked_into();

@@ -1,7 +1,6 @@
 use yew::prelude::*;
 
-/// Props of [`SendProgress`].
-#[derive(Properties, PartialEq)]
+/// What [`send_progress`] shows, and its callbacks.
 pub struct SendProgressProps {
     /// What is happening now, in words.
     pub stage: AttrValue,
@@ -10,15 +9,13 @@ pub struct SendProgressProps {
     /// The bar's accessible name.
     pub label: AttrValue,
     /// The cancel button's words; no button when empty.
-    #[prop_or_default]
     pub cancel: AttrValue,
     /// Cancel sending.
     pub on_cancel: Callback<()>,
 }
 
 /// One progress bar with the stage in words, announced politely, and a cancel button.
-#[function_component]
-pub fn SendProgress(props: &SendProgressProps) -> Html {
+pub fn send_progress(props: &SendProgressProps) -> Html {
     // A whole number: formatting an f64 would bring the float printing code
     // (about 12 KB of wasm) into the page for this one bar.
     let percent = (props.fraction.clamp(0.0, 1.0) * 100.0).round() as u8;

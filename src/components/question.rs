@@ -16,15 +16,13 @@ pub enum QuestionInput {
     Choice(Vec<(String, String)>, AttrValue),
 }
 
-/// Props of [`QuestionField`].
-#[derive(Properties, PartialEq)]
+/// What [`question_field`] shows, and its callbacks.
 pub struct QuestionFieldProps {
     /// The question id (also the control's id, prefixed).
     pub id: AttrValue,
     /// The question.
     pub label: AttrValue,
     /// A hint under it, or empty.
-    #[prop_or_default]
     pub help: AttrValue,
     /// "required" or "optional", in the page's language.
     pub marker: AttrValue,
@@ -35,18 +33,15 @@ pub struct QuestionFieldProps {
     /// The current answer.
     pub value: AttrValue,
     /// The inline error, or empty.
-    #[prop_or_default]
     pub error: AttrValue,
     /// Whether the control can be changed.
-    #[prop_or_default]
     pub disabled: bool,
     /// The answer changed: (question id, value).
     pub on_input: Callback<(String, String)>,
 }
 
 /// One labelled question with its hint and inline error.
-#[function_component]
-pub fn QuestionField(props: &QuestionFieldProps) -> Html {
+pub fn question_field(props: &QuestionFieldProps) -> Html {
     let control = format!("q-{}", props.id);
     let help_id = format!("{control}-help");
     let error_id = format!("{control}-error");

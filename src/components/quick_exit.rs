@@ -1,7 +1,6 @@
 use yew::prelude::*;
 
-/// Props of [`QuickExit`].
-#[derive(Properties, PartialEq)]
+/// What [`quick_exit`] shows, and its callbacks.
 pub struct QuickExitProps {
     /// The button's words.
     pub label: AttrValue,
@@ -12,8 +11,7 @@ pub struct QuickExitProps {
 }
 
 /// The quick-exit button: sticky in the top corner, always on screen.
-#[function_component]
-pub fn QuickExit(props: &QuickExitProps) -> Html {
+pub fn quick_exit(props: &QuickExitProps) -> Html {
     let on_exit = props.on_exit.clone();
     html! {
         <div class="quick-exit">

@@ -1,3 +1,4 @@
+use wasm_bindgen::JsCast;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
@@ -10,8 +11,7 @@ pub struct ReplyRow {
     pub text: String,
 }
 
-/// Props of [`RepliesPanel`].
-#[derive(Properties, PartialEq)]
+/// What [`replies_panel`] shows, and its callbacks.
 pub struct RepliesPanelProps {
     /// The heading.
     pub title: AttrValue,
@@ -22,16 +22,12 @@ pub struct RepliesPanelProps {
     /// "Open replies".
     pub open_label: AttrValue,
     /// What is happening or went wrong (announced), or empty.
-    #[prop_or_default]
     pub status: AttrValue,
     /// Whether `status` is an error.
-    #[prop_or_default]
     pub is_error: bool,
     /// Whether work is under way.
-    #[prop_or_default]
     pub busy: bool,
     /// The opened replies; `None` before the mailbox was opened.
-    #[prop_or_default]
     pub replies: Option<Vec<ReplyRow>>,
     /// "There are no replies yet."
     pub empty_label: AttrValue,
@@ -50,24 +46,21 @@ pub struct RepliesPanelProps {
 }
 
 /// The "Check for replies" page: codename in, replies out, and an answer.
-#[function_component]
-pub fn RepliesPanel(props: &RepliesPanelProps) -> Html {
-    let codename = use_node_ref();
-    let answer = use_node_ref();
+pub fn replies_panel(props: &RepliesPanelProps) -> Html {
     let onsubmit = {
-        let (codename, on_open) = (codename.clone(), props.on_open.clone());
+        let on_open = props.on_open.clone();
         move |e: SubmitEvent| {
             e.prevent_default();
-            if let Some(input) = codename.cast::<HtmlTextAreaElement>() {
+            if let Some(input) = text_area("codename") {
                 on_open.emit(input.value());
             }
         }
     };
     let on_send = {
-        let (answer, on_answer) = (answer.clone(), props.on_answer.clone());
+        let on_answer = props.on_answer.clone();
         move |e: SubmitEvent| {
             e.prevent_default();
-            if let Some(input) = answer.cast::<HtmlTextAreaElement>()
+            if let Some(input) = text_area("answer")
                 && !input.value().trim().is_empty()
             {
                 on_answer.emit(input.value());
@@ -85,7 +78,7 @@ pub fn RepliesPanel(props: &RepliesPanelProps) -> Html {
                     <div class="question">
                         <label for="codename">{ props.codename_label.clone() }</label>
                         <p class="help" id="codename-help">{ props.codename_help.clone() }</p>
-                        <textarea id="codename" ref={codename} rows="3" autocomplete="off"
+                        <textarea id="codename" rows="3" autocomplete="off"
                             autocapitalize="none" spellcheck="false" lang="en" dir="ltr"
                             aria-describedby="codename-help" disabled={props.busy} />
                     </div>
@@ -105,7 +98,7 @@ pub fn RepliesPanel(props: &RepliesPanelProps) -> Html {
                 <form onsubmit={on_send} autocomplete="off">
                     <div class="question">
                         <label for="answer">{ props.answer_label.clone() }</label>
-                        <textarea id="answer" ref={answer} rows="5" autocomplete="off" disabled={props.busy} />
+                        <textarea id="answer" rows="5" autocomplete="off" disabled={props.busy} />
                     </div>
                     <button type="submit" disabled={props.busy}>{ props.send_label.clone() }</button>
                 </form>
@@ -113,4 +106,10 @@ pub fn RepliesPanel(props: &RepliesPanelProps) -> Html {
             <p><button type="button" class="secondary" onclick={move |_| on_back.emit(())}>{ props.back_label.clone() }</button></p>
         </section>
     }
+}
+
+/// The text area with this id on the page.
+fn text_area(id: &str) -> Option<HtmlTextAreaElement> {
+    let element = web_sys::window()?.document()?.get_element_by_id(id)?;
+    element.dyn_into().ok()
 }
