@@ -64,7 +64,7 @@ async fn language_files(browser: &Browser) -> Result<Vec<String>> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn chinese_from_the_browser_then_russian_and_vietnamese_from_the_picker() -> Result<()> {
+async fn chinese_from_the_browser_then_three_more_from_the_picker() -> Result<()> {
     let relay = Relay::start(0)?;
     let mut browser = Browser::phone("lang", "zh-CN,zh").await?;
     browser.before_each_page(RECORD_TEXTS).await?;
