@@ -76,30 +76,8 @@ pub enum Upload {
     Message,
 }
 
-/// Uploads a whole sealed tip or message in one request, with its
-/// proof-of-work header value. `progress` hears the fraction of the body
-/// sent (0.0–1.0) as the browser sends it; aborting `signal` stops it.
-pub async fn upload(
-    agency: &str,
-    kind: Upload,
-    sealed: &[u8],
-    proof: &str,
-    progress: impl Fn(f64) + 'static,
-    signal: Option<&AbortSignal>,
-) -> Result<Created, ApiError> {
-    let route = match kind {
-        Upload::Tip => "tips",
-        Upload::Message => "messages",
-    };
-    let path = format!("/api/v1/agencies/{}/{route}", encode(agency));
-    let body = js_sys::Uint8Array::from(sealed);
-    let headers = [(sealtip_api::PROOF_HEADER, proof)];
-    let text = with_progress("POST", &path, &headers, &body, progress, signal).await?;
-    serde_json::from_str(&text).map_err(|_| ApiError::Decode)
-}
-
-/// Opens an upload session for a sealed file too large for one request,
-/// spending the proof of work (`docs/api.md`, upload sessions).
+/// Opens an upload session for a sealed tip or message, spending the proof
+/// of work (`docs/api.md`, upload sessions).
 pub async fn open_upload(
     agency: &str,
     kind: Upload,

@@ -2,12 +2,15 @@
 //! nor the browser ever holds a whole sealed video.
 //!
 //! Sealing hands over the ciphertext in parts of [`PART`] bytes
-//! ([`Outlet`]). A tip that ends before its first part is full goes in one
-//! request. A larger one opens an upload session on the relay with its proof
-//! of work (`docs/api.md`, upload sessions): each part is appended while the
-//! next one is sealed, and is dropped from memory once the relay says it is
-//! stored. A lost connection does not lose the tip: the page waits, asks the
+//! ([`Outlet`]). Every tip, small or large, goes through an upload session on
+//! the relay opened with its proof of work (`docs/api.md`, upload sessions):
+//! each part is appended while the next one is sealed, and is dropped from
+//! memory once the relay says it is stored; the last part is followed by the
+//! commit. A lost connection does not lose the tip: the page waits, asks the
 //! relay how much it holds, and goes on from there until the tipster cancels.
+//! (One request per tip would save two round trips for a small tip, but an
+//! answer lost on the way back would leave the tipster not knowing whether it
+//! was stored; a session's commit can be asked again.)
 
 use std::future::Future;
 use std::pin::Pin;
@@ -268,23 +271,7 @@ impl Outlet for Uploader {
     async fn last(&mut self, rest: Vec<u8>) -> Result<(), Failure> {
         self.cancel.check()?;
         (self.hear)(Sending::Sealed);
-        let Some(session) = self.session.clone() else {
-            // Small enough for one request.
-            let hear = self.hear.clone();
-            let len = rest.len() as f64;
-            let created = api::upload(
-                &self.agency,
-                self.kind,
-                &rest,
-                &self.proof,
-                move |fraction| hear(Sending::Sent((fraction * len) as u64)),
-                self.cancel.signal().as_ref(),
-            )
-            .await;
-            self.cancel.check()?;
-            self.created = Some(created.map_err(from_api)?);
-            return Ok(());
-        };
+        let session = self.open_session().await?;
         self.settle(&session).await?;
         if !rest.is_empty() {
             let offset = self.stored;

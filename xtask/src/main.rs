@@ -30,7 +30,8 @@ commands:
                         relay with a demo agency
                         (default address: 127.0.0.1:8080)
   test                  run every check CI runs: fmt, clippy, native tests,
-                        the wasm builds and the browser tests
+                        the wasm builds, the browser tests and the
+                        end-to-end tests in headless Chromium
   with-postgres CMD…    run CMD beside a throwaway PostgreSQL server whose URL
                         is in SEALTIP_TEST_POSTGRES, e.g. the relay benchmark:
                         cargo xtask with-postgres cargo bench -p sealtip-relay
@@ -53,6 +54,12 @@ fn try_main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let command = args.next();
     let rest: Vec<String> = args.collect();
+    // `with-postgres` passes its arguments on to the command it runs.
+    let asks_help = rest.iter().any(|arg| arg == "--help" || arg == "-h");
+    if asks_help && command.as_deref() != Some("with-postgres") {
+        println!("{USAGE}");
+        return Ok(());
+    }
     match command.as_deref() {
         Some("run") => {
             let listen = parse_run_args(&rest)?;
