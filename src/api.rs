@@ -67,6 +67,11 @@ pub async fn wordlist() -> Result<String, ApiError> {
     text.as_string().ok_or(ApiError::Decode)
 }
 
+/// A file of the page itself (a language's words), as bytes.
+pub async fn page_file(path: &str) -> Result<Vec<u8>, ApiError> {
+    bytes(get(path).await?).await
+}
+
 /// What an upload is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upload {

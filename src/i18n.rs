@@ -23,8 +23,6 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 
 use crate::browser;
@@ -316,25 +314,10 @@ pub fn use_texts(
 }
 
 /// The language's file from the page's own origin, checked; `None` on any
-/// failure. (Here rather than in `api`, which speaks to the relay's API: this
-/// is a static file of the page, like the page's own code.)
+/// failure.
 async fn fetch(lang: Lang) -> Option<Texts> {
-    let init = web_sys::RequestInit::new();
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    init.set_cache(web_sys::RequestCache::NoStore);
-    init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
-    let window = web_sys::window()?;
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str_and_init(&lang.path(), &init))
-            .await
-            .ok()?
-            .dyn_into()
-            .ok()?;
-    if !response.ok() {
-        return None;
-    }
-    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
-    Texts::from_file(lang, &js_sys::Uint8Array::new(&buffer).to_vec())
+    let bytes = crate::api::page_file(&lang.path()).await.ok()?;
+    Texts::from_file(lang, &bytes)
 }
 
 #[cfg(test)]
