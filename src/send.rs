@@ -180,7 +180,11 @@ impl Ciphertext {
         if bytes.len() < PART {
             return None;
         }
-        let rest = bytes.split_off(PART);
+        // The next part starts with room for what a slice adds (1 MiB and
+        // its tags), so it never grows by copying itself.
+        let mut rest = Vec::with_capacity(PART + 2 * SLICE as usize);
+        rest.extend_from_slice(&bytes[PART..]);
+        bytes.truncate(PART);
         Some(std::mem::replace(&mut *bytes, rest))
     }
 

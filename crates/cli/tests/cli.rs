@@ -487,3 +487,30 @@ fn passphrase_protected_keys_work_with_sealtip_and_debian_age() {
         String::from_utf8_lossy(&opened.stderr)
     );
 }
+
+#[test]
+fn a_text_ending_in_a_newline_prints_no_empty_line() {
+    let run = Run::new();
+    let recipient = run.ok(&["keygen", "-o", "agency.key"]).trim().to_string();
+    std::fs::write(run.path("tip.txt"), "A van at the harbour.\nAt night.\n\n").unwrap();
+    run.ok(&[
+        "seal",
+        "--to",
+        &recipient,
+        "--message-file",
+        "tip.txt",
+        "-o",
+        "tip.age",
+    ]);
+    let summary = run.ok(&["open", "-i", "agency.key", "tip.age"]);
+    assert!(
+        summary.contains("What happened: A van at the harbour.\n    At night.\n"),
+        "{summary}"
+    );
+    assert!(
+        !summary
+            .lines()
+            .any(|line| !line.is_empty() && line.trim().is_empty()),
+        "a blank indented line: {summary:?}"
+    );
+}

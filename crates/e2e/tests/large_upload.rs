@@ -3,7 +3,7 @@
 //! relay stored it but before its answer came back. The page says it is
 //! trying again, goes on from where the relay stopped, and the agency opens
 //! one tip holding the video byte for byte. Screenshot:
-//! `target/screenshots/tipster-reconnecting.png`.
+//! `target/screenshots/tipster-large-*.png`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
@@ -55,7 +55,7 @@ async fn a_large_video_survives_a_lost_connection() -> Result<()> {
     let path = folder.path().join("yard.mp4");
     std::fs::write(&path, &video)?;
 
-    let mut browser = Browser::phone("tipster", "en").await?;
+    let mut browser = Browser::phone("tipster-large", "en").await?;
     browser.client.goto(&format!("{}/", relay.url)).await?;
     browser
         .find("#q-what")

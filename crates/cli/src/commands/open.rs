@@ -178,9 +178,12 @@ fn print_summary(opened: &OpenedTip, out: &Path, w: &mut impl Write) -> io::Resu
     for answer in &tip.answers {
         writeln!(w, "  {}: {}", answer.label, answer.value)?;
     }
-    if !tip.text.is_empty() {
-        let preview: String = tip.text.chars().take(300).collect();
-        let more = if tip.text.chars().count() > 300 {
+    // Trailing blank lines (a text file's last newline) would print as an
+    // empty indented line.
+    let text = tip.text.trim_end();
+    if !text.is_empty() {
+        let preview: String = text.chars().take(300).collect();
+        let more = if text.chars().count() > 300 {
             " …"
         } else {
             ""
