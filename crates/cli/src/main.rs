@@ -43,7 +43,8 @@ enum Command {
     Seal(commands::seal::Args),
     /// Open a sealed tip (binary or armored) into a folder and summarise it.
     Open(commands::open::Args),
-    /// Upload a sealed tip to a relay (solves its proof-of-work) and print its id.
+    /// Upload a sealed tip to a relay (solves its proof-of-work) and print its id; over 8 MiB it
+    /// goes in parts and resumes after a lost connection.
     Submit(commands::submit::Args),
     /// List an agency's inbox on a relay: kind, size, when received.
     Inbox(commands::inbox::InboxArgs),

@@ -2,15 +2,24 @@
 //! person understands: the relay's own one-line reason, or why it could not
 //! be reached.
 
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use sealtip_api::pow;
-use sealtip_api::{AgencyProfile, Challenge, Created, ErrorBody, Inbox, Mailbox};
+use sealtip_api::{
+    AgencyProfile, Challenge, Created, ErrorBody, Inbox, ItemKind, Mailbox, UPLOAD_OFFSET_HEADER,
+    UploadProgress, UploadRequest, UploadSession,
+};
 
 /// The content type of every upload: a sealed age file.
 const UPLOAD_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// Bytes sent per request in an upload session (the relay may ask for fewer).
+pub const PART_BYTES: u64 = 8 << 20;
+
+/// Tries of one request of an upload session before giving up.
+const TRIES: u32 = 8;
 
 /// A relay at one base URL.
 pub struct RelayClient {
@@ -98,6 +107,87 @@ impl RelayClient {
             .header("content-length", &size.to_string());
         let created: Created = self.json(request.send(ureq::SendBody::from_reader(body)))?;
         Ok(created.id)
+    }
+
+    /// Uploads a sealed tip or message from a seekable file through an
+    /// upload session, [`PART_BYTES`] at a time; after a lost connection it
+    /// waits, asks the relay how much it holds and goes on from there.
+    /// `progress` hears the bytes the relay holds. Returns the stored id, or
+    /// `None` when the commit's answer was lost but the relay had stored it.
+    pub fn upload_in_parts<F: Read + Seek>(
+        &self,
+        agency: &str,
+        kind: ItemKind,
+        file: &mut F,
+        size: u64,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Option<String>> {
+        let agency = segment(agency)?;
+        let body = serde_json::to_string(&UploadRequest { kind })?;
+        let session: UploadSession = self.json(
+            self.agent
+                .post(&self.url(&format!("/agencies/{agency}/uploads")))
+                .header(pow::PROOF_HEADER, &self.proof()?)
+                .header("content-type", "application/json")
+                .send(body.as_str()),
+        )?;
+        let path = format!("/uploads/{}", segment(&session.upload)?);
+        let part_bytes = PART_BYTES.min(session.part_max_bytes).max(1);
+        let mut buffer = Vec::new();
+        let mut received = 0u64;
+        while received < size {
+            let len = part_bytes.min(size - received);
+            buffer.resize(len as usize, 0);
+            file.seek(SeekFrom::Start(received))?;
+            file.read_exact(&mut buffer)
+                .context("the sealed file changed while it was sent")?;
+            let sent = self.json::<UploadProgress>(
+                self.agent
+                    .patch(&self.url(&path))
+                    .header("content-type", UPLOAD_CONTENT_TYPE)
+                    .header(UPLOAD_OFFSET_HEADER, &received.to_string())
+                    .send(&buffer[..]),
+            );
+            received = match sent {
+                Ok(answer) => answer.received,
+                Err(error) => self.ask_received(&path, error)?,
+            };
+            progress(received);
+        }
+        let mut tries = 0;
+        loop {
+            match self.json::<Created>(
+                self.agent
+                    .post(&self.url(&format!("{path}/commit")))
+                    .send_empty(),
+            ) {
+                Ok(created) => return Ok(Some(created.id)),
+                Err(error) if tries > 0 && status_of(&error) == Some(404) => {
+                    return Ok(None);
+                }
+                Err(error) if tries + 1 < TRIES && passing(&error) => {
+                    tries += 1;
+                    wait(tries, &error);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// After a failed part: waits, longer each time, until the relay says how
+    /// many bytes of the session it holds.
+    fn ask_received(&self, path: &str, mut error: anyhow::Error) -> Result<u64> {
+        for tries in 1..TRIES {
+            if !passing(&error) {
+                break;
+            }
+            wait(tries, &error);
+            match self.json::<UploadProgress>(self.agent.get(&self.url(path)).call()) {
+                Ok(answer) => return Ok(answer.received),
+                Err(again) => error = again,
+            }
+        }
+        Err(error)
     }
 
     /// An agency's public profile: name, recipients, form.
@@ -189,8 +279,10 @@ impl RelayClient {
         &self,
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<ureq::http::Response<ureq::Body>> {
-        let mut response =
-            result.map_err(|err| anyhow!("cannot reach the relay at {}: {err}", self.base))?;
+        let mut response = result.map_err(|err| RelayError::Unreachable {
+            base: self.base.clone(),
+            cause: err.to_string(),
+        })?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
@@ -200,10 +292,11 @@ impl RelayClient {
             .read_json::<ErrorBody>()
             .map(|body| body.error)
             .unwrap_or_else(|_| status.canonical_reason().unwrap_or("error").to_string());
-        Err(anyhow!(
-            "the relay refused: {reason} (HTTP {})",
-            status.as_u16()
-        ))
+        Err(RelayError::Refused {
+            status: status.as_u16(),
+            reason,
+        }
+        .into())
     }
 
     fn json<T: serde::de::DeserializeOwned>(
@@ -216,6 +309,57 @@ impl RelayClient {
             .read_json::<T>()
             .context("the relay's answer is not what sealtip expects")
     }
+}
+
+/// Why a request to the relay failed.
+#[derive(Debug)]
+enum RelayError {
+    /// No answer.
+    Unreachable { base: String, cause: String },
+    /// An error status, with the relay's one-line reason.
+    Refused { status: u16, reason: String },
+}
+
+impl std::fmt::Display for RelayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RelayError::Unreachable { base, cause } => {
+                write!(f, "cannot reach the relay at {base}: {cause}")
+            }
+            RelayError::Refused { status, reason } => {
+                write!(f, "the relay refused: {reason} (HTTP {status})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RelayError {}
+
+/// The HTTP status of a refusal, if `error` is one.
+fn status_of(error: &anyhow::Error) -> Option<u16> {
+    match error.downcast_ref::<RelayError>() {
+        Some(RelayError::Refused { status, .. }) => Some(*status),
+        _ => None,
+    }
+}
+
+/// Whether a failed request may succeed when tried again: no answer, a busy
+/// or failing relay, or a part that crossed another.
+fn passing(error: &anyhow::Error) -> bool {
+    match error.downcast_ref::<RelayError>() {
+        Some(RelayError::Unreachable { .. }) => true,
+        Some(RelayError::Refused { status, .. }) => {
+            matches!(status, 408 | 409 | 429 | 500..=599)
+        }
+        None => false,
+    }
+}
+
+/// Waits 1, 2, 4… seconds (at most 30) before try `tries`, saying why.
+fn wait(tries: u32, error: &anyhow::Error) {
+    let seconds = (1u64 << (tries - 1).min(5)).min(30);
+    eprintln!("{error}; trying again in {seconds} s");
+    std::thread::sleep(Duration::from_secs(seconds));
 }
 
 /// A path segment from user input: letters, digits, `-` and `_` only, so no
@@ -249,5 +393,32 @@ fn copy_with_progress(
         out.write_all(&buf[..n])?;
         total += n as u64;
         progress(total);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_passing_failures_are_tried_again() {
+        let refused = |status| {
+            anyhow::Error::from(RelayError::Refused {
+                status,
+                reason: "no".into(),
+            })
+        };
+        let unreachable = anyhow::Error::from(RelayError::Unreachable {
+            base: "http://127.0.0.1:9".into(),
+            cause: "connection refused".into(),
+        });
+        assert!(passing(&unreachable));
+        assert!(passing(&refused(503)) && passing(&refused(409)) && passing(&refused(429)));
+        assert!(!passing(&refused(400)) && !passing(&refused(404)) && !passing(&refused(413)));
+        assert!(!passing(&anyhow!(
+            "the sealed file changed while it was sent"
+        )));
+        assert_eq!(status_of(&refused(404)), Some(404));
+        assert_eq!(refused(413).to_string(), "the relay refused: no (HTTP 413)");
     }
 }

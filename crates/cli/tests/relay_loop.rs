@@ -103,6 +103,23 @@ fn single_file(dir: &Path, prefix: &str) -> String {
     names.remove(0)
 }
 
+/// The demo agency's recipient (`age1…`), from `sealtip-relay init`.
+fn demo_recipient(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("data/agency.pub"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// `sealtip submit` of a sealed file to the demo agency; the stored id.
+fn submit(dir: &Path, url: &str, file: &str) -> String {
+    let id = ok(dir, &["submit", "--relay", url, "--agency", "demo", file])
+        .trim()
+        .to_string();
+    assert_eq!(id.len(), 32, "{id}");
+    id
+}
+
 #[test]
 fn tip_reply_and_follow_up_through_the_real_relay() {
     let tmp = tempfile::tempdir().unwrap();
@@ -119,10 +136,7 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
     ];
 
     // The tipster seals with a codename and submits.
-    let recipient = std::fs::read_to_string(dir.join("data/agency.pub"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let recipient = demo_recipient(dir);
     let codename = ok(dir, &["codename"]).trim().to_string();
     ok(
         dir,
@@ -140,13 +154,7 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
             "tip.age",
         ],
     );
-    let id = ok(
-        dir,
-        &["submit", "--relay", url, "--agency", "demo", "tip.age"],
-    )
-    .trim()
-    .to_string();
-    assert_eq!(id.len(), 32);
+    let id = submit(dir, url, "tip.age");
 
     // The agency lists, pulls and opens it.
     let inbox = ok(dir, &[&["inbox"][..], &agency_args].concat());
@@ -523,5 +531,71 @@ fn officers_are_added_and_removed_without_editing_the_file() {
         String::from_utf8_lossy(&last.stderr).contains("is the last recipient"),
         "{}",
         String::from_utf8_lossy(&last.stderr)
+    );
+}
+
+#[test]
+fn a_large_tip_is_submitted_in_parts_and_opens_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let relay = start_relay(dir);
+    let url = relay.url.as_str();
+    let recipient = demo_recipient(dir);
+    // 20 MiB and a little: three parts of an upload session.
+    let video: Vec<u8> = (0..(20u32 << 20) + 999)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    std::fs::write(dir.join("video.mp4"), &video).unwrap();
+    ok(
+        dir,
+        &[
+            "seal",
+            "--to",
+            &recipient,
+            "--agency",
+            "demo",
+            "--message",
+            "The yard at night",
+            "--attach",
+            "video.mp4",
+            "-o",
+            "tip.age",
+        ],
+    );
+    let id = submit(dir, url, "tip.age");
+    ok(
+        dir,
+        &[
+            "pull",
+            "--out",
+            "inbox",
+            "--relay",
+            url,
+            "--agency",
+            "demo",
+            "--token-file",
+            "data/agency.token",
+        ],
+    );
+    let tip_file = format!("inbox/tip-{id}.age");
+    assert_eq!(
+        std::fs::read(dir.join(&tip_file)).unwrap(),
+        std::fs::read(dir.join("tip.age")).unwrap(),
+        "the relay holds other bytes than were sealed"
+    );
+    ok(
+        dir,
+        &[
+            "open",
+            "-i",
+            "data/agency.key",
+            "--out",
+            "opened",
+            &tip_file,
+        ],
+    );
+    assert!(
+        std::fs::read(dir.join("opened/attachments/01-video.mp4")).unwrap() == video,
+        "the video came back changed"
     );
 }

@@ -1,11 +1,14 @@
-//! `sealtip submit --relay URL --agency ID TIP`.
+//! `sealtip submit --relay URL --agency ID TIP`: one request for a tip of
+//! up to 8 MiB, an upload session part by part for a larger one.
 
 use std::fs::File;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::relay_client::{RelayClient, Upload};
+use sealtip_api::ItemKind;
+
+use crate::relay_client::{PART_BYTES, RelayClient, Upload};
 
 /// Arguments of `sealtip submit`.
 #[derive(clap::Args)]
@@ -27,9 +30,21 @@ pub fn run(args: Args) -> Result<()> {
         File::open(&args.tip).with_context(|| format!("cannot read {}", args.tip.display()))?;
     let size = file.metadata()?.len();
     let client = RelayClient::new(&args.relay)?;
-    let id = client
-        .upload(&args.agency, Upload::Tip, &mut file, size)
-        .with_context(|| format!("cannot submit {}", args.tip.display()))?;
-    println!("{id}");
+    let failed = || format!("cannot submit {}", args.tip.display());
+    if size <= PART_BYTES {
+        let id = client
+            .upload(&args.agency, Upload::Tip, &mut file, size)
+            .with_context(failed)?;
+        println!("{id}");
+        return Ok(());
+    }
+    // A larger tip goes in parts, so a lost connection costs one part.
+    let stored = client
+        .upload_in_parts(&args.agency, ItemKind::Tip, &mut file, size, &mut |_| {})
+        .with_context(failed)?;
+    match stored {
+        Some(id) => println!("{id}"),
+        None => eprintln!("the relay stored the tip (its answer with the id was lost)"),
+    }
     Ok(())
 }
