@@ -72,26 +72,13 @@ pub async fn page_file(path: &str) -> Result<Vec<u8>, ApiError> {
     bytes(get(path).await?).await
 }
 
-/// What an upload is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Upload {
-    /// A new tip.
-    Tip,
-    /// A follow-up to an earlier tip.
-    Message,
-}
-
 /// Opens an upload session for a sealed tip or message, spending the proof
 /// of work (`docs/api.md`, upload sessions).
 pub async fn open_upload(
     agency: &str,
-    kind: Upload,
+    kind: ItemKind,
     proof: &str,
 ) -> Result<UploadSession, ApiError> {
-    let kind = match kind {
-        Upload::Tip => ItemKind::Tip,
-        Upload::Message => ItemKind::Message,
-    };
     let path = format!("/api/v1/agencies/{}/uploads", encode(agency));
     let body = serde_json::to_string(&UploadRequest { kind }).map_err(|_| ApiError::Decode)?;
     let headers = [
@@ -128,9 +115,11 @@ pub async fn upload_received(upload: &str) -> Result<u64, ApiError> {
 }
 
 /// Stores what an upload session received as a tip or message.
-pub async fn commit_upload(upload: &str) -> Result<Created, ApiError> {
+pub async fn commit_upload(upload: &str) -> Result<(), ApiError> {
     let path = format!("/api/v1/uploads/{}/commit", encode(upload));
-    json(send("POST", &path).await?).await
+    json::<Created>(send("POST", &path).await?)
+        .await
+        .map(|_| ())
 }
 
 /// Drops an upload session and what it received.

@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::rc::Rc;
 
-use sealtip_api::{AgencyProfile, QuestionKind};
+use sealtip_api::{AgencyProfile, ItemKind, QuestionKind};
 use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
 use sealtip_envelope::{Recipient, ReplyKeys, Wordlist};
 
-use crate::api::{self, ApiError, Upload};
+use crate::api::{self, ApiError};
 use crate::browser;
 use crate::i18n::Lang;
 use crate::pin::{PinCheck, Pins};
@@ -326,7 +326,7 @@ pub async fn send_tip(
             Sending::Waiting => bar(Stage::Reconnecting, None, None),
         }
     };
-    let mut uploader = Uploader::new(&profile.id, Upload::Tip, proof, cancel.clone(), hear);
+    let mut uploader = Uploader::new(&profile.id, ItemKind::Tip, proof, cancel.clone(), hear);
     step(Stage::Sealing, 0.35);
     browser::yield_now().await;
     let sent = seal(
@@ -347,7 +347,7 @@ pub async fn send_tip(
 }
 
 thread_local! {
-    static WORDLIST: std::cell::RefCell<Option<Rc<Wordlist>>> = const { std::cell::RefCell::new(None) };
+    static WORDLIST: RefCell<Option<Rc<Wordlist>>> = const { RefCell::new(None) };
 }
 
 /// The codename wordlist: fetched from the page's own origin the first time
@@ -435,7 +435,13 @@ pub async fn send_message(
     });
     let cancel = Cancel::default();
     let proof = solve_challenge(&cancel, |_| {}).await?;
-    let mut uploader = Uploader::new(&profile.id, Upload::Message, proof, cancel.clone(), |_| {});
+    let mut uploader = Uploader::new(
+        &profile.id,
+        ItemKind::Message,
+        proof,
+        cancel.clone(),
+        |_| {},
+    );
     seal(&recipients, &[], tip, &mut uploader, |_| {}, &cancel).await
 }
 

@@ -17,10 +17,10 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use sealtip_api::Created;
+use sealtip_api::ItemKind;
 use yew::platform::pinned::oneshot;
 
-use crate::api::{self, ApiError, Upload};
+use crate::api::{self, ApiError};
 use crate::browser;
 use crate::send::{Cancel, failure, from_api};
 use crate::state::Failure;
@@ -78,16 +78,15 @@ struct InFlight {
 /// Sends a sealed tip or message to the relay as it is sealed.
 pub struct Uploader {
     agency: String,
-    kind: Upload,
+    kind: ItemKind,
     proof: String,
     cancel: Cancel,
     hear: Rc<dyn Fn(Sending)>,
-    /// The upload session, once the ciphertext outgrew one part.
+    /// The upload session, once opened.
     session: Option<String>,
     /// Bytes the relay holds.
     stored: u64,
     in_flight: Option<InFlight>,
-    created: Option<Created>,
 }
 
 impl Uploader {
@@ -95,7 +94,7 @@ impl Uploader {
     /// on its first request. `hear` is told how far it is.
     pub fn new(
         agency: &str,
-        kind: Upload,
+        kind: ItemKind,
         proof: String,
         cancel: Cancel,
         hear: impl Fn(Sending) + 'static,
@@ -109,13 +108,7 @@ impl Uploader {
             session: None,
             stored: 0,
             in_flight: None,
-            created: None,
         }
-    }
-
-    /// The stored item, once [`Outlet::last`] succeeded.
-    pub fn created(&self) -> Option<&Created> {
-        self.created.as_ref()
     }
 
     /// Drops what the relay received of an upload that will not finish.
@@ -202,10 +195,7 @@ impl Uploader {
         let mut backoff = Backoff::default();
         loop {
             match api::commit_upload(session).await {
-                Ok(created) => {
-                    self.created = Some(created);
-                    return Ok(());
-                }
+                Ok(()) => return Ok(()),
                 Err(ApiError::Status { status: 404, .. }) if backoff.tried() => return Ok(()),
                 Err(error) if worth_retrying(&error) => backoff.pause(self).await?,
                 Err(error) => return Err(from_api(error)),
