@@ -464,12 +464,7 @@ async fn get_upload<S: Store>(
     State(st): State<AppState<S>>,
     Path(upload): Path<String>,
 ) -> Result<Json<UploadProgress>, ApiError> {
-    check_id(&upload, "upload")?;
-    let session = st
-        .store
-        .session(&upload)
-        .await?
-        .ok_or_else(no_such_upload)?;
+    let session = known_session(&st, &upload).await?;
     Ok(Json(UploadProgress {
         received: session.received,
     }))
@@ -479,12 +474,7 @@ async fn commit_upload<S: Store>(
     State(st): State<AppState<S>>,
     Path(upload): Path<String>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    check_id(&upload, "upload")?;
-    let session = st
-        .store
-        .session(&upload)
-        .await?
-        .ok_or_else(no_such_upload)?;
+    let session = known_session(&st, &upload).await?;
     let header_len = session
         .header_len
         .ok_or_else(|| ApiError::bad_request("not an age file: nothing was received"))?;
@@ -511,6 +501,16 @@ async fn delete_upload<S: Store>(
     } else {
         Err(no_such_upload())
     }
+}
+
+/// The session with id `upload`, or 400 for a malformed id and 404 for one
+/// unknown, committed, deleted or expired.
+async fn known_session<S: Store>(
+    st: &AppState<S>,
+    upload: &str,
+) -> Result<crate::store::Session, ApiError> {
+    check_id(upload, "upload")?;
+    st.store.session(upload).await?.ok_or_else(no_such_upload)
 }
 
 fn no_such_upload() -> ApiError {
