@@ -145,6 +145,47 @@ impl Relay {
     pub fn file(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+
+    /// `sealtip pull` of the demo agency's inbox into a fresh folder (inside
+    /// the relay's): the sealed files fetched.
+    pub fn pull(&self) -> Result<Vec<PathBuf>> {
+        let inbox = tempfile::tempdir_in(self.dir.path())?.keep();
+        sealtip([
+            "pull".as_ref(),
+            "--relay".as_ref(),
+            self.url.as_ref(),
+            "--agency".as_ref(),
+            "demo".as_ref(),
+            "--token-file".as_ref(),
+            self.file("agency.token").as_os_str(),
+            "--out".as_ref(),
+            inbox.as_os_str(),
+        ])?;
+        let mut sealed = Vec::new();
+        for entry in std::fs::read_dir(&inbox)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "age") {
+                sealed.push(path);
+            }
+        }
+        Ok(sealed)
+    }
+
+    /// `sealtip open` of a pulled file with the demo agency's key, into a
+    /// fresh folder (inside the relay's) holding `tip.txt`, `tip.json` and
+    /// `attachments/`.
+    pub fn open(&self, sealed: &Path) -> Result<PathBuf> {
+        let target = tempfile::tempdir_in(self.dir.path())?.keep().join("tip");
+        sealtip([
+            "open".as_ref(),
+            "-i".as_ref(),
+            self.file("agency.key").as_os_str(),
+            "--out".as_ref(),
+            target.as_os_str(),
+            sealed.as_os_str(),
+        ])?;
+        Ok(target)
+    }
 }
 
 /// Runs `sealtip` with `args`; its standard output, or an error with what it

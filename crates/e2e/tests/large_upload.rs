@@ -7,11 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use sealtip_e2e::{Browser, Relay, sealtip};
+use sealtip_e2e::{Browser, Relay};
 
 /// 10 MiB and a few bytes: two full 4 MiB parts and a shorter last one.
 fn video() -> Vec<u8> {
@@ -109,33 +108,9 @@ async fn a_large_video_survives_a_lost_connection() -> Result<()> {
     browser.screenshot("large-sent").await?;
 
     // The agency receives one tip, and the video in it is the tipster's.
-    let inbox = tempfile::tempdir()?;
-    let (key, token) = (relay.file("agency.key"), relay.file("agency.token"));
-    sealtip([
-        "pull",
-        "--relay",
-        &relay.url,
-        "--agency",
-        "demo",
-        "--token-file",
-        token.to_str().unwrap(),
-        "--out",
-        inbox.path().to_str().unwrap(),
-    ])?;
-    let sealed: Vec<PathBuf> = std::fs::read_dir(inbox.path())?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
+    let sealed = relay.pull()?;
     assert_eq!(sealed.len(), 1, "{sealed:?}");
-    let out = tempfile::tempdir()?;
-    let target = out.path().join("tip");
-    sealtip([
-        "open",
-        "-i",
-        key.to_str().unwrap(),
-        "--out",
-        target.to_str().unwrap(),
-        sealed[0].to_str().unwrap(),
-    ])?;
+    let target = relay.open(&sealed[0])?;
     let text = std::fs::read_to_string(target.join("tip.txt"))?;
     assert!(text.contains("The trucks leave the yard"), "{text}");
     let attachment = std::fs::read_dir(target.join("attachments"))?

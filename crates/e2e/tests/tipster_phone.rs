@@ -121,35 +121,12 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
     assert_private(&browser, &relay).await?;
 
     // The agency pulls both and opens them.
-    let inbox = tempfile::tempdir()?;
     let (key, token) = (relay.file("agency.key"), relay.file("agency.token"));
-    let pulled = sealtip([
-        "pull",
-        "--relay",
-        &relay.url,
-        "--agency",
-        "demo",
-        "--token-file",
-        token.to_str().unwrap(),
-        "--out",
-        inbox.path().to_str().unwrap(),
-    ])?;
-    let sealed: Vec<PathBuf> = std::fs::read_dir(inbox.path())?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    assert_eq!(sealed.len(), 2, "{pulled}");
+    let sealed = relay.pull()?;
+    assert_eq!(sealed.len(), 2, "{sealed:?}");
     let mut spanish_tip = None;
     for file in &sealed {
-        let out = tempfile::tempdir()?;
-        let target = out.path().join("tip");
-        sealtip([
-            "open",
-            "-i",
-            key.to_str().unwrap(),
-            "--out",
-            target.to_str().unwrap(),
-            file.to_str().unwrap(),
-        ])?;
+        let target = relay.open(file)?;
         let text = std::fs::read_to_string(target.join("tip.txt"))?;
         if text.contains("almacén del puerto") {
             // The photo arrived, and it carries no location any more.
@@ -165,12 +142,12 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
                 again.removed
             );
             assert!(text.contains("Puerto, almacén 4"), "{text}");
-            spanish_tip = Some((out, target));
+            spanish_tip = Some(target);
         } else {
             assert!(text.contains("A van takes workers"), "{text}");
         }
     }
-    let (_keep, spanish_tip) = spanish_tip.context("the Spanish tip did not arrive")?;
+    let spanish_tip = spanish_tip.context("the Spanish tip did not arrive")?;
 
     // The agency replies; the tipster reads it through the codename page.
     sealtip([
@@ -238,30 +215,9 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         .await?;
     browser.wait_for_text("Su respuesta se envió.").await?;
     browser.screenshot("replies-answered").await?;
-    let answers = tempfile::tempdir()?;
-    sealtip([
-        "pull",
-        "--relay",
-        &relay.url,
-        "--agency",
-        "demo",
-        "--token-file",
-        token.to_str().unwrap(),
-        "--out",
-        answers.path().to_str().unwrap(),
-    ])?;
     let mut found = false;
-    for file in std::fs::read_dir(answers.path())? {
-        let out = tempfile::tempdir()?;
-        let target = out.path().join("item");
-        sealtip([
-            "open",
-            "-i",
-            key.to_str().unwrap(),
-            "--out",
-            target.to_str().unwrap(),
-            file?.path().to_str().unwrap(),
-        ])?;
+    for file in relay.pull()? {
+        let target = relay.open(&file)?;
         let text = std::fs::read_to_string(target.join("tip.txt"))?;
         found |= text.contains("Llegan a las dos de la mañana.");
     }

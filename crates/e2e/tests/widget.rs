@@ -8,13 +8,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
-use sealtip_e2e::{Browser, PATIENCE, sealtip, workspace};
+use sealtip_e2e::{Browser, PATIENCE, workspace};
 use sealtip_envelope::Recipient;
 use serde_json::Value;
 
@@ -314,42 +314,17 @@ impl Relay {
             .replace("{{PIN}}", &self.fingerprint)
     }
 
-    fn path(&self, name: &str) -> String {
-        self.relay.file(name).display().to_string()
-    }
-
     /// `sealtip pull` into a fresh folder: the sealed files fetched.
     fn pull(&self) -> Vec<PathBuf> {
-        let inbox = tempfile::tempdir_in(self.relay.dir.path()).unwrap().keep();
-        let out = inbox.display().to_string();
-        let token = self.path("agency.token");
-        sealtip([
-            "pull",
-            "--relay",
-            &self.origin,
-            "--agency",
-            "demo",
-            "--token-file",
-            &token,
-            "--out",
-            &out,
-        ])
-        .unwrap();
-        std::fs::read_dir(&inbox)
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| path.extension().is_some_and(|e| e == "age"))
-            .collect()
+        self.relay.pull().unwrap()
     }
 
     /// Pulls the one tip there is, opens it with `sealtip open`, returns its `tip.txt`.
     fn open_only_tip(&self) -> String {
         let sealed = self.pull();
         assert_eq!(sealed.len(), 1, "{sealed:?}");
-        let out = self.path("opened");
-        let tip = sealed[0].display().to_string();
-        sealtip(["open", "-i", &self.path("agency.key"), "--out", &out, &tip]).unwrap();
-        std::fs::read_to_string(Path::new(&out).join("tip.txt")).unwrap()
+        let opened = self.relay.open(&sealed[0]).unwrap();
+        std::fs::read_to_string(opened.join("tip.txt")).unwrap()
     }
 }
 
