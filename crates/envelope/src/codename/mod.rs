@@ -250,6 +250,14 @@ impl Codename {
     }
 }
 
+/// The mailbox id that `secret` (a codename's mailbox secret, 32 bytes)
+/// stands for: `hex(SHA-256(secret)[..16])`. The relay sees only the id; a
+/// tipster who deletes a reply proves the codename by showing the secret,
+/// which the relay checks with this function (schema 2, FORMAT.md §5).
+pub fn mailbox_id_of_secret(secret: &[u8; 32]) -> String {
+    hex::encode(&Sha256::digest(secret)[..16])
+}
+
 /// The built-in list's word closest to `typed`; see [`Wordlist::nearest`].
 #[cfg(feature = "wordlist")]
 pub fn nearest_word(typed: &str) -> &'static str {
