@@ -4,7 +4,8 @@
 //! tag, its own name (the `-language-name` term), whether it is written right
 //! to left (`-direction = rtl`) and the SHA-256 of its bytes, against which
 //! the page checks the file it fetches. Also writes `$OUT_DIR/en.ftl`,
-//! English without its comments, which the page compiles in.
+//! English without its comments and without the `desk-…` words of
+//! `sealtip desk`, which the page compiles in.
 
 use std::error::Error;
 use std::fmt::Write as _;
@@ -56,10 +57,19 @@ fn main() -> Result<(), Box<dyn Error>> {
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out.join("languages.rs"), generate(&languages)?)?;
     // English as compiled into the page: its messages, without the comments
-    // and blank lines written for translators.
+    // and blank lines written for translators, and without the words of
+    // `sealtip desk` (`desk-…` and their continuation lines), which the page
+    // never shows.
     let english = std::fs::read_to_string(dir.join("en.ftl"))?;
+    let mut in_desk_message = false;
     let messages: Vec<&str> = english
         .lines()
+        .filter(|line| {
+            if !line.starts_with(' ') {
+                in_desk_message = line.starts_with("desk-");
+            }
+            !in_desk_message
+        })
         .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
         .collect();
     std::fs::write(out.join("en.ftl"), messages.join("\n"))?;

@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ProgressEvent, Request, RequestInit, Response, XmlHttpRequest};
 
 use sealtip_api::{
-    AgencyProfile, Challenge, Created, ErrorBody, Inbox, ItemKind, Mailbox, UploadProgress,
+    AgencyProfile, Challenge, Created, ErrorBody, ItemKind, Mailbox, UploadProgress,
     UploadRequest, UploadSession,
 };
 
@@ -203,55 +203,6 @@ pub async fn reply(agency: &str, mailbox: &str, reply: &str) -> Result<Vec<u8>, 
         encode(agency)
     );
     bytes(get(&path).await?).await
-}
-
-/// The agency's inbox (`token` is its inbox token).
-pub async fn inbox(agency: &str, token: &str) -> Result<Inbox, ApiError> {
-    let path = format!("/api/v1/agencies/{}/inbox", encode(agency));
-    json(with_token("GET", &path, token, None).await?).await
-}
-
-/// One sealed inbox item.
-pub async fn inbox_item(agency: &str, token: &str, item: &str) -> Result<Vec<u8>, ApiError> {
-    let path = format!("/api/v1/agencies/{}/inbox/{item}", encode(agency));
-    bytes(with_token("GET", &path, token, None).await?).await
-}
-
-/// Deletes an inbox item (deleting one already gone is no error).
-pub async fn delete_item(agency: &str, token: &str, item: &str) -> Result<(), ApiError> {
-    let path = format!("/api/v1/agencies/{}/inbox/{item}", encode(agency));
-    match with_token("DELETE", &path, token, None).await {
-        Ok(_) | Err(ApiError::Status { status: 404, .. }) => Ok(()),
-        Err(error) => Err(error),
-    }
-}
-
-/// Posts the agency's sealed reply to a tipster's mailbox (token, no proof
-/// of work: `docs/api.md`).
-pub async fn post_reply(
-    agency: &str,
-    token: &str,
-    mailbox: &str,
-    sealed: &[u8],
-) -> Result<Created, ApiError> {
-    let path = format!("/api/v1/agencies/{}/mailboxes/{mailbox}", encode(agency));
-    let body = js_sys::Uint8Array::from(sealed);
-    json(with_token("POST", &path, token, Some(&body)).await?).await
-}
-
-/// A request with the agency's token (`Authorization: Bearer`).
-async fn with_token(
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<&js_sys::Uint8Array>,
-) -> Result<Response, ApiError> {
-    let bearer = zeroize::Zeroizing::new(format!("Bearer {token}"));
-    let mut headers = vec![("Authorization", bearer.as_str())];
-    if body.is_some() {
-        headers.push(("Content-Type", "application/octet-stream"));
-    }
-    request(method, path, body.map(|b| b.as_ref()), &headers).await
 }
 
 async fn bytes(response: Response) -> Result<Vec<u8>, ApiError> {

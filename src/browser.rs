@@ -206,30 +206,3 @@ pub fn focus(id: &str) {
     });
 }
 
-/// An object URL for `bytes` (a `blob:` address the page can show or offer
-/// for download); revoke it with [`revoke_object_url`] when done.
-pub fn object_url(bytes: &[u8], media_type: &str) -> Option<String> {
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(media_type);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
-}
-
-/// Frees an object URL made by [`object_url`].
-pub fn revoke_object_url(url: &str) {
-    let _ = web_sys::Url::revoke_object_url(url);
-}
-
-/// The current hour in UTC, as the relay writes times (`2026-11-29T14:00:00Z`).
-pub fn this_hour() -> String {
-    let date = js_sys::Date::new_0();
-    format!("{}T{:02}:00:00Z", today(), date.get_utc_hours())
-}
-
-/// Calls `on_hide` when the page is left (`pagehide`: closed, reloaded,
-/// navigated away or put in the back-forward cache), until the returned
-/// guard is dropped.
-pub fn on_page_hide(on_hide: impl Fn() + 'static) -> Listener {
-    listen("pagehide", move |_| on_hide())
-}

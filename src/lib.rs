@@ -1,7 +1,6 @@
 //! The tipster's page: a yew app that seals a tip in the browser, to the
 //! agency's keys, and uploads only ciphertext to the relay.
 //!
-//! - [`agency`]: the agency's inbox at `/agency` (its own state and components);
 //! - [`state`]: the page's state, actions and reducer (pure, tested natively);
 //! - [`components`]: small function components with typed props;
 //! - [`api`]: every request to the relay, with one error type;
@@ -11,12 +10,10 @@
 //! - [`embed`]: the form inside a partner's page (`/embed`, framed by `www/embed.js`);
 //! - [`pin`]: recipient pinning from the address fragment (`#pin=`).
 //!
-//! Two binaries, two wasm files: `src/main.rs` mounts [`App`], the tipster's
-//! page (Trunk builds it from `www/index.html`); `src/bin/agency.rs` mounts
-//! [`agency::AgencyInbox`] (from `www/agency.html`, served at `/agency`), so
-//! the tipster's first load carries no officer code.
+//! `src/main.rs` mounts [`App`], the tipster's page (Trunk builds it from
+//! `www/index.html`). Nothing here is for officers: they read tips with
+//! `sealtip desk`, served from their own machine.
 
-pub mod agency;
 pub mod api;
 pub mod app;
 pub mod browser;

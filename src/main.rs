@@ -1,5 +1,4 @@
-//! Entry point of the tipster's page (the agency's inbox is
-//! `src/bin/agency.rs`): reads what the address asks for (pinned
+//! Entry point of the tipster's page: reads what the address asks for (pinned
 //! keys in the fragment, the embedded look in the query) and mounts the page
 //! into `<body>`.
 

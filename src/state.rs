@@ -394,8 +394,8 @@ fn or_octet_stream(media_type: String) -> String {
     }
 }
 
-/// Which agency an address names: `/a/{id}`, or `?agency=` on `/`,
-/// `/agency` and `/embed`; `None` means the relay's default agency.
+/// Which agency an address names: `/a/{id}`, or `?agency=` on `/` and
+/// `/embed`; `None` means the relay's default agency.
 pub fn agency_in_address(path: &str, query: &str) -> Option<String> {
     if let Some(id) = path.strip_prefix("/a/") {
         let id = id.trim_end_matches('/');
@@ -627,7 +627,7 @@ mod tests {
             agency_in_address("/embed", "x=1&agency=ngo"),
             Some("ngo".into())
         );
-        assert_eq!(agency_in_address("/agency", "agency="), None);
+        assert_eq!(agency_in_address("/embed", "agency="), None);
     }
 
     #[test]

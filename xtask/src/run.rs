@@ -68,42 +68,18 @@ fn relay() -> Command {
 }
 
 /// `trunk build` with the size-tuned `web` profile: the tipster's page into
-/// `dist/`, then the agency's inbox (its own wasm, so the tipster's first load
-/// carries no officer code) into `dist/agency/`; checks that both keep to the
-/// CSP, and compresses them. Used by `run` and `test`.
+/// `dist/`; checks that it keeps to the CSP, and compresses it. Officers read
+/// tips with `sealtip desk`, so nothing of theirs is built here. Used by
+/// `run` and `test`.
 pub fn build_web_client() -> Result<()> {
     // Trunk runs cargo with --offline (Trunk.toml), so fetch the crates first.
     cmd::run(cmd::cargo().args(["fetch", "--target", tools::WASM_TARGET]))?;
     cmd::run(cmd::command("trunk").args(["build", "--release", "--cargo-profile", "web"]))?;
-    let agency = Path::new(DIST).join("agency");
-    cmd::run(
-        cmd::command("trunk")
-            .args([
-                "build",
-                "--release",
-                "--cargo-profile",
-                "web",
-                "--public-url",
-                "/agency/",
-            ])
-            .arg("--dist")
-            .arg(&agency)
-            .arg("www/agency.html"),
-    )?;
-    // The relay serves /agency from agency/index.html, whatever Trunk named it.
-    let written = agency.join("agency.html");
-    if written.exists() {
-        std::fs::rename(&written, agency.join("index.html"))?;
-    }
-    for index in [
-        Path::new(DIST).join("index.html"),
-        agency.join("index.html"),
-    ] {
-        let html = std::fs::read_to_string(&index)
-            .with_context(|| format!("cannot read {}", index.display()))?;
-        check_no_inline_code(&html)
-            .with_context(|| format!("{} breaks the page's CSP", index.display()))?;
-    }
+    let index = Path::new(DIST).join("index.html");
+    let html = std::fs::read_to_string(&index)
+        .with_context(|| format!("cannot read {}", index.display()))?;
+    check_no_inline_code(&html)
+        .with_context(|| format!("{} breaks the page's CSP", index.display()))?;
     compress_dist()
 }
 
@@ -155,7 +131,7 @@ fn check_no_inline_code(html: &str) -> Result<()> {
 /// language file, which a reader of that language loads too.
 fn compress_dist() -> Result<()> {
     let mut entries = Vec::new();
-    for dir in ["", "agency", "i18n"] {
+    for dir in ["", "i18n"] {
         let dir = Path::new(DIST).join(dir);
         let listing =
             std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
@@ -166,7 +142,6 @@ fn compress_dist() -> Result<()> {
     let mut language = (0u64, 0u64, String::new());
     for entry in entries {
         let path = entry?.path();
-        let in_agency = path.parent().is_some_and(|dir| dir.ends_with("agency"));
         let extension = path.extension().and_then(|ext| ext.to_str()).unwrap_or("");
         if !["html", "js", "css", "wasm", "txt", "ftl"].contains(&extension) {
             continue;
@@ -198,7 +173,7 @@ fn compress_dist() -> Result<()> {
         br_path.push(".br");
         std::fs::write(&br_path, &brotli)?;
         // The tipster's first load: the page, its scripts, wasm and stylesheet.
-        if ["html", "js", "css", "wasm"].contains(&extension) && !widget && !in_agency {
+        if ["html", "js", "css", "wasm"].contains(&extension) && !widget {
             first_load[0] += plain.len() as u64;
             first_load[1] += gzip.len() as u64;
             first_load[2] += brotli.len() as u64;

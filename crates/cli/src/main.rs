@@ -6,6 +6,7 @@
 //! `commands/`, and everything about the format is in `sealtip-envelope`.
 
 mod commands;
+mod desk;
 mod files;
 mod passphrase;
 mod read_ahead;
@@ -52,6 +53,8 @@ enum Command {
     Pull(commands::pull::Args),
     /// Reply to a tipster: seal to the reply key inside the tip, post to its mailbox.
     Reply(commands::reply::Args),
+    /// The officers' inbox in a browser, served by this command on this machine only (loopback).
+    Desk(desk::Args),
     /// Show tips with their follow-ups and replies, in order, from a folder of opened items.
     Thread(commands::thread::Args),
     /// Tipster: read the agency's replies with your codename.
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Inbox(args) => commands::inbox::run(args),
         Command::Pull(args) => commands::pull::run(args),
         Command::Reply(args) => commands::reply::run(args),
+        Command::Desk(args) => desk::run(args),
         Command::Thread(args) => commands::thread::run(args),
         Command::Replies(args) => commands::tipster::replies(args),
         Command::FollowUp(args) => commands::tipster::follow_up(args),

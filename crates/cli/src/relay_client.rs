@@ -336,11 +336,19 @@ impl std::fmt::Display for RelayError {
 impl std::error::Error for RelayError {}
 
 /// The HTTP status of a refusal, if `error` is one.
-fn status_of(error: &anyhow::Error) -> Option<u16> {
+pub fn status_of(error: &anyhow::Error) -> Option<u16> {
     match error.downcast_ref::<RelayError>() {
         Some(RelayError::Refused { status, .. }) => Some(*status),
         _ => None,
     }
+}
+
+/// Whether `error` is a relay that did not answer at all.
+pub fn is_unreachable(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<RelayError>(),
+        Some(RelayError::Unreachable { .. })
+    )
 }
 
 /// Whether a failed request may succeed when tried again: no answer, a busy

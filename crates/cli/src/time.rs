@@ -8,6 +8,12 @@ pub fn now_rfc3339() -> String {
     sealtip_api::time::rfc3339(unix_now())
 }
 
+/// This hour in UTC, as the relay writes times: `2026-11-29T13:00:00Z`.
+pub fn this_hour() -> String {
+    let now = unix_now();
+    sealtip_api::time::rfc3339(now - now % 3600)
+}
+
 /// Today in UTC: `2026-11-29`.
 pub fn today() -> String {
     sealtip_api::time::date(unix_now())

@@ -1,7 +1,8 @@
 //! The built web client, served from the `dist` folder.
 //!
-//! - The page's routes (`/`, `/a/{agency}`, `/embed`) serve `index.html`;
-//!   `/agency` serves the agency's inbox, `agency/index.html`.
+//! - The page's routes (`/`, `/a/{agency}`, `/embed`) serve `index.html`.
+//!   Nothing an officer runs is served: officers read tips with `sealtip`
+//!   and `sealtip desk` on their own machine, and `/agency` is a 404.
 //! - Types come from a fixed table (`.wasm` is `application/wasm`).
 //! - A `.br` or `.gz` file beside an asset is served instead when the client
 //!   accepts that encoding.
@@ -85,12 +86,8 @@ pub async fn serve(
     Ok(response)
 }
 
-/// The page's own routes, which all load the app; the agency's inbox is a
-/// separate build in `agency/`.
+/// The page's own routes, which all load the app.
 fn page_file(path: &str) -> Option<PathBuf> {
-    if matches!(path, "/agency" | "/agency/") {
-        return Some(PathBuf::from("agency/index.html"));
-    }
     let is_page = matches!(path, "/" | "/embed" | "/index.html")
         || path
             .strip_prefix("/a/")
@@ -207,8 +204,7 @@ mod tests {
             assert_eq!(page_file(page), Some(PathBuf::from("index.html")), "{page}");
         }
         for page in ["/agency", "/agency/"] {
-            let inbox = Some(PathBuf::from("agency/index.html"));
-            assert_eq!(page_file(page), inbox, "{page}");
+            assert_eq!(page_file(page), None, "{page}");
         }
         assert_eq!(page_file("/a/../x"), None);
     }

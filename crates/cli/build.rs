@@ -1,0 +1,36 @@
+//! Lists the language files of `www/i18n/` for `sealtip desk`, so that a
+//! translator adds a language to the desk as to the page: by adding a file.
+//! Writes `$OUT_DIR/desk_languages.rs`, a table of each file's tag and text.
+
+use std::error::Error;
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR")?;
+    let dir = Path::new(&manifest).join("../../www/i18n").canonicalize()?;
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let tag = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.strip_suffix(".ftl"));
+        if let Some(tag) = tag {
+            println!("cargo:rerun-if-changed={}", path.display());
+            files.push((tag.to_string(), path.clone()));
+        }
+    }
+    files.sort();
+    let mut out = String::from("/// Each language file: its tag and its text.\n");
+    writeln!(out, "pub static FILES: [(&str, &str); {}] = [", files.len())?;
+    for (tag, path) in &files {
+        let path = path.to_str().ok_or("a language file's path is not UTF-8")?;
+        writeln!(out, "    ({tag:?}, include_str!({path:?})),")?;
+    }
+    writeln!(out, "];")?;
+    let target = Path::new(&std::env::var("OUT_DIR")?).join("desk_languages.rs");
+    std::fs::write(target, out)?;
+    Ok(())
+}

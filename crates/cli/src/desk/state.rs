@@ -1,0 +1,222 @@
+//! What the desk holds while it runs: the officer's keys and token, the items
+//! it knows (sealed, with what each says), the replies waiting for the next
+//! round, and how the last round went.
+//!
+//! Keys, token and sealed bytes are in memory only and zeroized when
+//! dropped; locking drops them all at once ([`State::lock`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sealtip_api::ItemKind;
+use sealtip_envelope::Identity;
+use sealtip_envelope::bundle::{Kind, ReplyTo, Tip};
+use zeroize::Zeroizing;
+
+use super::open::Failure;
+
+/// The officer's identities and the inbox token (none when offline).
+/// Zeroized when the last reference goes.
+pub struct Keys {
+    /// The identities of `-i`.
+    pub identities: Vec<Identity>,
+    /// The inbox token of `--token-file`.
+    pub token: Option<Zeroizing<String>>,
+}
+
+/// Where an item's sealed bytes are.
+#[derive(Clone)]
+pub enum Sealed {
+    /// Downloaded into memory (no `--inbox`, or a queued reply).
+    Memory(Arc<Zeroizing<Vec<u8>>>),
+    /// A file in the `--inbox` folder.
+    File(PathBuf),
+}
+
+impl Sealed {
+    /// A reader over the sealed bytes.
+    pub fn reader(&self) -> std::io::Result<Box<dyn Read + Send>> {
+        Ok(match self {
+            Sealed::Memory(bytes) => Box::new(std::io::Cursor::new(MemoryBytes(bytes.clone()))),
+            Sealed::File(path) => Box::new(std::io::BufReader::new(std::fs::File::open(path)?)),
+        })
+    }
+}
+
+/// Shared sealed bytes as a slice for a cursor.
+struct MemoryBytes(Arc<Zeroizing<Vec<u8>>>);
+
+impl AsRef<[u8]> for MemoryBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}
+
+/// Where an item came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The agency's inbox: a tip or a tipster's follow-up, and its size.
+    Inbox(ItemKind, u64),
+    /// A reply in a tipster's mailbox (ours or another officer's).
+    Reply,
+    /// Our reply, sealed and waiting for the next round to be posted.
+    Queued,
+}
+
+/// A tip, follow-up or reply the desk knows.
+pub struct Item {
+    /// Its id on the relay (`queued-N` until a queued reply is posted).
+    pub id: String,
+    /// Where it came from.
+    pub origin: Origin,
+    /// When the relay received it (RFC 3339, hour precision), or when the
+    /// file was written, for items known only from `--inbox`.
+    pub received: String,
+    /// Its sealed bytes.
+    pub sealed: Sealed,
+    /// What it says, or why it does not open.
+    pub opened: Result<Tip, Failure>,
+}
+
+impl Item {
+    /// What it says, when it opened.
+    pub fn tip(&self) -> Option<&Tip> {
+        self.opened.as_ref().ok()
+    }
+
+    /// The tipster's mailbox this item belongs to, if any.
+    pub fn mailbox(&self) -> Option<&str> {
+        self.tip()?.reply.as_ref().map(|r| r.mailbox.as_str())
+    }
+}
+
+/// How the last round with the relay went.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Round {
+    /// None yet.
+    #[default]
+    NotYet,
+    /// Under way.
+    Running,
+    /// Done at this time (RFC 3339, UTC).
+    Done(String),
+    /// Failed: a message key and its detail.
+    Failed(&'static str, String),
+}
+
+/// Everything the desk holds.
+#[derive(Default)]
+pub struct State {
+    /// Keys and token; `None` once locked.
+    pub keys: Option<Arc<Keys>>,
+    /// Every known item, by id.
+    pub items: BTreeMap<String, Item>,
+    /// Mailboxes the next round checks (learned in an earlier round, so that
+    /// checking one never follows the download of its tip).
+    pub mailboxes: BTreeSet<String>,
+    /// The last round.
+    pub round: Round,
+    /// Numbers queued replies.
+    pub queued: u64,
+}
+
+impl State {
+    /// Whether the desk is locked.
+    pub fn locked(&self) -> bool {
+        self.keys.is_none()
+    }
+
+    /// Forgets keys, token, items and queued replies (each zeroized as it
+    /// drops; a round under way drops its copy of the keys when it ends).
+    pub fn lock(&mut self) {
+        *self = State::default();
+    }
+
+    /// Adds an item, unless one with its id is there.
+    pub fn add(&mut self, item: Item) {
+        self.items.entry(item.id.clone()).or_insert(item);
+    }
+
+    /// Queues `reply` (sealed in `sealed`) for the next round; returns its
+    /// temporary id.
+    pub fn queue_reply(
+        &mut self,
+        sealed: Zeroizing<Vec<u8>>,
+        reply: Tip,
+        received: String,
+    ) -> String {
+        self.queued += 1;
+        let id = format!("queued-{}", self.queued);
+        self.add(Item {
+            id: id.clone(),
+            origin: Origin::Queued,
+            received,
+            sealed: Sealed::Memory(Arc::new(sealed)),
+            opened: Ok(reply),
+        });
+        id
+    }
+
+    /// The queued replies: id, mailbox and sealed bytes.
+    pub fn queued_replies(&self) -> Vec<(String, String, Sealed)> {
+        self.items
+            .values()
+            .filter(|item| item.origin == Origin::Queued)
+            .filter_map(|item| {
+                let mailbox = item.mailbox()?.to_string();
+                Some((item.id.clone(), mailbox, item.sealed.clone()))
+            })
+            .collect()
+    }
+
+    /// A queued reply was posted and got `id`.
+    pub fn posted(&mut self, queued: &str, id: &str, sealed: Sealed) {
+        if let Some(mut item) = self.items.remove(queued) {
+            item.id = id.to_string();
+            item.origin = Origin::Reply;
+            item.sealed = sealed;
+            self.items.insert(id.to_string(), item);
+        }
+    }
+
+    /// Inbox items, oldest first.
+    pub fn inbox(&self) -> Vec<&Item> {
+        let mut items: Vec<&Item> = self
+            .items
+            .values()
+            .filter(|item| matches!(item.origin, Origin::Inbox(..)))
+            .collect();
+        items.sort_by(|a, b| (&a.received, &a.id).cmp(&(&b.received, &b.id)));
+        items
+    }
+
+    /// The thread that holds item `id`, in order: grouping is envelope's.
+    pub fn thread_of(&self, id: &str) -> Option<Vec<&Item>> {
+        let opened: Vec<(&Item, &Tip)> = self
+            .items
+            .values()
+            .filter_map(|item| Some((item, item.tip()?)))
+            .collect();
+        let threads = sealtip_envelope::thread::threads(
+            opened,
+            |(_, tip)| tip,
+            |(item, _)| (item.received.clone(), item.id.clone()),
+        );
+        let thread = threads
+            .into_iter()
+            .find(|thread| thread.iter().any(|(item, _)| item.id == id))?;
+        Some(thread.into_iter().map(|(item, _)| item).collect())
+    }
+}
+
+/// Where a reply in `thread` goes: the reply key of its first item that
+/// carries one and is not our own reply.
+pub fn reply_target<'a>(thread: &[&'a Item]) -> Option<&'a ReplyTo> {
+    thread
+        .iter()
+        .filter_map(|item| item.tip())
+        .filter(|tip| tip.kind != Kind::Reply)
+        .find_map(|tip| tip.reply.as_ref())
+}

@@ -1,0 +1,329 @@
+//! The desk's guards and pages, through its router (no network, no relay):
+//! what a browser on this machine, or a hostile page in it, would get.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use sealtip_api::ItemKind;
+use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
+use sealtip_envelope::{Codename, Identity};
+use tower::ServiceExt;
+use zeroize::Zeroizing;
+
+use super::state::{Item, Keys, Origin, Sealed, State};
+use super::{Desk, hosts, server, words::Words};
+
+const HOST: &str = "127.0.0.1:4000";
+const TIP: &str = "0123456789abcdef0123456789abcdef";
+
+/// A sealed tip with a photo, a PDF and a "photo" that is really HTML.
+fn sealed_tip(officer: &Identity, reply: Option<ReplyTo>) -> Vec<u8> {
+    let mut sealing = sealtip_envelope::seal_tip(&[officer.recipient()], Vec::new()).unwrap();
+    let files: [(&str, &str, &[u8]); 3] = [
+        (
+            "photo.png",
+            "image/png",
+            b"\x89PNG\r\n\x1a\nnot really a png",
+        ),
+        ("report \"q3\".pdf", "application/pdf", b"%PDF-1.4 <html>"),
+        ("trap.png", "image/png", b"<html><script>alert(1)</script>"),
+    ];
+    for (name, media_type, bytes) in files {
+        let attachment = NewAttachment {
+            name,
+            media_type,
+            size: bytes.len() as u64,
+            metadata: MetadataStatus::NotChecked,
+            removed: vec![],
+        };
+        sealing.add_attachment(attachment, &mut &bytes[..]).unwrap();
+    }
+    let mut tip = Tip::new(Kind::Tip, "demo", "2026-11-29");
+    tip.text = "The <script>alert(1)</script> at the depot".into();
+    tip.reply = reply;
+    sealing.finish(tip).unwrap().0
+}
+
+fn desk(relay: Option<&str>) -> Arc<Desk> {
+    let codename = Codename::parse("abacus abdomen abdominal abide abiding ability ablaze able")
+        .unwrap()
+        .derive()
+        .unwrap();
+    // Keys of one kind: a reply is never sealed to hybrid and X25519 keys together.
+    let officer = Identity::generate_kind(codename.identity.kind()).unwrap();
+    let reply = ReplyTo {
+        recipient: codename.recipient().to_string(),
+        mailbox: codename.mailbox.clone(),
+    };
+    let sealed = sealed_tip(&officer, Some(reply));
+    let keys = Keys {
+        identities: vec![officer],
+        token: Some(Zeroizing::new("token".into())),
+    };
+    let mut state = State::default();
+    let sealed = Sealed::Memory(Arc::new(Zeroizing::new(sealed)));
+    let opened = super::sync::open_sealed(&sealed, &keys);
+    state.add(Item {
+        id: TIP.into(),
+        origin: Origin::Inbox(ItemKind::Tip, 2048),
+        received: "2026-11-29T14:00:00Z".into(),
+        sealed,
+        opened,
+    });
+    state.keys = Some(Arc::new(keys));
+    Arc::new(Desk {
+        words: Words::for_tag("en"),
+        agency: "demo".into(),
+        relay: relay.map(str::to_string),
+        inbox_dir: None,
+        secret: "00112233445566778899aabbccddeeff".into(),
+        hosts: hosts(HOST.parse::<SocketAddr>().unwrap()),
+        state: Mutex::new(state),
+        rounds: tokio::sync::Mutex::new(()),
+        wake: tokio::sync::Notify::new(),
+    })
+}
+
+async fn send(desk: &Arc<Desk>, request: Request<Body>) -> (Response<Body>, String) {
+    let response = server::router(desk.clone()).oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    (Response::from_parts(parts, Body::empty()), text)
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path)
+        .header("host", HOST)
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn post(path: &str, origin: Option<&str>, form: &str) -> Request<Body> {
+    let mut request = Request::post(path)
+        .header("host", HOST)
+        .header("content-type", "application/x-www-form-urlencoded");
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    request.body(Body::from(form.to_string())).unwrap()
+}
+
+fn base(desk: &Desk) -> String {
+    desk.base()
+}
+
+#[tokio::test]
+async fn every_address_needs_the_secret() {
+    let desk = desk(None);
+    for path in [
+        "/",
+        "/s/",
+        "/s/00112233445566778899aabbccddeef0/",
+        "/s/x/desk.css",
+        "/agency",
+    ] {
+        let (response, body) = send(&desk, get(path)).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(!body.contains("depot"), "{path}");
+    }
+    let (response, body) = send(&desk, get(&base(&desk))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(body.contains("Inbox of demo"));
+}
+
+#[tokio::test]
+async fn another_host_name_is_refused() {
+    let desk = desk(None);
+    let page = base(&desk);
+    for host in [
+        "evil.example",
+        "evil.example:4000",
+        "127.0.0.1:4001",
+        "127.0.0.2:4000",
+        "",
+    ] {
+        let request = Request::get(&page)
+            .header("host", host)
+            .body(Body::empty())
+            .unwrap();
+        let (response, body) = send(&desk, request).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{host}");
+        assert!(!body.contains("depot"));
+    }
+    let request = Request::get(&page)
+        .header("host", "localhost:4000")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&desk, request).await.0.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn every_answer_is_strict_and_not_stored() {
+    let desk = desk(None);
+    let page = base(&desk);
+    for path in [
+        page.clone(),
+        format!("{page}item/{TIP}"),
+        format!("{page}nothing"),
+        "/".into(),
+    ] {
+        let (response, _) = send(&desk, get(&path)).await;
+        let headers = response.headers();
+        assert_eq!(headers["content-security-policy"], server::CSP, "{path}");
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+    }
+    let (response, css) = send(&desk, get(&format!("{page}desk.css"))).await;
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/css; charset=utf-8"
+    );
+    assert!(css.contains(":focus-visible"));
+}
+
+#[tokio::test]
+async fn the_thread_shows_text_escaped_and_files_as_links() {
+    let desk = desk(None);
+    let page = base(&desk);
+    let (_, body) = send(&desk, get(&format!("{page}item/{TIP}"))).await;
+    assert!(body.contains("The &lt;script&gt;alert(1)&lt;/script&gt; at the depot"));
+    assert!(!body.contains("<script"));
+    assert!(body.contains("Download photo.png"));
+    assert!(body.contains("Show photo photo.png"));
+    // A photo is drawn only once asked for.
+    assert!(!body.contains("<img"));
+    let (_, shown) = send(&desk, get(&format!("{page}item/{TIP}?show={TIP}-0"))).await;
+    assert!(shown.contains(&format!("<img class=\"photo\" src=\"{page}image/{TIP}/0\"")));
+    assert!(shown.contains("Hide photo photo.png"));
+}
+
+#[tokio::test]
+async fn a_photo_is_served_only_if_its_bytes_are_an_image() {
+    let desk = desk(None);
+    let page = base(&desk);
+    let (response, body) = send(&desk, get(&format!("{page}image/{TIP}/0"))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "default-src 'none'; sandbox"
+    );
+    assert!(body.starts_with("\u{fffd}PNG"));
+    // Named .png, typed image/png, but HTML inside: not served as anything.
+    let (response, body) = send(&desk, get(&format!("{page}image/{TIP}/2"))).await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(!body.contains("<script"));
+    // The PDF is not offered as a photo, and is not served as one.
+    let (response, _) = send(&desk, get(&format!("{page}image/{TIP}/1"))).await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn any_other_file_is_an_inert_download() {
+    let desk = desk(None);
+    let page = base(&desk);
+    for (number, name) in [(1, ".pdf"), (2, "03-trap.png")] {
+        let (response, body) = send(&desk, get(&format!("{page}file/{TIP}/{number}"))).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let headers = response.headers();
+        assert_eq!(headers["content-type"], "application/octet-stream");
+        let disposition = headers["content-disposition"].to_str().unwrap();
+        let file = disposition
+            .strip_prefix("attachment; filename=\"")
+            .and_then(|rest| rest.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("{disposition}"));
+        assert!(
+            file.starts_with(&format!("0{}-", number + 1)),
+            "{disposition}"
+        );
+        assert!(file.ends_with(name), "{disposition}");
+        let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+        assert!(file.chars().all(safe), "{disposition}");
+        assert!(body.starts_with("%PDF") || body.starts_with("<html>"));
+    }
+    let (response, _) = send(&desk, get(&format!("{page}file/{TIP}/9"))).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_form_from_another_origin_is_refused() {
+    let desk = desk(None);
+    let lock = format!("{}lock", base(&desk));
+    for origin in ["http://evil.example", "null", "http://127.0.0.1:4001"] {
+        let (response, _) = send(&desk, post(&lock, Some(origin), "")).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}");
+        assert!(!desk.state().locked());
+    }
+    let (response, body) = send(&desk, post(&lock, Some("http://127.0.0.1:4000"), "")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(body.contains("The desk is locked"));
+}
+
+#[tokio::test]
+async fn locking_forgets_everything_and_shows_only_the_locked_page() {
+    let desk = desk(None);
+    let page = base(&desk);
+    send(&desk, post(&format!("{page}lock"), None, "")).await;
+    {
+        let state = desk.state();
+        assert!(state.keys.is_none() && state.items.is_empty());
+    }
+    for path in [
+        page.clone(),
+        format!("{page}item/{TIP}"),
+        format!("{page}file/{TIP}/0"),
+    ] {
+        let (response, body) = send(&desk, get(&path)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(body.contains("The desk is locked"), "{path}");
+        assert!(body.contains("start sealtip desk again"));
+        assert!(!body.contains("depot"));
+    }
+}
+
+#[tokio::test]
+async fn replies_say_what_is_wrong_and_are_queued_not_sent() {
+    let offline = desk(None);
+    let page = base(&offline);
+    let reply = format!("{page}item/{TIP}/reply");
+    let (response, body) = send(&offline, post(&reply, None, "text=Thanks")).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(body.contains("Replies need the relay"));
+
+    // A relay nobody listens on: nothing is sent now, so nothing fails.
+    let desk = desk(Some("http://127.0.0.1:9"));
+    let page = base(&desk);
+    let reply = format!("{page}item/{TIP}/reply");
+    let (response, body) = send(&desk, post(&reply, None, "text=+++")).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(body.contains("Write a reply first."));
+    let (response, _) = send(&desk, post(&reply, None, "text=Are+you+safe%3F")).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, body) = send(&desk, get(&format!("{page}item/{TIP}?note=queued"))).await;
+    assert!(body.contains("The reply is sealed and queued"));
+    assert!(body.contains("Are you safe?"));
+    assert!(body.contains("Replies waiting for the next check: 1."));
+    assert_eq!(desk.state().queued_replies().len(), 1);
+}
+
+#[tokio::test]
+async fn deleting_asks_first() {
+    let desk = desk(None);
+    let page = base(&desk);
+    let (response, body) = send(&desk, get(&format!("{page}item/{TIP}/delete"))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(body.contains("Yes, delete it"));
+    assert!(desk.state().items.contains_key(TIP));
+    let (response, _) = send(&desk, post(&format!("{page}item/{TIP}/delete"), None, "")).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(!desk.state().items.contains_key(TIP));
+    let (response, body) = send(&desk, get(&format!("{page}item/{TIP}"))).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(body.contains("There is no such item"));
+}
