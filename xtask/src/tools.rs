@@ -17,6 +17,11 @@ const BINARYEN_PACKAGE: &str = "binaryen@132";
 /// What `wasm-opt --version` prints for that package (Trunk.toml asks for it).
 const WASM_OPT_VERSION: &str = "version 132";
 
+/// The TypeScript age ("typage"): the independent implementation the
+/// envelope's hybrid post-quantum interoperability tests run with Node.
+const AGE_ENCRYPTION_PACKAGE: &str = "age-encryption@0.3.1";
+const AGE_ENCRYPTION_VERSION: &str = "\"version\": \"0.3.1\"";
+
 /// The wasm32 target, Trunk, wasm-bindgen and wasm-opt: all that
 /// `trunk build` needs.
 pub fn ensure_web_build_tools() -> Result<()> {
@@ -114,10 +119,30 @@ pub fn ensure_native_test_tools() -> Result<()> {
     if !cmd::on_path("cwebp") || !cmd::on_path("webpmux") {
         packages.push("webp");
     }
-    if packages.is_empty() {
+    if !packages.is_empty() {
+        apt_install(&packages)?;
+    }
+    ensure_age_encryption()
+}
+
+/// npm's `age-encryption` in the project's `.tools/node`, where
+/// `crates/envelope/tests/interop.rs` looks for it.
+fn ensure_age_encryption() -> Result<()> {
+    let manifest = Path::new(NODE_TOOLS).join("node_modules/age-encryption/package.json");
+    let installed =
+        std::fs::read_to_string(&manifest).is_ok_and(|text| text.contains(AGE_ENCRYPTION_VERSION));
+    if installed {
         return Ok(());
     }
-    apt_install(&packages)
+    std::fs::create_dir_all(NODE_TOOLS).with_context(|| format!("cannot create {NODE_TOOLS}"))?;
+    cmd::run(cmd::command("npm").args([
+        "install",
+        "--prefix",
+        NODE_TOOLS,
+        "--no-audit",
+        "--no-fund",
+        AGE_ENCRYPTION_PACKAGE,
+    ]))
 }
 
 /// PostgreSQL's server programs (Debian's `postgresql`, installed if

@@ -21,6 +21,8 @@ pub mod bundle;
 pub mod codename;
 pub mod header;
 pub mod keys;
+#[cfg(any(feature = "seal", feature = "open"))]
+mod mlkem768x25519;
 mod primitives;
 pub mod sealed_tip;
 #[cfg(any(feature = "seal", feature = "open"))]
@@ -37,7 +39,7 @@ mod passphrase;
 pub mod seal;
 
 pub use codename::{Codename, CodenameError, ReplyKeys, Wordlist};
-pub use keys::{Identity, IdentityFile, KeyError, Recipient};
+pub use keys::{Identity, IdentityFile, KeyError, KeyKind, Recipient};
 pub use primitives::FileKey;
 
 #[cfg(feature = "open")]
@@ -46,10 +48,8 @@ pub use open::{
     read_identity_file,
 };
 #[cfg(feature = "seal")]
-pub use seal::{SealError, seal, seal_to_vec, seal_with_passphrase};
+pub use seal::{SealError, WrapError, seal, seal_to_vec, seal_with_passphrase};
 #[cfg(feature = "seal")]
 pub use sealed_tip::{SealingTip, seal_tip};
 #[cfg(feature = "open")]
 pub use sealed_tip::{TipError, open_tip};
-#[cfg(feature = "seal")]
-pub use x25519::WrapError;

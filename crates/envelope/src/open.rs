@@ -10,10 +10,10 @@ use zeroize::Zeroizing;
 use crate::keys::{Identity, IdentityFile, KeyError};
 use crate::primitives::FileKey;
 use crate::stream::{NONCE_SIZE, PayloadError, StreamReader};
-use crate::{passphrase, x25519};
+use crate::{mlkem768x25519, passphrase, x25519};
 
 /// Stanza types of other age recipients, which sealtip recognises but does not open.
-const KNOWN_UNSUPPORTED: &[&str] = &["mlkem768x25519", "ssh-ed25519", "ssh-rsa", "piv-p256"];
+const KNOWN_UNSUPPORTED: &[&str] = &["ssh-ed25519", "ssh-rsa", "piv-p256"];
 
 /// Why a sealed file could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -25,12 +25,12 @@ pub enum OpenError {
     #[error(transparent)]
     Armor(ArmorError),
     /// None of the given keys is a recipient of the file.
-    #[error("{}", no_match_message(*.stanzas, *.x25519))]
+    #[error("{}", no_match_message(*.stanzas, *.known))]
     NoMatch {
         /// How many recipient stanzas the file has.
         stanzas: usize,
-        /// How many of them are X25519 stanzas.
-        x25519: usize,
+        /// How many of them are hybrid or X25519 stanzas.
+        known: usize,
     },
     /// The file is sealed only to recipient types sealtip does not open.
     #[error("this file is sealed with a recipient type sealtip does not support: {}", .0.join(", "))]
@@ -55,7 +55,7 @@ pub enum OpenError {
     Io(io::Error),
 }
 
-fn no_match_message(stanzas: usize, x25519: usize) -> String {
+fn no_match_message(stanzas: usize, known: usize) -> String {
     let keys = if stanzas == 1 {
         "1 other key"
     } else {
@@ -66,9 +66,9 @@ fn no_match_message(stanzas: usize, x25519: usize) -> String {
     } else {
         format!("this file was sealed to {stanzas} {keys}, not to this one")
     };
-    if x25519 < stanzas {
+    if known < stanzas {
         message.push_str(&format!(
-            " ({x25519} of its {stanzas} recipient stanzas are X25519 keys)"
+            " ({known} of its {stanzas} recipient stanzas are age keys sealtip opens)"
         ));
     }
     message
@@ -221,15 +221,20 @@ fn find_file_key(header: &Header, identities: &[Identity]) -> Result<FileKey, Op
     }
     for identity in identities {
         for stanza in &header.stanzas {
-            if let Some(file_key) = x25519::unwrap(stanza, identity).map_err(OpenError::Header)? {
+            let file_key = match stanza.tag.as_str() {
+                x25519::TAG => x25519::unwrap(stanza, identity),
+                mlkem768x25519::TAG => mlkem768x25519::unwrap(stanza, identity),
+                _ => Ok(None),
+            };
+            if let Some(file_key) = file_key.map_err(OpenError::Header)? {
                 return Ok(file_key);
             }
         }
     }
-    let x25519_count = header
+    let known_count = header
         .stanzas
         .iter()
-        .filter(|s| s.tag == x25519::TAG)
+        .filter(|s| s.tag == x25519::TAG || s.tag == mlkem768x25519::TAG)
         .count();
     let unsupported: Vec<String> = header
         .stanzas
@@ -237,11 +242,11 @@ fn find_file_key(header: &Header, identities: &[Identity]) -> Result<FileKey, Op
         .filter(|s| KNOWN_UNSUPPORTED.contains(&s.tag.as_str()))
         .map(|s| s.tag.clone())
         .collect();
-    if x25519_count == 0 && !unsupported.is_empty() {
+    if known_count == 0 && !unsupported.is_empty() {
         return Err(OpenError::Unsupported(unsupported));
     }
     Err(OpenError::NoMatch {
         stanzas: header.stanzas.len(),
-        x25519: x25519_count,
+        known: known_count,
     })
 }

@@ -40,7 +40,7 @@ mod seal {
     use super::*;
     use crate::header::{Stanza, encode_base64};
     use crate::primitives::{FileKey, random};
-    use crate::x25519::WrapError;
+    use crate::seal::WrapError;
 
     /// Wraps `file_key` under `passphrase` with a fresh salt.
     pub(crate) fn wrap(

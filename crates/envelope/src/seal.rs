@@ -1,12 +1,38 @@
-//! Sealing: an age v1 file to one or more X25519 recipients.
+//! Sealing: an age v1 file to one or more recipients, all hybrid
+//! post-quantum (`mlkem768x25519` stanzas) or all X25519.
 
 use std::io::Write;
 
-use crate::header::Header;
-use crate::keys::Recipient;
+use crate::header::{Header, Stanza};
+use crate::keys::{KeyKind, Recipient};
 use crate::primitives::FileKey;
 use crate::stream::StreamWriter;
-use crate::x25519::{self, WrapError};
+use crate::{mlkem768x25519, x25519};
+
+/// Why a file key could not be wrapped to a recipient.
+#[derive(Debug, thiserror::Error)]
+pub enum WrapError {
+    /// The recipient key is a low-order point: nothing sealed to it is secret.
+    #[error("recipient {0} is not a usable key (low-order point)")]
+    LowOrderRecipient(String),
+    /// The hybrid recipient key does not parse as ML-KEM-768 + X25519.
+    #[error("recipient with fingerprint {0} is not a usable hybrid key")]
+    Unusable(String),
+    /// A stanza type was asked to wrap to a key of the other kind.
+    #[error("internal error: a stanza of one kind was asked to wrap to a key of the other")]
+    WrongKind,
+    /// The CSPRNG failed.
+    #[error("the system random generator failed")]
+    Random,
+}
+
+/// Wraps `file_key` to `recipient` in the stanza of its kind.
+fn wrap(file_key: &FileKey, recipient: &Recipient) -> Result<Stanza, WrapError> {
+    match recipient.kind() {
+        KeyKind::Hybrid => mlkem768x25519::wrap(file_key, recipient),
+        KeyKind::X25519 => x25519::wrap(file_key, recipient),
+    }
+}
 
 /// Why a file could not be sealed.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +43,13 @@ pub enum SealError {
     /// A recipient key cannot be sealed to.
     #[error(transparent)]
     Recipient(#[from] WrapError),
+    /// Post-quantum and X25519-only recipients in one file: the X25519 ones
+    /// would undo the post-quantum protection, so age forbids it.
+    #[error(
+        "cannot seal to hybrid post-quantum (age1pq1…) and X25519-only (age1…) keys together: \
+         the X25519 keys would undo the post-quantum protection"
+    )]
+    MixedKinds,
     /// The CSPRNG failed.
     #[error("the system random generator failed")]
     Random,
@@ -32,13 +65,16 @@ pub fn seal<W: Write>(
     recipients: &[Recipient],
     mut output: W,
 ) -> Result<StreamWriter<W>, SealError> {
-    if recipients.is_empty() {
+    let Some(first) = recipients.first() else {
         return Err(SealError::NoRecipients);
+    };
+    if recipients.iter().any(|r| r.kind() != first.kind()) {
+        return Err(SealError::MixedKinds);
     }
     let file_key = FileKey::generate().map_err(|_| SealError::Random)?;
     let stanzas = recipients
         .iter()
-        .map(|recipient| x25519::wrap(&file_key, recipient))
+        .map(|recipient| wrap(&file_key, recipient))
         .collect::<Result<Vec<_>, _>>()?;
     output.write_all(&Header::new(stanzas, &file_key).to_bytes())?;
     Ok(StreamWriter::new(output, &file_key)?)

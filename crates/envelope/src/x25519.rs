@@ -33,32 +33,25 @@ pub(crate) use seal::wrap;
 #[cfg(feature = "seal")]
 mod seal {
     use super::*;
-    use crate::keys::Recipient;
+    use crate::keys::{Recipient, RecipientKey};
     use crate::primitives::{FileKey, random};
+    use crate::seal::WrapError;
     use x25519_dalek::{PublicKey, StaticSecret};
-
-    /// Why a file key could not be wrapped to a recipient.
-    #[derive(Debug, thiserror::Error)]
-    pub enum WrapError {
-        /// The recipient key is a low-order point: nothing sealed to it is secret.
-        #[error("recipient {0} is not a usable key (low-order point)")]
-        LowOrderRecipient(String),
-        /// The CSPRNG failed.
-        #[error("the system random generator failed")]
-        Random,
-    }
 
     /// Wraps `file_key` to `recipient` with a fresh ephemeral key.
     pub(crate) fn wrap(file_key: &FileKey, recipient: &Recipient) -> Result<Stanza, WrapError> {
+        let RecipientKey::X25519(public) = &recipient.0 else {
+            return Err(WrapError::WrongKind);
+        };
         let mut secret = zeroize::Zeroizing::new([0u8; 32]);
         random(secret.as_mut()).map_err(|_| WrapError::Random)?;
         let ephemeral = StaticSecret::from(*secret);
         let share = PublicKey::from(&ephemeral);
-        let shared = ephemeral.diffie_hellman(&recipient.0);
+        let shared = ephemeral.diffie_hellman(public);
         if !shared.was_contributory() {
             return Err(WrapError::LowOrderRecipient(recipient.to_string()));
         }
-        let key = wrap_key(shared.as_bytes(), share.as_bytes(), recipient.0.as_bytes());
+        let key = wrap_key(shared.as_bytes(), share.as_bytes(), public.as_bytes());
         let body = crate::primitives::wrap_file_key(&key, file_key);
         Ok(Stanza {
             tag: TAG.into(),
@@ -68,9 +61,6 @@ mod seal {
     }
 }
 
-#[cfg(feature = "seal")]
-pub use seal::WrapError;
-
 #[cfg(feature = "open")]
 pub(crate) use open::unwrap;
 
@@ -78,7 +68,7 @@ pub(crate) use open::unwrap;
 mod open {
     use super::*;
     use crate::header::{HeaderError, decode_base64};
-    use crate::keys::Identity;
+    use crate::keys::{Identity, IdentityKey};
     use crate::primitives::FileKey;
     use x25519_dalek::PublicKey;
 
@@ -108,12 +98,15 @@ mod open {
                 "X25519 body is not a 16-byte file key and its tag",
             ));
         }
-        let shared = identity.0.diffie_hellman(&PublicKey::from(share));
+        let IdentityKey::X25519(secret) = &identity.0 else {
+            return Ok(None);
+        };
+        let shared = secret.diffie_hellman(&PublicKey::from(share));
         if !shared.was_contributory() {
             return Err(HeaderError::Malformed("X25519 share is a low-order point"));
         }
-        let recipient = identity.recipient();
-        let key = wrap_key(shared.as_bytes(), &share, recipient.0.as_bytes());
+        let recipient = PublicKey::from(secret);
+        let key = wrap_key(shared.as_bytes(), &share, recipient.as_bytes());
         Ok(crate::primitives::unwrap_file_key(&key, &stanza.body))
     }
 }

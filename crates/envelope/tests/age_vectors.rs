@@ -1,8 +1,8 @@
 //! The C2SP age test vectors (tests/data/age-vectors, see its README), run
 //! through sealtip's opening code: every X25519, scrypt, armor, stream,
 //! stanza, hmac, header, version and empty vector gives exactly its expected
-//! outcome, and the post-quantum hybrid vectors, which sealtip does not
-//! implement, never succeed and fail as "unsupported" where they would. Success vectors also round-trip STREAM with their file key.
+//! outcome, the post-quantum hybrid (`mlkem768x25519`) ones included.
+//! Success vectors also round-trip STREAM with their file key.
 
 #![cfg(not(target_arch = "wasm32"))] // native only: files, processes, the age crate
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
@@ -162,31 +162,25 @@ fn every_age_vector_gives_its_expected_outcome() {
     assert_eq!(paths.len(), 143, "the C2SP suite has 143 vectors");
     let mut failures = Vec::new();
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    let mut hybrid = 0;
     for path in &paths {
         let vector = load(path);
         let (got, released) = outcome(&vector);
-        // Passphrase (scrypt) files are implemented too: sealtip protects
-        // identity files with them. Post-quantum hybrid recipients are not.
-        let implemented = !vector.name.contains("hybrid");
+        // Every kind is implemented: X25519, hybrid post-quantum, and
+        // passphrase (scrypt) files, which protect identity files.
         *counts.entry(got.clone()).or_default() += 1;
-        if implemented {
-            if got != vector.expect {
-                failures.push(format!(
-                    "{}: expected {}, got {got}",
-                    vector.name, vector.expect
-                ));
-            } else if (got == "success" || got == "payload failure")
-                && Some(&released) != vector.payload.as_ref()
-            {
-                failures.push(format!("{}: released plaintext differs", vector.name));
-            }
-        } else if got == "success" || (got != "unsupported" && got != vector.expect) {
+        if vector.name.contains("hybrid") {
+            hybrid += 1;
+        }
+        if got != vector.expect {
             failures.push(format!(
-                "{}: expected unsupported or {}, got {got}",
+                "{}: expected {}, got {got}",
                 vector.name, vector.expect
             ));
-        } else if vector.expect == "success" && got != "unsupported" {
-            failures.push(format!("{}: expected unsupported, got {got}", vector.name));
+        } else if (got == "success" || got == "payload failure")
+            && Some(&released) != vector.payload.as_ref()
+        {
+            failures.push(format!("{}: released plaintext differs", vector.name));
         }
         if vector.expect == "success" {
             stream_round_trip(&vector);
@@ -199,5 +193,6 @@ fn every_age_vector_gives_its_expected_outcome() {
         paths.len(),
         failures.join("\n")
     );
+    assert_eq!(hybrid, 19, "the suite has 19 hybrid vectors");
     eprintln!("outcomes: {counts:?}");
 }
