@@ -5,6 +5,7 @@
 //!
 //! - [`Relay`]: a relay of its own in a temporary folder, with the demo agency;
 //! - [`Browser`]: a Chromium session at a phone's size, with screenshots;
+//! - [`Desk`]: `sealtip desk`, the officers' inbox, and the address it printed;
 //! - [`sealtip`]: runs the command-line tool and returns what it printed.
 
 use std::net::{SocketAddr, TcpListener};
@@ -185,6 +186,61 @@ impl Relay {
             sealed.as_os_str(),
         ])?;
         Ok(target)
+    }
+}
+
+/// `sealtip desk` running, killed when dropped.
+pub struct Desk {
+    /// The address it printed: `http://127.0.0.1:PORT/s/<secret>/`.
+    pub url: String,
+    _process: Killed,
+}
+
+impl Desk {
+    /// Starts `sealtip desk` with `args` and `env` (such as
+    /// `SEALTIP_PASSPHRASE`); waits for the address it prints.
+    pub fn start<I, S>(args: I, env: &[(&str, &str)]) -> Result<Desk>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut child = Command::new(bin("sealtip")?)
+            .arg("desk")
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let stdout = child.stdout.take().context("the desk's output")?;
+        let process = Killed(child);
+        let (lines, printed) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if lines.send(line).is_err() {
+                    // Nobody listens any more: keep draining the pipe.
+                    continue;
+                }
+            }
+        });
+        let started = Instant::now();
+        while started.elapsed() < PATIENCE {
+            match printed.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) if line.trim().starts_with("http://") => {
+                    return Ok(Desk {
+                        url: line.trim().to_string(),
+                        _process: process,
+                    });
+                }
+                Ok(_) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    bail!("sealtip desk exited before it printed its address")
+                }
+            }
+        }
+        bail!("sealtip desk printed no address within {PATIENCE:?}")
     }
 }
 

@@ -137,8 +137,11 @@ pub fn run(args: Args) -> Result<()> {
         Some(path) if args.relay.is_some() => Some(read_token(path)?),
         _ => None,
     };
-    let keys = Keys { identities, token };
-    let mut state = State::default();
+    let keys = Arc::new(Keys { identities, token });
+    let mut state = State {
+        keys: Some(keys.clone()),
+        ..State::default()
+    };
     if let Some(dir) = &args.inbox {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         for item in sync::load_folder(dir, &keys)? {
@@ -150,7 +153,7 @@ pub fn run(args: Args) -> Result<()> {
             .filter_map(|item| item.mailbox().map(str::to_string))
             .collect();
     }
-    state.keys = Some(Arc::new(keys));
+    drop(keys);
     let mut secret = [0u8; 16];
     getrandom::fill(&mut secret).context("the system random generator failed")?;
 

@@ -134,8 +134,12 @@ impl State {
         *self = State::default();
     }
 
-    /// Adds an item, unless one with its id is there.
+    /// Adds an item, unless one with its id is there or the desk is locked
+    /// (a round that was under way when the officer locked keeps nothing).
     pub fn add(&mut self, item: Item) {
+        if self.locked() {
+            return;
+        }
         self.items.entry(item.id.clone()).or_insert(item);
     }
 

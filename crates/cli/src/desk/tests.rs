@@ -64,9 +64,12 @@ fn desk(relay: Option<&str>) -> Arc<Desk> {
         identities: vec![officer],
         token: Some(Zeroizing::new("token".into())),
     };
-    let mut state = State::default();
     let sealed = Sealed::Memory(Arc::new(Zeroizing::new(sealed)));
     let opened = super::sync::open_sealed(&sealed, &keys);
+    let mut state = State {
+        keys: Some(Arc::new(keys)),
+        ..State::default()
+    };
     state.add(Item {
         id: TIP.into(),
         origin: Origin::Inbox(ItemKind::Tip, 2048),
@@ -74,7 +77,6 @@ fn desk(relay: Option<&str>) -> Arc<Desk> {
         sealed,
         opened,
     });
-    state.keys = Some(Arc::new(keys));
     Arc::new(Desk {
         words: Words::for_tag("en"),
         agency: "demo".into(),
@@ -274,6 +276,12 @@ async fn locking_forgets_everything_and_shows_only_the_locked_page() {
         let state = desk.state();
         assert!(state.keys.is_none() && state.items.is_empty());
     }
+    // What a round under way brings back after the lock is not kept.
+    let reply = Tip::new(Kind::Reply, "demo", "2026-11-30");
+    let sealed = Zeroizing::new(vec![1]);
+    desk.state()
+        .queue_reply(sealed, reply, "2026-11-30T09:00:00Z".into());
+    assert!(desk.state().items.is_empty());
     for path in [
         page.clone(),
         format!("{page}item/{TIP}"),

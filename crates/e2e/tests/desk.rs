@@ -1,0 +1,344 @@
+//! `sealtip desk`, the officers' inbox, end to end against the real relay and
+//! `sealtip`, in headless Chromium: a tip with a photo and a file (sealed to
+//! the agency) and the tipster's follow-up are listed; the tip's thread shows
+//! the text, answers and follow-up; the photo is drawn only when asked for;
+//! the file is an inert download; a reply is queued, sent with the next check
+//! and read back with the tipster's codename; a deleted follow-up is gone
+//! from the relay; locking leaves only the locked page. Then the same desk
+//! offline, from the folder it downloaded into, at a desktop's size.
+//! Screenshots go to `target/screenshots/desk-*.png`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use sealtip_e2e::{Browser, Desk, Relay, sealtip, workspace};
+use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
+use sealtip_envelope::{Codename, IdentityFile, Recipient};
+
+const CODENAME: &str = "abacus abdomen abdominal abide abiding ability ablaze able";
+const PASSPHRASE: &str = "correct horse battery staple";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
+    let relay = Relay::start(0)?;
+    let dir = relay.dir.path();
+    let agency_key = std::fs::read_to_string(relay.file("agency.key"))?;
+    let agency = IdentityFile::parse(&agency_key)?.identities.remove(0);
+    let token_file = relay.file("agency.token").display().to_string();
+    let relay_args = |command: &str| -> Vec<String> {
+        let args = [command, "--relay", &relay.url, "--agency", "demo"];
+        args.map(String::from).to_vec()
+    };
+    let inbox = || -> Result<Vec<(String, String)>> {
+        let mut args = relay_args("inbox");
+        args.extend(["--token-file".into(), token_file.clone()]);
+        Ok(sealtip(args)?
+            .lines()
+            .filter_map(|line| {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let kind = *words.first()?;
+                (kind == "tip" || kind == "message")
+                    .then(|| (kind.to_string(), words.last().unwrap_or(&"").to_string()))
+            })
+            .collect())
+    };
+
+    // A tip with a photo, a text file and the tipster's reply key; then the
+    // tipster's follow-up.
+    let keys = Codename::parse(CODENAME)?.derive()?;
+    let reply_to = ReplyTo {
+        recipient: keys.recipient().to_string(),
+        mailbox: keys.mailbox.clone(),
+    };
+    let photo = std::fs::read(workspace().join("crates/scrub/tests/fixtures/gps.png"))?;
+    let files: [(&str, &str, &[u8]); 2] = [
+        ("van.png", "image/png", &photo),
+        ("plates.txt", "text/plain", b"<b>AB-123-CD</b>"),
+    ];
+    std::fs::write(
+        dir.join("tip.age"),
+        sealed_tip(&[agency.recipient()], reply_to, &files)?,
+    )?;
+    let mut args = relay_args("submit");
+    args.push(dir.join("tip.age").display().to_string());
+    let tip_id = sealtip(args)?.trim().to_string();
+    let mut args = relay_args("follow-up");
+    args.extend(["--codename", CODENAME, "--message", "It came again today."].map(String::from));
+    sealtip(args)?;
+    let follow_up_id = inbox()?
+        .into_iter()
+        .find(|(kind, _)| kind == "message")
+        .map(|(_, id)| id)
+        .context("the follow-up is in the inbox")?;
+
+    // The agency's key protected by a passphrase, given as scripts do.
+    let protected = dir.join("protected.key");
+    let mut writer = sealtip_envelope::seal_with_passphrase(PASSPHRASE, Vec::new())?;
+    writer.write_all(agency_key.as_bytes())?;
+    std::fs::write(&protected, writer.finish()?)?;
+    let folder = dir.join("desk-inbox");
+    let desk = Desk::start(
+        [
+            "--relay",
+            &relay.url,
+            "--agency",
+            "demo",
+            "--token-file",
+            &token_file,
+            "-i",
+            &protected.display().to_string(),
+            "--inbox",
+            &folder.display().to_string(),
+            "--lang",
+            "en",
+        ],
+        &[("SEALTIP_PASSPHRASE", PASSPHRASE)],
+    )?;
+    assert!(desk.url.starts_with("http://127.0.0.1:"), "{}", desk.url);
+
+    // The inbox, once the first round is done: kind, size, received.
+    let mut browser = Browser::phone("desk", "en").await?;
+    let table = reload_until(&browser, &desk.url, "Follow-up").await?;
+    for expected in ["Tip", "KiB", "UTC", "The van comes every Tuesday."] {
+        assert!(table.contains(expected), "{expected:?} not in {table}");
+    }
+    assert_eq!(rows(&browser).await?, 2);
+    browser.screenshot("inbox").await?;
+
+    // The thread: text, answers, follow-up; files offered, no photo drawn yet.
+    click(&browser, &format!("a[href$='/item/{tip_id}']")).await?;
+    let thread = text_of(&browser, "main").await?;
+    for expected in [
+        "The van comes every Tuesday.",
+        "Where",
+        "Main street",
+        "It came again today.",
+        "Download plates.txt",
+        "Show photo van.png",
+    ] {
+        assert!(thread.contains(expected), "{expected:?} not in {thread}");
+    }
+    assert!(
+        browser
+            .client
+            .find(fantoccini::Locator::Css("img"))
+            .await
+            .is_err()
+    );
+    browser.screenshot("thread").await?;
+
+    // The photo, once asked for.
+    click(&browser, "a[href*='?show=']").await?;
+    let drawn = photo_width(&browser).await?;
+    assert!(drawn > 0, "the photo is not drawn");
+    browser.screenshot("photo").await?;
+
+    // The file: an inert download with its cleaned name (read here as the
+    // browser gets it; the page itself may fetch nothing, by its CSP).
+    let download = browser
+        .find("a[download][href$='/1']")
+        .await?
+        .attr("href")
+        .await?
+        .context("a download link")?;
+    let (head, body) = http_get(&desk.url, &download)?;
+    for expected in [
+        "content-type: application/octet-stream",
+        "content-disposition: attachment; filename=\"02-plates.txt\"",
+        "cache-control: no-store",
+        "x-content-type-options: nosniff",
+    ] {
+        assert!(head.contains(expected), "{expected:?} not in {head}");
+    }
+    assert_eq!(body, "<b>AB-123-CD</b>");
+
+    // A reply: queued, then sent with the next check; the codename reads it.
+    type_in(&browser, "#reply-text", "Thank you. Are you safe?").await?;
+    click(&browser, ".reply button[type=submit]").await?;
+    let queued = text_of(&browser, "main").await?;
+    assert!(
+        queued.contains("The reply is sealed and queued"),
+        "{queued}"
+    );
+    assert!(queued.contains("Our reply, queued"), "{queued}");
+    browser.screenshot("queued").await?;
+    let mut args = relay_args("replies");
+    args.extend(["--codename".to_string(), CODENAME.to_string()]);
+    assert!(
+        !sealtip(args.clone())?.contains("Are you safe?"),
+        "sent before the check"
+    );
+    click(&browser, ".bar button.secondary").await?;
+    let checked = text_of(&browser, "main").await?;
+    assert!(checked.contains("Last check with the relay"), "{checked}");
+    assert!(!checked.contains("Replies waiting"), "{checked}");
+    let replies = sealtip(args)?;
+    assert!(replies.contains("Thank you. Are you safe?"), "{replies}");
+    click(&browser, &format!("a[href$='/item/{tip_id}']")).await?;
+    let thread = text_of(&browser, "main").await?;
+    assert!(
+        thread.contains("Our reply") && !thread.contains("queued"),
+        "{thread}"
+    );
+    browser.screenshot("replied").await?;
+
+    // Delete the follow-up, after a confirmation: gone on the relay.
+    click(&browser, ".name a").await?;
+    click(&browser, &format!("a[href$='/item/{follow_up_id}/delete']")).await?;
+    let question = text_of(&browser, "main").await?;
+    assert!(question.contains("This cannot be undone"), "{question}");
+    browser.screenshot("delete").await?;
+    click(&browser, "button.danger").await?;
+    let after = text_of(&browser, "main").await?;
+    assert!(after.contains("Deleted."), "{after}");
+    assert_eq!(rows(&browser).await?, 1);
+    assert_eq!(inbox()?, [("tip".to_string(), tip_id.clone())]);
+    assert!(!folder.join(format!("message-{follow_up_id}.age")).exists());
+
+    // Lock: only the locked page, at every address.
+    click(&browser, "button.lock").await?;
+    let locked = text_of(&browser, "main").await?;
+    assert!(locked.contains("The desk is locked"), "{locked}");
+    browser.screenshot("locked").await?;
+    browser
+        .client
+        .goto(&format!("{}item/{tip_id}", desk.url))
+        .await?;
+    let locked = text_of(&browser, "main").await?;
+    assert!(
+        locked.contains("The desk is locked") && !locked.contains("van"),
+        "{locked}"
+    );
+    assert_eq!(browser.stored().await?["cookies"], 0);
+    browser.close().await?;
+    drop(desk);
+
+    // The folder the desk downloaded into opens with no relay at all, at a
+    // desktop's size: the tip, our reply and the photo.
+    let offline = Desk::start(
+        [
+            "--agency",
+            "demo",
+            "-i",
+            &relay.file("agency.key").display().to_string(),
+            "--inbox",
+            &folder.display().to_string(),
+        ],
+        &[("LANG", "en_US.UTF-8")],
+    )?;
+    let mut desktop = Browser::desktop("desk-desktop", "en", (1280, 800)).await?;
+    desktop.client.goto(&offline.url).await?;
+    let page = text_of(&desktop, "main").await?;
+    assert!(page.contains("Offline"), "{page}");
+    assert_eq!(rows(&desktop).await?, 1);
+    desktop.screenshot("inbox").await?;
+    click(&desktop, &format!("a[href$='/item/{tip_id}']")).await?;
+    click(&desktop, "a[href*='?show=']").await?;
+    assert!(photo_width(&desktop).await? > 0, "the photo is not drawn");
+    let thread = text_of(&desktop, "main").await?;
+    assert!(thread.contains("Thank you. Are you safe?"), "{thread}");
+    assert!(thread.contains("Replies need the relay"), "{thread}");
+    desktop.screenshot("thread").await?;
+    desktop.close().await
+}
+
+/// A tip as the tipster's page seals it: text, one answer, files, reply key.
+fn sealed_tip(to: &[Recipient], reply: ReplyTo, files: &[(&str, &str, &[u8])]) -> Result<Vec<u8>> {
+    let mut sealing = sealtip_envelope::seal_tip(to, Vec::new())?;
+    for (name, media_type, bytes) in files {
+        let attachment = NewAttachment {
+            name,
+            media_type,
+            size: bytes.len() as u64,
+            metadata: MetadataStatus::NotChecked,
+            removed: Vec::new(),
+        };
+        sealing.add_attachment(attachment, &mut &bytes[..])?;
+    }
+    let mut tip = Tip::new(Kind::Tip, "demo", "2026-11-29");
+    tip.text = "The van comes every Tuesday.".into();
+    tip.answers.push(Answer {
+        id: "where".into(),
+        label: "Where".into(),
+        value: "Main street".into(),
+    });
+    tip.reply = Some(reply);
+    Ok(sealing.finish(tip)?.0)
+}
+
+/// Loads `url` again until the page holds `wanted` (the desk's pages are
+/// plain HTML: nothing changes without a reload); returns the main text.
+async fn reload_until(browser: &Browser, url: &str, wanted: &str) -> Result<String> {
+    let started = std::time::Instant::now();
+    loop {
+        browser.client.goto(url).await?;
+        let text = text_of(browser, "main").await?;
+        if text.contains(wanted) {
+            return Ok(text);
+        }
+        anyhow::ensure!(
+            started.elapsed() < sealtip_e2e::PATIENCE,
+            "{wanted:?} not in {text:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+}
+
+/// `GET path` of the desk at `base` over plain HTTP/1.1: the head (lowercase)
+/// and the body.
+fn http_get(base: &str, path: &str) -> Result<(String, String)> {
+    use std::io::Read;
+    let host = base
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .context("the desk's address")?;
+    let mut stream = std::net::TcpStream::connect(host)?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let (head, body) = answer.split_once("\r\n\r\n").context("an HTTP answer")?;
+    Ok((head.to_ascii_lowercase(), body.to_string()))
+}
+
+async fn text_of(browser: &Browser, css: &str) -> Result<String> {
+    Ok(browser.find(css).await?.text().await?)
+}
+
+async fn rows(browser: &Browser) -> Result<usize> {
+    let rows = browser
+        .client
+        .find_all(fantoccini::Locator::Css("table.inbox tbody tr"))
+        .await?;
+    Ok(rows.len())
+}
+
+async fn click(browser: &Browser, css: &str) -> Result<()> {
+    browser.find(css).await?.click().await?;
+    Ok(())
+}
+
+async fn type_in(browser: &Browser, css: &str, text: &str) -> Result<()> {
+    let input = browser.find(css).await?;
+    input.clear().await?;
+    input.send_keys(text).await?;
+    Ok(())
+}
+
+/// The drawn width of the photo, once it loaded (0 if it never does).
+async fn photo_width(browser: &Browser) -> Result<u64> {
+    let started = std::time::Instant::now();
+    loop {
+        let script = "const img = document.querySelector('img.photo');
+                      return img && img.complete ? img.naturalWidth : 0;";
+        let value = browser.eval(script).await?.as_u64().unwrap_or(0);
+        if value > 0 || started.elapsed() > sealtip_e2e::PATIENCE {
+            return Ok(value);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
