@@ -19,10 +19,13 @@ use sealtip_api::{
     PROOF_HEADER, Reply, UPLOAD_OFFSET_HEADER, UploadProgress, UploadRequest, UploadSession,
     is_valid_id,
 };
-use serde::Serialize;
+use sealtip_envelope::codename::mailbox_id_of_secret;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
+use subtle::ConstantTimeEq;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::io::ReaderStream;
+use zeroize::Zeroizing;
 
 use crate::config::{Agency, Relay, is_agency_id};
 use crate::error::{ApiError, ensure_json_error};
@@ -32,9 +35,11 @@ use crate::{assets, time};
 
 /// The content type every upload must declare.
 pub const UPLOAD_CONTENT_TYPE: &str = "application/octet-stream";
-/// How often expired upload sessions are removed.
-const SESSION_CLEANING: Duration = Duration::from_secs(600);
-/// The largest JSON body a request to open an upload session may have.
+/// How often expired upload sessions, and replies past their retention, are
+/// removed.
+const CLEANING: Duration = Duration::from_secs(600);
+/// The largest JSON body a request to open an upload session or delete a
+/// reply may have.
 const MAX_JSON_BYTES: usize = 1024;
 /// The unit of `limits.part_buffer_bytes` that parts take.
 const MIB: u64 = 1024 * 1024;
@@ -54,19 +59,18 @@ pub struct AppState<S> {
 impl<S: Store> AppState<S> {
     /// State over `store` and `relay`.
     ///
-    /// Inside a Tokio runtime, it also removes expired upload sessions now
-    /// and then, for as long as the runtime runs.
+    /// Inside a Tokio runtime, it also removes expired upload sessions and
+    /// replies past their retention, at once and then every ten minutes, for
+    /// as long as the runtime runs (beside the requests, never before one).
     pub fn new(store: S, relay: Arc<Relay>) -> Self {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let store = store.clone();
+            let (store, relay) = (store.clone(), relay.clone());
             runtime.spawn(async move {
-                let mut every = tokio::time::interval(SESSION_CLEANING);
+                let mut every = tokio::time::interval(CLEANING);
                 every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
                     every.tick().await;
-                    if let Err(e) = store.remove_expired_sessions().await {
-                        eprintln!("sealtip-relay: removing expired upload sessions failed: {e}");
-                    }
+                    clean(&store, &relay).await;
                 }
             });
         }
@@ -100,6 +104,18 @@ impl<S: Store> AppState<S> {
     }
 }
 
+/// Removes expired upload sessions and replies past their retention. The
+/// log says what failed, never how many or which.
+async fn clean<S: Store>(store: &S, relay: &Relay) {
+    if let Err(e) = store.remove_expired_sessions().await {
+        eprintln!("sealtip-relay: removing expired upload sessions failed: {e}");
+    }
+    let cutoff = relay.reply_cutoff(time::now());
+    if let Err(e) = store.remove_replies_before(cutoff).await {
+        eprintln!("sealtip-relay: removing replies past their retention failed: {e}");
+    }
+}
+
 /// The whole application: API, page and security headers.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new()
@@ -126,7 +142,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         )
         .route(
             "/api/v1/agencies/{agency}/mailboxes/{mailbox}/{reply}",
-            get(get_reply),
+            get(get_reply).delete(delete_reply),
         )
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(
@@ -677,6 +693,88 @@ async fn get_reply<S: Store>(
         .await?
         .ok_or_else(|| ApiError::not_found("no such reply"))?;
     Ok(sealed_response(&meta, reader))
+}
+
+/// A tipster's request to delete a reply: the mailbox secret, 64 lowercase
+/// hex digits.
+#[derive(Deserialize)]
+struct DeleteReply<'a> {
+    proof: &'a str,
+}
+
+const DELETE_REPLY_BODY: &str =
+    "the body must be {\"proof\": \"<the mailbox secret, 64 lowercase hex digits>\"}";
+
+/// Deletes a reply: for the tipster, with the mailbox secret as proof (the
+/// mailbox id alone, which the agency and every reader of the mailbox know,
+/// is not enough); for the agency, with its token. No proof of work: it
+/// costs the relay one hash and one delete, and deletes only what the
+/// secret's holder could read anyway.
+async fn delete_reply<S: Store>(
+    State(st): State<AppState<S>>,
+    Path((agency, mailbox, reply)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let agency = st.agency(&agency)?;
+    check_id(&mailbox, "mailbox")?;
+    check_id(&reply, "reply")?;
+    if headers.contains_key(header::AUTHORIZATION) {
+        authorize(agency, &headers)?;
+    } else {
+        check_mailbox_proof(&mailbox, &headers, body).await?;
+    }
+    if st
+        .store
+        .delete_reply(&agency.profile.id, &mailbox, &reply)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("no such reply"))
+    }
+}
+
+/// 415 unless the body is JSON, 400 unless it is `{"proof": "<64 hex>"}`,
+/// 403 unless that secret is the one `mailbox` stands for.
+async fn check_mailbox_proof(
+    mailbox: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(), ApiError> {
+    if content_type(headers).as_deref() != Some("application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("{DELETE_REPLY_BODY}, sent as application/json"),
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_JSON_BYTES)
+        .await
+        .map_err(|_| ApiError::bad_request(format!("body larger than {MAX_JSON_BYTES} bytes")))?;
+    // The body holds the secret: its buffer (not copied) is zeroized.
+    let bytes = Zeroizing::new(Vec::from(bytes));
+    let request: DeleteReply =
+        serde_json::from_slice(&bytes).map_err(|_| ApiError::bad_request(DELETE_REPLY_BODY))?;
+    let proof = request.proof;
+    if proof.len() != 64
+        || !proof
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Err(ApiError::bad_request(DELETE_REPLY_BODY));
+    }
+    let mut secret = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(proof, secret.as_mut())
+        .map_err(|_| ApiError::bad_request(DELETE_REPLY_BODY))?;
+    let stands_for = mailbox_id_of_secret(&secret);
+    if bool::from(stands_for.as_bytes().ct_eq(mailbox.as_bytes())) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the proof is not this mailbox's secret",
+        ))
+    }
 }
 
 // --- The API description and the page ---------------------------------------

@@ -18,6 +18,7 @@
 //!
 //! [limits]
 //! max_upload_bytes = 268435456
+//! reply_retention_days = 90
 //!
 //! [pow]
 //! difficulty = 18
@@ -100,6 +101,9 @@ pub struct Limits {
     pub max_items_per_agency: u64,
     /// Replies a mailbox may hold (100).
     pub max_replies_per_mailbox: u64,
+    /// Days a reply is kept (90): older replies are deleted, with their
+    /// bytes, within the hour after they pass it.
+    pub reply_retention_days: u64,
     /// Uploads received at once; more are refused with 429 (64).
     pub max_concurrent_uploads: usize,
     /// Open connections; more are closed at once (1,024).
@@ -135,6 +139,7 @@ impl Default for Limits {
             max_upload_bytes: 256 * 1024 * 1024,
             max_items_per_agency: 10_000,
             max_replies_per_mailbox: 100,
+            reply_retention_days: 90,
             max_concurrent_uploads: 64,
             max_connections: 1024,
             max_header_bytes: 16 * 1024,
@@ -335,6 +340,10 @@ impl Config {
                 && limits.upload_total_secs > 0
                 && limits.upload_session_secs > 0,
             "timeouts must be > 0 seconds"
+        );
+        ensure!(
+            (1..=36_500).contains(&limits.reply_retention_days),
+            "limits.reply_retention_days must be 1 to 36500"
         );
         ensure!(
             limits.max_open_uploads > 0,
@@ -589,6 +598,13 @@ impl Relay {
     pub fn session_expiry(&self, now: u64) -> u64 {
         crate::time::ceil_hour(now.saturating_add(self.limits.upload_session_secs))
     }
+
+    /// The hour before which replies are deleted at `now`: the retention
+    /// before this hour, so a reply is kept at least that many days.
+    pub fn reply_cutoff(&self, now: u64) -> u64 {
+        let retention = self.limits.reply_retention_days.saturating_mul(86_400);
+        crate::time::floor_hour(now).saturating_sub(retention)
+    }
 }
 
 #[cfg(test)]
@@ -668,6 +684,27 @@ mod tests {
             with(PART_MAX_BYTES).unwrap().limits.part_buffer_bytes,
             PART_MAX_BYTES
         );
+    }
+
+    #[test]
+    fn replies_are_kept_their_retention_counted_from_the_hour() {
+        let with = |line: &str| {
+            let text = format!("storage = \"sqlite://relay.db\"\n[limits]\n{line}\n");
+            toml::from_str::<Config>(&text).unwrap().check()
+        };
+        let hour = 1_795_953_600;
+        let relay = with("").unwrap();
+        assert_eq!(relay.limits.reply_retention_days, 90);
+        assert_eq!(relay.reply_cutoff(hour + 1234), hour - 90 * 86_400);
+        let one_day = with("reply_retention_days = 1").unwrap();
+        assert_eq!(one_day.reply_cutoff(hour), hour - 86_400);
+        for bad in ["reply_retention_days = 0", "reply_retention_days = 36501"] {
+            let error = with(bad).err().unwrap();
+            assert!(
+                format!("{error:#}").contains("reply_retention_days"),
+                "{error:#}"
+            );
+        }
     }
 
     #[test]

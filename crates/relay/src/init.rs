@@ -132,6 +132,8 @@ challenge_secret = "{secret}"
 max_upload_bytes = 268435456      # 256 MiB
 max_items_per_agency = 10000
 max_replies_per_mailbox = 100
+# Days a reply to a tipster is kept; older replies are deleted with their bytes.
+reply_retention_days = 90
 max_concurrent_uploads = 64
 max_connections = 1024
 max_header_bytes = 16384

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::{error_line, news_agency, raw, sealed, start};
 use sealtip_api::{AgencyProfile, Created, ItemKind, Mailbox, is_valid_id, pow};
+use sealtip_envelope::codename::mailbox_id_of_secret;
 
 const MAILBOX: &str = "0123456789abcdef0123456789abcdef";
 
@@ -688,6 +689,253 @@ async fn replies_reach_the_mailbox_and_only_the_agency_posts_them() {
     let full = post(Some(&relay.token), reply.clone()).await.unwrap();
     assert_eq!(full.status(), 429);
     error_line(&full.text().await.unwrap());
+}
+
+/// Posts `count` sealed replies to `mailbox` of the demo agency as the
+/// agency; returns their ids.
+async fn post_replies(relay: &common::TestRelay, mailbox: &str, count: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..count {
+        let created: Created = relay
+            .client
+            .post(relay.url(&format!("/api/v1/agencies/demo/mailboxes/{mailbox}")))
+            .bearer_auth(&relay.token)
+            .header("content-type", "application/octet-stream")
+            .body(sealed(&relay.recipient, 100))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(created.id);
+    }
+    ids
+}
+
+/// The ids a mailbox of the demo agency lists.
+async fn listed(relay: &common::TestRelay, mailbox: &str) -> Vec<String> {
+    let mailbox: Mailbox = relay
+        .client
+        .get(relay.url(&format!("/api/v1/agencies/demo/mailboxes/{mailbox}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    mailbox.replies.into_iter().map(|r| r.id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tipster_deletes_a_reply_with_the_mailbox_secret_not_the_mailbox_id() {
+    let relay = start(none, |_| {}).await;
+    let secret = [0x5e; 32];
+    let mailbox = mailbox_id_of_secret(&secret);
+    let other_secret = [0xa1; 32];
+    let other = mailbox_id_of_secret(&other_secret);
+    let ids = post_replies(&relay, &mailbox, 2).await;
+    let elsewhere = post_replies(&relay, &other, 1).await;
+    let delete = |mailbox: &str, reply: &str, content_type: &str, body: String| {
+        relay
+            .client
+            .delete(relay.url(&format!(
+                "/api/v1/agencies/demo/mailboxes/{mailbox}/{reply}"
+            )))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let proof = |secret: &[u8]| format!(r#"{{"proof":"{}"}}"#, hex::encode(secret));
+
+    // Wrong proofs: the mailbox id (all that readers of the mailbox and the
+    // agency know), another mailbox's secret, random bytes.
+    let mut random = [0u8; 32];
+    getrandom::fill(&mut random).unwrap();
+    let id_twice = format!(r#"{{"proof":"{mailbox}{mailbox}"}}"#);
+    for wrong in [id_twice, proof(&other_secret), proof(&random)] {
+        let refused = delete(&mailbox, &ids[0], "application/json", wrong)
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 403);
+        assert!(error_line(&refused.text().await.unwrap()).contains("proof"));
+    }
+    // Malformed bodies: 400 (the mailbox id alone is too short to be a secret).
+    let malformed = [
+        format!(r#"{{"proof":"{mailbox}"}}"#),
+        proof(&secret).to_uppercase().replace("PROOF", "proof"),
+        proof(&secret[..31]),
+        format!(r#"{{"proof":"{}0"}}"#, hex::encode(secret)),
+        format!(r#"{{"proof":"{}"}}"#, "zz".repeat(32)),
+        r#"{"proof":5}"#.into(),
+        r#"{"secret":"00"}"#.into(),
+        "not json".into(),
+        String::new(),
+        format!(r#"{{"proof":"{}"}}"#, "0".repeat(2000)),
+    ];
+    for body in malformed {
+        let refused = delete(&mailbox, &ids[0], "application/json", body.clone())
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400, "{body}");
+        error_line(&refused.text().await.unwrap());
+    }
+    let not_json = delete(&mailbox, &ids[0], "text/plain", proof(&secret))
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 415);
+    assert_eq!(listed(&relay, &mailbox).await, ids, "nothing was deleted");
+
+    // Unknown replies, and another mailbox's reply, are 404 with the right
+    // proof; malformed ids 400; an unknown agency 404.
+    for unknown in ["0".repeat(32), elsewhere[0].clone()] {
+        let missing = delete(&mailbox, &unknown, "application/json", proof(&secret))
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+        error_line(&missing.text().await.unwrap());
+    }
+    assert_eq!(listed(&relay, &other).await, elsewhere);
+    let bad_id = delete(&mailbox, "short", "application/json", proof(&secret))
+        .await
+        .unwrap();
+    assert_eq!(bad_id.status(), 400);
+    let nobody = relay
+        .client
+        .delete(relay.url(&format!(
+            "/api/v1/agencies/nobody/mailboxes/{mailbox}/{}",
+            ids[0]
+        )))
+        .header("content-type", "application/json")
+        .body(proof(&secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nobody.status(), 404);
+
+    // The right proof deletes, once.
+    let deleted = delete(&mailbox, &ids[0], "application/json", proof(&secret))
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(listed(&relay, &mailbox).await, ids[1..].to_vec());
+    let gone = relay
+        .client
+        .get(relay.url(&format!(
+            "/api/v1/agencies/demo/mailboxes/{mailbox}/{}",
+            ids[0]
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+    let again = delete(&mailbox, &ids[0], "application/json", proof(&secret))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+
+    // The agency deletes a reply it posted with its token; a wrong token is
+    // 401 and deletes nothing. The emptied mailbox lists nothing.
+    let as_agency = |token: &str| {
+        relay
+            .client
+            .delete(relay.url(&format!(
+                "/api/v1/agencies/demo/mailboxes/{mailbox}/{}",
+                ids[1]
+            )))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(as_agency("nope").await.unwrap().status(), 401);
+    assert_eq!(listed(&relay, &mailbox).await, ids[1..].to_vec());
+    assert_eq!(as_agency(&relay.token).await.unwrap().status(), 204);
+    assert!(listed(&relay, &mailbox).await.is_empty());
+    assert_eq!(listed(&relay, &other).await, elsewhere);
+    let conn = rusqlite::Connection::open(&relay.database).unwrap();
+    let rows: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM items WHERE mailbox = ?1",
+            [&mailbox],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(rows, 0, "nothing of the emptied mailbox is stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_past_their_retention_are_gone_once_the_relay_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::init_with_binary(dir.path());
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("reply_retention_days = 90"));
+    std::fs::write(
+        &config,
+        text.replace("reply_retention_days = 90", "reply_retention_days = 30"),
+    )
+    .unwrap();
+    let (recipient, token) = common::demo_agency(dir.path());
+    let mut relay = common::RelayProcess::start(dir.path(), common::free_port()).await;
+    let client = reqwest::Client::new();
+    let path = format!("{}/api/v1/agencies/demo/mailboxes/{MAILBOX}", relay.base);
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let created: Created = client
+            .post(&path)
+            .bearer_auth(&token)
+            .header("content-type", "application/octet-stream")
+            .body(sealed(&recipient, 100))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(created.id);
+    }
+    relay.kill();
+
+    // One reply arrived 31 days ago, the other 29: only the first is past
+    // 30 days.
+    let conn = rusqlite::Connection::open(dir.path().join("data/relay.db")).unwrap();
+    for (id, days) in ids.iter().zip([31, 29]) {
+        conn.execute(
+            "UPDATE items SET received = received - ?1 WHERE id = ?2",
+            rusqlite::params![days * 86_400, id],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let relay = common::RelayProcess::start(dir.path(), relay.port).await;
+    let blobs = dir.path().join("data/blobs");
+    let mut waited = 0;
+    let replies = loop {
+        let mailbox: Mailbox = client
+            .get(&path)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let removed = mailbox.replies.len() < 2 && !blobs.join(&ids[0]).exists();
+        if removed || waited == 100 {
+            break mailbox.replies;
+        }
+        waited += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(replies.len(), 1, "the old reply is removed at start");
+    assert_eq!(replies[0].id, ids[1]);
+    assert_eq!(replies[0].received.len(), "2026-11-29T14:00:00Z".len());
+    let old = client
+        .get(format!("{path}/{}", ids[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 404);
+    assert!(!blobs.join(&ids[0]).exists());
+    assert!(blobs.join(&ids[1]).exists());
+    drop(relay);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

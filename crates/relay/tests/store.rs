@@ -99,6 +99,89 @@ async fn postgres_keeps_the_session_contract() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = dir.path().join("blobs");
+    let database = dir.path().join("relay.db");
+    let store = SqliteStore::open(&database, &blobs).unwrap();
+    let connect = || {
+        let conn = rusqlite::Connection::open(&database).unwrap();
+        conn.busy_timeout(Duration::from_secs(10)).unwrap();
+        conn
+    };
+    replies(
+        store,
+        |id, secs| {
+            let conn = connect();
+            async move {
+                let sql = "UPDATE items SET received = received - ?1 WHERE id = ?2";
+                assert_eq!(conn.execute(sql, rusqlite::params![secs, id]).unwrap(), 1);
+            }
+        },
+        |id| {
+            let exists = blobs.join(id).exists();
+            async move { exists }
+        },
+        |mailbox| {
+            let conn = connect();
+            let (database, blobs) = (database.clone(), blobs.clone());
+            async move {
+                let sql = "SELECT COUNT(*) FROM items WHERE mailbox = ?1";
+                let rows: i64 = conn.query_row(sql, [&mailbox], |r| r.get(0)).unwrap();
+                // Deleted rows are overwritten, not left in free space: once
+                // the log is folded into the database, no byte of it holds
+                // the mailbox id.
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                    .unwrap();
+                let mut files = vec![database.clone(), database.with_extension("db-wal")];
+                for entry in std::fs::read_dir(&blobs).unwrap() {
+                    files.push(entry.unwrap().path());
+                }
+                let holding = files
+                    .iter()
+                    .filter_map(|file| std::fs::read(file).ok())
+                    .filter(|bytes| contains(bytes, mailbox.as_bytes()))
+                    .count();
+                rows + holding as i64
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() {
+    let Some(db) = common::test_database("postgres_deletes_and_expires_replies").await else {
+        return;
+    };
+    let store = PgStore::open(&db.url, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let db = &db;
+    replies(
+        store,
+        move |id, secs| async move {
+            db.execute(&format!(
+                "UPDATE items SET received = received - {secs} WHERE id = '{id}'"
+            ))
+            .await
+        },
+        move |id| async move {
+            db.query_i64(&format!("SELECT COUNT(*) FROM chunks WHERE blob = '{id}'"))
+                .await
+                > 0
+        },
+        move |mailbox| async move {
+            db.query_i64(&format!(
+                "SELECT COUNT(*) FROM items WHERE mailbox = '{mailbox}'"
+            ))
+            .await
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_stores_opened_together_share_everything() {
     let Some(db) = common::test_database("postgres_stores_opened_together_share_everything").await
     else {
@@ -573,6 +656,138 @@ where
         "still not listed"
     );
     (kept, session)
+}
+
+/// What every backend must do with replies. `backdate(id, secs)` moves a
+/// stored item's hour `secs` back; `has_bytes(id)` tells whether a blob's
+/// bytes are still stored; `traces(mailbox)` counts what the store still
+/// holds that names the mailbox.
+async fn replies<S, B, BF, H, HF, T, TF>(store: S, backdate: B, has_bytes: H, traces: T)
+where
+    S: Store,
+    B: Fn(String, u64) -> BF,
+    BF: Future<Output = ()>,
+    H: Fn(String) -> HF,
+    HF: Future<Output = bool>,
+    T: Fn(String) -> TF,
+    TF: Future<Output = i64>,
+{
+    const DAY: u64 = 86_400;
+    let mailbox = "5ea17a11ba5e0b0e5ea17a11ba5e0b0e".to_owned();
+    let other = "cd".repeat(16);
+    let here = Place::Mailbox(mailbox.clone());
+    let there = Place::Mailbox(other.clone());
+    let first = put(&store, "demo", here.clone(), b"first", None)
+        .await
+        .unwrap();
+    let second = put(
+        &store,
+        "demo",
+        here.clone(),
+        &bytes(3 * CHUNK_BYTES / 2, 1),
+        None,
+    )
+    .await
+    .unwrap();
+    let elsewhere = put(&store, "demo", there.clone(), b"elsewhere", None)
+        .await
+        .unwrap();
+    let tip = put(&store, "demo", TIP, b"tip", None).await.unwrap();
+
+    // A reply is deleted in its own agency and mailbox only, and an inbox
+    // item is not a reply.
+    assert!(
+        !store
+            .delete_reply("other", &mailbox, &first.id)
+            .await
+            .unwrap()
+    );
+    assert!(!store.delete_reply("demo", &other, &first.id).await.unwrap());
+    assert!(
+        !store
+            .delete_reply("demo", &mailbox, &"0".repeat(32))
+            .await
+            .unwrap()
+    );
+    assert!(!store.delete_reply("demo", &mailbox, "../x").await.unwrap());
+    assert!(!store.delete_reply("demo", &mailbox, &tip.id).await.unwrap());
+    assert_eq!(
+        read(&store, "demo", &TIP, &tip.id).await,
+        Some(b"tip".to_vec())
+    );
+    assert_eq!(store.mailbox("demo", &mailbox).await.unwrap().len(), 2);
+
+    // Deleted: once, gone from the list, from reading, and its bytes too.
+    assert!(
+        store
+            .delete_reply("demo", &mailbox, &first.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_reply("demo", &mailbox, &first.id)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.mailbox("demo", &mailbox).await.unwrap(),
+        vec![second.clone()]
+    );
+    assert_eq!(read(&store, "demo", &here, &first.id).await, None);
+    assert!(!has_bytes(first.id.clone()).await);
+    assert_eq!(
+        store.inbox_len("demo").await.unwrap(),
+        1,
+        "the inbox count is kept"
+    );
+
+    // Replies older than the cutoff go; one received at the cutoff hour and
+    // a recent one stay, and inbox items are not replies, however old.
+    let hour = sealtip_relay::time::this_hour();
+    let cutoff = hour - 90 * DAY;
+    backdate(second.id.clone(), 91 * DAY).await;
+    backdate(elsewhere.id.clone(), 90 * DAY).await;
+    backdate(tip.id.clone(), 365 * DAY).await;
+    let recent = put(&store, "demo", here.clone(), b"recent", None)
+        .await
+        .unwrap();
+    assert!(has_bytes(second.id.clone()).await);
+    assert_eq!(store.remove_replies_before(cutoff).await.unwrap(), 1);
+    assert_eq!(
+        store.mailbox("demo", &mailbox).await.unwrap(),
+        vec![recent.clone()]
+    );
+    assert_eq!(read(&store, "demo", &here, &second.id).await, None);
+    assert!(!has_bytes(second.id.clone()).await);
+    let kept = store.mailbox("demo", &other).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].received, cutoff, "times stay on the hour");
+    assert_eq!(
+        read(&store, "demo", &there, &elsewhere.id).await,
+        Some(b"elsewhere".to_vec())
+    );
+    assert_eq!(store.inbox("demo").await.unwrap().len(), 1);
+    assert_eq!(store.remove_replies_before(cutoff).await.unwrap(), 0);
+
+    // Once its last reply is gone, nothing of a mailbox is left.
+    assert!(traces(mailbox.clone()).await > 0);
+    assert!(
+        store
+            .delete_reply("demo", &mailbox, &recent.id)
+            .await
+            .unwrap()
+    );
+    assert!(store.mailbox("demo", &mailbox).await.unwrap().is_empty());
+    assert_eq!(traces(mailbox.clone()).await, 0);
+    assert!(store.remove_replies_before(hour + 3600).await.unwrap() >= 1);
+    assert!(store.mailbox("demo", &other).await.unwrap().is_empty());
+    assert_eq!(traces(other).await, 0);
+}
+
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Appends `part` at `offset` of session `id`, in uneven pieces.

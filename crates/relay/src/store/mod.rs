@@ -29,6 +29,13 @@
 //!   which makes it an item as [`Store::commit`] does and ends the session;
 //! - a session past its expiry is unknown, and
 //!   [`Store::remove_expired_sessions`] removes it with its bytes.
+//!
+//! Replies (items in a mailbox):
+//! - a mailbox has no record of its own: it is the `mailbox` column of its
+//!   replies, so deleting its last reply leaves nothing of it;
+//! - [`Store::delete_reply`] deletes one reply, and
+//!   [`Store::remove_replies_before`] every reply older than the relay's
+//!   retention, each with its bytes.
 
 pub mod postgres;
 pub mod sqlite;
@@ -224,6 +231,23 @@ pub trait Store: Clone + Send + Sync + 'static {
         agency: &str,
         id: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes reply `id` of `agency` if it is in `mailbox`; `false` if there
+    /// was none. A mailbox is nothing but its replies: once its last reply
+    /// is gone, nothing of it is stored.
+    fn delete_reply(
+        &self,
+        agency: &str,
+        mailbox: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes every reply received before `cutoff` (Unix seconds), with its
+    /// bytes, in every agency. Returns how many. Requests go on meanwhile.
+    fn remove_replies_before(
+        &self,
+        cutoff: u64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     /// Marks a proof-of-work tag as spent; `false` if it already was.
     /// The mark is durable once an item committed with it is.

@@ -809,6 +809,54 @@ impl Store for PgStore {
         Ok(true)
     }
 
+    async fn delete_reply(
+        &self,
+        agency: &str,
+        mailbox: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        if !is_valid_id(id) {
+            return Ok(false);
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let deleted = exec(
+            &tx,
+            "DELETE FROM items WHERE id = $1 AND agency = $2 AND kind = 'reply' AND mailbox = $3",
+            &[&id, &agency, &mailbox],
+        )
+        .await?;
+        if deleted == 0 {
+            return Ok(false);
+        }
+        exec(&tx, "DELETE FROM chunks WHERE blob = $1", &[&id]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn remove_replies_before(&self, cutoff: u64) -> Result<u64, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Rows another relay is deleting right now are skipped, not waited for.
+        let rows = tx
+            .query(
+                "DELETE FROM items WHERE id IN
+                 (SELECT id FROM items WHERE kind = 'reply' AND received < $1
+                  FOR UPDATE SKIP LOCKED)
+                 RETURNING id",
+                &[&to_sql(cutoff)],
+            )
+            .await?;
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?;
+        tx.execute("DELETE FROM chunks WHERE blob = ANY($1)", &[&ids])
+            .await?;
+        tx.commit().await?;
+        Ok(ids.len() as u64)
+    }
+
     async fn spend(&self, tag: SpentTag) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;

@@ -68,18 +68,25 @@ struct SpentSet {
     inserts_since_prune: usize,
 }
 
-type DeleteJob = (String, String, oneshot::Sender<Result<bool, StoreError>>);
+/// Deleting one item: an inbox item, or a reply in `mailbox`.
+struct DeleteJob {
+    agency: String,
+    id: String,
+    mailbox: Option<String>,
+    reply: oneshot::Sender<Result<bool, StoreError>>,
+}
+
+/// Deleting every reply received before `before`; answers their ids, whose
+/// files the caller removes (off the committer thread).
+type ExpireJob = (u64, oneshot::Sender<Result<Vec<String>, StoreError>>);
 
 enum Job {
     Commit {
         item: Accepted,
         max_items: u64,
     },
-    Delete {
-        agency: String,
-        id: String,
-        reply: oneshot::Sender<Result<bool, StoreError>>,
-    },
+    Delete(DeleteJob),
+    ExpireReplies(ExpireJob),
     Session {
         op: SessionOp,
         reply: oneshot::Sender<Result<u64, StoreError>>,
@@ -122,6 +129,9 @@ impl SqliteStore {
         let writer = Connection::open(database)?;
         writer.execute_batch(SCHEMA)?;
         configure(&writer)?;
+        // Deleted rows (a reply's mailbox id, an item's size and hour) are
+        // overwritten, not left in free space.
+        writer.pragma_update(None, "secure_delete", "ON")?;
         let reader = Connection::open(database)?;
         configure(&reader)?;
 
@@ -186,6 +196,26 @@ impl SqliteStore {
             .jobs
             .send(job)
             .map_err(|_| StoreError::Failed("the committer thread has stopped".into()))
+    }
+
+    /// Has the committer delete item `id`: an inbox item, or with `mailbox`
+    /// a reply in that mailbox. `false` if there was none.
+    async fn delete_item(
+        &self,
+        agency: &str,
+        id: &str,
+        mailbox: Option<String>,
+    ) -> Result<bool, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Delete(DeleteJob {
+            agency: agency.to_owned(),
+            id: id.to_owned(),
+            mailbox,
+            reply,
+        }))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Failed("the committer thread has stopped".into()))?
     }
 
     /// Has the committer carry out `op`, and waits for its answer.
@@ -273,6 +303,8 @@ const SCHEMA: &str = "
         received INTEGER NOT NULL    -- Unix seconds, a multiple of 3600
     );
     CREATE INDEX IF NOT EXISTS items_by_place ON items (agency, kind, mailbox);
+    -- Finds the replies past their retention without reading every item.
+    CREATE INDEX IF NOT EXISTS replies_by_hour ON items (received) WHERE kind = 'reply';
     -- Kept in tag order (random) with expiries rounded up to the hour, so
     -- that it reveals neither when a proof was spent nor in what order.
     CREATE TABLE IF NOT EXISTS spent (
@@ -696,15 +728,39 @@ impl Store for SqliteStore {
         if !is_valid_id(id) {
             return Ok(false);
         }
+        self.delete_item(agency, id, None).await
+    }
+
+    async fn delete_reply(
+        &self,
+        agency: &str,
+        mailbox: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        if !is_valid_id(id) {
+            return Ok(false);
+        }
+        self.delete_item(agency, id, Some(mailbox.to_owned())).await
+    }
+
+    async fn remove_replies_before(&self, cutoff: u64) -> Result<u64, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Job::Delete {
-            agency: agency.to_owned(),
-            id: id.to_owned(),
-            reply,
-        })?;
-        answer
+        self.send(Job::ExpireReplies((cutoff, reply)))?;
+        let ids = answer
             .await
-            .map_err(|_| StoreError::Failed("the committer thread has stopped".into()))?
+            .map_err(|_| StoreError::Failed("the committer thread has stopped".into()))??;
+        let removed = ids.len() as u64;
+        let blobs = self.inner.blobs.clone();
+        // The rows are gone, so the replies are no longer listed; a file left
+        // by a crash here is removed on the next open.
+        tokio::task::spawn_blocking(move || {
+            for id in ids {
+                let _ = std::fs::remove_file(blobs.join(id));
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Failed(format!("remover task: {e}")))?;
+        Ok(removed)
     }
 
     async fn spend(&self, tag: SpentTag) -> Result<bool, StoreError> {
@@ -940,12 +996,14 @@ impl Committer {
     fn process(&mut self, batch: Vec<Job>) {
         let mut accepted = Vec::new();
         let mut deletes = Vec::new();
+        let mut expiries = Vec::new();
         let mut sessions = Vec::new();
         let mut pending: HashMap<String, u64> = HashMap::new();
         let mut pending_mailbox: HashMap<(String, String), u64> = HashMap::new();
         for job in batch {
             match job {
-                Job::Delete { agency, id, reply } => deletes.push((agency, id, reply)),
+                Job::Delete(job) => deletes.push(job),
+                Job::ExpireReplies(job) => expiries.push(job),
                 Job::Session { op, reply } => sessions.push((op, reply)),
                 Job::Commit { item, max_items } => {
                     let part = item.source(&self.blobs);
@@ -980,17 +1038,20 @@ impl Committer {
             }
         }
 
-        let result = self.persist(&accepted, &deletes, &sessions);
+        let result = self.persist(&accepted, &deletes, &expiries, &sessions);
         match result {
-            Ok((deleted, session_results)) => {
+            Ok((deleted, expired, session_results)) => {
                 let mut counts = lock(&self.counts);
                 for item in &accepted {
                     if let Place::Inbox(_) = item.place {
                         *counts.entry(item.agency.clone()).or_default() += 1;
                     }
                 }
-                for ((agency, _, _), was_there) in deletes.iter().zip(&deleted) {
-                    if *was_there && let Some(n) = counts.get_mut(agency) {
+                for (job, was_there) in deletes.iter().zip(&deleted) {
+                    if *was_there
+                        && job.mailbox.is_none()
+                        && let Some(n) = counts.get_mut(&job.agency)
+                    {
                         *n = n.saturating_sub(1);
                     }
                 }
@@ -998,13 +1059,16 @@ impl Committer {
                 for item in accepted {
                     let _ = item.reply.send(Ok(()));
                 }
-                for ((_, id, reply), was_there) in deletes.into_iter().zip(deleted) {
+                for (job, was_there) in deletes.into_iter().zip(deleted) {
                     if was_there {
                         // The row is gone, so the item is no longer listed; a
                         // file left by a crash here is removed on the next open.
-                        let _ = std::fs::remove_file(self.blobs.join(&id));
+                        let _ = std::fs::remove_file(self.blobs.join(&job.id));
                     }
-                    let _ = reply.send(Ok(was_there));
+                    let _ = job.reply.send(Ok(was_there));
+                }
+                for ((_, reply), ids) in expiries.into_iter().zip(expired) {
+                    let _ = reply.send(Ok(ids));
                 }
                 for ((_, reply), result) in sessions.into_iter().zip(session_results) {
                     let answer = result.map(|(answer, gone)| {
@@ -1025,7 +1089,10 @@ impl Committer {
                     item.give_up(&self.blobs, true);
                     let _ = item.reply.send(Err(StoreError::Failed(message.clone())));
                 }
-                for (_, _, reply) in deletes {
+                for job in deletes {
+                    let _ = job.reply.send(Err(StoreError::Failed(message.clone())));
+                }
+                for (_, reply) in expiries {
                     let _ = reply.send(Err(StoreError::Failed(message.clone())));
                 }
                 for (_, reply) in sessions {
@@ -1044,14 +1111,16 @@ impl Committer {
     }
 
     /// Makes the batch durable: the folder's new names, then the rows.
-    /// Answers whether each delete found its item, and each session
-    /// change's answer with the session files it made obsolete.
+    /// Answers whether each delete found its item, the ids of the replies
+    /// each expiry deleted, and each session change's answer with the
+    /// session files it made obsolete.
     fn persist(
         &mut self,
         accepted: &[Accepted],
         deletes: &[DeleteJob],
+        expiries: &[ExpireJob],
         sessions: &[SessionJob],
-    ) -> Result<(Vec<bool>, Vec<SessionOutcome>), StoreError> {
+    ) -> Result<PersistOutcome, StoreError> {
         if !accepted.is_empty() {
             File::open(&self.blobs)?.sync_all()?;
         }
@@ -1083,11 +1152,29 @@ impl Committer {
         }
         let mut deleted = Vec::with_capacity(deletes.len());
         {
-            let mut delete = tx.prepare_cached(
+            let mut delete_inbox = tx.prepare_cached(
                 "DELETE FROM items WHERE id = ?1 AND agency = ?2 AND kind IN ('tip', 'message')",
             )?;
-            for (agency, id, _) in deletes {
-                deleted.push(delete.execute(params![id, agency])? > 0);
+            let mut delete_reply = tx.prepare_cached(
+                "DELETE FROM items WHERE id = ?1 AND agency = ?2 AND kind = 'reply'
+                 AND mailbox = ?3",
+            )?;
+            for job in deletes {
+                let n = match &job.mailbox {
+                    None => delete_inbox.execute(params![job.id, job.agency])?,
+                    Some(mailbox) => delete_reply.execute(params![job.id, job.agency, mailbox])?,
+                };
+                deleted.push(n > 0);
+            }
+        }
+        let mut expired = Vec::with_capacity(expiries.len());
+        {
+            let mut expire = tx.prepare_cached(
+                "DELETE FROM items WHERE kind = 'reply' AND received < ?1 RETURNING id",
+            )?;
+            for (before, _) in expiries {
+                let ids = expire.query_map(params![before], |row| row.get::<_, String>(0))?;
+                expired.push(ids.collect::<Result<Vec<_>, _>>()?);
             }
         }
         let outcomes = sessions
@@ -1101,11 +1188,15 @@ impl Committer {
             )?;
         }
         tx.commit()?;
-        Ok((deleted, outcomes))
+        Ok((deleted, expired, outcomes))
     }
 }
 
 type SessionJob = (SessionOp, oneshot::Sender<Result<u64, StoreError>>);
+
+/// What a batch's rows answer: whether each delete found its item, the ids
+/// each expiry deleted, each session change's outcome.
+type PersistOutcome = (Vec<bool>, Vec<Vec<String>>, Vec<SessionOutcome>);
 
 /// A session change's answer, and the blobs of the sessions it ended.
 type SessionOutcome = Result<(u64, Vec<String>), StoreError>;
