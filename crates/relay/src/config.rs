@@ -101,8 +101,8 @@ pub struct Limits {
     pub max_items_per_agency: u64,
     /// Replies a mailbox may hold (100).
     pub max_replies_per_mailbox: u64,
-    /// Days a reply is kept (90): older replies are deleted, with their
-    /// bytes, within the hour after they pass it.
+    /// Days a reply is kept, counted from the hour it arrived (90); it is
+    /// then deleted with its bytes, at most an hour and ten minutes later.
     pub reply_retention_days: u64,
     /// Uploads received at once; more are refused with 429 (64).
     pub max_concurrent_uploads: usize,

@@ -1016,6 +1016,8 @@ async fn the_agency_list_and_openapi_are_served() {
         .await
         .unwrap();
     assert!(openapi["openapi"].as_str().unwrap().starts_with("3."));
+    let reply = &openapi["paths"]["/api/v1/agencies/{agency}/mailboxes/{mailbox}/{reply}"];
+    assert!(reply["get"].is_object() && reply["delete"].is_object());
 }
 
 // --- Upload sessions ----------------------------------------------------------
