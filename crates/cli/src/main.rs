@@ -7,8 +7,11 @@
 
 mod commands;
 mod desk;
+mod display;
 mod files;
+mod input;
 mod passphrase;
+mod proxy;
 mod read_ahead;
 mod relay_client;
 mod time;
@@ -48,7 +51,7 @@ enum Command {
     /// goes in parts and resumes after a lost connection.
     Submit(commands::submit::Args),
     /// List an agency's inbox on a relay: kind, size, when received.
-    Inbox(commands::inbox::InboxArgs),
+    Inbox(commands::inbox::Args),
     /// Download new inbox items into a folder; with --delete, remove them from the relay once safe.
     Pull(commands::pull::Args),
     /// Reply to a tipster: seal to the reply key inside the tip, post to its mailbox.
@@ -96,9 +99,10 @@ fn main() -> ExitCode {
         // A reader that went away (`sealtip open … | head`) is not an error.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            // One line: the context chain joined, never a backtrace.
+            // One line: the context chain joined, never a backtrace; what a
+            // tip or a relay put in it is shown, never obeyed.
             let message: Vec<String> = err.chain().map(ToString::to_string).collect();
-            eprintln!("sealtip: error: {}", message.join(": "));
+            eprintln!("sealtip: error: {}", display::line(&message.join(": ")));
             ExitCode::FAILURE
         }
     }

@@ -9,8 +9,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use sealtip_api::pow;
 use sealtip_api::{
     AgencyProfile, Challenge, Created, ErrorBody, Inbox, ItemKind, Mailbox, UPLOAD_OFFSET_HEADER,
-    UploadProgress, UploadRequest, UploadSession,
+    UploadProgress, UploadRequest, UploadSession, is_valid_id,
 };
+
+use crate::display;
 
 /// The content type of every upload: a sealed age file.
 const UPLOAD_CONTENT_TYPE: &str = "application/octet-stream";
@@ -45,15 +47,42 @@ pub enum Upload<'a> {
 
 impl RelayClient {
     /// A client for the relay at `base` (`https://…`, or `http://` for a
-    /// relay on this machine).
+    /// relay on this machine), through the proxy the environment names
+    /// (`HTTPS_PROXY` and the like), if any.
     pub fn new(base: &str) -> Result<Self> {
+        Self::build(
+            base,
+            ureq::Agent::config_builder().timeout_connect(Some(Duration::from_secs(20))),
+        )
+    }
+
+    /// A client for the relay at `base` through `proxy` only, or directly
+    /// when it is `None` (no proxy from the environment): what the
+    /// tipster's commands use, so the route is the one they chose.
+    pub fn with_proxy(base: &str, proxy: Option<ureq::Proxy>) -> Result<Self> {
+        // A path through Tor takes longer to build than a direct connection.
+        let connect = if proxy.is_some() { 90 } else { 20 };
+        Self::build(
+            base,
+            ureq::Agent::config_builder()
+                .proxy(proxy)
+                .timeout_connect(Some(Duration::from_secs(connect))),
+        )
+    }
+
+    fn build(
+        base: &str,
+        config: ureq::config::ConfigBuilder<ureq::typestate::AgentScope>,
+    ) -> Result<Self> {
         let base = base.trim().trim_end_matches('/').to_string();
         if !(base.starts_with("https://") || base.starts_with("http://")) {
-            bail!("--relay must be an http:// or https:// URL, not {base:?}");
+            bail!(
+                "--relay must be an http:// or https:// URL, not \"{}\"",
+                display::line(&base)
+            );
         }
-        let config = ureq::Agent::config_builder()
+        let config = config
             .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(20)))
             .timeout_recv_response(Some(Duration::from_secs(120)))
             .user_agent("sealtip")
             .build();
@@ -106,7 +135,7 @@ impl RelayClient {
             .header("content-type", UPLOAD_CONTENT_TYPE)
             .header("content-length", &size.to_string());
         let created: Created = self.json(request.send(ureq::SendBody::from_reader(body)))?;
-        Ok(created.id)
+        relay_id(created.id, "item")
     }
 
     /// Uploads a sealed tip or message from a seekable file through an
@@ -131,7 +160,7 @@ impl RelayClient {
                 .header("content-type", "application/json")
                 .send(body.as_str()),
         )?;
-        let path = format!("/uploads/{}", segment(&session.upload)?);
+        let path = format!("/uploads/{}", relay_id(session.upload, "upload session")?);
         let part_bytes = PART_BYTES.min(session.part_max_bytes).max(1);
         let mut buffer = Vec::new();
         let mut received = 0u64;
@@ -161,7 +190,7 @@ impl RelayClient {
                     .post(&self.url(&format!("{path}/commit")))
                     .send_empty(),
             ) {
-                Ok(created) => return Ok(Some(created.id)),
+                Ok(created) => return relay_id(created.id, "item").map(Some),
                 Err(error) if tries > 0 && status_of(&error) == Some(404) => {
                     return Ok(None);
                 }
@@ -202,12 +231,16 @@ impl RelayClient {
     /// The agency's inbox listing.
     pub fn inbox(&self, agency: &str, token: &str) -> Result<Inbox> {
         let url = self.url(&format!("/agencies/{}/inbox", segment(agency)?));
-        self.json(
+        let inbox: Inbox = self.json(
             self.agent
                 .get(&url)
                 .header("authorization", &format!("Bearer {token}"))
                 .call(),
-        )
+        )?;
+        for item in &inbox.items {
+            check_relay_id(&item.id, "inbox item")?;
+        }
+        Ok(inbox)
     }
 
     /// Streams one inbox item into `out`; returns its size.
@@ -254,7 +287,11 @@ impl RelayClient {
             segment(agency)?,
             segment(mailbox)?
         ));
-        self.json(self.agent.get(&url).call())
+        let mailbox: Mailbox = self.json(self.agent.get(&url).call())?;
+        for reply in &mailbox.replies {
+            check_relay_id(&reply.id, "reply")?;
+        }
+        Ok(mailbox)
     }
 
     /// One sealed reply from a mailbox, in memory (replies are small).
@@ -280,8 +317,8 @@ impl RelayClient {
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<ureq::http::Response<ureq::Body>> {
         let mut response = result.map_err(|err| RelayError::Unreachable {
-            base: self.base.clone(),
-            cause: err.to_string(),
+            base: display::line(&self.base).to_string(),
+            cause: display::line(&err.to_string()).to_string(),
         })?;
         let status = response.status();
         if status.is_success() {
@@ -292,6 +329,8 @@ impl RelayClient {
             .read_json::<ErrorBody>()
             .map(|body| body.error)
             .unwrap_or_else(|_| status.canonical_reason().unwrap_or("error").to_string());
+        // The relay's words: shown, never obeyed, and on one line.
+        let reason = display::line(&reason).to_string();
         Err(RelayError::Refused {
             status: status.as_u16(),
             reason,
@@ -368,6 +407,33 @@ fn wait(tries: u32, error: &anyhow::Error) {
     let seconds = (1u64 << (tries - 1).min(5)).min(30);
     eprintln!("{error}; trying again in {seconds} s");
     std::thread::sleep(Duration::from_secs(seconds));
+}
+
+/// An id the relay issued (an inbox item, a reply, an upload session), checked
+/// before it goes into a path, a URL or a file name: the relay writes
+/// exactly 32 lowercase hex digits, and anything else is refused.
+pub fn relay_id(id: String, what: &str) -> Result<String> {
+    check_relay_id(&id, what)?;
+    Ok(id)
+}
+
+fn check_relay_id(id: &str, what: &str) -> Result<()> {
+    if is_valid_id(id) {
+        return Ok(());
+    }
+    let problem = if id.is_empty() {
+        "an empty".to_string()
+    } else if id.len() != 32 {
+        format!("a {}-byte", id.len())
+    } else {
+        "a malformed".to_string()
+    };
+    let shown: String = id.chars().take(40).collect();
+    let more = if shown.len() < id.len() { "…" } else { "" };
+    bail!(
+        "the relay answered {problem} {what} id \"{}{more}\" (a relay issues 32 lowercase hex digits)",
+        display::line(&shown)
+    )
 }
 
 /// A path segment from user input: letters, digits, `-` and `_` only, so no

@@ -189,7 +189,10 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
         "{summary}"
     );
 
-    // The agency replies; the tipster reads it with the codename alone.
+    // The agency replies; the tipster reads it with the codename alone. Both
+    // come from files, so neither lands in a shell's history.
+    std::fs::write(dir.join("reply.txt"), "Thank you. Is anyone hurt?\n").unwrap();
+    std::fs::write(dir.join("codename.txt"), format!("{codename}\n")).unwrap();
     let replied = ok(
         dir,
         &[
@@ -199,8 +202,8 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
                 "data/agency.key",
                 "--to-tip",
                 "opened-tip",
-                "--message",
-                "Thank you. Is anyone hurt?",
+                "--message-file",
+                "reply.txt",
             ][..],
             &agency_args[..],
         ]
@@ -218,13 +221,14 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
             url,
             "--agency",
             "demo",
-            "--codename",
-            &codename,
+            "--codename-file",
+            "codename.txt",
         ],
     );
     assert!(replies.contains("Thank you. Is anyone hurt?"), "{replies}");
 
     // The tipster answers; the agency pulls the follow-up and sees the same mailbox.
+    std::fs::write(dir.join("follow-up.txt"), "Two people need a doctor").unwrap();
     let sent = ok(
         dir,
         &[
@@ -233,10 +237,10 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
             url,
             "--agency",
             "demo",
-            "--codename",
-            &codename,
-            "--message",
-            "Two people need a doctor",
+            "--codename-file",
+            "codename.txt",
+            "--message-file",
+            "follow-up.txt",
         ],
     );
     assert!(sent.contains("sealed to"), "{sent}");

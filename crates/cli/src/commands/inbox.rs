@@ -1,9 +1,10 @@
-//! `sealtip inbox --relay URL --agency ID --token-file F`.
+//! `sealtip inbox --relay URL --agency ID --token-file F [--json]`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::display;
 use crate::relay_client::RelayClient;
 pub use sealtip_api::human_size;
 
@@ -19,6 +20,16 @@ pub struct InboxArgs {
     /// The file holding the agency's inbox token (from `sealtip-relay init`).
     #[arg(long, value_name = "F")]
     pub token_file: PathBuf,
+}
+
+/// Arguments of `sealtip inbox`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    inbox: InboxArgs,
+    /// Print the inbox as a JSON array of {id, kind, size, received}, as the relay listed it.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Reads an inbox token file: one line, surrounding white space ignored.
@@ -38,9 +49,15 @@ pub fn read_token(path: &Path) -> Result<zeroize::Zeroizing<String>> {
 }
 
 /// Lists the inbox: kind, size, received.
-pub fn run(args: InboxArgs) -> Result<()> {
+pub fn run(args: Args) -> Result<()> {
+    let Args { inbox: args, json } = args;
     let token = read_token(&args.token_file)?;
     let inbox = RelayClient::new(&args.relay)?.inbox(&args.agency, &token)?;
+    if json {
+        let json = serde_json::to_string_pretty(&inbox.items)?;
+        println!("{}", display::json(&json));
+        return Ok(());
+    }
     if inbox.items.is_empty() {
         println!("The inbox of {} is empty.", args.agency);
         return Ok(());
@@ -51,7 +68,7 @@ pub fn run(args: InboxArgs) -> Result<()> {
             "{:<8} {:>10}  {:<20} {}",
             item.kind.as_str(),
             human_size(item.size),
-            item.received,
+            display::line(&item.received),
             item.id
         );
     }

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use sealtip_envelope::bundle::read_bundle;
 use sealtip_envelope::bundle::{
-    AttachmentSink, Limits, MetadataStatus, OpenedTip, TIP_JSON, TIP_TXT,
+    ATTACHMENTS_DIR, AttachmentSink, Limits, MetadataStatus, OpenedTip, TIP_JSON, TIP_TXT,
 };
 use sealtip_envelope::{TipError, open};
 
+use crate::display::{self, line};
 use crate::files::{parent_dir, read_identities, sync_dir};
 use crate::read_ahead::ReadAhead;
 
@@ -72,7 +73,8 @@ pub fn run(args: Args) -> Result<()> {
     let mut stdout = io::stdout().lock();
     if args.json {
         let report = serde_json::json!({ "dir": out, "tip": opened.tip });
-        writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;
+        let json = serde_json::to_string_pretty(&report)?;
+        writeln!(stdout, "{}", display::json(&json))?;
     } else {
         print_summary(&opened, &out, &mut stdout)?;
     }
@@ -131,18 +133,27 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Writes attachments under the staging folder (paths are already checked
-/// safe by the bundle reader: relative, no `..`, under `attachments/`).
+/// Writes attachments under the staging folder's `attachments/`. The bundle
+/// reader already refuses unsafe paths (absolute, `..`, links); this checks
+/// again that each one is a plain name directly in `attachments/`.
 struct FolderSink {
     root: PathBuf,
 }
 
 impl AttachmentSink for FolderSink {
     fn attachment(&mut self, path: &str, _size: u64, data: &mut dyn Read) -> io::Result<()> {
-        let target = self.root.join(path);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)?;
-        }
+        let Some(name) = path
+            .strip_prefix(ATTACHMENTS_DIR)
+            .filter(|name| is_plain_file_name(name))
+        else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("unsafe attachment path \"{}\"", line(path)),
+            ));
+        };
+        let folder = self.root.join(ATTACHMENTS_DIR);
+        fs::create_dir_all(&folder)?;
+        let target = folder.join(name);
         let mut file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -161,6 +172,15 @@ impl AttachmentSink for FolderSink {
     }
 }
 
+/// One normal path component: not empty, `.` or `..`, no separator.
+fn is_plain_file_name(name: &str) -> bool {
+    let mut parts = Path::new(name).components();
+    matches!(
+        (parts.next(), parts.next()),
+        (Some(std::path::Component::Normal(_)), None)
+    ) && !name.contains(['/', '\\', '\0'])
+}
+
 fn print_summary(opened: &OpenedTip, out: &Path, w: &mut impl Write) -> io::Result<()> {
     let tip = &opened.tip;
     let kind = match tip.kind {
@@ -171,12 +191,17 @@ fn print_summary(opened: &OpenedTip, out: &Path, w: &mut impl Write) -> io::Resu
     writeln!(
         w,
         "{kind} for {}, written {} ({})",
-        display_or(&tip.agency, "(no agency)"),
-        tip.date,
-        display_or(&tip.language, "?")
+        line(display_or(&tip.agency, "(no agency)")),
+        line(&tip.date),
+        line(display_or(&tip.language, "?"))
     )?;
     for answer in &tip.answers {
-        writeln!(w, "  {}: {}", answer.label, answer.value)?;
+        writeln!(
+            w,
+            "  {}: {}",
+            line(&answer.label),
+            display::text(answer.value.trim_end(), "    ")
+        )?;
     }
     // Trailing blank lines (a text file's last newline) would print as an
     // empty indented line.
@@ -191,20 +216,22 @@ fn print_summary(opened: &OpenedTip, out: &Path, w: &mut impl Write) -> io::Resu
         writeln!(
             w,
             "  What happened: {}{more}",
-            preview.replace('\n', "\n    ")
+            display::text(&preview, "    ")
         )?;
     }
     for a in &tip.attachments {
         let metadata = match a.metadata {
             MetadataStatus::Removed if a.removed.is_empty() => "no metadata found".to_string(),
-            MetadataStatus::Removed => format!("removed: {}", a.removed.join(", ")),
+            MetadataStatus::Removed => format!("removed: {}", line(&a.removed.join(", "))),
             MetadataStatus::Kept => "metadata kept by the tipster".into(),
             MetadataStatus::NotChecked => "metadata not checked".into(),
         };
         writeln!(
             w,
             "  Attachment {} ({}, {} bytes; {metadata})",
-            a.path, a.media_type, a.size
+            line(&a.path),
+            line(&a.media_type),
+            a.size
         )?;
     }
     match &tip.reply {

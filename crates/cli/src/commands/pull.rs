@@ -41,7 +41,12 @@ pub fn run(args: Args) -> Result<()> {
             present += 1;
         } else {
             let mut file = AtomicFile::create(&path)?;
-            let label = format!("{} {}", item.kind.as_str(), &item.id[..8]);
+            // The id is checked (32 hex digits) when the inbox is read.
+            let label = format!(
+                "{} {}",
+                item.kind.as_str(),
+                item.id.get(..8).unwrap_or(&item.id)
+            );
             let size = item.size.max(1);
             let mut progress = |done: u64| {
                 if show_progress {

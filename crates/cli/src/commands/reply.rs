@@ -1,5 +1,5 @@
 //! The agency's reply: `sealtip reply -i KEY --relay URL --agency ID
-//! --token-file F --to-tip FILE_OR_DIR --message TEXT [--attach FILE]…`.
+//! --token-file F --to-tip FILE_OR_DIR [--message-file F | --message TEXT] [--attach FILE]…`.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +11,7 @@ use super::inbox::{InboxArgs, read_token};
 use super::open::{finish_opened, staging_beside};
 use super::seal::seal_to_upload;
 use crate::files::read_identities;
+use crate::input::required_message;
 use crate::relay_client::{RelayClient, Upload};
 use crate::time::today;
 
@@ -25,9 +26,13 @@ pub struct Args {
     /// The tip (or follow-up) to answer: a sealed file, or a folder made by `sealtip open`.
     #[arg(long, value_name = "FILE_OR_DIR")]
     to_tip: PathBuf,
-    /// The reply's text.
-    #[arg(long, value_name = "TEXT")]
-    message: String,
+    /// The reply's text. It stays in your shell's history: prefer --message-file, or leave both
+    /// out to type it (in a terminal).
+    #[arg(long, value_name = "TEXT", conflicts_with = "message_file")]
+    message: Option<String>,
+    /// Read the reply's text from this file (`-`: standard input).
+    #[arg(long, value_name = "F")]
+    message_file: Option<PathBuf>,
     /// Attach a file; repeatable.
     #[arg(long, value_name = "FILE")]
     attach: Vec<PathBuf>,
@@ -41,6 +46,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let token = read_token(&args.inbox.token_file)?;
     let tip = read_tip(&args.to_tip, &identities)?;
+    let text = required_message(args.message.as_deref(), args.message_file.as_deref())?;
     let Some(reply_to) = tip.reply else {
         bail!(
             "{} carries no reply key: the tipster did not ask for replies",
@@ -52,7 +58,7 @@ pub fn run(args: Args) -> Result<()> {
     recipients.extend(identities.iter().map(Identity::recipient));
 
     let mut reply = Tip::new(Kind::Reply, &args.inbox.agency, &today());
-    reply.text = args.message.clone();
+    reply.text = text;
     // The mailbox travels inside the sealed reply too, so a thread can be rebuilt.
     reply.reply = Some(ReplyTo {
         recipient: reply_to.recipient.clone(),

@@ -1,4 +1,5 @@
-//! `sealtip seal --to age1… [--message TEXT | --message-file F] [--attach FILE]… [--codename "…"] [-o OUT]`.
+//! `sealtip seal --to age1… [--message-file F | --message TEXT] [--attach FILE]…
+//! [--codename-file F | --codename "…"] [-o OUT]`.
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Seek, SeekFrom, Write};
@@ -9,6 +10,7 @@ use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, ReplyTo, Tip
 use sealtip_envelope::{Codename, Recipient, seal_tip};
 
 use crate::files::{AtomicFile, media_type};
+use crate::input::{ask_codename, codename_text, is_stdin, message_text};
 use crate::time::today;
 
 /// Arguments of `sealtip seal`.
@@ -17,7 +19,8 @@ pub struct Args {
     /// A recipient to seal to (age1…); repeat for several officers.
     #[arg(long = "to", value_name = "RECIPIENT", required = true)]
     to: Vec<String>,
-    /// The tip's text ("What happened?").
+    /// The tip's text ("What happened?"). It stays in your shell's history: prefer
+    /// --message-file, or leave both out to type it (in a terminal).
     #[arg(long, value_name = "TEXT", conflicts_with = "message_file")]
     message: Option<String>,
     /// Read the tip's text from a file (`-` for standard input).
@@ -26,9 +29,14 @@ pub struct Args {
     /// Attach a file (sealed as it is: its metadata is not removed); repeatable.
     #[arg(long, value_name = "FILE")]
     attach: Vec<PathBuf>,
-    /// Let the agency reply: the tip carries the reply key and mailbox derived from this codename.
-    #[arg(long, value_name = "WORDS")]
+    /// Let the agency reply: the tip carries the reply key and mailbox derived from this
+    /// codename. It stays in your shell's history: prefer --codename-file, or leave both out to
+    /// be asked (in a terminal; Enter for no replies).
+    #[arg(long, value_name = "WORDS", conflicts_with = "codename_file")]
     codename: Option<String>,
+    /// Read the codename from this file (`-`: standard input).
+    #[arg(long, value_name = "F")]
+    codename_file: Option<PathBuf>,
     /// The agency id written into the tip.
     #[arg(long, default_value = "")]
     agency: String,
@@ -47,18 +55,26 @@ pub fn run(args: Args) -> Result<()> {
         .iter()
         .map(|text| Recipient::parse(text).with_context(|| format!("--to {text}")))
         .collect::<Result<Vec<_>>>()?;
-    let text = match &args.message_file {
-        Some(path) if path.as_os_str() == "-" => io::read_to_string(io::stdin())
-            .context("cannot read the message from standard input")?,
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?,
-        None => args.message.clone().unwrap_or_default(),
+    if args.output.is_none() && io::stdout().is_terminal() {
+        bail!("refusing to write a sealed tip to the terminal; use -o FILE or redirect the output");
+    }
+    if is_stdin(args.message_file.as_deref()) && is_stdin(args.codename_file.as_deref()) {
+        bail!("the codename and the message cannot both come from standard input (-)");
+    }
+    let text = message_text(args.message.as_deref(), args.message_file.as_deref())?;
+    let codename = match codename_text(args.codename.as_deref(), args.codename_file.as_deref())? {
+        Some(words) => Some(words),
+        None if io::stdin().is_terminal() => Some(ask_codename(
+            "Codename for hearing back (Enter for no replies)",
+        )?)
+        .filter(|words| !words.trim().is_empty()),
+        None => None,
     };
     let mut tip = Tip::new(Kind::Tip, &args.agency, &today());
     tip.language = args.language.clone();
-    tip.text = text;
-    if let Some(words) = &args.codename {
-        let keys = Codename::parse(words).context("--codename")?.derive()?;
+    tip.text = text.unwrap_or_default();
+    if let Some(words) = &codename {
+        let keys = Codename::parse(words).context("the codename")?.derive()?;
         tip.reply = Some(ReplyTo {
             recipient: keys.recipient().to_string(),
             mailbox: keys.mailbox,
@@ -77,11 +93,6 @@ pub fn run(args: Args) -> Result<()> {
             );
         }
         None => {
-            if io::stdout().is_terminal() {
-                bail!(
-                    "refusing to write a sealed tip to the terminal; use -o FILE or redirect the output"
-                );
-            }
             let stdout = io::stdout().lock();
             seal_with_attachments(&recipients, &args.attach, tip, stdout)?.flush()?;
         }

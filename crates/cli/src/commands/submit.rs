@@ -1,4 +1,4 @@
-//! `sealtip submit --relay URL --agency ID TIP`: one request for a tip of
+//! `sealtip submit --relay URL --agency ID [--proxy URL] TIP`: one request for a tip of
 //! up to 8 MiB, an upload session part by part for a larger one.
 
 use std::fs::File;
@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 
 use sealtip_api::ItemKind;
 
+use crate::proxy::ProxyArgs;
 use crate::relay_client::{PART_BYTES, RelayClient, Upload};
 
 /// Arguments of `sealtip submit`.
@@ -22,6 +23,8 @@ pub struct Args {
     /// The sealed tip (from `sealtip seal`).
     #[arg(value_name = "TIP")]
     tip: PathBuf,
+    #[command(flatten)]
+    proxy: ProxyArgs,
 }
 
 /// Solves the relay's proof-of-work and uploads the sealed tip.
@@ -29,7 +32,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut file =
         File::open(&args.tip).with_context(|| format!("cannot read {}", args.tip.display()))?;
     let size = file.metadata()?.len();
-    let client = RelayClient::new(&args.relay)?;
+    let client = RelayClient::with_proxy(&args.relay, args.proxy.choose()?)?;
     let failed = || format!("cannot submit {}", args.tip.display());
     if size <= PART_BYTES {
         let id = client

@@ -1,17 +1,22 @@
 //! The tipster's side, for browsers without WebAssembly:
 //! `sealtip replies` and `sealtip follow-up`, both keyed by the codename.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
+use sealtip_envelope::ReplyKeys;
 use sealtip_envelope::bundle::{Kind, Limits, ReplyTo, Tip};
-use sealtip_envelope::{Codename, Recipient, ReplyKeys, open_tip};
+use sealtip_envelope::{Recipient, open_tip};
 
 use super::seal::seal_to_upload;
+use crate::display;
+use crate::input::{CodenameArgs, is_stdin, required_message};
+use crate::proxy::ProxyArgs;
 use crate::relay_client::{RelayClient, Upload};
 use crate::time::today;
 
-/// The relay, the agency and the codename.
+/// The relay, the agency, the codename and the way to the relay.
 #[derive(clap::Args)]
 pub struct TipsterArgs {
     /// The relay's base URL, e.g. https://tips.example.org
@@ -20,21 +25,23 @@ pub struct TipsterArgs {
     /// The agency the tip went to.
     #[arg(long, value_name = "ID")]
     agency: String,
-    /// The codename shown when the tip was sent (or SEALTIP_CODENAME).
-    #[arg(
-        long,
-        value_name = "WORDS",
-        env = "SEALTIP_CODENAME",
-        hide_env_values = true
-    )]
-    codename: String,
+    #[command(flatten)]
+    codename: CodenameArgs,
+    #[command(flatten)]
+    proxy: ProxyArgs,
 }
 
 impl TipsterArgs {
     fn keys(&self) -> Result<ReplyKeys> {
-        let codename = Codename::parse(&self.codename).context("--codename")?;
-        eprintln!("Deriving your keys from the codename (about a second)…");
+        let codename = self.codename.codename()?;
+        if std::io::stderr().is_terminal() {
+            eprintln!("Deriving your keys from the codename (about a second)…");
+        }
         Ok(codename.derive()?)
+    }
+
+    fn client(&self) -> Result<RelayClient> {
+        RelayClient::with_proxy(&self.relay, self.proxy.choose()?)
     }
 }
 
@@ -43,9 +50,13 @@ impl TipsterArgs {
 pub struct FollowUpArgs {
     #[command(flatten)]
     who: TipsterArgs,
-    /// The message to the agency.
-    #[arg(long, value_name = "TEXT")]
-    message: String,
+    /// The message to the agency. It stays in your shell's history: prefer --message-file, or
+    /// leave both out to type it.
+    #[arg(long, value_name = "TEXT", conflicts_with = "message_file")]
+    message: Option<String>,
+    /// Read the message from this file (`-`: standard input).
+    #[arg(long, value_name = "F")]
+    message_file: Option<PathBuf>,
     /// Attach a file (sealed as it is); repeatable.
     #[arg(long, value_name = "FILE")]
     attach: Vec<PathBuf>,
@@ -53,8 +64,8 @@ pub struct FollowUpArgs {
 
 /// Fetches the mailbox and prints every reply, opened with the codename's key.
 pub fn replies(args: TipsterArgs) -> Result<()> {
+    let client = args.client()?;
     let keys = args.keys()?;
-    let client = RelayClient::new(&args.relay)?;
     let mailbox = client.mailbox(&args.agency, &keys.mailbox)?;
     if mailbox.replies.is_empty() {
         println!("No replies yet. Check again later.");
@@ -69,15 +80,16 @@ pub fn replies(args: TipsterArgs) -> Result<()> {
             &mut (),
         )
         .with_context(|| format!("cannot open reply {}", reply.id))?;
+        let tip = &opened.tip;
         println!(
             "Reply {} from {} ({}):",
             number + 1,
-            opened.tip.agency,
-            opened.tip.date
+            display::line(&tip.agency),
+            display::line(&tip.date)
         );
-        println!("{}", opened.tip.text);
-        if !opened.tip.attachments.is_empty() {
-            println!("({} attachment(s) not shown)", opened.tip.attachments.len());
+        println!("  {}", display::text(tip.text.trim_end(), "  "));
+        if !tip.attachments.is_empty() {
+            println!("  ({} attachment(s) not shown)", tip.attachments.len());
         }
         println!();
     }
@@ -86,19 +98,34 @@ pub fn replies(args: TipsterArgs) -> Result<()> {
 
 /// Seals a follow-up to the agency's keys (from the relay) and sends it.
 pub fn follow_up(args: FollowUpArgs) -> Result<()> {
+    if args.who.codename.reads_stdin() && is_stdin(args.message_file.as_deref()) {
+        bail!("the codename and the message cannot both come from standard input (-)");
+    }
+    let client = args.who.client()?;
     let keys = args.who.keys()?;
-    let client = RelayClient::new(&args.who.relay)?;
+    let text = required_message(args.message.as_deref(), args.message_file.as_deref())?;
     let profile = client.profile(&args.who.agency)?;
+    if profile.id != args.who.agency {
+        bail!(
+            "the relay answered for agency \"{}\", not \"{}\"",
+            display::line(&profile.id),
+            display::line(&args.who.agency)
+        );
+    }
     let recipients = profile
         .recipients
         .iter()
         .map(|text| {
-            Recipient::parse(text)
-                .map_err(|err| anyhow!("the agency's key {text} is unusable: {err}"))
+            Recipient::parse(text).map_err(|err| {
+                anyhow!(
+                    "the agency's key {} is unusable: {err}",
+                    display::line(text)
+                )
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     let mut message = Tip::new(Kind::Message, &profile.id, &today());
-    message.text = args.message.clone();
+    message.text = text;
     message.reply = Some(ReplyTo {
         recipient: keys.recipient().to_string(),
         mailbox: keys.mailbox.clone(),
@@ -107,7 +134,7 @@ pub fn follow_up(args: FollowUpArgs) -> Result<()> {
     client.upload(&args.who.agency, Upload::Message, &mut sealed, size)?;
     println!(
         "Your message was sealed to {} and sent. Replies come to the same codename.",
-        profile.name
+        display::line(&profile.name)
     );
     Ok(())
 }

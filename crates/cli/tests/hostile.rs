@@ -1,0 +1,878 @@
+//! `sealtip` against hostile input: a tip written to attack the officer's
+//! terminal or disk, and a relay that answers whatever it likes (a fake one
+//! here, a few lines of HTTP on 127.0.0.1). Also the tipster's route to the
+//! relay through a SOCKS proxy (a small one here, recording what it is asked).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, Tip};
+use sealtip_envelope::{Codename, Recipient, seal_tip, seal_to_vec};
+
+/// Text a terminal would obey: a new window title, a cleared screen, a
+/// cursor moved up, a bell, right-to-left override, a carriage return.
+const ATTACK: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[1A\u{202e}evil\r\u{9b}31m";
+/// What `ATTACK` looks like once escaped.
+const ATTACK_SHOWN: &str = "\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{1b}[1A\\u{202e}evil\\u{d}\\u{9b}31m";
+/// A codename (six words of the list).
+const CODENAME: &str = "abacus abdomen abide ablaze abrasion zoology";
+
+fn sealtip(dir: &Path, args: &[&str]) -> Output {
+    sealtip_with(dir, args, &[], None)
+}
+
+/// `sealtip` with extra environment variables and, optionally, standard input.
+fn sealtip_with(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sealtip"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SEALTIP_CODENAME");
+    for proxy in ["ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY"] {
+        command
+            .env_remove(proxy)
+            .env_remove(proxy.to_ascii_lowercase());
+    }
+    command
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        // A command that fails early may not read it: not this test's concern.
+        let _ = input.write_all(text.as_bytes());
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = sealtip(dir, args);
+    assert!(
+        out.status.success(),
+        "sealtip {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A failed run's error: one line on standard error, no panic, nothing a
+/// terminal obeys.
+fn one_line_error(out: &Output) -> String {
+    assert!(!out.status.success(), "should fail");
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+    assert!(stderr.starts_with("sealtip: error: "), "{stderr:?}");
+    assert_harmless(&stderr);
+    stderr.trim_end().to_string()
+}
+
+/// No byte a terminal acts on, other than line breaks.
+fn assert_harmless(shown: &str) {
+    let bad = shown.chars().find(|c| {
+        (c.is_control() && *c != '\n')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
+    });
+    assert!(bad.is_none(), "{bad:?} printed raw in {shown:?}");
+}
+
+/// An agency key made by `sealtip keygen`; its recipient.
+fn agency_key(dir: &Path) -> Recipient {
+    let recipient = ok(dir, &["keygen", "-o", "agency.key"]);
+    Recipient::parse(recipient.trim()).unwrap()
+}
+
+#[test]
+fn a_tip_that_attacks_the_terminal_is_shown_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let recipient = agency_key(dir);
+    let mut tip = Tip::new(Kind::Tip, &format!("demo{ATTACK}"), "2026-12-06");
+    tip.language = format!("en{ATTACK}");
+    tip.text = format!("First line {ATTACK}\nsecond line\r\nthird");
+    tip.answers.push(Answer {
+        id: "where".into(),
+        label: format!("Where{ATTACK}"),
+        value: format!("Pier 4{ATTACK}"),
+    });
+    let sealed = std::fs::File::create(dir.join("tip.age")).unwrap();
+    let mut sealing = seal_tip(&[recipient], sealed).unwrap();
+    let media_type = format!("image/jpeg{ATTACK}");
+    sealing
+        .add_attachment(
+            NewAttachment {
+                name: &format!("photo{ATTACK}.jpg"),
+                media_type: &media_type,
+                size: 3,
+                metadata: MetadataStatus::Removed,
+                removed: vec![format!("location{ATTACK}")],
+            },
+            &mut &b"abc"[..],
+        )
+        .unwrap();
+    sealing.finish(tip).unwrap();
+
+    let summary = ok(dir, &["open", "-i", "agency.key", "tip.age"]);
+    assert_harmless(&summary);
+    for expected in [
+        format!("Tip for demo{ATTACK_SHOWN}, written 2026-12-06 (en{ATTACK_SHOWN})"),
+        format!("  Where{ATTACK_SHOWN}: Pier 4{ATTACK_SHOWN}"),
+        format!("  What happened: First line {ATTACK_SHOWN}\n    second line\\u{{d}}\n    third"),
+        format!("(image/jpeg{ATTACK_SHOWN}, 3 bytes; removed: location{ATTACK_SHOWN})"),
+    ] {
+        assert!(summary.contains(&expected), "{expected:?} in {summary}");
+    }
+
+    // The JSON report holds the same strings, with nothing raw either.
+    let json = ok(
+        dir,
+        &[
+            "open",
+            "-i",
+            "agency.key",
+            "--json",
+            "--out",
+            "again",
+            "tip.age",
+        ],
+    );
+    assert_harmless(&json);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        report["tip"]["answers"][0]["value"],
+        format!("Pier 4{ATTACK}")
+    );
+    assert_eq!(
+        report["tip"]["attachments"][0]["name"],
+        format!("photo{ATTACK}.jpg")
+    );
+}
+
+/// A ustar header for a regular file: written by hand, so that it can hold
+/// names a careful writer refuses.
+fn tar_entry(name: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut header = [0u8; 512];
+    header[..name.len()].copy_from_slice(name);
+    header[100..108].copy_from_slice(b"0000644\0");
+    header[108..116].copy_from_slice(b"0000000\0");
+    header[116..124].copy_from_slice(b"0000000\0");
+    header[124..136].copy_from_slice(format!("{:011o}\0", data.len()).as_bytes());
+    header[136..148].copy_from_slice(b"00000000000\0");
+    header[156] = b'0';
+    header[257..263].copy_from_slice(b"ustar\0");
+    header[263..265].copy_from_slice(b"00");
+    header[148..156].copy_from_slice(b"        ");
+    let sum: u32 = header.iter().map(|b| u32::from(*b)).sum();
+    header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let mut entry = header.to_vec();
+    entry.extend_from_slice(data);
+    entry.resize(entry.len().div_ceil(512) * 512, 0);
+    entry
+}
+
+/// A sealed bundle whose one (empty) attachment is at `path`, listed in tip.json.
+fn bundle_with_attachment_at(recipient: &Recipient, path: &str) -> Vec<u8> {
+    let empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let mut tip = serde_json::to_value(Tip::new(Kind::Tip, "demo", "2026-12-06")).unwrap();
+    tip["text"] = "See the attachment".into();
+    tip["attachments"] = serde_json::json!([{
+        "path": path,
+        "name": path,
+        "media_type": "text/plain",
+        "size": 0,
+        "sha256": empty_sha256,
+        "metadata": "not_checked",
+        "removed": [],
+    }]);
+    let mut tar = tar_entry(b"tip.json", &serde_json::to_vec(&tip).unwrap());
+    tar.extend(tar_entry(path.as_bytes(), b""));
+    tar.extend([0u8; 1024]);
+    seal_to_vec(std::slice::from_ref(recipient), &tar).unwrap()
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                found.push(path.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn hostile_attachment_names_stay_inside_the_output_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let dir = root.join("work");
+    std::fs::create_dir(&dir).unwrap();
+    let recipient = agency_key(&dir);
+
+    // A name full of control characters is written as it is, inside
+    // attachments/, and shown escaped.
+    let name = format!("attachments/{ATTACK}.txt");
+    std::fs::write(
+        dir.join("odd.age"),
+        bundle_with_attachment_at(&recipient, &name),
+    )
+    .unwrap();
+    let summary = ok(&dir, &["open", "-i", "agency.key", "odd.age"]);
+    assert_harmless(&summary);
+    assert!(
+        summary.contains(&format!(
+            "Attachment attachments/{ATTACK_SHOWN}.txt (text/plain"
+        )),
+        "{summary}"
+    );
+    assert!(dir.join("odd").join(&name).is_file());
+
+    // Names that climb out, are absolute or nest are refused: nothing is
+    // written, here or anywhere above.
+    let before = files_under(root);
+    for path in [
+        "attachments/../../escaped.txt",
+        "attachments/../tip.txt",
+        "../escaped.txt",
+        "/tmp/sealtip-escaped.txt",
+        "attachments/sub/inner.txt",
+        "attachments/..\\escaped.txt",
+        "attachments/./x.txt",
+    ] {
+        std::fs::write(
+            dir.join("bad.age"),
+            bundle_with_attachment_at(&recipient, path),
+        )
+        .unwrap();
+        let before_this = files_under(root);
+        let err = one_line_error(&sealtip(&dir, &["open", "-i", "agency.key", "bad.age"]));
+        assert!(err.contains("cannot open bad.age"), "{path}: {err}");
+        let mut after = files_under(root);
+        after.retain(|p| !before_this.contains(p));
+        assert!(after.is_empty(), "{path} left {after:?}");
+        assert!(!dir.join("bad").exists());
+        std::fs::remove_file(dir.join("bad.age")).unwrap();
+    }
+    assert_eq!(files_under(root), before);
+    assert!(!Path::new("/tmp/sealtip-escaped.txt").exists());
+}
+
+/// What a fake relay answers: a status and a body.
+type Canned = (u16, Vec<u8>);
+
+/// A fake relay on 127.0.0.1: answers each request with `answer(method,
+/// path)`, and records the requests' first lines.
+struct FakeRelay {
+    url: String,
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+fn fake_relay(answer: impl Fn(&str, &str) -> Canned + Send + Sync + 'static) -> FakeRelay {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    let answer = Arc::new(answer);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let (seen, answer) = (seen.clone(), answer.clone());
+            std::thread::spawn(move || serve(stream, &seen, &*answer));
+        }
+    });
+    FakeRelay {
+        url: format!("http://127.0.0.1:{port}"),
+        port,
+        requests,
+    }
+}
+
+fn serve(stream: TcpStream, seen: &Mutex<Vec<String>>, answer: &dyn Fn(&str, &str) -> Canned) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut first = String::new();
+    if reader.read_line(&mut first).is_err() {
+        return;
+    }
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let _ = std::io::copy(
+        &mut reader.by_ref().take(length as u64),
+        &mut std::io::sink(),
+    );
+    let first = first.trim().to_string();
+    seen.lock().unwrap().push(first.clone());
+    let mut parts = first.split(' ');
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (status, body) = answer(method, path);
+    let mut stream = stream;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(&body);
+}
+
+fn json(value: serde_json::Value) -> Canned {
+    (200, value.to_string().into_bytes())
+}
+
+fn not_found() -> Canned {
+    (404, br#"{"error":"not found"}"#.to_vec())
+}
+
+/// A challenge the fake relay hands out: easy, valid in form.
+fn challenge() -> Canned {
+    let token = sealtip_api::pow::issue(b"fake", 1, u64::MAX / 2, [7; 16]);
+    json(serde_json::json!({"challenge": token, "difficulty": 1, "expires_in": 600}))
+}
+
+#[test]
+fn ids_from_the_relay_are_checked_before_use() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("token"), "secret-token\n").unwrap();
+    std::fs::write(dir.join("codename"), CODENAME).unwrap();
+    std::fs::write(
+        dir.join("tip.age"),
+        b"not really sealed, the fake relay does not care",
+    )
+    .unwrap();
+    let bad_id = Arc::new(Mutex::new(String::new()));
+    let id = bad_id.clone();
+    let relay = fake_relay(move |method, path| {
+        let id = id.lock().unwrap().clone();
+        match (method, path) {
+            ("GET", p) if p.ends_with("/inbox") => json(serde_json::json!({"items": [
+                {"id": "0123456789abcdef0123456789abcdef", "kind": "tip", "size": 10, "received": "2026-12-06T10:00:00Z"},
+                {"id": id, "kind": "message", "size": 10, "received": "2026-12-06T10:00:00Z"},
+            ]})),
+            ("GET", p) if p.contains("/mailboxes/") => json(serde_json::json!({"replies": [
+                {"id": id, "size": 10, "received": "2026-12-06T10:00:00Z"},
+            ]})),
+            ("POST", "/api/v1/challenges") => challenge(),
+            ("POST", p) if p.ends_with("/tips") => {
+                (201, serde_json::json!({"id": id}).to_string().into_bytes())
+            }
+            _ => not_found(),
+        }
+    });
+    let url = relay.url.as_str();
+    let agency = ["--relay", url, "--agency", "demo", "--token-file", "token"];
+    let long = "a".repeat(5000);
+    for (bad, problem) in [
+        ("", "an empty"),
+        ("0123456789abcdef", "a 16-byte"),
+        (long.as_str(), "a 5000-byte"),
+        ("0123456789ABCDEF0123456789abcdef", "a malformed"),
+        ("../../../../../../../../etc/pass", "a malformed"),
+        (
+            "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}89abcdef0123456",
+            "a malformed",
+        ),
+    ] {
+        *bad_id.lock().unwrap() = bad.to_string();
+        let err = one_line_error(&sealtip(dir, &[&["inbox"][..], &agency].concat()));
+        assert!(
+            err.contains(&format!("the relay answered {problem} inbox item id")),
+            "{err}"
+        );
+        assert!(err.len() < 300, "a long id is cut short: {err}");
+        let err = one_line_error(&sealtip(
+            dir,
+            &[&["pull", "--out", "pulled"][..], &agency].concat(),
+        ));
+        assert!(err.contains(&format!("{problem} inbox item id")), "{err}");
+        assert!(!dir.join("pulled").exists(), "nothing is downloaded");
+        let err = one_line_error(&sealtip(
+            dir,
+            &[
+                "replies",
+                "--relay",
+                url,
+                "--agency",
+                "demo",
+                "--codename-file",
+                "codename",
+            ],
+        ));
+        assert!(err.contains(&format!("{problem} reply id")), "{err}");
+        let err = one_line_error(&sealtip(
+            dir,
+            &["submit", "--relay", url, "--agency", "demo", "tip.age"],
+        ));
+        assert!(err.contains(&format!("{problem} item id")), "{err}");
+    }
+    let shown = one_line_error(&sealtip(dir, &[&["inbox"][..], &agency].concat()));
+    assert!(
+        shown.contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{202e}"),
+        "{shown}"
+    );
+    // Nothing ever asked the relay for a path built from a bad id.
+    let requests = relay.requests.lock().unwrap();
+    assert!(
+        requests
+            .iter()
+            .all(|r| !r.contains("..") && !r.contains("etc") && !r.contains(&long[..40])),
+        "{requests:?}"
+    );
+}
+
+#[test]
+fn inbox_json_lists_what_the_relay_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("token"), "secret-token\n").unwrap();
+    let items = serde_json::json!([
+        {"id": "0123456789abcdef0123456789abcdef", "kind": "tip", "size": 4096, "received": "2026-12-06T10:00:00Z"},
+        {"id": "fedcba9876543210fedcba9876543210", "kind": "message", "size": 1536, "received": format!("2026-12-06T11:00:00Z{ATTACK}")},
+    ]);
+    let answer = items.clone();
+    let relay = fake_relay(move |_, path| {
+        if path == "/api/v1/agencies/demo/inbox" {
+            json(serde_json::json!({"items": answer, "future_field": 1}))
+        } else {
+            not_found()
+        }
+    });
+    let agency = [
+        "--relay",
+        relay.url.as_str(),
+        "--agency",
+        "demo",
+        "--token-file",
+        "token",
+    ];
+    let printed = ok(dir, &[&["inbox", "--json"][..], &agency].concat());
+    assert_harmless(&printed);
+    let listed: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(listed, items);
+
+    let table = ok(dir, &[&["inbox"][..], &agency].concat());
+    assert_harmless(&table);
+    assert!(
+        table.contains(&format!(
+            "2026-12-06T11:00:00Z{ATTACK_SHOWN} fedcba9876543210fedcba9876543210"
+        )),
+        "{table}"
+    );
+}
+
+#[test]
+fn replies_from_a_hostile_relay_are_shown_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let keys = Codename::parse(CODENAME).unwrap().derive().unwrap();
+    let mut reply = Tip::new(Kind::Reply, &format!("demo{ATTACK}"), "2026-12-06");
+    reply.text = format!("Thank you.{ATTACK}\nAre you safe?");
+    let (sealed, _) = seal_tip(&[keys.recipient()], Vec::new())
+        .unwrap()
+        .finish(reply)
+        .unwrap();
+    let reply_id = "00112233445566778899aabbccddeeff";
+    let mailbox = format!("/api/v1/agencies/demo/mailboxes/{}", keys.mailbox);
+    let relay = fake_relay(move |_, path| {
+        if path == mailbox {
+            json(serde_json::json!({"replies": [
+                {"id": reply_id, "size": sealed.len(), "received": "2026-12-06T10:00:00Z"}
+            ]}))
+        } else if path == format!("{mailbox}/{reply_id}") {
+            (200, sealed.clone())
+        } else {
+            let refusal = serde_json::json!({ "error": format!("no such thing{ATTACK}") });
+            (400, refusal.to_string().into_bytes())
+        }
+    });
+    let url = relay.url.as_str();
+    let out = sealtip_with(
+        dir,
+        &[
+            "replies",
+            "--relay",
+            url,
+            "--agency",
+            "demo",
+            "--codename-file",
+            "-",
+        ],
+        &[],
+        Some(&format!("{CODENAME}\n")),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert_harmless(&shown);
+    assert!(
+        shown.contains(&format!(
+            "Reply 1 from demo{ATTACK_SHOWN} (2026-12-06):\n  Thank you.{ATTACK_SHOWN}\n  Are you safe?\n"
+        )),
+        "{shown}"
+    );
+    // The relay's own words in a refusal are escaped too.
+    let err = one_line_error(&sealtip(
+        dir,
+        &[
+            "replies",
+            "--relay",
+            url,
+            "--agency",
+            "other",
+            "--codename",
+            CODENAME,
+        ],
+    ));
+    assert!(
+        err.ends_with(&format!(
+            "the relay refused: no such thing{ATTACK_SHOWN} (HTTP 400)"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_codename_and_message_come_from_files_or_are_refused_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let relay = fake_relay(|_, path| {
+        if path.contains("/mailboxes/") {
+            json(serde_json::json!({"replies": []}))
+        } else {
+            not_found()
+        }
+    });
+    let url = relay.url.as_str();
+    std::fs::write(dir.join("codename"), format!("  {CODENAME}\n")).unwrap();
+    std::fs::write(dir.join("empty"), "\n").unwrap();
+    let replies = ["replies", "--relay", url, "--agency", "demo"];
+    let out = ok(
+        dir,
+        &[&replies[..], &["--codename-file", "codename"]].concat(),
+    );
+    assert!(out.contains("No replies yet"), "{out}");
+    let out = ok(dir, &[&replies[..], &["--codename", CODENAME]].concat());
+    assert!(out.contains("No replies yet"), "{out}");
+    // SEALTIP_CODENAME works as before.
+    let out = sealtip_with(dir, &replies, &[("SEALTIP_CODENAME", CODENAME)], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Without a codename and without a terminal to type it: one clear line.
+    let err = one_line_error(&sealtip(dir, &replies));
+    assert!(err.contains("no codename: give --codename-file F"), "{err}");
+    let err = one_line_error(&sealtip(
+        dir,
+        &[&replies[..], &["--codename-file", "empty"]].concat(),
+    ));
+    assert!(err.contains("empty holds no codename"), "{err}");
+    let err = one_line_error(&sealtip(
+        dir,
+        &[&replies[..], &["--codename-file", "missing"]].concat(),
+    ));
+    assert!(
+        err.contains("cannot read the codename from missing"),
+        "{err}"
+    );
+    let out = sealtip(
+        dir,
+        &[
+            &replies[..],
+            &["--codename", CODENAME, "--codename-file", "codename"],
+        ]
+        .concat(),
+    );
+    assert!(!out.status.success(), "one or the other");
+
+    // A follow-up needs a message: from a file, or one clear line.
+    let follow_up = [
+        "follow-up",
+        "--relay",
+        url,
+        "--agency",
+        "demo",
+        "--codename-file",
+        "codename",
+    ];
+    let err = one_line_error(&sealtip(dir, &follow_up));
+    assert!(err.contains("no message: give --message-file F"), "{err}");
+    let err = one_line_error(&sealtip(
+        dir,
+        &[&follow_up[..], &["--message-file", "empty"]].concat(),
+    ));
+    assert!(err.contains("the message is empty"), "{err}");
+    let err = one_line_error(&sealtip(
+        dir,
+        &[
+            "follow-up",
+            "--relay",
+            url,
+            "--agency",
+            "demo",
+            "--codename-file",
+            "-",
+            "--message-file",
+            "-",
+        ],
+    ));
+    assert!(
+        err.contains("cannot both come from standard input"),
+        "{err}"
+    );
+
+    // `seal` takes both from files, or the message from standard input.
+    let recipient = agency_key(dir).to_string();
+    std::fs::write(dir.join("message"), "A van at pier 4\n").unwrap();
+    ok(
+        dir,
+        &[
+            "seal",
+            "--to",
+            &recipient,
+            "--message-file",
+            "message",
+            "--codename-file",
+            "codename",
+            "-o",
+            "a.age",
+        ],
+    );
+    let out = sealtip_with(
+        dir,
+        &[
+            "seal",
+            "--to",
+            &recipient,
+            "--message-file",
+            "-",
+            "--codename-file",
+            "codename",
+            "-o",
+            "b.age",
+        ],
+        &[],
+        Some("Typed into a pipe"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mailbox = Codename::parse(CODENAME).unwrap().derive().unwrap().mailbox;
+    for (file, text) in [
+        ("a.age", "A van at pier 4\n"),
+        ("b.age", "Typed into a pipe"),
+    ] {
+        let report: serde_json::Value =
+            serde_json::from_str(&ok(dir, &["open", "-i", "agency.key", "--json", file])).unwrap();
+        assert_eq!(report["tip"]["text"], text);
+        assert_eq!(report["tip"]["reply"]["mailbox"], mailbox.as_str());
+    }
+}
+
+/// A SOCKS5 proxy on 127.0.0.1 (no authentication, CONNECT only) that
+/// records each target as asked (`host:port`) and connects to that port on
+/// 127.0.0.1 whatever the host, so it reaches the fake relay.
+fn socks5_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let targets = Arc::new(Mutex::new(Vec::new()));
+    let seen = targets.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let _ = socks5_session(stream, &seen);
+            });
+        }
+    });
+    (port, targets)
+}
+
+fn socks5_session(mut client: TcpStream, seen: &Mutex<Vec<String>>) -> std::io::Result<()> {
+    let mut head = [0u8; 2];
+    client.read_exact(&mut head)?;
+    let mut methods = vec![0u8; usize::from(head[1])];
+    client.read_exact(&mut methods)?;
+    client.write_all(&[5, 0])?;
+    let mut request = [0u8; 4];
+    client.read_exact(&mut request)?;
+    let host = match request[3] {
+        1 => {
+            let mut ip = [0u8; 4];
+            client.read_exact(&mut ip)?;
+            std::net::Ipv4Addr::from(ip).to_string()
+        }
+        3 => {
+            let mut len = [0u8; 1];
+            client.read_exact(&mut len)?;
+            let mut name = vec![0u8; usize::from(len[0])];
+            client.read_exact(&mut name)?;
+            String::from_utf8_lossy(&name).into_owned()
+        }
+        _ => {
+            let mut ip = [0u8; 16];
+            client.read_exact(&mut ip)?;
+            format!("[{}]", std::net::Ipv6Addr::from(ip))
+        }
+    };
+    let mut port = [0u8; 2];
+    client.read_exact(&mut port)?;
+    let port = u16::from_be_bytes(port);
+    seen.lock().unwrap().push(format!("{host}:{port}"));
+    let mut upstream = TcpStream::connect(("127.0.0.1", port))?;
+    client.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0])?;
+    let (mut client_in, mut upstream_out) = (client.try_clone()?, upstream.try_clone()?);
+    let forward = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut client_in, &mut upstream_out);
+        let _ = upstream_out.shutdown(std::net::Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut upstream, &mut client);
+    let _ = client.shutdown(std::net::Shutdown::Write);
+    let _ = forward.join();
+    Ok(())
+}
+
+#[test]
+fn the_tipster_reaches_the_relay_through_a_socks_proxy_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("codename"), CODENAME).unwrap();
+    let relay = fake_relay(|method, path| match (method, path) {
+        ("GET", p) if p.contains("/mailboxes/") => json(serde_json::json!({"replies": []})),
+        ("POST", "/api/v1/challenges") => challenge(),
+        ("POST", "/api/v1/agencies/demo/tips") => (
+            201,
+            br#"{"id":"0123456789abcdef0123456789abcdef"}"#.to_vec(),
+        ),
+        _ => not_found(),
+    });
+    let (proxy_port, targets) = socks5_proxy();
+    let socks5h = format!("socks5h://127.0.0.1:{proxy_port}");
+    // The relay by name: with socks5h only the proxy resolves it.
+    let by_name = format!("http://localhost:{}", relay.port);
+    let replies = [
+        "replies",
+        "--relay",
+        &by_name,
+        "--agency",
+        "demo",
+        "--codename-file",
+        "codename",
+    ];
+
+    let out = ok(dir, &[&replies[..], &["--proxy", &socks5h]].concat());
+    assert!(out.contains("No replies yet"), "{out}");
+    assert_eq!(
+        targets.lock().unwrap().drain(..).collect::<Vec<_>>(),
+        [format!("localhost:{}", relay.port)]
+    );
+
+    // ALL_PROXY (or all_proxy) when --proxy is absent.
+    for variable in ["ALL_PROXY", "all_proxy"] {
+        let out = sealtip_with(dir, &replies, &[(variable, &socks5h)], None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            targets.lock().unwrap().drain(..).collect::<Vec<_>>(),
+            [format!("localhost:{}", relay.port)],
+            "{variable}"
+        );
+    }
+
+    // submit goes the same way, proof-of-work and all.
+    std::fs::write(dir.join("tip.age"), b"sealed bytes").unwrap();
+    let id = ok(
+        dir,
+        &[
+            "submit", "--relay", &by_name, "--agency", "demo", "--proxy", &socks5h, "tip.age",
+        ],
+    );
+    assert_eq!(id.trim(), "0123456789abcdef0123456789abcdef");
+    assert_eq!(targets.lock().unwrap().len(), 2, "challenge and upload");
+    targets.lock().unwrap().clear();
+
+    // socks5:// works but resolves the name here, and says so.
+    let out = sealtip(
+        dir,
+        &[
+            &replies[..],
+            &["--proxy", &format!("socks5://127.0.0.1:{proxy_port}")],
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let warning = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        warning.contains(
+            "sealtip: warning: with --proxy socks5:// the relay's name is resolved on this machine"
+        ),
+        "{warning}"
+    );
+    let asked = targets.lock().unwrap().drain(..).collect::<Vec<_>>();
+    assert_eq!(asked.len(), 1);
+    assert!(!asked[0].starts_with("localhost"), "an address: {asked:?}");
+
+    // Other proxies are refused before anything is sent.
+    let before = relay.requests.lock().unwrap().len();
+    for (proxy, says) in [
+        (
+            "socks4://127.0.0.1:9050",
+            "--proxy uses \"socks4://\"; sealtip takes socks5h://",
+        ),
+        ("https://127.0.0.1:9050", "--proxy uses \"https://\""),
+        (
+            "127.0.0.1:9050",
+            "--proxy must be a URL such as socks5h://127.0.0.1:9050",
+        ),
+    ] {
+        let err = one_line_error(&sealtip(dir, &[&replies[..], &["--proxy", proxy]].concat()));
+        assert!(err.contains(says), "{err}");
+    }
+    let err = one_line_error(&sealtip_with(
+        dir,
+        &replies,
+        &[("ALL_PROXY", "ftp://x")],
+        None,
+    ));
+    assert!(err.contains("ALL_PROXY uses \"ftp://\""), "{err}");
+    assert_eq!(relay.requests.lock().unwrap().len(), before);
+    assert!(targets.lock().unwrap().is_empty());
+}
