@@ -312,6 +312,42 @@ impl RelayClient {
         Ok(bytes)
     }
 
+    /// Deletes one reply from a tipster's mailbox, proving the codename with
+    /// the mailbox `secret` it derives (the mailbox id alone is not enough).
+    /// The relay answers 403 to a wrong secret and 404 once the reply is gone
+    /// ([`status_of`] tells them apart).
+    #[allow(dead_code, reason = "the tipster's commands call it once wired")]
+    pub fn delete_reply(
+        &self,
+        agency: &str,
+        mailbox: &str,
+        reply: &str,
+        secret: &[u8; 32],
+    ) -> Result<()> {
+        let url = self.url(&format!(
+            "/agencies/{}/mailboxes/{}/{}",
+            segment(agency)?,
+            segment(mailbox)?,
+            segment(reply)?
+        ));
+        // Written in place, so the secret is in one buffer, zeroized on drop.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut body = zeroize::Zeroizing::new(String::with_capacity(80));
+        body.push_str("{\"proof\":\"");
+        for byte in secret {
+            body.push(char::from(HEX[usize::from(byte >> 4)]));
+            body.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+        body.push_str("\"}");
+        self.ok(self
+            .agent
+            .delete(&url)
+            .header("content-type", "application/json")
+            .force_send_body()
+            .send(body.as_bytes()))?;
+        Ok(())
+    }
+
     fn ok(
         &self,
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
@@ -494,5 +530,73 @@ mod tests {
         )));
         assert_eq!(status_of(&refused(404)), Some(404));
         assert_eq!(refused(413).to_string(), "the relay refused: no (HTTP 413)");
+    }
+
+    /// Answers one request on a port of 127.0.0.1 with `status` and `body`;
+    /// returns the relay's base URL and the request as received.
+    fn answer_once(
+        status: &'static str,
+        body: &'static str,
+    ) -> (String, std::thread::JoinHandle<String>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let served = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = std::io::BufReader::new(stream);
+            let mut request = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap();
+                }
+                request.push_str(&line);
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut content = vec![0; length];
+            reader.read_exact(&mut content).unwrap();
+            request.push_str(&String::from_utf8(content).unwrap());
+            let answer = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            reader.get_mut().write_all(answer.as_bytes()).unwrap();
+            request
+        });
+        (base, served)
+    }
+
+    #[test]
+    fn a_reply_is_deleted_with_the_mailbox_secret_as_proof() {
+        let secret = [0xab; 32];
+        let (reply, mailbox) = ("c".repeat(32), "d".repeat(32));
+        let (base, served) = answer_once("204 No Content", "");
+        let relay = RelayClient::new(&base).unwrap();
+        relay
+            .delete_reply("demo", &mailbox, &reply, &secret)
+            .unwrap();
+        let request = served.join().unwrap();
+        let head = format!("DELETE /api/v1/agencies/demo/mailboxes/{mailbox}/{reply} HTTP/1.1");
+        assert!(request.starts_with(&head), "{request}");
+        assert!(
+            request
+                .to_ascii_lowercase()
+                .contains("content-type: application/json")
+        );
+        assert!(request.ends_with(&format!("{{\"proof\":\"{}\"}}", "ab".repeat(32))));
+
+        let (base, served) = answer_once("403 Forbidden", r#"{"error":"wrong proof"}"#);
+        let relay = RelayClient::new(&base).unwrap();
+        let refused = relay
+            .delete_reply("demo", &mailbox, &reply, &[0; 32])
+            .unwrap_err();
+        served.join().unwrap();
+        assert_eq!(status_of(&refused), Some(403));
+        assert!(refused.to_string().contains("wrong proof"), "{refused}");
+        assert!(relay.delete_reply("demo", "../x", &reply, &secret).is_err());
     }
 }
