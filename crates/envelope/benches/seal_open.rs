@@ -130,6 +130,7 @@ fn whole_tip(c: &mut Criterion) {
         size: SIZE as u64,
         metadata: MetadataStatus::NotChecked,
         removed: Vec::new(),
+        keep_name: false,
     };
     let tip = || {
         let mut tip = Tip::new(Kind::Tip, "demo-agency", "2026-11-29");

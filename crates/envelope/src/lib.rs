@@ -24,6 +24,7 @@ pub mod keys;
 #[cfg(any(feature = "seal", feature = "open"))]
 mod mlkem768x25519;
 mod primitives;
+pub mod proof;
 pub mod sealed_tip;
 #[cfg(any(feature = "seal", feature = "open"))]
 pub mod stream;
@@ -41,6 +42,7 @@ pub mod seal;
 pub use codename::{Codename, CodenameError, ReplyKeys, Wordlist};
 pub use keys::{Identity, IdentityFile, KeyError, KeyKind, Recipient};
 pub use primitives::FileKey;
+pub use proof::ThreadKey;
 
 #[cfg(feature = "open")]
 pub use open::{

@@ -42,6 +42,7 @@ fn bundle(files: &[(&str, &[u8])], tip: Tip) -> Vec<u8> {
             size: data.len() as u64,
             metadata: MetadataStatus::Removed,
             removed: vec!["location".into()],
+            keep_name: false,
         };
         writer.add_attachment(attachment, &mut &data[..]).unwrap();
     }
@@ -69,10 +70,10 @@ fn a_bundle_reads_back_and_is_padded() {
     let (tip, files) = read(&bytes).unwrap();
     assert_eq!(tip.text, "Vi una furgoneta en el puerto.");
     assert_eq!(tip.attachments.len(), 2);
-    assert_eq!(tip.attachments[0].path, "attachments/01-photo.jpg");
-    assert_eq!(tip.attachments[0].removed, vec!["location".to_string()]);
-    assert_eq!(files.0["attachments/01-photo.jpg"], photo);
-    assert_eq!(files.0["attachments/02-note.txt"], b"hello");
+    assert_eq!(tip.attachments[0].path, "attachments/01.jpg");
+    assert_eq!(tip.attachments[0].removed, vec!["location", "file name"]);
+    assert_eq!(files.0["attachments/01.jpg"], photo);
+    assert_eq!(files.0["attachments/02.txt"], b"hello");
 }
 
 #[test]
@@ -88,7 +89,7 @@ fn system_tar_reads_the_bundle() {
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "attachments/01-photo.jpg\ntip.json\ntip.txt\n"
+        "attachments/01.jpg\ntip.json\ntip.txt\n"
     );
 }
 
@@ -101,6 +102,7 @@ fn a_declared_size_that_does_not_match_is_refused_when_writing() {
         size: 10,
         metadata: MetadataStatus::NotChecked,
         removed: vec![],
+        keep_name: false,
     };
     assert!(matches!(
         writer.add_attachment(short.clone(), &mut &[1u8; 5][..]),
@@ -126,6 +128,7 @@ fn an_attachment_written_in_pieces_equals_one_read_whole() {
             size: photo.len() as u64,
             metadata: MetadataStatus::Removed,
             removed: vec!["location".into()],
+            keep_name: false,
         })
         .unwrap();
     for piece in photo.chunks(4_099) {
@@ -137,7 +140,7 @@ fn an_attachment_written_in_pieces_equals_one_read_whole() {
 
     assert_eq!(pieces, whole);
     let (tip, files) = read(&pieces).unwrap();
-    assert_eq!(files.0["attachments/01-a.jpg"], photo);
+    assert_eq!(files.0["attachments/01.jpg"], photo);
     assert_eq!(tip.attachments[0].size, photo.len() as u64);
 }
 
@@ -149,6 +152,7 @@ fn pieces_of_the_wrong_size_or_an_unfinished_attachment_are_refused() {
         size,
         metadata: MetadataStatus::NotChecked,
         removed: vec![],
+        keep_name: false,
     };
     let mut writer = BundleWriter::new(Vec::new());
     let mut attachment = writer.begin_attachment(new(4)).unwrap();
@@ -321,10 +325,10 @@ fn attachments_must_match_tip_json() {
         read(&missing),
         Err(BundleReadError::AttachmentUnlisted(_))
     ));
-    let future = with_tip_json(&bytes, |v| v["version"] = 2.into());
+    let future = with_tip_json(&bytes, |v| v["version"] = 3.into());
     assert!(matches!(
         read(&future),
-        Err(BundleReadError::UnsupportedVersion { version: 2, .. })
+        Err(BundleReadError::UnsupportedVersion { version: 3, .. })
     ));
     let unknown_field = with_tip_json(&bytes, |v| v["surprise"] = true.into());
     assert!(matches!(
@@ -353,9 +357,12 @@ fn a_sealed_tip_opens_only_for_its_recipients() {
     let agency = Identity::generate().unwrap();
     let other = Identity::generate().unwrap();
     let mut tip = sample_tip();
+    let key = sealtip_envelope::ThreadKey::from_bytes([3; 32]);
+    let reply_to = Identity::generate().unwrap().recipient();
     tip.reply = Some(ReplyTo {
-        recipient: other.recipient().to_string(),
-        mailbox: "0123456789abcdef0123456789abcdef".into(),
+        recipient: reply_to.to_string(),
+        mailbox: key.mailbox(&reply_to),
+        thread_key: Some(key.to_hex().to_string()),
     });
     let mut sealing = seal_tip(&[agency.recipient()], Vec::new()).unwrap();
     let photo = vec![1u8; 100_000];
@@ -365,6 +372,7 @@ fn a_sealed_tip_opens_only_for_its_recipients() {
         size: photo.len() as u64,
         metadata: MetadataStatus::Kept,
         removed: vec![],
+        keep_name: false,
     };
     sealing.add_attachment(attachment, &mut &photo[..]).unwrap();
     let (sealed, written) = sealing.finish(tip).unwrap();
@@ -377,7 +385,7 @@ fn a_sealed_tip_opens_only_for_its_recipients() {
     )
     .unwrap();
     assert_eq!(opened.tip, written);
-    assert_eq!(sink.0["attachments/01-p.jpg"], photo);
+    assert_eq!(sink.0["attachments/01.jpg"], photo);
     let err = open_tip(&sealed[..], &[other], &Limits::default(), &mut ()).unwrap_err();
     assert!(matches!(
         err,
@@ -398,7 +406,7 @@ fn arbitrary_tip() -> impl Strategy<Value = (Tip, Vec<(String, Vec<u8>)>)> {
         0..4,
     );
     ("\\PC{0,400}", "[a-z]{2}", files).prop_map(|(text, language, files)| {
-        let mut tip = Tip::new(Kind::Message, "agency-1", "2026-11-29");
+        let mut tip = Tip::new(Kind::Tip, "agency-1", "2026-11-29");
         tip.text = text;
         tip.language = language;
         (tip, files)
@@ -420,4 +428,60 @@ proptest! {
             prop_assert_eq!(&sink.0[&listed.path], data);
         }
     }
+}
+
+#[test]
+fn text_only_tips_all_seal_to_one_size() {
+    let short = bundle(&[], sample_tip());
+    let mut long_tip = sample_tip();
+    long_tip.text = "x".repeat(20_000);
+    let long = bundle(&[], long_tip);
+    assert_eq!(short.len(), long.len());
+    assert!(short.len() as u64 >= sealtip_envelope::bundle::MIN_PLAINTEXT_BYTES);
+}
+
+#[test]
+fn the_device_file_name_is_removed_unless_kept() {
+    let mut writer = BundleWriter::new(Vec::new());
+    for (name, keep_name) in [("IMG_20261206_Maria.jpg", false), ("evidence.jpg", true)] {
+        let attachment = NewAttachment {
+            name,
+            media_type: "image/jpeg",
+            size: 3,
+            metadata: MetadataStatus::Removed,
+            removed: vec!["location".into()],
+            keep_name,
+        };
+        writer.add_attachment(attachment, &mut &b"abc"[..]).unwrap();
+    }
+    let bytes = writer.finish(sample_tip()).unwrap().0;
+    let (tip, files) = read(&bytes).unwrap();
+    assert_eq!(tip.attachments[0].path, "attachments/01.jpg");
+    assert_eq!(tip.attachments[0].name, "");
+    assert_eq!(tip.attachments[0].removed, vec!["location", "file name"]);
+    assert_eq!(tip.attachments[1].name, "evidence.jpg");
+    assert_eq!(tip.attachments[1].removed, vec!["location"]);
+    assert!(files.0.keys().all(|path| !path.contains("Maria")));
+    let json = String::from_utf8(bytes).unwrap_or_default();
+    assert!(!json.contains("Maria"), "the name is nowhere in the bundle");
+}
+
+#[test]
+fn items_in_a_thread_carry_a_proof_of_their_tip_json() {
+    use sealtip_envelope::ThreadKey;
+    let key = ThreadKey::from_bytes([5; 32]);
+    let mut message = Tip::new(Kind::Message, "demo", "2026-12-06");
+    message.thread = Some("0123456789abcdef0123456789abcdef".into());
+    // Without the thread key, a follow-up cannot be written.
+    let err = BundleWriter::new(Vec::new())
+        .finish(message.clone())
+        .unwrap_err();
+    assert!(err.to_string().contains("thread key"), "{err}");
+    let bytes = BundleWriter::new(Vec::new())
+        .finish_in_thread(message, &key)
+        .unwrap()
+        .0;
+    let opened = read_bundle(&bytes[..], &Limits::default(), &mut ()).unwrap();
+    assert!(key.verifies(&opened.json, opened.mac.as_ref().unwrap()));
+    assert!(!ThreadKey::from_bytes([6; 32]).verifies(&opened.json, opened.mac.as_ref().unwrap()));
 }

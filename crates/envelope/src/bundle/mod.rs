@@ -3,12 +3,13 @@
 //! A ustar archive, written and read as a stream:
 //!
 //! ```text
-//! attachments/01-<name>   each attached file, metadata already removed
-//! attachments/02-<name>
+//! attachments/01.jpg      each attached file, metadata already removed
+//! attachments/02.mp4
 //! tip.json                the machine-readable tip (schema: [`Tip`])
+//! tip.mac                 its thread proof, if it is in a thread ([`crate::proof`])
 //! tip.txt                 the same, for a person
 //! <end-of-archive>        two zero blocks
-//! <zero padding>          up to the Padmé size of the whole plaintext
+//! <zero padding>          to at least 64 KiB, then to the Padmé size
 //! ```
 //!
 //! Attachments come first so a writer can stream them and hash them on the
@@ -26,15 +27,23 @@ mod read;
 mod write;
 
 pub use padme::padme;
-pub use tip::{Answer, Attachment, Kind, MetadataStatus, ReplyTo, TIP_FORMAT, TIP_VERSION, Tip};
+pub use tip::{
+    Answer, Attachment, Kind, MetadataStatus, ReplyTo, TIP_FORMAT, TIP_VERSION, TIP_VERSION_OLDEST,
+    Tip,
+};
 
 #[cfg(feature = "open")]
 pub use read::{AttachmentSink, BundleReadError, Limits, OpenedTip, read_bundle};
 #[cfg(feature = "seal")]
-pub use write::{AttachmentWriter, BundleWriteError, BundleWriter, NewAttachment};
+pub use write::{
+    AttachmentWriter, BundleWriteError, BundleWriter, FILE_NAME_REMOVED, MIN_PLAINTEXT_BYTES,
+    NewAttachment,
+};
 
 /// The archive path of the machine-readable tip.
 pub const TIP_JSON: &str = "tip.json";
+/// The archive path of the thread proof: 64 lowercase hex digits and a newline.
+pub const TIP_MAC: &str = "tip.mac";
 /// The archive path of the human-readable tip.
 pub const TIP_TXT: &str = "tip.txt";
 /// The archive folder of attachments.

@@ -1,7 +1,7 @@
 //! Reading a bundle as a stream, refusing anything unsafe.
 //!
-//! Only regular files named `tip.json`, `tip.txt` or `attachments/<name>`
-//! are accepted; absolute paths, `..`, links, devices, duplicates, names that
+//! Only regular files named `tip.json`, `tip.mac`, `tip.txt` or
+//! `attachments/<name>` are accepted; absolute paths, `..`, links, devices, duplicates, names that
 //! are not UTF-8 and sizes over the caller's limits are each refused with
 //! their own error. Every attachment must be listed in `tip.json` with its
 //! size and SHA-256, and every listed one must be present. After the archive,
@@ -11,7 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
 
 use super::hashing::HashingReader;
-use super::{ATTACHMENTS_DIR, TIP_FORMAT, TIP_JSON, TIP_TXT, TIP_VERSION, Tip};
+use super::{
+    ATTACHMENTS_DIR, Kind, TIP_FORMAT, TIP_JSON, TIP_MAC, TIP_TXT, TIP_VERSION, TIP_VERSION_OLDEST,
+    Tip,
+};
 use crate::keys::Recipient;
 
 /// Size limits for reading a bundle, chosen by the caller.
@@ -78,12 +81,12 @@ pub enum BundleReadError {
     /// No `tip.json`.
     #[error("the bundle has no tip.json")]
     MissingTipJson,
-    /// `tip.json` does not follow schema version 1.
+    /// `tip.json` does not follow its schema version.
     #[error("tip.json is invalid: {0}")]
     InvalidTipJson(String),
     /// `tip.json` of another format or version.
     #[error(
-        "tip.json is format {format:?} version {version}; this reader knows {TIP_FORMAT:?} version {TIP_VERSION}"
+        "tip.json is format {format:?} version {version}; this reader knows {TIP_FORMAT:?} versions {TIP_VERSION_OLDEST} to {TIP_VERSION}"
     )]
     UnsupportedVersion {
         /// Its `format`.
@@ -128,6 +131,11 @@ pub struct OpenedTip {
     pub tip: Tip,
     /// `tip.txt`, if present.
     pub text: Option<String>,
+    /// The exact bytes of `tip.json`, which its proof covers.
+    pub json: Vec<u8>,
+    /// `tip.mac`, the thread proof, if present (checked by
+    /// [`crate::thread`], which knows the thread key).
+    pub mac: Option<[u8; 32]>,
 }
 
 /// Reads and checks a bundle; attachments go to `sink` as they stream by.
@@ -144,6 +152,7 @@ pub fn read_bundle<R: Read>(
     let mut seen: BTreeMap<String, (u64, String)> = BTreeMap::new();
     let mut tip_json = None;
     let mut text = None;
+    let mut mac = None;
     let mut total = 0u64;
     // Raw entries: GNU long-name and PAX extension records reach `check_kind`
     // (and are refused) instead of being buffered whole by the tar reader
@@ -169,7 +178,22 @@ pub fn read_bundle<R: Read>(
                 limit: limits.max_total_bytes,
             });
         }
-        if path == TIP_JSON || path == TIP_TXT {
+        if path == TIP_MAC {
+            if size != 65 {
+                return Err(BundleReadError::InvalidTipJson(
+                    "tip.mac is not 64 hex digits and a newline".into(),
+                ));
+            }
+            let mut bytes = Vec::with_capacity(65);
+            entry.read_to_end(&mut bytes)?;
+            let hex = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|text| text.strip_suffix('\n'))
+                .and_then(|hex| crate::proof::parse_hex32(hex).ok());
+            mac = Some(hex.ok_or_else(|| {
+                BundleReadError::InvalidTipJson("tip.mac is not 64 hex digits and a newline".into())
+            })?);
+        } else if path == TIP_JSON || path == TIP_TXT {
             if size > limits.max_text_bytes {
                 return Err(BundleReadError::TooLarge {
                     what: path,
@@ -218,7 +242,8 @@ pub fn read_bundle<R: Read>(
             return Err(BundleReadError::TrailingData);
         }
     }
-    let tip = parse_tip(&tip_json.ok_or(BundleReadError::MissingTipJson)?)?;
+    let json = tip_json.ok_or(BundleReadError::MissingTipJson)?;
+    let tip = parse_tip(&json)?;
     for listed in &tip.attachments {
         match seen.remove(&listed.path) {
             None => return Err(BundleReadError::AttachmentUnlisted(listed.path.clone())),
@@ -231,7 +256,12 @@ pub fn read_bundle<R: Read>(
     if let Some(path) = seen.into_keys().next() {
         return Err(BundleReadError::AttachmentUnlisted(path));
     }
-    Ok(OpenedTip { tip, text })
+    Ok(OpenedTip {
+        tip,
+        text,
+        json,
+        mac,
+    })
 }
 
 fn check_path(path: &str) -> Result<(), BundleReadError> {
@@ -275,7 +305,9 @@ fn parse_tip(json: &[u8]) -> Result<Tip, BundleReadError> {
     }
     let version: Version = serde_json::from_str(json)
         .map_err(|err| BundleReadError::InvalidTipJson(err.to_string()))?;
-    if version.format != TIP_FORMAT || version.version != TIP_VERSION {
+    if version.format != TIP_FORMAT
+        || !(TIP_VERSION_OLDEST..=TIP_VERSION).contains(&version.version)
+    {
         return Err(BundleReadError::UnsupportedVersion {
             format: version.format,
             version: version.version,
@@ -283,19 +315,49 @@ fn parse_tip(json: &[u8]) -> Result<Tip, BundleReadError> {
     }
     let tip: Tip = serde_json::from_str(json)
         .map_err(|err| BundleReadError::InvalidTipJson(err.to_string()))?;
+    let invalid = |what: &str| Err(BundleReadError::InvalidTipJson(what.into()));
     if let Some(reply) = &tip.reply {
         Recipient::parse(&reply.recipient)
             .map_err(|err| BundleReadError::InvalidTipJson(format!("reply recipient: {err}")))?;
-        if reply.mailbox.len() != 32
-            || !reply
-                .mailbox
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
-            return Err(BundleReadError::InvalidTipJson(
-                "reply mailbox is not 32 lowercase hex digits".into(),
-            ));
+        if !is_mailbox_id(&reply.mailbox) {
+            return invalid("reply mailbox is not 32 lowercase hex digits");
         }
     }
+    if tip.version == 1 {
+        let schema_2 = tip.thread.is_some()
+            || !tip.agency_keys.is_empty()
+            || tip.reply.as_ref().is_some_and(|r| r.thread_key.is_some());
+        if schema_2 {
+            return invalid("version 1 has no thread, agency_keys or thread_key");
+        }
+        return Ok(tip);
+    }
+    match (tip.kind, &tip.reply, &tip.thread) {
+        (Kind::Tip, _, None) => {}
+        (Kind::Message | Kind::Reply, None, Some(_)) => {}
+        (Kind::Tip, _, Some(_)) => return invalid("a tip starts a thread; it names none"),
+        _ => return invalid("a follow-up or reply names its thread and no reply details"),
+    }
+    if let Some(reply) = &tip.reply {
+        let key = reply.thread_key.as_deref().unwrap_or("");
+        if crate::proof::parse_hex32(key).is_err() {
+            return invalid("reply thread_key is not 64 lowercase hex digits");
+        }
+    }
+    if tip.thread.as_deref().is_some_and(|m| !is_mailbox_id(m)) {
+        return invalid("thread is not a mailbox id (32 lowercase hex digits)");
+    }
+    if tip.kind != Kind::Reply && !tip.agency_keys.is_empty() {
+        return invalid("only an agency's reply names agency keys");
+    }
+    for key in &tip.agency_keys {
+        Recipient::parse(key)
+            .map_err(|err| BundleReadError::InvalidTipJson(format!("agency key: {err}")))?;
+    }
     Ok(tip)
+}
+
+/// 32 lowercase hex digits: a mailbox id.
+pub(crate) fn is_mailbox_id(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

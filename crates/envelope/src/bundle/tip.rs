@@ -1,11 +1,14 @@
-//! `tip.json`, schema version 1: what a tip says, in a form programs read.
+//! `tip.json`, schema version 2 (version 1 is still read): what a tip says,
+//! in a form programs read.
 
 use serde::{Deserialize, Serialize};
 
 /// The value of `format` in every `tip.json`.
 pub const TIP_FORMAT: &str = "sealtip-tip";
-/// The schema version this crate writes and reads.
-pub const TIP_VERSION: u32 = 1;
+/// The schema version this crate writes.
+pub const TIP_VERSION: u32 = 2;
+/// The oldest schema version this crate reads (its threads are unverified).
+pub const TIP_VERSION_OLDEST: u32 = 1;
 
 /// A tip, a tipster's follow-up message, or an agency's reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,8 +34,17 @@ pub struct Tip {
     pub text: String,
     /// The attached files, in archive order.
     pub attachments: Vec<Attachment>,
-    /// Where replies go, if the tipster wants replies.
+    /// In a tip: where replies go, if the tipster wants replies.
     pub reply: Option<ReplyTo>,
+    /// In a follow-up or a reply: the mailbox id of the thread it belongs
+    /// to (schema 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<String>,
+    /// In an agency's reply: the agency keys the tipster seals follow-ups
+    /// to, so a returning tipster keeps the keys it first sealed to
+    /// (schema 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agency_keys: Vec<String>,
 }
 
 /// What a bundle is.
@@ -63,9 +75,11 @@ pub struct Answer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Attachment {
-    /// Its path in the archive: `attachments/NN-name.ext`.
+    /// Its path in the archive: `attachments/NN.ext` (schema 1:
+    /// `attachments/NN-name.ext`).
     pub path: String,
-    /// The file name the tipster's device gave.
+    /// The file name the tipster's device gave, if the tipster kept it;
+    /// empty when it was removed (it is listed in `removed` then).
     pub name: String,
     /// Its media type, e.g. `image/jpeg`.
     pub media_type: String,
@@ -96,10 +110,25 @@ pub enum MetadataStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyTo {
-    /// The tipster's reply recipient, `age1…`.
+    /// The tipster's reply recipient, `age1pq1…` (schema 1: `age1…`).
     pub recipient: String,
     /// The mailbox id on the relay, 32 lowercase hex digits.
     pub mailbox: String,
+    /// The thread key, 64 lowercase hex digits (schema 2; see
+    /// [`crate::proof`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_key: Option<String>,
+}
+
+impl ReplyTo {
+    /// The reply details a codename derives, for a new tip.
+    pub fn from_keys(keys: &crate::codename::ReplyKeys) -> Self {
+        ReplyTo {
+            recipient: keys.recipient().to_string(),
+            mailbox: keys.mailbox.clone(),
+            thread_key: Some(keys.thread_key.to_hex().to_string()),
+        }
+    }
 }
 
 impl Tip {
@@ -117,6 +146,18 @@ impl Tip {
             text: String::new(),
             attachments: Vec::new(),
             reply: None,
+            thread: None,
+            agency_keys: Vec::new(),
+        }
+    }
+
+    /// The mailbox of the thread this item claims: a tip's reply mailbox,
+    /// or a follow-up's or reply's `thread`.
+    pub fn claimed_mailbox(&self) -> Option<&str> {
+        match (&self.reply, &self.thread) {
+            (Some(reply), _) => Some(&reply.mailbox),
+            (None, Some(thread)) => Some(thread),
+            (None, None) => None,
         }
     }
 
@@ -155,15 +196,20 @@ impl Tip {
                     MetadataStatus::Kept => "metadata kept by the tipster".to_string(),
                     MetadataStatus::NotChecked => "metadata not checked".to_string(),
                 };
+                let name = if a.name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" \"{}\"", a.name)
+                };
                 out.push_str(&format!(
-                    "- {} ({}, {} bytes; {metadata})\n  sha256 {}\n",
+                    "- {}{name} ({}, {} bytes; {metadata})\n  sha256 {}\n",
                     a.path, a.media_type, a.size, a.sha256
                 ));
             }
         }
         out.push_str(match self.reply {
             Some(_) => "\nThe tipster can receive replies (sealtip reply).\n",
-            None if self.kind == Kind::Reply => "",
+            None if self.kind != Kind::Tip => "",
             None => "\nThe tipster did not ask for replies.\n",
         });
         out

@@ -5,10 +5,15 @@ use std::io::{self, Read, Write};
 
 use sha2::{Digest, Sha256};
 
-use super::{ATTACHMENTS_DIR, Attachment, MetadataStatus, TIP_JSON, TIP_TXT, Tip, padme};
+use super::{ATTACHMENTS_DIR, Attachment, MetadataStatus, TIP_JSON, TIP_MAC, TIP_TXT, Tip, padme};
+use crate::proof::ThreadKey;
 
-/// The longest attachment file name kept in the archive path, in bytes.
-const MAX_NAME_BYTES: usize = 64;
+/// Every bundle is at least this long before Padmé, so that text-only tips
+/// and messages all seal to one size.
+pub const MIN_PLAINTEXT_BYTES: u64 = 64 * 1024;
+
+/// What `removed` says when the device's file name was left out.
+pub const FILE_NAME_REMOVED: &str = "file name";
 
 /// Why a bundle could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +34,13 @@ pub enum BundleWriteError {
         /// The file name.
         name: String,
     },
+    /// A follow-up or reply names a thread but was given no thread key to
+    /// prove it with.
+    #[error("this item names a thread but no thread key was given to prove it")]
+    MissingThreadKey,
+    /// The tip's reply details carry a thread key that is not 64 hex digits.
+    #[error("the reply's thread key is not 64 lowercase hex digits")]
+    BadThreadKey,
     /// Writing failed.
     #[error("could not write the tip bundle: {0}")]
     Io(#[from] io::Error),
@@ -47,6 +59,10 @@ pub struct NewAttachment<'a> {
     pub metadata: MetadataStatus,
     /// What was removed, in words.
     pub removed: Vec<String>,
+    /// Keep the device's file name in `tip.json` (it often holds a date, a
+    /// place or a person's name). When false it is removed and listed in
+    /// `removed` as [`FILE_NAME_REMOVED`].
+    pub keep_name: bool,
 }
 
 /// Writes a tip bundle to `W` (usually a sealing [`crate::stream::StreamWriter`]).
@@ -97,19 +113,32 @@ impl<W: Write> BundleWriter<W> {
         attachment: NewAttachment<'_>,
     ) -> Result<AttachmentWriter<'_, W>, BundleWriteError> {
         self.check_finished()?;
-        let path = attachment_path(self.attachments.len() + 1, attachment.name);
+        let path = attachment_path(
+            self.attachments.len() + 1,
+            attachment.name,
+            attachment.media_type,
+        );
         let header = file_header(&path, attachment.size)?;
         self.unfinished = Some(attachment.name.to_string());
         self.tar.get_mut().write_all(header.as_bytes())?;
+        let mut removed = attachment.removed;
+        let name = if attachment.keep_name {
+            attachment.name.to_string()
+        } else {
+            if !attachment.name.is_empty() {
+                removed.push(FILE_NAME_REMOVED.to_string());
+            }
+            String::new()
+        };
         Ok(AttachmentWriter {
             attachment: Attachment {
                 path,
-                name: attachment.name.to_string(),
+                name,
                 media_type: attachment.media_type.to_string(),
                 size: attachment.size,
                 sha256: String::new(),
                 metadata: attachment.metadata,
-                removed: attachment.removed,
+                removed,
             },
             hasher: Sha256::new(),
             written: 0,
@@ -118,10 +147,37 @@ impl<W: Write> BundleWriter<W> {
         })
     }
 
-    /// Writes `tip.json` and `tip.txt` for `tip` (its attachment list is
-    /// replaced by the attachments written), ends the archive, pads it, and
-    /// returns the output writer with the tip as written.
-    pub fn finish(mut self, mut tip: Tip) -> Result<(W, Tip), BundleWriteError> {
+    /// Writes `tip.json`, its proof `tip.mac` when the tip offers replies
+    /// (proved with the thread key in its reply details), and `tip.txt`
+    /// (its attachment list is replaced by the attachments written); ends
+    /// the archive, pads it, and returns the output writer with the tip as
+    /// written. A follow-up or a reply, which names a thread, needs
+    /// [`BundleWriter::finish_in_thread`].
+    pub fn finish(self, tip: Tip) -> Result<(W, Tip), BundleWriteError> {
+        let key = match &tip.reply {
+            Some(reply) => match &reply.thread_key {
+                Some(hex) => {
+                    Some(ThreadKey::from_hex(hex).map_err(|_| BundleWriteError::BadThreadKey)?)
+                }
+                None => None,
+            },
+            None if tip.thread.is_some() => return Err(BundleWriteError::MissingThreadKey),
+            None => None,
+        };
+        self.finish_with(tip, key.as_ref())
+    }
+
+    /// Like [`BundleWriter::finish`], for an item of the thread whose key is
+    /// `key` (a tipster's follow-up, an agency's reply): `tip.mac` proves it.
+    pub fn finish_in_thread(self, tip: Tip, key: &ThreadKey) -> Result<(W, Tip), BundleWriteError> {
+        self.finish_with(tip, Some(key))
+    }
+
+    fn finish_with(
+        mut self,
+        mut tip: Tip,
+        key: Option<&ThreadKey>,
+    ) -> Result<(W, Tip), BundleWriteError> {
         self.check_finished()?;
         tip.attachments = std::mem::take(&mut self.attachments);
         // Invariant: the tip types hold only strings, numbers and enums, which
@@ -131,10 +187,15 @@ impl<W: Write> BundleWriter<W> {
         let text = tip.to_text();
         self.tar
             .append(&file_header(TIP_JSON, json.len() as u64)?, json.as_slice())?;
+        if let Some(key) = key {
+            let mac = format!("{}\n", hex::encode(key.proof(&json)));
+            self.tar
+                .append(&file_header(TIP_MAC, mac.len() as u64)?, mac.as_bytes())?;
+        }
         self.tar
             .append(&file_header(TIP_TXT, text.len() as u64)?, text.as_bytes())?;
         let mut counting = self.tar.into_inner()?;
-        let padding = padme(counting.count) - counting.count;
+        let padding = padme(counting.count.max(MIN_PLAINTEXT_BYTES)) - counting.count;
         io::copy(&mut io::repeat(0).take(padding), &mut counting)?;
         Ok((counting.inner, tip))
     }
@@ -160,31 +221,43 @@ fn file_header(path: &str, size: u64) -> io::Result<tar::Header> {
     Ok(header)
 }
 
-/// `attachments/NN-name.ext`: `name` reduced to letters, digits, `.`, `-`
-/// and `_`, without leading dots, at most [`MAX_NAME_BYTES`] bytes, keeping
-/// its extension.
-pub(crate) fn attachment_path(index: usize, name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
+/// `attachments/NN.ext`: the number and an extension only (the device's
+/// file name can tell who or where). The extension is the name's, if it is
+/// 1 to 8 ASCII letters or digits, else one for the media type, else none.
+pub(crate) fn attachment_path(index: usize, name: &str, media_type: &str) -> String {
+    let from_name = name
+        .rsplit_once('.')
+        .map(|(stem, ext)| (stem, ext.to_ascii_lowercase()))
+        .filter(|(stem, ext)| {
+            !stem.is_empty()
+                && (1..=8).contains(&ext.len())
+                && ext.bytes().all(|b| b.is_ascii_alphanumeric())
         })
-        .collect();
-    let cleaned = cleaned.trim_start_matches('.');
-    let cleaned = if cleaned.is_empty() { "file" } else { cleaned };
-    let (stem, extension) = match cleaned.rfind('.') {
-        Some(dot) if dot > 0 && cleaned.len() - dot <= 10 => cleaned.split_at(dot),
-        _ => (cleaned, ""),
-    };
-    let mut stem = stem.to_string();
-    while stem.len() + extension.len() > MAX_NAME_BYTES {
-        stem.pop();
+        .map(|(_, ext)| ext);
+    let extension = from_name.or_else(|| extension_for(media_type).map(str::to_string));
+    match extension {
+        Some(ext) => format!("{ATTACHMENTS_DIR}{index:02}.{ext}"),
+        None => format!("{ATTACHMENTS_DIR}{index:02}"),
     }
-    format!("{ATTACHMENTS_DIR}{index:02}-{stem}{extension}")
+}
+
+fn extension_for(media_type: &str) -> Option<&'static str> {
+    Some(match media_type {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "image/gif" => "gif",
+        "image/heic" => "heic",
+        "video/mp4" => "mp4",
+        "video/quicktime" => "mov",
+        "video/webm" => "webm",
+        "audio/mpeg" => "mp3",
+        "audio/mp4" => "m4a",
+        "audio/ogg" => "ogg",
+        "application/pdf" => "pdf",
+        "text/plain" => "txt",
+        _ => return None,
+    })
 }
 
 /// One attachment being written: hashes and counts what passes, refuses
@@ -280,21 +353,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn attachment_paths_are_safe_and_keep_the_extension() {
-        assert_eq!(attachment_path(1, "photo.jpg"), "attachments/01-photo.jpg");
+    fn attachment_paths_hold_a_number_and_an_extension_only() {
         assert_eq!(
-            attachment_path(2, "../../etc/passwd"),
-            "attachments/02-_.._etc_passwd"
+            attachment_path(1, "IMG_20261206_1432.JPG", "image/jpeg"),
+            "attachments/01.jpg"
         );
-        assert_eq!(attachment_path(3, ".hidden"), "attachments/03-hidden");
-        assert_eq!(attachment_path(4, ""), "attachments/04-file");
         assert_eq!(
-            attachment_path(5, "Фото с места.jpeg"),
-            "attachments/05-Фото_с_места.jpeg"
+            attachment_path(2, "../../etc/passwd", "text/plain"),
+            "attachments/02.txt"
         );
-        let long = format!("{}.png", "a".repeat(300));
-        let path = attachment_path(6, &long);
-        assert!(path.ends_with("aaa.png"));
-        assert!(path.len() <= "attachments/06-".len() + MAX_NAME_BYTES);
+        assert_eq!(
+            attachment_path(3, ".hidden", "application/x-y"),
+            "attachments/03"
+        );
+        assert_eq!(attachment_path(4, "", "image/png"), "attachments/04.png");
+        assert_eq!(
+            attachment_path(5, "Фото Ивана.jpeg", "image/jpeg"),
+            "attachments/05.jpeg"
+        );
+        assert_eq!(
+            attachment_path(6, "x.ext$", "video/mp4"),
+            "attachments/06.mp4"
+        );
+        assert_eq!(
+            attachment_path(12, "a.b.c.tar", "x/y"),
+            "attachments/12.tar"
+        );
     }
 }

@@ -5,16 +5,19 @@
 //! on the tipster's device and never leaves it. From it:
 //!
 //! ```text
-//! master   = Argon2id(password = the words joined by single spaces,
-//!                     salt = "sealtip codename v1",
-//!                     m = 64 MiB, t = 3, p = 1, 32-byte output)
-//! identity = X25519 secret HKDF-SHA-256(ikm = master, salt = "", "sealtip reply identity v1")
-//! mailbox  = hex(first 16 bytes of HKDF-SHA-256(ikm = master, salt = "", "sealtip mailbox v1"))
+//! master     = Argon2id(password = the words joined by single spaces,
+//!                       salt = "sealtip codename v1",
+//!                       m = 64 MiB, t = 3, p = 1, 32-byte output)
+//! seed       = HKDF-SHA-256(ikm = master, salt = "", "sealtip reply identity v2")
+//! identity   = the hybrid (ML-KEM-768 + X25519) identity with that X-Wing seed
+//! thread key = HKDF-SHA-256(ikm = master, salt = "", "sealtip thread key v2")
+//! mailbox    = bound to the identity's recipient and the thread key (crate::proof)
 //! ```
 //!
-//! The tip carries the identity's recipient and the mailbox id inside the
-//! ciphertext. The agency seals replies to that recipient and posts them to
-//! that mailbox; the tipster re-derives both from the words on any device.
+//! The tip carries the recipient, the thread key and the mailbox id inside
+//! the ciphertext. The agency seals replies to that recipient and posts them
+//! to that mailbox; the tipster re-derives all three from the words on any
+//! device. Replies are post-quantum like the tips.
 //!
 //! Parameters: the words already carry ~103 bits, so Argon2id is there to
 //! make a guessed or partly overheard codename expensive to test, not to
@@ -34,6 +37,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::keys::{Identity, Recipient};
 use crate::primitives::hkdf;
+pub use crate::proof::{ThreadKey, mailbox_id_of_secret};
 
 /// Words in a new codename.
 pub const DEFAULT_WORDS: usize = 8;
@@ -189,11 +193,16 @@ impl std::fmt::Debug for Codename {
     }
 }
 
-/// What a codename derives: the tipster's reply identity and mailbox id.
+/// What a codename derives: the tipster's reply identity, thread key and
+/// mailbox.
 #[derive(Debug, Clone)]
 pub struct ReplyKeys {
-    /// Opens the agency's replies.
+    /// Opens the agency's replies (hybrid post-quantum).
     pub identity: Identity,
+    /// Proves items of this thread (see [`crate::proof`]).
+    pub thread_key: ThreadKey,
+    /// What the tipster shows the relay to delete a reply of the mailbox.
+    pub mailbox_secret: Zeroizing<[u8; 32]>,
     /// The relay mailbox the agency posts replies to: 32 lowercase hex digits.
     pub mailbox: String,
 }
@@ -228,8 +237,8 @@ impl Codename {
         self.0.split(' ')
     }
 
-    /// Derives the reply identity and mailbox id (slow on purpose: about a
-    /// second on a phone).
+    /// Derives the reply identity, thread key and mailbox (slow on purpose:
+    /// about a second on a phone).
     pub fn derive(&self) -> Result<ReplyKeys, CodenameError> {
         let params = argon2::Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, Some(32))
             .map_err(|_| CodenameError::Derivation)?;
@@ -239,23 +248,20 @@ impl Codename {
         argon
             .hash_password_into(self.0.as_bytes(), SALT, master.as_mut())
             .map_err(|_| CodenameError::Derivation)?;
-        let mut secret = hkdf(&[], b"sealtip reply identity v1", master.as_ref());
-        let identity = Identity::from_secret_bytes(secret);
-        secret.zeroize();
-        let mailbox = hkdf(&[], b"sealtip mailbox v1", master.as_ref());
+        let mut seed = hkdf(&[], b"sealtip reply identity v2", master.as_ref());
+        let identity = Identity::hybrid_from_seed(seed);
+        seed.zeroize();
+        let thread_key =
+            ThreadKey::from_bytes(hkdf(&[], b"sealtip thread key v2", master.as_ref()));
+        let recipient = identity.recipient();
+        let mailbox_secret = thread_key.mailbox_secret(&recipient);
         Ok(ReplyKeys {
+            mailbox: mailbox_id_of_secret(&mailbox_secret),
             identity,
-            mailbox: hex::encode(&mailbox[..16]),
+            thread_key,
+            mailbox_secret,
         })
     }
-}
-
-/// The mailbox id that `secret` (a codename's mailbox secret, 32 bytes)
-/// stands for: `hex(SHA-256(secret)[..16])`. The relay sees only the id; a
-/// tipster who deletes a reply proves the codename by showing the secret,
-/// which the relay checks with this function (schema 2, FORMAT.md §5).
-pub fn mailbox_id_of_secret(secret: &[u8; 32]) -> String {
-    hex::encode(&Sha256::digest(secret)[..16])
 }
 
 /// The built-in list's word closest to `typed`; see [`Wordlist::nearest`].
@@ -357,10 +363,22 @@ mod tests {
             .derive()
             .unwrap();
         assert_eq!(
-            keys.recipient().to_string(),
-            "age1e43hrnyaz654dtcmdj2rv3nkegr6x4cc3xzxn7gmu33efu8ncghsx9zxrh"
+            keys.identity.to_secret_string().as_str(),
+            "AGE-SECRET-KEY-PQ-1P0DFACM0UL75V7J523U3X9L7ZYXGRZD27FCVEXJ9Z562NEGK6FJS4645HG"
         );
-        assert_eq!(keys.mailbox, "043ce1420b517b712bd8d3d45b7ebbe0");
+        assert_eq!(
+            keys.recipient().fingerprint(),
+            "62d6-4d4d-f522-8eb7-34f8-6db1-cc08-c9d6"
+        );
+        assert_eq!(
+            keys.thread_key.to_hex().as_str(),
+            "5770fbf4e2e3e3a85085d81c30d9eae15bd638d8709cec1fe0788986bd56bf47"
+        );
+        assert_eq!(
+            hex::encode(keys.mailbox_secret.as_ref()),
+            "597a80537474fda4ea05d771bc86489eecc5139ecde7accace0441932051ca1a"
+        );
+        assert_eq!(keys.mailbox, "160901a8ce5f34756e81ba181d4f02ac");
     }
 
     #[test]
