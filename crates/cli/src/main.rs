@@ -13,6 +13,7 @@ mod input;
 mod passphrase;
 mod proxy;
 mod read_ahead;
+mod received;
 mod relay_client;
 mod time;
 
@@ -42,6 +43,10 @@ enum Command {
         /// Protect the identity file with a passphrase (asked twice, or SEALTIP_PASSPHRASE).
         #[arg(long)]
         passphrase: bool,
+        /// Make a legacy X25519-only key (age1…) instead of a hybrid post-quantum one
+        /// (age1pq1…, the default). Only for agencies whose officers all still use X25519 keys.
+        #[arg(long)]
+        x25519: bool,
     },
     /// Seal a tip to one or more recipients, as the tipster's page does.
     Seal(commands::seal::Args),
@@ -61,7 +66,7 @@ enum Command {
     /// Show tips with their follow-ups and replies, in order, from a folder of opened items.
     Thread(commands::thread::Args),
     /// Tipster: read the agency's replies with your codename.
-    Replies(commands::tipster::TipsterArgs),
+    Replies(commands::tipster::RepliesArgs),
     /// Tipster: send the agency a follow-up message, sealed, under your codename.
     FollowUp(commands::tipster::FollowUpArgs),
     /// Change an agency's officers in the relay's configuration.
@@ -78,9 +83,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Keygen { output, passphrase } => {
-            commands::keygen::run(output.as_deref(), passphrase)
-        }
+        Command::Keygen {
+            output,
+            passphrase,
+            x25519,
+        } => commands::keygen::run(output.as_deref(), passphrase, x25519),
         Command::Seal(args) => commands::seal::run(args),
         Command::Open(args) => commands::open::run(args),
         Command::Submit(args) => commands::submit::run(args),

@@ -12,6 +12,7 @@ mod seal {
 
     use crate::bundle::{AttachmentWriter, BundleWriteError, BundleWriter, NewAttachment, Tip};
     use crate::keys::Recipient;
+    use crate::proof::ThreadKey;
     use crate::seal::{SealError, seal};
     use crate::stream::StreamWriter;
 
@@ -50,10 +51,22 @@ mod seal {
             self.bundle.begin_attachment(attachment)
         }
 
-        /// Writes `tip.json` and `tip.txt`, pads, seals the final chunk, and
-        /// returns the output and the tip as written (with its attachments).
+        /// Writes `tip.json` (and its proof, for a tip offering replies) and
+        /// `tip.txt`, pads, seals the final chunk, and returns the output and
+        /// the tip as written (with its attachments).
         pub fn finish(self, tip: Tip) -> Result<(W, Tip), BundleWriteError> {
             let (stream, tip) = self.bundle.finish(tip)?;
+            Ok((stream.finish()?, tip))
+        }
+
+        /// Like [`SealingTip::finish`], for a follow-up or a reply in the
+        /// thread whose key is `key`.
+        pub fn finish_in_thread(
+            self,
+            tip: Tip,
+            key: &ThreadKey,
+        ) -> Result<(W, Tip), BundleWriteError> {
+            let (stream, tip) = self.bundle.finish_in_thread(tip, key)?;
             Ok((stream.finish()?, tip))
         }
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::files::AtomicFile;
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::Recipient;
+use sealtip_envelope::{KeyKind, Recipient};
 use toml_edit::{Array, DocumentMut, Item, Value};
 
 /// `sealtip agency …`.
@@ -51,24 +51,41 @@ pub fn run(command: Command) -> Result<()> {
         .filter_map(|v| v.as_str().map(str::to_string))
         .collect();
     let key = recipient.to_string();
+    let fingerprint = recipient.fingerprint();
     if add {
         if present.contains(&key) {
             bail!(
-                "{key} is already a recipient of {}; nothing changed",
+                "{fingerprint} is already a recipient of {}; nothing changed",
                 args.agency
+            );
+        }
+        // A file sealed to both kinds would lose the post-quantum protection
+        // (age forbids it), so an agency's officers are all of one kind.
+        let other_kind = present.iter().find_map(|text| {
+            Recipient::parse(text)
+                .ok()
+                .filter(|other| other.kind() != recipient.kind())
+        });
+        if let Some(other) = other_kind {
+            bail!(
+                "{} already has {} officer keys and {fingerprint} is {}: an agency's officers must all be {}; nothing changed (README: moving an agency to new keys)",
+                args.agency,
+                kind_name(other.kind()),
+                kind_name(recipient.kind()),
+                kind_name(other.kind()),
             );
         }
         recipients.push(key.as_str());
     } else {
         if !present.contains(&key) {
             bail!(
-                "{key} is not a recipient of {}; nothing changed",
+                "{fingerprint} is not a recipient of {}; nothing changed",
                 args.agency
             );
         }
         if present.len() == 1 {
             bail!(
-                "{key} is the last recipient of {}: tips would have no one to open them; add another officer first",
+                "{fingerprint} is the last recipient of {}: tips would have no one to open them; add another officer first",
                 args.agency
             );
         }
@@ -89,10 +106,10 @@ pub fn run(command: Command) -> Result<()> {
         args.agency
     );
     for text in &remaining {
-        let fingerprint = Recipient::parse(text)
-            .map(|r| r.fingerprint())
-            .unwrap_or_else(|_| "(unreadable key)".into());
-        println!("  {fingerprint}  {text}");
+        match Recipient::parse(text) {
+            Ok(r) => println!("  {}  {}", r.fingerprint(), kind_name(r.kind())),
+            Err(_) => println!("  (unreadable key)"),
+        }
     }
     println!("Restart sealtip-relay for the change to take effect.");
     Ok(())
@@ -117,5 +134,12 @@ fn agency_recipients<'a>(
             "agency {agency:?} in {} has no recipients list",
             path.display()
         ),
+    }
+}
+
+fn kind_name(kind: KeyKind) -> &'static str {
+    match kind {
+        KeyKind::Hybrid => "post-quantum (age1pq1…)",
+        KeyKind::X25519 => "X25519-only (age1…)",
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use sealtip_envelope::bundle::read_bundle;
 use sealtip_envelope::bundle::{
-    ATTACHMENTS_DIR, AttachmentSink, Limits, MetadataStatus, OpenedTip, TIP_JSON, TIP_TXT,
+    ATTACHMENTS_DIR, AttachmentSink, Limits, MetadataStatus, OpenedTip, TIP_JSON, TIP_MAC, TIP_TXT,
 };
 use sealtip_envelope::{TipError, open};
 
@@ -67,8 +67,9 @@ pub fn run(args: Args) -> Result<()> {
             .map_err(TipError::Open)
             .and_then(|plaintext| Ok(read_bundle(plaintext, &Limits::default(), &mut sink)?))
             .with_context(|| format!("cannot open {}", args.tip.display()))?;
+    check_relay_kind(&args.tip, &opened.tip)?;
     let text = opened.text.clone().unwrap_or_else(|| opened.tip.to_text());
-    finish_opened(staging, &out, &opened.tip, &text)?;
+    finish_opened(staging, &out, &opened.json, opened.mac.as_ref(), &text)?;
 
     let mut stdout = io::stdout().lock();
     if args.json {
@@ -101,18 +102,43 @@ pub fn staging_beside(out: &Path) -> Result<tempfile::TempDir> {
         .with_context(|| format!("cannot write in {}", parent_dir(out).display()))
 }
 
-/// Writes `tip.json` and `tip.txt` into `staging`, makes it all durable and
+/// The relay's kind, in the pulled file's name (`tip-…`, `message-…`,
+/// `reply-…`), must be the kind sealed inside: an item the relay lists as
+/// one thing and that says it is another is refused.
+fn check_relay_kind(path: &Path, tip: &sealtip_envelope::bundle::Tip) -> Result<()> {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let Some((relay_kind, _)) = crate::received::kind_and_id(stem) else {
+        return Ok(());
+    };
+    let sealed = match tip.kind {
+        sealtip_envelope::bundle::Kind::Tip => "tip",
+        sealtip_envelope::bundle::Kind::Message => "message",
+        sealtip_envelope::bundle::Kind::Reply => "reply",
+    };
+    if relay_kind != sealed {
+        bail!(
+            "refused: the relay lists {} as a {relay_kind}, but it is sealed as a {sealed}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes `tip.json` (its exact bytes, which its proof covers), `tip.mac`
+/// if there is one, and `tip.txt` into `staging`, makes it all durable and
 /// renames it to `out`: a reader sees the whole folder or none of it.
 pub fn finish_opened(
     staging: tempfile::TempDir,
     out: &Path,
-    tip: &sealtip_envelope::bundle::Tip,
+    json: &[u8],
+    mac: Option<&[u8; 32]>,
     text: &str,
 ) -> Result<()> {
-    write_synced(
-        &staging.path().join(TIP_JSON),
-        &serde_json::to_vec_pretty(tip)?,
-    )?;
+    write_synced(&staging.path().join(TIP_JSON), json)?;
+    if let Some(mac) = mac {
+        let line = format!("{}\n", hex::encode(mac));
+        write_synced(&staging.path().join(TIP_MAC), line.as_bytes())?;
+    }
     write_synced(&staging.path().join(TIP_TXT), text.as_bytes())?;
     sync_dir(&staging.path().join("attachments"));
     sync_dir(staging.path());

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 
 use super::inbox::{InboxArgs, human_size, read_token};
 use crate::files::AtomicFile;
+use crate::received::{Received, ReceivedOrder};
 use crate::relay_client::RelayClient;
 
 /// Arguments of `sealtip pull`.
@@ -32,6 +33,16 @@ pub fn run(args: Args) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let show_progress = std::io::stderr().is_terminal();
+    // The relay's order, kept for threads: dates inside items order nothing.
+    let mut order = ReceivedOrder::load(&args.out)?;
+    for item in &inbox.items {
+        order.push(Received {
+            id: item.id.clone(),
+            kind: item.kind.as_str().to_string(),
+            received: item.received.clone(),
+        });
+    }
+    order.save()?;
     let (mut pulled, mut present, mut deleted) = (0, 0, 0);
     for item in &inbox.items {
         let path = args

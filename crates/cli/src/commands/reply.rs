@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::bundle::{Kind, Limits, ReplyTo, Tip};
+use sealtip_envelope::bundle::{Kind, Limits, Tip};
+use sealtip_envelope::thread::{ItemView, Thread, threads};
 use sealtip_envelope::{Identity, Recipient, open_tip};
 
 use super::inbox::{InboxArgs, read_token};
@@ -12,6 +13,7 @@ use super::open::{finish_opened, staging_beside};
 use super::seal::seal_to_upload;
 use crate::files::read_identities;
 use crate::input::required_message;
+use crate::received::{Received, ReceivedOrder};
 use crate::relay_client::{RelayClient, Upload};
 use crate::time::today;
 
@@ -38,39 +40,44 @@ pub struct Args {
     attach: Vec<PathBuf>,
 }
 
-/// Seals a reply to the tipster's reply key and posts it to their mailbox.
+/// Seals a reply to the reply key of the tip's verified thread and posts it
+/// to the thread's mailbox.
 pub fn run(args: Args) -> Result<()> {
     let mut identities = Vec::new();
     for path in &args.identity {
         identities.extend(read_identities(path)?);
     }
     let token = read_token(&args.inbox.token_file)?;
-    let tip = read_tip(&args.to_tip, &identities)?;
+    let thread = find_thread(&args.to_tip, &identities)?;
     let text = required_message(args.message.as_deref(), args.message_file.as_deref())?;
-    let Some(reply_to) = tip.reply else {
+    let (Some(mailbox), Some(tipster), Some(key)) = (thread.mailbox, thread.reply_to, thread.key)
+    else {
         bail!(
-            "{} carries no reply key: the tipster did not ask for replies",
+            "{} is not in a verified conversation (no reply key proven by the tipster's codename): \
+             no reply is sent. `sealtip thread` marks such items unverified.",
             args.to_tip.display()
         );
     };
-    let tipster = Recipient::parse(&reply_to.recipient).context("the tip's reply key")?;
+    // The agency's own keys of the same kind: the reply stays readable here,
+    // and the tipster seals follow-ups to them (a file never mixes kinds).
+    let agency_keys: Vec<Recipient> = identities
+        .iter()
+        .map(Identity::recipient)
+        .filter(|r| r.kind() == tipster.kind())
+        .collect();
     let mut recipients = vec![tipster];
-    recipients.extend(identities.iter().map(Identity::recipient));
+    recipients.extend(agency_keys.iter().cloned());
 
     let mut reply = Tip::new(Kind::Reply, &args.inbox.agency, &today());
     reply.text = text;
-    // The mailbox travels inside the sealed reply too, so a thread can be rebuilt.
-    reply.reply = Some(ReplyTo {
-        recipient: reply_to.recipient.clone(),
-        mailbox: reply_to.mailbox.clone(),
-    });
-    let written = reply.clone();
-    let (mut sealed, size) = seal_to_upload(&recipients, &args.attach, reply)?;
+    reply.thread = Some(mailbox.clone());
+    reply.agency_keys = agency_keys.iter().map(Recipient::to_string).collect();
+    let (mut sealed, size, written) = seal_to_upload(&recipients, &args.attach, reply, Some(&key))?;
     let client = RelayClient::new(&args.inbox.relay)?;
     let id = client.upload(
         &args.inbox.agency,
         Upload::Reply {
-            mailbox: &reply_to.mailbox,
+            mailbox: &mailbox,
             token: &token,
         },
         &mut sealed,
@@ -78,8 +85,25 @@ pub fn run(args: Args) -> Result<()> {
     )?;
     println!("Reply {id} posted to the tipster's mailbox.");
     if args.to_tip.is_dir() {
-        let copy = crate::files::parent_dir(&args.to_tip).join(format!("reply-{id}"));
-        finish_opened(staging_beside(&copy)?, &copy, &written, &written.to_text())?;
+        let dir = crate::files::parent_dir(&args.to_tip);
+        let copy = dir.join(format!("reply-{id}"));
+        // Exactly the bytes that were sealed, so the copy's proof checks.
+        let json = serde_json::to_vec_pretty(&written)?;
+        let mac = key.proof(&json);
+        finish_opened(
+            staging_beside(&copy)?,
+            &copy,
+            &json,
+            Some(&mac),
+            &written.to_text(),
+        )?;
+        let mut order = ReceivedOrder::load(dir)?;
+        order.push(Received {
+            id,
+            kind: "reply".into(),
+            received: String::new(),
+        });
+        order.save()?;
         println!(
             "A copy is in {}/ (sealtip thread shows it with the tip).",
             copy.display()
@@ -88,13 +112,27 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// `tip.json` of an opened tip folder, or of a sealed file opened in memory.
-fn read_tip(path: &Path, identities: &[Identity]) -> Result<Tip> {
+/// The thread of `path`: an opened folder among its siblings (so a
+/// follow-up finds its tip), or a sealed tip opened in memory.
+fn find_thread(path: &Path, identities: &[Identity]) -> Result<Thread<()>> {
     if path.is_dir() {
-        let json = std::fs::read(path.join("tip.json"))
-            .with_context(|| format!("{} holds no tip.json", path.display()))?;
-        return serde_json::from_slice(&json)
-            .with_context(|| format!("{}/tip.json is not a tip", path.display()));
+        let dir = crate::files::parent_dir(path);
+        let threads = super::thread::read_threads(dir)?;
+        let wanted = std::fs::canonicalize(path)?;
+        for thread in threads {
+            let found = thread.items.iter().any(|entry| {
+                std::fs::canonicalize(&entry.item.folder).ok().as_ref() == Some(&wanted)
+            });
+            if found {
+                return Ok(Thread {
+                    mailbox: thread.mailbox,
+                    reply_to: thread.reply_to,
+                    key: thread.key,
+                    items: Vec::new(),
+                });
+            }
+        }
+        bail!("{} holds no tip.json", path.display());
     }
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -105,5 +143,20 @@ fn read_tip(path: &Path, identities: &[Identity]) -> Result<Tip> {
         &mut (),
     )
     .with_context(|| format!("cannot open {}", path.display()))?;
-    Ok(opened.tip)
+    let mut threads = threads(
+        vec![opened],
+        |opened| ItemView {
+            tip: &opened.tip,
+            json: &opened.json,
+            mac: opened.mac.as_ref(),
+        },
+        |_| 0,
+    );
+    let thread = threads.remove(0);
+    Ok(Thread {
+        mailbox: thread.mailbox,
+        reply_to: thread.reply_to,
+        key: thread.key,
+        items: Vec::new(),
+    })
 }

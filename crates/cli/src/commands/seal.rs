@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
-use sealtip_envelope::{Codename, Recipient, seal_tip};
+use sealtip_envelope::{Codename, Recipient, ThreadKey, seal_tip};
 
 use crate::files::{AtomicFile, media_type};
 use crate::input::{ask_codename, codename_text, is_stdin, message_text};
@@ -26,9 +26,14 @@ pub struct Args {
     /// Read the tip's text from a file (`-` for standard input).
     #[arg(long, value_name = "FILE")]
     message_file: Option<PathBuf>,
-    /// Attach a file (sealed as it is: its metadata is not removed); repeatable.
+    /// Attach a file (sealed as it is: its metadata is not removed, and its name is left out
+    /// unless --keep-names); repeatable.
     #[arg(long, value_name = "FILE")]
     attach: Vec<PathBuf>,
+    /// Keep the attachments' file names in the tip (they often hold a date, a place or a
+    /// person's name; left out by default).
+    #[arg(long)]
+    keep_names: bool,
     /// Let the agency reply: the tip carries the reply key and mailbox derived from this
     /// codename. It stays in your shell's history: prefer --codename-file, or leave both out to
     /// be asked (in a terminal; Enter for no replies).
@@ -75,16 +80,17 @@ pub fn run(args: Args) -> Result<()> {
     tip.text = text.unwrap_or_default();
     if let Some(words) = &codename {
         let keys = Codename::parse(words).context("the codename")?.derive()?;
-        tip.reply = Some(ReplyTo {
-            recipient: keys.recipient().to_string(),
-            mailbox: keys.mailbox,
-        });
+        tip.reply = Some(ReplyTo::from_keys(&keys));
     }
+    let files = Attachments {
+        paths: &args.attach,
+        keep_names: args.keep_names,
+    };
 
     match &args.output {
         Some(path) => {
             let mut out = AtomicFile::create(path)?;
-            seal_with_attachments(&recipients, &args.attach, tip, out.file())?;
+            seal_with_attachments(&recipients, files, tip, None, out.file())?;
             out.commit()?;
             eprintln!(
                 "Sealed to {} recipient(s): {}",
@@ -94,22 +100,35 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => {
             let stdout = io::stdout().lock();
-            seal_with_attachments(&recipients, &args.attach, tip, stdout)?.flush()?;
+            seal_with_attachments(&recipients, files, tip, None, stdout)?
+                .0
+                .flush()?;
         }
     }
     Ok(())
 }
 
-/// Seals `tip` with the files at `paths` attached (as they are) to
-/// `recipients`. Every file is opened before anything is written.
+/// Files to attach, as they are.
+#[derive(Clone, Copy)]
+pub struct Attachments<'a> {
+    /// Their paths.
+    pub paths: &'a [PathBuf],
+    /// Keep their file names in the tip.
+    pub keep_names: bool,
+}
+
+/// Seals `tip` with `attachments` to `recipients`; an item of a thread (a
+/// follow-up, a reply) is proven with `thread_key`. Every file is opened
+/// before anything is written. Returns the output and the tip as written.
 pub fn seal_with_attachments<W: Write>(
     recipients: &[Recipient],
-    paths: &[PathBuf],
+    attachments: Attachments<'_>,
     tip: Tip,
+    thread_key: Option<&ThreadKey>,
     output: W,
-) -> Result<W> {
+) -> Result<(W, Tip)> {
     let mut files = Vec::new();
-    for path in paths {
+    for path in attachments.paths {
         let file = File::open(path)
             .with_context(|| format!("cannot read attachment {}", path.display()))?;
         let size = file.metadata()?.len();
@@ -127,6 +146,7 @@ pub fn seal_with_attachments<W: Write>(
             size,
             metadata: MetadataStatus::NotChecked,
             removed: Vec::new(),
+            keep_name: attachments.keep_names,
         };
         sealing
             .add_attachment(
@@ -135,19 +155,27 @@ pub fn seal_with_attachments<W: Write>(
             )
             .with_context(|| format!("cannot attach {}", path.display()))?;
     }
-    let (output, _) = sealing.finish(tip)?;
-    Ok(output)
+    Ok(match thread_key {
+        Some(key) => sealing.finish_in_thread(tip, key)?,
+        None => sealing.finish(tip)?,
+    })
 }
 
-/// Seals into an anonymous temporary file, rewound, with its size: what an
-/// upload to the relay needs.
+/// Seals into an anonymous temporary file, rewound, with its size and the
+/// tip as written: what an upload to the relay needs.
 pub fn seal_to_upload(
     recipients: &[Recipient],
     paths: &[PathBuf],
     tip: Tip,
-) -> Result<(File, u64)> {
-    let mut sealed = seal_with_attachments(recipients, paths, tip, tempfile::tempfile()?)?;
+    thread_key: Option<&ThreadKey>,
+) -> Result<(File, u64, Tip)> {
+    let files = Attachments {
+        paths,
+        keep_names: false,
+    };
+    let (mut sealed, written) =
+        seal_with_attachments(recipients, files, tip, thread_key, tempfile::tempfile()?)?;
     let size = sealed.seek(SeekFrom::End(0))?;
     sealed.seek(SeekFrom::Start(0))?;
-    Ok((sealed, size))
+    Ok((sealed, size, written))
 }

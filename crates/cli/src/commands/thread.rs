@@ -1,13 +1,17 @@
-//! `sealtip thread DIR`: tips, follow-ups and replies grouped by the
-//! tipster's mailbox, in order. DIR holds folders made by `sealtip open` (and
-//! the reply copies `sealtip reply` keeps beside the tip).
+//! `sealtip thread DIR [--json]`: tips with the follow-ups and replies
+//! proven to belong to them, in the order the relay received them. DIR holds
+//! folders made by `sealtip open` (and the reply copies `sealtip reply`
+//! keeps beside the tip), and `relay-order.json` written by `sealtip pull`.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::bundle::{Kind, Tip};
-use sealtip_envelope::thread::{first_line, threads};
+use sealtip_envelope::bundle::{Kind, TIP_JSON, TIP_MAC, Tip};
+use sealtip_envelope::thread::{ItemView, Standing, Thread, first_line, threads};
+
+use crate::display;
+use crate::received::{ReceivedOrder, kind_and_id};
 
 /// Arguments of `sealtip thread`.
 #[derive(clap::Args)]
@@ -15,76 +19,191 @@ pub struct Args {
     /// The folder holding opened tips, follow-ups and replies.
     #[arg(value_name = "DIR")]
     dir: PathBuf,
+    /// Print the threads as a JSON array, each thread an array of items with `id`, `kind`,
+    /// `verified`, `standing`, `date`, `text` and `folder`.
+    #[arg(long)]
+    json: bool,
 }
 
-struct Item {
-    tip: Tip,
-    folder: PathBuf,
-    modified: SystemTime,
+/// One opened item in DIR.
+pub struct Item {
+    /// Its `tip.json`.
+    pub tip: Tip,
+    /// The exact bytes of its `tip.json`.
+    pub json: Vec<u8>,
+    /// Its `tip.mac`, if any.
+    pub mac: Option<[u8; 32]>,
+    /// The relay's item id (from the folder name), if known.
+    pub id: String,
+    /// The folder it was opened into.
+    pub folder: PathBuf,
+    /// Its place in the relay's order, then when it was opened here.
+    pub received: (usize, SystemTime),
 }
 
 /// Prints every thread in `DIR`.
 pub fn run(args: Args) -> Result<()> {
-    let items = read_items(&args.dir)?;
-    if items.is_empty() {
+    let threads = read_threads(&args.dir)?;
+    if threads.is_empty() {
         bail!(
             "{} holds no opened tip (folders with a tip.json, made by sealtip open)",
             args.dir.display()
         );
     }
-    let threads = threads(items, |item| &item.tip, |item| item.modified);
+    if args.json {
+        let json: Vec<Vec<serde_json::Value>> = threads
+            .iter()
+            .map(|thread| thread.items.iter().map(item_json).collect())
+            .collect();
+        println!("{}", display::json(&serde_json::to_string_pretty(&json)?));
+        return Ok(());
+    }
     for (number, thread) in threads.iter().enumerate() {
-        let replies = if thread[0].tip.reply.is_some() {
-            "the tipster can receive replies"
-        } else {
-            "no replies possible"
-        };
-        println!(
-            "Thread {} ({} item(s); {replies})",
-            number + 1,
-            thread.len()
-        );
-        for item in thread {
-            let who = match item.tip.kind {
-                Kind::Tip => "Tip",
-                Kind::Message => "Tipster",
-                Kind::Reply => "Agency",
-            };
-            println!("  {}  {who}: {}", item.tip.date, first_line(&item.tip.text));
-            for answer in &item.tip.answers {
-                println!("      {}: {}", answer.label, first_line(&answer.value));
-            }
-            if !item.tip.attachments.is_empty() {
-                println!(
-                    "      {} attachment(s) in {}/attachments/",
-                    item.tip.attachments.len(),
-                    item.folder.display()
-                );
-            }
-        }
-        println!();
+        print_thread(number + 1, thread);
     }
     Ok(())
 }
 
+/// The threads of the opened items in `dir`.
+pub fn read_threads(dir: &Path) -> Result<Vec<Thread<Item>>> {
+    let items = read_items(dir)?;
+    Ok(threads(items, view, |item| item.received))
+}
+
+/// What the thread rules read of an item.
+pub fn view(item: &Item) -> ItemView<'_> {
+    ItemView {
+        tip: &item.tip,
+        json: &item.json,
+        mac: item.mac.as_ref(),
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Tip => "tip",
+        Kind::Message => "message",
+        Kind::Reply => "reply",
+    }
+}
+
+fn item_json(entry: &sealtip_envelope::thread::ThreadItem<Item>) -> serde_json::Value {
+    let item = &entry.item;
+    serde_json::json!({
+        "id": item.id,
+        "kind": kind_name(item.tip.kind),
+        "verified": entry.standing == Standing::Verified,
+        "standing": match entry.standing {
+            Standing::Verified => "verified",
+            Standing::Unverified => "unverified",
+            Standing::Alone => "alone",
+        },
+        "date": item.tip.date,
+        "text": item.tip.text,
+        "attachments": item.tip.attachments.len(),
+        "folder": item.folder,
+    })
+}
+
+fn print_thread(number: usize, thread: &Thread<Item>) {
+    let first = &thread.items[0];
+    let heading = match (first.standing, thread.can_reply()) {
+        (Standing::Verified, true) => format!(
+            "verified; replies go to the tipster's key {}",
+            thread
+                .reply_to
+                .as_ref()
+                .map(|r| r.fingerprint())
+                .unwrap_or_default()
+        ),
+        (Standing::Unverified, _) => {
+            "UNVERIFIED: it claims a conversation but carries no valid proof; not merged, no replies"
+                .to_string()
+        }
+        (_, _) => "no replies possible".to_string(),
+    };
+    println!(
+        "Thread {number} ({} item(s); {heading})",
+        thread.items.len()
+    );
+    for entry in &thread.items {
+        let item = &entry.item;
+        let who = match item.tip.kind {
+            Kind::Tip => "Tip",
+            Kind::Message => "Tipster",
+            Kind::Reply => "Agency",
+        };
+        let mark = match entry.standing {
+            Standing::Unverified => " [unverified]",
+            _ => "",
+        };
+        println!(
+            "  {}  {who}{mark}: {}",
+            display::line(&item.tip.date),
+            display::line(&first_line(&item.tip.text))
+        );
+        for answer in &item.tip.answers {
+            println!(
+                "      {}: {}",
+                display::line(&answer.label),
+                display::line(&first_line(&answer.value))
+            );
+        }
+        if !item.tip.attachments.is_empty() {
+            println!(
+                "      {} attachment(s) in {}/attachments/",
+                item.tip.attachments.len(),
+                display::line(&item.folder.display().to_string())
+            );
+        }
+    }
+    println!();
+}
+
 fn read_items(dir: &Path) -> Result<Vec<Item>> {
+    let order = ReceivedOrder::load(dir)?;
     let mut items = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let folder = entry?.path();
-        let json_path = folder.join("tip.json");
+        let json_path = folder.join(TIP_JSON);
         if !json_path.is_file() {
             continue;
         }
         let json = std::fs::read(&json_path)?;
         let tip: Tip = serde_json::from_slice(&json)
             .with_context(|| format!("{} is not a tip", json_path.display()))?;
+        let mac = match std::fs::read_to_string(folder.join(TIP_MAC)) {
+            Ok(text) => Some(
+                sealtip_envelope::proof::parse_hex32(text.trim_end())
+                    .with_context(|| format!("{}/{TIP_MAC} is damaged", folder.display()))?,
+            ),
+            Err(_) => None,
+        };
+        let name = folder
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let (relay_kind, id) = kind_and_id(&name).unwrap_or(("", name.as_str()));
+        let relay_kind = order.kind(id).unwrap_or(relay_kind);
+        if !relay_kind.is_empty() && relay_kind != kind_name(tip.kind) {
+            eprintln!(
+                "{}: refused: the relay lists it as a {relay_kind}, but it is sealed as a {}",
+                display::line(&folder.display().to_string()),
+                kind_name(tip.kind)
+            );
+            continue;
+        }
         let modified = std::fs::metadata(&json_path)?
             .modified()
             .unwrap_or(SystemTime::UNIX_EPOCH);
         items.push(Item {
+            received: (order.position(id).unwrap_or(usize::MAX), modified),
+            id: id.to_string(),
             tip,
+            json,
+            mac,
             folder,
-            modified,
         });
     }
     Ok(items)

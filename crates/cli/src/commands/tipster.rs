@@ -4,9 +4,10 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use sealtip_envelope::ReplyKeys;
-use sealtip_envelope::bundle::{Kind, Limits, ReplyTo, Tip};
+use sealtip_envelope::bundle::{Kind, Limits, Tip};
+use sealtip_envelope::thread::{ItemView, reply_is_proven};
 use sealtip_envelope::{Recipient, open_tip};
 
 use super::seal::seal_to_upload;
@@ -62,30 +63,88 @@ pub struct FollowUpArgs {
     attach: Vec<PathBuf>,
 }
 
-/// Fetches the mailbox and prints every reply, opened with the codename's key.
-pub fn replies(args: TipsterArgs) -> Result<()> {
-    let client = args.client()?;
-    let keys = args.keys()?;
-    let mailbox = client.mailbox(&args.agency, &keys.mailbox)?;
-    if mailbox.replies.is_empty() {
-        println!("No replies yet. Check again later.");
-        return Ok(());
-    }
-    for (number, reply) in mailbox.replies.iter().enumerate() {
-        let sealed = client.reply(&args.agency, &keys.mailbox, &reply.id)?;
+/// Arguments of `sealtip replies`.
+#[derive(clap::Args)]
+pub struct RepliesArgs {
+    #[command(flatten)]
+    who: TipsterArgs,
+    /// Delete this reply (its id, as listed) from the relay; proves the codename to the relay
+    /// with the mailbox secret. Repeatable.
+    #[arg(long, value_name = "ID")]
+    delete: Vec<String>,
+}
+
+/// A reply opened with the codename's key and proven to be the agency's.
+struct ProvenReply {
+    id: String,
+    tip: Tip,
+}
+
+/// Fetches the mailbox and opens every reply; those that do not open or
+/// are not proven are counted, never skipped in silence.
+fn proven_replies(
+    client: &RelayClient,
+    agency: &str,
+    keys: &ReplyKeys,
+) -> Result<(Vec<ProvenReply>, usize)> {
+    let mailbox = client.mailbox(agency, &keys.mailbox)?;
+    let mut proven = Vec::new();
+    let mut refused = 0;
+    for reply in &mailbox.replies {
+        let sealed = client.reply(agency, &keys.mailbox, &reply.id)?;
         let opened = open_tip(
             &sealed[..],
             std::slice::from_ref(&keys.identity),
             &Limits::default(),
             &mut (),
-        )
-        .with_context(|| format!("cannot open reply {}", reply.id))?;
-        let tip = &opened.tip;
+        );
+        match opened {
+            Ok(opened)
+                if reply_is_proven(
+                    &ItemView {
+                        tip: &opened.tip,
+                        json: &opened.json,
+                        mac: opened.mac.as_ref(),
+                    },
+                    keys,
+                ) =>
+            {
+                proven.push(ProvenReply {
+                    id: reply.id.clone(),
+                    tip: opened.tip,
+                })
+            }
+            _ => refused += 1,
+        }
+    }
+    Ok((proven, refused))
+}
+
+/// Prints every proven reply of the codename's mailbox (or deletes those
+/// named with --delete).
+pub fn replies(args: RepliesArgs) -> Result<()> {
+    let client = args.who.client()?;
+    let keys = args.who.keys()?;
+    if !args.delete.is_empty() {
+        for id in &args.delete {
+            client.delete_reply(&args.who.agency, &keys.mailbox, id, &keys.mailbox_secret)?;
+            println!("Deleted reply {}.", display::line(id));
+        }
+        return Ok(());
+    }
+    let (proven, refused) = proven_replies(&client, &args.who.agency, &keys)?;
+    if proven.is_empty() && refused == 0 {
+        println!("No replies yet. Check again later.");
+        return Ok(());
+    }
+    for (number, reply) in proven.iter().enumerate() {
+        let tip = &reply.tip;
         println!(
-            "Reply {} from {} ({}):",
+            "Reply {} from {} ({}, id {}):",
             number + 1,
             display::line(&tip.agency),
-            display::line(&tip.date)
+            display::line(&tip.date),
+            display::line(&reply.id)
         );
         println!("  {}", display::text(tip.text.trim_end(), "  "));
         if !tip.attachments.is_empty() {
@@ -93,10 +152,20 @@ pub fn replies(args: TipsterArgs) -> Result<()> {
         }
         println!();
     }
+    match refused {
+        0 => {}
+        1 => println!(
+            "One reply could not be opened or is not proven to come from the agency; it is not shown."
+        ),
+        n => println!(
+            "{n} replies could not be opened or are not proven to come from the agency; they are not shown."
+        ),
+    }
     Ok(())
 }
 
-/// Seals a follow-up to the agency's keys (from the relay) and sends it.
+/// Seals a follow-up to the agency keys named by the agency's last proven
+/// reply (else the keys the relay serves) and sends it.
 pub fn follow_up(args: FollowUpArgs) -> Result<()> {
     if args.who.codename.reads_stdin() && is_stdin(args.message_file.as_deref()) {
         bail!("the codename and the message cannot both come from standard input (-)");
@@ -104,16 +173,30 @@ pub fn follow_up(args: FollowUpArgs) -> Result<()> {
     let client = args.who.client()?;
     let keys = args.who.keys()?;
     let text = required_message(args.message.as_deref(), args.message_file.as_deref())?;
-    let profile = client.profile(&args.who.agency)?;
-    if profile.id != args.who.agency {
-        bail!(
-            "the relay answered for agency \"{}\", not \"{}\"",
-            display::line(&profile.id),
-            display::line(&args.who.agency)
-        );
-    }
-    let recipients = profile
-        .recipients
+    let (proven, _) = proven_replies(&client, &args.who.agency, &keys)?;
+    let named = proven
+        .iter()
+        .rev()
+        .find(|reply| !reply.tip.agency_keys.is_empty())
+        .map(|reply| reply.tip.agency_keys.clone());
+    let (keys_text, agency_name) = match named {
+        Some(named) => (named, args.who.agency.clone()),
+        None => {
+            let profile = client.profile(&args.who.agency)?;
+            if profile.id != args.who.agency {
+                bail!(
+                    "the relay answered for agency \"{}\", not \"{}\"",
+                    display::line(&profile.id),
+                    display::line(&args.who.agency)
+                );
+            }
+            eprintln!(
+                "No reply from the agency names its keys yet: sealing to the keys the relay serves."
+            );
+            (profile.recipients, profile.name)
+        }
+    };
+    let recipients = keys_text
         .iter()
         .map(|text| {
             Recipient::parse(text).map_err(|err| {
@@ -124,17 +207,15 @@ pub fn follow_up(args: FollowUpArgs) -> Result<()> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut message = Tip::new(Kind::Message, &profile.id, &today());
+    let mut message = Tip::new(Kind::Message, &args.who.agency, &today());
     message.text = text;
-    message.reply = Some(ReplyTo {
-        recipient: keys.recipient().to_string(),
-        mailbox: keys.mailbox.clone(),
-    });
-    let (mut sealed, size) = seal_to_upload(&recipients, &args.attach, message)?;
+    message.thread = Some(keys.mailbox.clone());
+    let (mut sealed, size, _) =
+        seal_to_upload(&recipients, &args.attach, message, Some(&keys.thread_key))?;
     client.upload(&args.who.agency, Upload::Message, &mut sealed, size)?;
     println!(
         "Your message was sealed to {} and sent. Replies come to the same codename.",
-        display::line(&profile.name)
+        display::line(&agency_name)
     );
     Ok(())
 }
