@@ -9,8 +9,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ProgressEvent, Request, RequestInit, Response, XmlHttpRequest};
 
 use sealtip_api::{
-    AgencyProfile, Challenge, Created, ErrorBody, ItemKind, Mailbox, UploadProgress,
-    UploadRequest, UploadSession,
+    AgencyProfile, Challenge, Created, ErrorBody, ItemKind, Mailbox, UploadProgress, UploadRequest,
+    UploadSession,
 };
 
 /// Why a request failed.
@@ -203,6 +203,35 @@ pub async fn reply(agency: &str, mailbox: &str, reply: &str) -> Result<Vec<u8>, 
         encode(agency)
     );
     bytes(get(&path).await?).await
+}
+
+/// Deletes one reply from a mailbox, with the mailbox secret as proof
+/// (`{"proof": "<64 hex digits>"}`); the relay answers 204.
+pub async fn delete_reply(
+    agency: &str,
+    mailbox: &str,
+    reply: &str,
+    secret: &[u8; 32],
+) -> Result<(), ApiError> {
+    let path = format!(
+        "/api/v1/agencies/{}/mailboxes/{mailbox}/{reply}",
+        encode(agency)
+    );
+    // The secret is in one Rust buffer, zeroized on drop (the browser's copy
+    // of the request body is beyond the page's reach).
+    let mut body = zeroize::Zeroizing::new(String::with_capacity(80));
+    body.push_str("{\"proof\":\"");
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for byte in secret {
+        body.push(char::from(HEX[usize::from(byte >> 4)]));
+        body.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    body.push_str("\"}");
+    let body = JsValue::from_str(&body);
+    let headers = [("Content-Type", "application/json")];
+    request("DELETE", &path, Some(&body), &headers)
+        .await
+        .map(|_| ())
 }
 
 async fn bytes(response: Response) -> Result<Vec<u8>, ApiError> {

@@ -68,7 +68,10 @@ pub fn App(props: &AppProps) -> Html {
     let copied = use_state(|| false);
     let replies = Replies {
         keys: use_mut_ref(|| None),
+        agency_keys: use_mut_ref(Vec::new),
         rows: use_state(|| None),
+        unreadable: use_state(|| 0),
+        confirming: use_state(|| None),
         status: use_state(|| (String::new(), false)),
         busy: use_state(|| false),
     };
@@ -233,9 +236,16 @@ fn waiting(leave: Callback<()>) -> Html {
 }
 
 /// What the replies screen holds while it is shown; forgotten on leaving it.
+#[derive(Clone)]
 struct Replies {
     keys: Rc<RefCell<Option<sealtip_envelope::ReplyKeys>>>,
+    /// The agency keys the last proven reply named: follow-ups go there.
+    agency_keys: Rc<RefCell<Vec<String>>>,
     rows: UseStateHandle<Option<Vec<ReplyRow>>>,
+    /// Replies that could not be opened, or not proven to be the agency's.
+    unreadable: UseStateHandle<usize>,
+    /// The reply whose deletion is being confirmed.
+    confirming: UseStateHandle<Option<String>>,
     status: UseStateHandle<(String, bool)>,
     busy: UseStateHandle<bool>,
 }
@@ -250,18 +260,20 @@ fn replies_screen(
 ) -> Html {
     let on_open = {
         let (texts, profile) = (texts.clone(), profile.clone());
-        let (keys, rows, status, busy) = (
-            replies.keys.clone(),
-            replies.rows.clone(),
-            replies.status.clone(),
-            replies.busy.clone(),
-        );
+        let replies = replies.clone();
         Callback::from(move |typed: String| {
+            let Replies {
+                keys,
+                agency_keys,
+                rows,
+                unreadable,
+                status,
+                busy,
+                ..
+            } = replies.clone();
             status.set((texts.get("deriving"), false));
             busy.set(true);
             let (texts, profile) = (texts.clone(), profile.clone());
-            let (keys, rows, status, busy) =
-                (keys.clone(), rows.clone(), status.clone(), busy.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let codename = match send::wordlist().await {
                     Ok(list) => list.parse(&typed).map_err(|e| codename_problem(&texts, &e)),
@@ -285,8 +297,10 @@ fn replies_screen(
                 match send::open_replies(&profile.id, &derived).await {
                     Ok(opened) => {
                         let list = opened
+                            .replies
                             .into_iter()
                             .map(|r| ReplyRow {
+                                id: r.id,
                                 heading: texts.with(
                                     "reply-from",
                                     &[("agency", &profile.name), ("date", &r.date)],
@@ -295,6 +309,8 @@ fn replies_screen(
                             })
                             .collect();
                         *keys.borrow_mut() = Some(derived);
+                        *agency_keys.borrow_mut() = opened.agency_keys;
+                        unreadable.set(opened.unreadable);
                         rows.set(Some(list));
                         status.set((String::new(), false));
                     }
@@ -306,8 +322,9 @@ fn replies_screen(
     };
     let on_answer = {
         let (texts, profile, lang) = (texts.clone(), profile.clone(), state.lang);
-        let (keys, status, busy) = (
+        let (keys, agency_keys, status, busy) = (
             replies.keys.clone(),
+            replies.agency_keys.clone(),
             replies.status.clone(),
             replies.busy.clone(),
         );
@@ -315,12 +332,13 @@ fn replies_screen(
             let Some(derived) = keys.borrow().clone() else {
                 return;
             };
+            let named = agency_keys.borrow().clone();
             status.set((texts.get("stage-sending"), false));
             busy.set(true);
             let (texts, profile, status, busy) =
                 (texts.clone(), profile.clone(), status.clone(), busy.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                match send::send_message(profile, lang, &derived, text).await {
+                match send::send_message(profile, lang, &derived, &named, text).await {
                     Ok(()) => status.set((texts.get("follow-up-sent"), false)),
                     Err(f) => {
                         let reason = texts.with(f.key, &[("detail", &f.detail)]);
@@ -331,19 +349,68 @@ fn replies_screen(
             });
         })
     };
+    let on_ask_delete = {
+        let confirming = replies.confirming.clone();
+        Callback::from(move |reply: Option<String>| confirming.set(reply))
+    };
+    let on_delete = {
+        let (texts, profile) = (texts.clone(), profile.clone());
+        let replies = replies.clone();
+        Callback::from(move |reply: String| {
+            let Some(derived) = replies.keys.borrow().clone() else {
+                return;
+            };
+            let Replies {
+                rows,
+                confirming,
+                status,
+                busy,
+                ..
+            } = replies.clone();
+            busy.set(true);
+            let (texts, profile) = (texts.clone(), profile.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match send::delete_reply(&profile.id, &derived, &reply).await {
+                    Ok(()) => {
+                        let left = (*rows).clone().map(|mut list| {
+                            list.retain(|row| row.id != reply);
+                            list
+                        });
+                        rows.set(left);
+                        status.set((texts.get("reply-deleted"), false));
+                    }
+                    Err(f) if f.key == "reason-network" => {
+                        status.set((texts.get("delete-failed-network"), true));
+                    }
+                    Err(f) => {
+                        status.set((texts.with("delete-failed", &[("detail", &f.detail)]), true));
+                    }
+                }
+                confirming.set(None);
+                busy.set(false);
+            });
+        })
+    };
     let on_back = {
         let dispatch = state.dispatcher();
-        let (keys, rows, status) = (
-            replies.keys.clone(),
-            replies.rows.clone(),
-            replies.status.clone(),
-        );
+        let replies = replies.clone();
         Callback::from(move |()| {
-            keys.borrow_mut().take();
-            rows.set(None);
-            status.set((String::new(), false));
+            replies.keys.borrow_mut().take();
+            replies.agency_keys.borrow_mut().clear();
+            replies.rows.set(None);
+            replies.unreadable.set(0);
+            replies.confirming.set(None);
+            replies.status.set((String::new(), false));
             dispatch.dispatch(Action::Show(Screen::Form));
         })
+    };
+    let unreadable = match *replies.unreadable {
+        0 => String::new(),
+        1 => texts.with("replies-unreadable-one", &[("agency", &profile.name)]),
+        count => texts.with(
+            "replies-unreadable-many",
+            &[("count", &count.to_string()), ("agency", &profile.name)],
+        ),
     };
     replies_panel(&RepliesPanelProps {
         title: texts
@@ -357,11 +424,19 @@ fn replies_screen(
         busy: *replies.busy,
         replies: (*replies.rows).clone(),
         empty_label: texts.get("no-replies").into(),
+        unreadable: unreadable.into(),
+        delete_label: texts.get("delete-reply").into(),
+        delete_question: texts.get("delete-reply-question").into(),
+        delete_confirm_label: texts.get("delete-reply-confirm").into(),
+        delete_cancel_label: texts.get("delete-reply-cancel").into(),
+        confirming: (*replies.confirming).clone(),
         answer_label: texts.get("follow-up").into(),
         send_label: texts.get("send-follow-up").into(),
         back_label: texts.get("back-to-form").into(),
         on_open,
         on_answer,
+        on_ask_delete,
+        on_delete,
         on_back,
     })
 }
@@ -377,12 +452,11 @@ fn form(
     let sending = state.is_sending();
     // Keys pinned by the address that the relay no longer serves: never seal.
     let pin_refusal = match Pins::of_page().check(&profile.recipients) {
-        PinCheck::Mismatch { served } => Some(texts.with(
+        PinCheck::Mismatch { served } => Some(with_fingerprints(
+            texts,
             "pin-mismatch",
-            &[
-                ("agency", &profile.name),
-                ("fingerprint", &served.join(", ")),
-            ],
+            &profile.name,
+            &served,
         )),
         PinCheck::NotPinned | PinCheck::Matches => None,
     };
@@ -473,6 +547,10 @@ fn form(
         let dispatch = state.dispatcher();
         Callback::from(move |(index, keep)| dispatch.dispatch(Action::KeepOriginal(index, keep)))
     };
+    let on_keep_name = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |(index, keep)| dispatch.dispatch(Action::KeepName(index, keep)))
+    };
 
     let onsubmit = {
         let state = state.clone();
@@ -539,7 +617,7 @@ fn form(
                 only: texts.with("intro-only", &[("agency", &profile.name)]).into(),
                 emergency: texts.pick(&profile.emergency, default).to_string().into(),
                 safer_device: texts.get("safer-device").into(),
-                fingerprint: texts.with("fingerprint", &[("agency", &profile.name), ("fingerprint", &fingerprints.join(", "))]).into(),
+                fingerprint: with_fingerprints(texts, "fingerprint", &profile.name, &fingerprints),
             }) }
             <form novalidate=true autocomplete="off" {onsubmit}>
                 <div aria-live="assertive" class="alerts">
@@ -560,12 +638,14 @@ fn form(
                     choose_label: texts.get("choose-files").into(),
                     camera_label: texts.get("take-photo").into(),
                     keep_label: texts.get("keep-original").into(),
+                    keep_name_label: texts.get("keep-file-name").into(),
                     files: rows,
                     busy: if state.reading > 0 { texts.get("reading-files") } else { String::new() }.into(),
                     disabled: sending,
                     on_pick,
                     on_remove,
                     on_keep,
+                    on_keep_name,
                 }) }
                 if let Some(progress) = state.progress {
                     { send_progress(&SendProgressProps {
@@ -642,30 +722,69 @@ fn removed_words(texts: &Texts, removed: &[&str]) -> String {
     words.join(&texts.get("list-separator"))
 }
 
+/// The words `removed` lists when the file's name is left out of the tip.
+const FILE_NAME: &str = sealtip_envelope::bundle::FILE_NAME_REMOVED;
+
 fn file_row(texts: &Texts, file: &Picked) -> FileRow {
+    let name_removed: &[&str] = if file.keep_name { &[] } else { &[FILE_NAME] };
+    let removed_note = |removed: &[&str]| {
+        texts.with(
+            "attachment-cleaned",
+            &[("removed", &removed_words(texts, removed))],
+        )
+    };
+    // What cleaning found, then the file name, when it is removed, in the
+    // same list as the photo's details or in one of its own.
     let (note, can_keep, warn) = match &file.cleaning {
-        Cleaning::Cleaned { removed, .. } if removed.is_empty() => {
-            (texts.get("attachment-clean"), false, false)
+        Cleaning::Cleaned { removed, .. } if !removed.is_empty() => {
+            let all: Vec<&str> = removed.iter().chain(name_removed).copied().collect();
+            (removed_note(&all), true, false)
         }
-        Cleaning::Cleaned { removed, .. } => (
-            texts.with(
-                "attachment-cleaned",
-                &[("removed", &removed_words(texts, removed))],
-            ),
-            true,
-            false,
-        ),
-        Cleaning::NotChecked => (texts.get("attachment-not-checked"), false, true),
-        Cleaning::Damaged => (texts.get("attachment-damaged"), false, true),
+        cleaning => {
+            let (key, warn) = match cleaning {
+                Cleaning::NotChecked => ("attachment-not-checked", true),
+                Cleaning::Damaged => ("attachment-damaged", true),
+                Cleaning::Cleaned { .. } => ("attachment-clean", false),
+            };
+            let mut note = texts.get(key);
+            if !name_removed.is_empty() {
+                note.push(' ');
+                note.push_str(&removed_note(name_removed));
+            }
+            (note, false, warn)
+        }
     };
     FileRow {
         name: file.name.clone(),
         note,
         can_keep,
         keep: file.keep_original,
+        keep_name: file.keep_name,
         warn: warn || file.keep_original,
         remove_label: texts.with("remove-file", &[("name", &file.name)]),
     }
+}
+
+/// A message naming key fingerprints (`{ $fingerprint }`) and the agency:
+/// each fingerprint reads left to right in every language and breaks
+/// between its groups on a narrow screen.
+fn with_fingerprints(texts: &Texts, key: &str, agency: &str, fingerprints: &[String]) -> Html {
+    const MARK: &str = "\u{1}";
+    let text = texts.with(key, &[("agency", agency), ("fingerprint", MARK)]);
+    let (before, after) = text.split_once(MARK).unwrap_or((&text, ""));
+    let separator = texts.get("list-separator");
+    let keys = fingerprints.iter().enumerate().map(|(index, fingerprint)| {
+        let groups = fingerprint.split_inclusive('-').map(|group| {
+            html! { <>{ group.to_string() }<wbr /></> }
+        });
+        html! {
+            <>
+                if index > 0 { { separator.clone() } }
+                <span class="key-fingerprint" dir="ltr">{ for groups }</span>
+            </>
+        }
+    });
+    html! { <>{ before.to_string() }{ for keys }{ after.to_string() }</> }
 }
 
 async fn load_agency() -> Load {
@@ -693,6 +812,7 @@ mod tests {
         let kinds: Vec<&str> = sealtip_scrub::Removed::ALL
             .iter()
             .map(|kind| kind.words())
+            .chain([FILE_NAME])
             .collect();
         for lang in Lang::ALL {
             let texts = Texts::from_disk(lang);
@@ -711,5 +831,56 @@ mod tests {
             chinese.contains('、') && !chinese.contains(", "),
             "{chinese}"
         );
+    }
+
+    #[test]
+    fn the_list_says_the_file_name_is_removed_unless_it_is_kept() {
+        let texts = Texts::from_disk(Lang::Es);
+        let jpeg = include_bytes!("../crates/scrub/tests/fixtures/gps.jpg").to_vec();
+        let mut photo = Picked::clean("IMG_0001.jpg".into(), "image/jpeg".into(), jpeg);
+        let note = file_row(&texts, &photo).note;
+        assert!(
+            note.starts_with("Eliminado: ubicación") && note.contains("nombre del archivo"),
+            "{note}"
+        );
+        photo.keep_name = true;
+        let row = file_row(&texts, &photo);
+        assert!(
+            row.keep_name && !row.note.contains("nombre del archivo"),
+            "{}",
+            row.note
+        );
+
+        let mut text = Picked::clean("notes.txt".into(), "text/plain".into(), b"x".to_vec());
+        let note = file_row(&texts, &text).note;
+        assert!(note.ends_with("Eliminado: nombre del archivo."), "{note}");
+        text.keep_name = true;
+        assert!(!file_row(&texts, &text).note.contains("nombre del archivo"));
+    }
+
+    #[test]
+    fn every_new_message_of_the_page_is_in_every_language() {
+        for lang in Lang::ALL {
+            let texts = Texts::from_disk(lang);
+            for key in [
+                "keep-file-name",
+                "removed-file-name",
+                "replies-unreadable-one",
+                "replies-unreadable-many",
+                "delete-reply",
+                "delete-reply-question",
+                "delete-reply-confirm",
+                "delete-reply-cancel",
+                "reply-deleted",
+                "delete-failed",
+                "delete-failed-network",
+            ] {
+                let english = Texts::english().get(key);
+                assert_ne!(english, key, "English lacks {key}");
+                if lang != Lang::En {
+                    assert_ne!(texts.get(key), english, "{lang:?} does not translate {key}");
+                }
+            }
+        }
     }
 }

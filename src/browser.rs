@@ -205,4 +205,3 @@ pub fn focus(id: &str) {
         }
     });
 }
-

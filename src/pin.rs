@@ -1,11 +1,17 @@
 //! Recipient pinning: a partner (or a link) names the agency's key
-//! fingerprints in the page's address fragment, `#pin=abcd-ef01-2345-6789[,…]`,
-//! which browsers never send to the server. When the agency profile the relay
-//! serves has a recipient whose fingerprint is not pinned, the page refuses
-//! to seal: a relay that slipped in a key of its own cannot read the tip.
+//! fingerprints in the page's address fragment,
+//! `#pin=3f2a-09c1-77d0-5be2-a1c4-0e9f-6d38-b2a7[,…]` (eight groups of four
+//! hex digits: 128 bits of SHA-256 over the key), which browsers never send
+//! to the server. When the agency profile the relay serves has a recipient
+//! whose fingerprint is not pinned, the page refuses to seal: a relay that
+//! slipped in a key of its own cannot read the tip.
+//!
+//! What a pin does not stop: a relay that serves other code. The pin is
+//! checked by the page's own code, which the relay serves too.
 //!
 //! Pins that match no recipient are allowed (an officer who left); a pin that
-//! is not a fingerprint at all fails closed.
+//! is not a fingerprint at all (the 16-digit fingerprints of earlier
+//! versions included) fails closed.
 
 use std::cell::RefCell;
 
@@ -14,7 +20,7 @@ use sealtip_envelope::Recipient;
 /// The fingerprints pinned by the page's address, if any.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Pins {
-    /// `None`: no pin in the address. Each entry is 16 lowercase hex digits,
+    /// `None`: no pin in the address. Each entry is 32 lowercase hex digits,
     /// or empty for a pin that could not be read.
     pinned: Option<Vec<String>>,
 }
@@ -84,7 +90,7 @@ impl Pins {
     }
 }
 
-/// `ABCD-ef01 2345:6789` → `abcdef0123456789`; anything that is not 16 hex
+/// `ABCD-ef01 2345:6789-…` → `abcdef01234567…`; anything that is not 32 hex
 /// digits once separators are dropped becomes empty (matches nothing).
 fn normalise(pin: &str) -> String {
     let hex: String = pin
@@ -92,7 +98,7 @@ fn normalise(pin: &str) -> String {
         .filter(|c| !matches!(c, '-' | ':' | ' ' | '+'))
         .flat_map(char::to_lowercase)
         .collect();
-    if hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         hex
     } else {
         String::new()
@@ -168,6 +174,8 @@ mod tests {
             "#pin=".to_string(),
             format!("#pin={fa},nonsense"),
             format!("#pin={}", &fa[..10]),
+            // A fingerprint of the earlier, 64-bit kind: too short to pin.
+            format!("#pin={}", &fa[..19]),
         ] {
             assert!(
                 matches!(

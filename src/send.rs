@@ -13,8 +13,11 @@ use std::io::Write;
 use std::rc::Rc;
 
 use sealtip_api::{AgencyProfile, ItemKind, QuestionKind};
-use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
-use sealtip_envelope::{Recipient, ReplyKeys, Wordlist};
+use sealtip_envelope::bundle::{
+    Answer, BundleWriter, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip,
+};
+use sealtip_envelope::thread::{ItemView, reply_is_proven};
+use sealtip_envelope::{Recipient, ReplyKeys, ThreadKey, Wordlist};
 
 use crate::api::{self, ApiError};
 use crate::browser;
@@ -42,6 +45,18 @@ pub fn recipients(profile: &AgencyProfile) -> Option<Vec<Recipient>> {
         .iter()
         .map(|r| Recipient::parse(r).ok())
         .collect()
+}
+
+/// The keys a follow-up is sealed to: those the agency's last proven reply
+/// named (`agency_keys`), so that a returning tipster keeps the keys the
+/// thread began with whatever the relay serves today; when no proven reply
+/// names keys, the relay's keys as [`recipients`] checks them (pins
+/// included). A named key that does not parse stops the send.
+pub fn follow_up_recipients(profile: &AgencyProfile, named: &[String]) -> Option<Vec<Recipient>> {
+    if named.is_empty() {
+        return recipients(profile);
+    }
+    named.iter().map(|r| Recipient::parse(r).ok()).collect()
 }
 
 /// The tip as the agency will read it: answers labelled in the agency's
@@ -90,10 +105,7 @@ pub fn build_tip(
             value,
         });
     }
-    tip.reply = reply.map(|keys| ReplyTo {
-        recipient: keys.recipient().to_string(),
-        mailbox: keys.mailbox.clone(),
-    });
+    tip.reply = reply.map(ReplyTo::from_keys);
     tip
 }
 
@@ -103,19 +115,21 @@ const SLICE: u64 = 1 << 20;
 /// Seals `tip` with `files` to `recipients`, handing the ciphertext to
 /// `outlet` in parts of [`PART`] bytes as it is made. Files on the device are
 /// read slice by slice ([`SLICE`] bytes), so memory use does not grow with
-/// their size; `sealed` hears the attachment bytes sealed so far.
+/// their size; `sealed` hears the attachment bytes sealed so far. An item of
+/// a thread (a follow-up) is proven with the thread's key, `thread`.
 pub async fn seal(
     recipients: &[Recipient],
     files: &[Picked],
     tip: Tip,
+    thread: Option<&ThreadKey>,
     outlet: &mut impl Outlet,
     sealed: impl Fn(u64),
     cancel: &Cancel,
 ) -> Result<(), Failure> {
     let seal_failed = || failure("reason-seal", String::new());
     let output = Ciphertext::default();
-    let mut sealing =
-        sealtip_envelope::seal_tip(recipients, output.clone()).map_err(|_| seal_failed())?;
+    let stream = sealtip_envelope::seal(recipients, output.clone()).map_err(|_| seal_failed())?;
+    let mut sealing = BundleWriter::new(stream);
     let mut done = 0u64;
     for file in files {
         let (contents, media_type) = file.to_send();
@@ -134,6 +148,7 @@ pub async fn seal(
             size,
             metadata,
             removed,
+            keep_name: file.keep_name,
         };
         let mut writer = sealing
             .begin_attachment(attachment)
@@ -162,7 +177,12 @@ pub async fn seal(
         }
         writer.finish().map_err(|_| seal_failed())?;
     }
-    sealing.finish(tip).map_err(|_| seal_failed())?;
+    let (stream, _) = match thread {
+        Some(key) => sealing.finish_in_thread(tip, key),
+        None => sealing.finish(tip),
+    }
+    .map_err(|_| seal_failed())?;
+    stream.finish().map_err(|_| seal_failed())?;
     while let Some(part) = output.full_part() {
         outlet.part(part).await?;
     }
@@ -333,6 +353,7 @@ pub async fn send_tip(
         &recipients,
         &files,
         tip,
+        None,
         &mut uploader,
         |done| bar(Stage::Sealing, Some(done as f64 / total), None),
         &cancel,
@@ -384,55 +405,114 @@ async fn solve_challenge(cancel: &Cancel, report: impl Fn(f64)) -> Result<String
     }
 }
 
-/// A reply from the agency, opened in the browser.
+/// A reply from the agency, opened in the browser and proven to be the
+/// agency's answer in this codename's thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenedReply {
+    /// Its id in the mailbox (to delete it).
+    pub id: String,
     /// The day it was written (from the sealed reply).
     pub date: String,
     /// Its text.
     pub text: String,
 }
 
+/// What a codename's mailbox holds, as far as the page could open it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenedMailbox {
+    /// The proven replies, in the order the relay received them.
+    pub replies: Vec<OpenedReply>,
+    /// Replies that did not open with this codename, or opened without
+    /// proof that the agency wrote them: reported, never shown as the
+    /// agency's.
+    pub unreadable: usize,
+    /// The agency keys the last proven reply naming keys gave, where
+    /// follow-ups are sealed to (empty: none named any).
+    pub agency_keys: Vec<String>,
+}
+
+/// Whether `id` is what the relay's ids are: 32 lowercase hex digits. Any
+/// other id is not put into an address.
+fn is_relay_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// Fetches the mailbox `keys` names and opens every reply with its identity.
-/// A reply that does not open is left out (it was not sealed to this codename).
-pub async fn open_replies(agency: &str, keys: &ReplyKeys) -> Result<Vec<OpenedReply>, Failure> {
+/// A reply is the agency's only if it is proven with the thread key
+/// ([`reply_is_proven`]); any other is counted in
+/// [`OpenedMailbox::unreadable`].
+pub async fn open_replies(agency: &str, keys: &ReplyKeys) -> Result<OpenedMailbox, Failure> {
     let mailbox = api::mailbox(agency, &keys.mailbox)
         .await
         .map_err(from_api)?;
-    let mut opened = Vec::new();
+    let mut opened = OpenedMailbox::default();
     for reply in mailbox.replies {
+        if !is_relay_id(&reply.id) {
+            opened.unreadable += 1;
+            continue;
+        }
         let sealed = api::reply(agency, &keys.mailbox, &reply.id)
             .await
             .map_err(from_api)?;
         browser::yield_now().await;
-        let identities = [keys.identity.clone()];
-        if let Ok(tip) =
-            sealtip_envelope::open_tip(sealed.as_slice(), &identities, &Default::default(), &mut ())
-        {
-            opened.push(OpenedReply {
-                date: tip.tip.date,
-                text: tip.tip.text,
-            });
+        match open_reply(&sealed, keys) {
+            Some(tip) => {
+                if !tip.agency_keys.is_empty() {
+                    opened.agency_keys = tip.agency_keys;
+                }
+                opened.replies.push(OpenedReply {
+                    id: reply.id,
+                    date: tip.date,
+                    text: tip.text,
+                });
+            }
+            None => opened.unreadable += 1,
         }
     }
     Ok(opened)
 }
 
-/// Seals a follow-up message to the agency (with where to reply) and sends it.
+/// The reply in `sealed`, if it opens with the codename's identity and is
+/// proven with its thread key.
+pub fn open_reply(sealed: &[u8], keys: &ReplyKeys) -> Option<Tip> {
+    let identities = [keys.identity.clone()];
+    let opened =
+        sealtip_envelope::open_tip(sealed, &identities, &Default::default(), &mut ()).ok()?;
+    let view = ItemView {
+        tip: &opened.tip,
+        json: &opened.json,
+        mac: opened.mac.as_ref(),
+    };
+    reply_is_proven(&view, keys).then_some(opened.tip)
+}
+
+/// Deletes one reply from the codename's mailbox; the relay checks the
+/// mailbox secret, which only the codename gives.
+pub async fn delete_reply(agency: &str, keys: &ReplyKeys, reply: &str) -> Result<(), Failure> {
+    if !is_relay_id(reply) {
+        return Err(failure("reason-relay", "reply".into()));
+    }
+    api::delete_reply(agency, &keys.mailbox, reply, &keys.mailbox_secret)
+        .await
+        .map_err(from_api)
+}
+
+/// Seals a follow-up message in the codename's thread, proven with its
+/// thread key, to the keys the agency named (`agency_keys`, see
+/// [`follow_up_recipients`]), and sends it.
 pub async fn send_message(
     profile: Rc<AgencyProfile>,
     lang: Lang,
     keys: &ReplyKeys,
+    agency_keys: &[String],
     text: String,
 ) -> Result<(), Failure> {
-    let recipients = recipients(&profile).ok_or(failure("reason-seal", String::new()))?;
+    let recipients =
+        follow_up_recipients(&profile, agency_keys).ok_or(failure("reason-seal", String::new()))?;
     let mut tip = Tip::new(Kind::Message, &profile.id, &browser::today());
     tip.language = lang.tag().to_string();
     tip.text = text.trim().to_string();
-    tip.reply = Some(ReplyTo {
-        recipient: keys.recipient().to_string(),
-        mailbox: keys.mailbox.clone(),
-    });
+    tip.thread = Some(keys.mailbox.clone());
     let cancel = Cancel::default();
     let proof = solve_challenge(&cancel, |_| {}).await?;
     let mut uploader = Uploader::new(
@@ -442,7 +522,16 @@ pub async fn send_message(
         cancel.clone(),
         |_| {},
     );
-    seal(&recipients, &[], tip, &mut uploader, |_| {}, &cancel).await
+    seal(
+        &recipients,
+        &[],
+        tip,
+        Some(&keys.thread_key),
+        &mut uploader,
+        |_| {},
+        &cancel,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -512,6 +601,7 @@ mod tests {
             &recipients(&profile).unwrap(),
             &[photo],
             tip,
+            None,
             &mut sealed,
             |_| {},
             &Cancel::default(),
@@ -547,6 +637,183 @@ mod tests {
                 .unwrap()
                 .removed
                 .is_empty()
+        );
+    }
+
+    /// Opens `sealed` with `identity`: the tip and its attachments' paths.
+    fn open(
+        sealed: &[u8],
+        identity: Identity,
+    ) -> (sealtip_envelope::bundle::OpenedTip, Vec<String>) {
+        struct Paths(Vec<String>);
+        impl sealtip_envelope::bundle::AttachmentSink for Paths {
+            fn attachment(
+                &mut self,
+                path: &str,
+                _: u64,
+                data: &mut dyn std::io::Read,
+            ) -> std::io::Result<()> {
+                std::io::copy(data, &mut std::io::sink())?;
+                self.0.push(path.to_string());
+                Ok(())
+            }
+        }
+        let mut paths = Paths(Vec::new());
+        let opened =
+            sealtip_envelope::open_tip(sealed, &[identity], &Default::default(), &mut paths)
+                .unwrap();
+        (opened, paths.0)
+    }
+
+    fn seal_now(
+        recipients: &[Recipient],
+        files: &[Picked],
+        tip: Tip,
+        key: Option<&ThreadKey>,
+    ) -> Vec<u8> {
+        let mut sealed = Vec::new();
+        futures_executor::block_on(seal(
+            recipients,
+            files,
+            tip,
+            key,
+            &mut sealed,
+            |_| {},
+            &Cancel::default(),
+        ))
+        .unwrap();
+        sealed
+    }
+
+    #[test]
+    fn the_file_name_is_removed_unless_the_tipster_keeps_it() {
+        let identity = Identity::generate().unwrap();
+        let file = |name: &str, keep_name| {
+            let mut file = Picked::clean(name.into(), "text/plain".into(), b"notes".to_vec());
+            file.keep_name = keep_name;
+            file
+        };
+        let files = [
+            file("Maria at the depot 2026-12-01.txt", false),
+            file("notes.txt", true),
+        ];
+        let tip = Tip::new(Kind::Tip, "demo", "2026-12-06");
+        let sealed = seal_now(&[identity.recipient()], &files, tip, None);
+        let (opened, paths) = open(&sealed, identity);
+        assert_eq!(paths, ["attachments/01.txt", "attachments/02.txt"]);
+        let [removed, kept] = &opened.tip.attachments[..] else {
+            panic!("{:?}", opened.tip.attachments)
+        };
+        assert_eq!(removed.name, "");
+        assert_eq!(removed.removed, ["file name"]);
+        assert!(!String::from_utf8_lossy(&opened.json).contains("Maria"));
+        assert_eq!(kept.name, "notes.txt");
+        assert!(kept.removed.is_empty());
+    }
+
+    /// A codename's keys without the slow derivation.
+    fn reply_keys(seed: u8) -> ReplyKeys {
+        let identity = Identity::hybrid_from_seed([seed; 32]);
+        let thread_key = ThreadKey::from_bytes([seed; 32]);
+        let recipient = identity.recipient();
+        ReplyKeys {
+            mailbox: thread_key.mailbox(&recipient),
+            mailbox_secret: thread_key.mailbox_secret(&recipient),
+            identity,
+            thread_key,
+        }
+    }
+
+    #[test]
+    fn a_tip_offering_replies_carries_the_thread_and_a_follow_up_is_proven() {
+        let agency = Identity::generate().unwrap();
+        let profile = profile(&agency.recipient().to_string());
+        let keys = reply_keys(3);
+        let tip = build_tip(
+            &profile,
+            Lang::En,
+            &BTreeMap::new(),
+            "2026-12-06",
+            Some(&keys),
+        );
+        let reply = tip.reply.clone().unwrap();
+        assert_eq!(reply.mailbox, keys.mailbox);
+        assert!(reply.recipient.starts_with("age1pq1"));
+        assert_eq!(
+            reply.thread_key.as_deref(),
+            Some(keys.thread_key.to_hex().as_str())
+        );
+
+        let mut follow_up = Tip::new(Kind::Message, "demo", "2026-12-06");
+        follow_up.thread = Some(keys.mailbox.clone());
+        let sealed = seal_now(
+            &[agency.recipient()],
+            &[],
+            follow_up,
+            Some(&keys.thread_key),
+        );
+        let (opened, _) = open(&sealed, agency);
+        assert_eq!(opened.tip.thread.as_deref(), Some(keys.mailbox.as_str()));
+        let mac = opened.mac.expect("a follow-up carries its proof");
+        assert!(keys.thread_key.verifies(&opened.json, &mac));
+    }
+
+    /// A reply as the agency seals it: to the codename's reply key, proven
+    /// with `proof_key` (the thread's, or another).
+    fn agency_reply(
+        keys: &ReplyKeys,
+        proof_key: Option<&ThreadKey>,
+        agency_keys: &[String],
+    ) -> Vec<u8> {
+        let mut reply = Tip::new(Kind::Reply, "demo", "2026-12-07");
+        reply.text = "Thank you.".into();
+        reply.thread = Some(keys.mailbox.clone());
+        reply.agency_keys = agency_keys.to_vec();
+        let output = sealtip_envelope::seal(&[keys.recipient()], Vec::new()).unwrap();
+        let bundle = BundleWriter::new(output);
+        let (stream, _) = match proof_key {
+            Some(key) => bundle.finish_in_thread(reply, key).unwrap(),
+            None => {
+                reply.thread = None;
+                bundle.finish(reply).unwrap()
+            }
+        };
+        stream.finish().unwrap()
+    }
+
+    #[test]
+    fn only_a_reply_proven_with_the_thread_key_is_the_agencys() {
+        let keys = reply_keys(5);
+        let named = vec![Identity::generate().unwrap().recipient().to_string()];
+        let proven = open_reply(&agency_reply(&keys, Some(&keys.thread_key), &named), &keys)
+            .expect("a proven reply opens");
+        assert_eq!(proven.text, "Thank you.");
+        assert_eq!(proven.agency_keys, named);
+        // Sealed to the codename, but proven with another key, or not at all:
+        // whoever wrote it did not know the thread key.
+        let other = ThreadKey::from_bytes([9; 32]);
+        assert!(open_reply(&agency_reply(&keys, Some(&other), &named), &keys).is_none());
+        assert!(open_reply(&agency_reply(&keys, None, &named), &keys).is_none());
+        // Sealed to another codename: it does not open.
+        let stranger = reply_keys(6);
+        let theirs = agency_reply(&stranger, Some(&stranger.thread_key), &[]);
+        assert!(open_reply(&theirs, &keys).is_none());
+        assert!(open_reply(b"not an age file", &keys).is_none());
+    }
+
+    #[test]
+    fn follow_ups_go_to_the_keys_the_agency_named_else_to_the_checked_relay_keys() {
+        let served = Identity::generate().unwrap().recipient();
+        let named = Identity::generate().unwrap().recipient();
+        let profile = profile(&served.to_string());
+        assert_eq!(
+            follow_up_recipients(&profile, &[named.to_string()]),
+            Some(vec![named])
+        );
+        assert_eq!(follow_up_recipients(&profile, &[]), Some(vec![served]));
+        assert_eq!(
+            follow_up_recipients(&profile, &["age1nonsense".into()]),
+            None
         );
     }
 

@@ -79,6 +79,9 @@ pub struct Picked {
     pub cleaning: Cleaning,
     /// The tipster chose to send the original.
     pub keep_original: bool,
+    /// The tipster chose to send the file's name too (by default it is
+    /// left out: it can hold a date, a place or a person's name).
+    pub keep_name: bool,
 }
 
 /// What cleaning a picked file gave.
@@ -204,6 +207,8 @@ pub enum Action {
     RemoveFile(usize),
     /// The tipster toggled "keep the original" on a file.
     KeepOriginal(usize, bool),
+    /// The tipster toggled "keep the file name" on a file.
+    KeepName(usize, bool),
     /// The tipster pressed send: check the answers.
     Validate,
     /// Sending moved on.
@@ -267,7 +272,12 @@ impl State {
                     file.keep_original = keep;
                 }
             }
-            Action::RemoveFile(_) | Action::KeepOriginal(..) => {}
+            Action::KeepName(index, keep) if !self.is_sending() => {
+                if let Some(file) = self.files.get_mut(index) {
+                    file.keep_name = keep;
+                }
+            }
+            Action::RemoveFile(_) | Action::KeepOriginal(..) | Action::KeepName(..) => {}
             Action::Validate => {
                 self.missing = self.missing_answers();
                 self.failure = None;
@@ -355,6 +365,7 @@ impl Picked {
             original,
             cleaning: Cleaning::NotChecked,
             keep_original: false,
+            keep_name: false,
         }
     }
 
@@ -382,6 +393,7 @@ impl Picked {
             original,
             cleaning,
             keep_original: false,
+            keep_name: false,
         }
     }
 }
@@ -529,6 +541,7 @@ mod tests {
             original: Contents::Memory(Rc::new(vec![1, 2, 3])),
             cleaning,
             keep_original: false,
+            keep_name: false,
         }
     }
 
@@ -556,6 +569,18 @@ mod tests {
     }
 
     #[test]
+    fn the_file_name_is_left_out_unless_the_tipster_keeps_it() {
+        let state = loaded(vec![]).reduce(Action::Picked(picked(Cleaning::NotChecked)));
+        assert!(!state.files[0].keep_name);
+        let state = state.reduce(Action::KeepName(0, true));
+        assert!(state.files[0].keep_name);
+        let state = state
+            .reduce(Action::KeepName(0, false))
+            .reduce(Action::KeepName(3, true));
+        assert!(!state.files[0].keep_name);
+    }
+
+    #[test]
     fn files_are_fixed_while_sending() {
         let state = loaded(vec![])
             .reduce(Action::Picked(picked(Cleaning::NotChecked)))
@@ -563,9 +588,11 @@ mod tests {
                 stage: Stage::Sealing,
                 fraction: 0.4,
             }))
-            .reduce(Action::RemoveFile(0));
+            .reduce(Action::RemoveFile(0))
+            .reduce(Action::KeepName(0, true));
         assert!(state.is_sending());
         assert_eq!(state.files.len(), 1);
+        assert!(!state.files[0].keep_name);
     }
 
     #[test]

@@ -18,10 +18,11 @@ use web_sys::{Element, HtmlElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// The demo agency as `sealtip-relay init` writes it.
+/// The demo agency as `sealtip-relay init` writes it (its hybrid
+/// post-quantum recipient, 1,960 characters, made for each test).
 const PROFILE: &str = r#"{
   "id": "demo", "name": "Demo agency",
-  "recipients": ["age1ftw6300xrykpp74ytn0samzyn4amt00gfdc0cwvtxpt6uc4f4sssgr356h"],
+  "recipients": ["RECIPIENT"],
   "languages": ["en", "fr"],
   "form": {"id": "demo-1", "questions": [
     {"id": "what", "kind": "long_text", "label": {"en": "What happened?"},
@@ -52,13 +53,19 @@ async fn the_first_screen_names_the_agency_and_who_can_read() {
     ] {
         assert!(text.contains(expected), "{expected:?} not in {text}");
     }
-    // The short key fingerprint: four groups of four hex digits.
-    let fingerprint = find(&root, ".fingerprint")
+    // The key fingerprint: eight groups of four hex digits (128 bits),
+    // left to right in every language, breakable between its groups.
+    let fingerprint = find(&root, ".fingerprint .key-fingerprint").await;
+    let text = fingerprint.text_content().unwrap_or_default();
+    assert_eq!(text.len(), 39, "{text}");
+    assert_eq!(text.split('-').count(), 8, "{text}");
+    assert_eq!(fingerprint.get_attribute("dir").as_deref(), Some("ltr"));
+    assert_eq!(count(&fingerprint, "wbr"), 8);
+    let line = find(&root, ".fingerprint")
         .await
         .text_content()
         .unwrap_or_default();
-    let groups = fingerprint.rsplit(' ').next().unwrap_or_default();
-    assert_eq!(groups.split('-').count(), 4, "{fingerprint}");
+    assert_eq!(line, format!("Key of Demo agency: {text}"));
 }
 
 #[wasm_bindgen_test]
@@ -220,7 +227,13 @@ async fn sleep() {
 
 /// Mounts the app with the demo profile into a fresh `<div>`.
 async fn mount() -> Element {
-    let profile: AgencyProfile = serde_json::from_str(PROFILE).expect("profile");
+    let recipient = sealtip_envelope::Identity::generate()
+        .expect("a key")
+        .recipient()
+        .to_string();
+    assert!(recipient.starts_with("age1pq1"), "{recipient}");
+    let profile: AgencyProfile =
+        serde_json::from_str(&PROFILE.replace("RECIPIENT", &recipient)).expect("profile");
     let root = document().create_element("div").expect("div");
     document()
         .body()

@@ -81,6 +81,7 @@ async fn a_file_on_the_device_is_sealed_slice_by_slice_into_parts() {
         &[identity.recipient()],
         &[picked],
         tip,
+        None,
         &mut parts,
         |done| reports.borrow_mut().push(done),
         &Cancel::default(),
@@ -109,7 +110,10 @@ async fn a_file_on_the_device_is_sealed_slice_by_slice_into_parts() {
         opened.tip.attachments[0].metadata,
         MetadataStatus::NotChecked
     );
-    assert_eq!(sink.0[0].0, "attachments/01-clip.mp4");
+    // The device's file name is left out unless the tipster keeps it.
+    assert_eq!(sink.0[0].0, "attachments/01.mp4");
+    assert_eq!(opened.tip.attachments[0].name, "");
+    assert_eq!(opened.tip.attachments[0].removed, ["file name"]);
     assert!(sink.0[0].1 == video, "the video came back changed");
 }
 
@@ -126,6 +130,7 @@ async fn a_cancelled_send_stops_sealing() {
         &[identity.recipient()],
         &[picked],
         Tip::new(Kind::Tip, "demo", "2026-11-29"),
+        None,
         &mut Vec::new(),
         |done| {
             if done >= 1 << 20 {

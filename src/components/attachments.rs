@@ -12,6 +12,8 @@ pub struct FileRow {
     pub can_keep: bool,
     /// Whether the original is kept.
     pub keep: bool,
+    /// Whether the file's name is sent (by default it is removed).
+    pub keep_name: bool,
     /// A warning rather than a plain note.
     pub warn: bool,
     /// "Remove <name>".
@@ -30,6 +32,8 @@ pub struct AttachmentsProps {
     pub help: AttrValue,
     /// "Keep the original …".
     pub keep_label: AttrValue,
+    /// "Keep the file name".
+    pub keep_name_label: AttrValue,
     /// The files picked so far.
     pub files: Vec<FileRow>,
     /// "Reading files…" while files are read, else empty.
@@ -42,6 +46,8 @@ pub struct AttachmentsProps {
     pub on_remove: Callback<usize>,
     /// Keep (or not) the original of the file at this index.
     pub on_keep: Callback<(usize, bool)>,
+    /// Keep (or not) the name of the file at this index.
+    pub on_keep_name: Callback<(usize, bool)>,
 }
 
 /// The file picker and the list of picked files with what was removed from each.
@@ -84,7 +90,9 @@ pub fn attachments(props: &AttachmentsProps) -> Html {
                 { for props.files.iter().enumerate().map(|(index, file)| {
                     let on_remove = props.on_remove.clone();
                     let on_keep = props.on_keep.clone();
+                    let on_keep_name = props.on_keep_name.clone();
                     let keep_id = format!("keep-{index}");
+                    let keep_name_id = format!("keep-name-{index}");
                     html! {
                         <li>
                             <span class="name">{ file.name.clone() }</span>
@@ -97,6 +105,12 @@ pub fn attachments(props: &AttachmentsProps) -> Html {
                                     <label for={keep_id}>{ props.keep_label.clone() }</label>
                                 </span>
                             }
+                            <span class="keep keep-name">
+                                <input type="checkbox" id={keep_name_id.clone()} checked={file.keep_name}
+                                    disabled={props.disabled}
+                                    onchange={move |e: Event| on_keep_name.emit((index, e.target_unchecked_into::<HtmlInputElement>().checked()))} />
+                                <label for={keep_name_id}>{ props.keep_name_label.clone() }</label>
+                            </span>
                             <button type="button" class="remove" aria-label={file.remove_label.clone()}
                                 disabled={props.disabled} onclick={move |_| on_remove.emit(index)}>{ "×" }</button>
                         </li>

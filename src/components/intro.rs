@@ -11,7 +11,7 @@ pub struct IntroProps {
     /// The notice about safer devices.
     pub safer_device: AttrValue,
     /// "Key of …: abcd-…", the agency's key fingerprints.
-    pub fingerprint: AttrValue,
+    pub fingerprint: Html,
 }
 
 /// The calm first screen: who receives the tip, and what to do in danger.

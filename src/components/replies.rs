@@ -5,6 +5,8 @@ use yew::prelude::*;
 /// One opened reply as the list shows it.
 #[derive(Clone, PartialEq)]
 pub struct ReplyRow {
+    /// Its id in the mailbox.
+    pub id: String,
     /// "Reply from …, <date>".
     pub heading: String,
     /// The reply's text.
@@ -31,6 +33,18 @@ pub struct RepliesPanelProps {
     pub replies: Option<Vec<ReplyRow>>,
     /// "There are no replies yet."
     pub empty_label: AttrValue,
+    /// "One reply could not be opened." (or how many), or empty.
+    pub unreadable: AttrValue,
+    /// "Delete this reply".
+    pub delete_label: AttrValue,
+    /// "Delete this reply? …", asked before deleting.
+    pub delete_question: AttrValue,
+    /// "Yes, delete it".
+    pub delete_confirm_label: AttrValue,
+    /// "Keep it".
+    pub delete_cancel_label: AttrValue,
+    /// The reply whose deletion is being confirmed, if any.
+    pub confirming: Option<String>,
     /// "Your answer" and "Send answer".
     pub answer_label: AttrValue,
     /// "Send answer".
@@ -41,6 +55,10 @@ pub struct RepliesPanelProps {
     pub on_open: Callback<String>,
     /// Send this answer.
     pub on_answer: Callback<String>,
+    /// Ask to delete this reply (`Some`), or not any more (`None`).
+    pub on_ask_delete: Callback<Option<String>>,
+    /// Delete this reply (confirmed).
+    pub on_delete: Callback<String>,
     /// Back to the form (forgets the codename).
     pub on_back: Callback<()>,
 }
@@ -87,13 +105,14 @@ pub fn replies_panel(props: &RepliesPanelProps) -> Html {
             }
             <p class={status_class} role="status" aria-live="polite">{ props.status.clone() }</p>
             if let Some(replies) = &props.replies {
-                if replies.is_empty() {
+                if replies.is_empty() && props.unreadable.is_empty() {
                     <p>{ props.empty_label.clone() }</p>
                 }
+                if !props.unreadable.is_empty() {
+                    <p class="unreadable warn" role="alert">{ props.unreadable.clone() }</p>
+                }
                 <ul class="reply-list">
-                    { for replies.iter().map(|r| html! {
-                        <li><h3>{ r.heading.clone() }</h3><p class="reply-text" dir="auto">{ r.text.clone() }</p></li>
-                    }) }
+                    { for replies.iter().enumerate().map(|(index, r)| reply_item(props, index, r)) }
                 </ul>
                 <form onsubmit={on_send} autocomplete="off">
                     <div class="question">
@@ -105,6 +124,41 @@ pub fn replies_panel(props: &RepliesPanelProps) -> Html {
             }
             <p><button type="button" class="secondary" onclick={move |_| on_back.emit(())}>{ props.back_label.clone() }</button></p>
         </section>
+    }
+}
+
+/// One reply, with its delete button, or the question that confirms it.
+fn reply_item(props: &RepliesPanelProps, index: usize, reply: &ReplyRow) -> Html {
+    let heading = format!("reply-{index}");
+    let confirming = props.confirming.as_deref() == Some(reply.id.as_str());
+    let delete = if confirming {
+        let question = format!("delete-question-{index}");
+        let (id, on_delete) = (reply.id.clone(), props.on_delete.clone());
+        let on_cancel = props.on_ask_delete.clone();
+        html! {
+            <div class="confirm-delete" role="group" aria-labelledby={question.clone()}>
+                <p id={question}>{ props.delete_question.clone() }</p>
+                <button type="button" class="danger" disabled={props.busy}
+                    onclick={move |_| on_delete.emit(id.clone())}>{ props.delete_confirm_label.clone() }</button>
+                <button type="button" class="secondary" disabled={props.busy}
+                    onclick={move |_| on_cancel.emit(None)}>{ props.delete_cancel_label.clone() }</button>
+            </div>
+        }
+    } else {
+        let (id, on_ask) = (reply.id.clone(), props.on_ask_delete.clone());
+        html! {
+            <button type="button" class="secondary delete-reply" aria-describedby={heading.clone()}
+                disabled={props.busy} onclick={move |_| on_ask.emit(Some(id.clone()))}>
+                { props.delete_label.clone() }
+            </button>
+        }
+    };
+    html! {
+        <li>
+            <h3 id={heading}>{ reply.heading.clone() }</h3>
+            <p class="reply-text" dir="auto">{ reply.text.clone() }</p>
+            { delete }
+        </li>
     }
 }
 
