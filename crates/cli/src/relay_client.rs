@@ -316,7 +316,6 @@ impl RelayClient {
     /// the mailbox `secret` it derives (the mailbox id alone is not enough).
     /// The relay answers 403 to a wrong secret and 404 once the reply is gone
     /// ([`status_of`] tells them apart).
-    #[allow(dead_code, reason = "the tipster's commands call it once wired")]
     pub fn delete_reply(
         &self,
         agency: &str,
