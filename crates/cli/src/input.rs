@@ -12,15 +12,9 @@ use zeroize::Zeroizing;
 /// `--codename WORDS` / `--codename-file F`, for commands that need one.
 #[derive(clap::Args)]
 pub struct CodenameArgs {
-    /// The codename shown when the tip was sent (or SEALTIP_CODENAME). It stays in your shell's
-    /// history: prefer --codename-file, or leave both out to type it unseen.
-    #[arg(
-        long,
-        value_name = "WORDS",
-        env = "SEALTIP_CODENAME",
-        hide_env_values = true,
-        conflicts_with = "codename_file"
-    )]
+    /// The codename shown when the tip was sent. It stays in your shell's history: prefer
+    /// --codename-file, or leave both out to type it unseen (or to take SEALTIP_CODENAME).
+    #[arg(long, value_name = "WORDS", conflicts_with = "codename_file")]
     codename: Option<String>,
     /// Read the codename from this file (`-`: standard input).
     #[arg(long, value_name = "F")]
@@ -31,7 +25,7 @@ impl CodenameArgs {
     /// The codename: from the flag, the file, or typed unseen on the terminal.
     pub fn codename(&self) -> Result<Codename> {
         let typed = codename_text(self.codename.as_deref(), self.codename_file.as_deref())?;
-        let typed = match typed {
+        let typed = match typed.or_else(codename_from_env) {
             Some(typed) => typed,
             None if io::stdin().is_terminal() => ask_codename("Your codename")?,
             None => bail!(
@@ -45,6 +39,16 @@ impl CodenameArgs {
     pub fn reads_stdin(&self) -> bool {
         is_stdin(self.codename_file.as_deref())
     }
+}
+
+/// The environment variable scripts may put the codename in.
+const CODENAME_ENV: &str = "SEALTIP_CODENAME";
+
+fn codename_from_env() -> Option<Zeroizing<String>> {
+    std::env::var(CODENAME_ENV)
+        .ok()
+        .filter(|words| !words.trim().is_empty())
+        .map(Zeroizing::new)
 }
 
 /// The codename's text from `--codename` or `--codename-file`, if either is given.

@@ -579,8 +579,19 @@ fn the_codename_and_message_come_from_files_or_are_refused_clearly() {
     assert!(out.contains("No replies yet"), "{out}");
     let out = ok(dir, &[&replies[..], &["--codename", CODENAME]].concat());
     assert!(out.contains("No replies yet"), "{out}");
-    // SEALTIP_CODENAME works as before.
+    // SEALTIP_CODENAME works as before, and gives way to a file.
     let out = sealtip_with(dir, &replies, &[("SEALTIP_CODENAME", CODENAME)], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sealtip_with(
+        dir,
+        &[&replies[..], &["--codename-file", "codename"]].concat(),
+        &[("SEALTIP_CODENAME", "not a codename")],
+        None,
+    );
     assert!(
         out.status.success(),
         "{}",
