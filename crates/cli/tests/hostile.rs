@@ -887,3 +887,92 @@ fn the_tipster_reaches_the_relay_through_a_socks_proxy_by_name() {
     assert_eq!(relay.requests.lock().unwrap().len(), before);
     assert!(targets.lock().unwrap().is_empty());
 }
+
+/// Runs `command` under a pseudo-terminal (util-linux `script`), typing
+/// `keys` at its prompts, a little apart, as a person would; returns what
+/// the terminal showed.
+fn in_terminal(dir: &Path, command: &str, keys: &[&str]) -> (bool, String) {
+    let mut child = Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("SEALTIP_CODENAME")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` is needed");
+    let mut stdin = child.stdin.take().unwrap();
+    for typed in keys {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        stdin.write_all(typed.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn in_a_terminal_the_codename_is_asked_unseen_and_the_message_typed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let recipient = agency_key(dir).to_string();
+    let profile = serde_json::json!({
+        "id": "demo",
+        "name": "Demo agency",
+        "recipients": [recipient],
+        "languages": ["en"],
+        "form": {"id": "f", "questions": []},
+        "emergency": {},
+        "exit_url": "https://example.org/",
+        "pow_difficulty": 1,
+        "max_upload_bytes": 1 << 20,
+    });
+    let relay = fake_relay(move |method, path| match (method, path) {
+        ("GET", "/api/v1/agencies/demo") => json(profile.clone()),
+        ("POST", "/api/v1/challenges") => challenge(),
+        ("POST", "/api/v1/agencies/demo/messages") => (
+            201,
+            br#"{"id":"0123456789abcdef0123456789abcdef"}"#.to_vec(),
+        ),
+        _ => not_found(),
+    });
+    let command = format!(
+        "{} follow-up --relay {} --agency demo",
+        env!("CARGO_BIN_EXE_sealtip"),
+        relay.url
+    );
+    // The codename, then the message's two lines and Ctrl-D.
+    let (ok, shown) = in_terminal(
+        dir,
+        &command,
+        &[
+            &format!("{CODENAME}\n"),
+            "Two people\nneed a doctor\n",
+            "\u{4}",
+        ],
+    );
+    assert!(ok, "{shown}");
+    assert!(
+        shown.contains("Your codename (not shown as you type):"),
+        "{shown}"
+    );
+    assert!(!shown.contains("abacus"), "the codename was shown: {shown}");
+    assert!(
+        shown.contains("Type the message; end it with Ctrl-D on a line of its own:"),
+        "{shown}"
+    );
+    assert!(shown.contains("sealed to Demo agency and sent"), "{shown}");
+    assert!(
+        relay
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.starts_with("POST /api/v1/agencies/demo/messages ")),
+        "sent"
+    );
+}
