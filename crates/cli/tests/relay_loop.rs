@@ -272,8 +272,8 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
     let tip: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("opened-tip/tip.json")).unwrap()).unwrap();
     assert_eq!(
-        report["tip"]["reply"]["mailbox"], tip["reply"]["mailbox"],
-        "the follow-up joins the tip's thread"
+        report["tip"]["thread"], tip["reply"]["mailbox"],
+        "the follow-up names the tip's thread"
     );
     // The thread: the tip, the agency's reply (kept beside the tip), the follow-up.
     let thread = ok(dir, &["thread", "."]);
@@ -288,7 +288,7 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
         .expect(&thread);
     assert!(tip_at < reply_at && reply_at < follow_up_at, "{thread}");
     assert!(
-        thread.starts_with("Thread 1 (3 item(s); the tipster can receive replies)"),
+        thread.starts_with("Thread 1 (3 item(s); verified; replies go to the tipster's key "),
         "{thread}"
     );
     let empty = ok(dir, &[&["inbox"][..], &agency_args].concat());
@@ -325,7 +325,7 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
     );
     assert!(!out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("carries no reply key"),
+        String::from_utf8_lossy(&out.stderr).contains("is not in a verified conversation"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -602,4 +602,188 @@ fn a_large_tip_is_submitted_in_parts_and_opens_whole() {
         std::fs::read(dir.join("opened/attachments/01-video.mp4")).unwrap() == video,
         "the video came back changed"
     );
+}
+
+/// The hostile relay knows a tipster's mailbox id (it sees every mailbox a
+/// tipster polls). It seals items to the agency's public key that claim
+/// that mailbox, with its own reply key and thread key and an old date:
+/// none of them joins the tipster's thread, and no reply is sealed to it.
+#[test]
+fn a_forged_tip_or_follow_up_never_joins_the_thread_nor_gets_a_reply() {
+    use sealtip_envelope::bundle::{Kind, ReplyTo, Tip};
+    use sealtip_envelope::{Codename, Identity, Recipient, ThreadKey, seal_tip};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let relay = start_relay(dir);
+    let url = relay.url.as_str();
+    let agency_args = [
+        "--relay",
+        url,
+        "--agency",
+        "demo",
+        "--token-file",
+        "data/agency.token",
+    ];
+    let recipient = demo_recipient(dir);
+    let codename = ok(dir, &["codename"]).trim().to_string();
+    std::fs::write(dir.join("codename.txt"), format!("{codename}\n")).unwrap();
+    ok(
+        dir,
+        &[
+            "seal",
+            "--to",
+            &recipient,
+            "--agency",
+            "demo",
+            "--message",
+            "The real tip",
+            "--codename-file",
+            "codename.txt",
+            "-o",
+            "tip.age",
+        ],
+    );
+    submit(dir, url, "tip.age");
+
+    // What the relay knows: the victim's mailbox id.
+    let victim = Codename::parse(&codename).unwrap().derive().unwrap();
+    let agency = Recipient::parse(&recipient).unwrap();
+    let forger_reply = Identity::generate().unwrap().recipient();
+    let forger_key = ThreadKey::from_bytes([0x42; 32]);
+    let seal = |tip: Tip, key: Option<&ThreadKey>, name: &str| {
+        let sealing = seal_tip(std::slice::from_ref(&agency), Vec::new()).unwrap();
+        let (sealed, _) = match key {
+            Some(key) => sealing.finish_in_thread(tip, key).unwrap(),
+            None => sealing.finish(tip).unwrap(),
+        };
+        std::fs::write(dir.join(name), sealed).unwrap();
+    };
+    let mut forged_tip = Tip::new(Kind::Tip, "demo", "2020-01-01");
+    forged_tip.text = "Forged tip".into();
+    forged_tip.reply = Some(ReplyTo {
+        recipient: forger_reply.to_string(),
+        mailbox: victim.mailbox.clone(),
+        thread_key: Some(forger_key.to_hex().to_string()),
+    });
+    seal(forged_tip, None, "forged-tip.age");
+    let mut forged_message = Tip::new(Kind::Message, "demo", "2020-01-01");
+    forged_message.text = "Forged follow-up".into();
+    forged_message.thread = Some(victim.mailbox.clone());
+    seal(forged_message, Some(&forger_key), "forged-message.age");
+    submit(dir, url, "forged-tip.age");
+    let id = ok(
+        dir,
+        &[
+            "submit",
+            "--relay",
+            url,
+            "--agency",
+            "demo",
+            "--kind",
+            "message",
+            "forged-message.age",
+        ],
+    );
+    assert_eq!(id.trim().len(), 32);
+
+    ok(
+        dir,
+        &[&["pull", "--out", "inbox"][..], &agency_args].concat(),
+    );
+    let mut folders = Vec::new();
+    for entry in std::fs::read_dir(dir.join("inbox")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".age") {
+            ok(
+                dir,
+                &["open", "-i", "data/agency.key", &format!("inbox/{name}")],
+            );
+            folders.push(format!("inbox/{stem}"));
+        }
+    }
+    assert_eq!(folders.len(), 3);
+
+    let threads: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["thread", "inbox", "--json"])).unwrap();
+    let threads = threads.as_array().unwrap();
+    assert_eq!(threads.len(), 3, "each forgery stands apart: {threads:?}");
+    for thread in threads {
+        let items = thread.as_array().unwrap();
+        assert_eq!(items.len(), 1, "{threads:?}");
+        let item = &items[0];
+        assert!(item["id"].as_str().unwrap().len() == 32);
+        let real = item["text"] == "The real tip";
+        assert_eq!(item["verified"], real, "{item}");
+    }
+    let text = ok(dir, &["thread", "inbox"]);
+    assert!(text.contains("UNVERIFIED"), "{text}");
+
+    // No reply is sealed to the forger: both forgeries are refused.
+    let folder_of = |text: &str| {
+        folders
+            .iter()
+            .find(|f| {
+                std::fs::read_to_string(dir.join(f).join("tip.json"))
+                    .unwrap()
+                    .contains(text)
+            })
+            .unwrap()
+            .clone()
+    };
+    for forged in ["Forged tip", "Forged follow-up"] {
+        let out = sealtip(
+            dir,
+            &[
+                &[
+                    "reply",
+                    "-i",
+                    "data/agency.key",
+                    "--to-tip",
+                    &folder_of(forged),
+                    "--message",
+                    "hi",
+                ][..],
+                &agency_args[..],
+            ]
+            .concat(),
+        );
+        assert!(!out.status.success(), "{forged}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("is not in a verified conversation"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The real thread gets its reply, which the tipster reads.
+    ok(
+        dir,
+        &[
+            &[
+                "reply",
+                "-i",
+                "data/agency.key",
+                "--to-tip",
+                &folder_of("The real tip"),
+                "--message",
+                "We read you.",
+            ][..],
+            &agency_args[..],
+        ]
+        .concat(),
+    );
+    let replies = ok(
+        dir,
+        &[
+            "replies",
+            "--relay",
+            url,
+            "--agency",
+            "demo",
+            "--codename-file",
+            "codename.txt",
+        ],
+    );
+    assert!(replies.contains("We read you."), "{replies}");
+    assert!(!replies.contains("could not be opened"), "{replies}");
 }

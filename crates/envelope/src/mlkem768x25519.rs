@@ -23,6 +23,7 @@ pub const TAG: &str = "mlkem768x25519";
 const INFO: &[u8] = b"age-encryption.org/mlkem768x25519";
 /// `"HPKE" || kem_id || kdf_id || aead_id`.
 const SUITE_ID: &[u8] = b"HPKE\x64\x7a\x00\x01\x00\x03";
+#[cfg(feature = "open")]
 const ENC_BYTES: usize = x_wing::CIPHERTEXT_SIZE;
 
 /// HPKE's `LabeledExtract(salt, label, ikm)`: the pseudorandom key.

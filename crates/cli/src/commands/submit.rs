@@ -23,8 +23,20 @@ pub struct Args {
     /// The sealed tip (from `sealtip seal`).
     #[arg(value_name = "TIP")]
     tip: PathBuf,
+    /// What the sealed file is: a new tip, or a follow-up message in a tip's thread.
+    #[arg(long, value_enum, default_value = "tip")]
+    kind: SubmitKind,
     #[command(flatten)]
     proxy: ProxyArgs,
+}
+
+/// The kinds a tipster sends.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum SubmitKind {
+    /// A new tip.
+    Tip,
+    /// A follow-up message.
+    Message,
 }
 
 /// Solves the relay's proof-of-work and uploads the sealed tip.
@@ -34,16 +46,20 @@ pub fn run(args: Args) -> Result<()> {
     let size = file.metadata()?.len();
     let client = RelayClient::with_proxy(&args.relay, args.proxy.choose()?)?;
     let failed = || format!("cannot submit {}", args.tip.display());
+    let (upload, kind) = match args.kind {
+        SubmitKind::Tip => (Upload::Tip, ItemKind::Tip),
+        SubmitKind::Message => (Upload::Message, ItemKind::Message),
+    };
     if size <= PART_BYTES {
         let id = client
-            .upload(&args.agency, Upload::Tip, &mut file, size)
+            .upload(&args.agency, upload, &mut file, size)
             .with_context(failed)?;
         println!("{id}");
         return Ok(());
     }
     // A larger tip goes in parts, so a lost connection costs one part.
     let stored = client
-        .upload_in_parts(&args.agency, ItemKind::Tip, &mut file, size, &mut |_| {})
+        .upload_in_parts(&args.agency, kind, &mut file, size, &mut |_| {})
         .with_context(failed)?;
     match stored {
         Some(id) => println!("{id}"),
