@@ -113,6 +113,7 @@ fn a_tip_that_attacks_the_terminal_is_shown_escaped() {
                 size: 3,
                 metadata: MetadataStatus::Removed,
                 removed: vec![format!("location{ATTACK}")],
+                keep_name: true,
             },
             &mut &b"abc"[..],
         )
