@@ -180,7 +180,8 @@ pub struct AgencyConfig {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// age X25519 recipients (`age1…`), one per officer key.
+    /// age recipients, one per officer key, all of one kind: hybrid
+    /// post-quantum (`age1pq1…`, the default) or X25519-only (`age1…`).
     pub recipients: Vec<String>,
     /// SHA-256 (hex) of each inbox token; the tokens themselves stay with the agency.
     #[serde(default)]
@@ -451,10 +452,20 @@ fn check_agency(a: AgencyConfig, limits: &Limits, pow: &PowConfig) -> anyhow::Re
     ensure!(!a.name.trim().is_empty(), "name is empty");
     ensure!(!a.recipients.is_empty(), "recipients is empty");
     let mut recipients = Vec::new();
+    let mut kinds = std::collections::BTreeSet::new();
     for text in &a.recipients {
-        let recipient = Recipient::parse(text).with_context(|| format!("recipient {text:?}"))?;
+        let recipient = Recipient::parse(text).with_context(|| {
+            format!("recipient {:?}", text.chars().take(24).collect::<String>())
+        })?;
+        kinds.insert(format!("{:?}", recipient.kind()));
         recipients.push(recipient.to_string());
     }
+    // The page could seal to no one: a file is never sealed to hybrid and
+    // X25519-only keys together.
+    ensure!(
+        kinds.len() == 1,
+        "recipients mix hybrid post-quantum (age1pq1…) and X25519-only (age1…) keys; an agency's officers must all be of one kind"
+    );
     let mut token_hashes = Vec::new();
     for text in &a.token_hashes {
         let bytes = hex::decode(text)
@@ -666,6 +677,28 @@ mod tests {
             typo.err().unwrap_or_else(|| panic!("typo accepted"))
         );
         assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn an_agency_never_mixes_hybrid_and_x25519_officers() {
+        use sealtip_envelope::{Identity, KeyKind};
+        let hybrid = Identity::generate().unwrap().recipient().to_string();
+        let legacy = Identity::generate_kind(KeyKind::X25519)
+            .unwrap()
+            .recipient()
+            .to_string();
+        let with = |keys: &[&str]| {
+            let list: Vec<String> = keys.iter().map(|k| format!("\"{k}\"")).collect();
+            let text = format!(
+                "storage = \"sqlite://relay.db\"\n[[agencies]]\nid = \"demo\"\nname = \"Demo\"\nrecipients = [{}]\n[agencies.form]\nid = \"f\"\n[[agencies.form.questions]]\nid = \"what\"\nkind = \"long_text\"\nlabel = {{ en = \"What?\" }}\n",
+                list.join(", ")
+            );
+            toml::from_str::<Config>(&text).unwrap().check()
+        };
+        assert!(with(&[&hybrid]).is_ok());
+        assert!(with(&[&legacy]).is_ok());
+        let error = with(&[&hybrid, &legacy]).err().unwrap();
+        assert!(format!("{error:#}").contains("one kind"), "{error:#}");
     }
 
     #[test]
