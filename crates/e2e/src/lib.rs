@@ -187,6 +187,46 @@ impl Relay {
         ])?;
         Ok(target)
     }
+
+    /// Opens a pulled file with an independent age implementation (the npm
+    /// package `age-encryption`, run with Node, as the envelope's interop
+    /// tests do) and the demo agency's key; then lists the tar inside with
+    /// the system's `tar`. Returns the archive's entry names.
+    pub fn open_with_typage(&self, sealed: &Path) -> Result<Vec<String>> {
+        let key = std::fs::read_to_string(self.file("agency.key"))?;
+        let identity = key
+            .lines()
+            .find(|line| line.starts_with("AGE-SECRET-KEY-"))
+            .context("agency.key holds no identity line")?;
+        let root = workspace();
+        let module = root.join(".tools/node/node_modules/age-encryption/dist/index.js");
+        let script = root.join("crates/envelope/tests/typage.mjs");
+        let output = Command::new("node")
+            .arg(&script)
+            .arg(&module)
+            .arg("decrypt")
+            .arg(identity)
+            .stdin(std::fs::File::open(sealed)?)
+            .output()
+            .context("Node.js and .tools/node/node_modules/age-encryption are needed")?;
+        if !output.status.success() {
+            bail!(
+                "age-encryption could not open {}: {}",
+                sealed.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let tar_path = tempfile::NamedTempFile::new_in(self.dir.path())?.into_temp_path();
+        std::fs::write(&tar_path, &output.stdout)?;
+        let listing = Command::new("tar").arg("-tf").arg(&tar_path).output()?;
+        if !listing.status.success() {
+            bail!("tar cannot list what age-encryption opened");
+        }
+        Ok(String::from_utf8_lossy(&listing.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect())
+    }
 }
 
 /// `sealtip desk` running, killed when dropped.
