@@ -58,7 +58,12 @@ impl ReceivedOrder {
 
     /// Writes the file (atomically, fsynced).
     pub fn save(&self) -> Result<()> {
-        let mut file = AtomicFile::replace(&self.path)?;
+        // The first pull into a folder creates the file.
+        let mut file = if self.path.exists() {
+            AtomicFile::replace(&self.path)?
+        } else {
+            AtomicFile::create(&self.path)?
+        };
         std::io::Write::write_all(file.file(), &serde_json::to_vec_pretty(&self.items)?)?;
         file.commit()
     }

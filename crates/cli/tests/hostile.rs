@@ -491,9 +491,12 @@ fn replies_from_a_hostile_relay_are_shown_escaped() {
     let keys = Codename::parse(CODENAME).unwrap().derive().unwrap();
     let mut reply = Tip::new(Kind::Reply, &format!("demo{ATTACK}"), "2026-12-06");
     reply.text = format!("Thank you.{ATTACK}\nAre you safe?");
+    // Proven as the agency's, as `sealtip replies` requires: in the
+    // codename's thread, with its proof.
+    reply.thread = Some(keys.mailbox.clone());
     let (sealed, _) = seal_tip(&[keys.recipient()], Vec::new())
         .unwrap()
-        .finish(reply)
+        .finish_in_thread(reply, &keys.thread_key)
         .unwrap();
     let reply_id = "00112233445566778899aabbccddeeff";
     let mailbox = format!("/api/v1/agencies/demo/mailboxes/{}", keys.mailbox);
@@ -533,7 +536,7 @@ fn replies_from_a_hostile_relay_are_shown_escaped() {
     assert_harmless(&shown);
     assert!(
         shown.contains(&format!(
-            "Reply 1 from demo{ATTACK_SHOWN} (2026-12-06):\n  Thank you.{ATTACK_SHOWN}\n  Are you safe?\n"
+            "Reply 1 from demo{ATTACK_SHOWN} (2026-12-06, id {reply_id}):\n  Thank you.{ATTACK_SHOWN}\n  Are you safe?\n"
         )),
         "{shown}"
     );
@@ -934,6 +937,9 @@ fn in_a_terminal_the_codename_is_asked_unseen_and_the_message_typed() {
     });
     let relay = fake_relay(move |method, path| match (method, path) {
         ("GET", "/api/v1/agencies/demo") => json(profile.clone()),
+        ("GET", p) if p.starts_with("/api/v1/agencies/demo/mailboxes/") => {
+            json(serde_json::json!({"replies": []}))
+        }
         ("POST", "/api/v1/challenges") => challenge(),
         ("POST", "/api/v1/agencies/demo/messages") => (
             201,
@@ -975,5 +981,60 @@ fn in_a_terminal_the_codename_is_asked_unseen_and_the_message_typed() {
             .iter()
             .any(|r| r.starts_with("POST /api/v1/agencies/demo/messages ")),
         "sent"
+    );
+}
+
+#[test]
+fn pull_takes_no_more_and_no_less_than_the_relay_listed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("token"), "secret-token\n").unwrap();
+    let id = "0123456789abcdef0123456789abcdef";
+    let sent = Arc::new(Mutex::new(0usize));
+    let length = sent.clone();
+    let relay = fake_relay(move |_, path| {
+        if path == "/api/v1/agencies/demo/inbox" {
+            json(serde_json::json!({"items": [
+                {"id": id, "kind": "tip", "size": 1000, "received": "2026-12-06T10:00:00Z"},
+            ]}))
+        } else if path == format!("/api/v1/agencies/demo/inbox/{id}") {
+            (200, vec![7u8; *length.lock().unwrap()])
+        } else {
+            not_found()
+        }
+    });
+    let pull = [
+        "pull",
+        "--out",
+        "pulled",
+        "--relay",
+        relay.url.as_str(),
+        "--agency",
+        "demo",
+        "--token-file",
+        "token",
+    ];
+    for (bytes, says) in [
+        (
+            4 << 20,
+            "the relay sent more bytes than it listed for this item",
+        ),
+        (999, "the relay sent 999 of the 1000 bytes it listed"),
+    ] {
+        *sent.lock().unwrap() = bytes;
+        let err = one_line_error(&sealtip(dir, &pull));
+        assert!(err.contains(&format!("cannot download {id}")), "{err}");
+        assert!(err.contains(says), "{err}");
+        let items: Vec<_> = files_under(&dir.join("pulled"))
+            .into_iter()
+            .filter(|p| p != Path::new("relay-order.json"))
+            .collect();
+        assert!(items.is_empty(), "nothing half-pulled stays: {items:?}");
+    }
+    *sent.lock().unwrap() = 1000;
+    assert!(ok(dir, &pull).contains("Pulled 1 new item(s)"));
+    assert_eq!(
+        std::fs::read(dir.join(format!("pulled/tip-{id}.age"))).unwrap(),
+        vec![7u8; 1000]
     );
 }

@@ -1,9 +1,9 @@
 //! `sealtip pull --relay URL --agency ID --token-file F [--out DIR] [--delete]`.
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use super::inbox::{InboxArgs, human_size, read_token};
 use crate::files::AtomicFile;
@@ -68,9 +68,20 @@ pub fn run(args: Args) -> Result<()> {
                     );
                 }
             };
-            client
-                .download(agency, &token, &item.id, file.file(), &mut progress)
+            let mut listed = AtMost {
+                inner: file.file(),
+                left: item.size,
+            };
+            let received = client
+                .download(agency, &token, &item.id, &mut listed, &mut progress)
                 .with_context(|| format!("cannot download {}", item.id))?;
+            if received != item.size {
+                bail!(
+                    "cannot download {}: the relay sent {received} of the {} bytes it listed",
+                    item.id,
+                    item.size
+                );
+            }
             if show_progress {
                 eprintln!();
             }
@@ -101,4 +112,28 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Writes through to `inner` up to `left` bytes, and refuses more: a relay
+/// cannot fill the disk by sending more than it listed.
+struct AtMost<W> {
+    inner: W,
+    left: u64,
+}
+
+impl<W: Write> Write for AtMost<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            return Err(io::Error::other(
+                "the relay sent more bytes than it listed for this item",
+            ));
+        }
+        let written = self.inner.write(buf)?;
+        self.left -= written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
