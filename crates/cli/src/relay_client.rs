@@ -364,8 +364,8 @@ impl RelayClient {
             .read_json::<ErrorBody>()
             .map(|body| body.error)
             .unwrap_or_else(|_| status.canonical_reason().unwrap_or("error").to_string());
-        // The relay's words: shown, never obeyed, and on one line.
-        let reason = display::line(&reason).to_string();
+        // The relay's words: shown, never obeyed, on one short line.
+        let reason = display::line(&shortened(&reason, 300)).to_string();
         Err(RelayError::Refused {
             status: status.as_u16(),
             reason,
@@ -463,12 +463,18 @@ fn check_relay_id(id: &str, what: &str) -> Result<()> {
     } else {
         "a malformed".to_string()
     };
-    let shown: String = id.chars().take(40).collect();
-    let more = if shown.len() < id.len() { "…" } else { "" };
     bail!(
-        "the relay answered {problem} {what} id \"{}{more}\" (a relay issues 32 lowercase hex digits)",
-        display::line(&shown)
+        "the relay answered {problem} {what} id \"{}\" (a relay issues 32 lowercase hex digits)",
+        display::line(&shortened(id, 40))
     )
+}
+
+/// At most `chars` characters of `text`, with `…` when cut.
+fn shortened(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 /// A path segment from user input: letters, digits, `-` and `_` only, so no
@@ -529,6 +535,24 @@ mod tests {
         )));
         assert_eq!(status_of(&refused(404)), Some(404));
         assert_eq!(refused(413).to_string(), "the relay refused: no (HTTP 413)");
+    }
+
+    #[test]
+    fn long_words_from_the_relay_are_cut_short() {
+        assert_eq!(shortened("abcdef", 3), "abc…");
+        assert_eq!(shortened("abc", 3), "abc");
+        assert_eq!(shortened("ééééé", 2), "éé…");
+        let err = check_relay_id(&"a".repeat(5000), "reply")
+            .err()
+            .map(|err| err.to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            err,
+            format!(
+                "the relay answered a 5000-byte reply id \"{}…\" (a relay issues 32 lowercase hex digits)",
+                "a".repeat(40)
+            )
+        );
     }
 
     /// Answers one request on a port of 127.0.0.1 with `status` and `body`;

@@ -507,6 +507,9 @@ fn replies_from_a_hostile_relay_are_shown_escaped() {
             ]}))
         } else if path == format!("{mailbox}/{reply_id}") {
             (200, sealed.clone())
+        } else if path.starts_with("/api/v1/agencies/wordy/") {
+            let refusal = serde_json::json!({ "error": "blah ".repeat(100_000) });
+            (400, refusal.to_string().into_bytes())
         } else {
             let refusal = serde_json::json!({ "error": format!("no such thing{ATTACK}") });
             (400, refusal.to_string().into_bytes())
@@ -557,6 +560,23 @@ fn replies_from_a_hostile_relay_are_shown_escaped() {
         err.ends_with(&format!(
             "the relay refused: no such thing{ATTACK_SHOWN} (HTTP 400)"
         )),
+        "{err}"
+    );
+    // And a long-winded refusal is cut to a line a person can read.
+    let err = one_line_error(&sealtip(
+        dir,
+        &[
+            "replies",
+            "--relay",
+            url,
+            "--agency",
+            "wordy",
+            "--codename",
+            CODENAME,
+        ],
+    ));
+    assert!(
+        err.len() < 500 && err.ends_with("blah … (HTTP 400)"),
         "{err}"
     );
 }
