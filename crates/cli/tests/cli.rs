@@ -59,9 +59,18 @@ impl Run {
         names
     }
 
-    /// A key, a 200 KB photo and a tip sealed to the key with them.
+    /// A (hybrid) key, a 200 KB photo and a tip sealed to the key with them.
     fn sealed_tip(&self) -> String {
-        let recipient = self.ok(&["keygen", "-o", "agency.key"]).trim().to_string();
+        self.sealed_tip_with(&["keygen", "-o", "agency.key"])
+    }
+
+    /// The same with an X25519 key, which Debian's `age` 1.1.1 opens.
+    fn sealed_tip_x25519(&self) -> String {
+        self.sealed_tip_with(&["keygen", "--x25519", "-o", "agency.key"])
+    }
+
+    fn sealed_tip_with(&self, keygen: &[&str]) -> String {
+        let recipient = self.ok(keygen).trim().to_string();
         std::fs::write(self.path("photo.jpg"), pattern(200_000)).unwrap();
         self.ok(&[
             "seal",
@@ -86,28 +95,28 @@ fn pattern(len: usize) -> Vec<u8> {
 fn keygen_seal_open_round_trip() {
     let run = Run::new();
     let recipient = run.sealed_tip();
-    assert!(recipient.starts_with("age1"));
+    assert!(recipient.starts_with("age1pq1"), "hybrid by default");
     let key = std::fs::read_to_string(run.path("agency.key")).unwrap();
-    assert!(key.contains(&format!("# public key: {recipient}\nAGE-SECRET-KEY-1")));
+    assert!(key.contains(&format!("# public key: {recipient}\nAGE-SECRET-KEY-PQ-1")));
     let summary = run.ok(&["open", "-i", "agency.key", "tip.age"]);
     assert!(
         summary.contains("What happened: A van at pier 4, every night"),
         "{summary}"
     );
     assert!(
-        summary.contains("attachments/01-photo.jpg (image/jpeg, 200000 bytes"),
+        summary.contains("attachments/01.jpg (image/jpeg, 200000 bytes"),
         "{summary}"
     );
     assert!(summary.contains("Opened into tip/"), "{summary}");
     assert_eq!(
-        std::fs::read(run.path("tip/attachments/01-photo.jpg")).unwrap(),
+        std::fs::read(run.path("tip/attachments/01.jpg")).unwrap(),
         pattern(200_000)
     );
     let text = std::fs::read_to_string(run.path("tip/tip.txt")).unwrap();
     assert!(text.contains("What happened?\nA van at pier 4, every night"));
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run.path("tip/tip.json")).unwrap()).unwrap();
-    assert_eq!(json["version"], 1);
+    assert_eq!(json["version"], 2);
     assert_eq!(json["reply"], serde_json::Value::Null);
 
     let report: serde_json::Value = serde_json::from_str(&run.ok(&[
@@ -144,8 +153,13 @@ fn a_codename_puts_reply_keys_in_the_tip() {
     let report: serde_json::Value =
         serde_json::from_str(&run.ok(&["open", "-i", "agency.key", "--json", "tip.age"])).unwrap();
     let reply = &report["tip"]["reply"];
-    assert!(reply["recipient"].as_str().unwrap().starts_with("age1"));
+    assert!(reply["recipient"].as_str().unwrap().starts_with("age1pq1"));
     assert_eq!(reply["mailbox"].as_str().unwrap().len(), 32);
+    assert_eq!(reply["thread_key"].as_str().unwrap().len(), 64);
+    assert!(
+        run.path("tip/tip.mac").exists(),
+        "the tip carries its proof"
+    );
 
     let typo = codename.replacen(' ', "x ", 1);
     let err = run.fails(&[
@@ -184,12 +198,12 @@ fn keygen_without_output_prints_the_identity() {
     assert!(
         String::from_utf8(out.stdout)
             .unwrap()
-            .contains("\nAGE-SECRET-KEY-1")
+            .contains("\nAGE-SECRET-KEY-PQ-1")
     );
     assert!(
         String::from_utf8(out.stderr)
             .unwrap()
-            .starts_with("Public key: age1")
+            .starts_with("Public key: age1pq1")
     );
 }
 
@@ -282,7 +296,7 @@ fn age(run: &Run, args: &[&str], stdin: Option<&Path>) -> Output {
 #[test]
 fn debian_age_and_tar_open_a_sealed_tip() {
     let run = Run::new();
-    run.sealed_tip();
+    run.sealed_tip_x25519();
     let plain = age(&run, &["-d", "-i", "agency.key", "tip.age"], None).stdout;
     std::fs::write(run.path("tip.tar"), &plain).unwrap();
     std::fs::create_dir(run.path("x")).unwrap();
@@ -293,7 +307,7 @@ fn debian_age_and_tar_open_a_sealed_tip() {
         .unwrap();
     assert!(status.success());
     assert_eq!(
-        std::fs::read(run.path("x/attachments/01-photo.jpg")).unwrap(),
+        std::fs::read(run.path("x/attachments/01.jpg")).unwrap(),
         pattern(200_000)
     );
     assert!(
@@ -306,7 +320,7 @@ fn debian_age_and_tar_open_a_sealed_tip() {
 #[test]
 fn sealtip_opens_a_bundle_sealed_by_debian_age_to_an_age_keygen_key() {
     let run = Run::new();
-    run.sealed_tip();
+    run.sealed_tip_x25519();
     // The bundle plaintext, re-sealed by age itself (binary and armored) to a key made by age-keygen.
     let plain = age(&run, &["-d", "-i", "agency.key", "tip.age"], None).stdout;
     std::fs::write(run.path("bundle.tar"), &plain).unwrap();
@@ -360,7 +374,7 @@ fn in_terminal(run: &Run, command: &str, lines: &[&str]) -> Output {
 fn passphrase_protected_keys_work_with_sealtip_and_debian_age() {
     let run = Run::new();
     let keygen = Command::new(env!("CARGO_BIN_EXE_sealtip"))
-        .args(["keygen", "--passphrase", "-o", "protected.key"])
+        .args(["keygen", "--x25519", "--passphrase", "-o", "protected.key"])
         .env("SEALTIP_PASSPHRASE", "long correct passphrase")
         .current_dir(run.dir.path())
         .output()

@@ -436,14 +436,42 @@ fn officers_are_added_and_removed_without_editing_the_file() {
             &officer,
         ],
     );
+    let fingerprint = sealtip_envelope::Recipient::parse(&officer)
+        .unwrap()
+        .fingerprint();
     assert!(
-        added.contains(&officer) && added.contains("Restart sealtip-relay"),
+        added.contains(&fingerprint) && added.contains("Restart sealtip-relay"),
         "{added}"
     );
     let changed = std::fs::read_to_string(dir.join("data/relay.toml")).unwrap();
     assert!(
         changed.contains("# The agency's age recipients"),
         "comments are kept"
+    );
+    // An X25519-only officer cannot join a post-quantum agency.
+    let legacy = ok(dir, &["keygen", "--x25519", "-o", "legacy.key"])
+        .trim()
+        .to_string();
+    let mixed = sealtip(
+        dir,
+        &[
+            "agency",
+            "add-officer",
+            "--config",
+            "data/relay.toml",
+            "--agency",
+            "demo",
+            &legacy,
+        ],
+    );
+    assert!(!mixed.status.success());
+    let reason = String::from_utf8_lossy(&mixed.stderr);
+    assert!(reason.contains("must all be post-quantum"), "{reason}");
+    assert_eq!(reason.trim().lines().count(), 1, "{reason}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("data/relay.toml")).unwrap(),
+        changed,
+        "relay.toml unchanged"
     );
 
     // With the officer added, a follow-up opens with the officer's key.
@@ -502,7 +530,7 @@ fn officers_are_added_and_removed_without_editing_the_file() {
             &officer,
         ],
     );
-    assert!(!removed.contains(&officer), "{removed}");
+    assert!(!removed.contains(&fingerprint), "{removed}");
     let second = send_and_pull("for the agency only");
     let out = sealtip(dir, &["open", "-i", "officer.key", "--out", "o2", &second]);
     assert!(
@@ -599,7 +627,7 @@ fn a_large_tip_is_submitted_in_parts_and_opens_whole() {
         ],
     );
     assert!(
-        std::fs::read(dir.join("opened/attachments/01-video.mp4")).unwrap() == video,
+        std::fs::read(dir.join("opened/attachments/01.mp4")).unwrap() == video,
         "the video came back changed"
     );
 }
