@@ -72,6 +72,8 @@ async fn a_large_video_survives_a_lost_connection() -> Result<()> {
         .send_keys(&path.display().to_string())
         .await?;
     browser.find(".files li").await?;
+    let note = browser.find(".files .note").await?.text().await?;
+    assert!(note.ends_with("Removed: file name."), "{note}");
     browser.eval(FLAKY_NETWORK).await?;
 
     browser.find("button.send").await?.click().await?;
@@ -113,10 +115,13 @@ async fn a_large_video_survives_a_lost_connection() -> Result<()> {
     let target = relay.open(&sealed[0])?;
     let text = std::fs::read_to_string(target.join("tip.txt"))?;
     assert!(text.contains("The trucks leave the yard"), "{text}");
+    // The video's name on the phone stayed there.
+    assert!(!text.contains("yard.mp4"), "{text}");
     let attachment = std::fs::read_dir(target.join("attachments"))?
         .next()
         .context("the tip has no attachment")??
         .path();
+    assert_eq!(attachment.file_name().unwrap_or_default(), "01.mp4");
     assert!(
         std::fs::read(&attachment)? == video,
         "the video arrived changed"

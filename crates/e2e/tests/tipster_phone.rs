@@ -1,9 +1,12 @@
 //! The tipster's page on a phone (390 × 844), end to end against the real
-//! relay: a tip in Spanish with a photo carrying GPS, a second in English, the
-//! agency pulls and opens them with `sealtip`, replies, and the reply reaches
-//! the tipster through the codename page. Throughout, the page keeps nothing
-//! on the device and asks nothing of another origin. Screenshots of each step
-//! go to `target/screenshots/tipster-*.png`.
+//! relay: a tip in Spanish with a photo carrying GPS (its file name left
+//! out), a second in English (the file name kept), the agency pulls and
+//! opens them with `sealtip`, replies, and the reply reaches the tipster
+//! through the codename page, beside a reply nobody can prove, which is
+//! reported; the tipster answers in the thread and deletes the reply.
+//! Throughout, the page keeps nothing on the device and asks nothing of
+//! another origin. Screenshots of each step go to
+//! `target/screenshots/tipster-*.png`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
@@ -11,6 +14,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use sealtip_e2e::{Browser, Relay, sealtip, workspace};
+use sealtip_envelope::Recipient;
+use sealtip_envelope::bundle::{BundleWriter, Kind, Tip};
 
 /// The photo: a JPEG whose EXIF holds a GPS position.
 fn gps_photo() -> PathBuf {
@@ -89,6 +94,19 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         files.contains("ubicación"),
         "the page does not say the location was removed: {files}"
     );
+    // The device's file name is removed unless the tipster keeps it.
+    assert!(
+        files.contains("nombre del archivo."),
+        "the page does not say the file name is removed: {files}"
+    );
+    let keep_name = browser.find("#keep-name-0").await?;
+    assert!(!keep_name.is_selected().await?, "kept by default");
+    let label = browser
+        .find("label[for='keep-name-0']")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(label, "Conservar el nombre del archivo");
     browser.screenshot("photo-cleaned").await?;
     let codename = send(&mut browser, "codename-es").await?;
     assert_private(&browser, &relay).await?;
@@ -115,6 +133,22 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         "forced-work",
     )
     .await?;
+    // This time the tipster keeps the photo's file name.
+    browser
+        .find("#files")
+        .await?
+        .send_keys(&gps_photo().display().to_string())
+        .await?;
+    browser.find(".files li").await?;
+    let before = browser.find(".files .note").await?.text().await?;
+    assert!(before.contains("file name"), "{before}");
+    browser.find("#keep-name-0").await?.click().await?;
+    assert!(browser.find("#keep-name-0").await?.is_selected().await?);
+    let after = browser.find(".files .note").await?.text().await?;
+    assert!(
+        after.contains("location") && !after.contains("file name"),
+        "{after}"
+    );
     browser.screenshot("form-filled-en").await?;
     let english = send(&mut browser, "codename-en").await?;
     assert_ne!(english, codename);
@@ -128,7 +162,16 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
     for file in &sealed {
         let target = relay.open(file)?;
         let text = std::fs::read_to_string(target.join("tip.txt"))?;
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(target.join("tip.json"))?)?;
+        let attachment = &json["attachments"][0];
         if text.contains("almacén del puerto") {
+            // Left out by default: the name, in tip.json, tip.txt and the archive.
+            assert_eq!(attachment["name"], "", "{json}");
+            assert_eq!(attachment["path"], "attachments/01.jpg", "{json}");
+            let removed = attachment["removed"].to_string();
+            assert!(removed.contains("\"file name\""), "{json}");
+            assert!(!text.contains("gps.jpg"), "{text}");
             // The photo arrived, and it carries no location any more.
             let photo = std::fs::read_dir(target.join("attachments"))?
                 .next()
@@ -145,11 +188,24 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
             spanish_tip = Some(target);
         } else {
             assert!(text.contains("A van takes workers"), "{text}");
+            // Kept, because the tipster ticked the box.
+            assert_eq!(attachment["name"], "gps.jpg", "{json}");
+            assert!(!attachment["removed"].to_string().contains("file name"));
         }
     }
     let spanish_tip = spanish_tip.context("the Spanish tip did not arrive")?;
 
     // The agency replies; the tipster reads it through the codename page.
+    let tip_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(spanish_tip.join("tip.json"))?)?;
+    let mailbox = tip_json["reply"]["mailbox"]
+        .as_str()
+        .context("the tip offers no mailbox")?
+        .to_string();
+    let reply_key = tip_json["reply"]["recipient"]
+        .as_str()
+        .context("the tip offers no reply key")?;
+    assert!(reply_key.starts_with("age1pq1"), "{reply_key}");
     sealtip([
         "reply",
         "-i",
@@ -165,7 +221,19 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         "--message",
         "Gracias. ¿Puede decirnos a qué hora llegan los camiones?",
     ])?;
+    // And a reply that claims the thread, sealed to the tipster's reply key
+    // but without the thread's proof (what the relay, or anyone who knows
+    // the mailbox and the reply key, could post): never shown as the agency's.
+    let token = std::fs::read_to_string(&token)?;
     browser.client.goto(&format!("{}/", relay.url)).await?;
+    post_reply(
+        &browser,
+        &relay,
+        token.trim(),
+        &mailbox,
+        &unproven_reply(reply_key, &mailbox)?,
+    )
+    .await?;
     browser
         .find("#language")
         .await?
@@ -200,6 +268,19 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
     browser
         .wait_for_text("a qué hora llegan los camiones")
         .await?;
+    let unreadable = browser.find(".unreadable").await?.text().await?;
+    assert!(
+        unreadable.starts_with("No se pudo abrir una respuesta."),
+        "{unreadable}"
+    );
+    let shown = browser.find(".reply-list").await?.text().await?;
+    assert!(!shown.contains("Send your codename"), "{shown}");
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll('.reply-list li').length;")
+            .await?,
+        1
+    );
     browser.screenshot("replies-opened").await?;
 
     // The tipster answers; the agency opens the answer as a follow-up.
@@ -219,11 +300,98 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
     for file in relay.pull()? {
         let target = relay.open(&file)?;
         let text = std::fs::read_to_string(target.join("tip.txt"))?;
-        found |= text.contains("Llegan a las dos de la mañana.");
+        if text.contains("Llegan a las dos de la mañana.") {
+            found = true;
+            // A follow-up in the thread, proven with the thread key.
+            let json: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(target.join("tip.json"))?)?;
+            assert_eq!(json["kind"], "message", "{json}");
+            assert_eq!(json["thread"], mailbox.as_str(), "{json}");
+            assert!(
+                target.join("tip.mac").is_file(),
+                "the follow-up carries no proof"
+            );
+        }
     }
     assert!(found, "the tipster's answer did not reach the agency");
+
+    // The tipster deletes the agency's reply, after a confirmation.
+    browser.find(".delete-reply").await?.click().await?;
+    let question = browser.find(".confirm-delete p").await?.text().await?;
+    assert!(
+        question.starts_with("¿Eliminar esta respuesta"),
+        "{question}"
+    );
+    browser.screenshot("reply-delete-confirm").await?;
+    browser
+        .find(".confirm-delete button.danger")
+        .await?
+        .click()
+        .await?;
+    browser.wait_for_text("Se eliminó la respuesta.").await?;
+    let left = browser.text().await?;
+    assert!(!left.contains("a qué hora llegan los camiones"), "{left}");
+    browser.screenshot("reply-deleted").await?;
+    // The relay holds only the unproven one now.
+    let listed = mailbox_size(&browser, &relay, &mailbox).await?;
+    assert_eq!(listed, 1, "the relay still lists the deleted reply");
     assert_private(&browser, &relay).await?;
     browser.close().await
+}
+
+/// A reply sealed to `reply_key` that names the thread `mailbox` without
+/// its proof.
+fn unproven_reply(reply_key: &str, mailbox: &str) -> Result<Vec<u8>> {
+    let recipient = Recipient::parse(reply_key)?;
+    let mut tip = Tip::new(Kind::Reply, "demo", "2026-12-07");
+    tip.text = "Send your codename to this number.".into();
+    let output = sealtip_envelope::seal(&[recipient], Vec::new())?;
+    // `finish` refuses an item naming a thread without its key: the forger
+    // writes the claim with a key of its own.
+    tip.thread = Some(mailbox.to_string());
+    let forged = sealtip_envelope::ThreadKey::from_bytes([7; 32]);
+    let (stream, _) = BundleWriter::new(output).finish_in_thread(tip, &forged)?;
+    Ok(stream.finish()?)
+}
+
+/// Posts `sealed` to the mailbox as the agency does (its token), from the
+/// page's own origin.
+async fn post_reply(
+    browser: &Browser,
+    relay: &Relay,
+    token: &str,
+    mailbox: &str,
+    sealed: &[u8],
+) -> Result<()> {
+    let hex: String = sealed.iter().map(|b| format!("{b:02x}")).collect();
+    let status = browser
+        .eval_async(&format!(
+            "const done = arguments[arguments.length - 1];
+             const hex = '{hex}';
+             const body = new Uint8Array(hex.length / 2);
+             for (let i = 0; i < body.length; i++) body[i] = parseInt(hex.substr(i * 2, 2), 16);
+             fetch('{}/api/v1/agencies/demo/mailboxes/{mailbox}', {{
+               method: 'POST', body,
+               headers: {{ 'Authorization': 'Bearer {token}', 'Content-Type': 'application/octet-stream' }},
+             }}).then(r => done(r.status), e => done(String(e)));",
+            relay.url
+        ))
+        .await?;
+    assert_eq!(status, 201, "the relay refused the reply");
+    Ok(())
+}
+
+/// How many replies the relay lists in `mailbox`.
+async fn mailbox_size(browser: &Browser, relay: &Relay, mailbox: &str) -> Result<u64> {
+    let count = browser
+        .eval_async(&format!(
+            "const done = arguments[arguments.length - 1];
+             fetch('{}/api/v1/agencies/demo/mailboxes/{mailbox}', {{ cache: 'no-store' }})
+               .then(r => r.json()).then(m => done(m.replies.length), e => done(String(e)));",
+            relay.url
+        ))
+        .await?;
+    count.as_u64().context("a count")
 }
 
 /// What sticks out of the screen sideways, described by tag, id and class

@@ -182,7 +182,8 @@ async fn a_relay_that_does_not_list_the_partner_refuses_to_be_framed() {
 async fn a_wrong_pin_blocks_sealing_with_a_visible_message() {
     let partner = Partner::start();
     let relay = Relay::start(&[&partner.origin], &partner.url("/left"));
-    let wrong = "0123-4567-89ab-cdef";
+    // Well formed (eight groups of four hex digits), but not the agency's.
+    let wrong = "0123-4567-89ab-cdef-0123-4567-89ab-cdef";
     partner.page("/", &widget_page(&relay.origin, &[("pin", wrong)]));
     let browser = Browser::phone("widget", "en").await.unwrap();
     let c = &browser.client;
@@ -201,6 +202,15 @@ async fn a_wrong_pin_blocks_sealing_with_a_visible_message() {
         let text = alert.text().await.unwrap();
         assert!(text.contains("Sending is blocked"), "{text}");
         assert!(text.contains(&relay.fingerprint), "{text}");
+        // The 39-character fingerprint breaks between its groups rather
+        // than sticking out of a phone's screen.
+        let fits: bool = script(
+            c,
+            "const alert = document.querySelector('#pin-mismatch');\
+             return alert.scrollWidth <= alert.clientWidth",
+        )
+        .await;
+        assert!(fits, "the fingerprint sticks out of the alert: {text}");
         let send = c.find(Locator::Css("button.send")).await.unwrap();
         assert!(!send.is_enabled().await.unwrap());
         // Pressing Enter in a field submits the form: still nothing is sealed.
