@@ -1,4 +1,5 @@
 //! What sending costs in a real browser (headless Chromium), printed as figures:
+//! keygen, sealing and opening a one-line tip (hybrid and X25519, 1 and 5 keys),
 //! sealing throughput for a 64 MiB file read from a `Blob` in slices, and the
 //! codename derivation. (Memory while sending a large file through the page is
 //! measured end to end: `cargo bench -p sealtip-e2e`.) Run:
@@ -114,4 +115,55 @@ fn codename_derivation(_: &mut Criterion) {
         times[0],
         times[4]
     );
+}
+
+/// Median milliseconds of `runs` calls of `work`.
+fn median_ms(runs: usize, mut work: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let started = now();
+            work();
+            now() - started
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[runs / 2]
+}
+
+#[wasm_bindgen_bench]
+fn keys_and_a_one_line_tip(_: &mut Criterion) {
+    use sealtip_envelope::bundle::Limits;
+    use sealtip_envelope::{KeyKind, open_tip, seal_tip};
+    let one_line = |recipients: &[Recipient]| {
+        let mut tip = Tip::new(Kind::Tip, "demo", "2026-12-06");
+        tip.text = "A white van at pier 4 every night at 2 a.m.".into();
+        seal_tip(recipients, Vec::new())
+            .unwrap()
+            .finish(tip)
+            .unwrap()
+            .0
+    };
+    for (kind, name) in [(KeyKind::Hybrid, "hybrid"), (KeyKind::X25519, "x25519")] {
+        let keygen = median_ms(21, || {
+            Identity::generate_kind(kind).unwrap().recipient();
+        });
+        console_log!("{name}: keygen median {keygen:.2} ms");
+        for count in [1, 5] {
+            let keys: Vec<Identity> = (0..count)
+                .map(|_| Identity::generate_kind(kind).unwrap())
+                .collect();
+            let recipients: Vec<Recipient> = keys.iter().map(Identity::recipient).collect();
+            let seal = median_ms(21, || {
+                one_line(&recipients);
+            });
+            let sealed = one_line(&recipients);
+            let last = std::slice::from_ref(keys.last().unwrap());
+            let open = median_ms(21, || {
+                open_tip(&sealed[..], last, &Limits::default(), &mut ()).unwrap();
+            });
+            console_log!(
+                "{name}, {count} recipient(s): seal a one-line tip median {seal:.2} ms, open {open:.2} ms"
+            );
+        }
+    }
 }
