@@ -15,7 +15,7 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use sealtip_e2e::{Browser, Desk, Relay, sealtip, workspace};
 use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
-use sealtip_envelope::{Codename, IdentityFile, Recipient};
+use sealtip_envelope::{Codename, Identity, IdentityFile, Recipient};
 
 const CODENAME: &str = "abacus abdomen abdominal abide abiding ability ablaze able";
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -24,8 +24,6 @@ const PASSPHRASE: &str = "correct horse battery staple";
 async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     let relay = Relay::start(0)?;
     let dir = relay.dir.path();
-    let agency_key = std::fs::read_to_string(relay.file("agency.key"))?;
-    let agency = IdentityFile::parse(&agency_key)?.identities.remove(0);
     let token_file = relay.file("agency.token").display().to_string();
     let relay_args = |command: &str| -> Vec<String> {
         let args = [command, "--relay", &relay.url, "--agency", "demo"];
@@ -48,6 +46,13 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     // A tip with a photo, a text file and the tipster's reply key; then the
     // tipster's follow-up.
     let keys = Codename::parse(CODENAME)?.derive()?;
+    // The tip goes to an officer's key of the codename's kind (a reply is
+    // sealed to both, never to hybrid and X25519-only keys together); the
+    // follow-up, sealed by `sealtip follow-up`, to the agency's key.
+    let officer = Identity::generate_kind(keys.identity.kind())?;
+    let officer_key = IdentityFile::to_text(&officer, "2026-11-29T00:00:00Z");
+    let officer_file = dir.join("officer.key");
+    std::fs::write(&officer_file, officer_key.as_bytes())?;
     let reply_to = ReplyTo {
         recipient: keys.recipient().to_string(),
         mailbox: keys.mailbox.clone(),
@@ -59,7 +64,7 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     ];
     std::fs::write(
         dir.join("tip.age"),
-        sealed_tip(&[agency.recipient()], reply_to, &files)?,
+        sealed_tip(&[officer.recipient()], reply_to, &files)?,
     )?;
     let mut args = relay_args("submit");
     args.push(dir.join("tip.age").display().to_string());
@@ -73,10 +78,10 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
         .map(|(_, id)| id)
         .context("the follow-up is in the inbox")?;
 
-    // The agency's key protected by a passphrase, given as scripts do.
+    // The officer's key protected by a passphrase, given as scripts do.
     let protected = dir.join("protected.key");
     let mut writer = sealtip_envelope::seal_with_passphrase(PASSPHRASE, Vec::new())?;
-    writer.write_all(agency_key.as_bytes())?;
+    writer.write_all(officer_key.as_bytes())?;
     std::fs::write(&protected, writer.finish()?)?;
     let folder = dir.join("desk-inbox");
     let desk = Desk::start(
@@ -89,6 +94,8 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
             &token_file,
             "-i",
             &protected.display().to_string(),
+            "-i",
+            &relay.file("agency.key").display().to_string(),
             "--inbox",
             &folder.display().to_string(),
             "--lang",
@@ -109,7 +116,7 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
 
     // The thread: text, answers, follow-up; files offered, no photo drawn yet.
     click(&browser, &format!("a[href$='/item/{tip_id}']")).await?;
-    let thread = text_of(&browser, "main").await?;
+    let thread = main_with(&browser, "Reply").await?;
     for expected in [
         "The van comes every Tuesday.",
         "Where",
@@ -120,13 +127,11 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     ] {
         assert!(thread.contains(expected), "{expected:?} not in {thread}");
     }
-    assert!(
-        browser
-            .client
-            .find(fantoccini::Locator::Css("img"))
-            .await
-            .is_err()
-    );
+    let images = browser
+        .client
+        .find_all(fantoccini::Locator::Css("img"))
+        .await?;
+    assert!(images.is_empty(), "a photo drawn before it was asked for");
     browser.screenshot("thread").await?;
 
     // The photo, once asked for.
@@ -157,60 +162,44 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     // A reply: queued, then sent with the next check; the codename reads it.
     type_in(&browser, "#reply-text", "Thank you. Are you safe?").await?;
     click(&browser, ".reply button[type=submit]").await?;
-    let queued = text_of(&browser, "main").await?;
-    assert!(
-        queued.contains("The reply is sealed and queued"),
-        "{queued}"
-    );
+    let queued = main_with(&browser, "The reply is sealed and queued").await?;
     assert!(queued.contains("Our reply, queued"), "{queued}");
     browser.screenshot("queued").await?;
     let mut args = relay_args("replies");
     args.extend(["--codename".to_string(), CODENAME.to_string()]);
-    assert!(
-        !sealtip(args.clone())?.contains("Are you safe?"),
-        "sent before the check"
-    );
+    let before = sealtip(args.clone())?;
+    assert!(!before.contains("Are you safe?"), "sent before the check");
     click(&browser, ".bar button.secondary").await?;
-    let checked = text_of(&browser, "main").await?;
+    let checked = main_with(&browser, "Inbox of demo").await?;
     assert!(checked.contains("Last check with the relay"), "{checked}");
     assert!(!checked.contains("Replies waiting"), "{checked}");
     let replies = sealtip(args)?;
     assert!(replies.contains("Thank you. Are you safe?"), "{replies}");
     click(&browser, &format!("a[href$='/item/{tip_id}']")).await?;
-    let thread = text_of(&browser, "main").await?;
-    assert!(
-        thread.contains("Our reply") && !thread.contains("queued"),
-        "{thread}"
-    );
+    let thread = main_with(&browser, "Our reply").await?;
+    assert!(!thread.contains("queued"), "{thread}");
     browser.screenshot("replied").await?;
 
     // Delete the follow-up, after a confirmation: gone on the relay.
     click(&browser, ".name a").await?;
+    main_with(&browser, "Inbox of demo").await?;
     click(&browser, &format!("a[href$='/item/{follow_up_id}/delete']")).await?;
-    let question = text_of(&browser, "main").await?;
-    assert!(question.contains("This cannot be undone"), "{question}");
+    main_with(&browser, "This cannot be undone").await?;
     browser.screenshot("delete").await?;
     click(&browser, "button.danger").await?;
-    let after = text_of(&browser, "main").await?;
-    assert!(after.contains("Deleted."), "{after}");
+    main_with(&browser, "Deleted.").await?;
     assert_eq!(rows(&browser).await?, 1);
     assert_eq!(inbox()?, [("tip".to_string(), tip_id.clone())]);
     assert!(!folder.join(format!("message-{follow_up_id}.age")).exists());
 
     // Lock: only the locked page, at every address.
     click(&browser, "button.lock").await?;
-    let locked = text_of(&browser, "main").await?;
-    assert!(locked.contains("The desk is locked"), "{locked}");
+    main_with(&browser, "The desk is locked").await?;
     browser.screenshot("locked").await?;
-    browser
-        .client
-        .goto(&format!("{}item/{tip_id}", desk.url))
-        .await?;
-    let locked = text_of(&browser, "main").await?;
-    assert!(
-        locked.contains("The desk is locked") && !locked.contains("van"),
-        "{locked}"
-    );
+    let address = format!("{}item/{tip_id}", desk.url);
+    browser.client.goto(&address).await?;
+    let locked = main_with(&browser, "The desk is locked").await?;
+    assert!(!locked.contains("van"), "{locked}");
     assert_eq!(browser.stored().await?["cookies"], 0);
     browser.close().await?;
     drop(desk);
@@ -222,6 +211,8 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
             "--agency",
             "demo",
             "-i",
+            &officer_file.display().to_string(),
+            "-i",
             &relay.file("agency.key").display().to_string(),
             "--inbox",
             &folder.display().to_string(),
@@ -230,15 +221,14 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     )?;
     let mut desktop = Browser::desktop("desk-desktop", "en", (1280, 800)).await?;
     desktop.client.goto(&offline.url).await?;
-    let page = text_of(&desktop, "main").await?;
-    assert!(page.contains("Offline"), "{page}");
+    main_with(&desktop, "Offline").await?;
     assert_eq!(rows(&desktop).await?, 1);
     desktop.screenshot("inbox").await?;
     click(&desktop, &format!("a[href$='/item/{tip_id}']")).await?;
+    main_with(&desktop, "Show photo").await?;
     click(&desktop, "a[href*='?show=']").await?;
     assert!(photo_width(&desktop).await? > 0, "the photo is not drawn");
-    let thread = text_of(&desktop, "main").await?;
-    assert!(thread.contains("Thank you. Are you safe?"), "{thread}");
+    let thread = main_with(&desktop, "Thank you. Are you safe?").await?;
     assert!(thread.contains("Replies need the relay"), "{thread}");
     desktop.screenshot("thread").await?;
     desktop.close().await
@@ -305,8 +295,34 @@ fn http_get(base: &str, path: &str) -> Result<(String, String)> {
     Ok((head.to_ascii_lowercase(), body.to_string()))
 }
 
+/// The text of the first `css` element (tried again while a page replaces
+/// the last one).
 async fn text_of(browser: &Browser, css: &str) -> Result<String> {
-    Ok(browser.find(css).await?.text().await?)
+    let started = std::time::Instant::now();
+    loop {
+        match browser.find(css).await?.text().await {
+            Ok(text) => return Ok(text),
+            Err(error) if started.elapsed() > sealtip_e2e::PATIENCE => return Err(error.into()),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// Waits until the page's main text holds `wanted` (after a click that
+/// loads another page); returns the text.
+async fn main_with(browser: &Browser, wanted: &str) -> Result<String> {
+    let started = std::time::Instant::now();
+    loop {
+        let text = text_of(browser, "main").await?;
+        if text.contains(wanted) {
+            return Ok(text);
+        }
+        anyhow::ensure!(
+            started.elapsed() < sealtip_e2e::PATIENCE,
+            "{wanted:?} not in {text:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 async fn rows(browser: &Browser) -> Result<usize> {

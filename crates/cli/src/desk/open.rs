@@ -70,7 +70,8 @@ impl AttachmentSink for OneFile<'_> {
 
 /// A reply to the tipster whose reply key is `reply_to`: the sealed bytes and
 /// the reply itself. Sealed to the tipster's reply key and to the officer's
-/// own keys (as `sealtip reply` does), so the thread stays readable.
+/// own keys of the same kind (hybrid or X25519: never both together), so the
+/// thread stays readable.
 pub fn seal_reply(
     agency: &str,
     reply_to: &ReplyTo,
@@ -81,7 +82,13 @@ pub fn seal_reply(
     let tipster = Recipient::parse(&reply_to.recipient)
         .map_err(|error| ("desk-corrupt", error.to_string()))?;
     let mut recipients = vec![tipster];
-    recipients.extend(identities.iter().map(Identity::recipient));
+    let kind = recipients[0].kind();
+    recipients.extend(
+        identities
+            .iter()
+            .map(Identity::recipient)
+            .filter(|recipient| recipient.kind() == kind),
+    );
     let mut reply = Tip::new(Kind::Reply, agency, date);
     reply.text = text.trim().to_string();
     reply.reply = Some(reply_to.clone());
@@ -95,8 +102,8 @@ pub fn seal_reply(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use sealtip_envelope::Codename;
     use sealtip_envelope::bundle::{MetadataStatus, NewAttachment};
+    use sealtip_envelope::{Codename, KeyKind};
 
     pub fn sealed_tip(to: &[Recipient], reply: Option<ReplyTo>) -> Vec<u8> {
         let mut sealing = sealtip_envelope::seal_tip(to, Vec::new()).unwrap();
@@ -154,19 +161,25 @@ mod tests {
             .unwrap()
             .derive()
             .unwrap();
-        // Keys of one kind: a reply is never sealed to hybrid and X25519 keys together.
+        // The officer holds keys of both kinds; the reply is sealed to the
+        // one of the codename's kind (never to hybrid and X25519 together).
         let officer = Identity::generate_kind(keys.identity.kind()).unwrap();
+        let other_kind = match keys.identity.kind() {
+            KeyKind::Hybrid => KeyKind::X25519,
+            KeyKind::X25519 => KeyKind::Hybrid,
+        };
+        let other = Identity::generate_kind(other_kind).unwrap();
         let reply_to = ReplyTo {
             recipient: keys.recipient().to_string(),
             mailbox: keys.mailbox.clone(),
         };
-        let officers = std::slice::from_ref(&officer);
+        let officers = [other, officer.clone()];
         let (sealed, tip) =
-            seal_reply("demo", &reply_to, " Thank you ", officers, "2026-11-30").unwrap();
+            seal_reply("demo", &reply_to, " Thank you ", &officers, "2026-11-30").unwrap();
         assert_eq!(tip.kind, Kind::Reply);
         let by_tipster = open_tip_only(sealed.as_slice(), std::slice::from_ref(&keys.identity));
         assert_eq!(by_tipster.unwrap().text, "Thank you");
-        let by_officer = open_tip_only(sealed.as_slice(), officers).unwrap();
+        let by_officer = open_tip_only(sealed.as_slice(), &[officer]).unwrap();
         assert_eq!(by_officer.reply, Some(reply_to));
     }
 }

@@ -81,20 +81,34 @@ async fn guard(Shared(desk): Shared<Arc<Desk>>, request: Request, next: Next) ->
     if !carries_secret {
         return (StatusCode::NOT_FOUND, "Not found.\n").into_response();
     }
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        let origin = headers
-            .get(header::ORIGIN)
-            .map(|value| value.to_str().unwrap_or("null"));
-        let own = origin.is_none_or(|origin| {
-            desk.hosts
-                .iter()
-                .any(|host| origin.eq_ignore_ascii_case(&format!("http://{host}")))
-        });
-        if !own {
-            return refused();
-        }
+    if request.method() != Method::GET
+        && request.method() != Method::HEAD
+        && !own_form(&desk, headers)
+    {
+        return refused();
     }
     next.run(request).await
+}
+
+/// Whether a form post comes from the desk's own pages: its `Origin`, if
+/// any, is the desk's; and the browser does not say it came from another
+/// site (`Sec-Fetch-Site`, which pages cannot forge). Under the desk's
+/// `Referrer-Policy: no-referrer` a browser sends `Origin: null` even for
+/// the desk's own forms: that is taken only with `Sec-Fetch-Site: same-origin`.
+fn own_form(desk: &Desk, headers: &HeaderMap) -> bool {
+    let value = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("?"));
+    let site = value("sec-fetch-site");
+    if site.is_some_and(|site| site != "same-origin" && site != "none") {
+        return false;
+    }
+    match value("origin") {
+        None => true,
+        Some("null") => site == Some("same-origin"),
+        Some(origin) => desk
+            .hosts
+            .iter()
+            .any(|host| origin.eq_ignore_ascii_case(&format!("http://{host}"))),
+    }
 }
 
 fn refused() -> Response {

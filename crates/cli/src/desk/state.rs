@@ -74,6 +74,9 @@ pub struct Item {
     /// When the relay received it (RFC 3339, hour precision), or when the
     /// file was written, for items known only from `--inbox`.
     pub received: String,
+    /// Its place in the order the desk learned of items (the relay's
+    /// listing order; set by [`State::add`]): the order within an hour.
+    pub order: u64,
     /// Its sealed bytes.
     pub sealed: Sealed,
     /// What it says, or why it does not open.
@@ -84,6 +87,12 @@ impl Item {
     /// What it says, when it opened.
     pub fn tip(&self) -> Option<&Tip> {
         self.opened.as_ref().ok()
+    }
+
+    /// When it arrived: the relay's hour, then the order the desk learned of
+    /// it (the relay's listing order).
+    pub fn arrival(&self) -> (String, u64) {
+        (self.received.clone(), self.order)
     }
 
     /// The tipster's mailbox this item belongs to, if any.
@@ -120,6 +129,8 @@ pub struct State {
     pub round: Round,
     /// Numbers queued replies.
     pub queued: u64,
+    /// The next [`Item::order`].
+    pub next_order: u64,
 }
 
 impl State {
@@ -136,11 +147,13 @@ impl State {
 
     /// Adds an item, unless one with its id is there or the desk is locked
     /// (a round that was under way when the officer locked keeps nothing).
-    pub fn add(&mut self, item: Item) {
-        if self.locked() {
+    pub fn add(&mut self, mut item: Item) {
+        if self.locked() || self.items.contains_key(&item.id) {
             return;
         }
-        self.items.entry(item.id.clone()).or_insert(item);
+        self.next_order += 1;
+        item.order = self.next_order;
+        self.items.insert(item.id.clone(), item);
     }
 
     /// Queues `reply` (sealed in `sealed`) for the next round; returns its
@@ -157,6 +170,7 @@ impl State {
             id: id.clone(),
             origin: Origin::Queued,
             received,
+            order: 0,
             sealed: Sealed::Memory(Arc::new(sealed)),
             opened: Ok(reply),
         });
@@ -192,7 +206,7 @@ impl State {
             .values()
             .filter(|item| matches!(item.origin, Origin::Inbox(..)))
             .collect();
-        items.sort_by(|a, b| (&a.received, &a.id).cmp(&(&b.received, &b.id)));
+        items.sort_by_key(|item| item.arrival());
         items
     }
 
@@ -203,11 +217,8 @@ impl State {
             .values()
             .filter_map(|item| Some((item, item.tip()?)))
             .collect();
-        let threads = sealtip_envelope::thread::threads(
-            opened,
-            |(_, tip)| tip,
-            |(item, _)| (item.received.clone(), item.id.clone()),
-        );
+        let threads =
+            sealtip_envelope::thread::threads(opened, |(_, tip)| tip, |(item, _)| item.arrival());
         let thread = threads
             .into_iter()
             .find(|thread| thread.iter().any(|(item, _)| item.id == id))?;

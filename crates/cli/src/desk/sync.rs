@@ -121,6 +121,7 @@ impl Desk {
                 id: listed.id,
                 origin: Origin::Inbox(listed.kind, listed.size),
                 received: listed.received,
+                order: 0,
                 sealed,
                 opened,
             });
@@ -176,6 +177,7 @@ impl Desk {
                     id: reply.id,
                     origin: Origin::Reply,
                     received: reply.received,
+                    order: 0,
                     sealed,
                     opened,
                 });
@@ -287,15 +289,22 @@ pub fn load_folder(dir: &Path, keys: &Keys) -> Result<Vec<Item>> {
         };
         let sealed = Sealed::File(path.clone());
         let opened = open_sealed(&sealed, keys);
-        items.push(Item {
-            id: id.to_string(),
-            origin,
-            received: hour_of(&metadata),
-            sealed,
-            opened,
-        });
+        let written = metadata.modified().unwrap_or(std::time::UNIX_EPOCH);
+        items.push((
+            written,
+            Item {
+                id: id.to_string(),
+                origin,
+                received: hour_of(&metadata),
+                order: 0,
+                sealed,
+                opened,
+            },
+        ));
     }
-    Ok(items)
+    // In the order they were written, as they were pulled.
+    items.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    Ok(items.into_iter().map(|(_, item)| item).collect())
 }
 
 /// When a file was written, at hour precision, as the relay writes times.

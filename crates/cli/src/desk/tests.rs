@@ -74,6 +74,7 @@ fn desk(relay: Option<&str>) -> Arc<Desk> {
         id: TIP.into(),
         origin: Origin::Inbox(ItemKind::Tip, 2048),
         received: "2026-11-29T14:00:00Z".into(),
+        order: 0,
         sealed,
         opened,
     });
@@ -262,6 +263,25 @@ async fn a_form_from_another_origin_is_refused() {
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}");
         assert!(!desk.state().locked());
     }
+    // Another site's page, by the browser's word, even with no Origin.
+    let mut request = post(&lock, None, "");
+    let headers = request.headers_mut();
+    headers.insert("sec-fetch-site", "cross-site".parse().unwrap());
+    assert_eq!(send(&desk, request).await.0.status(), StatusCode::FORBIDDEN);
+    assert!(!desk.state().locked());
+    // The desk's own form, under no-referrer: Origin null, same-origin.
+    let mut request = post(&lock, Some("null"), "");
+    let headers = request.headers_mut();
+    headers.insert("sec-fetch-site", "same-origin".parse().unwrap());
+    let (response, body) = send(&desk, request).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(body.contains("The desk is locked"));
+}
+
+#[tokio::test]
+async fn a_form_from_the_desk_itself_is_taken() {
+    let desk = desk(None);
+    let lock = format!("{}lock", base(&desk));
     let (response, body) = send(&desk, post(&lock, Some("http://127.0.0.1:4000"), "")).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(body.contains("The desk is locked"));
