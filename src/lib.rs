@@ -5,7 +5,9 @@
 //! - [`components`]: small function components with typed props;
 //! - [`api`]: every request to the relay, with one error type;
 //! - [`browser`]: the thin layer over browser APIs;
-//! - [`send`]: sealing and sending a tip (fails closed);
+//! - [`send`]: sealing and sending a tip (fails closed), follow-ups, and
+//!   fetching and deleting replies;
+//! - [`replies`]: opening replies, in a worker of its own (`src/bin/replies.rs`);
 //! - [`i18n`]: the page's words, one Fluent file per language in `www/i18n/`;
 //! - [`embed`]: the form inside a partner's page (`/embed`, framed by `www/embed.js`);
 //! - [`pin`]: recipient pinning from the address fragment (`#pin=`).
@@ -21,6 +23,7 @@ pub mod components;
 pub mod embed;
 pub mod i18n;
 pub mod pin;
+pub mod replies;
 pub mod send;
 pub mod state;
 pub mod upload;

@@ -16,13 +16,13 @@ use sealtip_api::{AgencyProfile, ItemKind, QuestionKind};
 use sealtip_envelope::bundle::{
     Answer, BundleWriter, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip,
 };
-use sealtip_envelope::thread::{ItemView, reply_is_proven};
 use sealtip_envelope::{Recipient, ReplyKeys, ThreadKey, Wordlist};
 
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::i18n::Lang;
 use crate::pin::{PinCheck, Pins};
+use crate::replies::{self, OpenedMailbox};
 use crate::state::{Cleaning, Contents, Failure, Picked, Progress, Stage, WHAT_HAPPENED};
 use crate::upload::{Outlet, PART, Sending, Uploader};
 
@@ -405,85 +405,39 @@ async fn solve_challenge(cancel: &Cancel, report: impl Fn(f64)) -> Result<String
     }
 }
 
-/// A reply from the agency, opened in the browser and proven to be the
-/// agency's answer in this codename's thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenedReply {
-    /// Its id in the mailbox (to delete it).
-    pub id: String,
-    /// The day it was written (from the sealed reply).
-    pub date: String,
-    /// Its text.
-    pub text: String,
-}
-
-/// What a codename's mailbox holds, as far as the page could open it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OpenedMailbox {
-    /// The proven replies, in the order the relay received them.
-    pub replies: Vec<OpenedReply>,
-    /// Replies that did not open with this codename, or opened without
-    /// proof that the agency wrote them: reported, never shown as the
-    /// agency's.
-    pub unreadable: usize,
-    /// The agency keys the last proven reply naming keys gave, where
-    /// follow-ups are sealed to (empty: none named any).
-    pub agency_keys: Vec<String>,
-}
-
 /// Whether `id` is what the relay's ids are: 32 lowercase hex digits. Any
 /// other id is not put into an address.
 fn is_relay_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// Fetches the mailbox `keys` names and opens every reply with its identity.
-/// A reply is the agency's only if it is proven with the thread key
-/// ([`reply_is_proven`]); any other is counted in
-/// [`OpenedMailbox::unreadable`].
+/// Fetches the mailbox `keys` names and every reply in it, and opens them
+/// in the replies worker ([`crate::replies`], not part of the first load).
+/// A reply is the agency's only if it is proven with the thread key; any
+/// other is counted in [`OpenedMailbox::unreadable`].
 pub async fn open_replies(agency: &str, keys: &ReplyKeys) -> Result<OpenedMailbox, Failure> {
     let mailbox = api::mailbox(agency, &keys.mailbox)
         .await
         .map_err(from_api)?;
-    let mut opened = OpenedMailbox::default();
+    let mut sealed = Vec::new();
+    let mut unreadable = 0;
     for reply in mailbox.replies {
         if !is_relay_id(&reply.id) {
-            opened.unreadable += 1;
+            unreadable += 1;
             continue;
         }
-        let sealed = api::reply(agency, &keys.mailbox, &reply.id)
+        let bytes = api::reply(agency, &keys.mailbox, &reply.id)
             .await
             .map_err(from_api)?;
-        browser::yield_now().await;
-        match open_reply(&sealed, keys) {
-            Some(tip) => {
-                if !tip.agency_keys.is_empty() {
-                    opened.agency_keys = tip.agency_keys;
-                }
-                opened.replies.push(OpenedReply {
-                    id: reply.id,
-                    date: tip.date,
-                    text: tip.text,
-                });
-            }
-            None => opened.unreadable += 1,
-        }
+        sealed.push((reply.id, bytes));
     }
-    Ok(opened)
-}
-
-/// The reply in `sealed`, if it opens with the codename's identity and is
-/// proven with its thread key.
-pub fn open_reply(sealed: &[u8], keys: &ReplyKeys) -> Option<Tip> {
-    let identities = [keys.identity.clone()];
-    let opened =
-        sealtip_envelope::open_tip(sealed, &identities, &Default::default(), &mut ()).ok()?;
-    let view = ItemView {
-        tip: &opened.tip,
-        json: &opened.json,
-        mac: opened.mac.as_ref(),
+    let mut opened = if sealed.is_empty() {
+        OpenedMailbox::default()
+    } else {
+        replies::open_in_worker(keys, sealed).await?
     };
-    reply_is_proven(&view, keys).then_some(opened.tip)
+    opened.unreadable += unreadable;
+    Ok(opened)
 }
 
 /// Deletes one reply from the codename's mailbox; the relay checks the
@@ -756,49 +710,6 @@ mod tests {
         assert_eq!(opened.tip.thread.as_deref(), Some(keys.mailbox.as_str()));
         let mac = opened.mac.expect("a follow-up carries its proof");
         assert!(keys.thread_key.verifies(&opened.json, &mac));
-    }
-
-    /// A reply as the agency seals it: to the codename's reply key, proven
-    /// with `proof_key` (the thread's, or another).
-    fn agency_reply(
-        keys: &ReplyKeys,
-        proof_key: Option<&ThreadKey>,
-        agency_keys: &[String],
-    ) -> Vec<u8> {
-        let mut reply = Tip::new(Kind::Reply, "demo", "2026-12-07");
-        reply.text = "Thank you.".into();
-        reply.thread = Some(keys.mailbox.clone());
-        reply.agency_keys = agency_keys.to_vec();
-        let output = sealtip_envelope::seal(&[keys.recipient()], Vec::new()).unwrap();
-        let bundle = BundleWriter::new(output);
-        let (stream, _) = match proof_key {
-            Some(key) => bundle.finish_in_thread(reply, key).unwrap(),
-            None => {
-                reply.thread = None;
-                bundle.finish(reply).unwrap()
-            }
-        };
-        stream.finish().unwrap()
-    }
-
-    #[test]
-    fn only_a_reply_proven_with_the_thread_key_is_the_agencys() {
-        let keys = reply_keys(5);
-        let named = vec![Identity::generate().unwrap().recipient().to_string()];
-        let proven = open_reply(&agency_reply(&keys, Some(&keys.thread_key), &named), &keys)
-            .expect("a proven reply opens");
-        assert_eq!(proven.text, "Thank you.");
-        assert_eq!(proven.agency_keys, named);
-        // Sealed to the codename, but proven with another key, or not at all:
-        // whoever wrote it did not know the thread key.
-        let other = ThreadKey::from_bytes([9; 32]);
-        assert!(open_reply(&agency_reply(&keys, Some(&other), &named), &keys).is_none());
-        assert!(open_reply(&agency_reply(&keys, None, &named), &keys).is_none());
-        // Sealed to another codename: it does not open.
-        let stranger = reply_keys(6);
-        let theirs = agency_reply(&stranger, Some(&stranger.thread_key), &[]);
-        assert!(open_reply(&theirs, &keys).is_none());
-        assert!(open_reply(b"not an age file", &keys).is_none());
     }
 
     #[test]

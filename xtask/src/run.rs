@@ -128,7 +128,9 @@ fn check_no_inline_code(html: &str) -> Result<()> {
 /// wasm file of `dist/`; the relay serves whichever the browser accepts. Prints
 /// the first load's size (HTML, scripts, wasm, stylesheet), the figure the
 /// page is held to: at most 250 KB compressed, and beside it the largest
-/// language file, which a reader of that language loads too.
+/// language file, which a reader of that language loads too, and the
+/// replies worker, which the page loads only when a tipster checks for
+/// replies.
 fn compress_dist() -> Result<()> {
     let mut entries = Vec::new();
     for dir in ["", "i18n"] {
@@ -138,6 +140,7 @@ fn compress_dist() -> Result<()> {
         entries.extend(listing);
     }
     let mut first_load = [0u64; 3];
+    let mut worker = [0u64; 2];
     // The largest language file, compressed: (gzip, brotli, name).
     let mut language = (0u64, 0u64, String::new());
     for entry in entries {
@@ -172,8 +175,16 @@ fn compress_dist() -> Result<()> {
         let mut br_path = path.clone().into_os_string();
         br_path.push(".br");
         std::fs::write(&br_path, &brotli)?;
+        // The replies worker (src/bin/replies.rs) is loaded only on demand.
+        let replies_worker = path
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with(REPLIES_WORKER));
+        if replies_worker {
+            worker[0] += gzip.len() as u64;
+            worker[1] += brotli.len() as u64;
+        }
         // The tipster's first load: the page, its scripts, wasm and stylesheet.
-        if ["html", "js", "css", "wasm"].contains(&extension) && !widget {
+        if ["html", "js", "css", "wasm"].contains(&extension) && !widget && !replies_worker {
             first_load[0] += plain.len() as u64;
             first_load[1] += gzip.len() as u64;
             first_load[2] += brotli.len() as u64;
@@ -203,8 +214,21 @@ fn compress_dist() -> Result<()> {
         kb(gzip),
         kb(brotli)
     );
+    let [gzip, brotli] = worker;
+    if gzip == 0 {
+        bail!("{DIST}/ has no {REPLIES_WORKER}* files: the page could not open replies");
+    }
+    println!(
+        "  and when a tipster checks for replies, the replies worker: {} gzip, {} brotli",
+        kb(gzip),
+        kb(brotli)
+    );
     Ok(())
 }
+
+/// The name Trunk gives the replies worker's files (`www/index.html`):
+/// `sealtip-replies.js`, `sealtip-replies_bg.wasm`, `sealtip-replies_loader.js`.
+const REPLIES_WORKER: &str = "sealtip-replies";
 
 /// The widget loader partners put on their pages must stay small.
 const WIDGET_MAX_GZIPPED: u64 = 3 * 1024;

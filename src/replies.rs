@@ -1,0 +1,270 @@
+//! Opening a codename's replies, in a worker of its own.
+//!
+//! The code that opens an age file and reads a tip bundle (header parsing,
+//! unwrapping for hybrid and X25519 keys, the payload stream, the tar
+//! reader) is needed only when a tipster checks for replies. It lives in a
+//! second, small wasm binary, `src/bin/replies.rs`, which the page starts as
+//! a Web Worker from its own origin ([`WORKER`]) only then, so it is not part
+//! of the first load. The page fetches the sealed replies itself
+//! (`crate::send::open_replies`) and hands them to the worker with the
+//! codename's keys; the worker answers what it opened and proved
+//! ([`OpenedMailbox`], as JSON). Nothing leaves the device.
+
+use js_sys::{Array, Promise, Uint8Array};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use sealtip_envelope::bundle::Tip;
+use sealtip_envelope::thread::{ItemView, reply_is_proven};
+use sealtip_envelope::{Identity, ReplyKeys, ThreadKey};
+
+use crate::send::failure;
+use crate::state::Failure;
+
+/// The worker's loader, as Trunk writes it (`www/index.html`, `data-type="worker"`).
+pub const WORKER: &str = "/sealtip-replies_loader.js";
+
+/// A reply from the agency, opened on the device and proven to be the
+/// agency's answer in this codename's thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenedReply {
+    /// Its id in the mailbox (to delete it).
+    pub id: String,
+    /// The day it was written (from the sealed reply).
+    pub date: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// What a codename's mailbox holds, as far as it could be opened.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenedMailbox {
+    /// The proven replies, in the order the relay received them.
+    pub replies: Vec<OpenedReply>,
+    /// Replies that did not open with this codename, or opened without
+    /// proof that the agency wrote them: reported, never shown as the
+    /// agency's.
+    pub unreadable: usize,
+    /// The agency keys the last proven reply naming keys gave, where
+    /// follow-ups are sealed to (empty: none named any).
+    pub agency_keys: Vec<String>,
+}
+
+/// Sealed replies as the relay served them: `(id, bytes)`, in its order.
+pub type Sealed = Vec<(String, Vec<u8>)>;
+
+/// The reply in `sealed`, if it opens with the codename's identity and is
+/// proven with its thread key.
+pub fn open_reply(sealed: &[u8], keys: &ReplyKeys) -> Option<Tip> {
+    let identities = [keys.identity.clone()];
+    let opened =
+        sealtip_envelope::open_tip(sealed, &identities, &Default::default(), &mut ()).ok()?;
+    let view = ItemView {
+        tip: &opened.tip,
+        json: &opened.json,
+        mac: opened.mac.as_ref(),
+    };
+    reply_is_proven(&view, keys).then_some(opened.tip)
+}
+
+/// Opens every reply (`(id, sealed bytes)`, in the relay's order) with the
+/// codename's keys: the proven ones, how many others, and the agency keys
+/// the last proven reply named.
+pub fn open_mailbox(keys: &ReplyKeys, sealed: Sealed) -> OpenedMailbox {
+    let mut opened = OpenedMailbox::default();
+    for (id, bytes) in sealed {
+        match open_reply(&bytes, keys) {
+            Some(tip) => {
+                if !tip.agency_keys.is_empty() {
+                    opened.agency_keys = tip.agency_keys;
+                }
+                opened.replies.push(OpenedReply {
+                    id,
+                    date: tip.date,
+                    text: tip.text,
+                });
+            }
+            None => opened.unreadable += 1,
+        }
+    }
+    opened
+}
+
+/// The job for the worker: `[identity, thread key, mailbox, [ids], [bytes]]`.
+fn job(keys: &ReplyKeys, sealed: Sealed) -> Array {
+    let (ids, bytes) = (Array::new(), Array::new());
+    for (id, sealed) in sealed {
+        ids.push(&JsValue::from_str(&id));
+        bytes.push(&Uint8Array::from(sealed.as_slice()));
+    }
+    let job = Array::new();
+    job.push(&JsValue::from_str(&keys.identity.to_secret_string()));
+    job.push(&JsValue::from_str(&keys.thread_key.to_hex()));
+    job.push(&JsValue::from_str(&keys.mailbox));
+    job.push(&ids);
+    job.push(&bytes);
+    job
+}
+
+/// Reads a job (see [`job`]); `None` if it is not one.
+fn read_job(value: &JsValue) -> Option<(ReplyKeys, Sealed)> {
+    let job: &Array = value.dyn_ref()?;
+    let identity = Identity::parse(&job.get(0).as_string()?).ok()?;
+    let thread_key = ThreadKey::from_hex(&job.get(1).as_string()?).ok()?;
+    let mailbox = job.get(2).as_string()?;
+    let recipient = identity.recipient();
+    let keys = ReplyKeys {
+        mailbox_secret: thread_key.mailbox_secret(&recipient),
+        mailbox,
+        identity,
+        thread_key,
+    };
+    let ids: Array = job.get(3).dyn_into().ok()?;
+    let bytes: Array = job.get(4).dyn_into().ok()?;
+    let sealed = ids
+        .iter()
+        .zip(bytes.iter())
+        .map(|(id, bytes)| {
+            Some((
+                id.as_string()?,
+                bytes.dyn_into::<Uint8Array>().ok()?.to_vec(),
+            ))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((keys, sealed))
+}
+
+/// The worker's answer to a message: the opened mailbox as JSON, or an
+/// empty string for a message that is not a job.
+pub fn answer(message: &JsValue) -> String {
+    read_job(message)
+        .map(|(keys, sealed)| open_mailbox(&keys, sealed))
+        .and_then(|opened| serde_json::to_string(&opened).ok())
+        .unwrap_or_default()
+}
+
+/// Opens `sealed` in the worker: starts it, waits until it says it is
+/// ready, hands it the job, and ends it once it answered.
+pub async fn open_in_worker(keys: &ReplyKeys, sealed: Sealed) -> Result<OpenedMailbox, Failure> {
+    let failed = || failure("reason-seal", String::new());
+    let worker = web_sys::Worker::new(WORKER).map_err(|_| failed())?;
+    let next_message = |worker: &web_sys::Worker| {
+        Promise::new(&mut |resolve, reject| {
+            worker.set_onmessage(Some(&resolve));
+            worker.set_onerror(Some(&reject));
+        })
+    };
+    let ready = JsFuture::from(next_message(&worker)).await;
+    let answered = match ready {
+        Ok(_) => {
+            let answer = next_message(&worker);
+            match worker.post_message(&job(keys, sealed)) {
+                Ok(()) => JsFuture::from(answer).await.ok(),
+                Err(_) => None,
+            }
+        }
+        Err(_) => None,
+    };
+    worker.terminate();
+    let text = answered
+        .and_then(|event| event.dyn_into::<web_sys::MessageEvent>().ok())
+        .and_then(|event| event.data().as_string())
+        .ok_or_else(failed)?;
+    serde_json::from_str(&text).map_err(|_| failed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealtip_envelope::bundle::{BundleWriter, Kind};
+
+    /// A codename's keys without the slow derivation.
+    fn reply_keys(seed: u8) -> ReplyKeys {
+        let identity = Identity::hybrid_from_seed([seed; 32]);
+        let thread_key = ThreadKey::from_bytes([seed; 32]);
+        let recipient = identity.recipient();
+        ReplyKeys {
+            mailbox: thread_key.mailbox(&recipient),
+            mailbox_secret: thread_key.mailbox_secret(&recipient),
+            identity,
+            thread_key,
+        }
+    }
+
+    /// A reply as the agency seals it: to the codename's reply key, proven
+    /// with `proof_key` (the thread's, or another), or with no proof.
+    fn agency_reply(
+        keys: &ReplyKeys,
+        proof_key: Option<&ThreadKey>,
+        text: &str,
+        agency_keys: &[String],
+    ) -> Vec<u8> {
+        let mut reply = Tip::new(Kind::Reply, "demo", "2026-12-07");
+        reply.text = text.into();
+        reply.thread = Some(keys.mailbox.clone());
+        reply.agency_keys = agency_keys.to_vec();
+        let output = sealtip_envelope::seal(&[keys.recipient()], Vec::new()).unwrap();
+        let bundle = BundleWriter::new(output);
+        let (stream, _) = match proof_key {
+            Some(key) => bundle.finish_in_thread(reply, key).unwrap(),
+            None => {
+                reply.thread = None;
+                bundle.finish(reply).unwrap()
+            }
+        };
+        stream.finish().unwrap()
+    }
+
+    #[test]
+    fn only_a_reply_proven_with_the_thread_key_is_the_agencys() {
+        let keys = reply_keys(5);
+        let named = vec![Identity::generate().unwrap().recipient().to_string()];
+        let proven = open_reply(
+            &agency_reply(&keys, Some(&keys.thread_key), "Thank you.", &named),
+            &keys,
+        )
+        .expect("a proven reply opens");
+        assert_eq!(proven.text, "Thank you.");
+        assert_eq!(proven.agency_keys, named);
+        // Sealed to the codename, but proven with another key, or not at all:
+        // whoever wrote it did not know the thread key.
+        let other = ThreadKey::from_bytes([9; 32]);
+        assert!(open_reply(&agency_reply(&keys, Some(&other), "x", &named), &keys).is_none());
+        assert!(open_reply(&agency_reply(&keys, None, "x", &named), &keys).is_none());
+        // Sealed to another codename: it does not open.
+        let stranger = reply_keys(6);
+        let theirs = agency_reply(&stranger, Some(&stranger.thread_key), "x", &[]);
+        assert!(open_reply(&theirs, &keys).is_none());
+        assert!(open_reply(b"not an age file", &keys).is_none());
+    }
+
+    #[test]
+    fn a_mailbox_shows_proven_replies_counts_the_rest_and_keeps_the_last_named_keys() {
+        let keys = reply_keys(7);
+        let key = || Identity::generate().unwrap().recipient().to_string();
+        let (first, last) = (vec![key()], vec![key(), key()]);
+        let proven =
+            |text: &str, named: &[String]| agency_reply(&keys, Some(&keys.thread_key), text, named);
+        let sealed = vec![
+            ("a".repeat(32), proven("One.", &first)),
+            ("b".repeat(32), agency_reply(&keys, None, "Forged.", &[])),
+            ("c".repeat(32), proven("Two.", &last)),
+            ("d".repeat(32), proven("Three.", &[])),
+            ("e".repeat(32), b"garbage".to_vec()),
+        ];
+        let opened = open_mailbox(&keys, sealed);
+        let texts: Vec<&str> = opened.replies.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(texts, ["One.", "Two.", "Three."]);
+        assert_eq!(opened.replies[1].id, "c".repeat(32));
+        assert_eq!(opened.unreadable, 2);
+        // A later reply that names no keys does not undo the last that did.
+        assert_eq!(opened.agency_keys, last);
+        // What the worker answers reads back as the same.
+        let json = serde_json::to_string(&opened).unwrap();
+        assert_eq!(
+            serde_json::from_str::<OpenedMailbox>(&json).unwrap(),
+            opened
+        );
+    }
+}
