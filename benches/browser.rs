@@ -69,6 +69,7 @@ async fn seal_blob(recipient: &Recipient, blob: &web_sys::Blob) -> u64 {
         std::slice::from_ref(recipient),
         &[picked],
         Tip::new(Kind::Tip, "demo", "2026-11-29"),
+        None,
         &mut sealed,
         |_| {},
         &Cancel::default(),

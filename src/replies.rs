@@ -92,7 +92,7 @@ pub fn open_mailbox(keys: &ReplyKeys, sealed: Sealed) -> OpenedMailbox {
 }
 
 /// The job for the worker: `[identity, thread key, mailbox, [ids], [bytes]]`.
-fn job(keys: &ReplyKeys, sealed: Sealed) -> Array {
+pub fn job(keys: &ReplyKeys, sealed: Sealed) -> Array {
     let (ids, bytes) = (Array::new(), Array::new());
     for (id, sealed) in sealed {
         ids.push(&JsValue::from_str(&id));

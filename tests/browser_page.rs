@@ -192,6 +192,47 @@ async fn three_shift_presses_blank_the_page_and_replace_the_location() {
     let _ = html.class_list().remove_1("exiting");
 }
 
+#[wasm_bindgen_test]
+async fn a_picked_file_loses_its_name_unless_the_tipster_keeps_it() {
+    let root = mount().await;
+    let input: web_sys::HtmlInputElement = find(&root, "#files").await.unchecked_into();
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(&b"notes"[..]));
+    let options = web_sys::FilePropertyBag::new();
+    options.set_type("text/plain");
+    let file = web_sys::File::new_with_u8_array_sequence_and_options(
+        &parts,
+        "Maria at the depot.txt",
+        &options,
+    )
+    .expect("file");
+    let picked = web_sys::DataTransfer::new().expect("data transfer");
+    picked.items().add_with_file(&file).expect("add");
+    input.set_files(picked.files().as_ref());
+    input
+        .dispatch_event(&web_sys::Event::new("change").expect("event"))
+        .expect("dispatch");
+    let note = find(&root, ".files .note").await;
+    let text = note.text_content().unwrap_or_default();
+    assert!(text.ends_with("Removed: file name."), "{text}");
+    let keep: web_sys::HtmlInputElement = find(&root, "#keep-name-0").await.unchecked_into();
+    assert!(!keep.checked());
+    assert_eq!(label_of(&root, "keep-name-0"), "Keep the file name");
+    keep.click();
+    for _ in 0..100 {
+        if !note
+            .text_content()
+            .unwrap_or_default()
+            .contains("file name")
+        {
+            break;
+        }
+        sleep().await;
+    }
+    let text = note.text_content().unwrap_or_default();
+    assert!(!text.contains("file name"), "{text}");
+    assert!(keep.checked());
+}
+
 fn press(key: &str) {
     let init = web_sys::KeyboardEventInit::new();
     init.set_key(key);

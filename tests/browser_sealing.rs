@@ -143,3 +143,51 @@ async fn a_cancelled_send_stops_sealing() {
     let failure = result.expect_err("a cancelled send fails");
     assert_eq!(failure.key, "send-cancelled");
 }
+
+/// The replies worker's job, as the page hands it over and the worker reads
+/// it in the browser: a proven reply is shown, one without the thread's
+/// proof is counted.
+#[wasm_bindgen_test]
+fn the_replies_worker_shows_proven_replies_and_counts_the_rest() {
+    use sealtip_envelope::bundle::BundleWriter;
+    use sealtip_envelope::{ReplyKeys, ThreadKey};
+
+    let identity = Identity::hybrid_from_seed([4; 32]);
+    let thread_key = ThreadKey::from_bytes([4; 32]);
+    let recipient = identity.recipient();
+    let keys = ReplyKeys {
+        mailbox: thread_key.mailbox(&recipient),
+        mailbox_secret: thread_key.mailbox_secret(&recipient),
+        identity,
+        thread_key,
+    };
+    let reply = |text: &str, key: &ThreadKey| {
+        let mut tip = Tip::new(Kind::Reply, "demo", "2026-12-07");
+        tip.text = text.into();
+        tip.thread = Some(keys.mailbox.clone());
+        let output = sealtip_envelope::seal(&[keys.recipient()], Vec::new()).unwrap();
+        let (stream, _) = BundleWriter::new(output)
+            .finish_in_thread(tip, key)
+            .unwrap();
+        stream.finish().unwrap()
+    };
+    let sealed = vec![
+        ("a".repeat(32), reply("From the agency.", &keys.thread_key)),
+        (
+            "b".repeat(32),
+            reply("Forged.", &ThreadKey::from_bytes([5; 32])),
+        ),
+    ];
+    let answer = sealtip_web::replies::answer(&sealtip_web::replies::job(&keys, sealed));
+    let opened: sealtip_web::replies::OpenedMailbox =
+        serde_json::from_str(&answer).expect("the worker's answer");
+    assert_eq!(opened.replies.len(), 1);
+    assert_eq!(opened.replies[0].text, "From the agency.");
+    assert_eq!(opened.replies[0].id, "a".repeat(32));
+    assert_eq!(opened.unreadable, 1);
+    // Anything else posted to the worker gets an empty answer.
+    assert_eq!(
+        sealtip_web::replies::answer(&wasm_bindgen::JsValue::from_str("ready")),
+        ""
+    );
+}
