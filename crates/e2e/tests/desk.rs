@@ -15,7 +15,7 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use sealtip_e2e::{Browser, Desk, Relay, sealtip, workspace};
 use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
-use sealtip_envelope::{Codename, Identity, IdentityFile, Recipient};
+use sealtip_envelope::{Codename, Identity, IdentityFile, Recipient, ReplyKeys};
 
 const CODENAME: &str = "abacus abdomen abdominal abide abiding ability ablaze able";
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -53,10 +53,6 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     let officer_key = IdentityFile::to_text(&officer, "2026-11-29T00:00:00Z");
     let officer_file = dir.join("officer.key");
     std::fs::write(&officer_file, officer_key.as_bytes())?;
-    let reply_to = ReplyTo {
-        recipient: keys.recipient().to_string(),
-        mailbox: keys.mailbox.clone(),
-    };
     let photo = std::fs::read(workspace().join("crates/scrub/tests/fixtures/gps.png"))?;
     let files: [(&str, &str, &[u8]); 2] = [
         ("van.png", "image/png", &photo),
@@ -64,7 +60,7 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     ];
     std::fs::write(
         dir.join("tip.age"),
-        sealed_tip(&[officer.recipient()], reply_to, &files)?,
+        sealed_tip(&[officer.recipient()], &keys, &files)?,
     )?;
     let mut args = relay_args("submit");
     args.push(dir.join("tip.age").display().to_string());
@@ -124,9 +120,11 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
         "It came again today.",
         "Download plates.txt",
         "Show photo van.png",
+        "Verified: proven to belong to this conversation.",
     ] {
         assert!(thread.contains(expected), "{expected:?} not in {thread}");
     }
+    assert!(!thread.contains("Unverified"), "{thread}");
     let images = browser
         .client
         .find_all(fantoccini::Locator::Css("img"))
@@ -151,7 +149,7 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     let (head, body) = http_get(&desk.url, &download)?;
     for expected in [
         "content-type: application/octet-stream",
-        "content-disposition: attachment; filename=\"02-plates.txt\"",
+        "content-disposition: attachment; filename=\"plates.txt\"",
         "cache-control: no-store",
         "x-content-type-options: nosniff",
     ] {
@@ -234,8 +232,13 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     desktop.close().await
 }
 
-/// A tip as the tipster's page seals it: text, one answer, files, reply key.
-fn sealed_tip(to: &[Recipient], reply: ReplyTo, files: &[(&str, &str, &[u8])]) -> Result<Vec<u8>> {
+/// A tip as the tipster's page seals it: text, one answer, files, reply key,
+/// proven in the codename's thread.
+fn sealed_tip(
+    to: &[Recipient],
+    keys: &ReplyKeys,
+    files: &[(&str, &str, &[u8])],
+) -> Result<Vec<u8>> {
     let mut sealing = sealtip_envelope::seal_tip(to, Vec::new())?;
     for (name, media_type, bytes) in files {
         let attachment = NewAttachment {
@@ -244,6 +247,7 @@ fn sealed_tip(to: &[Recipient], reply: ReplyTo, files: &[(&str, &str, &[u8])]) -
             size: bytes.len() as u64,
             metadata: MetadataStatus::NotChecked,
             removed: Vec::new(),
+            keep_name: true,
         };
         sealing.add_attachment(attachment, &mut &bytes[..])?;
     }
@@ -254,8 +258,8 @@ fn sealed_tip(to: &[Recipient], reply: ReplyTo, files: &[(&str, &str, &[u8])]) -
         label: "Where".into(),
         value: "Main street".into(),
     });
-    tip.reply = Some(reply);
-    Ok(sealing.finish(tip)?.0)
+    tip.reply = Some(ReplyTo::from_keys(keys));
+    Ok(sealing.finish_in_thread(tip, &keys.thread_key)?.0)
 }
 
 /// Loads `url` again until the page holds `wanted` (the desk's pages are

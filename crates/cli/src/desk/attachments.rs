@@ -25,7 +25,7 @@ pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// A file name safe for `Content-Disposition`: the last part of the
+/// A file name safe for `Content-Disposition`: the last part of a name or
 /// archive path, letters, digits, `.`, `-` and `_` only, not starting with a
 /// dot, at most 100 characters.
 pub fn download_name(archive_path: &str) -> String {

@@ -147,11 +147,7 @@ pub fn run(args: Args) -> Result<()> {
         for item in sync::load_folder(dir, &keys)? {
             state.add(item);
         }
-        state.mailboxes = state
-            .items
-            .values()
-            .filter_map(|item| item.mailbox().map(str::to_string))
-            .collect();
+        state.mailboxes = state.verified_mailboxes();
     }
     drop(keys);
     let mut secret = [0u8; 16];

@@ -7,16 +7,38 @@
 
 use std::io::Read;
 
-use sealtip_envelope::bundle::{AttachmentSink, Kind, Limits, ReplyTo, Tip};
-use sealtip_envelope::{Identity, OpenError, Recipient, TipError, open_tip};
+use sealtip_envelope::bundle::{AttachmentSink, Kind, Limits, Tip};
+use sealtip_envelope::thread::ItemView;
+use sealtip_envelope::{Identity, OpenError, Recipient, ThreadKey, TipError, open_tip};
 use zeroize::Zeroizing;
 
 /// Why something could not be opened or sealed: a message key and its detail.
 pub type Failure = (&'static str, String);
 
+/// What an opened item says, with what its thread proof covers.
+pub struct Opened {
+    /// Its `tip.json`, parsed.
+    pub tip: Tip,
+    /// The exact bytes of its `tip.json`.
+    pub json: Vec<u8>,
+    /// Its `tip.mac`, if it has one.
+    pub mac: Option<[u8; 32]>,
+}
+
+impl Opened {
+    /// What the thread rules read of it.
+    pub fn view(&self) -> ItemView<'_> {
+        ItemView {
+            tip: &self.tip,
+            json: &self.json,
+            mac: self.mac.as_ref(),
+        }
+    }
+}
+
 /// Opens a sealed item with `identities` and returns what it says; the
 /// attachments are read (to authenticate them) and dropped.
-pub fn open_tip_only(sealed: impl Read, identities: &[Identity]) -> Result<Tip, Failure> {
+pub fn open_tip_only(sealed: impl Read, identities: &[Identity]) -> Result<Opened, Failure> {
     open(sealed, identities, &mut ())
 }
 
@@ -36,7 +58,7 @@ fn open(
     sealed: impl Read,
     identities: &[Identity],
     sink: &mut dyn AttachmentSink,
-) -> Result<Tip, Failure> {
+) -> Result<Opened, Failure> {
     let opened = open_tip(sealed, identities, &Limits::default(), sink).map_err(|error| {
         let key = match &error {
             TipError::Open(OpenError::NoMatch { .. } | OpenError::Unsupported(_)) => {
@@ -46,7 +68,11 @@ fn open(
         };
         (key, error.to_string())
     })?;
-    Ok(opened.tip)
+    Ok(Opened {
+        tip: opened.tip,
+        json: opened.json,
+        mac: opened.mac,
+    })
 }
 
 /// Keeps one attachment, by archive path; reads past the others.
@@ -68,99 +94,125 @@ impl AttachmentSink for OneFile<'_> {
     }
 }
 
-/// A reply to the tipster whose reply key is `reply_to`: the sealed bytes and
-/// the reply itself. Sealed to the tipster's reply key and to the officer's
-/// own keys of the same kind (hybrid or X25519: never both together), so the
-/// thread stays readable.
+/// Where a reply in a verified thread goes: the thread's mailbox, the
+/// recipient of its first verified tip, and the thread key that proves it.
+#[derive(Clone)]
+pub struct ReplyTarget {
+    /// The tipster's mailbox on the relay.
+    pub mailbox: String,
+    /// The tipster's reply key.
+    pub tipster: Recipient,
+    /// The thread key.
+    pub key: ThreadKey,
+}
+
+/// A reply to the tipster of `to`: the sealed bytes and the reply as opened
+/// (its exact `tip.json` and proof). Sealed, as `sealtip reply` does, to the
+/// tipster's reply key and to the officer's own keys of the same kind
+/// (hybrid or X25519: never both together), so the thread stays readable;
+/// proven with the thread key, so the tipster's side knows it is ours.
 pub fn seal_reply(
     agency: &str,
-    reply_to: &ReplyTo,
+    to: &ReplyTarget,
     text: &str,
     identities: &[Identity],
     date: &str,
-) -> Result<(Zeroizing<Vec<u8>>, Tip), Failure> {
-    let tipster = Recipient::parse(&reply_to.recipient)
-        .map_err(|error| ("desk-corrupt", error.to_string()))?;
-    let mut recipients = vec![tipster];
-    let kind = recipients[0].kind();
-    recipients.extend(
-        identities
-            .iter()
-            .map(Identity::recipient)
-            .filter(|recipient| recipient.kind() == kind),
-    );
+) -> Result<(Zeroizing<Vec<u8>>, Opened), Failure> {
+    let agency_keys: Vec<Recipient> = identities
+        .iter()
+        .map(Identity::recipient)
+        .filter(|recipient| recipient.kind() == to.tipster.kind())
+        .collect();
+    let mut recipients = vec![to.tipster.clone()];
+    recipients.extend(agency_keys.iter().cloned());
     let mut reply = Tip::new(Kind::Reply, agency, date);
     reply.text = text.trim().to_string();
-    reply.reply = Some(reply_to.clone());
+    reply.thread = Some(to.mailbox.clone());
+    reply.agency_keys = agency_keys.iter().map(Recipient::to_string).collect();
     let failed = |error: &dyn std::fmt::Display| ("desk-seal-failed", error.to_string());
     let sealing = sealtip_envelope::seal_tip(&recipients, Vec::new()).map_err(|e| failed(&e))?;
-    let (sealed, _) = sealing.finish(reply.clone()).map_err(|e| failed(&e))?;
-    Ok((Zeroizing::new(sealed), reply))
+    let (sealed, written) = sealing
+        .finish_in_thread(reply, &to.key)
+        .map_err(|e| failed(&e))?;
+    // Exactly the bytes that were sealed, so the proof checks here too.
+    let json = serde_json::to_vec_pretty(&written).map_err(|e| failed(&e))?;
+    let mac = to.key.proof(&json);
+    let opened = Opened {
+        tip: written,
+        json,
+        mac: Some(mac),
+    };
+    Ok((Zeroizing::new(sealed), opened))
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use sealtip_envelope::bundle::{MetadataStatus, NewAttachment};
-    use sealtip_envelope::{Codename, KeyKind};
+    use sealtip_envelope::bundle::{MetadataStatus, NewAttachment, ReplyTo};
+    use sealtip_envelope::thread::{Standing, threads};
+    use sealtip_envelope::{Codename, KeyKind, ReplyKeys};
 
-    pub fn sealed_tip(to: &[Recipient], reply: Option<ReplyTo>) -> Vec<u8> {
+    fn codename() -> ReplyKeys {
+        Codename::parse("abacus abdomen abdominal abide abiding ability ablaze able")
+            .unwrap()
+            .derive()
+            .unwrap()
+    }
+
+    /// A schema 2 tip with a photo, proven with the codename's thread key.
+    fn sealed_tip(to: &[Recipient], keys: &ReplyKeys) -> Vec<u8> {
         let mut sealing = sealtip_envelope::seal_tip(to, Vec::new()).unwrap();
         let png = b"\x89PNG\r\n\x1a\n not really".to_vec();
-        sealing
-            .add_attachment(
-                NewAttachment {
-                    name: "photo.png",
-                    media_type: "image/png",
-                    size: png.len() as u64,
-                    metadata: MetadataStatus::Removed,
-                    removed: vec![],
-                },
-                &mut png.as_slice(),
-            )
-            .unwrap();
+        let photo = NewAttachment {
+            name: "photo.png",
+            media_type: "image/png",
+            size: png.len() as u64,
+            metadata: MetadataStatus::Removed,
+            removed: vec![],
+            keep_name: true,
+        };
+        sealing.add_attachment(photo, &mut png.as_slice()).unwrap();
         let mut tip = Tip::new(Kind::Tip, "demo", "2026-11-29");
         tip.text = "I saw it".into();
-        tip.reply = reply;
-        sealing.finish(tip).unwrap().0
+        tip.reply = Some(ReplyTo::from_keys(keys));
+        sealing.finish_in_thread(tip, &keys.thread_key).unwrap().0
     }
 
     #[test]
     fn a_tip_opens_with_its_text_and_photo() {
+        let keys = codename();
         let officer = Identity::generate().unwrap();
-        let sealed = sealed_tip(&[officer.recipient()], None);
-        let keys = std::slice::from_ref(&officer);
-        let tip = open_tip_only(sealed.as_slice(), keys).unwrap();
-        assert_eq!(tip.text, "I saw it");
-        assert_eq!(tip.attachments[0].name, "photo.png");
-        let path = &tip.attachments[0].path;
-        let bytes = open_attachment(sealed.as_slice(), keys, path).unwrap();
+        let sealed = sealed_tip(&[officer.recipient()], &keys);
+        let officers = std::slice::from_ref(&officer);
+        let opened = open_tip_only(sealed.as_slice(), officers).unwrap();
+        assert_eq!(opened.tip.text, "I saw it");
+        assert_eq!(opened.tip.attachments[0].name, "photo.png");
+        assert!(opened.mac.is_some());
+        let path = &opened.tip.attachments[0].path;
+        let bytes = open_attachment(sealed.as_slice(), officers, path).unwrap();
         assert_eq!(bytes.as_slice(), b"\x89PNG\r\n\x1a\n not really");
-        let missing = open_attachment(sealed.as_slice(), keys, "attachments/none");
+        let missing = open_attachment(sealed.as_slice(), officers, "attachments/none");
         assert_eq!(missing.unwrap_err().0, "desk-no-such-file");
     }
 
     #[test]
     fn a_wrong_key_and_a_damaged_tip_are_told_apart() {
         let a = Identity::generate().unwrap();
-        let sealed = sealed_tip(&[a.recipient()], None);
+        let sealed = sealed_tip(&[a.recipient()], &codename());
         let other = Identity::generate().unwrap();
-        let (key, _) = open_tip_only(sealed.as_slice(), &[other]).unwrap_err();
+        let (key, _) = open_tip_only(sealed.as_slice(), &[other]).err().unwrap();
         assert_eq!(key, "desk-wrong-key");
         let mut damaged = sealed.clone();
         let last = damaged.len() - 20;
         damaged[last] ^= 1;
-        let (key, _) = open_tip_only(damaged.as_slice(), &[a]).unwrap_err();
+        let (key, _) = open_tip_only(damaged.as_slice(), &[a]).err().unwrap();
         assert_eq!(key, "desk-corrupt");
     }
 
     #[test]
-    fn a_reply_opens_with_the_codename_and_with_the_officer_key() {
-        let keys = Codename::parse("abacus abdomen abdominal abide abiding ability ablaze able")
-            .unwrap()
-            .derive()
-            .unwrap();
+    fn a_reply_is_proven_in_the_thread_and_opens_with_the_codename_and_the_officer_key() {
+        let keys = codename();
         // The officer holds keys of both kinds; the reply is sealed to the
         // one of the codename's kind (never to hybrid and X25519 together).
         let officer = Identity::generate_kind(keys.identity.kind()).unwrap();
@@ -168,18 +220,37 @@ mod tests {
             KeyKind::Hybrid => KeyKind::X25519,
             KeyKind::X25519 => KeyKind::Hybrid,
         };
-        let other = Identity::generate_kind(other_kind).unwrap();
-        let reply_to = ReplyTo {
-            recipient: keys.recipient().to_string(),
-            mailbox: keys.mailbox.clone(),
+        let officers = [
+            Identity::generate_kind(other_kind).unwrap(),
+            officer.clone(),
+        ];
+        let tip = sealed_tip(&[officer.recipient()], &keys);
+        let tip = open_tip_only(tip.as_slice(), &officers).unwrap();
+        let thread = threads(vec![&tip], |o| o.view(), |_| 0).remove(0);
+        assert!(thread.can_reply());
+        let target = ReplyTarget {
+            mailbox: thread.mailbox.clone().unwrap(),
+            tipster: thread.reply_to.clone().unwrap(),
+            key: thread.key.clone().unwrap(),
         };
-        let officers = [other, officer.clone()];
-        let (sealed, tip) =
-            seal_reply("demo", &reply_to, " Thank you ", &officers, "2026-11-30").unwrap();
-        assert_eq!(tip.kind, Kind::Reply);
+        let (sealed, queued) =
+            seal_reply("demo", &target, " Thank you ", &officers, "2026-11-30").unwrap();
+        assert_eq!(queued.tip.kind, Kind::Reply);
         let by_tipster = open_tip_only(sealed.as_slice(), std::slice::from_ref(&keys.identity));
-        assert_eq!(by_tipster.unwrap().text, "Thank you");
+        assert_eq!(by_tipster.unwrap().tip.text, "Thank you");
         let by_officer = open_tip_only(sealed.as_slice(), &[officer]).unwrap();
-        assert_eq!(by_officer.reply, Some(reply_to));
+        assert_eq!(by_officer.json, queued.json);
+        assert_eq!(by_officer.mac, queued.mac);
+        // Opened, and as queued: both verified in the tip's thread.
+        for reply in [&by_officer, &queued] {
+            let grouped = threads(
+                vec![&tip, reply],
+                |o| o.view(),
+                |o| o.tip.kind == Kind::Reply,
+            );
+            assert_eq!(grouped.len(), 1);
+            let standings: Vec<Standing> = grouped[0].items.iter().map(|i| i.standing).collect();
+            assert_eq!(standings, [Standing::Verified, Standing::Verified]);
+        }
     }
 }

@@ -4,9 +4,10 @@
 
 use sealtip_api::{ItemKind, human_size};
 use sealtip_envelope::bundle::{Attachment, Kind, Tip};
-use sealtip_envelope::thread::first_line;
+use sealtip_envelope::thread::{Standing, Thread, first_line};
 
 use super::Desk;
+use super::open::Opened;
 use super::state::{Item, Origin, Round, State, reply_target};
 
 /// The stylesheet, served at `desk.css`.
@@ -172,9 +173,9 @@ pub fn inbox(desk: &Desk, state: &State, note: Option<Note>) -> String {
             let received = readable_time(&item.received);
             let args = [("kind", kind.as_str()), ("received", received.as_str())];
             let summary = match &item.opened {
-                Ok(tip) => format!(
+                Ok(opened) => format!(
                     "<span class=\"summary\">{}</span>",
-                    esc(&first_line(&tip.text))
+                    esc(&first_line(&opened.tip.text))
                 ),
                 Err((key, detail)) => format!(
                     "<span class=\"summary error\">{}</span>",
@@ -218,7 +219,13 @@ pub struct ThreadView<'a> {
 
 /// The thread of item `id`: each entry with its text, answers and files,
 /// then the reply box.
-pub fn thread(desk: &Desk, state: &State, id: &str, thread: &[&Item], view: ThreadView) -> String {
+pub fn thread(
+    desk: &Desk,
+    state: &State,
+    id: &str,
+    thread: &Thread<(&Item, &Opened)>,
+    view: ThreadView,
+) -> String {
     let w = &desk.words;
     let base = desk.base();
     let mut body = format!(
@@ -226,10 +233,10 @@ pub fn thread(desk: &Desk, state: &State, id: &str, thread: &[&Item], view: Thre
         esc(&w.get("desk-back")),
         esc(&w.get("desk-thread-title"))
     );
-    for item in thread {
-        if let Some(tip) = item.tip() {
-            body.push_str(&entry(desk, id, item, tip, view.show));
-        }
+    for in_thread in &thread.items {
+        let (item, opened) = in_thread.item;
+        let standing = in_thread.standing;
+        body.push_str(&entry(desk, id, item, &opened.tip, standing, view.show));
     }
     let can_reply = desk.relay.is_some();
     body.push_str("<section class=\"reply\" aria-labelledby=\"reply-title\">");
@@ -237,7 +244,16 @@ pub fn thread(desk: &Desk, state: &State, id: &str, thread: &[&Item], view: Thre
         "<h2 id=\"reply-title\">{}</h2>",
         esc(&w.get("desk-reply-title"))
     ));
+    // A tip that offers replies but is not proven: say so, not "no key".
+    let claims_replies = thread
+        .items
+        .iter()
+        .any(|entry| entry.item.1.tip.claimed_mailbox().is_some());
     match (reply_target(thread), can_reply) {
+        (None, _) if claims_replies => body.push_str(&format!(
+            "<p>{}</p>",
+            esc(&w.get("desk-reply-unverified"))
+        )),
         (None, _) => body.push_str(&format!("<p>{}</p>", esc(&w.get("desk-no-reply-key")))),
         (Some(_), false) => body.push_str(&format!("<p>{}</p>", esc(&w.get("desk-reply-offline")))),
         (Some(_), true) => body.push_str(&format!(
@@ -258,6 +274,7 @@ fn entry(
     thread_id: &str,
     item: &Item,
     tip: &Tip,
+    standing: Standing,
     show: Option<(&str, usize)>,
 ) -> String {
     let w = &desk.words;
@@ -272,8 +289,20 @@ fn entry(
         Kind::Reply => "entry from-agency",
         _ => "entry",
     };
+    let mark = match standing {
+        Standing::Verified => format!(
+            "<p class=\"mark verified\">{}</p>",
+            esc(&w.get("desk-verified"))
+        ),
+        Standing::Unverified => format!(
+            "<p class=\"mark unverified\"><strong>{}</strong> {}</p>",
+            esc(&w.get("desk-unverified")),
+            esc(&w.get("desk-unverified-help"))
+        ),
+        Standing::Alone => String::new(),
+    };
     let mut out = format!(
-        "<article class=\"{class}\" id=\"entry-{id}\" aria-labelledby=\"title-{id}\"><h2 id=\"title-{id}\">{}</h2>",
+        "<article class=\"{class}\" id=\"entry-{id}\" aria-labelledby=\"title-{id}\"><h2 id=\"title-{id}\">{}</h2>{mark}",
         esc(&w.with(key, &[("date", &date)])),
         id = esc(&item.id),
     );
@@ -331,7 +360,11 @@ fn file_row(
 ) -> String {
     let w = &desk.words;
     let base = desk.base();
-    let name = &attachment.name;
+    // A file whose name the tipster left out shows its archive name.
+    let name = &match attachment.name.is_empty() {
+        true => super::attachments::download_name(&attachment.path),
+        false => attachment.name.clone(),
+    };
     let mut out = format!(
         "<li id=\"file-{id}-{number}\"><span class=\"file-name\">{}</span> <span class=\"file-size\">({})</span> <span class=\"actions\"><a class=\"button secondary\" href=\"{base}file/{id}/{number}\" download>{}</a>",
         esc(name),

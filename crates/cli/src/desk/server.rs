@@ -263,11 +263,11 @@ async fn reply(
         };
         let target = state
             .thread_of(&id)
-            .and_then(|thread| reply_target(&thread).cloned());
+            .and_then(|thread| reply_target(&thread));
         (keys, target)
     };
     let Some(reply_to) = reply_to else {
-        return failed(("desk-no-reply-key", String::new()), &text);
+        return failed(("desk-reply-unverified", String::new()), &text);
     };
     let (agency, reply_text) = (desk.agency.clone(), text.clone());
     let sealed = tokio::task::spawn_blocking(move || {
@@ -352,17 +352,22 @@ async fn attachment(
         let number: Option<usize> = number.parse().ok();
         state.items.get(id).and_then(|item| {
             let attachment = item.tip()?.attachments.get(number?)?;
+            // The tipster's file name, cleaned; the archive's if left out.
+            let name = match attachment.name.is_empty() {
+                true => download_name(&attachment.path),
+                false => download_name(&attachment.name),
+            };
             Some((
                 state.keys.clone()?,
                 item.sealed.clone(),
                 attachment.path.clone(),
+                name,
             ))
         })
     };
-    let Some((keys, sealed, path)) = found else {
+    let Some((keys, sealed, path, name)) = found else {
         return Err(gone(desk, "desk-no-such-file"));
     };
-    let name = download_name(&path);
     let opened = tokio::task::spawn_blocking(move || {
         let reader = sealed
             .reader()

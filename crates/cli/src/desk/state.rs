@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use sealtip_api::ItemKind;
 use sealtip_envelope::Identity;
-use sealtip_envelope::bundle::{Kind, ReplyTo, Tip};
+use sealtip_envelope::bundle::Tip;
+use sealtip_envelope::thread::{Thread, threads};
 use zeroize::Zeroizing;
 
-use super::open::Failure;
+use super::open::{Failure, Opened, ReplyTarget};
 
 /// The officer's identities and the inbox token (none when offline).
 /// Zeroized when the last reference goes.
@@ -80,24 +81,19 @@ pub struct Item {
     /// Its sealed bytes.
     pub sealed: Sealed,
     /// What it says, or why it does not open.
-    pub opened: Result<Tip, Failure>,
+    pub opened: Result<Opened, Failure>,
 }
 
 impl Item {
     /// What it says, when it opened.
     pub fn tip(&self) -> Option<&Tip> {
-        self.opened.as_ref().ok()
+        self.opened.as_ref().ok().map(|opened| &opened.tip)
     }
 
     /// When it arrived: the relay's hour, then the order the desk learned of
     /// it (the relay's listing order).
     pub fn arrival(&self) -> (String, u64) {
         (self.received.clone(), self.order)
-    }
-
-    /// The tipster's mailbox this item belongs to, if any.
-    pub fn mailbox(&self) -> Option<&str> {
-        self.tip()?.reply.as_ref().map(|r| r.mailbox.as_str())
     }
 }
 
@@ -161,7 +157,7 @@ impl State {
     pub fn queue_reply(
         &mut self,
         sealed: Zeroizing<Vec<u8>>,
-        reply: Tip,
+        reply: Opened,
         received: String,
     ) -> String {
         self.queued += 1;
@@ -183,7 +179,7 @@ impl State {
             .values()
             .filter(|item| item.origin == Origin::Queued)
             .filter_map(|item| {
-                let mailbox = item.mailbox()?.to_string();
+                let mailbox = item.tip()?.claimed_mailbox()?.to_string();
                 Some((item.id.clone(), mailbox, item.sealed.clone()))
             })
             .collect()
@@ -210,28 +206,47 @@ impl State {
         items
     }
 
-    /// The thread that holds item `id`, in order: grouping is envelope's.
-    pub fn thread_of(&self, id: &str) -> Option<Vec<&Item>> {
-        let opened: Vec<(&Item, &Tip)> = self
+    /// Every thread, in order: grouping and proofs are envelope's; items
+    /// are ordered by when the relay received them.
+    pub fn threads(&self) -> Vec<Thread<(&Item, &Opened)>> {
+        let opened: Vec<(&Item, &Opened)> = self
             .items
             .values()
-            .filter_map(|item| Some((item, item.tip()?)))
+            .filter_map(|item| Some((item, item.opened.as_ref().ok()?)))
             .collect();
-        let threads =
-            sealtip_envelope::thread::threads(opened, |(_, tip)| tip, |(item, _)| item.arrival());
-        let thread = threads
+        threads(
+            opened,
+            |(_, opened)| opened.view(),
+            |(item, _)| item.arrival(),
+        )
+    }
+
+    /// The thread that holds item `id`.
+    pub fn thread_of(&self, id: &str) -> Option<Thread<(&Item, &Opened)>> {
+        self.threads()
             .into_iter()
-            .find(|thread| thread.iter().any(|(item, _)| item.id == id))?;
-        Some(thread.into_iter().map(|(item, _)| item).collect())
+            .find(|thread| thread.items.iter().any(|entry| entry.item.0.id == id))
+    }
+
+    /// The mailboxes of verified threads: the ones a round checks (a forged
+    /// item cannot make the desk ask for another mailbox).
+    pub fn verified_mailboxes(&self) -> BTreeSet<String> {
+        self.threads()
+            .into_iter()
+            .filter_map(|thread| thread.mailbox)
+            .collect()
     }
 }
 
-/// Where a reply in `thread` goes: the reply key of its first item that
-/// carries one and is not our own reply.
-pub fn reply_target<'a>(thread: &[&'a Item]) -> Option<&'a ReplyTo> {
-    thread
-        .iter()
-        .filter_map(|item| item.tip())
-        .filter(|tip| tip.kind != Kind::Reply)
-        .find_map(|tip| tip.reply.as_ref())
+/// Where a reply in `thread` goes, if it is a verified thread that offers
+/// replies.
+pub fn reply_target<T>(thread: &Thread<T>) -> Option<ReplyTarget> {
+    match (&thread.mailbox, &thread.reply_to, &thread.key) {
+        (Some(mailbox), Some(tipster), Some(key)) => Some(ReplyTarget {
+            mailbox: mailbox.clone(),
+            tipster: tipster.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    }
 }

@@ -21,9 +21,10 @@ use sealtip_api::{ItemKind, is_valid_id};
 use zeroize::Zeroizing;
 
 use super::Desk;
-use super::open::{Failure, open_tip_only};
+use super::open::{Failure, Opened, open_tip_only};
 use super::state::{Item, Keys, Origin, Round, Sealed};
 use crate::files::AtomicFile;
+use crate::received::{Received, ReceivedOrder};
 use crate::relay_client::{RelayClient, Upload, is_unreachable, status_of};
 
 /// The shortest and longest wait between two rounds, in seconds.
@@ -80,11 +81,7 @@ impl Desk {
             }
         };
         // Mailboxes learned in this round are checked from the next one on.
-        state.mailboxes = state
-            .items
-            .values()
-            .filter_map(|item| item.mailbox().map(str::to_string))
-            .collect();
+        state.mailboxes = state.verified_mailboxes();
     }
 
     /// The round itself: inbox, then every mailbox.
@@ -117,6 +114,7 @@ impl Desk {
                 Ok(())
             })?;
             let opened = open_sealed(&sealed, keys);
+            self.remember_order(&listed.id, listed.kind.as_str(), &listed.received)?;
             self.state().add(Item {
                 id: listed.id,
                 origin: Origin::Inbox(listed.kind, listed.size),
@@ -146,6 +144,7 @@ impl Desk {
                     out.write_all(&bytes)?;
                     Ok(())
                 })?;
+                self.remember_order(&id, "reply", "")?;
                 self.state().posted(queued_id, &id, kept);
             }
             let listing = match relay.mailbox(&self.agency, mailbox) {
@@ -173,6 +172,7 @@ impl Desk {
                     Ok(())
                 })?;
                 let opened = open_sealed(&sealed, keys);
+                self.remember_order(&reply.id, "reply", &reply.received)?;
                 self.state().add(Item {
                     id: reply.id,
                     origin: Origin::Reply,
@@ -184,6 +184,22 @@ impl Desk {
             }
         }
         Ok(())
+    }
+
+    /// Appends an item kept in the `--inbox` folder to its
+    /// `relay-order.json`, as `sealtip pull` does, so `sealtip thread` and a
+    /// later desk order it as the relay received it.
+    fn remember_order(&self, id: &str, kind: &str, received: &str) -> Result<()> {
+        let Some(dir) = &self.inbox_dir else {
+            return Ok(());
+        };
+        let mut order = ReceivedOrder::load(dir)?;
+        order.push(Received {
+            id: id.to_string(),
+            kind: kind.to_string(),
+            received: received.to_string(),
+        });
+        order.save()
     }
 
     /// Keeps what `write` writes: as `name` in the `--inbox` folder (written
@@ -246,10 +262,7 @@ impl Desk {
 }
 
 /// Opens a kept item with the desk's keys.
-pub(super) fn open_sealed(
-    sealed: &Sealed,
-    keys: &Keys,
-) -> Result<sealtip_envelope::bundle::Tip, Failure> {
+pub(super) fn open_sealed(sealed: &Sealed, keys: &Keys) -> Result<Opened, Failure> {
     let reader = sealed
         .reader()
         .map_err(|error| ("desk-corrupt", error.to_string()))?;
@@ -259,6 +272,7 @@ pub(super) fn open_sealed(
 /// Every item of the `--inbox` folder (`tip-<id>.age`, `message-<id>.age`,
 /// as `sealtip pull` writes them, and `reply-<id>.age`), opened.
 pub fn load_folder(dir: &Path, keys: &Keys) -> Result<Vec<Item>> {
+    let order = ReceivedOrder::load(dir)?;
     let mut items = Vec::new();
     let listing =
         std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
@@ -302,8 +316,9 @@ pub fn load_folder(dir: &Path, keys: &Keys) -> Result<Vec<Item>> {
             },
         ));
     }
-    // In the order they were written, as they were pulled.
-    items.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    // In the relay's order (relay-order.json), then as they were written.
+    let place = |item: &Item| order.position(&item.id).unwrap_or(usize::MAX);
+    items.sort_by(|a, b| (place(&a.1), a.0, &a.1.id).cmp(&(place(&b.1), b.0, &b.1.id)));
     Ok(items.into_iter().map(|(_, item)| item).collect())
 }
 

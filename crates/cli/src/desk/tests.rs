@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
 use sealtip_api::ItemKind;
 use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
-use sealtip_envelope::{Codename, Identity};
+use sealtip_envelope::{Codename, Identity, ReplyKeys};
 use tower::ServiceExt;
 use zeroize::Zeroizing;
 
@@ -20,8 +20,9 @@ use super::{Desk, hosts, server, words::Words};
 const HOST: &str = "127.0.0.1:4000";
 const TIP: &str = "0123456789abcdef0123456789abcdef";
 
-/// A sealed tip with a photo, a PDF and a "photo" that is really HTML.
-fn sealed_tip(officer: &Identity, reply: Option<ReplyTo>) -> Vec<u8> {
+/// A sealed tip with a photo, a PDF and a "photo" that is really HTML,
+/// proven in the codename's thread.
+fn sealed_tip(officer: &Identity, keys: &ReplyKeys) -> Vec<u8> {
     let mut sealing = sealtip_envelope::seal_tip(&[officer.recipient()], Vec::new()).unwrap();
     let files: [(&str, &str, &[u8]); 3] = [
         (
@@ -39,13 +40,14 @@ fn sealed_tip(officer: &Identity, reply: Option<ReplyTo>) -> Vec<u8> {
             size: bytes.len() as u64,
             metadata: MetadataStatus::NotChecked,
             removed: vec![],
+            keep_name: true,
         };
         sealing.add_attachment(attachment, &mut &bytes[..]).unwrap();
     }
     let mut tip = Tip::new(Kind::Tip, "demo", "2026-11-29");
     tip.text = "The <script>alert(1)</script> at the depot".into();
-    tip.reply = reply;
-    sealing.finish(tip).unwrap().0
+    tip.reply = Some(ReplyTo::from_keys(keys));
+    sealing.finish_in_thread(tip, &keys.thread_key).unwrap().0
 }
 
 fn desk(relay: Option<&str>) -> Arc<Desk> {
@@ -55,11 +57,7 @@ fn desk(relay: Option<&str>) -> Arc<Desk> {
         .unwrap();
     // Keys of one kind: a reply is never sealed to hybrid and X25519 keys together.
     let officer = Identity::generate_kind(codename.identity.kind()).unwrap();
-    let reply = ReplyTo {
-        recipient: codename.recipient().to_string(),
-        mailbox: codename.mailbox.clone(),
-    };
-    let sealed = sealed_tip(&officer, Some(reply));
+    let sealed = sealed_tip(&officer, &codename);
     let keys = Keys {
         identities: vec![officer],
         token: Some(Zeroizing::new("token".into())),
@@ -231,23 +229,13 @@ async fn a_photo_is_served_only_if_its_bytes_are_an_image() {
 async fn any_other_file_is_an_inert_download() {
     let desk = desk(None);
     let page = base(&desk);
-    for (number, name) in [(1, ".pdf"), (2, "03-trap.png")] {
+    for (number, name) in [(1, "report__q3_.pdf"), (2, "trap.png")] {
         let (response, body) = send(&desk, get(&format!("{page}file/{TIP}/{number}"))).await;
         assert_eq!(response.status(), StatusCode::OK);
         let headers = response.headers();
         assert_eq!(headers["content-type"], "application/octet-stream");
         let disposition = headers["content-disposition"].to_str().unwrap();
-        let file = disposition
-            .strip_prefix("attachment; filename=\"")
-            .and_then(|rest| rest.strip_suffix('"'))
-            .unwrap_or_else(|| panic!("{disposition}"));
-        assert!(
-            file.starts_with(&format!("0{}-", number + 1)),
-            "{disposition}"
-        );
-        assert!(file.ends_with(name), "{disposition}");
-        let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
-        assert!(file.chars().all(safe), "{disposition}");
+        assert_eq!(disposition, format!("attachment; filename=\"{name}\""));
         assert!(body.starts_with("%PDF") || body.starts_with("<html>"));
     }
     let (response, _) = send(&desk, get(&format!("{page}file/{TIP}/9"))).await;
@@ -297,7 +285,11 @@ async fn locking_forgets_everything_and_shows_only_the_locked_page() {
         assert!(state.keys.is_none() && state.items.is_empty());
     }
     // What a round under way brings back after the lock is not kept.
-    let reply = Tip::new(Kind::Reply, "demo", "2026-11-30");
+    let reply = super::open::Opened {
+        tip: Tip::new(Kind::Reply, "demo", "2026-11-30"),
+        json: Vec::new(),
+        mac: None,
+    };
     let sealed = Zeroizing::new(vec![1]);
     desk.state()
         .queue_reply(sealed, reply, "2026-11-30T09:00:00Z".into());
@@ -354,4 +346,43 @@ async fn deleting_asks_first() {
     let (response, body) = send(&desk, get(&format!("{page}item/{TIP}"))).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(body.contains("There is no such item"));
+}
+
+#[tokio::test]
+async fn an_item_without_the_thread_proof_is_marked_and_cannot_be_answered() {
+    let desk = desk(None);
+    let page = base(&desk);
+    // A "follow-up" naming the tip's mailbox, without the thread's proof.
+    let forged = "fedcba9876543210fedcba9876543210";
+    {
+        let mut state = desk.state();
+        let keys = state.keys.clone().unwrap();
+        let mailbox = state.verified_mailboxes().into_iter().next().unwrap();
+        let officer = keys.identities[0].recipient();
+        let sealing = sealtip_envelope::seal_tip(&[officer], Vec::new()).unwrap();
+        let mut tip = Tip::new(Kind::Message, "demo", "2026-11-30");
+        tip.text = "Send the money to this account".into();
+        tip.thread = Some(mailbox);
+        // Proven with a key that is not the thread's.
+        let wrong = sealtip_envelope::ThreadKey::from_bytes([7; 32]);
+        let bytes = sealing.finish_in_thread(tip, &wrong).unwrap().0;
+        let sealed = Sealed::Memory(Arc::new(Zeroizing::new(bytes)));
+        let opened = super::sync::open_sealed(&sealed, &keys);
+        state.add(Item {
+            id: forged.into(),
+            origin: Origin::Inbox(ItemKind::Message, 1024),
+            received: "2026-11-29T15:00:00Z".into(),
+            order: 0,
+            sealed,
+            opened,
+        });
+    }
+    let (_, tip) = send(&desk, get(&format!("{page}item/{TIP}"))).await;
+    assert!(tip.contains("Verified: proven to belong to this conversation."));
+    assert!(!tip.contains("Send the money"));
+    let (_, forged_page) = send(&desk, get(&format!("{page}item/{forged}"))).await;
+    assert!(forged_page.contains("Send the money to this account"));
+    assert!(forged_page.contains("Unverified."));
+    assert!(forged_page.contains("No reply can be sent here"));
+    assert!(!forged_page.contains("reply-text"));
 }
