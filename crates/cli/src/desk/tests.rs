@@ -386,3 +386,46 @@ async fn an_item_without_the_thread_proof_is_marked_and_cannot_be_answered() {
     assert!(forged_page.contains("No reply can be sent here"));
     assert!(!forged_page.contains("reply-text"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_that_does_not_answer_is_one_line_on_the_page() {
+    // Nothing listens on port 9 of this machine.
+    let desk = desk(Some("http://127.0.0.1:9"));
+    desk.round().await;
+    let (_, body) = send(&desk, get(&base(&desk))).await;
+    assert!(body.contains("The relay cannot be reached: check the connection."));
+    assert!(body.contains("role=\"alert\""));
+    // What the desk already holds is still there.
+    assert!(body.contains("The &lt;script&gt;alert(1)&lt;/script&gt; at the depot"));
+}
+
+#[tokio::test]
+async fn an_item_for_another_key_says_so_in_the_inbox() {
+    let desk = desk(None);
+    {
+        let mut state = desk.state();
+        let keys = state.keys.clone().unwrap();
+        let stranger = Identity::generate().unwrap();
+        let codename =
+            Codename::parse("abacus abdomen abdominal abide abiding ability ablaze able")
+                .unwrap()
+                .derive()
+                .unwrap();
+        let sealed = sealed_tip(&stranger, &codename);
+        let sealed = Sealed::Memory(Arc::new(Zeroizing::new(sealed)));
+        let opened = super::sync::open_sealed(&sealed, &keys);
+        state.add(Item {
+            id: "ffffffffffffffffffffffffffffffff".into(),
+            origin: Origin::Inbox(ItemKind::Tip, 4096),
+            received: "2026-11-29T16:00:00Z".into(),
+            order: 0,
+            sealed,
+            opened,
+        });
+    }
+    let (_, body) = send(&desk, get(&base(&desk))).await;
+    assert!(body.contains("It does not open with this key: "), "{body}");
+    // Nothing to open, but it can be deleted.
+    assert!(!body.contains("item/ffffffffffffffffffffffffffffffff\""));
+    assert!(body.contains("item/ffffffffffffffffffffffffffffffff/delete"));
+}
