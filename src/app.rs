@@ -13,8 +13,8 @@ use crate::browser;
 use crate::components::{
     AttachmentsProps, CodenameCardProps, FileRow, IntroProps, LanguagePickerProps,
     QuestionFieldProps, QuestionInput, QuickExitProps, RepliesPanelProps, ReplyRow,
-    SendProgressProps, attachments, codename_card, intro, language_picker, question_field,
-    quick_exit, replies_panel, send_progress,
+    SendProgressProps, attachments, cancel_id, codename_card, delete_id, intro, language_picker,
+    question_field, quick_exit, replies_panel, send_progress,
 };
 use crate::embed::{self, EmbedFrame};
 use crate::i18n::{Lang, Texts, use_texts};
@@ -301,9 +301,13 @@ fn replies_screen(
                             .into_iter()
                             .map(|r| ReplyRow {
                                 id: r.id,
+                                // A date is never broken at its hyphens.
                                 heading: texts.with(
                                     "reply-from",
-                                    &[("agency", &profile.name), ("date", &r.date)],
+                                    &[
+                                        ("agency", &profile.name),
+                                        ("date", &r.date.replace('-', "\u{2011}")),
+                                    ],
                                 ),
                                 text: r.text,
                             })
@@ -351,7 +355,16 @@ fn replies_screen(
     };
     let on_ask_delete = {
         let confirming = replies.confirming.clone();
-        Callback::from(move |reply: Option<String>| confirming.set(reply))
+        Callback::from(move |reply: Option<String>| {
+            // Focus follows the question: to "Keep it" when it is asked, back
+            // to the reply's delete button when the tipster keeps it.
+            match (&reply, &*confirming) {
+                (Some(asked), _) => browser::focus(&cancel_id(asked)),
+                (None, Some(kept)) => browser::focus(&delete_id(kept)),
+                (None, None) => {}
+            }
+            confirming.set(reply);
+        })
     };
     let on_delete = {
         let (texts, profile) = (texts.clone(), profile.clone());
@@ -378,6 +391,7 @@ fn replies_screen(
                         });
                         rows.set(left);
                         status.set((texts.get("reply-deleted"), false));
+                        browser::focus("replies-title");
                     }
                     Err(f) if f.key == "reason-network" => {
                         status.set((texts.get("delete-failed-network"), true));

@@ -19,4 +19,4 @@ pub use language_picker::{LanguagePickerProps, language_picker};
 pub use progress::{SendProgressProps, send_progress};
 pub use question::{QuestionFieldProps, QuestionInput, question_field};
 pub use quick_exit::{QuickExitProps, quick_exit};
-pub use replies::{RepliesPanelProps, ReplyRow, replies_panel};
+pub use replies::{RepliesPanelProps, ReplyRow, cancel_id, delete_id, replies_panel};

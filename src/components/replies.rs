@@ -90,7 +90,7 @@ pub fn replies_panel(props: &RepliesPanelProps) -> Html {
     let status_class = classes!("status", props.is_error.then_some("error"));
     html! {
         <section class="replies" aria-labelledby="replies-title">
-            <h2 id="replies-title">{ props.title.clone() }</h2>
+            <h2 id="replies-title" tabindex="-1">{ props.title.clone() }</h2>
             if props.replies.is_none() {
                 <form {onsubmit} autocomplete="off">
                     <div class="question">
@@ -140,14 +140,15 @@ fn reply_item(props: &RepliesPanelProps, index: usize, reply: &ReplyRow) -> Html
                 <p id={question}>{ props.delete_question.clone() }</p>
                 <button type="button" class="danger" disabled={props.busy}
                     onclick={move |_| on_delete.emit(id.clone())}>{ props.delete_confirm_label.clone() }</button>
-                <button type="button" class="secondary" disabled={props.busy}
+                <button type="button" class="secondary" id={cancel_id(&reply.id)} disabled={props.busy}
                     onclick={move |_| on_cancel.emit(None)}>{ props.delete_cancel_label.clone() }</button>
             </div>
         }
     } else {
         let (id, on_ask) = (reply.id.clone(), props.on_ask_delete.clone());
         html! {
-            <button type="button" class="secondary delete-reply" aria-describedby={heading.clone()}
+            <button type="button" class="secondary delete-reply" id={delete_id(&reply.id)}
+                aria-describedby={heading.clone()}
                 disabled={props.busy} onclick={move |_| on_ask.emit(Some(id.clone()))}>
                 { props.delete_label.clone() }
             </button>
@@ -160,6 +161,17 @@ fn reply_item(props: &RepliesPanelProps, index: usize, reply: &ReplyRow) -> Html
             { delete }
         </li>
     }
+}
+
+/// The id of a reply's "Delete this reply" button (focus returns to it
+/// when the tipster keeps the reply).
+pub fn delete_id(reply: &str) -> String {
+    format!("delete-{reply}")
+}
+
+/// The id of the button that keeps a reply, focused when deletion is asked.
+pub fn cancel_id(reply: &str) -> String {
+    format!("keep-reply-{reply}")
 }
 
 /// The text area with this id on the page.

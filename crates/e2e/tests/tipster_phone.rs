@@ -52,6 +52,16 @@ async fn fill(browser: &Browser, text: &str, place: &str, topic: &str) -> Result
     Ok(())
 }
 
+/// Scrolls the first element matching `css` to the top of the screen.
+async fn scroll_to(browser: &Browser, css: &str) -> Result<()> {
+    browser
+        .eval(&format!(
+            "document.querySelector({css:?}).scrollIntoView(); return null;"
+        ))
+        .await?;
+    Ok(())
+}
+
 /// Sends, waits for the codename, and returns it.
 async fn send(browser: &mut Browser, step: &str) -> Result<String> {
     browser.find("button.send").await?.click().await?;
@@ -107,6 +117,7 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         .text()
         .await?;
     assert_eq!(label, "Conservar el nombre del archivo");
+    scroll_to(&browser, ".files li").await?;
     browser.screenshot("photo-cleaned").await?;
     let codename = send(&mut browser, "codename-es").await?;
     assert_private(&browser, &relay).await?;
@@ -149,6 +160,7 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         after.contains("location") && !after.contains("file name"),
         "{after}"
     );
+    scroll_to(&browser, ".files li").await?;
     browser.screenshot("form-filled-en").await?;
     let english = send(&mut browser, "codename-en").await?;
     assert_ne!(english, codename);
@@ -434,6 +446,8 @@ async fn the_page_fits_a_320_pixel_screen_with_text_at_200_percent() -> Result<(
         .await?;
     browser.find(".files li").await?;
     browser.screenshot("form-320px-200-percent").await?;
+    scroll_to(&browser, ".files li").await?;
+    browser.screenshot("files-320px-200-percent").await?;
     let problems = overflowing(&browser).await?;
     assert!(
         problems.is_empty(),
