@@ -49,6 +49,11 @@ impl ReceivedOrder {
         Ok(ReceivedOrder { path, items })
     }
 
+    /// Whether the folder has an order file (it was pulled into).
+    pub fn exists(&self) -> bool {
+        self.path.is_file()
+    }
+
     /// Adds `item` at the end unless its id is already listed.
     pub fn push(&mut self, item: Received) {
         if !self.items.iter().any(|known| known.id == item.id) {

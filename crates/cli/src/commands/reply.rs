@@ -97,13 +97,17 @@ pub fn run(args: Args) -> Result<()> {
             Some(&mac),
             &written.to_text(),
         )?;
+        // In a folder pulled into, the reply takes its place after what
+        // the relay listed so far.
         let mut order = ReceivedOrder::load(dir)?;
-        order.push(Received {
-            id,
-            kind: "reply".into(),
-            received: String::new(),
-        });
-        order.save()?;
+        if order.exists() {
+            order.push(Received {
+                id,
+                kind: "reply".into(),
+                received: String::new(),
+            });
+            order.save()?;
+        }
         println!(
             "A copy is in {}/ (sealtip thread shows it with the tip).",
             copy.display()
