@@ -2,7 +2,7 @@
 
      <script src="https://RELAY/embed.js" data-agency="ID" data-pin="FINGERPRINT" async></script>
 
-   Options (data-*): agency (required), pin (fingerprints, comma-separated),
+   Options (data-*): agency (required), pin (39-character key fingerprints, comma-separated),
    mode ("inline", the default, or "button"), accent (#rgb or #rrggbb),
    lang (en, es, fr, ar, …), theme ("light" or "dark"; default: the host
    page's color-scheme, else the visitor's preference).
