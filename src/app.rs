@@ -881,6 +881,7 @@ mod tests {
                 "removed-file-name",
                 "replies-unreadable-one",
                 "replies-unreadable-many",
+                "replies-open-failed",
                 "delete-reply",
                 "delete-reply-question",
                 "delete-reply-confirm",

@@ -147,7 +147,7 @@ pub fn answer(message: &JsValue) -> String {
 /// Opens `sealed` in the worker: starts it, waits until it says it is
 /// ready, hands it the job, and ends it once it answered.
 pub async fn open_in_worker(keys: &ReplyKeys, sealed: Sealed) -> Result<OpenedMailbox, Failure> {
-    let failed = || failure("reason-seal", String::new());
+    let failed = || failure("replies-open-failed", String::new());
     let worker = web_sys::Worker::new(WORKER).map_err(|_| failed())?;
     let next_message = |worker: &web_sys::Worker| {
         Promise::new(&mut |resolve, reject| {

@@ -77,6 +77,7 @@ deriving = Opening your mailbox… this takes a few seconds.
 no-replies = There are no replies yet.
 replies-unreadable-one = One reply could not be opened. It may be damaged, or it may not come from { $agency }, so it is not shown.
 replies-unreadable-many = { $count } replies could not be opened. They may be damaged, or they may not come from { $agency }, so they are not shown.
+replies-open-failed = The replies could not be opened on this device. Check your connection and try again.
 delete-reply = Delete this reply
 delete-reply-question = Delete this reply from the server? Nobody can read it again, you included.
 delete-reply-confirm = Yes, delete it

@@ -74,6 +74,7 @@ deriving = Abriendo su buzón… tarda unos segundos.
 no-replies = Todavía no hay respuestas.
 replies-unreadable-one = No se pudo abrir una respuesta. Puede estar dañada o no venir de { $agency }, así que no se muestra.
 replies-unreadable-many = No se pudieron abrir { $count } respuestas. Pueden estar dañadas o no venir de { $agency }, así que no se muestran.
+replies-open-failed = No se pudieron abrir las respuestas en este dispositivo. Compruebe su conexión e inténtelo de nuevo.
 delete-reply = Eliminar esta respuesta
 delete-reply-question = ¿Eliminar esta respuesta del servidor? Nadie podrá volver a leerla, tampoco usted.
 delete-reply-confirm = Sí, eliminarla

@@ -74,6 +74,7 @@ deriving = Ouverture de votre boîte… cela prend quelques secondes.
 no-replies = Pas encore de réponse.
 replies-unreadable-one = Une réponse n'a pas pu être ouverte. Elle est peut-être abîmée, ou ne vient peut-être pas de { $agency } : elle n'est donc pas affichée.
 replies-unreadable-many = { $count } réponses n'ont pas pu être ouvertes. Elles sont peut-être abîmées, ou ne viennent peut-être pas de { $agency } : elles ne sont donc pas affichées.
+replies-open-failed = Les réponses n'ont pas pu être ouvertes sur cet appareil. Vérifiez votre connexion et réessayez.
 delete-reply = Supprimer cette réponse
 delete-reply-question = Supprimer cette réponse du serveur ? Personne ne pourra plus la lire, vous non plus.
 delete-reply-confirm = Oui, la supprimer

@@ -74,6 +74,7 @@ deriving = N ap louvri bwat lèt ou… sa pran kèk segonn.
 no-replies = Poko gen repons.
 replies-unreadable-one = Nou pa t kapab louvri yon repons. Petèt li domaje, oswa petèt se pa { $agency } ki voye l, kidonk nou pa montre l.
 replies-unreadable-many = Nou pa t kapab louvri { $count } repons. Petèt yo domaje, oswa petèt se pa { $agency } ki voye yo, kidonk nou pa montre yo.
+replies-open-failed = Nou pa t kapab louvri repons yo sou aparèy sa a. Tcheke koneksyon ou, epi eseye ankò.
 delete-reply = Efase repons sa a
 delete-reply-question = Efase repons sa a sou sèvè a? Pèsonn p ap ka li l ankò, menm ou menm.
 delete-reply-confirm = Wi, efase l

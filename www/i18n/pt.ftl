@@ -74,6 +74,7 @@ deriving = Abrindo sua caixa de mensagens… isso leva alguns segundos.
 no-replies = Ainda não há respostas.
 replies-unreadable-one = Não foi possível abrir uma resposta. Ela pode estar danificada ou não vir de { $agency }, por isso não é mostrada.
 replies-unreadable-many = Não foi possível abrir { $count } respostas. Elas podem estar danificadas ou não vir de { $agency }, por isso não são mostradas.
+replies-open-failed = Não foi possível abrir as respostas neste aparelho. Verifique sua conexão e tente de novo.
 delete-reply = Excluir esta resposta
 delete-reply-question = Excluir esta resposta do servidor? Ninguém poderá lê-la de novo, nem você.
 delete-reply-confirm = Sim, excluir

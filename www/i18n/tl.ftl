@@ -74,6 +74,7 @@ deriving = Binubuksan ang iyong mailbox… ilang segundo lang ito.
 no-replies = Wala pang sagot.
 replies-unreadable-one = Hindi mabuksan ang isang sagot. Baka sira ito, o baka hindi ito galing sa { $agency }, kaya hindi ito ipinapakita.
 replies-unreadable-many = Hindi mabuksan ang { $count } na sagot. Baka sira ang mga ito, o baka hindi galing sa { $agency }, kaya hindi ipinapakita.
+replies-open-failed = Hindi mabuksan ang mga sagot sa device na ito. Tingnan ang koneksyon mo at subukan ulit.
 delete-reply = Burahin ang sagot na ito
 delete-reply-question = Burahin ang sagot na ito sa server? Wala nang makakabasa nito, pati ikaw.
 delete-reply-confirm = Oo, burahin

@@ -74,6 +74,7 @@ deriving = Đang mở hộp thư của bạn… việc này mất vài giây.
 no-replies = Chưa có thư trả lời nào.
 replies-unreadable-one = Không mở được một thư trả lời. Có thể thư bị hỏng hoặc không phải do { $agency } gửi, nên thư không được hiển thị.
 replies-unreadable-many = Không mở được { $count } thư trả lời. Có thể các thư bị hỏng hoặc không phải do { $agency } gửi, nên không được hiển thị.
+replies-open-failed = Không mở được các thư trả lời trên thiết bị này. Hãy kiểm tra kết nối rồi thử lại.
 delete-reply = Xóa thư trả lời này
 delete-reply-question = Xóa thư trả lời này khỏi máy chủ? Sẽ không ai đọc lại được, kể cả bạn.
 delete-reply-confirm = Có, xóa

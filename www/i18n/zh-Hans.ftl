@@ -74,6 +74,7 @@ deriving = 正在打开您的信箱…需要几秒钟。
 no-replies = 还没有回复。
 replies-unreadable-one = 有一条回复无法打开。它可能已损坏，或者并非来自 { $agency }，因此没有显示。
 replies-unreadable-many = 有 { $count } 条回复无法打开。它们可能已损坏，或者并非来自 { $agency }，因此没有显示。
+replies-open-failed = 无法在这台设备上打开回复。请检查网络连接，然后再试一次。
 delete-reply = 删除这条回复
 delete-reply-question = 要从服务器上删除这条回复吗？删除后任何人都无法再阅读，包括您。
 delete-reply-confirm = 是，删除
