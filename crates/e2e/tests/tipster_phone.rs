@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use sealtip_e2e::{Browser, Relay, sealtip, workspace};
+use sealtip_e2e::{Browser, Desk, Relay, sealtip, workspace};
 use sealtip_envelope::Recipient;
 use sealtip_envelope::bundle::{BundleWriter, Kind, Tip};
 
@@ -206,6 +206,31 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         }
     }
     let spanish_tip = spanish_tip.context("the Spanish tip did not arrive")?;
+    // An independent age (npm age-encryption, run with Node) opens what the
+    // page sealed to the hybrid agency, and so does the officer's desk,
+    // offline from the pulled folder.
+    for file in &sealed {
+        let entries = relay.open_with_typage(file)?;
+        for entry in ["tip.json", "tip.mac", "tip.txt", "attachments/01.jpg"] {
+            assert!(entries.iter().any(|e| e == entry), "{entries:?}");
+        }
+    }
+    let pulled = sealed[0].parent().context("the pulled folder")?;
+    let desk = Desk::start(
+        [
+            "--agency",
+            "demo",
+            "-i",
+            key.to_str().unwrap(),
+            "--inbox",
+            pulled.to_str().unwrap(),
+        ],
+        &[("LANG", "en_US.UTF-8")],
+    )?;
+    browser.client.goto(&desk.url).await?;
+    browser.wait_for_text("A van takes workers").await?;
+    browser.wait_for_text("almacén del puerto").await?;
+    drop(desk);
 
     // The agency replies; the tipster reads it through the codename page.
     let tip_json: serde_json::Value =
