@@ -181,15 +181,10 @@ mod tests {
 
     /// A codename's keys without the slow derivation.
     fn reply_keys(seed: u8) -> ReplyKeys {
-        let identity = Identity::hybrid_from_seed([seed; 32]);
-        let thread_key = ThreadKey::from_bytes([seed; 32]);
-        let recipient = identity.recipient();
-        ReplyKeys {
-            mailbox: thread_key.mailbox(&recipient),
-            mailbox_secret: thread_key.mailbox_secret(&recipient),
-            identity,
-            thread_key,
-        }
+        ReplyKeys::new(
+            Identity::hybrid_from_seed([seed; 32]),
+            ThreadKey::from_bytes([seed; 32]),
+        )
     }
 
     /// A reply as the agency seals it: to the codename's reply key, proven

@@ -79,6 +79,11 @@ fn ensure_wasm_opt() -> Result<()> {
     if found.is_some_and(|version| version.contains(WASM_OPT_VERSION)) {
         return Ok(());
     }
+    npm_install(BINARYEN_PACKAGE)
+}
+
+/// `npm install PACKAGE` into the project's `.tools/node`.
+fn npm_install(package: &str) -> Result<()> {
     std::fs::create_dir_all(NODE_TOOLS).with_context(|| format!("cannot create {NODE_TOOLS}"))?;
     cmd::run(cmd::command("npm").args([
         "install",
@@ -86,7 +91,7 @@ fn ensure_wasm_opt() -> Result<()> {
         NODE_TOOLS,
         "--no-audit",
         "--no-fund",
-        BINARYEN_PACKAGE,
+        package,
     ]))
 }
 
@@ -134,15 +139,7 @@ fn ensure_age_encryption() -> Result<()> {
     if installed {
         return Ok(());
     }
-    std::fs::create_dir_all(NODE_TOOLS).with_context(|| format!("cannot create {NODE_TOOLS}"))?;
-    cmd::run(cmd::command("npm").args([
-        "install",
-        "--prefix",
-        NODE_TOOLS,
-        "--no-audit",
-        "--no-fund",
-        AGE_ENCRYPTION_PACKAGE,
-    ]))
+    npm_install(AGE_ENCRYPTION_PACKAGE)
 }
 
 /// PostgreSQL's server programs (Debian's `postgresql`, installed if

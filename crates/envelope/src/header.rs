@@ -277,6 +277,40 @@ pub(crate) fn decode_base64(encoded: &[u8]) -> Result<Vec<u8>, base64::DecodeErr
 }
 
 #[cfg(feature = "seal")]
+/// How a recipient stanza with one binary argument and a wrapped file key
+/// can be malformed, in its own type's words.
+#[cfg(feature = "open")]
+pub(crate) struct StanzaShape {
+    /// Not exactly one argument.
+    pub arguments: &'static str,
+    /// The argument is not canonical base64.
+    pub base64: &'static str,
+    /// The argument has the wrong length.
+    pub length: &'static str,
+    /// The body is not a 16-byte file key and its 16-byte tag.
+    pub body: &'static str,
+}
+
+#[cfg(feature = "open")]
+impl StanzaShape {
+    /// The stanza's one argument, decoded: exactly `N` bytes; and a body of
+    /// exactly 32 bytes. The checks every recipient type makes first.
+    pub(crate) fn check<const N: usize>(&self, stanza: &Stanza) -> Result<[u8; N], HeaderError> {
+        let [argument] = stanza.args.as_slice() else {
+            return Err(HeaderError::Malformed(self.arguments));
+        };
+        let bytes =
+            decode_base64(argument.as_bytes()).map_err(|_| HeaderError::Malformed(self.base64))?;
+        let bytes: [u8; N] = bytes
+            .try_into()
+            .map_err(|_| HeaderError::Malformed(self.length))?;
+        if stanza.body.len() != 32 {
+            return Err(HeaderError::Malformed(self.body));
+        }
+        Ok(bytes)
+    }
+}
+
 pub(crate) fn encode_base64(bytes: &[u8]) -> String {
     STANDARD_NO_PAD.encode(bytes)
 }

@@ -112,11 +112,18 @@ pub(crate) use open::unwrap;
 #[cfg(feature = "open")]
 mod open {
     use super::*;
-    use crate::header::{HeaderError, decode_base64};
+    use crate::header::{HeaderError, StanzaShape};
     use crate::keys::{Identity, IdentityKey};
     use crate::primitives::FileKey;
     use chacha20poly1305::aead::Aead;
     use x_wing::TryDecapsulate;
+
+    const SHAPE: StanzaShape = StanzaShape {
+        arguments: "mlkem768x25519 stanza must have exactly one argument",
+        base64: "mlkem768x25519 enc is not canonical base64",
+        length: "mlkem768x25519 enc is not 1,120 bytes",
+        body: "mlkem768x25519 body is not a 16-byte file key and its tag",
+    };
 
     /// Tries to unwrap the file key from `stanza` with `identity`.
     ///
@@ -129,21 +136,7 @@ mod open {
         if stanza.tag != TAG {
             return Ok(None);
         }
-        let [enc] = stanza.args.as_slice() else {
-            return Err(HeaderError::Malformed(
-                "mlkem768x25519 stanza must have exactly one argument",
-            ));
-        };
-        let enc = decode_base64(enc.as_bytes())
-            .map_err(|_| HeaderError::Malformed("mlkem768x25519 enc is not canonical base64"))?;
-        let enc: [u8; ENC_BYTES] = enc
-            .try_into()
-            .map_err(|_| HeaderError::Malformed("mlkem768x25519 enc is not 1,120 bytes"))?;
-        if stanza.body.len() != 32 {
-            return Err(HeaderError::Malformed(
-                "mlkem768x25519 body is not a 16-byte file key and its tag",
-            ));
-        }
+        let enc: [u8; ENC_BYTES] = SHAPE.check(stanza)?;
         let IdentityKey::Hybrid(key) = &identity.0 else {
             return Ok(None);
         };

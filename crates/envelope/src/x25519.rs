@@ -67,10 +67,17 @@ pub(crate) use open::unwrap;
 #[cfg(feature = "open")]
 mod open {
     use super::*;
-    use crate::header::{HeaderError, decode_base64};
+    use crate::header::{HeaderError, StanzaShape};
     use crate::keys::{Identity, IdentityKey};
     use crate::primitives::FileKey;
     use x25519_dalek::PublicKey;
+
+    const SHAPE: StanzaShape = StanzaShape {
+        arguments: "X25519 stanza must have exactly one argument",
+        base64: "X25519 share is not canonical base64",
+        length: "X25519 share is not 32 bytes",
+        body: "X25519 body is not a 16-byte file key and its tag",
+    };
 
     /// Tries to unwrap the file key from `stanza` with `identity`.
     ///
@@ -83,21 +90,7 @@ mod open {
         if stanza.tag != TAG {
             return Ok(None);
         }
-        let [share] = stanza.args.as_slice() else {
-            return Err(HeaderError::Malformed(
-                "X25519 stanza must have exactly one argument",
-            ));
-        };
-        let share = decode_base64(share.as_bytes())
-            .map_err(|_| HeaderError::Malformed("X25519 share is not canonical base64"))?;
-        let share: [u8; 32] = share
-            .try_into()
-            .map_err(|_| HeaderError::Malformed("X25519 share is not 32 bytes"))?;
-        if stanza.body.len() != 32 {
-            return Err(HeaderError::Malformed(
-                "X25519 body is not a 16-byte file key and its tag",
-            ));
-        }
+        let share: [u8; 32] = SHAPE.check(stanza)?;
         let IdentityKey::X25519(secret) = &identity.0 else {
             return Ok(None);
         };

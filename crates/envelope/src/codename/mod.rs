@@ -208,6 +208,18 @@ pub struct ReplyKeys {
 }
 
 impl ReplyKeys {
+    /// The keys of a reply identity and a thread key: the mailbox is bound
+    /// to both (see [`crate::proof`]).
+    pub fn new(identity: Identity, thread_key: ThreadKey) -> Self {
+        let mailbox_secret = thread_key.mailbox_secret(&identity.recipient());
+        ReplyKeys {
+            mailbox: mailbox_id_of_secret(&mailbox_secret),
+            identity,
+            thread_key,
+            mailbox_secret,
+        }
+    }
+
     /// The recipient the agency seals replies to.
     pub fn recipient(&self) -> Recipient {
         self.identity.recipient()
@@ -253,14 +265,7 @@ impl Codename {
         seed.zeroize();
         let thread_key =
             ThreadKey::from_bytes(hkdf(&[], b"sealtip thread key v2", master.as_ref()));
-        let recipient = identity.recipient();
-        let mailbox_secret = thread_key.mailbox_secret(&recipient);
-        Ok(ReplyKeys {
-            mailbox: mailbox_id_of_secret(&mailbox_secret),
-            identity,
-            thread_key,
-            mailbox_secret,
-        })
+        Ok(ReplyKeys::new(identity, thread_key))
     }
 }
 
