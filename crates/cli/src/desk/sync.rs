@@ -113,7 +113,7 @@ impl Desk {
                 relay.download(&self.agency, token, &listed.id, out, &mut |_| {})?;
                 Ok(())
             })?;
-            let opened = open_sealed(&sealed, keys);
+            let opened = as_listed(open_sealed(&sealed, keys), listed.kind.as_str());
             self.remember_order(&listed.id, listed.kind.as_str(), &listed.received)?;
             self.state().add(Item {
                 id: listed.id,
@@ -269,6 +269,24 @@ pub(super) fn open_sealed(sealed: &Sealed, keys: &Keys) -> Result<Opened, Failur
     open_tip_only(reader, &keys.identities)
 }
 
+/// The relay lists each item with its kind; an item sealed as another kind
+/// (a follow-up listed as a tip, a "reply" in the inbox) is refused.
+fn as_listed(opened: Result<Opened, Failure>, listed: &str) -> Result<Opened, Failure> {
+    let opened = opened?;
+    let sealed = match opened.tip.kind {
+        sealtip_envelope::bundle::Kind::Tip => "tip",
+        sealtip_envelope::bundle::Kind::Message => "message",
+        sealtip_envelope::bundle::Kind::Reply => "reply",
+    };
+    if sealed != listed {
+        return Err((
+            "desk-corrupt",
+            format!("the relay lists it as a {listed}, but it is sealed as a {sealed}"),
+        ));
+    }
+    Ok(opened)
+}
+
 /// Every item of the `--inbox` folder (`tip-<id>.age`, `message-<id>.age`,
 /// as `sealtip pull` writes them, and `reply-<id>.age`), opened.
 pub fn load_folder(dir: &Path, keys: &Keys) -> Result<Vec<Item>> {
@@ -302,7 +320,7 @@ pub fn load_folder(dir: &Path, keys: &Keys) -> Result<Vec<Item>> {
             other => other,
         };
         let sealed = Sealed::File(path.clone());
-        let opened = open_sealed(&sealed, keys);
+        let opened = as_listed(open_sealed(&sealed, keys), kind);
         let written = metadata.modified().unwrap_or(std::time::UNIX_EPOCH);
         items.push((
             written,
@@ -375,5 +393,25 @@ mod tests {
         sorted.sort_unstable();
         assert_eq!(sorted, (0..50).collect::<Vec<_>>());
         assert!(random_below(10) < 10 && random_below(0) == 0);
+    }
+
+    #[test]
+    fn an_item_sealed_as_another_kind_than_the_relay_lists_is_refused() {
+        use sealtip_envelope::bundle::{Kind, Tip};
+        let opened = |kind| {
+            Ok(Opened {
+                tip: Tip::new(kind, "demo", "2026-12-07"),
+                json: Vec::new(),
+                mac: None,
+            })
+        };
+        assert!(as_listed(opened(Kind::Tip), "tip").is_ok());
+        assert!(as_listed(opened(Kind::Message), "message").is_ok());
+        let Err((key, detail)) = as_listed(opened(Kind::Tip), "message") else {
+            panic!("a tip listed as a message was taken");
+        };
+        assert_eq!(key, "desk-corrupt");
+        assert!(detail.contains("lists it as a message"), "{detail}");
+        assert!(as_listed(opened(Kind::Reply), "tip").is_err());
     }
 }
