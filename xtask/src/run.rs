@@ -50,10 +50,13 @@ pub fn run(listen: SocketAddr) -> Result<()> {
          The demo agency:     data/agency.key (its age identity), data/agency.pub (its recipient),\n\
          \x20                    data/agency.token (its inbox token)\n\
          \n\
-         Send a tip from the page, then, in another terminal, fetch it as the agency and open it:\n\
+         Send a tip from the page, then, in another terminal, read it as an officer in the desk\n\
+         (the agency's inbox, served from this machine; it prints an address to open):\n\
+         \x20 {cli} desk --relay {url} --agency demo --token-file data/agency.token -i data/agency.key --inbox data/inbox\n\
+         or fetch and open it on the command line:\n\
          \x20 {cli} pull --relay {url} --agency demo --token-file data/agency.token --out data/inbox\n\
          \x20 {cli} open -i data/agency.key data/inbox/<file>.age\n\
-         or, with age itself: age -d -i data/agency.key data/inbox/<file>.age | tar -xv\n\
+         or with an age that knows post-quantum keys (age 1.3 or later): age -d -i data/agency.key data/inbox/<file>.age | tar -xv\n\
          \n\
          After changing src/ or www/, run `cargo xtask run` again. Stop with Ctrl-C.\n"
     );

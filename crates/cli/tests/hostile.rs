@@ -236,7 +236,7 @@ fn hostile_attachment_names_stay_inside_the_output_folder() {
     assert_harmless(&summary);
     assert!(
         summary.contains(&format!(
-            "Attachment attachments/{ATTACK_SHOWN}.txt (text/plain"
+            "Attachment attachments/{ATTACK_SHOWN}.txt \"attachments/{ATTACK_SHOWN}.txt\" (text/plain"
         )),
         "{summary}"
     );

@@ -311,6 +311,7 @@ impl StanzaShape {
     }
 }
 
+#[cfg(feature = "seal")]
 pub(crate) fn encode_base64(bytes: &[u8]) -> String {
     STANDARD_NO_PAD.encode(bytes)
 }

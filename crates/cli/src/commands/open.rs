@@ -239,13 +239,18 @@ fn print_summary(opened: &OpenedTip, out: &Path, w: &mut impl Write) -> io::Resu
         } else {
             ""
         };
-        writeln!(
-            w,
-            "  What happened: {}{more}",
-            display::text(&preview, "    ")
-        )?;
+        let label = match tip.kind {
+            sealtip_envelope::bundle::Kind::Tip => "What happened",
+            _ => "Message",
+        };
+        writeln!(w, "  {label}: {}{more}", display::text(&preview, "    "))?;
     }
     for a in &tip.attachments {
+        let name = if a.name.is_empty() {
+            String::new()
+        } else {
+            format!(" \"{}\"", line(&a.name))
+        };
         let metadata = match a.metadata {
             MetadataStatus::Removed if a.removed.is_empty() => "no metadata found".to_string(),
             MetadataStatus::Removed => format!("removed: {}", line(&a.removed.join(", "))),
@@ -254,15 +259,19 @@ fn print_summary(opened: &OpenedTip, out: &Path, w: &mut impl Write) -> io::Resu
         };
         writeln!(
             w,
-            "  Attachment {} ({}, {} bytes; {metadata})",
+            "  Attachment {}{name} ({}, {} bytes; {metadata})",
             line(&a.path),
             line(&a.media_type),
             a.size
         )?;
     }
-    match &tip.reply {
-        Some(_) => writeln!(w, "  The tipster can receive replies.")?,
-        None => writeln!(w, "  The tipster did not ask for replies.")?,
+    match (&tip.reply, &tip.thread) {
+        (Some(_), _) => writeln!(w, "  The tipster can receive replies.")?,
+        (None, Some(_)) => writeln!(
+            w,
+            "  It names a conversation: `sealtip thread` shows it with its tip if its proof holds."
+        )?,
+        (None, None) => writeln!(w, "  The tipster did not ask for replies.")?,
     }
     writeln!(
         w,
