@@ -112,61 +112,10 @@ impl std::fmt::Debug for Lang {
     }
 }
 
-/// Reads `key = value` messages; comments, blank lines and lines without
-/// `=` are skipped. Indented lines continue the previous value. A string
-/// literal placeable, `{ ", " }`, keeps spaces the trimming would lose.
+/// Reads the messages of a language file (the reader is shared with the
+/// officers' desk).
 pub fn parse(source: &str) -> BTreeMap<String, String> {
-    let mut messages: BTreeMap<String, String> = BTreeMap::new();
-    let mut last: Option<&str> = None;
-    for line in source.lines() {
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        if line.starts_with(' ') {
-            if let Some(value) = last.and_then(|key| messages.get_mut(key)) {
-                if !value.is_empty() {
-                    value.push(' ');
-                }
-                value.push_str(line.trim());
-            }
-            continue;
-        }
-        if let Some((key, value)) = line.split_once('=') {
-            let key = key.trim();
-            messages.insert(key.to_string(), value.trim().to_string());
-            last = Some(key);
-        }
-    }
-    for value in messages.values_mut() {
-        *value = string_literals(value);
-    }
-    messages
-}
-
-/// Replaces each `{ "text" }` by `text`.
-fn string_literals(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(open) = rest.find('{') {
-        let after = rest[open + 1..].trim_start();
-        let literal = after
-            .strip_prefix('"')
-            .and_then(|inner| inner.split_once('"'))
-            .and_then(|(text, tail)| tail.trim_start().strip_prefix('}').map(|tail| (text, tail)));
-        match literal {
-            Some((text, tail)) => {
-                out.push_str(&rest[..open]);
-                out.push_str(text);
-                rest = tail;
-            }
-            None => {
-                out.push_str(&rest[..=open]);
-                rest = &rest[open + 1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    sealtip_api::ftl::parse(source, |_| true)
 }
 
 /// The page's words in one language, falling back to English.

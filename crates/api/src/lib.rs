@@ -11,6 +11,7 @@
 //! solve in slices, e.g. between animation frames) and [`pow::proof_header`];
 //! the relay side is [`pow::issue`] and [`pow::verify`].
 
+pub mod ftl;
 pub mod pow;
 pub mod time;
 pub mod types;

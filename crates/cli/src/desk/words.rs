@@ -99,62 +99,12 @@ fn language_of(wanted: &str) -> Option<&'static str> {
     })
 }
 
-/// The desk's messages and the language's terms in an `.ftl` text.
+/// The desk's messages and the language's terms in an `.ftl` text (the
+/// page reads the same files with the same reader).
 fn parse(source: &str) -> BTreeMap<String, String> {
-    let mut messages: BTreeMap<String, String> = BTreeMap::new();
-    let mut last: Option<String> = None;
-    for line in source.lines() {
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        if line.starts_with(' ') {
-            if let Some(value) = last.as_ref().and_then(|key| messages.get_mut(key)) {
-                if !value.is_empty() {
-                    value.push(' ');
-                }
-                value.push_str(line.trim());
-            }
-            continue;
-        }
-        last = None;
-        if let Some((key, value)) = line.split_once('=') {
-            let key = key.trim();
-            if key.starts_with("desk-") || key.starts_with('-') {
-                messages.insert(key.to_string(), value.trim().to_string());
-                last = Some(key.to_string());
-            }
-        }
-    }
-    for value in messages.values_mut() {
-        *value = string_literals(value);
-    }
-    messages
-}
-
-/// Replaces each `{ "text" }` by `text`.
-fn string_literals(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(open) = rest.find('{') {
-        let after = rest[open + 1..].trim_start();
-        let literal = after
-            .strip_prefix('"')
-            .and_then(|inner| inner.split_once('"'))
-            .and_then(|(text, tail)| tail.trim_start().strip_prefix('}').map(|tail| (text, tail)));
-        match literal {
-            Some((text, tail)) => {
-                out.push_str(&rest[..open]);
-                out.push_str(text);
-                rest = tail;
-            }
-            None => {
-                out.push_str(&rest[..=open]);
-                rest = &rest[open + 1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    sealtip_api::ftl::parse(source, |key| {
+        key.starts_with("desk-") || key.starts_with('-')
+    })
 }
 
 #[cfg(test)]

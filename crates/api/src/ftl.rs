@@ -1,0 +1,96 @@
+//! Reading the `.ftl` language files (`www/i18n/<tag>.ftl`): the page and the
+//! officers' desk read the same files with this one reader.
+//!
+//! Only what those files use: `key = value` messages and `-term = value`
+//! terms; `#` comments and blank lines; indented lines continuing the
+//! previous value; and string literal placeables, `{ ", " }`, which keep
+//! spaces the trimming would lose. Variables (`{ $name }`) are left for the
+//! caller to fill in.
+
+use std::collections::BTreeMap;
+
+/// The messages of `source` whose keys `keep` accepts. A line that is not
+/// indented and has no `=` ends the value before it.
+pub fn parse(source: &str, keep: impl Fn(&str) -> bool) -> BTreeMap<String, String> {
+    let mut messages: BTreeMap<String, String> = BTreeMap::new();
+    let mut last: Option<String> = None;
+    for line in source.lines() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        if line.starts_with(' ') {
+            if let Some(value) = last.as_ref().and_then(|key| messages.get_mut(key)) {
+                if !value.is_empty() {
+                    value.push(' ');
+                }
+                value.push_str(line.trim());
+            }
+            continue;
+        }
+        last = None;
+        if let Some((key, value)) = line.split_once('=') {
+            let key = key.trim();
+            if keep(key) {
+                messages.insert(key.to_string(), value.trim().to_string());
+                last = Some(key.to_string());
+            }
+        }
+    }
+    for value in messages.values_mut() {
+        *value = string_literals(value);
+    }
+    messages
+}
+
+/// Replaces each `{ "text" }` by `text`.
+fn string_literals(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(open) = rest.find('{') {
+        let after = rest[open + 1..].trim_start();
+        let literal = after
+            .strip_prefix('"')
+            .and_then(|inner| inner.split_once('"'))
+            .and_then(|(text, tail)| tail.trim_start().strip_prefix('}').map(|tail| (text, tail)));
+        match literal {
+            Some((text, tail)) => {
+                out.push_str(&rest[..open]);
+                out.push_str(text);
+                rest = tail;
+            }
+            None => {
+                out.push_str(&rest[..=open]);
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_continue_on_indented_lines_and_keep_literal_spaces() {
+        let m = parse(
+            "# c\na = one\n  two\nb=three\nsep = { \", \" }\nmixed = a{\"、\"}b { $name }\n",
+            |_| true,
+        );
+        assert_eq!(m["a"], "one two");
+        assert_eq!(m["b"], "three");
+        assert_eq!(m["sep"], ", ");
+        assert_eq!(m["mixed"], "a、b { $name }");
+    }
+
+    #[test]
+    fn only_the_keys_asked_for_are_kept_with_their_continuations() {
+        let m = parse("desk-a = one\n  two\nother = x\n  y\n-term = T\n", |key| {
+            key.starts_with("desk-") || key.starts_with('-')
+        });
+        assert_eq!(m.len(), 2);
+        assert_eq!(m["desk-a"], "one two");
+        assert_eq!(m["-term"], "T");
+    }
+}
