@@ -108,11 +108,14 @@ fn the_printed_address_opens_the_desk_and_nothing_else_does() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let desk = Desk(child);
-    let url = BufReader::new(stdout)
-        .lines()
+    let mut lines = BufReader::new(stdout).lines();
+    let url = lines
+        .by_ref()
         .map(Result::unwrap)
         .find(|line| line.trim().starts_with("http://"))
         .expect("the desk prints its address");
+    // Keep reading what else it prints, as a terminal would.
+    std::thread::spawn(move || for _ in lines {});
     let url = url.trim();
     let rest = url.strip_prefix("http://").unwrap();
     let (address, page) = rest.split_once('/').unwrap();

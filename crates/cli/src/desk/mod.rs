@@ -19,6 +19,7 @@ mod state;
 mod sync;
 mod words;
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -173,12 +174,17 @@ pub fn run(args: Args) -> Result<()> {
             rounds: tokio::sync::Mutex::new(()),
             wake: tokio::sync::Notify::new(),
         });
-        println!(
+        // A closed standard output (the terminal went away, a script stopped
+        // reading after the address) must not stop the desk.
+        let mut out = std::io::stdout();
+        let _ = writeln!(
+            out,
             "{}\n\n    http://{address}{}\n",
             desk.words.get("desk-open-this"),
             desk.base()
         );
-        println!("{}", desk.words.get("desk-stop-hint"));
+        let _ = writeln!(out, "{}", desk.words.get("desk-stop-hint"));
+        let _ = out.flush();
         tokio::spawn(sync::rounds(desk.clone()));
         axum::serve(listener, server::router(desk))
             .with_graceful_shutdown(async {

@@ -11,6 +11,7 @@
 //! attachment; a photo is served only when its bytes say JPEG, PNG, WebP or
 //! GIF, sandboxed.
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
@@ -441,7 +442,11 @@ async fn image(
 async fn lock(Shared(desk): Shared<Arc<Desk>>) -> Response {
     desk.state().lock();
     desk.wake.notify_one();
-    eprintln!("{}", desk.words.get("desk-locked-terminal"));
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}",
+        desk.words.get("desk-locked-terminal")
+    );
     html(StatusCode::OK, pages::locked(&desk))
 }
 
