@@ -87,6 +87,14 @@ impl ReceivedOrder {
     }
 }
 
+/// Why an item the relay lists as `listed` (`tip`, `message`, `reply`) is
+/// refused: it is sealed as another kind. `None` when they agree.
+pub fn kind_mismatch(listed: &str, sealed: sealtip_envelope::bundle::Kind) -> Option<String> {
+    let sealed = sealed.as_str();
+    (listed != sealed)
+        .then(|| format!("the relay lists it as a {listed}, but it is sealed as a {sealed}"))
+}
+
 /// `kind-id` (a pulled file's stem or an opened folder's name) split in two.
 pub fn kind_and_id(name: &str) -> Option<(&str, &str)> {
     let (kind, id) = name.split_once('-')?;

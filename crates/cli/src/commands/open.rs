@@ -110,18 +110,10 @@ fn check_relay_kind(path: &Path, tip: &sealtip_envelope::bundle::Tip) -> Result<
     let Some((relay_kind, _)) = crate::received::kind_and_id(stem) else {
         return Ok(());
     };
-    let sealed = match tip.kind {
-        sealtip_envelope::bundle::Kind::Tip => "tip",
-        sealtip_envelope::bundle::Kind::Message => "message",
-        sealtip_envelope::bundle::Kind::Reply => "reply",
-    };
-    if relay_kind != sealed {
-        bail!(
-            "refused: the relay lists {} as a {relay_kind}, but it is sealed as a {sealed}",
-            path.display()
-        );
+    match crate::received::kind_mismatch(relay_kind, tip.kind) {
+        Some(why) => bail!("refused {}: {why}", path.display()),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Writes `tip.json` (its exact bytes, which its proof covers), `tip.mac`

@@ -79,19 +79,11 @@ pub fn view(item: &Item) -> ItemView<'_> {
     }
 }
 
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Tip => "tip",
-        Kind::Message => "message",
-        Kind::Reply => "reply",
-    }
-}
-
 fn item_json(entry: &sealtip_envelope::thread::ThreadItem<Item>) -> serde_json::Value {
     let item = &entry.item;
     serde_json::json!({
         "id": item.id,
-        "kind": kind_name(item.tip.kind),
+        "kind": item.tip.kind.as_str(),
         "verified": entry.standing == Standing::Verified,
         "standing": match entry.standing {
             Standing::Verified => "verified",
@@ -186,11 +178,13 @@ fn read_items(dir: &Path) -> Result<Vec<Item>> {
             .to_string();
         let (relay_kind, id) = kind_and_id(&name).unwrap_or(("", name.as_str()));
         let relay_kind = order.kind(id).unwrap_or(relay_kind);
-        if !relay_kind.is_empty() && relay_kind != kind_name(tip.kind) {
+        let mismatch = (!relay_kind.is_empty())
+            .then(|| crate::received::kind_mismatch(relay_kind, tip.kind))
+            .flatten();
+        if let Some(why) = mismatch {
             eprintln!(
-                "{}: refused: the relay lists it as a {relay_kind}, but it is sealed as a {}",
-                display::line(&folder.display().to_string()),
-                kind_name(tip.kind)
+                "{}: refused: {why}",
+                display::line(&folder.display().to_string())
             );
             continue;
         }

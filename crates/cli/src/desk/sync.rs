@@ -273,18 +273,10 @@ pub(super) fn open_sealed(sealed: &Sealed, keys: &Keys) -> Result<Opened, Failur
 /// (a follow-up listed as a tip, a "reply" in the inbox) is refused.
 fn as_listed(opened: Result<Opened, Failure>, listed: &str) -> Result<Opened, Failure> {
     let opened = opened?;
-    let sealed = match opened.tip.kind {
-        sealtip_envelope::bundle::Kind::Tip => "tip",
-        sealtip_envelope::bundle::Kind::Message => "message",
-        sealtip_envelope::bundle::Kind::Reply => "reply",
-    };
-    if sealed != listed {
-        return Err((
-            "desk-corrupt",
-            format!("the relay lists it as a {listed}, but it is sealed as a {sealed}"),
-        ));
+    match crate::received::kind_mismatch(listed, opened.tip.kind) {
+        Some(why) => Err(("desk-corrupt", why)),
+        None => Ok(opened),
     }
-    Ok(opened)
 }
 
 /// Every item of the `--inbox` folder (`tip-<id>.age`, `message-<id>.age`,

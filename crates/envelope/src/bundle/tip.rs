@@ -59,6 +59,18 @@ pub enum Kind {
     Reply,
 }
 
+impl Kind {
+    /// Its name in `tip.json`, which is also the relay's kind for it:
+    /// `tip`, `message` or `reply`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Tip => "tip",
+            Kind::Message => "message",
+            Kind::Reply => "reply",
+        }
+    }
+}
+
 /// One answered question of the agency's form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
