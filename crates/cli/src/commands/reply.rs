@@ -58,20 +58,14 @@ pub fn run(args: Args) -> Result<()> {
             args.to_tip.display()
         );
     };
-    // The agency's own keys of the same kind: the reply stays readable here,
-    // and the tipster seals follow-ups to them (a file never mixes kinds).
-    let agency_keys: Vec<Recipient> = identities
-        .iter()
-        .map(Identity::recipient)
-        .filter(|r| r.kind() == tipster.kind())
-        .collect();
-    let mut recipients = vec![tipster];
-    recipients.extend(agency_keys.iter().cloned());
-
-    let mut reply = Tip::new(Kind::Reply, &args.inbox.agency, &today());
-    reply.text = text;
-    reply.thread = Some(mailbox.clone());
-    reply.agency_keys = agency_keys.iter().map(Recipient::to_string).collect();
+    let (reply, recipients) = reply_in_thread(
+        &args.inbox.agency,
+        &today(),
+        text,
+        &mailbox,
+        tipster,
+        &identities,
+    );
     let (mut sealed, size, written) = seal_to_upload(&recipients, &args.attach, reply, Some(&key))?;
     let client = RelayClient::new(&args.inbox.relay)?;
     let id = client.upload(
@@ -114,6 +108,33 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// An agency's reply in the thread whose mailbox is `mailbox`, and who it is
+/// sealed to: the tipster's reply key and the officer's own keys of the same
+/// kind (a file never mixes kinds), so the reply stays readable here. The
+/// reply names those keys, and the tipster seals follow-ups to them. What
+/// `sealtip reply` and the desk send.
+pub fn reply_in_thread(
+    agency: &str,
+    date: &str,
+    text: String,
+    mailbox: &str,
+    tipster: Recipient,
+    identities: &[Identity],
+) -> (Tip, Vec<Recipient>) {
+    let agency_keys: Vec<Recipient> = identities
+        .iter()
+        .map(Identity::recipient)
+        .filter(|r| r.kind() == tipster.kind())
+        .collect();
+    let mut reply = Tip::new(Kind::Reply, agency, date);
+    reply.text = text;
+    reply.thread = Some(mailbox.to_string());
+    reply.agency_keys = agency_keys.iter().map(Recipient::to_string).collect();
+    let mut recipients = vec![tipster];
+    recipients.extend(agency_keys);
+    (reply, recipients)
 }
 
 /// The thread of `path`: an opened folder among its siblings (so a

@@ -7,7 +7,7 @@
 
 use std::io::Read;
 
-use sealtip_envelope::bundle::{AttachmentSink, Kind, Limits, Tip};
+use sealtip_envelope::bundle::{AttachmentSink, Limits, Tip};
 use sealtip_envelope::thread::ItemView;
 use sealtip_envelope::{Identity, OpenError, Recipient, ThreadKey, TipError, open_tip};
 use zeroize::Zeroizing;
@@ -118,17 +118,14 @@ pub fn seal_reply(
     identities: &[Identity],
     date: &str,
 ) -> Result<(Zeroizing<Vec<u8>>, Opened), Failure> {
-    let agency_keys: Vec<Recipient> = identities
-        .iter()
-        .map(Identity::recipient)
-        .filter(|recipient| recipient.kind() == to.tipster.kind())
-        .collect();
-    let mut recipients = vec![to.tipster.clone()];
-    recipients.extend(agency_keys.iter().cloned());
-    let mut reply = Tip::new(Kind::Reply, agency, date);
-    reply.text = text.trim().to_string();
-    reply.thread = Some(to.mailbox.clone());
-    reply.agency_keys = agency_keys.iter().map(Recipient::to_string).collect();
+    let (reply, recipients) = crate::commands::reply::reply_in_thread(
+        agency,
+        date,
+        text.trim().to_string(),
+        &to.mailbox,
+        to.tipster.clone(),
+        identities,
+    );
     let failed = |error: &dyn std::fmt::Display| ("desk-seal-failed", error.to_string());
     let sealing = sealtip_envelope::seal_tip(&recipients, Vec::new()).map_err(|e| failed(&e))?;
     let (sealed, written) = sealing
@@ -149,7 +146,7 @@ pub fn seal_reply(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use sealtip_envelope::bundle::{MetadataStatus, NewAttachment, ReplyTo};
+    use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, ReplyTo};
     use sealtip_envelope::thread::{Standing, threads};
     use sealtip_envelope::{Codename, KeyKind, ReplyKeys};
 
