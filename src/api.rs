@@ -1,7 +1,6 @@
 //! Every request the page makes, to its own relay (`docs/api.md`), with one
 //! error type. Nothing else in the page touches the network.
 
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -9,8 +8,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ProgressEvent, Request, RequestInit, Response, XmlHttpRequest};
 
 use sealtip_api::{
-    AgencyProfile, Challenge, Created, ErrorBody, ItemKind, Mailbox, UploadProgress, UploadRequest,
-    UploadSession,
+    Agencies, AgencyProfile, Challenge, Created, ErrorBody, ItemKind, Mailbox, UploadProgress,
+    UploadRequest, UploadSession,
 };
 
 /// Why a request failed.
@@ -32,17 +31,10 @@ pub enum ApiError {
     Decode,
 }
 
-/// `GET /api/v1/agencies`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Agencies {
-    /// The default agency's id.
-    pub default: String,
-}
-
 /// The default agency's id.
 pub async fn default_agency() -> Result<String, ApiError> {
     let list: Agencies = json(get("/api/v1/agencies").await?).await?;
-    Ok(list.default)
+    list.default.ok_or(ApiError::Decode)
 }
 
 /// An agency's public profile.

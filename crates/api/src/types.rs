@@ -12,6 +12,24 @@ use serde::{Deserialize, Serialize};
 /// Text in several languages, keyed by BCP 47 language tag (`en`, `fr`, `pt-BR`).
 pub type Localized = BTreeMap<String, String>;
 
+/// `GET /api/v1/agencies`: the agencies this relay serves, by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agencies {
+    /// The agency the page at `/` shows, if the relay names one.
+    pub default: Option<String>,
+    /// Every agency, sorted by id.
+    pub agencies: Vec<AgencySummary>,
+}
+
+/// One agency in [`Agencies`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgencySummary {
+    /// The agency's id, as in `/a/{id}`.
+    pub id: String,
+    /// Its name, as the agency writes it.
+    pub name: String,
+}
+
 /// `GET /api/v1/agencies/{id}`: what the page needs to show an agency's form
 /// and seal a tip to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,12 +15,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use sealtip_api::pow::{self, Solution};
 use sealtip_api::{
-    AgencyProfile, Challenge, Created, Inbox, InboxItem, ItemKind, Mailbox, PART_MAX_BYTES,
-    PROOF_HEADER, Reply, UPLOAD_OFFSET_HEADER, UploadProgress, UploadRequest, UploadSession,
-    is_valid_id,
+    Agencies, AgencyProfile, AgencySummary, Challenge, Created, Inbox, InboxItem, ItemKind,
+    Mailbox, PART_MAX_BYTES, PROOF_HEADER, Reply, UPLOAD_OFFSET_HEADER, UploadProgress,
+    UploadRequest, UploadSession, is_valid_id,
 };
 use sealtip_envelope::codename::mailbox_id_of_secret;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -154,34 +154,21 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
 
 // --- Agencies ---------------------------------------------------------------
 
-#[derive(Serialize)]
-struct AgencyList<'a> {
-    default: Option<&'a str>,
-    agencies: Vec<AgencySummary<'a>>,
-}
-
-#[derive(Serialize)]
-struct AgencySummary<'a> {
-    id: &'a str,
-    name: &'a str,
-}
-
-async fn list_agencies<S: Store>(State(st): State<AppState<S>>) -> Response {
-    let mut agencies: Vec<AgencySummary<'_>> = st
+async fn list_agencies<S: Store>(State(st): State<AppState<S>>) -> Json<Agencies> {
+    let mut agencies: Vec<AgencySummary> = st
         .relay
         .agencies
         .values()
         .map(|a| AgencySummary {
-            id: &a.profile.id,
-            name: &a.profile.name,
+            id: a.profile.id.clone(),
+            name: a.profile.name.clone(),
         })
         .collect();
-    agencies.sort_by(|a, b| a.id.cmp(b.id));
-    Json(AgencyList {
-        default: st.relay.default_agency.as_deref(),
+    agencies.sort_by(|a, b| a.id.cmp(&b.id));
+    Json(Agencies {
+        default: st.relay.default_agency.clone(),
         agencies,
     })
-    .into_response()
 }
 
 async fn get_agency<S: Store>(
