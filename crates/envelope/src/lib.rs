@@ -21,6 +21,7 @@ pub mod bundle;
 pub mod codename;
 pub mod header;
 pub mod keys;
+pub mod layout;
 #[cfg(any(feature = "seal", feature = "open"))]
 mod mlkem768x25519;
 mod primitives;

@@ -16,13 +16,8 @@ use zeroize::Zeroizing;
 
 use crate::primitives::{FileKey, hkdf};
 
-/// Plaintext bytes in every chunk but the last.
-pub const CHUNK_SIZE: usize = 64 * 1024;
-/// The Poly1305 tag after each chunk.
-pub const TAG_SIZE: usize = 16;
-/// The random nonce at the start of the payload.
-pub const NONCE_SIZE: usize = 16;
-const ENCRYPTED_CHUNK_SIZE: usize = CHUNK_SIZE + TAG_SIZE;
+use crate::layout::SEALED_CHUNK_SIZE as ENCRYPTED_CHUNK_SIZE;
+pub use crate::layout::{CHUNK_SIZE, NONCE_SIZE, TAG_SIZE};
 
 fn payload_cipher(file_key: &FileKey, nonce: &[u8; NONCE_SIZE]) -> ChaCha20Poly1305 {
     let key = Zeroizing::new(hkdf(nonce, b"payload", file_key.expose()));

@@ -13,15 +13,12 @@ use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
 use futures_util::StreamExt;
 use sealtip_envelope::header::{Header, HeaderError, MAX_HEADER_BYTES};
+use sealtip_envelope::layout::is_payload_length;
 use tokio::time::{Instant, timeout_at};
 
 use crate::error::ApiError;
 use crate::store::Upload;
 
-const NONCE_BYTES: u64 = 16;
-const TAG_BYTES: u64 = 16;
-const CHUNK_BYTES: u64 = 64 * 1024;
-const SEALED_CHUNK_BYTES: u64 = CHUNK_BYTES + TAG_BYTES;
 /// After refusing a body, read and discard at most this much of the rest, so
 /// the client sees the answer instead of a reset connection.
 const DRAIN_BYTES: u64 = 1024 * 1024;
@@ -223,19 +220,6 @@ fn check_header(bytes: &[u8]) -> Result<(), ApiError> {
         .map_err(|e| ApiError::bad_request(format!("not an age file: {e}")))
 }
 
-/// Whether `n` bytes after the header can be an age payload.
-pub fn is_payload_length(n: u64) -> bool {
-    let Some(chunks) = n.checked_sub(NONCE_BYTES) else {
-        return false;
-    };
-    if chunks < TAG_BYTES {
-        return false;
-    }
-    // Every chunk but the last is full; the last holds 1..=64 KiB of
-    // plaintext, or 0 when it is the only one.
-    !(chunks > SEALED_CHUNK_BYTES && (1..=TAG_BYTES).contains(&(chunks % SEALED_CHUNK_BYTES)))
-}
-
 async fn next_chunk(
     stream: &mut axum::body::BodyDataStream,
     idle: Duration,
@@ -297,26 +281,6 @@ impl HeaderScan {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn payload_lengths_follow_the_stream_format() {
-        let full = SEALED_CHUNK_BYTES;
-        let cases = [
-            (0, false),
-            (16, false),
-            (31, false),
-            (32, true),                 // empty plaintext
-            (33, true),                 // one byte
-            (16 + full, true),          // exactly 64 KiB
-            (16 + full + 16, false),    // an empty chunk after a full one
-            (16 + full + 17, true),     // 64 KiB + 1
-            (16 + 2 * full, true),      // 128 KiB
-            (16 + 3 * full + 5, false), // cut inside a tag
-        ];
-        for (n, expected) in cases {
-            assert_eq!(is_payload_length(n), expected, "{n}");
-        }
-    }
 
     #[test]
     fn a_first_part_cut_in_the_header_is_told_apart_from_one_that_is_not_age() {
