@@ -21,8 +21,15 @@ impl FileKey {
         Ok(FileKey(key))
     }
 
-    /// A file key from known bytes: for test vectors and STREAM round trips.
+    /// A file key from known bytes: for known-answer tests only, public
+    /// with the `test-vectors` feature (a caller's key is never a file key).
+    #[cfg(feature = "test-vectors")]
     pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        FileKey(bytes)
+    }
+
+    #[cfg(not(feature = "test-vectors"))]
+    pub(crate) fn from_bytes(bytes: [u8; 16]) -> Self {
         FileKey(bytes)
     }
 

@@ -61,11 +61,18 @@ mod seal {
             let mut nonce = [0u8; NONCE_SIZE];
             crate::primitives::random(&mut nonce).map_err(io::Error::other)?;
             inner.write_all(&nonce)?;
-            Ok(Self::with_nonce(inner, file_key, &nonce))
+            Ok(Self::starting(inner, file_key, &nonce))
         }
 
-        /// Starts a payload whose nonce the caller already wrote.
+        /// Starts a payload whose nonce the caller already wrote: for
+        /// known-answer tests only, public with the `test-vectors` feature
+        /// (a nonce chosen twice for one key would repeat the keystream).
+        #[cfg(feature = "test-vectors")]
         pub fn with_nonce(inner: W, file_key: &FileKey, nonce: &[u8; NONCE_SIZE]) -> Self {
+            Self::starting(inner, file_key, nonce)
+        }
+
+        fn starting(inner: W, file_key: &FileKey, nonce: &[u8; NONCE_SIZE]) -> Self {
             StreamWriter {
                 inner,
                 cipher: payload_cipher(file_key, nonce),
