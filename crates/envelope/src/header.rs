@@ -276,7 +276,6 @@ pub(crate) fn decode_base64(encoded: &[u8]) -> Result<Vec<u8>, base64::DecodeErr
     STANDARD_NO_PAD.decode(encoded)
 }
 
-#[cfg(feature = "seal")]
 /// How a recipient stanza with one binary argument and a wrapped file key
 /// can be malformed, in its own type's words.
 #[cfg(feature = "open")]

@@ -28,7 +28,7 @@ impl FileKey {
         FileKey(bytes)
     }
 
-    #[cfg(all(not(feature = "test-vectors"), any(feature = "seal", feature = "open")))]
+    #[cfg(all(not(feature = "test-vectors"), feature = "open"))]
     pub(crate) fn from_bytes(bytes: [u8; 16]) -> Self {
         FileKey(bytes)
     }
