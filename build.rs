@@ -5,7 +5,13 @@
 //! to left (`-direction = rtl`) and the SHA-256 of its bytes, against which
 //! the page checks the file it fetches. Also writes `$OUT_DIR/en.ftl`,
 //! English without its comments and without the `desk-…` words of
-//! `sealtip desk`, which the page compiles in.
+//! `sealtip desk`, which the page compiles in, and `$OUT_DIR/msg.rs`, a
+//! constant per message of English (`send` is `msg::SEND`), which the page
+//! names its words by: a message the code names and `en.ftl` lacks does not
+//! compile.
+//!
+//! The build fails, naming the file, line and message, when a file uses
+//! Fluent the page's reader (`sealtip_api::ftl`) does not read.
 
 use std::error::Error;
 use std::fmt::Write as _;
@@ -36,6 +42,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         };
         let bytes = std::fs::read(&path)?;
         let source = std::str::from_utf8(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        sealtip_api::ftl::check::check_file(&path, source)?;
         let name = term(source, "-language-name")
             .ok_or_else(|| format!("{} has no `-language-name = …` line", path.display()))?;
         languages.push(Language {
@@ -72,7 +79,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         })
         .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
         .collect();
-    std::fs::write(out.join("en.ftl"), messages.join("\n"))?;
+    let compiled = messages.join("\n");
+    std::fs::write(out.join("en.ftl"), &compiled)?;
+    let english = sealtip_api::ftl::parse(&compiled, |id| !id.starts_with('-'));
+    let constants = sealtip_api::ftl::check::constants(english.keys().map(String::as_str));
+    std::fs::write(out.join("msg.rs"), constants)?;
     Ok(())
 }
 

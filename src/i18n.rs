@@ -44,6 +44,14 @@ struct LangInfo {
     sha256: [u8; 32],
 }
 
+/// The page's messages by id, one constant per message of `www/i18n/en.ftl`
+/// (`send` is `msg::SEND`, `page-title` is `msg::PAGE_TITLE`): the page
+/// names its words only through these, so a message English lacks does not
+/// compile (build.rs writes them).
+pub mod msg {
+    include!(concat!(env!("OUT_DIR"), "/msg.rs"));
+}
+
 // `LANGUAGES`, `Lang::ALL` and a constant per language: see build.rs.
 include!(concat!(env!("OUT_DIR"), "/languages.rs"));
 
@@ -170,14 +178,7 @@ impl Texts {
 
     /// The message `key` with `{ $name }` replaced by the given values.
     pub fn with(&self, key: &str, args: &[(&str, &str)]) -> String {
-        let Some(text) = self.messages.get(key).or_else(|| self.fallback.get(key)) else {
-            return key.to_string();
-        };
-        let mut out = text.clone();
-        for (name, value) in args {
-            out = out.replace(&format!("{{ ${name} }}"), value);
-        }
-        out
+        sealtip_api::ftl::format(&self.messages, &self.fallback, key, args)
     }
 
     /// The agency's text for this language (under the page's tag, else under

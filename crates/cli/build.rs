@@ -1,6 +1,8 @@
 //! Lists the language files of `www/i18n/` for `sealtip desk`, so that a
 //! translator adds a language to the desk as to the page: by adding a file.
 //! Writes `$OUT_DIR/desk_languages.rs`, a table of each file's tag and text.
+//! The build fails, naming the file, line and message, when a file uses
+//! Fluent the desk's reader (`sealtip_api::ftl`) does not read.
 
 use std::error::Error;
 use std::fmt::Write as _;
@@ -19,6 +21,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             .and_then(|name| name.strip_suffix(".ftl"));
         if let Some(tag) = tag {
             println!("cargo:rerun-if-changed={}", path.display());
+            let source = std::fs::read_to_string(&path)?;
+            sealtip_api::ftl::check::check_file(&path, &source)?;
             files.push((tag.to_string(), path.clone()));
         }
     }

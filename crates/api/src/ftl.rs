@@ -9,6 +9,9 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(feature = "check")]
+pub mod check;
+
 /// The messages of `source` whose keys `keep` accepts. A line that is not
 /// indented and has no `=` ends the value before it.
 pub fn parse(source: &str, keep: impl Fn(&str) -> bool) -> BTreeMap<String, String> {
@@ -40,6 +43,24 @@ pub fn parse(source: &str, keep: impl Fn(&str) -> bool) -> BTreeMap<String, Stri
         *value = string_literals(value);
     }
     messages
+}
+
+/// The message `key` of `messages`, else of `fallback`, with each
+/// `{ $name }` replaced by its value; the key itself if neither has it.
+pub fn format(
+    messages: &BTreeMap<String, String>,
+    fallback: &BTreeMap<String, String>,
+    key: &str,
+    args: &[(&str, &str)],
+) -> String {
+    let Some(text) = messages.get(key).or_else(|| fallback.get(key)) else {
+        return key.to_string();
+    };
+    let mut out = text.clone();
+    for (name, value) in args {
+        out = out.replace(&format!("{{ ${name} }}"), value);
+    }
+    out
 }
 
 /// Replaces each `{ "text" }` by `text`.
@@ -82,6 +103,18 @@ mod tests {
         assert_eq!(m["b"], "three");
         assert_eq!(m["sep"], ", ");
         assert_eq!(m["mixed"], "a、b { $name }");
+    }
+
+    #[test]
+    fn a_message_is_filled_in_or_falls_back() {
+        let english = parse("a = Hi { $name }\nb = B\n", |_| true);
+        let french = parse("a = Salut { $name }\n", |_| true);
+        assert_eq!(
+            format(&french, &english, "a", &[("name", "Ana")]),
+            "Salut Ana"
+        );
+        assert_eq!(format(&french, &english, "b", &[]), "B");
+        assert_eq!(format(&french, &english, "c", &[]), "c");
     }
 
     #[test]

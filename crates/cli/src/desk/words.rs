@@ -53,14 +53,7 @@ impl Words {
 
     /// The message `key` with each `{ $name }` replaced by its value.
     pub fn with(&self, key: &str, args: &[(&str, &str)]) -> String {
-        let Some(text) = self.messages.get(key).or_else(|| self.english.get(key)) else {
-            return key.to_string();
-        };
-        let mut out = text.clone();
-        for (name, value) in args {
-            out = out.replace(&format!("{{ ${name} }}"), value);
-        }
-        out
+        sealtip_api::ftl::format(&self.messages, &self.english, key, args)
     }
 }
 
