@@ -10,11 +10,15 @@
 //! The client side of the puzzle is [`pow::solve`] (or [`pow::solve_range`] to
 //! solve in slices, e.g. between animation frames) and [`pow::proof_header`];
 //! the relay side is [`pow::issue`] and [`pow::verify`].
+//!
+//! [`upload::Session`] is the client side of an upload session, as a state
+//! machine without I/O that the page and the CLI drive with their own HTTP.
 
 pub mod ftl;
 pub mod pow;
 pub mod time;
 pub mod types;
+pub mod upload;
 
 pub use pow::{PROOF_HEADER, PowError, Solution};
 pub use types::*;
