@@ -37,8 +37,16 @@
 //!   [`Store::remove_replies_before`] every reply older than the relay's
 //!   retention, each with its bytes.
 
+#[cfg(feature = "postgres")]
 pub mod postgres;
+mod session_hold;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!(
+    "sealtip-relay needs a storage backend: build it with the feature sqlite, postgres or both"
+);
 
 use std::future::Future;
 
@@ -122,6 +130,14 @@ pub struct SpentTag {
     pub expires: u64,
 }
 
+impl SpentTag {
+    /// The expiry backends store: rounded up to the hour, so that it does not
+    /// tell when the proof was spent.
+    pub fn stored_expiry(&self) -> u64 {
+        crate::time::floor_hour(self.expires) + crate::time::HOUR
+    }
+}
+
 /// Why storage refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -142,12 +158,6 @@ pub enum StoreError {
 
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
-        StoreError::Failed(e.to_string())
-    }
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
         StoreError::Failed(e.to_string())
     }
 }
