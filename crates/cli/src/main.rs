@@ -15,6 +15,7 @@ mod proxy;
 mod read_ahead;
 mod received;
 mod relay_client;
+mod threads;
 mod time;
 
 use std::path::PathBuf;

@@ -26,6 +26,7 @@ pub mod layout;
 mod mlkem768x25519;
 mod primitives;
 pub mod proof;
+pub mod reply;
 pub mod sealed_tip;
 #[cfg(any(feature = "seal", feature = "open"))]
 pub mod stream;

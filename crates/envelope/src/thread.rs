@@ -1,25 +1,21 @@
-//! Threads: a tip with the follow-ups and replies proven to belong to it,
-//! in the order the relay received them. Shared by `sealtip thread`,
-//! `sealtip reply` and `sealtip desk`.
+//! Threads: which items are proven to belong to a conversation. The rules
+//! are the format's; grouping an inbox by them is the caller's (the CLI and
+//! the desk share `sealtip`'s `threads` module).
 //!
 //! An item joins a thread only with proof (schema 2, [`crate::proof`]):
 //!
-//! - a **tip** offering replies is verified when its mailbox id is the one
-//!   its reply recipient and thread key give, and its `tip.mac` is that
-//!   thread key's proof of its `tip.json`;
-//! - a **follow-up** or a **reply** naming a mailbox is verified when its
-//!   `tip.mac` is the proof under the thread key of a verified tip with that
-//!   mailbox.
+//! - a **tip** offering replies opens a thread ([`opens_thread`]) when its
+//!   mailbox id is the one its reply recipient and thread key give, and its
+//!   `tip.mac` is that thread key's proof of its `tip.json`;
+//! - a **follow-up** or a **reply** naming a mailbox belongs to it
+//!   ([`is_proven_in_thread`]) when its `tip.mac` is the proof under that
+//!   thread's key.
 //!
 //! Anything else that names a mailbox (a forgery, a damaged item, a
-//! schema 1 item) is never merged into a verified thread and never gives a
-//! thread its reply key: it is shown on its own (schema 1 items with one
-//! mailbox together), marked unverified. A thread's replies go to the
-//! recipient of its first verified tip. Dates inside items are the
-//! sender's word and order nothing: items are ordered by when the relay
-//! received them, as the caller knows it.
-
-use std::collections::BTreeMap;
+//! schema 1 item) never joins a verified thread and never gives a thread
+//! its reply key. A thread's replies go to the recipient of its first
+//! verified tip. Dates inside items are the sender's word and order
+//! nothing: items are ordered by when the relay received them.
 
 use crate::bundle::{Kind, Tip};
 use crate::codename::ReplyKeys;
@@ -37,50 +33,20 @@ pub struct ItemView<'a> {
     pub mac: Option<&'a [u8; 32]>,
 }
 
-/// How an item stands in its thread.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
-    /// Proven to come from the codename holder, or sealed by the agency.
-    Verified,
-    /// Names a mailbox but fails the proof (or is schema 1): shown apart.
-    Unverified,
-    /// Names no thread (a tip without replies).
-    Alone,
-}
-
-/// One item of a thread.
+/// The conversation a verified tip opens.
 #[derive(Debug)]
-pub struct ThreadItem<T> {
-    /// The caller's item.
-    pub item: T,
-    /// How it stands.
-    pub standing: Standing,
+pub struct ThreadOpening {
+    /// Its mailbox id (where replies are posted).
+    pub mailbox: String,
+    /// Where replies are sealed to: the tip's hybrid reply key.
+    pub reply_to: Recipient,
+    /// The thread key, which proves every later item.
+    pub key: ThreadKey,
 }
 
-/// A thread: one verified conversation, or one item (or one schema 1
-/// mailbox) standing apart.
-#[derive(Debug)]
-pub struct Thread<T> {
-    /// The mailbox of a verified thread (where replies are posted).
-    pub mailbox: Option<String>,
-    /// Where replies are sealed to: the first verified tip's recipient.
-    pub reply_to: Option<Recipient>,
-    /// The thread key, to prove replies with.
-    pub key: Option<ThreadKey>,
-    /// Its items, in the order the relay received them.
-    pub items: Vec<ThreadItem<T>>,
-}
-
-impl<T> Thread<T> {
-    /// Whether replies can be sent in this thread: it is verified and
-    /// offers a reply key.
-    pub fn can_reply(&self) -> bool {
-        self.mailbox.is_some() && self.reply_to.is_some() && self.key.is_some()
-    }
-}
-
-/// The thread a verified tip opens: its mailbox, reply key and thread key.
-fn verified_tip(view: &ItemView<'_>) -> Option<(String, Recipient, ThreadKey)> {
+/// The thread `view` opens, if it is a schema 2 tip offering a hybrid reply
+/// key whose mailbox and `tip.mac` its own thread key proves.
+pub fn opens_thread(view: &ItemView<'_>) -> Option<ThreadOpening> {
     let tip = view.tip;
     if tip.version < 2 || tip.kind != Kind::Tip {
         return None;
@@ -91,120 +57,27 @@ fn verified_tip(view: &ItemView<'_>) -> Option<(String, Recipient, ThreadKey)> {
     let proven = recipient.kind() == KeyKind::Hybrid
         && key.mailbox(&recipient) == reply.mailbox
         && view.mac.is_some_and(|mac| key.verifies(view.json, mac));
-    proven.then(|| (reply.mailbox.clone(), recipient, key))
+    proven.then(|| ThreadOpening {
+        mailbox: reply.mailbox.clone(),
+        reply_to: recipient,
+        key,
+    })
 }
 
-/// Groups items into threads, each in the order of `received` (when the
-/// relay received the item: its place in the relay's listing). Threads are
-/// ordered by their first item.
-pub fn threads<T, K: Ord + Clone>(
-    items: Vec<T>,
-    view: impl Fn(&T) -> ItemView<'_>,
-    received: impl Fn(&T) -> K,
-) -> Vec<Thread<T>> {
-    let mut items = items;
-    items.sort_by_cached_key(|item| received(item));
-    // Verified tips open threads; the first one received gives the reply key.
-    let mut verified: BTreeMap<String, Thread<T>> = BTreeMap::new();
-    let mut opened: Vec<Option<(String, Recipient, ThreadKey)>> =
-        items.iter().map(|item| verified_tip(&view(item))).collect();
-    let mut rest = Vec::new();
-    for (item, tip) in items.into_iter().zip(opened.iter_mut()) {
-        match tip.take() {
-            Some((mailbox, recipient, key)) => {
-                let thread = verified.entry(mailbox.clone()).or_insert_with(|| Thread {
-                    mailbox: Some(mailbox),
-                    reply_to: Some(recipient),
-                    key: Some(key),
-                    items: Vec::new(),
-                });
-                thread.items.push(ThreadItem {
-                    item,
-                    standing: Standing::Verified,
-                });
-            }
-            None => rest.push(item),
-        }
-    }
-    let mut legacy: BTreeMap<String, Vec<ThreadItem<T>>> = BTreeMap::new();
-    let mut alone = Vec::new();
-    for item in rest {
-        let v = view(&item);
-        let Some(mailbox) = v.tip.claimed_mailbox().map(str::to_string) else {
-            alone.push(vec![ThreadItem {
-                item,
-                standing: Standing::Alone,
-            }]);
-            continue;
-        };
-        let proven = v.tip.version >= 2
-            && v.tip.kind != Kind::Tip
-            && verified.get(&mailbox).is_some_and(|thread| {
-                thread
-                    .key
-                    .as_ref()
-                    .is_some_and(|key| v.mac.is_some_and(|mac| key.verifies(v.json, mac)))
-            });
-        if proven {
-            if let Some(thread) = verified.get_mut(&mailbox) {
-                thread.items.push(ThreadItem {
-                    item,
-                    standing: Standing::Verified,
-                });
-            }
-        } else if v.tip.version < 2 {
-            legacy.entry(mailbox).or_default().push(ThreadItem {
-                item,
-                standing: Standing::Unverified,
-            });
-        } else {
-            alone.push(vec![ThreadItem {
-                item,
-                standing: Standing::Unverified,
-            }]);
-        }
-    }
-    let apart = |items: Vec<ThreadItem<T>>| Thread {
-        mailbox: None,
-        reply_to: None,
-        key: None,
-        items,
-    };
-    let mut threads: Vec<Thread<T>> = verified
-        .into_values()
-        .chain(legacy.into_values().map(apart))
-        .chain(alone.into_iter().map(apart))
-        .collect();
-    for thread in &mut threads {
-        thread
-            .items
-            .sort_by_cached_key(|entry| received(&entry.item));
-    }
-    threads.sort_by_cached_key(|thread| thread.items.first().map(|entry| received(&entry.item)));
-    threads
+/// Whether `view` is a schema 2 follow-up or reply of the thread whose
+/// mailbox is `mailbox`, proven with its key.
+pub fn is_proven_in_thread(view: &ItemView<'_>, mailbox: &str, key: &ThreadKey) -> bool {
+    view.tip.version >= 2
+        && view.tip.kind != Kind::Tip
+        && view.tip.thread.as_deref() == Some(mailbox)
+        && view.mac.is_some_and(|mac| key.verifies(view.json, mac))
 }
 
 /// Whether `view` is an agency reply proven for the codename whose keys are
 /// `keys`: what the tipster's page and `sealtip replies` check before they
 /// show a reply as the agency's.
 pub fn reply_is_proven(view: &ItemView<'_>, keys: &ReplyKeys) -> bool {
-    view.tip.version >= 2
-        && view.tip.kind == Kind::Reply
-        && view.tip.thread.as_deref() == Some(keys.mailbox.as_str())
-        && view
-            .mac
-            .is_some_and(|mac| keys.thread_key.verifies(view.json, mac))
-}
-
-/// The first line of `text`, at most 200 characters, with ` …` when cut.
-pub fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("");
-    let short: String = line.chars().take(200).collect();
-    if short.len() < text.trim_end().len() {
-        format!("{short} …")
-    } else {
-        short
-    }
+    view.tip.kind == Kind::Reply && is_proven_in_thread(view, &keys.mailbox, &keys.thread_key)
 }
 
 #[cfg(test)]
@@ -218,18 +91,12 @@ mod tests {
         tip: Tip,
         json: Vec<u8>,
         mac: Option<[u8; 32]>,
-        seq: u32,
     }
 
-    fn item(tip: Tip, key: Option<&ThreadKey>, seq: u32) -> Item {
+    fn item(tip: Tip, key: Option<&ThreadKey>) -> Item {
         let json = serde_json::to_vec(&tip).unwrap();
         let mac = key.map(|key| key.proof(&json));
-        Item {
-            tip,
-            json,
-            mac,
-            seq,
-        }
+        Item { tip, json, mac }
     }
 
     fn view(item: &Item) -> ItemView<'_> {
@@ -247,9 +114,8 @@ mod tests {
         (recipient, key, mailbox)
     }
 
-    fn tip(recipient: &Recipient, key: &ThreadKey, mailbox: &str, text: &str) -> Tip {
+    fn tip(recipient: &Recipient, key: &ThreadKey, mailbox: &str) -> Tip {
         let mut tip = Tip::new(Kind::Tip, "demo", "2026-12-06");
-        tip.text = text.into();
         tip.reply = Some(ReplyTo {
             recipient: recipient.to_string(),
             mailbox: mailbox.into(),
@@ -258,139 +124,88 @@ mod tests {
         tip
     }
 
-    fn in_thread(kind: Kind, mailbox: &str, date: &str, text: &str) -> Tip {
-        let mut tip = Tip::new(kind, "demo", date);
+    fn in_thread(kind: Kind, mailbox: &str, text: &str) -> Tip {
+        let mut tip = Tip::new(kind, "demo", "2026-12-06");
         tip.text = text.into();
         tip.thread = Some(mailbox.into());
         tip
     }
 
     #[test]
-    fn proven_items_join_their_tip_in_relay_order() {
+    fn a_proven_tip_opens_its_thread_and_proven_items_belong_to_it() {
         let (recipient, key, mailbox) = thread_of(1);
-        let items = vec![
-            item(
-                in_thread(Kind::Message, &mailbox, "2026-12-01", "more"),
-                Some(&key),
-                4,
-            ),
-            item(Tip::new(Kind::Tip, "demo", "2026-12-06"), None, 1),
-            item(
-                in_thread(Kind::Reply, &mailbox, "2026-12-09", "thanks"),
-                Some(&key),
-                3,
-            ),
-            item(tip(&recipient, &key, &mailbox, "first"), Some(&key), 2),
-        ];
-        let threads = threads(items, view, |item| item.seq);
-        assert_eq!(threads.len(), 2);
-        assert_eq!(threads[0].items[0].standing, Standing::Alone);
-        let texts: Vec<&str> = threads[1]
-            .items
-            .iter()
-            .map(|e| e.item.tip.text.as_str())
-            .collect();
-        assert_eq!(
-            texts,
-            vec!["first", "thanks", "more"],
-            "relay order, not dates"
-        );
-        assert!(
-            threads[1]
-                .items
-                .iter()
-                .all(|e| e.standing == Standing::Verified)
-        );
-        assert_eq!(threads[1].reply_to.as_ref(), Some(&recipient));
-        assert!(threads[1].can_reply());
+        let opening = opens_thread(&view(&item(tip(&recipient, &key, &mailbox), Some(&key))));
+        let opening = opening.unwrap();
+        assert_eq!(opening.mailbox, mailbox);
+        assert_eq!(opening.reply_to, recipient);
+        for kind in [Kind::Message, Kind::Reply] {
+            let proven = item(in_thread(kind, &mailbox, "more"), Some(&key));
+            assert!(is_proven_in_thread(&view(&proven), &mailbox, &opening.key));
+        }
     }
 
     #[test]
-    fn a_forged_follow_up_with_the_victims_mailbox_stays_apart() {
+    fn a_forger_who_knows_the_mailbox_proves_nothing() {
         let (recipient, key, mailbox) = thread_of(1);
-        // The forger knows the mailbox id (the relay sees it), seals to the
-        // agency with its own reply key and thread key and an old date.
+        // The forger knows the mailbox id (the relay sees it) and seals with
+        // its own reply key and thread key.
         let (forger, forger_key, _) = thread_of(9);
-        let mut forged_tip = tip(&forger, &forger_key, &mailbox, "forged tip");
-        forged_tip.date = "2020-01-01".into();
-        let forged_message = in_thread(Kind::Message, &mailbox, "2020-01-01", "forged message");
-        let items = vec![
-            item(forged_tip, Some(&forger_key), 1),
-            item(forged_message, Some(&forger_key), 2),
-            item(tip(&recipient, &key, &mailbox, "real"), Some(&key), 3),
-        ];
-        let threads = threads(items, view, |item| item.seq);
-        let real = threads.iter().find(|t| t.mailbox.is_some()).unwrap();
-        assert_eq!(real.items.len(), 1);
-        assert_eq!(real.items[0].item.tip.text, "real");
-        assert_eq!(
-            real.reply_to.as_ref(),
-            Some(&recipient),
-            "never the forger's key"
-        );
-        let apart: Vec<_> = threads.iter().filter(|t| t.mailbox.is_none()).collect();
-        assert_eq!(apart.len(), 2);
-        assert!(apart.iter().all(|t| !t.can_reply()));
+        let forged_tip = item(tip(&forger, &forger_key, &mailbox), Some(&forger_key));
         assert!(
-            apart
-                .iter()
-                .all(|t| t.items[0].standing == Standing::Unverified)
+            opens_thread(&view(&forged_tip)).is_none(),
+            "mailbox not the forger's"
         );
+        let forged = item(
+            in_thread(Kind::Message, &mailbox, "forged"),
+            Some(&forger_key),
+        );
+        assert!(!is_proven_in_thread(&view(&forged), &mailbox, &key));
+        let real = item(tip(&recipient, &key, &mailbox), Some(&key));
+        assert!(opens_thread(&view(&real)).is_some());
     }
 
     #[test]
-    fn a_changed_item_or_a_missing_proof_is_unverified() {
+    fn a_changed_item_a_missing_proof_or_an_old_schema_proves_nothing() {
         let (recipient, key, mailbox) = thread_of(1);
-        let mut changed = item(
-            in_thread(Kind::Message, &mailbox, "2026-12-06", "a"),
-            Some(&key),
-            2,
-        );
-        changed.json =
-            serde_json::to_vec(&in_thread(Kind::Message, &mailbox, "2026-12-06", "b")).unwrap();
-        let unproven = item(in_thread(Kind::Reply, &mailbox, "2026-12-06", "c"), None, 3);
-        let items = vec![
-            item(tip(&recipient, &key, &mailbox, "t"), Some(&key), 1),
-            changed,
-            unproven,
-        ];
-        let threads = threads(items, view, |item| item.seq);
-        assert_eq!(threads[0].items.len(), 1);
-        assert_eq!(threads.len(), 3);
-    }
-
-    #[test]
-    fn schema_1_threads_are_grouped_but_unverified() {
-        let mut old = Tip::new(Kind::Tip, "demo", "2026-11-29");
+        let mut changed = item(in_thread(Kind::Message, &mailbox, "a"), Some(&key));
+        changed.json = serde_json::to_vec(&in_thread(Kind::Message, &mailbox, "b")).unwrap();
+        assert!(!is_proven_in_thread(&view(&changed), &mailbox, &key));
+        let unproven = item(in_thread(Kind::Reply, &mailbox, "c"), None);
+        assert!(!is_proven_in_thread(&view(&unproven), &mailbox, &key));
+        let other_thread = item(in_thread(Kind::Reply, &mailbox, "d"), Some(&key));
+        assert!(!is_proven_in_thread(
+            &view(&other_thread),
+            "0".repeat(32).as_str(),
+            &key
+        ));
+        let mut old = tip(&recipient, &key, &mailbox);
         old.version = 1;
-        old.reply = Some(ReplyTo {
-            recipient: Identity::generate_kind(KeyKind::X25519)
-                .unwrap()
-                .recipient()
-                .to_string(),
-            mailbox: "043ce1420b517b712bd8d3d45b7ebbe0".into(),
-            thread_key: None,
-        });
-        let threads = threads(
-            vec![item(old.clone(), None, 1), item(old, None, 2)],
-            view,
-            |i| i.seq,
-        );
-        assert_eq!(threads.len(), 1);
-        assert_eq!(threads[0].items.len(), 2);
-        assert!(!threads[0].can_reply());
-        assert!(
-            threads[0]
-                .items
-                .iter()
-                .all(|e| e.standing == Standing::Unverified)
-        );
+        assert!(opens_thread(&view(&item(old, Some(&key)))).is_none());
+        let x25519 = Identity::generate_kind(KeyKind::X25519)
+            .unwrap()
+            .recipient();
+        let legacy_key = tip(&x25519, &key, &key.mailbox(&x25519));
+        assert!(opens_thread(&view(&item(legacy_key, Some(&key)))).is_none());
     }
 
     #[test]
-    fn first_lines_are_cut_with_a_mark() {
-        assert_eq!(first_line("one\ntwo"), "one …");
-        assert_eq!(first_line("one\n"), "one");
-        assert_eq!(first_line(""), "");
+    fn only_a_proven_reply_is_the_agencys() {
+        let keys = ReplyKeys::new(
+            Identity::hybrid_from_seed([2; 32]),
+            ThreadKey::from_bytes([3; 32]),
+        );
+        let reply = item(
+            in_thread(Kind::Reply, &keys.mailbox, "r"),
+            Some(&keys.thread_key),
+        );
+        assert!(reply_is_proven(&view(&reply), &keys));
+        let message = item(
+            in_thread(Kind::Message, &keys.mailbox, "m"),
+            Some(&keys.thread_key),
+        );
+        assert!(
+            !reply_is_proven(&view(&message), &keys),
+            "a follow-up is not a reply"
+        );
     }
 }

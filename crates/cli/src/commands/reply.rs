@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::bundle::{Kind, Limits, Tip};
-use sealtip_envelope::thread::{ItemView, Thread, threads};
+use sealtip_envelope::bundle::Limits;
+use sealtip_envelope::reply::{AgencyReply, agency_reply};
+use sealtip_envelope::thread::ItemView;
 use sealtip_envelope::{Identity, Recipient, open_tip};
 
 use super::inbox::{InboxArgs, read_token};
@@ -15,6 +16,7 @@ use crate::files::read_identities;
 use crate::input::required_message;
 use crate::received::{Received, ReceivedOrder};
 use crate::relay_client::{RelayClient, Upload};
+use crate::threads::{Thread, threads};
 use crate::time::today;
 
 /// Arguments of `sealtip reply`.
@@ -58,13 +60,17 @@ pub fn run(args: Args) -> Result<()> {
             args.to_tip.display()
         );
     };
-    let (reply, recipients) = reply_in_thread(
+    let officers: Vec<Recipient> = identities.iter().map(Identity::recipient).collect();
+    let AgencyReply {
+        tip: reply,
+        recipients,
+    } = agency_reply(
         &args.inbox.agency,
         &today(),
         text,
         &mailbox,
         tipster,
-        &identities,
+        &officers,
     );
     let (mut sealed, size, written) = seal_to_upload(&recipients, &args.attach, reply, Some(&key))?;
     let client = RelayClient::new(&args.inbox.relay)?;
@@ -108,33 +114,6 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// An agency's reply in the thread whose mailbox is `mailbox`, and who it is
-/// sealed to: the tipster's reply key and the officer's own keys of the same
-/// kind (a file never mixes kinds), so the reply stays readable here. The
-/// reply names those keys, and the tipster seals follow-ups to them. What
-/// `sealtip reply` and the desk send.
-pub fn reply_in_thread(
-    agency: &str,
-    date: &str,
-    text: String,
-    mailbox: &str,
-    tipster: Recipient,
-    identities: &[Identity],
-) -> (Tip, Vec<Recipient>) {
-    let agency_keys: Vec<Recipient> = identities
-        .iter()
-        .map(Identity::recipient)
-        .filter(|r| r.kind() == tipster.kind())
-        .collect();
-    let mut reply = Tip::new(Kind::Reply, agency, date);
-    reply.text = text;
-    reply.thread = Some(mailbox.to_string());
-    reply.agency_keys = agency_keys.iter().map(Recipient::to_string).collect();
-    let mut recipients = vec![tipster];
-    recipients.extend(agency_keys);
-    (reply, recipients)
 }
 
 /// The thread of `path`: an opened folder among its siblings (so a

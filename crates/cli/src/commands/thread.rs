@@ -8,7 +8,9 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use sealtip_envelope::bundle::{Kind, TIP_JSON, TIP_MAC, Tip};
-use sealtip_envelope::thread::{ItemView, Standing, Thread, first_line, threads};
+use sealtip_envelope::thread::ItemView;
+
+use crate::threads::{Standing, Thread, ThreadItem, first_line, threads};
 
 use crate::display;
 use crate::received::{ReceivedOrder, kind_and_id};
@@ -79,7 +81,7 @@ pub fn view(item: &Item) -> ItemView<'_> {
     }
 }
 
-fn item_json(entry: &sealtip_envelope::thread::ThreadItem<Item>) -> serde_json::Value {
+fn item_json(entry: &ThreadItem<Item>) -> serde_json::Value {
     let item = &entry.item;
     serde_json::json!({
         "id": item.id,

@@ -5,16 +5,17 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
+use sealtip_api::ItemKind;
+use sealtip_envelope::Recipient;
 use sealtip_envelope::ReplyKeys;
-use sealtip_envelope::bundle::{Kind, Limits, Tip};
-use sealtip_envelope::thread::{ItemView, reply_is_proven};
-use sealtip_envelope::{Recipient, open_tip};
+use sealtip_envelope::bundle::{Kind, Tip};
+use sealtip_envelope::reply::{OpenedReplies, open_replies};
 
 use super::seal::seal_to_upload;
 use crate::display;
 use crate::input::{CodenameArgs, is_stdin, required_message};
 use crate::proxy::ProxyArgs;
-use crate::relay_client::{RelayClient, Upload};
+use crate::relay_client::RelayClient;
 use crate::time::today;
 
 /// The relay, the agency, the codename and the way to the relay.
@@ -74,50 +75,22 @@ pub struct RepliesArgs {
     delete: Vec<String>,
 }
 
-/// A reply opened with the codename's key and proven to be the agency's.
-struct ProvenReply {
-    id: String,
-    tip: Tip,
-}
-
-/// Fetches the mailbox and opens every reply; those that do not open or
-/// are not proven are counted, never skipped in silence.
-fn proven_replies(
-    client: &RelayClient,
-    agency: &str,
-    keys: &ReplyKeys,
-) -> Result<(Vec<ProvenReply>, usize)> {
+/// Fetches the codename's mailbox and opens every reply with its keys.
+fn open_mailbox(client: &RelayClient, agency: &str, keys: &ReplyKeys) -> Result<OpenedReplies> {
     let mailbox = client.mailbox(agency, &keys.mailbox)?;
-    let mut proven = Vec::new();
-    let mut refused = 0;
+    let mut sealed = Vec::with_capacity(mailbox.replies.len());
     for reply in &mailbox.replies {
-        let sealed = client.reply(agency, &keys.mailbox, &reply.id)?;
-        let opened = open_tip(
-            &sealed[..],
-            std::slice::from_ref(&keys.identity),
-            &Limits::default(),
-            &mut (),
-        );
-        match opened {
-            Ok(opened)
-                if reply_is_proven(
-                    &ItemView {
-                        tip: &opened.tip,
-                        json: &opened.json,
-                        mac: opened.mac.as_ref(),
-                    },
-                    keys,
-                ) =>
-            {
-                proven.push(ProvenReply {
-                    id: reply.id.clone(),
-                    tip: opened.tip,
-                })
-            }
-            _ => refused += 1,
-        }
+        sealed.push((
+            reply.id.clone(),
+            client.reply(agency, &keys.mailbox, &reply.id)?,
+        ));
     }
-    Ok((proven, refused))
+    Ok(open_replies(
+        keys,
+        sealed
+            .iter()
+            .map(|(id, bytes)| (id.clone(), bytes.as_slice())),
+    ))
 }
 
 /// Prints every proven reply of the codename's mailbox (or deletes those
@@ -132,7 +105,10 @@ pub fn replies(args: RepliesArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let (proven, refused) = proven_replies(&client, &args.who.agency, &keys)?;
+    let OpenedReplies {
+        proven,
+        unproven: refused,
+    } = open_mailbox(&client, &args.who.agency, &keys)?;
     if proven.is_empty() && refused == 0 {
         println!("No replies yet. Check again later.");
         return Ok(());
@@ -173,12 +149,8 @@ pub fn follow_up(args: FollowUpArgs) -> Result<()> {
     let client = args.who.client()?;
     let keys = args.who.keys()?;
     let text = required_message(args.message.as_deref(), args.message_file.as_deref())?;
-    let (proven, _) = proven_replies(&client, &args.who.agency, &keys)?;
-    let named = proven
-        .iter()
-        .rev()
-        .find(|reply| !reply.tip.agency_keys.is_empty())
-        .map(|reply| reply.tip.agency_keys.clone());
+    let opened = open_mailbox(&client, &args.who.agency, &keys)?;
+    let named = opened.agency_keys().map(<[String]>::to_vec);
     let (keys_text, agency_name) = match named {
         Some(named) => (named, args.who.agency.clone()),
         None => {
@@ -210,9 +182,9 @@ pub fn follow_up(args: FollowUpArgs) -> Result<()> {
     let mut message = Tip::new(Kind::Message, &args.who.agency, &today());
     message.text = text;
     message.thread = Some(keys.mailbox.clone());
-    let (mut sealed, size, _) =
+    let (mut sealed, _, _) =
         seal_to_upload(&recipients, &args.attach, message, Some(&keys.thread_key))?;
-    client.upload(&args.who.agency, Upload::Message, &mut sealed, size)?;
+    client.send_sealed(&args.who.agency, ItemKind::Message, &mut sealed)?;
     println!(
         "Your message was sealed to {} and sent. Replies come to the same codename.",
         display::line(&agency_name)

@@ -8,6 +8,7 @@
 use std::io::Read;
 
 use sealtip_envelope::bundle::{AttachmentSink, Limits, Tip};
+use sealtip_envelope::reply::{AgencyReply, agency_reply};
 use sealtip_envelope::thread::ItemView;
 use sealtip_envelope::{Identity, OpenError, Recipient, ThreadKey, TipError, open_tip};
 use zeroize::Zeroizing;
@@ -118,13 +119,17 @@ pub fn seal_reply(
     identities: &[Identity],
     date: &str,
 ) -> Result<(Zeroizing<Vec<u8>>, Opened), Failure> {
-    let (reply, recipients) = crate::commands::reply::reply_in_thread(
+    let officers: Vec<_> = identities.iter().map(Identity::recipient).collect();
+    let AgencyReply {
+        tip: reply,
+        recipients,
+    } = agency_reply(
         agency,
         date,
         text.trim().to_string(),
         &to.mailbox,
         to.tipster.clone(),
-        identities,
+        &officers,
     );
     let failed = |error: &dyn std::fmt::Display| ("desk-seal-failed", error.to_string());
     let sealing = sealtip_envelope::seal_tip(&recipients, Vec::new()).map_err(|e| failed(&e))?;
@@ -146,8 +151,8 @@ pub fn seal_reply(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::threads::{Standing, threads};
     use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, ReplyTo};
-    use sealtip_envelope::thread::{Standing, threads};
     use sealtip_envelope::{Codename, KeyKind, ReplyKeys};
 
     fn codename() -> ReplyKeys {

@@ -2,9 +2,9 @@
 //! a tip, the relay or the officer is escaped; attachments are never shown
 //! here, only linked (an image in an `<img>` only once asked for).
 
+use crate::threads::{Standing, Thread, first_line};
 use sealtip_api::{ItemKind, human_size};
 use sealtip_envelope::bundle::{Attachment, Kind, Tip};
-use sealtip_envelope::thread::{Standing, Thread, first_line};
 
 use super::Desk;
 use super::open::Opened;

@@ -10,10 +10,10 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::threads::{Thread, threads};
 use sealtip_api::ItemKind;
 use sealtip_envelope::Identity;
 use sealtip_envelope::bundle::Tip;
-use sealtip_envelope::thread::{Thread, threads};
 use zeroize::Zeroizing;
 
 use super::open::{Failure, Opened, ReplyTarget};
