@@ -15,8 +15,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use sealtip_envelope::bundle::Tip;
-use sealtip_envelope::thread::{ItemView, reply_is_proven};
+use sealtip_envelope::reply::open_replies;
 use sealtip_envelope::{Identity, ReplyKeys, ThreadKey};
 
 use crate::send::failure;
@@ -54,41 +53,29 @@ pub struct OpenedMailbox {
 /// Sealed replies as the relay served them: `(id, bytes)`, in its order.
 pub type Sealed = Vec<(String, Vec<u8>)>;
 
-/// The reply in `sealed`, if it opens with the codename's identity and is
-/// proven with its thread key.
-pub fn open_reply(sealed: &[u8], keys: &ReplyKeys) -> Option<Tip> {
-    let identities = [keys.identity.clone()];
-    let opened =
-        sealtip_envelope::open_tip(sealed, &identities, &Default::default(), &mut ()).ok()?;
-    let view = ItemView {
-        tip: &opened.tip,
-        json: &opened.json,
-        mac: opened.mac.as_ref(),
-    };
-    reply_is_proven(&view, keys).then_some(opened.tip)
-}
-
 /// Opens every reply (`(id, sealed bytes)`, in the relay's order) with the
-/// codename's keys: the proven ones, how many others, and the agency keys
-/// the last proven reply named.
+/// codename's keys, by envelope's one rule ([`open_replies`]): the proven
+/// ones, how many others, and the agency keys the last proven reply named.
 pub fn open_mailbox(keys: &ReplyKeys, sealed: Sealed) -> OpenedMailbox {
-    let mut opened = OpenedMailbox::default();
-    for (id, bytes) in sealed {
-        match open_reply(&bytes, keys) {
-            Some(tip) => {
-                if !tip.agency_keys.is_empty() {
-                    opened.agency_keys = tip.agency_keys;
-                }
-                opened.replies.push(OpenedReply {
-                    id,
-                    date: tip.date,
-                    text: tip.text,
-                });
-            }
-            None => opened.unreadable += 1,
-        }
+    let opened = open_replies(
+        keys,
+        sealed
+            .iter()
+            .map(|(id, bytes)| (id.clone(), bytes.as_slice())),
+    );
+    OpenedMailbox {
+        agency_keys: opened.agency_keys().unwrap_or_default().to_vec(),
+        unreadable: opened.unproven,
+        replies: opened
+            .proven
+            .into_iter()
+            .map(|reply| OpenedReply {
+                id: reply.id,
+                date: reply.tip.date,
+                text: reply.tip.text,
+            })
+            .collect(),
     }
-    opened
 }
 
 /// The job for the worker: `[identity, thread key, mailbox, [ids], [bytes]]`.
@@ -177,7 +164,7 @@ pub async fn open_in_worker(keys: &ReplyKeys, sealed: Sealed) -> Result<OpenedMa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sealtip_envelope::bundle::{BundleWriter, Kind};
+    use sealtip_envelope::bundle::{BundleWriter, Kind, Tip};
 
     /// A codename's keys without the slow derivation.
     fn reply_keys(seed: u8) -> ReplyKeys {
@@ -215,23 +202,22 @@ mod tests {
     fn only_a_reply_proven_with_the_thread_key_is_the_agencys() {
         let keys = reply_keys(5);
         let named = vec![Identity::generate().unwrap().recipient().to_string()];
-        let proven = open_reply(
-            &agency_reply(&keys, Some(&keys.thread_key), "Thank you.", &named),
-            &keys,
-        )
-        .expect("a proven reply opens");
-        assert_eq!(proven.text, "Thank you.");
-        assert_eq!(proven.agency_keys, named);
+        let shown = |sealed: Vec<u8>| {
+            let opened = open_mailbox(&keys, vec![("a".repeat(32), sealed)]);
+            opened.replies.first().map(|reply| reply.text.clone())
+        };
+        let proven = agency_reply(&keys, Some(&keys.thread_key), "Thank you.", &named);
+        assert_eq!(shown(proven).as_deref(), Some("Thank you."));
         // Sealed to the codename, but proven with another key, or not at all:
         // whoever wrote it did not know the thread key.
         let other = ThreadKey::from_bytes([9; 32]);
-        assert!(open_reply(&agency_reply(&keys, Some(&other), "x", &named), &keys).is_none());
-        assert!(open_reply(&agency_reply(&keys, None, "x", &named), &keys).is_none());
+        assert_eq!(shown(agency_reply(&keys, Some(&other), "x", &named)), None);
+        assert_eq!(shown(agency_reply(&keys, None, "x", &named)), None);
         // Sealed to another codename: it does not open.
         let stranger = reply_keys(6);
         let theirs = agency_reply(&stranger, Some(&stranger.thread_key), "x", &[]);
-        assert!(open_reply(&theirs, &keys).is_none());
-        assert!(open_reply(b"not an age file", &keys).is_none());
+        assert_eq!(shown(theirs), None);
+        assert_eq!(shown(b"not an age file".to_vec()), None);
     }
 
     #[test]
