@@ -2,26 +2,19 @@
 //! person understands: the relay's own one-line reason, or why it could not
 //! be reached.
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use sealtip_api::pow;
-use sealtip_api::{
-    AgencyProfile, Challenge, Created, ErrorBody, Inbox, ItemKind, Mailbox, UPLOAD_OFFSET_HEADER,
-    UploadProgress, UploadRequest, UploadSession, is_valid_id,
-};
+use sealtip_api::{AgencyProfile, Challenge, Created, ErrorBody, Inbox, Mailbox, is_valid_id};
 
 use crate::display;
 
+mod upload_session;
+
 /// The content type of every upload: a sealed age file.
 const UPLOAD_CONTENT_TYPE: &str = "application/octet-stream";
-
-/// Bytes sent per request in an upload session (the relay may ask for fewer).
-pub const PART_BYTES: u64 = 8 << 20;
-
-/// Tries of one request of an upload session before giving up.
-const TRIES: u32 = 8;
 
 /// A relay at one base URL.
 pub struct RelayClient {
@@ -29,13 +22,9 @@ pub struct RelayClient {
     agent: ureq::Agent,
 }
 
-/// Where an upload goes.
+/// Where a one-request upload goes.
 #[derive(Clone, Copy)]
 pub enum Upload<'a> {
-    /// A new tip.
-    Tip,
-    /// A tipster's follow-up.
-    Message,
     /// An agency's reply to a tipster's mailbox.
     Reply {
         /// The mailbox id from the tip.
@@ -96,16 +85,22 @@ impl RelayClient {
         format!("{}/api/v1{path}", self.base)
     }
 
-    /// Fetches and solves a proof-of-work challenge; returns the header value.
-    fn proof(&self) -> Result<String> {
+    /// Fetches and solves a proof-of-work challenge; returns the header
+    /// value and the seconds it lives.
+    fn proof(&self) -> Result<(String, u64)> {
         let challenge: Challenge =
             self.json(self.agent.post(&self.url("/challenges")).send_empty())?;
         let nonce = pow::solve(&challenge.challenge)
             .map_err(|err| anyhow!("cannot solve the relay's challenge: {err}"))?;
-        Ok(pow::proof_header(&challenge.challenge, nonce))
+        Ok((
+            pow::proof_header(&challenge.challenge, nonce),
+            challenge.expires_in,
+        ))
     }
 
-    /// Uploads a sealed file; returns the id the relay gave it.
+    /// Posts an agency's sealed reply to a tipster's mailbox in one request
+    /// (tips and follow-ups go through an upload session, [`Self::send_sealed`]);
+    /// returns the id the relay gave it.
     pub fn upload(
         &self,
         agency: &str,
@@ -114,109 +109,18 @@ impl RelayClient {
         size: u64,
     ) -> Result<String> {
         let agency = segment(agency)?;
-        let request = match what {
-            Upload::Tip => self
-                .agent
-                .post(&self.url(&format!("/agencies/{agency}/tips")))
-                .header(pow::PROOF_HEADER, &self.proof()?),
-            Upload::Message => self
-                .agent
-                .post(&self.url(&format!("/agencies/{agency}/messages")))
-                .header(pow::PROOF_HEADER, &self.proof()?),
-            Upload::Reply { mailbox, token } => self
-                .agent
-                .post(&self.url(&format!(
-                    "/agencies/{agency}/mailboxes/{}",
-                    segment(mailbox)?
-                )))
-                .header("authorization", &format!("Bearer {token}")),
-        };
-        let request = request
+        let Upload::Reply { mailbox, token } = what;
+        let request = self
+            .agent
+            .post(&self.url(&format!(
+                "/agencies/{agency}/mailboxes/{}",
+                segment(mailbox)?
+            )))
+            .header("authorization", &format!("Bearer {token}"))
             .header("content-type", UPLOAD_CONTENT_TYPE)
             .header("content-length", &size.to_string());
         let created: Created = self.json(request.send(ureq::SendBody::from_reader(body)))?;
         relay_id(created.id, "item")
-    }
-
-    /// Uploads a sealed tip or message from a seekable file through an
-    /// upload session, [`PART_BYTES`] at a time; after a lost connection it
-    /// waits, asks the relay how much it holds and goes on from there.
-    /// `progress` hears the bytes the relay holds. Returns the stored id, or
-    /// `None` when the commit's answer was lost but the relay had stored it.
-    pub fn upload_in_parts<F: Read + Seek>(
-        &self,
-        agency: &str,
-        kind: ItemKind,
-        file: &mut F,
-        size: u64,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<Option<String>> {
-        let agency = segment(agency)?;
-        let body = serde_json::to_string(&UploadRequest { kind })?;
-        let session: UploadSession = self.json(
-            self.agent
-                .post(&self.url(&format!("/agencies/{agency}/uploads")))
-                .header(pow::PROOF_HEADER, &self.proof()?)
-                .header("content-type", "application/json")
-                .send(body.as_str()),
-        )?;
-        let path = format!("/uploads/{}", relay_id(session.upload, "upload session")?);
-        let part_bytes = PART_BYTES.min(session.part_max_bytes).max(1);
-        let mut buffer = Vec::new();
-        let mut received = 0u64;
-        while received < size {
-            let len = part_bytes.min(size - received);
-            buffer.resize(len as usize, 0);
-            file.seek(SeekFrom::Start(received))?;
-            file.read_exact(&mut buffer)
-                .context("the sealed file changed while it was sent")?;
-            let sent = self.json::<UploadProgress>(
-                self.agent
-                    .patch(&self.url(&path))
-                    .header("content-type", UPLOAD_CONTENT_TYPE)
-                    .header(UPLOAD_OFFSET_HEADER, &received.to_string())
-                    .send(&buffer[..]),
-            );
-            received = match sent {
-                Ok(answer) => answer.received,
-                Err(error) => self.ask_received(&path, error)?,
-            };
-            progress(received);
-        }
-        let mut tries = 0;
-        loop {
-            match self.json::<Created>(
-                self.agent
-                    .post(&self.url(&format!("{path}/commit")))
-                    .send_empty(),
-            ) {
-                Ok(created) => return relay_id(created.id, "item").map(Some),
-                Err(error) if tries > 0 && status_of(&error) == Some(404) => {
-                    return Ok(None);
-                }
-                Err(error) if tries + 1 < TRIES && passing(&error) => {
-                    tries += 1;
-                    wait(tries, &error);
-                }
-                Err(error) => return Err(error),
-            }
-        }
-    }
-
-    /// After a failed part: waits, longer each time, until the relay says how
-    /// many bytes of the session it holds.
-    fn ask_received(&self, path: &str, mut error: anyhow::Error) -> Result<u64> {
-        for tries in 1..TRIES {
-            if !passing(&error) {
-                break;
-            }
-            wait(tries, &error);
-            match self.json::<UploadProgress>(self.agent.get(&self.url(path)).call()) {
-                Ok(answer) => return Ok(answer.received),
-                Err(again) => error = again,
-            }
-        }
-        Err(error)
     }
 
     /// An agency's public profile: name, recipients, form.
@@ -425,25 +329,6 @@ pub fn is_unreachable(error: &anyhow::Error) -> bool {
     )
 }
 
-/// Whether a failed request may succeed when tried again: no answer, a busy
-/// or failing relay, or a part that crossed another.
-fn passing(error: &anyhow::Error) -> bool {
-    match error.downcast_ref::<RelayError>() {
-        Some(RelayError::Unreachable { .. }) => true,
-        Some(RelayError::Refused { status, .. }) => {
-            matches!(status, 408 | 409 | 429 | 500..=599)
-        }
-        None => false,
-    }
-}
-
-/// Waits 1, 2, 4… seconds (at most 30) before try `tries`, saying why.
-fn wait(tries: u32, error: &anyhow::Error) {
-    let seconds = (1u64 << (tries - 1).min(5)).min(30);
-    eprintln!("{error}; trying again in {seconds} s");
-    std::thread::sleep(Duration::from_secs(seconds));
-}
-
 /// An id the relay issued (an inbox item, a reply, an upload session), checked
 /// before it goes into a path, a URL or a file name: the relay writes
 /// exactly 32 lowercase hex digits, and anything else is refused.
@@ -516,7 +401,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_passing_failures_are_tried_again() {
+    fn a_refusal_says_the_relay_s_reason_and_status() {
         let refused = |status| {
             anyhow::Error::from(RelayError::Refused {
                 status,
@@ -527,12 +412,7 @@ mod tests {
             base: "http://127.0.0.1:9".into(),
             cause: "connection refused".into(),
         });
-        assert!(passing(&unreachable));
-        assert!(passing(&refused(503)) && passing(&refused(409)) && passing(&refused(429)));
-        assert!(!passing(&refused(400)) && !passing(&refused(404)) && !passing(&refused(413)));
-        assert!(!passing(&anyhow!(
-            "the sealed file changed while it was sent"
-        )));
+        assert!(is_unreachable(&unreachable) && !is_unreachable(&refused(503)));
         assert_eq!(status_of(&refused(404)), Some(404));
         assert_eq!(refused(413).to_string(), "the relay refused: no (HTTP 413)");
     }

@@ -276,7 +276,9 @@ fn hostile_attachment_names_stay_inside_the_output_folder() {
 type Canned = (u16, Vec<u8>);
 
 /// A fake relay on 127.0.0.1: answers each request with `answer(method,
-/// path)`, and records the requests' first lines.
+/// path)`, and records the requests' first lines. It stores every part of an
+/// upload session (`PATCH /api/v1/uploads/…`) itself; `answer` opens the
+/// session ([`session_opened`]) and commits it.
 struct FakeRelay {
     url: String,
     port: u16,
@@ -309,16 +311,18 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<String>>, answer: &dyn Fn(&str, &st
     if reader.read_line(&mut first).is_err() {
         return;
     }
-    let mut length = 0usize;
+    let (mut length, mut offset) = (0usize, 0usize);
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
             break;
         }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            } else if name.eq_ignore_ascii_case("upload-offset") {
+                offset = value.trim().parse().unwrap_or(0);
+            }
         }
     }
     let _ = std::io::copy(
@@ -329,7 +333,12 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<String>>, answer: &dyn Fn(&str, &st
     seen.lock().unwrap().push(first.clone());
     let mut parts = first.split(' ');
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (status, body) = answer(method, path);
+    let (status, body) = if method == "PATCH" && path.starts_with("/api/v1/uploads/") {
+        // A part of an upload session: stored, as a relay would.
+        json(serde_json::json!({"received": offset + length}))
+    } else {
+        answer(method, path)
+    };
     let mut stream = stream;
     let _ = write!(
         stream,
@@ -345,6 +354,17 @@ fn json(value: serde_json::Value) -> Canned {
 
 fn not_found() -> Canned {
     (404, br#"{"error":"not found"}"#.to_vec())
+}
+
+/// The upload session the fake relay opens.
+fn session_opened() -> Canned {
+    let session = serde_json::json!({
+        "upload": "00112233445566778899aabbccddeeff",
+        "max_bytes": 1 << 30,
+        "part_max_bytes": 16 << 20,
+        "expires_in": 86400,
+    });
+    (201, session.to_string().into_bytes())
 }
 
 /// A challenge the fake relay hands out: easy, valid in form.
@@ -377,7 +397,8 @@ fn ids_from_the_relay_are_checked_before_use() {
                 {"id": id, "size": 10, "received": "2026-12-06T10:00:00Z"},
             ]})),
             ("POST", "/api/v1/challenges") => challenge(),
-            ("POST", p) if p.ends_with("/tips") => {
+            ("POST", p) if p.ends_with("/uploads") => session_opened(),
+            ("POST", p) if p.ends_with("/commit") => {
                 (201, serde_json::json!({"id": id}).to_string().into_bytes())
             }
             _ => not_found(),
@@ -806,7 +827,8 @@ fn the_tipster_reaches_the_relay_through_a_socks_proxy_by_name() {
     let relay = fake_relay(|method, path| match (method, path) {
         ("GET", p) if p.contains("/mailboxes/") => json(serde_json::json!({"replies": []})),
         ("POST", "/api/v1/challenges") => challenge(),
-        ("POST", "/api/v1/agencies/demo/tips") => (
+        ("POST", "/api/v1/agencies/demo/uploads") => session_opened(),
+        ("POST", p) if p.ends_with("/commit") => (
             201,
             br#"{"id":"0123456789abcdef0123456789abcdef"}"#.to_vec(),
         ),
@@ -857,7 +879,11 @@ fn the_tipster_reaches_the_relay_through_a_socks_proxy_by_name() {
         ],
     );
     assert_eq!(id.trim(), "0123456789abcdef0123456789abcdef");
-    assert_eq!(targets.lock().unwrap().len(), 2, "challenge and upload");
+    assert_eq!(
+        targets.lock().unwrap().len(),
+        4,
+        "challenge, session, part and commit"
+    );
     targets.lock().unwrap().clear();
 
     // socks5:// works but resolves the name here, and says so.
@@ -961,7 +987,8 @@ fn in_a_terminal_the_codename_is_asked_unseen_and_the_message_typed() {
             json(serde_json::json!({"replies": []}))
         }
         ("POST", "/api/v1/challenges") => challenge(),
-        ("POST", "/api/v1/agencies/demo/messages") => (
+        ("POST", "/api/v1/agencies/demo/uploads") => session_opened(),
+        ("POST", p) if p.ends_with("/commit") => (
             201,
             br#"{"id":"0123456789abcdef0123456789abcdef"}"#.to_vec(),
         ),
@@ -999,7 +1026,7 @@ fn in_a_terminal_the_codename_is_asked_unseen_and_the_message_typed() {
             .lock()
             .unwrap()
             .iter()
-            .any(|r| r.starts_with("POST /api/v1/agencies/demo/messages ")),
+            .any(|r| r.starts_with("POST /api/v1/uploads/") && r.contains("/commit ")),
         "sent"
     );
 }

@@ -1,5 +1,6 @@
-//! `sealtip submit --relay URL --agency ID [--proxy URL] TIP`: one request for a tip of
-//! up to 8 MiB, an upload session part by part for a larger one.
+//! `sealtip submit --relay URL --agency ID [--proxy URL] TIP`: the sealed tip
+//! through an upload session, part by part, so a lost connection costs one
+//! part and a lost answer can be asked again.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use anyhow::{Context, Result};
 use sealtip_api::ItemKind;
 
 use crate::proxy::ProxyArgs;
-use crate::relay_client::{PART_BYTES, RelayClient, Upload};
+use crate::relay_client::RelayClient;
 
 /// Arguments of `sealtip submit`.
 #[derive(clap::Args)]
@@ -43,23 +44,14 @@ pub enum SubmitKind {
 pub fn run(args: Args) -> Result<()> {
     let mut file =
         File::open(&args.tip).with_context(|| format!("cannot read {}", args.tip.display()))?;
-    let size = file.metadata()?.len();
     let client = RelayClient::with_proxy(&args.relay, args.proxy.choose()?)?;
     let failed = || format!("cannot submit {}", args.tip.display());
-    let (upload, kind) = match args.kind {
-        SubmitKind::Tip => (Upload::Tip, ItemKind::Tip),
-        SubmitKind::Message => (Upload::Message, ItemKind::Message),
+    let kind = match args.kind {
+        SubmitKind::Tip => ItemKind::Tip,
+        SubmitKind::Message => ItemKind::Message,
     };
-    if size <= PART_BYTES {
-        let id = client
-            .upload(&args.agency, upload, &mut file, size)
-            .with_context(failed)?;
-        println!("{id}");
-        return Ok(());
-    }
-    // A larger tip goes in parts, so a lost connection costs one part.
     let stored = client
-        .upload_in_parts(&args.agency, kind, &mut file, size, &mut |_| {})
+        .send_sealed(&args.agency, kind, &mut file)
         .with_context(failed)?;
     match stored {
         Some(id) => println!("{id}"),
