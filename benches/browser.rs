@@ -16,7 +16,8 @@
 
 use sealtip_envelope::bundle::{Kind, Tip};
 use sealtip_envelope::{Codename, Identity, Recipient};
-use sealtip_web::send::{Cancel, seal};
+use sealtip_web::sealing::seal;
+use sealtip_web::send::Cancel;
 use sealtip_web::state::{Contents, Failure, Picked};
 use sealtip_web::upload::Outlet;
 use wasm_bindgen_test::{Criterion, console_log, wasm_bindgen_bench, wasm_bindgen_test_configure};

@@ -106,12 +106,13 @@ pub async fn upload_received(upload: &str) -> Result<u64, ApiError> {
     Ok(answer.received)
 }
 
-/// Stores what an upload session received as a tip or message.
-pub async fn commit_upload(upload: &str) -> Result<(), ApiError> {
+/// Stores what an upload session received as a tip or message; the answer
+/// is the stored item's id.
+pub async fn commit_upload(upload: &str) -> Result<String, ApiError> {
     let path = format!("/api/v1/uploads/{}/commit", encode(upload));
     json::<Created>(send("POST", &path).await?)
         .await
-        .map(|_| ())
+        .map(|created| created.id)
 }
 
 /// Drops an upload session and what it received.

@@ -5,8 +5,10 @@
 //! - [`components`]: small function components with typed props;
 //! - [`api`]: every request to the relay, with one error type;
 //! - [`browser`]: the thin layer over browser APIs;
-//! - [`send`]: sealing and sending a tip (fails closed), follow-ups, and
-//!   fetching and deleting replies;
+//! - [`sealing`]: sealing a tip or follow-up to the agency's keys, in parts;
+//! - [`send`]: sending a tip (fails closed), follow-ups, and fetching and
+//!   deleting replies;
+//! - [`upload`]: the upload session that sends the parts as they are sealed;
 //! - [`replies`]: opening replies, in a worker of its own (`src/bin/replies.rs`);
 //! - [`i18n`]: the page's words, one Fluent file per language in `www/i18n/`;
 //! - [`embed`]: the form inside a partner's page (`/embed`, framed by `www/embed.js`);
@@ -24,6 +26,7 @@ pub mod embed;
 pub mod i18n;
 pub mod pin;
 pub mod replies;
+pub mod sealing;
 pub mod send;
 pub mod state;
 pub mod upload;

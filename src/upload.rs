@@ -3,21 +3,23 @@
 //!
 //! Sealing hands over the ciphertext in parts of [`PART`] bytes
 //! ([`Outlet`]). Every tip, small or large, goes through an upload session on
-//! the relay opened with its proof of work (`docs/api.md`, upload sessions):
-//! each part is appended while the next one is sealed, and is dropped from
-//! memory once the relay says it is stored; the last part is followed by the
-//! commit. A lost connection does not lose the tip: the page waits, asks the
-//! relay how much it holds, and goes on from there until the tipster cancels.
-//! (One request per tip would save two round trips for a small tip, but an
-//! answer lost on the way back would leave the tipster not knowing whether it
-//! was stored; a session's commit can be asked again.)
+//! the relay opened with its proof of work (`docs/api.md`, upload sessions),
+//! driven by [`sealtip_api::upload::Session`], which holds the rules the CLI
+//! follows too: what is tried again, how long to wait, when to give up. Each
+//! part is sent while the next one is sealed, and is dropped from memory once
+//! the relay says it is stored; the last part is followed by the commit. A
+//! lost connection does not lose the tip: the page waits, asks the relay how
+//! much it holds, and goes on from there, until the session's life is past or
+//! the tipster cancels. (One request per tip would save two round trips for a
+//! small tip, but an answer lost on the way back would leave the tipster not
+//! knowing whether it was stored; a session's commit can be asked again.)
 
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::time::Duration;
 
 use sealtip_api::ItemKind;
+use sealtip_api::upload::{self, Action, Answer, Session};
 use yew::platform::pinned::oneshot;
 
 use crate::api::{self, ApiError};
@@ -27,9 +29,6 @@ use crate::state::Failure;
 
 /// Bytes of ciphertext in one part.
 pub const PART: usize = 4 << 20;
-
-/// The longest wait between two tries after the connection was lost.
-const LONGEST_WAIT: Duration = Duration::from_secs(20);
 
 /// Where sealed bytes go while a tip is sealed: full parts in order, then
 /// the rest.
@@ -66,47 +65,37 @@ pub enum Sending {
     Waiting,
 }
 
-type Answer = Pin<Box<dyn Future<Output = Result<u64, ApiError>>>>;
-
-/// A part on its way to the relay.
-struct InFlight {
-    offset: u64,
-    part: Vec<u8>,
-    answer: Answer,
-}
+/// The relay's answer to a part on its way.
+type InFlight = Pin<Box<dyn Future<Output = Answer>>>;
 
 /// Sends a sealed tip or message to the relay as it is sealed.
 pub struct Uploader {
     agency: String,
     kind: ItemKind,
-    proof: String,
+    session: Session,
     cancel: Cancel,
     hear: Rc<dyn Fn(Sending)>,
-    /// The upload session, once opened.
-    session: Option<String>,
-    /// Bytes the relay holds.
-    stored: u64,
     in_flight: Option<InFlight>,
 }
 
 impl Uploader {
-    /// An uploader for `agency`, spending `proof` (a `Sealtip-Proof` value)
-    /// on its first request. `hear` is told how far it is.
+    /// An uploader for `agency`, spending `proof` (a `Sealtip-Proof` value
+    /// whose challenge lives `proof_expires_in` seconds) on its first
+    /// request. `hear` is told how far it is.
     pub fn new(
         agency: &str,
         kind: ItemKind,
         proof: String,
+        proof_expires_in: u64,
         cancel: Cancel,
         hear: impl Fn(Sending) + 'static,
     ) -> Uploader {
         Uploader {
             agency: agency.to_string(),
             kind,
-            proof,
+            session: Session::new(proof, proof_expires_in),
             cancel,
             hear: Rc::new(hear),
-            session: None,
-            stored: 0,
             in_flight: None,
         }
     }
@@ -116,193 +105,120 @@ impl Uploader {
         // Stops the part in flight, so it cannot land after the drop.
         self.cancel.cancel();
         self.in_flight = None;
-        if let Some(session) = self.session.take() {
+        if let Some(session) = self.session.id() {
             // Best effort: the relay drops forgotten sessions by itself.
-            let _ = api::drop_upload(&session).await;
+            let _ = api::drop_upload(session).await;
         }
     }
 
-    /// Starts sending `part` at `offset`; sealing goes on meanwhile.
-    fn start(&mut self, session: &str, offset: u64, part: Vec<u8>) {
-        let hear = self.hear.clone();
-        let len = part.len() as f64;
-        let progress = move |fraction: f64| hear(Sending::Sent(offset + (fraction * len) as u64));
-        let request = api::append(
-            session.to_string(),
-            offset,
-            js_sys::Uint8Array::from(part.as_slice()),
-            progress,
-            self.cancel.signal(),
-        );
-        // Spawned, not merely stored: a future only runs once awaited.
-        let (tell, told) = oneshot::channel();
-        yew::platform::spawn_local(async move {
-            let _ = tell.send(request.await);
-        });
-        self.in_flight = Some(InFlight {
-            offset,
-            part,
-            answer: Box::pin(async move { told.await.unwrap_or(Err(ApiError::Network)) }),
-        });
-    }
-
-    /// Waits until the part in flight is stored, sending it again after a
-    /// lost connection from wherever the relay says it stopped.
-    async fn settle(&mut self, session: &str) -> Result<(), Failure> {
-        while let Some(InFlight {
-            offset,
-            part,
-            answer,
-        }) = self.in_flight.take()
-        {
-            let end = offset + part.len() as u64;
-            let received = match answer.await {
-                Ok(received) => received,
-                Err(error) if worth_retrying(&error) => self.ask_received(session).await?,
-                Err(error) => return Err(from_api(error)),
-            };
-            if received == end {
-                self.stored = end;
-                (self.hear)(Sending::Sent(end));
-            } else if received == offset {
-                self.cancel.check()?;
-                self.start(session, offset, part);
-            } else {
-                // The relay holds neither this part nor what came before it.
-                return Err(failure("reason-relay", format!("{received} ≠ {offset}")));
-            }
-        }
-        Ok(())
-    }
-
-    /// After a lost answer: waits, longer each time, until the relay says how
-    /// many bytes it holds.
-    async fn ask_received(&mut self, session: &str) -> Result<u64, Failure> {
-        let mut backoff = Backoff::default();
+    /// Does what the session asks until it needs more bytes, or, while
+    /// sealing goes on, until a part is on its way with nothing queued
+    /// behind it; once sealing is done, until the tip is stored.
+    async fn drive(&mut self, sealing_done: bool) -> Result<(), Failure> {
         loop {
-            backoff.pause(self).await?;
-            match api::upload_received(session).await {
-                Ok(received) => return Ok(received),
-                Err(error) if worth_retrying(&error) => {}
-                Err(error) => return Err(from_api(error)),
+            if let Some(answer) = self.in_flight.take() {
+                self.session.answered(answer.await);
+                (self.hear)(Sending::Sent(self.session.stored()));
             }
-        }
-    }
-
-    /// Stores the session's bytes as an item; a lost answer is asked again,
-    /// and a session gone by then was stored by the first try.
-    async fn commit(&mut self, session: &str) -> Result<(), Failure> {
-        let mut backoff = Backoff::default();
-        loop {
-            match api::commit_upload(session).await {
-                Ok(()) => return Ok(()),
-                Err(ApiError::Status { status: 404, .. }) if backoff.tried() => return Ok(()),
-                Err(error) if worth_retrying(&error) => backoff.pause(self).await?,
-                Err(error) => return Err(from_api(error)),
-            }
-        }
-    }
-
-    /// Opens the upload session, once. A lost answer is tried again with the
-    /// same proof of work; if the relay had taken it, that try says so (409)
-    /// and the send fails with nothing stored.
-    async fn open_session(&mut self) -> Result<String, Failure> {
-        if let Some(session) = &self.session {
-            return Ok(session.clone());
-        }
-        let mut backoff = Backoff::default();
-        let opened = loop {
-            match api::open_upload(&self.agency, self.kind, &self.proof).await {
-                Ok(opened) => break opened,
-                Err(error) if worth_retrying(&error) && !is_conflict(&error) => {
-                    backoff.pause(self).await?;
+            self.cancel.check()?;
+            let answer = match self.session.next_action() {
+                Action::Open { proof } => answer(
+                    api::open_upload(&self.agency, self.kind, proof).await,
+                    Answer::Opened,
+                ),
+                Action::Send {
+                    session,
+                    offset,
+                    bytes,
+                } => {
+                    self.in_flight =
+                        Some(send_part(session, offset, bytes, &self.hear, &self.cancel));
+                    if !sealing_done && self.session.queued() == 0 {
+                        return Ok(());
+                    }
+                    continue;
                 }
-                Err(error) => return Err(from_api(error)),
-            }
-        };
-        self.session = Some(opened.upload.clone());
-        Ok(opened.upload)
+                Action::AskReceived { session } => {
+                    answer(api::upload_received(session).await, Answer::Received)
+                }
+                Action::Commit { session } => {
+                    answer(api::commit_upload(session).await, Answer::Stored)
+                }
+                Action::Wait(wait) => {
+                    (self.hear)(Sending::Waiting);
+                    browser::sleep(wait).await;
+                    self.cancel.check()?;
+                    self.session.waited();
+                    continue;
+                }
+                Action::NeedBytes | Action::Done { .. } => return Ok(()),
+                Action::Failed(failed) => return Err(failure_of(failed)),
+            };
+            self.session.answered(answer);
+        }
     }
 }
 
-/// Waiting between tries: 1 s, then twice as long each time, up to
-/// [`LONGEST_WAIT`]; the page says it is trying again.
-#[derive(Default)]
-struct Backoff {
-    tries: u32,
+/// Starts sending `bytes` at `offset`; sealing goes on meanwhile.
+fn send_part(
+    session: &str,
+    offset: u64,
+    bytes: &[u8],
+    hear: &Rc<dyn Fn(Sending)>,
+    cancel: &Cancel,
+) -> InFlight {
+    let hear = hear.clone();
+    let len = bytes.len() as f64;
+    let progress = move |fraction: f64| hear(Sending::Sent(offset + (fraction * len) as u64));
+    let request = api::append(
+        session.to_string(),
+        offset,
+        js_sys::Uint8Array::from(bytes),
+        progress,
+        cancel.signal(),
+    );
+    // Spawned, not merely stored: a future only runs once awaited.
+    let (tell, told) = oneshot::channel();
+    yew::platform::spawn_local(async move {
+        let _ = tell.send(answer(request.await, Answer::Received));
+    });
+    Box::pin(async move { told.await.unwrap_or(Answer::Lost) })
 }
 
-impl Backoff {
-    async fn pause(&mut self, uploader: &Uploader) -> Result<(), Failure> {
-        uploader.cancel.check()?;
-        (uploader.hear)(Sending::Waiting);
-        let wait = Duration::from_secs(1 << self.tries.min(8)).min(LONGEST_WAIT);
-        browser::sleep(wait).await;
-        self.tries += 1;
-        uploader.cancel.check()
+/// A request's result as the session hears it: what came back (`ok`), the
+/// refusal, or the lost answer.
+fn answer<T>(result: Result<T, ApiError>, ok: impl FnOnce(T) -> Answer) -> Answer {
+    match result {
+        Ok(value) => ok(value),
+        Err(ApiError::Status { status, reason }) => Answer::Refused { status, reason },
+        Err(ApiError::Network | ApiError::Decode) => Answer::Lost,
     }
+}
 
-    /// Whether a try failed already.
-    fn tried(&self) -> bool {
-        self.tries > 0
+/// What the tipster is told when the upload fails.
+fn failure_of(failed: &upload::Failure) -> Failure {
+    match failed {
+        upload::Failure::Refused { status, reason } => from_api(ApiError::Status {
+            status: *status,
+            reason: reason.clone(),
+        }),
+        upload::Failure::GaveUp => failure("reason-network", String::new()),
+        other => failure("reason-relay", other.to_string()),
     }
 }
 
 impl Outlet for Uploader {
     async fn part(&mut self, part: Vec<u8>) -> Result<(), Failure> {
         self.cancel.check()?;
-        let session = self.open_session().await?;
-        self.settle(&session).await?;
-        let offset = self.stored;
-        self.start(&session, offset, part);
-        Ok(())
+        self.session.push(part);
+        self.drive(false).await
     }
 
     async fn last(&mut self, rest: Vec<u8>) -> Result<(), Failure> {
         self.cancel.check()?;
         (self.hear)(Sending::Sealed);
-        let session = self.open_session().await?;
-        self.settle(&session).await?;
-        if !rest.is_empty() {
-            let offset = self.stored;
-            self.start(&session, offset, rest);
-            self.settle(&session).await?;
-        }
-        self.cancel.check()?;
-        self.commit(&session).await?;
-        self.session = None;
-        Ok(())
-    }
-}
-
-fn is_conflict(error: &ApiError) -> bool {
-    matches!(error, ApiError::Status { status: 409, .. })
-}
-
-/// Whether a failed request may succeed when tried again: no answer, a
-/// busy or failing relay, or a part that crossed another (409).
-fn worth_retrying(error: &ApiError) -> bool {
-    match error {
-        ApiError::Network | ApiError::Decode => true,
-        ApiError::Status { status, .. } => matches!(status, 408 | 409 | 429 | 500..=599),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_passing_failures_are_tried_again() {
-        let status = |status| ApiError::Status {
-            status,
-            reason: String::new(),
-        };
-        assert!(worth_retrying(&ApiError::Network));
-        assert!(worth_retrying(&status(503)));
-        assert!(worth_retrying(&status(409)));
-        assert!(!worth_retrying(&status(413)));
-        assert!(!worth_retrying(&status(404)));
-        assert!(!worth_retrying(&status(400)));
+        self.session.push(rest);
+        self.session.finish();
+        self.drive(true).await
     }
 }

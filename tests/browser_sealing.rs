@@ -11,7 +11,8 @@ use std::io::Read;
 
 use sealtip_envelope::bundle::{AttachmentSink, Kind, MetadataStatus, Tip};
 use sealtip_envelope::{Identity, open_tip};
-use sealtip_web::send::{Cancel, seal};
+use sealtip_web::sealing::seal;
+use sealtip_web::send::Cancel;
 use sealtip_web::state::{Contents, Failure, Picked};
 use sealtip_web::upload::{Outlet, PART};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
