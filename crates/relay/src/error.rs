@@ -1,9 +1,13 @@
 //! Every error answer, in one place: a status and one line of JSON,
 //! `{"error": "…"}`. Bad input is always a 4xx; a 5xx means the relay's own
 //! disk or database failed, and its details go to the operator's log, never
-//! to the client.
+//! to the client: logged once, when the answer is made.
+//!
+//! Handlers build their refusals with the constructors here, never with a
+//! status of their own.
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sealtip_api::{ErrorBody, PowError};
@@ -20,6 +24,9 @@ pub struct ApiError {
     /// Bytes an upload session holds, sent with a `409` so the client knows
     /// where to resume.
     pub received: Option<u64>,
+    /// What failed, for the operator's log (never sent): what the relay's
+    /// disk or database said, with no client data.
+    failure: Option<String>,
 }
 
 impl ApiError {
@@ -29,6 +36,19 @@ impl ApiError {
             status,
             message: message.into(),
             received: None,
+            failure: None,
+        }
+    }
+
+    /// 503: the relay's own storage (or random generator) failed; `failure`
+    /// goes to the operator's log when the answer is made.
+    pub fn unavailable(failure: impl Into<String>) -> Self {
+        ApiError {
+            failure: Some(failure.into()),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the relay could not store or read this; try again later",
+            )
         }
     }
 
@@ -61,6 +81,106 @@ impl ApiError {
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("body larger than the relay's limit of {max} bytes"),
         )
+    }
+
+    /// 400 for a JSON body over `max` bytes.
+    pub fn json_too_large(max: usize) -> Self {
+        Self::bad_request(format!("body larger than {max} bytes"))
+    }
+
+    /// 415: the body is not sent as the media type the route takes;
+    /// `expected` says what it must be.
+    pub fn unsupported_media_type(expected: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, expected)
+    }
+
+    /// 400 for an id in the path that is not 32 lowercase hex digits;
+    /// `what` names it (`item`, `upload`, …).
+    pub fn malformed_id(what: &str) -> Self {
+        Self::bad_request(format!(
+            "malformed {what} id (expected 32 lowercase hex digits)"
+        ))
+    }
+
+    /// 400 for a request without a proof of work.
+    pub fn missing_proof() -> Self {
+        Self::bad_request(
+            "missing Sealtip-Proof header: solve a challenge from POST /api/v1/challenges",
+        )
+    }
+
+    /// 409 for a proof of work already spent.
+    pub fn proof_spent() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "proof-of-work challenge already used; fetch a new one",
+        )
+    }
+
+    /// 400 for a part without a readable `Upload-Offset`.
+    pub fn bad_upload_offset() -> Self {
+        Self::bad_request("missing or malformed Upload-Offset header (bytes, in decimal)")
+    }
+
+    /// 429 when every upload slot is taken.
+    pub fn too_many_uploads() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many uploads in progress; try again shortly",
+        )
+    }
+
+    /// 429 when the memory for parts is taken by other parts.
+    pub fn parts_busy() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy receiving other parts; try again shortly",
+        )
+    }
+
+    /// 404 for an upload session that is unknown, committed, deleted or
+    /// expired.
+    pub fn no_such_upload() -> Self {
+        Self::not_found("no such upload session (unknown, committed, deleted or expired)")
+    }
+
+    /// 403 for a mailbox secret that is not the mailbox's.
+    pub fn not_the_mailbox_secret() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "the proof is not this mailbox's secret",
+        )
+    }
+
+    /// 404 for an API path that is not routed.
+    pub fn no_such_route() -> Self {
+        Self::not_found("no such route")
+    }
+
+    /// 405 for a method the page's files do not take.
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+    }
+
+    /// 431 for request headers over the configured limit.
+    pub fn headers_too_large(max: usize) -> Self {
+        Self::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!("request headers larger than {max} bytes"),
+        )
+    }
+
+    /// An answer named after `status` alone, for what axum refused on its own.
+    fn named(status: StatusCode) -> Self {
+        let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
+        Self::new(status, reason)
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    /// A path axum could not decode, answered as axum would, in JSON.
+    fn from(rejection: PathRejection) -> Self {
+        Self::named(rejection.status())
     }
 }
 
@@ -97,20 +217,17 @@ impl From<StoreError> for ApiError {
                     ),
                 )
             },
-            StoreError::Failed(detail) => {
-                // For the operator; it holds no client data, only what failed.
-                eprintln!("sealtip-relay: {detail}");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the relay could not store or read this; try again later",
-                )
-            }
+            StoreError::Failed(detail) => ApiError::unavailable(detail),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Some(failure) = &self.failure {
+            // For the operator; it holds no client data, only what failed.
+            eprintln!("sealtip-relay: {failure}");
+        }
         let line = self.message.replace(['\n', '\r'], " ");
         let mut response = (
             self.status,
@@ -147,9 +264,8 @@ pub fn ensure_json_error(response: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
-    let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
     let (mut parts, _) = response.into_parts();
-    let mut fresh = ApiError::new(status, reason).into_response();
+    let mut fresh = ApiError::named(status).into_response();
     // Keep headers such as Allow on a 405, and drop the old body's framing.
     parts.headers.remove(header::CONTENT_TYPE);
     parts.headers.remove(header::CONTENT_LENGTH);

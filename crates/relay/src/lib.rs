@@ -14,19 +14,22 @@
 //! - [`init`]: `sealtip-relay init`, the demo agency;
 //! - [`store`]: the [`store::Store`] trait, [`store::sqlite`], the embedded
 //!   default, and [`store::postgres`], for several relays on one database;
-//! - [`app`]: the router, its handlers, security headers, and errors;
-//! - [`serve`]: the HTTP server loop, on a listener the caller binds.
+//! - [`http`]: the route table, the handlers by resource, the extractors
+//!   they share, and the security headers;
+//! - [`error`]: every error answer;
+//! - [`serve`]: the HTTP server loop, on a listener the caller binds, and
+//!   the periodic cleaning beside it.
 
-pub mod app;
 pub mod assets;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod init;
 pub mod serve;
 pub mod store;
 pub mod time;
 mod upload;
 
-pub use app::{AppState, router};
 pub use config::{Config, Relay};
+pub use http::{AppState, router};
 pub use serve::serve;

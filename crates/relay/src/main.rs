@@ -9,7 +9,7 @@ use sealtip_relay::config::Storage;
 use sealtip_relay::store::Store;
 use sealtip_relay::store::postgres::PgStore;
 use sealtip_relay::store::sqlite::SqliteStore;
-use sealtip_relay::{AppState, Config, router, serve};
+use sealtip_relay::{AppState, Config, serve};
 
 /// sealtip-relay: stores sealed tips it cannot open, and serves the tipster's page.
 ///
@@ -124,10 +124,9 @@ async fn serve_until_stopped<S: Store>(
             relay.dist.display()
         );
     }
-    let limits = relay.limits.clone();
-    let app = router(AppState::new(store, relay));
+    let state = AppState::new(store, relay);
     tokio::select! {
-        served = serve(listener, app, &limits) => served.context("the server stopped"),
+        served = serve(listener, state) => served.context("the server stopped"),
         () = stop_signal() => {
             println!("sealtip-relay stopping");
             Ok(())

@@ -1,4 +1,5 @@
-//! The HTTP/1.1 server loop, on a listener the caller binds (tests bind port 0).
+//! The HTTP/1.1 server loop, on a listener the caller binds (tests bind port
+//! 0), and the periodic cleaning beside it.
 //!
 //! The peer address `accept` returns is dropped on the spot: nothing past
 //! this loop ever sees it. Connections beyond the limit are closed at once;
@@ -8,17 +9,33 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
 
-use crate::config::Limits;
+use crate::config::Relay;
+use crate::http::{AppState, router};
+use crate::store::Store;
+use crate::time;
 
-/// Serves `app` on `listener` until the process ends.
-pub async fn serve(listener: TcpListener, app: Router, limits: &Limits) -> std::io::Result<()> {
+/// How often expired upload sessions, and replies past their retention, are
+/// removed.
+const CLEANING: Duration = Duration::from_secs(600);
+
+/// Serves the relay over `state` on `listener` until the process ends, or
+/// until this future is dropped. Beside the requests (never before one), it
+/// removes expired upload sessions and replies past their retention, at once
+/// and then every ten minutes.
+pub async fn serve<S: Store>(listener: TcpListener, state: AppState<S>) -> std::io::Result<()> {
+    let _cleaning = Cleaning(tokio::spawn(clean_every(
+        state.store.clone(),
+        state.relay.clone(),
+    )));
+    let limits = state.relay.limits.clone();
+    let app = router(state);
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let header_timeout = Duration::from_secs(limits.header_timeout_secs);
     // Room for the configured header limit, so the router can answer it in JSON.
@@ -49,5 +66,36 @@ pub async fn serve(listener: TcpListener, app: Router, limits: &Limits) -> std::
             // A client that goes away mid-request is not an error worth logging.
             let _ = connection.await;
         });
+    }
+}
+
+/// The cleaning task, stopped when the server stops.
+struct Cleaning(JoinHandle<()>);
+
+impl Drop for Cleaning {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Cleans at once, then every [`CLEANING`].
+async fn clean_every<S: Store>(store: S, relay: Arc<Relay>) {
+    let mut every = tokio::time::interval(CLEANING);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        clean(&store, &relay).await;
+    }
+}
+
+/// Removes expired upload sessions and replies past their retention. The
+/// log says what failed, never how many or which.
+async fn clean<S: Store>(store: &S, relay: &Relay) {
+    if let Err(e) = store.remove_expired_sessions().await {
+        eprintln!("sealtip-relay: removing expired upload sessions failed: {e}");
+    }
+    let cutoff = relay.reply_cutoff(time::now());
+    if let Err(e) = store.remove_replies_before(cutoff).await {
+        eprintln!("sealtip-relay: removing replies past their retention failed: {e}");
     }
 }

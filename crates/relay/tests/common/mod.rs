@@ -11,7 +11,7 @@ use sealtip_envelope::Recipient;
 use sealtip_relay::store::Store;
 use sealtip_relay::store::postgres::PgStore;
 use sealtip_relay::store::sqlite::SqliteStore;
-use sealtip_relay::{AppState, Config, router, serve};
+use sealtip_relay::{AppState, Config, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub struct TestRelay {
@@ -130,12 +130,11 @@ fn configure(
 impl Configured {
     /// Serves `store` on 127.0.0.1:0.
     async fn serve<S: Store>(self, store: S, blobs: PathBuf, database: PathBuf) -> TestRelay {
-        let limits = self.relay.limits.clone();
-        let app = router(AppState::new(store, Arc::new(self.relay)));
+        let state = AppState::new(store, Arc::new(self.relay));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
-            let _ = serve(listener, app, &limits).await;
+            let _ = serve(listener, state).await;
         });
         TestRelay {
             base: format!("http://{addr}"),

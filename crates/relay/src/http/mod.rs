@@ -1,0 +1,29 @@
+//! The relay's HTTP layer: the route table, one handler module per resource,
+//! the extractors every handler shares, and the security headers.
+//!
+//! Handlers take no client address, user agent, referrer or cookie: none of
+//! them is extracted, so none can be stored or logged.
+//!
+//! - [`router`]: the one table of routes, the API description and the page;
+//! - [`extract`]: the agency, its token, ids in the path, the proof of work,
+//!   the upload offset, and the headers of a sealed body;
+//! - [`headers`]: the security headers on every answer;
+//! - `agencies`, `tips`, `uploads`, `inbox`, `mailboxes`: the handlers, by
+//!   resource;
+//! - [`state`]: what every handler shares.
+
+mod agencies;
+pub mod extract;
+pub mod headers;
+mod inbox;
+mod mailboxes;
+pub mod router;
+pub mod state;
+mod tips;
+mod uploads;
+
+pub use router::{router, routes};
+pub use state::AppState;
+
+/// The content type every sealed upload must declare.
+pub const UPLOAD_CONTENT_TYPE: &str = "application/octet-stream";
