@@ -276,9 +276,10 @@ fn hostile_attachment_names_stay_inside_the_output_folder() {
 type Canned = (u16, Vec<u8>);
 
 /// A fake relay on 127.0.0.1: answers each request with `answer(method,
-/// path)`, and records the requests' first lines. It stores every part of an
-/// upload session (`PATCH /api/v1/uploads/…`) itself; `answer` opens the
-/// session ([`session_opened`]) and commits it.
+/// path)`, and records the requests' first lines. It stores a part of an
+/// upload session (`PATCH /api/v1/uploads/…`) itself when `answer` does not
+/// know it (404); `answer` opens the session ([`session_opened`]) and
+/// commits it.
 struct FakeRelay {
     url: String,
     port: u16,
@@ -333,11 +334,12 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<String>>, answer: &dyn Fn(&str, &st
     seen.lock().unwrap().push(first.clone());
     let mut parts = first.split(' ');
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (status, body) = if method == "PATCH" && path.starts_with("/api/v1/uploads/") {
-        // A part of an upload session: stored, as a relay would.
-        json(serde_json::json!({"received": offset + length}))
-    } else {
-        answer(method, path)
+    let (status, body) = match answer(method, path) {
+        (404, _) if method == "PATCH" && path.starts_with("/api/v1/uploads/") => {
+            // A part of an upload session: stored, as a relay would.
+            json(serde_json::json!({"received": offset + length}))
+        }
+        answered => answered,
     };
     let mut stream = stream;
     let _ = write!(
@@ -817,6 +819,64 @@ fn socks5_session(mut client: TcpStream, seen: &Mutex<Vec<String>>) -> std::io::
     let _ = client.shutdown(std::net::Shutdown::Write);
     let _ = forward.join();
     Ok(())
+}
+
+#[test]
+fn a_failed_part_is_sent_again_and_a_commit_whose_answer_was_lost_is_stored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("tip.age"), b"sealed bytes").unwrap();
+    let (parts, commits) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+    let (part, commit) = (parts.clone(), commits.clone());
+    let relay = fake_relay(move |method, path| match (method, path) {
+        ("POST", "/api/v1/challenges") => challenge(),
+        ("POST", "/api/v1/agencies/demo/uploads") => session_opened(),
+        // The first part fails on the relay; the second is stored.
+        ("PATCH", _) => {
+            *part.lock().unwrap() += 1;
+            match *part.lock().unwrap() {
+                1 => (503, br#"{"error":"busy"}"#.to_vec()),
+                _ => not_found(),
+            }
+        }
+        ("GET", p) if p.starts_with("/api/v1/uploads/") => json(serde_json::json!({"received": 0})),
+        // The first commit is stored but its answer lost (a proxy's 502);
+        // the second finds the session gone.
+        ("POST", p) if p.ends_with("/commit") => {
+            *commit.lock().unwrap() += 1;
+            match *commit.lock().unwrap() {
+                1 => (502, br#"{"error":"bad gateway"}"#.to_vec()),
+                _ => not_found(),
+            }
+        }
+        _ => not_found(),
+    });
+    let out = sealtip(
+        dir,
+        &[
+            "submit", "--relay", &relay.url, "--agency", "demo", "tip.age",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the relay refused: busy (HTTP 503); trying again in 1 s"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the relay stored the tip (its answer with the id was lost)"),
+        "{stderr}"
+    );
+    let requests = relay.requests.lock().unwrap();
+    let asked: Vec<&str> = requests
+        .iter()
+        .map(|r| r.split(' ').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        asked,
+        ["POST", "POST", "PATCH", "GET", "PATCH", "POST", "POST"],
+        "challenge, open, part, how much is held, part again, commit twice: {requests:?}"
+    );
 }
 
 #[test]
