@@ -144,6 +144,21 @@ impl ApiError {
         Self::not_found("no such upload session (unknown, committed, deleted or expired)")
     }
 
+    /// 404 for an item not in the agency's inbox.
+    pub fn no_such_item() -> Self {
+        Self::not_found("no such item")
+    }
+
+    /// 404 for a reply not in the mailbox.
+    pub fn no_such_reply() -> Self {
+        Self::not_found("no such reply")
+    }
+
+    /// 400 for committing an upload session that holds nothing.
+    pub fn nothing_received() -> Self {
+        Self::bad_request("not an age file: nothing was received")
+    }
+
     /// 403 for a mailbox secret that is not the mailbox's.
     pub fn not_the_mailbox_secret() -> Self {
         Self::new(

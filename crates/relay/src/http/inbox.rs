@@ -48,7 +48,7 @@ pub async fn get_item<S: Store>(
         .store
         .open(&agency, &Place::Inbox(ItemKind::Tip), &item)
         .await?
-        .ok_or_else(|| ApiError::not_found("no such item"))?;
+        .ok_or_else(ApiError::no_such_item)?;
     Ok(sealed_response(&meta, reader))
 }
 
@@ -61,7 +61,7 @@ pub async fn delete_item<S: Store>(
     if st.store.delete(&agency, &item).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found("no such item"))
+        Err(ApiError::no_such_item())
     }
 }
 

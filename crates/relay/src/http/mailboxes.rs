@@ -70,7 +70,7 @@ pub async fn get_reply<S: Store>(
         .store
         .open(&agency, &Place::Mailbox(mailbox), &reply)
         .await?
-        .ok_or_else(|| ApiError::not_found("no such reply"))?;
+        .ok_or_else(ApiError::no_such_reply)?;
     Ok(sealed_response(&meta, reader))
 }
 
@@ -105,7 +105,7 @@ pub async fn delete_reply<S: Store>(
     if st.store.delete_reply(&id, &mailbox, &reply).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found("no such reply"))
+        Err(ApiError::no_such_reply())
     }
 }
 

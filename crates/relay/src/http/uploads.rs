@@ -121,9 +121,7 @@ pub async fn commit_upload<S: Store>(
     UploadId(upload): UploadId,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let session = known_session(&st, &upload).await?;
-    let header_len = session
-        .header_len
-        .ok_or_else(|| ApiError::bad_request("not an age file: nothing was received"))?;
+    let header_len = session.header_len.ok_or_else(ApiError::nothing_received)?;
     upload::check_payload_length(session.received.saturating_sub(header_len))?;
     let meta = st
         .store
