@@ -15,6 +15,7 @@ const STEPS: &[Step] = &[
     ("native tests", native_tests),
     ("relay links no opening code", relay_without_open),
     ("envelope for wasm32", envelope_for_wasm),
+    ("relay with one storage backend", relay_with_one_backend),
     ("web client build", web_client_build),
     ("browser tests: envelope", || {
         browser_tests("sealtip-envelope")
@@ -119,6 +120,25 @@ fn envelope_for_wasm() -> Result<()> {
         "--target",
         tools::WASM_TARGET,
     ]))
+}
+
+/// The relay an operator builds with only SQLite, or only PostgreSQL
+/// (`--no-default-features --features sqlite`), checked and linted.
+fn relay_with_one_backend() -> Result<()> {
+    for backend in ["sqlite", "postgres"] {
+        cmd::run(cmd::cargo().args([
+            "clippy",
+            "-p",
+            "sealtip-relay",
+            "--no-default-features",
+            "--features",
+            backend,
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+    Ok(())
 }
 
 fn web_client_build() -> Result<()> {

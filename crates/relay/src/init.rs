@@ -53,6 +53,7 @@ pub fn init(dir: &Path) -> anyhow::Result<Initialized> {
     let prefix = dir_prefix(dir);
     let text = Zeroizing::new(
         TEMPLATE
+            .replace("{storage}", STORAGE)
             .replace("{prefix}", &prefix)
             .replace("{secret}", &secret)
             .replace("{recipient}", &recipient)
@@ -113,15 +114,27 @@ fn write_new(path: &Path, bytes: &[u8], private: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-const TEMPLATE: &str = r#"# sealtip-relay configuration. Relative paths are relative to the folder
-# the relay is started from.
-
-# Metadata in SQLite, sealed blobs as files in `blobs`. To run several relays
+/// The storage lines of `relay.toml`, for a relay built with SQLite.
+#[cfg(feature = "sqlite")]
+const STORAGE: &str = r#"# Metadata in SQLite, sealed blobs as files in `blobs`. To run several relays
 # on one database instead: storage = "postgres://USER:PASSWORD@HOST:5432/DB"
 # and no `blobs` line (see the README).
 storage = "sqlite://{prefix}relay.db"
 blobs = "{prefix}blobs"
-# The built web client (cargo xtask run builds it).
+"#;
+
+/// The storage lines of `relay.toml`, for a relay built without SQLite: a
+/// PostgreSQL database for the operator to name.
+#[cfg(not(feature = "sqlite"))]
+const STORAGE: &str = r#"# Everything in PostgreSQL, shared by any number of relays (see the README).
+# This relay was built without SQLite: name your database here.
+storage = "postgres://sealtip@localhost:5432/sealtip"
+"#;
+
+const TEMPLATE: &str = r#"# sealtip-relay configuration. Relative paths are relative to the folder
+# the relay is started from.
+
+{storage}# The built web client (cargo xtask run builds it).
 dist = "dist"
 # Set to true when clients reach the relay over HTTPS (adds Strict-Transport-Security).
 behind_tls = false

@@ -7,7 +7,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sealtip_relay::config::Storage;
 use sealtip_relay::store::Store;
+#[cfg(feature = "postgres")]
 use sealtip_relay::store::postgres::PgStore;
+#[cfg(feature = "sqlite")]
 use sealtip_relay::store::sqlite::SqliteStore;
 use sealtip_relay::{AppState, Config, serve};
 
@@ -59,6 +61,12 @@ fn run_cli(cli: Cli) -> anyhow::Result<()> {
                 done.recipient
             );
             println!("inbox token: {}", done.token.display());
+            if !cfg!(feature = "sqlite") {
+                println!(
+                    "this relay was built without SQLite: name your PostgreSQL database in {}",
+                    done.config.display()
+                );
+            }
             println!(
                 "start the relay with: sealtip-relay --config {}",
                 done.config.display()
@@ -82,6 +90,7 @@ fn run(config_path: PathBuf, listen: Option<String>) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         match &relay.storage {
+            #[cfg(feature = "sqlite")]
             Storage::Sqlite { database, blobs } => {
                 let store = SqliteStore::open(database, blobs).with_context(|| {
                     format!(
@@ -92,6 +101,7 @@ fn run(config_path: PathBuf, listen: Option<String>) -> anyhow::Result<()> {
                 })?;
                 serve_until_stopped(store, relay, &address).await
             }
+            #[cfg(feature = "postgres")]
             Storage::Postgres(url) => {
                 let store = PgStore::open(url.expose(), relay.upload_total())
                     .await

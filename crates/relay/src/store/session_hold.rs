@@ -38,6 +38,7 @@ impl Writing {
     }
 
     /// Whether a request of this relay holds session `id`.
+    #[cfg(feature = "sqlite")]
     pub(crate) fn is_held(&self, id: &str) -> bool {
         lock(&self.0).contains(id)
     }
