@@ -447,4 +447,31 @@ mod tests {
         assert_eq!(m["a"], "one two");
         assert_eq!(m["b"], "three");
     }
+
+    #[test]
+    fn every_new_message_of_the_page_is_in_every_language() {
+        for lang in Lang::ALL {
+            let texts = Texts::from_disk(lang);
+            for key in [
+                msg::KEEP_FILE_NAME,
+                msg::REMOVED_FILE_NAME,
+                msg::REPLIES_UNREADABLE_ONE,
+                msg::REPLIES_UNREADABLE_MANY,
+                msg::REPLIES_OPEN_FAILED,
+                msg::DELETE_REPLY,
+                msg::DELETE_REPLY_QUESTION,
+                msg::DELETE_REPLY_CONFIRM,
+                msg::DELETE_REPLY_CANCEL,
+                msg::REPLY_DELETED,
+                msg::DELETE_FAILED,
+                msg::DELETE_FAILED_NETWORK,
+            ] {
+                let english = Texts::english().get(key);
+                assert_ne!(english, key, "English lacks {key}");
+                if lang != Lang::En {
+                    assert_ne!(texts.get(key), english, "{lang:?} does not translate {key}");
+                }
+            }
+        }
+    }
 }

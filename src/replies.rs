@@ -18,6 +18,7 @@ use wasm_bindgen_futures::JsFuture;
 use sealtip_envelope::reply::open_replies;
 use sealtip_envelope::{Identity, ReplyKeys, ThreadKey};
 
+use crate::i18n::msg;
 use crate::send::failure;
 use crate::state::Failure;
 
@@ -134,7 +135,7 @@ pub fn answer(message: &JsValue) -> String {
 /// Opens `sealed` in the worker: starts it, waits until it says it is
 /// ready, hands it the job, and ends it once it answered.
 pub async fn open_in_worker(keys: &ReplyKeys, sealed: Sealed) -> Result<OpenedMailbox, Failure> {
-    let failed = || failure("replies-open-failed", String::new());
+    let failed = || failure(msg::REPLIES_OPEN_FAILED, String::new());
     let worker = web_sys::Worker::new(WORKER).map_err(|_| failed())?;
     let next_message = |worker: &web_sys::Worker| {
         Promise::new(&mut |resolve, reject| {

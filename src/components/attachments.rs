@@ -21,7 +21,7 @@ pub struct FileRow {
 }
 
 /// What [`attachments`] shows, and its callbacks.
-pub struct AttachmentsProps {
+pub struct Attachments {
     /// The field's label.
     pub label: AttrValue,
     /// The words on the button that picks files ("Choose photos or files").
@@ -51,8 +51,8 @@ pub struct AttachmentsProps {
 }
 
 /// The file picker and the list of picked files with what was removed from each.
-pub fn attachments(props: &AttachmentsProps) -> Html {
-    let on_pick = props.on_pick.clone();
+pub fn attachments(view: &Attachments) -> Html {
+    let on_pick = view.on_pick.clone();
     let onchange = move |event: Event| {
         let input: HtmlInputElement = event.target_unchecked_into();
         let mut files = Vec::new();
@@ -68,29 +68,29 @@ pub fn attachments(props: &AttachmentsProps) -> Html {
     let picker = |id: &'static str, words: &AttrValue, accept: &'static str, camera: bool| {
         // The input itself is hidden but focusable; its label is the button.
         html! {
-            <label for={id} class={classes!("picker", camera.then_some("camera"), props.disabled.then_some("disabled"))}>
+            <label for={id} class={classes!("picker", camera.then_some("camera"), view.disabled.then_some("disabled"))}>
                 { words.clone() }
                 <input {id} type="file" class="picker-input" multiple={!camera} {accept}
                     capture={camera.then_some("environment")} aria-describedby="files-help"
-                    disabled={props.disabled} onchange={onchange.clone()} />
+                    disabled={view.disabled} onchange={onchange.clone()} />
             </label>
         }
     };
     html! {
         <fieldset class="question attachments">
-            <legend>{ props.label.clone() }</legend>
-            <p class="help" id="files-help">{ props.help.clone() }</p>
+            <legend>{ view.label.clone() }</legend>
+            <p class="help" id="files-help">{ view.help.clone() }</p>
             <div class="pickers">
-                { picker("files", &props.choose_label,
+                { picker("files", &view.choose_label,
                     "image/*,video/*,audio/*,application/pdf,text/plain,.doc,.docx,.odt,.xls,.xlsx,.ods,.zip", false) }
-                { picker("camera", &props.camera_label, "image/*,video/*", true) }
+                { picker("camera", &view.camera_label, "image/*,video/*", true) }
             </div>
-            <p role="status" aria-live="polite" class="busy">{ props.busy.clone() }</p>
+            <p role="status" aria-live="polite" class="busy">{ view.busy.clone() }</p>
             <ul class="files">
-                { for props.files.iter().enumerate().map(|(index, file)| {
-                    let on_remove = props.on_remove.clone();
-                    let on_keep = props.on_keep.clone();
-                    let on_keep_name = props.on_keep_name.clone();
+                { for view.files.iter().enumerate().map(|(index, file)| {
+                    let on_remove = view.on_remove.clone();
+                    let on_keep = view.on_keep.clone();
+                    let on_keep_name = view.on_keep_name.clone();
                     let keep_id = format!("keep-{index}");
                     let keep_name_id = format!("keep-name-{index}");
                     html! {
@@ -100,19 +100,19 @@ pub fn attachments(props: &AttachmentsProps) -> Html {
                             if file.can_keep {
                                 <span class="keep">
                                     <input type="checkbox" id={keep_id.clone()} checked={file.keep}
-                                        disabled={props.disabled}
+                                        disabled={view.disabled}
                                         onchange={move |e: Event| on_keep.emit((index, e.target_unchecked_into::<HtmlInputElement>().checked()))} />
-                                    <label for={keep_id}>{ props.keep_label.clone() }</label>
+                                    <label for={keep_id}>{ view.keep_label.clone() }</label>
                                 </span>
                             }
                             <span class="keep keep-name">
                                 <input type="checkbox" id={keep_name_id.clone()} checked={file.keep_name}
-                                    disabled={props.disabled}
+                                    disabled={view.disabled}
                                     onchange={move |e: Event| on_keep_name.emit((index, e.target_unchecked_into::<HtmlInputElement>().checked()))} />
-                                <label for={keep_name_id}>{ props.keep_name_label.clone() }</label>
+                                <label for={keep_name_id}>{ view.keep_name_label.clone() }</label>
                             </span>
                             <button type="button" class="remove" aria-label={file.remove_label.clone()}
-                                disabled={props.disabled} onclick={move |_| on_remove.emit(index)}>{ "×" }</button>
+                                disabled={view.disabled} onclick={move |_| on_remove.emit(index)}>{ "×" }</button>
                         </li>
                     }
                 }) }

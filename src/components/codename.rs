@@ -1,7 +1,7 @@
 use yew::prelude::*;
 
 /// What [`codename_card`] shows, and its callbacks.
-pub struct CodenameCardProps {
+pub struct CodenameCard {
     /// The heading ("Your tip was sent").
     pub title: AttrValue,
     /// The one sentence on what the codename is for.
@@ -27,32 +27,32 @@ pub struct CodenameCardProps {
 }
 
 /// The codename, shown once, large, with copy and "written down" confirmation.
-pub fn codename_card(props: &CodenameCardProps) -> Html {
+pub fn codename_card(view: &CodenameCard) -> Html {
     let (on_copy, on_confirm, on_done) = (
-        props.on_copy.clone(),
-        props.on_confirm.clone(),
-        props.on_done.clone(),
+        view.on_copy.clone(),
+        view.on_confirm.clone(),
+        view.on_done.clone(),
     );
     html! {
         <section class="codename" aria-labelledby="sent-title">
-            <h2 id="sent-title" tabindex="-1">{ props.title.clone() }</h2>
-            <p>{ props.intro.clone() }</p>
+            <h2 id="sent-title" tabindex="-1">{ view.title.clone() }</h2>
+            <p>{ view.intro.clone() }</p>
             <p class="words" lang="en" dir="ltr" translate="no">
-                { for props.codename.split(' ').map(|w| html! { <span>{ w.to_string() }</span> }) }
+                { for view.codename.split(' ').map(|w| html! { <span>{ w.to_string() }</span> }) }
             </p>
             <div class="actions">
                 <button type="button" class="secondary" onclick={move |_| on_copy.emit(())}>
-                    { props.copy.clone() }
+                    { view.copy.clone() }
                 </button>
-                <span role="status" aria-live="polite">{ props.copied.clone() }</span>
+                <span role="status" aria-live="polite">{ view.copied.clone() }</span>
             </div>
             <p class="confirm">
-                <input type="checkbox" id="written-down" checked={props.confirmed}
+                <input type="checkbox" id="written-down" checked={view.confirmed}
                     onchange={move |_| on_confirm.emit(())} />
-                <label for="written-down">{ props.confirm.clone() }</label>
+                <label for="written-down">{ view.confirm.clone() }</label>
             </p>
-            <button type="button" disabled={!props.confirmed} onclick={move |_| on_done.emit(())}>
-                { props.done.clone() }
+            <button type="button" disabled={!view.confirmed} onclick={move |_| on_done.emit(())}>
+                { view.done.clone() }
             </button>
         </section>
     }

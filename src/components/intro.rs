@@ -1,7 +1,7 @@
 use yew::prelude::*;
 
 /// What [`intro`] shows, and its callbacks.
-pub struct IntroProps {
+pub struct Intro {
     /// The agency's name.
     pub agency: AttrValue,
     /// "Only … can read what you send. This website cannot."
@@ -15,16 +15,16 @@ pub struct IntroProps {
 }
 
 /// The calm first screen: who receives the tip, and what to do in danger.
-pub fn intro(props: &IntroProps) -> Html {
+pub fn intro(view: &Intro) -> Html {
     html! {
         <header class="intro">
-            <h1 dir="auto">{ props.agency.clone() }</h1>
-            <p class="only">{ props.only.clone() }</p>
-            if !props.emergency.is_empty() {
-                <p class="emergency" role="note" dir="auto">{ props.emergency.clone() }</p>
+            <h1 dir="auto">{ view.agency.clone() }</h1>
+            <p class="only">{ view.only.clone() }</p>
+            if !view.emergency.is_empty() {
+                <p class="emergency" role="note" dir="auto">{ view.emergency.clone() }</p>
             }
-            <p class="safer">{ props.safer_device.clone() }</p>
-            <p class="fingerprint">{ props.fingerprint.clone() }</p>
+            <p class="safer">{ view.safer_device.clone() }</p>
+            <p class="fingerprint">{ view.fingerprint.clone() }</p>
         </header>
     }
 }

@@ -4,7 +4,7 @@ use yew::prelude::*;
 use crate::i18n::Lang;
 
 /// What [`language_picker`] shows, and its callbacks.
-pub struct LanguagePickerProps {
+pub struct LanguagePicker {
     /// The language shown.
     pub current: Lang,
     /// The label ("Language"), in the current language.
@@ -14,8 +14,8 @@ pub struct LanguagePickerProps {
 }
 
 /// A select listing each language in its own name.
-pub fn language_picker(props: &LanguagePickerProps) -> Html {
-    let on_change = props.on_change.clone();
+pub fn language_picker(view: &LanguagePicker) -> Html {
+    let on_change = view.on_change.clone();
     let onchange = move |event: Event| {
         let select: HtmlSelectElement = event.target_unchecked_into();
         if let Some(lang) = Lang::from_tag(&select.value()) {
@@ -24,10 +24,10 @@ pub fn language_picker(props: &LanguagePickerProps) -> Html {
     };
     html! {
         <div class="language">
-            <label for="language">{ props.label.clone() }</label>
+            <label for="language">{ view.label.clone() }</label>
             <select id="language" {onchange}>
                 { for Lang::ALL.into_iter().map(|lang| html! {
-                    <option value={lang.tag()} lang={lang.tag()} selected={lang == props.current}>
+                    <option value={lang.tag()} lang={lang.tag()} selected={lang == view.current}>
                         { lang.native_name() }
                     </option>
                 }) }

@@ -1,7 +1,9 @@
-//! The page's pieces: small functions that render their props and call their
-//! callbacks, nothing more. Those without state of their own are plain view
-//! functions rather than yew components: each component type costs the page
-//! about 4 KB of wasm for its lifecycle, which a stateless piece does not use.
+//! The page's pieces: small view functions, each given a struct named for
+//! the piece it draws (`intro(&Intro { … })`) with the words to show and the
+//! callbacks to call, nothing more. They are plain functions rather than yew
+//! components (those structs are not `Properties`): each component type
+//! costs the page about 4 KB of wasm for its lifecycle, which a stateless
+//! piece does not use.
 
 mod attachments;
 mod codename;
@@ -12,11 +14,11 @@ mod question;
 mod quick_exit;
 mod replies;
 
-pub use attachments::{AttachmentsProps, FileRow, attachments};
-pub use codename::{CodenameCardProps, codename_card};
-pub use intro::{IntroProps, intro};
-pub use language_picker::{LanguagePickerProps, language_picker};
-pub use progress::{SendProgressProps, send_progress};
-pub use question::{QuestionFieldProps, QuestionInput, question_field};
-pub use quick_exit::{QuickExitProps, quick_exit};
-pub use replies::{RepliesPanelProps, ReplyRow, cancel_id, delete_id, replies_panel};
+pub use attachments::{Attachments, FileRow, attachments};
+pub use codename::{CodenameCard, codename_card};
+pub use intro::{Intro, intro};
+pub use language_picker::{LanguagePicker, language_picker};
+pub use progress::{SendProgress, send_progress};
+pub use question::{QuestionField, QuestionInput, question_field};
+pub use quick_exit::{QuickExit, quick_exit};
+pub use replies::{RepliesPanel, ReplyRow, cancel_id, delete_id, replies_panel};

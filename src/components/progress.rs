@@ -1,7 +1,7 @@
 use yew::prelude::*;
 
 /// What [`send_progress`] shows, and its callbacks.
-pub struct SendProgressProps {
+pub struct SendProgress {
     /// What is happening now, in words.
     pub stage: AttrValue,
     /// How far, 0.0–1.0.
@@ -15,20 +15,20 @@ pub struct SendProgressProps {
 }
 
 /// One progress bar with the stage in words, announced politely, and a cancel button.
-pub fn send_progress(props: &SendProgressProps) -> Html {
+pub fn send_progress(view: &SendProgress) -> Html {
     // A whole number: formatting an f64 would bring the float printing code
     // (about 12 KB of wasm) into the page for this one bar.
-    let percent = (props.fraction.clamp(0.0, 1.0) * 100.0).round() as u8;
-    let on_cancel = props.on_cancel.clone();
+    let percent = (view.fraction.clamp(0.0, 1.0) * 100.0).round() as u8;
+    let on_cancel = view.on_cancel.clone();
     html! {
         <div class="progress">
-            <p class="stage" role="status" aria-live="polite">{ props.stage.clone() }</p>
-            <progress max="100" value={percent.to_string()} aria-label={props.label.clone()}>
+            <p class="stage" role="status" aria-live="polite">{ view.stage.clone() }</p>
+            <progress max="100" value={percent.to_string()} aria-label={view.label.clone()}>
                 { format!("{percent}%") }
             </progress>
-            if !props.cancel.is_empty() {
+            if !view.cancel.is_empty() {
                 <button type="button" class="secondary" onclick={move |_| on_cancel.emit(())}>
-                    { props.cancel.clone() }
+                    { view.cancel.clone() }
                 </button>
             }
         </div>

@@ -17,7 +17,7 @@ pub enum QuestionInput {
 }
 
 /// What [`question_field`] shows, and its callbacks.
-pub struct QuestionFieldProps {
+pub struct QuestionField {
     /// The question id (also the control's id, prefixed).
     pub id: AttrValue,
     /// The question.
@@ -41,33 +41,33 @@ pub struct QuestionFieldProps {
 }
 
 /// One labelled question with its hint and inline error.
-pub fn question_field(props: &QuestionFieldProps) -> Html {
-    let control = format!("q-{}", props.id);
+pub fn question_field(view: &QuestionField) -> Html {
+    let control = format!("q-{}", view.id);
     let help_id = format!("{control}-help");
     let error_id = format!("{control}-error");
     let mut described = Vec::new();
-    if !props.help.is_empty() {
+    if !view.help.is_empty() {
         described.push(help_id.clone());
     }
-    if !props.error.is_empty() {
+    if !view.error.is_empty() {
         described.push(error_id.clone());
     }
     let described = (!described.is_empty()).then(|| described.join(" "));
-    let invalid = (!props.error.is_empty()).then_some("true");
+    let invalid = (!view.error.is_empty()).then_some("true");
     let emit = {
-        let on_input = props.on_input.clone();
-        let id = props.id.to_string();
+        let on_input = view.on_input.clone();
+        let id = view.id.to_string();
         move |value: String| on_input.emit((id.clone(), value))
     };
-    let field = match &props.input {
+    let field = match &view.input {
         QuestionInput::LongText => {
             let oninput =
                 move |e: InputEvent| emit(e.target_unchecked_into::<HtmlTextAreaElement>().value());
             html! {
                 <textarea id={control.clone()} rows="6" autocomplete="off"
                     aria-describedby={described.clone()} aria-invalid={invalid}
-                    aria-required={props.required.to_string()} disabled={props.disabled}
-                    value={props.value.clone()} {oninput} />
+                    aria-required={view.required.to_string()} disabled={view.disabled}
+                    value={view.value.clone()} {oninput} />
             }
         }
         QuestionInput::Choice(choices, prompt) => {
@@ -75,11 +75,11 @@ pub fn question_field(props: &QuestionFieldProps) -> Html {
                 move |e: Event| emit(e.target_unchecked_into::<HtmlSelectElement>().value());
             html! {
                 <select id={control.clone()} aria-describedby={described.clone()}
-                    aria-invalid={invalid} aria-required={props.required.to_string()}
-                    disabled={props.disabled} {onchange}>
-                    <option value="" selected={props.value.is_empty()}>{ prompt.clone() }</option>
+                    aria-invalid={invalid} aria-required={view.required.to_string()}
+                    disabled={view.disabled} {onchange}>
+                    <option value="" selected={view.value.is_empty()}>{ prompt.clone() }</option>
                     { for choices.iter().map(|(id, label)| html! {
-                        <option value={id.clone()} dir="auto" selected={props.value == id.as_str()}>{ label.clone() }</option>
+                        <option value={id.clone()} dir="auto" selected={view.value == id.as_str()}>{ label.clone() }</option>
                     }) }
                 </select>
             }
@@ -94,22 +94,22 @@ pub fn question_field(props: &QuestionFieldProps) -> Html {
             html! {
                 <input id={control.clone()} type={kind} autocomplete="off"
                     aria-describedby={described.clone()} aria-invalid={invalid}
-                    aria-required={props.required.to_string()} disabled={props.disabled}
-                    value={props.value.clone()} {oninput} />
+                    aria-required={view.required.to_string()} disabled={view.disabled}
+                    value={view.value.clone()} {oninput} />
             }
         }
     };
     html! {
-        <div class={classes!("question", (!props.error.is_empty()).then_some("has-error"))}>
+        <div class={classes!("question", (!view.error.is_empty()).then_some("has-error"))}>
             <label for={control.clone()}>
-                <bdi>{ props.label.clone() }</bdi>
-                <span class="marker">{ format!(" ({})", props.marker) }</span>
+                <bdi>{ view.label.clone() }</bdi>
+                <span class="marker">{ format!(" ({})", view.marker) }</span>
             </label>
-            if !props.help.is_empty() {
-                <p class="help" id={help_id} dir="auto">{ props.help.clone() }</p>
+            if !view.help.is_empty() {
+                <p class="help" id={help_id} dir="auto">{ view.help.clone() }</p>
             }
-            if !props.error.is_empty() {
-                <p class="error" id={error_id}>{ props.error.clone() }</p>
+            if !view.error.is_empty() {
+                <p class="error" id={error_id}>{ view.error.clone() }</p>
             }
             { field }
         </div>

@@ -1,7 +1,7 @@
 use yew::prelude::*;
 
 /// What [`quick_exit`] shows, and its callbacks.
-pub struct QuickExitProps {
+pub struct QuickExit {
     /// The button's words.
     pub label: AttrValue,
     /// The hint about pressing Shift three times.
@@ -11,15 +11,15 @@ pub struct QuickExitProps {
 }
 
 /// The quick-exit button: sticky in the top corner, always on screen.
-pub fn quick_exit(props: &QuickExitProps) -> Html {
-    let on_exit = props.on_exit.clone();
+pub fn quick_exit(view: &QuickExit) -> Html {
+    let on_exit = view.on_exit.clone();
     html! {
         <div class="quick-exit">
             <button type="button" class="quick-exit-button" aria-describedby="quick-exit-hint"
                 onclick={move |_| on_exit.emit(())}>
-                { props.label.clone() }
+                { view.label.clone() }
             </button>
-            <span id="quick-exit-hint" class="visually-hidden">{ props.hint.clone() }</span>
+            <span id="quick-exit-hint" class="visually-hidden">{ view.hint.clone() }</span>
         </div>
     }
 }

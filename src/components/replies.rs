@@ -1,4 +1,3 @@
-use wasm_bindgen::JsCast;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
@@ -14,7 +13,7 @@ pub struct ReplyRow {
 }
 
 /// What [`replies_panel`] shows, and its callbacks.
-pub struct RepliesPanelProps {
+pub struct RepliesPanel {
     /// The heading.
     pub title: AttrValue,
     /// "Your codename", its hint, and the button words.
@@ -23,6 +22,8 @@ pub struct RepliesPanelProps {
     pub codename_help: AttrValue,
     /// "Open replies".
     pub open_label: AttrValue,
+    /// The codename as typed.
+    pub codename: AttrValue,
     /// What is happening or went wrong (announced), or empty.
     pub status: AttrValue,
     /// Whether `status` is an error.
@@ -45,16 +46,22 @@ pub struct RepliesPanelProps {
     pub delete_cancel_label: AttrValue,
     /// The reply whose deletion is being confirmed, if any.
     pub confirming: Option<String>,
-    /// "Your answer" and "Send answer".
+    /// "Your answer".
     pub answer_label: AttrValue,
+    /// The answer as typed.
+    pub answer: AttrValue,
     /// "Send answer".
     pub send_label: AttrValue,
     /// "Back to the form".
     pub back_label: AttrValue,
-    /// Open the mailbox with this codename.
-    pub on_open: Callback<String>,
-    /// Send this answer.
-    pub on_answer: Callback<String>,
+    /// The codename box changed.
+    pub on_codename: Callback<String>,
+    /// Open the mailbox with the codename typed.
+    pub on_open: Callback<()>,
+    /// The answer box changed.
+    pub on_answer_input: Callback<String>,
+    /// Send the answer typed.
+    pub on_answer: Callback<()>,
     /// Ask to delete this reply (`Some`), or not any more (`None`).
     pub on_ask_delete: Callback<Option<String>>,
     /// Delete this reply (confirmed).
@@ -64,93 +71,90 @@ pub struct RepliesPanelProps {
 }
 
 /// The "Check for replies" page: codename in, replies out, and an answer.
-pub fn replies_panel(props: &RepliesPanelProps) -> Html {
+pub fn replies_panel(view: &RepliesPanel) -> Html {
     let onsubmit = {
-        let on_open = props.on_open.clone();
+        let on_open = view.on_open.clone();
         move |e: SubmitEvent| {
             e.prevent_default();
-            if let Some(input) = text_area("codename") {
-                on_open.emit(input.value());
-            }
+            on_open.emit(());
         }
     };
     let on_send = {
-        let on_answer = props.on_answer.clone();
+        let on_answer = view.on_answer.clone();
         move |e: SubmitEvent| {
             e.prevent_default();
-            if let Some(input) = text_area("answer")
-                && !input.value().trim().is_empty()
-            {
-                on_answer.emit(input.value());
-                input.set_value("");
-            }
+            on_answer.emit(());
         }
     };
-    let on_back = props.on_back.clone();
-    let status_class = classes!("status", props.is_error.then_some("error"));
+    let on_codename = typed(&view.on_codename);
+    let on_answer_input = typed(&view.on_answer_input);
+    let on_back = view.on_back.clone();
+    let status_class = classes!("status", view.is_error.then_some("error"));
     html! {
         <section class="replies" aria-labelledby="replies-title">
-            <h2 id="replies-title" tabindex="-1">{ props.title.clone() }</h2>
-            if props.replies.is_none() {
+            <h2 id="replies-title" tabindex="-1">{ view.title.clone() }</h2>
+            if view.replies.is_none() {
                 <form {onsubmit} autocomplete="off">
                     <div class="question">
-                        <label for="codename">{ props.codename_label.clone() }</label>
-                        <p class="help" id="codename-help">{ props.codename_help.clone() }</p>
+                        <label for="codename">{ view.codename_label.clone() }</label>
+                        <p class="help" id="codename-help">{ view.codename_help.clone() }</p>
                         <textarea id="codename" rows="3" autocomplete="off"
                             autocapitalize="none" spellcheck="false" lang="en" dir="ltr"
-                            aria-describedby="codename-help" disabled={props.busy} />
+                            aria-describedby="codename-help" disabled={view.busy}
+                            value={view.codename.clone()} oninput={on_codename} />
                     </div>
-                    <button type="submit" disabled={props.busy}>{ props.open_label.clone() }</button>
+                    <button type="submit" disabled={view.busy}>{ view.open_label.clone() }</button>
                 </form>
             }
-            <p class={status_class} role="status" aria-live="polite">{ props.status.clone() }</p>
-            if let Some(replies) = &props.replies {
-                if replies.is_empty() && props.unreadable.is_empty() {
-                    <p>{ props.empty_label.clone() }</p>
+            <p class={status_class} role="status" aria-live="polite">{ view.status.clone() }</p>
+            if let Some(replies) = &view.replies {
+                if replies.is_empty() && view.unreadable.is_empty() {
+                    <p>{ view.empty_label.clone() }</p>
                 }
-                if !props.unreadable.is_empty() {
-                    <p class="unreadable warn" role="alert">{ props.unreadable.clone() }</p>
+                if !view.unreadable.is_empty() {
+                    <p class="unreadable warn" role="alert">{ view.unreadable.clone() }</p>
                 }
                 <ul class="reply-list">
-                    { for replies.iter().enumerate().map(|(index, r)| reply_item(props, index, r)) }
+                    { for replies.iter().enumerate().map(|(index, r)| reply_item(view, index, r)) }
                 </ul>
                 <form onsubmit={on_send} autocomplete="off">
                     <div class="question">
-                        <label for="answer">{ props.answer_label.clone() }</label>
-                        <textarea id="answer" rows="5" autocomplete="off" disabled={props.busy} />
+                        <label for="answer">{ view.answer_label.clone() }</label>
+                        <textarea id="answer" rows="5" autocomplete="off" disabled={view.busy}
+                            value={view.answer.clone()} oninput={on_answer_input} />
                     </div>
-                    <button type="submit" disabled={props.busy}>{ props.send_label.clone() }</button>
+                    <button type="submit" disabled={view.busy}>{ view.send_label.clone() }</button>
                 </form>
             }
-            <p><button type="button" class="secondary" onclick={move |_| on_back.emit(())}>{ props.back_label.clone() }</button></p>
+            <p><button type="button" class="secondary" onclick={move |_| on_back.emit(())}>{ view.back_label.clone() }</button></p>
         </section>
     }
 }
 
 /// One reply, with its delete button, or the question that confirms it.
-fn reply_item(props: &RepliesPanelProps, index: usize, reply: &ReplyRow) -> Html {
+fn reply_item(view: &RepliesPanel, index: usize, reply: &ReplyRow) -> Html {
     let heading = format!("reply-{index}");
-    let confirming = props.confirming.as_deref() == Some(reply.id.as_str());
+    let confirming = view.confirming.as_deref() == Some(reply.id.as_str());
     let delete = if confirming {
         let question = format!("delete-question-{index}");
-        let (id, on_delete) = (reply.id.clone(), props.on_delete.clone());
-        let on_cancel = props.on_ask_delete.clone();
+        let (id, on_delete) = (reply.id.clone(), view.on_delete.clone());
+        let on_cancel = view.on_ask_delete.clone();
         html! {
             <div class="confirm-delete" role="group" aria-labelledby={question.clone()}>
-                <p id={question}>{ props.delete_question.clone() }</p>
-                <button type="button" class="danger" disabled={props.busy}
-                    onclick={move |_| on_delete.emit(id.clone())}>{ props.delete_confirm_label.clone() }</button>
-                <button type="button" class="secondary" id={cancel_id(&reply.id)} disabled={props.busy}
-                    onclick={move |_| on_cancel.emit(None)}>{ props.delete_cancel_label.clone() }</button>
+                <p id={question}>{ view.delete_question.clone() }</p>
+                <button type="button" class="danger" disabled={view.busy}
+                    onclick={move |_| on_delete.emit(id.clone())}>{ view.delete_confirm_label.clone() }</button>
+                <button type="button" class="secondary" id={cancel_id(&reply.id)} disabled={view.busy}
+                    onclick={move |_| on_cancel.emit(None)}>{ view.delete_cancel_label.clone() }</button>
             </div>
         }
     } else {
-        let (id, on_ask) = (reply.id.clone(), props.on_ask_delete.clone());
+        let (id, on_ask) = (reply.id.clone(), view.on_ask_delete.clone());
         html! {
             <button type="button" class="secondary delete-reply" id={delete_id(&reply.id)}
                 aria-describedby={heading.clone()}
-                disabled={props.busy} onclick={move |_| on_ask.emit(Some(id.clone()))}>
-                { props.delete_label.clone() }
+                disabled={view.busy} onclick={move |_| on_ask.emit(Some(id.clone()))}>
+                { view.delete_label.clone() }
             </button>
         }
     };
@@ -174,8 +178,8 @@ pub fn cancel_id(reply: &str) -> String {
     format!("keep-reply-{reply}")
 }
 
-/// The text area with this id on the page.
-fn text_area(id: &str) -> Option<HtmlTextAreaElement> {
-    let element = web_sys::window()?.document()?.get_element_by_id(id)?;
-    element.dyn_into().ok()
+/// An `input` handler that hands on the text area's new text.
+fn typed(on_text: &Callback<String>) -> impl Fn(InputEvent) + 'static {
+    let on_text = on_text.clone();
+    move |e: InputEvent| on_text.emit(e.target_unchecked_into::<HtmlTextAreaElement>().value())
 }

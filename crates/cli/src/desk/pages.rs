@@ -10,8 +10,12 @@ use super::Desk;
 use super::open::Opened;
 use super::state::{Item, Origin, Round, State, reply_target};
 
-/// The stylesheet, served at `desk.css`.
-pub const CSS: &str = include_str!("desk.css");
+/// The stylesheet, served at `desk.css`: the base the page shares
+/// (`www/base.css`), then the desk's own.
+pub const CSS: &str = concat!(
+    include_str!("../../../../www/base.css"),
+    include_str!("desk.css")
+);
 
 /// A line at the top of a page: a message, and whether it is an error.
 pub struct Note {
