@@ -13,7 +13,9 @@
 //! the page's code plus one language file, never all ten.
 //!
 //! The files use the simple subset of Fluent the page needs: `key = value`
-//! messages, `#` comments, and `{ $name }` variables. A small reader here
+//! messages, `#` comments, and `{ $name }` variables; `build.rs` checks
+//! each file with Fluent's own parser and fails on anything else, and names
+//! each English message as a constant of [`msg`]. A small reader here
 //! instead of `fluent-bundle` keeps the first load small (the full Fluent
 //! runtime brings plural rules and number formatting for every locale, which
 //! these strings do not use).
@@ -298,7 +300,7 @@ mod tests {
         let texts = Texts::from_disk(Lang::Es);
         assert!(
             texts
-                .with("intro-only", &[("agency", "ACME")])
+                .with(msg::INTRO_ONLY, &[("agency", "ACME")])
                 .contains("ACME")
         );
         assert_eq!(texts.get("no-such-key"), "no-such-key");
@@ -359,7 +361,8 @@ mod tests {
             assert_eq!(rtl, lang.is_rtl(), "{lang:?}");
             let texts = Texts::from_disk(lang);
             assert!(
-                lang == Lang::En || texts.get("page-title") != Texts::english().get("page-title"),
+                lang == Lang::En
+                    || texts.get(msg::PAGE_TITLE) != Texts::english().get(msg::PAGE_TITLE),
                 "{lang:?} has the English title"
             );
         }

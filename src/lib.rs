@@ -1,8 +1,11 @@
 //! The tipster's page: a yew app that seals a tip in the browser, to the
 //! agency's keys, and uploads only ciphertext to the relay.
 //!
-//! - [`state`]: the page's state, actions and reducer (pure, tested natively);
-//! - [`components`]: small function components with typed props;
+//! - [`state`]: the page's state, actions and reducer, every screen's data
+//!   included (pure, tested natively);
+//! - [`app`]: the page component and its screens, which turn the state into
+//!   views and start the work (sending, opening replies);
+//! - [`components`]: small view functions, each given a struct of what it shows;
 //! - [`api`]: every request to the relay, with one error type;
 //! - [`browser`]: the thin layer over browser APIs;
 //! - [`sealing`]: sealing a tip or follow-up to the agency's keys, in parts;
@@ -10,7 +13,8 @@
 //!   deleting replies;
 //! - [`upload`]: the upload session that sends the parts as they are sealed;
 //! - [`replies`]: opening replies, in a worker of its own (`src/bin/replies.rs`);
-//! - [`i18n`]: the page's words, one Fluent file per language in `www/i18n/`;
+//! - [`i18n`]: the page's words, one Fluent file per language in `www/i18n/`,
+//!   named by the constants of [`i18n::msg`];
 //! - [`embed`]: the form inside a partner's page (`/embed`, framed by `www/embed.js`);
 //! - [`pin`]: recipient pinning from the address fragment (`#pin=`).
 //!
