@@ -2,7 +2,8 @@
 //! translator adds a language to the desk as to the page: by adding a file.
 //! Writes `$OUT_DIR/desk_languages.rs`, a table of each file's tag and text.
 //! The build fails, naming the file, line and message, when a file uses
-//! Fluent the desk's reader (`sealtip_api::ftl`) does not read.
+//! Fluent the desk's reader (`sealtip_api::ftl`) does not read, or when the
+//! desk's code names a `desk-…` message `en.ftl` lacks.
 
 use std::error::Error;
 use std::fmt::Write as _;
@@ -27,6 +28,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     files.sort();
+    check_desk_ids(Path::new(&manifest).join("src/desk"), &dir.join("en.ftl"))?;
     let mut out = String::from("/// Each language file: its tag and its text.\n");
     writeln!(out, "pub static FILES: [(&str, &str); {}] = [", files.len())?;
     for (tag, path) in &files {
@@ -36,5 +38,24 @@ fn main() -> Result<(), Box<dyn Error>> {
     writeln!(out, "];")?;
     let target = Path::new(&std::env::var("OUT_DIR")?).join("desk_languages.rs");
     std::fs::write(target, out)?;
+    Ok(())
+}
+
+/// Every `"desk-…"` message the desk's code names is in English (`words.rs`,
+/// the reader, is left out: its tests name messages that are not).
+fn check_desk_ids(code_dir: std::path::PathBuf, english: &Path) -> Result<(), Box<dyn Error>> {
+    println!("cargo:rerun-if-changed={}", code_dir.display());
+    let english = sealtip_api::ftl::parse(&std::fs::read_to_string(english)?, |_| true);
+    for entry in std::fs::read_dir(&code_dir)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or_default();
+        if name.ends_with(".rs") && name != "words.rs" {
+            let code = std::fs::read_to_string(&path)?;
+            sealtip_api::ftl::check::check_code(&path, &code, "desk-", &english)?;
+        }
+    }
     Ok(())
 }

@@ -98,7 +98,28 @@ pub fn check_file(path: &std::path::Path, source: &str) -> Result<(), Refused> {
     Err(Refused(lines.join("\n")))
 }
 
-/// A language file's problems, a line each; printed as they are (also by
+/// The message ids with `prefix` that the code at `path`, whose text is
+/// `code`, names and `english` (a parsed `en.ftl`) lacks, a line each
+/// naming the file and line, as the build prints them.
+pub fn check_code(
+    path: &std::path::Path,
+    code: &str,
+    prefix: &str,
+    english: &std::collections::BTreeMap<String, String>,
+) -> Result<(), Refused> {
+    let unknown: Vec<String> = ids_in_code(code, prefix)
+        .into_iter()
+        .filter(|(_, id)| !english.contains_key(id))
+        .map(|(line, id)| format!("{}:{line}: `{id}` is not in en.ftl", path.display()))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(Refused(unknown.join("\n")))
+    }
+}
+
+/// A language file's problems, or code's unknown ids, a line each; printed as they are (also by
 /// `Debug`, which a build script's `main` prints when it fails).
 pub struct Refused(String);
 
@@ -205,6 +226,30 @@ pub fn constants<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
     out
 }
 
+/// The message ids `code` names as string literals starting with `prefix`
+/// (`"desk-inbox"`), with their lines (from 1), for a build script that
+/// checks them against English; a literal that only starts an id
+/// (`"desk-"`) is not one.
+pub fn ids_in_code(code: &str, prefix: &str) -> Vec<(usize, String)> {
+    let opening = format!("\"{prefix}");
+    let mut found = Vec::new();
+    for (index, line) in code.lines().enumerate() {
+        let mut rest = line;
+        while let Some(start) = rest.find(&opening) {
+            let after = &rest[start + 1..];
+            let end = after
+                .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+                .unwrap_or(after.len());
+            let id = &after[..end];
+            if after[end..].starts_with('"') && !id.ends_with('-') {
+                found.push((index + 1, id.to_string()));
+            }
+            rest = &after[end..];
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +288,19 @@ mod tests {
         let problems = check("a = ok\nthis is not fluent\n");
         assert_eq!(problems.len(), 1);
         assert_eq!((problems[0].line, problems[0].id.as_deref()), (2, None));
+    }
+
+    #[test]
+    fn ids_named_in_code_are_found_with_their_lines() {
+        let code = "let a = w.get(\"desk-inbox\");\nif k.starts_with(\"desk-\") {}\n  (\"desk-a-1\", \"x\", \"desk-b\")\nformat!(\"desk-{x}\")\n";
+        assert_eq!(
+            ids_in_code(code, "desk-"),
+            [
+                (1, "desk-inbox".to_string()),
+                (3, "desk-a-1".to_string()),
+                (3, "desk-b".to_string())
+            ]
+        );
     }
 
     #[test]
