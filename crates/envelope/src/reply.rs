@@ -159,6 +159,16 @@ mod tests {
         assert_eq!(reply.tip.kind, Kind::Reply);
         assert_eq!(reply.tip.thread.as_deref(), Some(keys.mailbox.as_str()));
         assert_eq!(reply.tip.agency_keys, [hybrid.to_string()]);
+        // The officer's copy is exactly what the tipster opens, proof included.
+        let sealing = seal_tip(&reply.recipients, Vec::new()).unwrap();
+        let (sealed, written) = sealing
+            .finish_in_thread(reply.tip, &keys.thread_key)
+            .unwrap();
+        let identities = [keys.identity.clone()];
+        let opened =
+            crate::open_tip(&sealed[..], &identities, &Default::default(), &mut ()).unwrap();
+        assert_eq!(opened, written);
+        assert!(crate::thread::reply_is_proven(&written.view(), &keys));
     }
 
     #[test]

@@ -10,7 +10,9 @@ pub use seal::{SealingTip, seal_tip};
 mod seal {
     use std::io::Write;
 
-    use crate::bundle::{AttachmentWriter, BundleWriteError, BundleWriter, NewAttachment, Tip};
+    use crate::bundle::{
+        AttachmentWriter, BundleWriteError, BundleWriter, NewAttachment, OpenedTip, Tip,
+    };
     use crate::keys::Recipient;
     use crate::proof::ThreadKey;
     use crate::seal::{SealError, seal};
@@ -53,8 +55,9 @@ mod seal {
 
         /// Writes `tip.json` (and its proof, for a tip offering replies) and
         /// `tip.txt`, pads, seals the final chunk, and returns the output and
-        /// the tip as written (with its attachments).
-        pub fn finish(self, tip: Tip) -> Result<(W, Tip), BundleWriteError> {
+        /// the tip as written (with its attachments): exactly what opening
+        /// it gives, its `tip.json` bytes and proof included.
+        pub fn finish(self, tip: Tip) -> Result<(W, OpenedTip), BundleWriteError> {
             let (stream, tip) = self.bundle.finish(tip)?;
             Ok((stream.finish()?, tip))
         }
@@ -65,7 +68,7 @@ mod seal {
             self,
             tip: Tip,
             key: &ThreadKey,
-        ) -> Result<(W, Tip), BundleWriteError> {
+        ) -> Result<(W, OpenedTip), BundleWriteError> {
             let (stream, tip) = self.bundle.finish_in_thread(tip, key)?;
             Ok((stream.finish()?, tip))
         }

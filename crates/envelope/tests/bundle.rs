@@ -384,7 +384,10 @@ fn a_sealed_tip_opens_only_for_its_recipients() {
         &mut sink,
     )
     .unwrap();
-    assert_eq!(opened.tip, written);
+    assert_eq!(
+        opened, written,
+        "sealing gives back exactly what opening gives"
+    );
     assert_eq!(sink.0["attachments/01.jpg"], photo);
     let err = open_tip(&sealed[..], &[other], &Limits::default(), &mut ()).unwrap_err();
     assert!(matches!(

@@ -93,7 +93,7 @@ fn a_tip_with_a_photo_sealed_here_opens_with_the_agency_key() {
         &mut sink,
     )
     .unwrap();
-    assert_eq!(opened.tip, written);
+    assert_eq!(opened, written);
     assert_eq!(opened.tip.text, text);
     assert_eq!(opened.tip.language, "en");
     assert!(opened.text.unwrap().contains(text));

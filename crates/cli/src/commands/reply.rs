@@ -4,9 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::bundle::Limits;
+use sealtip_envelope::bundle::{Limits, OpenedTip};
 use sealtip_envelope::reply::{AgencyReply, agency_reply};
-use sealtip_envelope::thread::ItemView;
 use sealtip_envelope::{Identity, Recipient, open_tip};
 
 use super::inbox::{InboxArgs, read_token};
@@ -87,15 +86,14 @@ pub fn run(args: Args) -> Result<()> {
     if args.to_tip.is_dir() {
         let dir = crate::files::parent_dir(&args.to_tip);
         let copy = dir.join(format!("reply-{id}"));
-        // Exactly the bytes that were sealed, so the copy's proof checks.
-        let json = serde_json::to_vec_pretty(&written)?;
-        let mac = key.proof(&json);
+        // Exactly the tip.json and proof that were sealed, so the copy's
+        // proof checks.
         finish_opened(
             staging_beside(&copy)?,
             &copy,
-            &json,
-            Some(&mac),
-            &written.to_text(),
+            &written.json,
+            written.mac.as_ref(),
+            &written.tip.to_text(),
         )?;
         // In a folder pulled into, the reply takes its place after what
         // the relay listed so far.
@@ -147,15 +145,7 @@ fn find_thread(path: &Path, identities: &[Identity]) -> Result<Thread<()>> {
         &mut (),
     )
     .with_context(|| format!("cannot open {}", path.display()))?;
-    let mut threads = threads(
-        vec![opened],
-        |opened| ItemView {
-            tip: &opened.tip,
-            json: &opened.json,
-            mac: opened.mac.as_ref(),
-        },
-        |_| 0,
-    );
+    let mut threads = threads(vec![opened], OpenedTip::view, |_| 0);
     let thread = threads.remove(0);
     Ok(Thread {
         mailbox: thread.mailbox,

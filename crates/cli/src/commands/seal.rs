@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
+use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, OpenedTip, ReplyTo, Tip};
 use sealtip_envelope::{Codename, Recipient, ThreadKey, seal_tip};
 
 use crate::files::{AtomicFile, media_type};
@@ -126,7 +126,7 @@ pub fn seal_with_attachments<W: Write>(
     tip: Tip,
     thread_key: Option<&ThreadKey>,
     output: W,
-) -> Result<(W, Tip)> {
+) -> Result<(W, OpenedTip)> {
     let mut files = Vec::new();
     for path in attachments.paths {
         let file = File::open(path)
@@ -168,7 +168,7 @@ pub fn seal_to_upload(
     paths: &[PathBuf],
     tip: Tip,
     thread_key: Option<&ThreadKey>,
-) -> Result<(File, u64, Tip)> {
+) -> Result<(File, u64, OpenedTip)> {
     let files = Attachments {
         paths,
         keep_names: false,

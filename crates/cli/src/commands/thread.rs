@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::bundle::{Kind, TIP_JSON, TIP_MAC, Tip};
-use sealtip_envelope::thread::ItemView;
+use sealtip_envelope::bundle::{Kind, OpenedTip, TIP_JSON, TIP_MAC, Tip};
 
 use crate::threads::{Standing, Thread, ThreadItem, first_line, threads};
 
@@ -29,12 +28,8 @@ pub struct Args {
 
 /// One opened item in DIR.
 pub struct Item {
-    /// Its `tip.json`.
-    pub tip: Tip,
-    /// The exact bytes of its `tip.json`.
-    pub json: Vec<u8>,
-    /// Its `tip.mac`, if any.
-    pub mac: Option<[u8; 32]>,
+    /// Its `tip.json` (parsed and as exact bytes), `tip.mac` and `tip.txt`.
+    pub opened: OpenedTip,
     /// The relay's item id (from the folder name), if known.
     pub id: String,
     /// The folder it was opened into.
@@ -69,32 +64,27 @@ pub fn run(args: Args) -> Result<()> {
 /// The threads of the opened items in `dir`.
 pub fn read_threads(dir: &Path) -> Result<Vec<Thread<Item>>> {
     let items = read_items(dir)?;
-    Ok(threads(items, view, |item| item.received))
-}
-
-/// What the thread rules read of an item.
-pub fn view(item: &Item) -> ItemView<'_> {
-    ItemView {
-        tip: &item.tip,
-        json: &item.json,
-        mac: item.mac.as_ref(),
-    }
+    Ok(threads(
+        items,
+        |item| item.opened.view(),
+        |item| item.received,
+    ))
 }
 
 fn item_json(entry: &ThreadItem<Item>) -> serde_json::Value {
     let item = &entry.item;
     serde_json::json!({
         "id": item.id,
-        "kind": item.tip.kind.as_str(),
+        "kind": item.opened.tip.kind.as_str(),
         "verified": entry.standing == Standing::Verified,
         "standing": match entry.standing {
             Standing::Verified => "verified",
             Standing::Unverified => "unverified",
             Standing::Alone => "alone",
         },
-        "date": item.tip.date,
-        "text": item.tip.text,
-        "attachments": item.tip.attachments.len(),
+        "date": item.opened.tip.date,
+        "text": item.opened.tip.text,
+        "attachments": item.opened.tip.attachments.len(),
         "folder": item.folder,
     })
 }
@@ -122,7 +112,7 @@ fn print_thread(number: usize, thread: &Thread<Item>) {
     );
     for entry in &thread.items {
         let item = &entry.item;
-        let who = match item.tip.kind {
+        let who = match item.opened.tip.kind {
             Kind::Tip => "Tip",
             Kind::Message => "Tipster",
             Kind::Reply => "Agency",
@@ -133,20 +123,20 @@ fn print_thread(number: usize, thread: &Thread<Item>) {
         };
         println!(
             "  {}  {who}{mark}: {}",
-            display::line(&item.tip.date),
-            display::line(&first_line(&item.tip.text))
+            display::line(&item.opened.tip.date),
+            display::line(&first_line(&item.opened.tip.text))
         );
-        for answer in &item.tip.answers {
+        for answer in &item.opened.tip.answers {
             println!(
                 "      {}: {}",
                 display::line(&answer.label),
                 display::line(&first_line(&answer.value))
             );
         }
-        if !item.tip.attachments.is_empty() {
+        if !item.opened.tip.attachments.is_empty() {
             println!(
                 "      {} attachment(s) in {}/attachments/",
-                item.tip.attachments.len(),
+                item.opened.tip.attachments.len(),
                 display::line(&item.folder.display().to_string())
             );
         }
@@ -196,9 +186,12 @@ fn read_items(dir: &Path) -> Result<Vec<Item>> {
         items.push(Item {
             received: (order.position(id).unwrap_or(usize::MAX), modified),
             id: id.to_string(),
-            tip,
-            json,
-            mac,
+            opened: OpenedTip {
+                tip,
+                text: None,
+                json,
+                mac,
+            },
             folder,
         });
     }

@@ -7,39 +7,17 @@
 
 use std::io::Read;
 
-use sealtip_envelope::bundle::{AttachmentSink, Limits, Tip};
+use sealtip_envelope::bundle::{AttachmentSink, Limits, OpenedTip};
 use sealtip_envelope::reply::{AgencyReply, agency_reply};
-use sealtip_envelope::thread::ItemView;
 use sealtip_envelope::{Identity, OpenError, Recipient, ThreadKey, TipError, open_tip};
 use zeroize::Zeroizing;
 
 /// Why something could not be opened or sealed: a message key and its detail.
 pub type Failure = (&'static str, String);
 
-/// What an opened item says, with what its thread proof covers.
-pub struct Opened {
-    /// Its `tip.json`, parsed.
-    pub tip: Tip,
-    /// The exact bytes of its `tip.json`.
-    pub json: Vec<u8>,
-    /// Its `tip.mac`, if it has one.
-    pub mac: Option<[u8; 32]>,
-}
-
-impl Opened {
-    /// What the thread rules read of it.
-    pub fn view(&self) -> ItemView<'_> {
-        ItemView {
-            tip: &self.tip,
-            json: &self.json,
-            mac: self.mac.as_ref(),
-        }
-    }
-}
-
 /// Opens a sealed item with `identities` and returns what it says; the
 /// attachments are read (to authenticate them) and dropped.
-pub fn open_tip_only(sealed: impl Read, identities: &[Identity]) -> Result<Opened, Failure> {
+pub fn open_tip_only(sealed: impl Read, identities: &[Identity]) -> Result<OpenedTip, Failure> {
     open(sealed, identities, &mut ())
 }
 
@@ -59,7 +37,7 @@ fn open(
     sealed: impl Read,
     identities: &[Identity],
     sink: &mut dyn AttachmentSink,
-) -> Result<Opened, Failure> {
+) -> Result<OpenedTip, Failure> {
     let opened = open_tip(sealed, identities, &Limits::default(), sink).map_err(|error| {
         let key = match &error {
             TipError::Open(OpenError::NoMatch { .. } | OpenError::Unsupported(_)) => {
@@ -69,11 +47,7 @@ fn open(
         };
         (key, error.to_string())
     })?;
-    Ok(Opened {
-        tip: opened.tip,
-        json: opened.json,
-        mac: opened.mac,
-    })
+    Ok(opened)
 }
 
 /// Keeps one attachment, by archive path; reads past the others.
@@ -118,7 +92,7 @@ pub fn seal_reply(
     text: &str,
     identities: &[Identity],
     date: &str,
-) -> Result<(Zeroizing<Vec<u8>>, Opened), Failure> {
+) -> Result<(Zeroizing<Vec<u8>>, OpenedTip), Failure> {
     let officers: Vec<_> = identities.iter().map(Identity::recipient).collect();
     let AgencyReply {
         tip: reply,
@@ -136,15 +110,8 @@ pub fn seal_reply(
     let (sealed, written) = sealing
         .finish_in_thread(reply, &to.key)
         .map_err(|e| failed(&e))?;
-    // Exactly the bytes that were sealed, so the proof checks here too.
-    let json = serde_json::to_vec_pretty(&written).map_err(|e| failed(&e))?;
-    let mac = to.key.proof(&json);
-    let opened = Opened {
-        tip: written,
-        json,
-        mac: Some(mac),
-    };
-    Ok((Zeroizing::new(sealed), opened))
+    // The reply as the tipster opens it: its exact tip.json and proof.
+    Ok((Zeroizing::new(sealed), written))
 }
 
 #[cfg(test)]
@@ -152,7 +119,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::threads::{Standing, threads};
-    use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, ReplyTo};
+    use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
     use sealtip_envelope::{Codename, KeyKind, ReplyKeys};
 
     fn codename() -> ReplyKeys {

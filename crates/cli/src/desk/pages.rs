@@ -7,8 +7,8 @@ use sealtip_api::{ItemKind, human_size};
 use sealtip_envelope::bundle::{Attachment, Kind, Tip};
 
 use super::Desk;
-use super::open::Opened;
 use super::state::{Item, Origin, Round, State, reply_target};
+use sealtip_envelope::bundle::OpenedTip;
 
 /// The stylesheet, served at `desk.css`: the base the page shares
 /// (`www/base.css`), then the desk's own.
@@ -227,7 +227,7 @@ pub fn thread(
     desk: &Desk,
     state: &State,
     id: &str,
-    thread: &Thread<(&Item, &Opened)>,
+    thread: &Thread<(&Item, &OpenedTip)>,
     view: ThreadView,
 ) -> String {
     let w = &desk.words;

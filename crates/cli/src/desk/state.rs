@@ -13,10 +13,10 @@ use std::sync::Arc;
 use crate::threads::{Thread, threads};
 use sealtip_api::ItemKind;
 use sealtip_envelope::Identity;
-use sealtip_envelope::bundle::Tip;
+use sealtip_envelope::bundle::{OpenedTip, Tip};
 use zeroize::Zeroizing;
 
-use super::open::{Failure, Opened, ReplyTarget};
+use super::open::{Failure, ReplyTarget};
 
 /// The officer's identities and the inbox token (none when offline).
 /// Zeroized when the last reference goes.
@@ -81,7 +81,7 @@ pub struct Item {
     /// Its sealed bytes.
     pub sealed: Sealed,
     /// What it says, or why it does not open.
-    pub opened: Result<Opened, Failure>,
+    pub opened: Result<OpenedTip, Failure>,
 }
 
 impl Item {
@@ -157,7 +157,7 @@ impl State {
     pub fn queue_reply(
         &mut self,
         sealed: Zeroizing<Vec<u8>>,
-        reply: Opened,
+        reply: OpenedTip,
         received: String,
     ) -> String {
         self.queued += 1;
@@ -208,8 +208,8 @@ impl State {
 
     /// Every thread, in order: grouping and proofs are envelope's; items
     /// are ordered by when the relay received them.
-    pub fn threads(&self) -> Vec<Thread<(&Item, &Opened)>> {
-        let opened: Vec<(&Item, &Opened)> = self
+    pub fn threads(&self) -> Vec<Thread<(&Item, &OpenedTip)>> {
+        let opened: Vec<(&Item, &OpenedTip)> = self
             .items
             .values()
             .filter_map(|item| Some((item, item.opened.as_ref().ok()?)))
@@ -222,7 +222,7 @@ impl State {
     }
 
     /// The thread that holds item `id`.
-    pub fn thread_of(&self, id: &str) -> Option<Thread<(&Item, &Opened)>> {
+    pub fn thread_of(&self, id: &str) -> Option<Thread<(&Item, &OpenedTip)>> {
         self.threads()
             .into_iter()
             .find(|thread| thread.items.iter().any(|entry| entry.item.0.id == id))

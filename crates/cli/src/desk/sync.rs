@@ -21,11 +21,12 @@ use sealtip_api::{ItemKind, is_valid_id};
 use zeroize::Zeroizing;
 
 use super::Desk;
-use super::open::{Failure, Opened, open_tip_only};
+use super::open::{Failure, open_tip_only};
 use super::state::{Item, Keys, Origin, Round, Sealed};
 use crate::files::AtomicFile;
 use crate::received::{Received, ReceivedOrder};
 use crate::relay_client::{RelayClient, Upload, is_unreachable, status_of};
+use sealtip_envelope::bundle::OpenedTip;
 
 /// The shortest and longest wait between two rounds, in seconds.
 const WAIT_SECONDS: (u64, u64) = (120, 420);
@@ -262,7 +263,7 @@ impl Desk {
 }
 
 /// Opens a kept item with the desk's keys.
-pub(super) fn open_sealed(sealed: &Sealed, keys: &Keys) -> Result<Opened, Failure> {
+pub(super) fn open_sealed(sealed: &Sealed, keys: &Keys) -> Result<OpenedTip, Failure> {
     let reader = sealed
         .reader()
         .map_err(|error| ("desk-corrupt", error.to_string()))?;
@@ -271,7 +272,7 @@ pub(super) fn open_sealed(sealed: &Sealed, keys: &Keys) -> Result<Opened, Failur
 
 /// The relay lists each item with its kind; an item sealed as another kind
 /// (a follow-up listed as a tip, a "reply" in the inbox) is refused.
-fn as_listed(opened: Result<Opened, Failure>, listed: &str) -> Result<Opened, Failure> {
+fn as_listed(opened: Result<OpenedTip, Failure>, listed: &str) -> Result<OpenedTip, Failure> {
     let opened = opened?;
     match crate::received::kind_mismatch(listed, opened.tip.kind) {
         Some(why) => Err(("desk-corrupt", why)),
@@ -391,10 +392,11 @@ mod tests {
     fn an_item_sealed_as_another_kind_than_the_relay_lists_is_refused() {
         use sealtip_envelope::bundle::{Kind, Tip};
         let opened = |kind| {
-            Ok(Opened {
+            Ok(OpenedTip {
                 tip: Tip::new(kind, "demo", "2026-12-07"),
                 json: Vec::new(),
                 mac: None,
+                text: None,
             })
         };
         assert!(as_listed(opened(Kind::Tip), "tip").is_ok());

@@ -285,10 +285,11 @@ async fn locking_forgets_everything_and_shows_only_the_locked_page() {
         assert!(state.keys.is_none() && state.items.is_empty());
     }
     // What a round under way brings back after the lock is not kept.
-    let reply = super::open::Opened {
+    let reply = sealtip_envelope::bundle::OpenedTip {
         tip: Tip::new(Kind::Reply, "demo", "2026-11-30"),
         json: Vec::new(),
         mac: None,
+        text: None,
     };
     let sealed = Zeroizing::new(vec![1]);
     desk.state()

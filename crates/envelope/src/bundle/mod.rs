@@ -28,12 +28,12 @@ mod write;
 
 pub use padme::padme;
 pub use tip::{
-    Answer, Attachment, Kind, MetadataStatus, ReplyTo, TIP_FORMAT, TIP_VERSION, TIP_VERSION_OLDEST,
-    Tip,
+    Answer, Attachment, Kind, MetadataStatus, OpenedTip, ReplyTo, TIP_FORMAT, TIP_VERSION,
+    TIP_VERSION_OLDEST, Tip,
 };
 
 #[cfg(feature = "open")]
-pub use read::{AttachmentSink, BundleReadError, Limits, OpenedTip, read_bundle};
+pub use read::{AttachmentSink, BundleReadError, Limits, read_bundle};
 #[cfg(feature = "seal")]
 pub use write::{
     AttachmentWriter, BundleWriteError, BundleWriter, FILE_NAME_REMOVED, MIN_PLAINTEXT_BYTES,

@@ -12,8 +12,8 @@ use std::io::{self, Read};
 
 use super::hashing::HashingReader;
 use super::{
-    ATTACHMENTS_DIR, Kind, TIP_FORMAT, TIP_JSON, TIP_MAC, TIP_TXT, TIP_VERSION, TIP_VERSION_OLDEST,
-    Tip,
+    ATTACHMENTS_DIR, Kind, OpenedTip, TIP_FORMAT, TIP_JSON, TIP_MAC, TIP_TXT, TIP_VERSION,
+    TIP_VERSION_OLDEST, Tip,
 };
 use crate::keys::Recipient;
 
@@ -122,20 +122,6 @@ impl AttachmentSink for () {
     fn attachment(&mut self, _path: &str, _size: u64, data: &mut dyn Read) -> io::Result<()> {
         io::copy(data, &mut io::sink()).map(|_| ())
     }
-}
-
-/// A bundle that was read and checked.
-#[derive(Debug, Clone)]
-pub struct OpenedTip {
-    /// `tip.json`.
-    pub tip: Tip,
-    /// `tip.txt`, if present.
-    pub text: Option<String>,
-    /// The exact bytes of `tip.json`, which its proof covers.
-    pub json: Vec<u8>,
-    /// `tip.mac`, the thread proof, if present (checked by
-    /// [`crate::thread`], which knows the thread key).
-    pub mac: Option<[u8; 32]>,
 }
 
 /// Reads and checks a bundle; attachments go to `sink` as they stream by.

@@ -227,3 +227,31 @@ impl Tip {
         out
     }
 }
+
+/// A tip's bundle entries as they open: `tip.json` parsed and as exact
+/// bytes, its proof and `tip.txt`. What [`crate::open_tip`] gives, and what
+/// sealing gives back (byte for byte what opening will give), so a copy
+/// kept by the sender proves the same.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenedTip {
+    /// `tip.json`.
+    pub tip: Tip,
+    /// `tip.txt`, if present.
+    pub text: Option<String>,
+    /// The exact bytes of `tip.json`, which its proof covers.
+    pub json: Vec<u8>,
+    /// `tip.mac`, the thread proof, if present (checked by
+    /// [`crate::thread`], which knows the thread key).
+    pub mac: Option<[u8; 32]>,
+}
+
+impl OpenedTip {
+    /// What the thread rules read of it.
+    pub fn view(&self) -> crate::thread::ItemView<'_> {
+        crate::thread::ItemView {
+            tip: &self.tip,
+            json: &self.json,
+            mac: self.mac.as_ref(),
+        }
+    }
+}

@@ -5,7 +5,9 @@ use std::io::{self, Read, Write};
 
 use sha2::{Digest, Sha256};
 
-use super::{ATTACHMENTS_DIR, Attachment, MetadataStatus, TIP_JSON, TIP_MAC, TIP_TXT, Tip, padme};
+use super::{
+    ATTACHMENTS_DIR, Attachment, MetadataStatus, OpenedTip, TIP_JSON, TIP_MAC, TIP_TXT, Tip, padme,
+};
 use crate::proof::ThreadKey;
 
 /// Every bundle is at least this long before Padmé, so that text-only tips
@@ -151,9 +153,9 @@ impl<W: Write> BundleWriter<W> {
     /// (proved with the thread key in its reply details), and `tip.txt`
     /// (its attachment list is replaced by the attachments written); ends
     /// the archive, pads it, and returns the output writer with the tip as
-    /// written. A follow-up or a reply, which names a thread, needs
-    /// [`BundleWriter::finish_in_thread`].
-    pub fn finish(self, tip: Tip) -> Result<(W, Tip), BundleWriteError> {
+    /// written: exactly what opening it gives. A follow-up or a reply, which
+    /// names a thread, needs [`BundleWriter::finish_in_thread`].
+    pub fn finish(self, tip: Tip) -> Result<(W, OpenedTip), BundleWriteError> {
         let key = match &tip.reply {
             Some(reply) => match &reply.thread_key {
                 Some(hex) => {
@@ -169,7 +171,11 @@ impl<W: Write> BundleWriter<W> {
 
     /// Like [`BundleWriter::finish`], for an item of the thread whose key is
     /// `key` (a tipster's follow-up, an agency's reply): `tip.mac` proves it.
-    pub fn finish_in_thread(self, tip: Tip, key: &ThreadKey) -> Result<(W, Tip), BundleWriteError> {
+    pub fn finish_in_thread(
+        self,
+        tip: Tip,
+        key: &ThreadKey,
+    ) -> Result<(W, OpenedTip), BundleWriteError> {
         self.finish_with(tip, Some(key))
     }
 
@@ -177,7 +183,7 @@ impl<W: Write> BundleWriter<W> {
         mut self,
         mut tip: Tip,
         key: Option<&ThreadKey>,
-    ) -> Result<(W, Tip), BundleWriteError> {
+    ) -> Result<(W, OpenedTip), BundleWriteError> {
         self.check_finished()?;
         tip.attachments = std::mem::take(&mut self.attachments);
         // Invariant: the tip types hold only strings, numbers and enums, which
@@ -187,17 +193,24 @@ impl<W: Write> BundleWriter<W> {
         let text = tip.to_text();
         self.tar
             .append(&file_header(TIP_JSON, json.len() as u64)?, json.as_slice())?;
-        if let Some(key) = key {
-            let mac = format!("{}\n", hex::encode(key.proof(&json)));
+        let mac = key.map(|key| key.proof(&json));
+        if let Some(mac) = &mac {
+            let line = format!("{}\n", hex::encode(mac));
             self.tar
-                .append(&file_header(TIP_MAC, mac.len() as u64)?, mac.as_bytes())?;
+                .append(&file_header(TIP_MAC, line.len() as u64)?, line.as_bytes())?;
         }
         self.tar
             .append(&file_header(TIP_TXT, text.len() as u64)?, text.as_bytes())?;
         let mut counting = self.tar.into_inner()?;
         let padding = padme(counting.count.max(MIN_PLAINTEXT_BYTES)) - counting.count;
         io::copy(&mut io::repeat(0).take(padding), &mut counting)?;
-        Ok((counting.inner, tip))
+        let written = OpenedTip {
+            tip,
+            text: Some(text),
+            json,
+            mac,
+        };
+        Ok((counting.inner, written))
     }
 }
 
