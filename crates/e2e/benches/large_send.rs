@@ -10,7 +10,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use sealtip_e2e::{Browser, Relay};
+use sealtip_harness::{Browser, Relay};
 
 const MIB: usize = 1 << 20;
 /// The file's size: 512 MiB, or `SEALTIP_BENCH_MIB`.

@@ -13,9 +13,10 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use sealtip_e2e::{Browser, Desk, Relay, sealtip, workspace};
 use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
 use sealtip_envelope::{Codename, Identity, IdentityFile, Recipient, ReplyKeys};
+use sealtip_harness::browser::Locator;
+use sealtip_harness::{Browser, Desk, PATIENCE, Relay, sealtip_ok, workspace};
 
 const CODENAME: &str = "abacus abdomen abdominal abide abiding ability ablaze able";
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -32,7 +33,7 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     let inbox = || -> Result<Vec<(String, String)>> {
         let mut args = relay_args("inbox");
         args.extend(["--token-file".into(), token_file.clone()]);
-        Ok(sealtip(args)?
+        Ok(sealtip_ok(dir, args)?
             .lines()
             .filter_map(|line| {
                 let words: Vec<&str> = line.split_whitespace().collect();
@@ -64,10 +65,10 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     )?;
     let mut args = relay_args("submit");
     args.push(dir.join("tip.age").display().to_string());
-    let tip_id = sealtip(args)?.trim().to_string();
+    let tip_id = sealtip_ok(dir, args)?.trim().to_string();
     let mut args = relay_args("follow-up");
     args.extend(["--codename", CODENAME, "--message", "It came again today."].map(String::from));
-    sealtip(args)?;
+    sealtip_ok(dir, args)?;
     let follow_up_id = inbox()?
         .into_iter()
         .find(|(kind, _)| kind == "message")
@@ -125,10 +126,7 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
         assert!(thread.contains(expected), "{expected:?} not in {thread}");
     }
     assert!(!thread.contains("Unverified"), "{thread}");
-    let images = browser
-        .client
-        .find_all(fantoccini::Locator::Css("img"))
-        .await?;
+    let images = browser.client.find_all(Locator::Css("img")).await?;
     assert!(images.is_empty(), "a photo drawn before it was asked for");
     browser.screenshot("thread").await?;
 
@@ -146,7 +144,13 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
         .attr("href")
         .await?
         .context("a download link")?;
-    let (head, body) = http_get(&desk.url, &download)?;
+    let answer = sealtip_harness::http::get(&desk.url, &download)?;
+    let head: String = answer
+        .headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {}\n", value.to_ascii_lowercase()))
+        .collect();
+    let body = answer.text();
     for expected in [
         "content-type: application/octet-stream",
         "content-disposition: attachment; filename=\"plates.txt\"",
@@ -166,13 +170,13 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     browser.screenshot("queued").await?;
     let mut args = relay_args("replies");
     args.extend(["--codename".to_string(), CODENAME.to_string()]);
-    let before = sealtip(args.clone())?;
+    let before = sealtip_ok(dir, args.clone())?;
     assert!(!before.contains("Are you safe?"), "sent before the check");
     click(&browser, ".bar button.secondary").await?;
     let checked = main_with(&browser, "Inbox of demo").await?;
     assert!(checked.contains("Last check with the relay"), "{checked}");
     assert!(!checked.contains("Replies waiting"), "{checked}");
-    let replies = sealtip(args)?;
+    let replies = sealtip_ok(dir, args)?;
     assert!(replies.contains("Thank you. Are you safe?"), "{replies}");
     click(&browser, &format!("a[href$='/item/{tip_id}']")).await?;
     let thread = main_with(&browser, "Our reply").await?;
@@ -274,31 +278,9 @@ async fn reload_until(browser: &Browser, url: &str, wanted: &str) -> Result<Stri
         if text.contains(wanted) {
             return Ok(text);
         }
-        anyhow::ensure!(
-            started.elapsed() < sealtip_e2e::PATIENCE,
-            "{wanted:?} not in {text:?}"
-        );
+        anyhow::ensure!(started.elapsed() < PATIENCE, "{wanted:?} not in {text:?}");
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
-}
-
-/// `GET path` of the desk at `base` over plain HTTP/1.1: the head (lowercase)
-/// and the body.
-fn http_get(base: &str, path: &str) -> Result<(String, String)> {
-    use std::io::Read;
-    let host = base
-        .strip_prefix("http://")
-        .and_then(|rest| rest.split('/').next())
-        .context("the desk's address")?;
-    let mut stream = std::net::TcpStream::connect(host)?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer)?;
-    let (head, body) = answer.split_once("\r\n\r\n").context("an HTTP answer")?;
-    Ok((head.to_ascii_lowercase(), body.to_string()))
 }
 
 /// The text of the first `css` element (tried again while a page replaces
@@ -308,7 +290,7 @@ async fn text_of(browser: &Browser, css: &str) -> Result<String> {
     loop {
         match browser.find(css).await?.text().await {
             Ok(text) => return Ok(text),
-            Err(error) if started.elapsed() > sealtip_e2e::PATIENCE => return Err(error.into()),
+            Err(error) if started.elapsed() > PATIENCE => return Err(error.into()),
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
         }
     }
@@ -323,10 +305,7 @@ async fn main_with(browser: &Browser, wanted: &str) -> Result<String> {
         if text.contains(wanted) {
             return Ok(text);
         }
-        anyhow::ensure!(
-            started.elapsed() < sealtip_e2e::PATIENCE,
-            "{wanted:?} not in {text:?}"
-        );
+        anyhow::ensure!(started.elapsed() < PATIENCE, "{wanted:?} not in {text:?}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
@@ -341,7 +320,7 @@ async fn scroll_to(browser: &Browser, css: &str) -> Result<()> {
 async fn rows(browser: &Browser) -> Result<usize> {
     let rows = browser
         .client
-        .find_all(fantoccini::Locator::Css("table.inbox tbody tr"))
+        .find_all(Locator::Css("table.inbox tbody tr"))
         .await?;
     Ok(rows.len())
 }
@@ -365,7 +344,7 @@ async fn photo_width(browser: &Browser) -> Result<u64> {
         let script = "const img = document.querySelector('img.photo');
                       return img && img.complete ? img.naturalWidth : 0;";
         let value = browser.eval(script).await?.as_u64().unwrap_or(0);
-        if value > 0 || started.elapsed() > sealtip_e2e::PATIENCE {
+        if value > 0 || started.elapsed() > PATIENCE {
             return Ok(value);
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -13,7 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
 use anyhow::{Context, Result};
-use sealtip_e2e::{Browser, PHONE, Relay};
+use sealtip_harness::{Browser, PHONE, Relay};
 
 /// `<html lang>`, the title, a sentence of the page's own and the label of
 /// the agency's first question, as a tipster sees them.

@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use sealtip_e2e::{Browser, Relay};
+use sealtip_harness::{Browser, Relay};
 
 /// 10 MiB and a few bytes: two full 4 MiB parts and a shorter last one.
 fn video() -> Vec<u8> {

@@ -13,9 +13,9 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use sealtip_e2e::{Browser, Desk, Relay, sealtip, workspace};
 use sealtip_envelope::Recipient;
 use sealtip_envelope::bundle::{BundleWriter, Kind, Tip};
+use sealtip_harness::{Browser, Desk, Relay, sealtip_ok, workspace};
 
 /// The photo: a JPEG whose EXIF holds a GPS position.
 fn gps_photo() -> PathBuf {
@@ -243,21 +243,24 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         .as_str()
         .context("the tip offers no reply key")?;
     assert!(reply_key.starts_with("age1pq1"), "{reply_key}");
-    sealtip([
-        "reply",
-        "-i",
-        key.to_str().unwrap(),
-        "--relay",
-        &relay.url,
-        "--agency",
-        "demo",
-        "--token-file",
-        token.to_str().unwrap(),
-        "--to-tip",
-        spanish_tip.to_str().unwrap(),
-        "--message",
-        "Gracias. ¿Puede decirnos a qué hora llegan los camiones?",
-    ])?;
+    sealtip_ok(
+        relay.dir.path(),
+        [
+            "reply",
+            "-i",
+            key.to_str().unwrap(),
+            "--relay",
+            &relay.url,
+            "--agency",
+            "demo",
+            "--token-file",
+            token.to_str().unwrap(),
+            "--to-tip",
+            spanish_tip.to_str().unwrap(),
+            "--message",
+            "Gracias. ¿Puede decirnos a qué hora llegan los camiones?",
+        ],
+    )?;
     // And a reply that claims the thread, sealed to the tipster's reply key
     // but without the thread's proof (what the relay, or anyone who knows
     // the mailbox and the reply key, could post): never shown as the agency's.

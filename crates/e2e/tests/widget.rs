@@ -6,16 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fantoccini::elements::Element;
-use fantoccini::{Client, Locator};
-use sealtip_e2e::{Browser, PATIENCE, workspace};
 use sealtip_envelope::Recipient;
+use sealtip_harness::browser::{Client, Element, Locator, ShadowRoot};
+use sealtip_harness::http::{Response, Server};
+use sealtip_harness::{Browser, PATIENCE, workspace};
 use serde_json::Value;
 
 /// What the tipster types; it must reach the agency and nobody else.
@@ -142,8 +140,8 @@ async fn a_relay_that_does_not_list_the_partner_refuses_to_be_framed() {
     let relay = Relay::start(&["https://news.example"], &partner.url("/left"));
 
     // The header: only the listed origin may frame the form.
-    let (_, headers, _) = http_get(&relay.origin, "/embed?agency=demo");
-    let csp = header(&headers, "content-security-policy");
+    let answer = sealtip_harness::http::get(&relay.origin, "/embed?agency=demo").unwrap();
+    let csp = answer.header("content-security-policy");
     assert!(
         csp.contains("frame-ancestors https://news.example"),
         "{csp}"
@@ -281,7 +279,7 @@ async fn demo() -> (Partner, Relay, Browser) {
 /// A relay of its own (the harness's), whose demo agency may be framed by
 /// the given origins, reached by the browser as `http://localhost:PORT`.
 struct Relay {
-    relay: sealtip_e2e::Relay,
+    relay: sealtip_harness::Relay,
     origin: String,
     fingerprint: String,
 }
@@ -292,7 +290,7 @@ impl Relay {
     /// about the frame, not the puzzle.
     fn start(embed_origins: &[&str], exit_url: &str) -> Relay {
         let origins: Vec<String> = embed_origins.iter().map(|o| format!("{o:?}")).collect();
-        let relay = sealtip_e2e::Relay::start_with(8, |config| {
+        let relay = sealtip_harness::Relay::start_with(8, |config| {
             config
                 .replace(
                     "embed_origins = []",
@@ -351,12 +349,20 @@ impl Partner {
             "<!doctype html><title>Weather</title><p>Sunny, 21 degrees.</p>".to_string(),
         )]));
         let served = pages.clone();
-        let origin = serve(move |path| {
+        let server = Server::start("127.0.0.1", move |request| {
             let pages = served.lock().unwrap();
-            let page = pages.iter().find(|(p, _)| p == path)?;
-            Some(("text/html; charset=utf-8", page.1.clone().into_bytes()))
-        });
-        Partner { origin, pages }
+            match pages.iter().find(|(path, _)| *path == request.path) {
+                Some((_, page)) => {
+                    Response::ok("text/html; charset=utf-8", page.clone().into_bytes())
+                }
+                None => Response::not_found(),
+            }
+        })
+        .unwrap();
+        Partner {
+            origin: server.url,
+            pages,
+        }
     }
 
     fn page(&self, path: &str, html: &str) {
@@ -391,11 +397,15 @@ struct Copy {
 
 impl Copy {
     fn start(relay: &Relay) -> Copy {
-        let (_, _, profile) = http_get(&relay.origin, "/api/v1/agencies/demo");
+        let profile = sealtip_harness::http::get(&relay.origin, "/api/v1/agencies/demo")
+            .unwrap()
+            .body;
         let dist = workspace().join("dist");
-        let origin = serve(move |path| {
+        // 127.0.0.2: yet another origin, neither the partner's nor the relay's.
+        let server = Server::start("127.0.0.2", move |request| {
+            let path = request.path.as_str();
             if path == "/api/v1/agencies/demo" {
-                return Some(("application/json", profile.clone()));
+                return Response::ok("application/json", profile.clone());
             }
             let name = if path == "/embed" {
                 "index.html"
@@ -403,7 +413,7 @@ impl Copy {
                 path.trim_start_matches('/')
             };
             if name.contains("..") || name.contains('/') {
-                return None;
+                return Response::not_found();
             }
             let kind = match name.rsplit('.').next() {
                 Some("html") => "text/html; charset=utf-8",
@@ -412,96 +422,18 @@ impl Copy {
                 Some("css") => "text/css",
                 _ => "application/octet-stream",
             };
-            std::fs::read(dist.join(name))
-                .ok()
-                .map(|bytes| (kind, bytes))
-        });
-        // 127.0.0.2: yet another origin, neither the partner's nor the relay's.
-        Copy {
-            origin: origin.replace("127.0.0.1", "127.0.0.2"),
-        }
+            match std::fs::read(dist.join(name)) {
+                Ok(bytes) => Response::ok(kind, bytes),
+                Err(_) => Response::not_found(),
+            }
+        })
+        .unwrap();
+        Copy { origin: server.url }
     }
-}
-
-/// A response: its content type and body.
-type Served = Option<(&'static str, Vec<u8>)>;
-
-/// Serves `respond(path)` (query dropped) over HTTP/1.0 on a free port of
-/// all loopback addresses; returns `http://127.0.0.1:PORT`.
-fn serve(respond: impl Fn(&str) -> Served + Send + Sync + 'static) -> String {
-    let listener = TcpListener::bind("0.0.0.0:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let respond = Arc::new(respond);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let respond = respond.clone();
-            std::thread::spawn(move || answer(stream, &*respond));
-        }
-    });
-    format!("http://127.0.0.1:{port}")
-}
-
-fn answer(mut stream: TcpStream, respond: &dyn Fn(&str) -> Served) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut request = String::new();
-    if reader.read_line(&mut request).is_err() {
-        return;
-    }
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-    }
-    let target = request.split_whitespace().nth(1).unwrap_or("/");
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    let (status, kind, body) = match respond(path) {
-        Some((kind, body)) => ("200 OK", kind, body),
-        None => ("404 Not Found", "text/plain", b"not found".to_vec()),
-    };
-    let head = format!(
-        "HTTP/1.0 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&body);
-}
-
-/// `GET origin+path`: status line, headers (lower-case names), body.
-fn http_get(origin: &str, path: &str) -> (String, Vec<(String, String)>, Vec<u8>) {
-    let address = origin
-        .trim_start_matches("http://")
-        .replace("localhost", "127.0.0.1");
-    let mut stream = TcpStream::connect(&address).unwrap();
-    let host = origin.trim_start_matches("http://");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&response[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines.next().unwrap_or_default().to_string();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    (status, headers, response[split + 4..].to_vec())
-}
-
-fn header(headers: &[(String, String)], name: &str) -> String {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
 }
 
 /// The shadow root of the `index`th widget on the page.
-async fn widget(c: &Client, index: usize) -> fantoccini::elements::ShadowRoot {
+async fn widget(c: &Client, index: usize) -> ShadowRoot {
     let boxes = wait_all(c, ".sealtip-widget", index + 1).await;
     boxes[index].shadow_root().await.unwrap()
 }
