@@ -83,6 +83,22 @@ impl ApiError {
         )
     }
 
+    /// 413 for a part of an upload session over the part limit.
+    pub fn part_too_large(part_max: u64) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("part larger than the relay's limit of {part_max} bytes per part"),
+        )
+    }
+
+    /// 408: the body came slower than the relay waits for.
+    pub fn too_slow() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "upload too slow; the relay stopped waiting",
+        )
+    }
+
     /// 400 for a JSON body over `max` bytes.
     pub fn json_too_large(max: usize) -> Self {
         Self::bad_request(format!("body larger than {max} bytes"))

@@ -62,7 +62,7 @@ pub async fn receive_part<U: Upload>(
 ) -> Result<Option<u64>, ApiError> {
     let room = limits.max_bytes.saturating_sub(offset);
     let (max_bytes, too_large) = if part_max < room {
-        (part_max, part_too_large(part_max))
+        (part_max, ApiError::part_too_large(part_max))
     } else {
         (room, ApiError::too_large(limits.max_bytes))
     };
@@ -75,14 +75,6 @@ pub async fn receive_part<U: Upload>(
         Some(len) => Ok(Some(len)),
         None => Err(first_part_error(&received.cut)),
     }
-}
-
-/// 413 for a part over the part limit.
-pub fn part_too_large(part_max: u64) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!("part larger than the relay's limit of {part_max} bytes per part"),
-    )
 }
 
 /// 400 unless `n` bytes after the header can be an age payload.
@@ -227,10 +219,7 @@ async fn next_chunk(
 ) -> Result<Option<Bytes>, ApiError> {
     let until = deadline.min(Instant::now() + idle);
     match timeout_at(until, stream.next()).await {
-        Err(_) => Err(ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "upload too slow; the relay stopped waiting",
-        )),
+        Err(_) => Err(ApiError::too_slow()),
         Ok(None) => Ok(None),
         Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
         Ok(Some(Err(_))) => Err(ApiError::bad_request(

@@ -92,7 +92,7 @@ async fn begin_part<S: Store>(
     check_sealed_headers(headers, st.relay.limits.max_upload_bytes)?;
     let declared = declared_length(headers);
     if declared.is_some_and(|n| n > PART_MAX_BYTES) {
-        return Err(upload::part_too_large(PART_MAX_BYTES));
+        return Err(ApiError::part_too_large(PART_MAX_BYTES));
     }
     let UploadOffset(offset) = offset?;
     let permits = (st.upload_permit()?, st.part_memory(declared)?);
