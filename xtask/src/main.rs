@@ -4,6 +4,10 @@
 //!   client and starts the relay with a demo agency, and a demo partner page
 //!   embedding the form on the next port (see [`run`], [`partner`]);
 //! - `cargo xtask test`: everything CI checks, in order (see [`test`]);
+//! - `cargo xtask web`: the web build alone, `dist/manifest.json` included
+//!   (see [`run::build_web_client`], [`manifest`]);
+//! - `cargo xtask reproducible`: two builds of the current commit in two
+//!   clones give byte-identical `dist/` folders (see [`reproducible`]);
 //! - `cargo xtask with-postgres COMMAND…`: runs a command beside a throwaway
 //!   PostgreSQL server, its URL in `SEALTIP_TEST_POSTGRES` (see [`postgres`]).
 //!
@@ -12,8 +16,10 @@
 //! demo partner page pins the demo agency's key), so that it builds quickly.
 
 mod cmd;
+mod manifest;
 mod partner;
 mod postgres;
+mod reproducible;
 mod run;
 mod test;
 mod tools;
@@ -32,6 +38,11 @@ commands:
   test                  run every check CI runs: fmt, clippy, native tests,
                         the wasm builds, the browser tests and the
                         end-to-end tests in headless Chromium
+  web                   build the web client alone into dist/, with
+                        dist/manifest.json (every served file's SHA-256)
+  reproducible          build the current commit twice, in two clones with
+                        their own target folders, and compare the two dist/
+                        folders byte for byte (two full web builds)
   with-postgres CMD…    run CMD beside a throwaway PostgreSQL server whose URL
                         is in SEALTIP_TEST_POSTGRES, e.g. the relay benchmark:
                         cargo xtask with-postgres cargo bench -p sealtip-relay
@@ -72,6 +83,18 @@ fn try_main() -> Result<()> {
             }
             cmd::enter_workspace()?;
             test::test()
+        }
+        Some(name @ ("web" | "reproducible")) => {
+            if let Some(extra) = rest.first() {
+                bail!("`{name}` takes no arguments, got `{extra}`\n\n{USAGE}");
+            }
+            cmd::enter_workspace()?;
+            if name == "web" {
+                tools::ensure_web_build_tools()?;
+                run::build_web_client()
+            } else {
+                reproducible::reproducible()
+            }
         }
         Some("with-postgres") => {
             let Some((program, args)) = rest.split_first() else {

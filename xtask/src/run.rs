@@ -3,7 +3,7 @@
 //! serves the page from `dist/`, and a demo partner page embedding the form
 //! on the next port (another origin).
 
-use crate::{cmd, partner, tools};
+use crate::{cmd, manifest, partner, tools};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -71,7 +71,8 @@ fn relay() -> Command {
 }
 
 /// `trunk build` with the size-tuned `web` profile: the tipster's page into
-/// `dist/`; checks that it keeps to the CSP, and compresses it. Officers read
+/// `dist/`; checks that it keeps to the CSP, compresses it and writes
+/// `dist/manifest.json`. Officers read
 /// tips with `sealtip desk`, so nothing of theirs is built here. Used by
 /// `run` and `test`.
 pub fn build_web_client() -> Result<()> {
@@ -83,7 +84,8 @@ pub fn build_web_client() -> Result<()> {
         .with_context(|| format!("cannot read {}", index.display()))?;
     check_no_inline_code(&html)
         .with_context(|| format!("{} breaks the page's CSP", index.display()))?;
-    compress_dist()
+    compress_dist()?;
+    manifest::write(Path::new(DIST))
 }
 
 /// The page's Content-Security-Policy (`script-src 'self' 'wasm-unsafe-eval'`,

@@ -3,6 +3,10 @@
 //! - The page's routes (`/`, `/a/{agency}`, `/embed`) serve `index.html`.
 //!   Nothing an officer runs is served: officers read tips with `sealtip`
 //!   and `sealtip desk` on their own machine, and `/agency` is a 404.
+//! - `/.well-known/sealtip/manifest.json` serves `manifest.json`, the web
+//!   build's list of every served file with its SHA-256 (`cargo xtask web`),
+//!   which `sealtip verify-client` checks a relay against; a 404 when the
+//!   dist folder has none.
 //! - Types come from a fixed table (`.wasm` is `application/wasm`).
 //! - A `.br` or `.gz` file beside an asset is served instead when the client
 //!   accepts that encoding.
@@ -28,6 +32,7 @@ pub async fn serve(
     request_headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let relative = page_file(path)
+        .or_else(|| well_known_file(path))
         .or_else(|| asset_path(path))
         .ok_or_else(|| ApiError::not_found("not found"))?;
     let plain = dist.join(&relative);
@@ -93,6 +98,14 @@ fn page_file(path: &str) -> Option<PathBuf> {
             .strip_prefix("/a/")
             .is_some_and(|id| crate::config::is_agency_id(id.trim_end_matches('/')));
     is_page.then(|| PathBuf::from("index.html"))
+}
+
+/// Where the web build's manifest is published.
+pub const MANIFEST_PATH: &str = "/.well-known/sealtip/manifest.json";
+
+/// The dist folder's `manifest.json` for [`MANIFEST_PATH`].
+fn well_known_file(path: &str) -> Option<PathBuf> {
+    (path == MANIFEST_PATH).then(|| PathBuf::from("manifest.json"))
 }
 
 fn asset_path(path: &str) -> Option<PathBuf> {
@@ -207,6 +220,18 @@ mod tests {
             assert_eq!(page_file(page), None, "{page}");
         }
         assert_eq!(page_file("/a/../x"), None);
+    }
+
+    #[test]
+    fn the_manifest_is_published_under_well_known() {
+        assert_eq!(
+            well_known_file("/.well-known/sealtip/manifest.json"),
+            Some(PathBuf::from("manifest.json"))
+        );
+        assert_eq!(well_known_file("/.well-known/sealtip/other.json"), None);
+        assert_eq!(asset_path("/.well-known/sealtip/manifest.json"), None);
+        assert_eq!(content_type("manifest.json"), "application/json");
+        assert_eq!(cache_control("manifest.json"), "no-cache");
     }
 
     #[test]

@@ -1,0 +1,130 @@
+//! `cargo xtask reproducible`: the web build gives the same bytes wherever it
+//! runs. Clones the current commit twice, into two folders of different
+//! depth, builds the page in each (`cargo xtask web`) with a target folder of
+//! its own, and compares the two `dist/` folders byte for byte, the gzip and
+//! brotli copies and `manifest.json` included. Prints each file that differs
+//! and how long the check took.
+
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::cmd;
+use crate::run::DIST;
+
+/// Builds the current commit twice and compares the results.
+pub fn reproducible() -> Result<()> {
+    let started = Instant::now();
+    let root = std::env::current_dir().context("cannot read the current directory")?;
+    let commit = cmd::probe(cmd::command("git").args(["rev-parse", "HEAD"]))
+        .context("`cargo xtask reproducible` needs a git checkout")?;
+    let commit = commit.trim();
+    let work = std::env::temp_dir().join(format!("sealtip-reproducible-{}", std::process::id()));
+    let sides = [work.join("a/sealtip"), work.join("b/elsewhere/web")];
+    let mut dists = Vec::new();
+    for (index, clone) in sides.iter().enumerate() {
+        println!("\nbuild {} of 2, in {}", index + 1, clone.display());
+        let target = work.join(format!("target-{index}"));
+        build_in_clone(&root, commit, clone, &target)?;
+        dists.push(clone.join(DIST));
+    }
+    let differences = compare(&dists[0], &dists[1])?;
+    let minutes = started.elapsed().as_secs_f64() / 60.0;
+    if differences.is_empty() {
+        println!(
+            "\nreproducible: two builds of {commit} gave byte-identical {DIST}/ folders \
+             ({minutes:.1} minutes)"
+        );
+        std::fs::remove_dir_all(&work).ok();
+        return Ok(());
+    }
+    for line in &differences {
+        println!("  {line}");
+    }
+    bail!(
+        "two builds of {commit} differ in {} file(s) ({minutes:.1} minutes; both kept under {})",
+        differences.len(),
+        work.display()
+    )
+}
+
+/// Clones `root` at `commit` into `clone` and builds the page there.
+fn build_in_clone(root: &Path, commit: &str, clone: &Path, target: &Path) -> Result<()> {
+    let parent = clone.parent().context("a clone needs a parent folder")?;
+    std::fs::create_dir_all(parent)?;
+    cmd::run(
+        cmd::command("git")
+            .args(["clone", "--quiet", "--no-checkout"])
+            .arg(root)
+            .arg(clone),
+    )?;
+    cmd::run(
+        cmd::command("git")
+            .current_dir(clone)
+            .args(["checkout", "--quiet", "--detach", commit]),
+    )?;
+    // The Node tools (wasm-opt) installed in this checkout, not fetched again.
+    let tools = root.join(cmd::NODE_TOOLS);
+    if tools.is_dir() {
+        std::fs::create_dir_all(clone.join(".tools"))?;
+        std::os::unix::fs::symlink(&tools, clone.join(cmd::NODE_TOOLS))
+            .context("cannot link the Node tools into the clone")?;
+    }
+    cmd::run(
+        cmd::cargo()
+            .current_dir(clone)
+            .args(["xtask", "web"])
+            .env("CARGO_TARGET_DIR", target)
+            .env_remove("CARGO_MANIFEST_DIR"),
+    )
+}
+
+/// One line per file that is in one folder only or differs between them.
+fn compare(a: &Path, b: &Path) -> Result<Vec<String>> {
+    let (left, right) = (files(a)?, files(b)?);
+    let mut differences = Vec::new();
+    for (name, bytes) in &left {
+        match right.get(name) {
+            None => differences.push(format!("{name}: only in the first build")),
+            Some(other) if other != bytes => differences.push(format!(
+                "{name}: differs ({} and {} bytes{})",
+                bytes.len(),
+                other.len(),
+                first_difference(bytes, other)
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in right.keys().filter(|name| !left.contains_key(*name)) {
+        differences.push(format!("{name}: only in the second build"));
+    }
+    Ok(differences)
+}
+
+fn first_difference(a: &[u8], b: &[u8]) -> String {
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .map_or_else(String::new, |at| format!(", first at byte {at}"))
+}
+
+/// Every file under `dir` by its relative name, with its bytes.
+fn files(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut found = BTreeMap::new();
+    let mut pending: Vec<PathBuf> = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder)
+            .with_context(|| format!("cannot read {}", folder.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let name = path.strip_prefix(dir)?.to_string_lossy().into_owned();
+                found.insert(name, std::fs::read(&path)?);
+            }
+        }
+    }
+    Ok(found)
+}
