@@ -14,8 +14,8 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is a failure report
 
-use sealtip_envelope::bundle::{Kind, Tip};
 use sealtip_envelope::{Codename, Identity, Recipient};
+use sealtip_envelope::{Kind, Tip};
 use sealtip_web::sealing::seal;
 use sealtip_web::send::Cancel;
 use sealtip_web::state::{Contents, Failure, Picked};
@@ -134,7 +134,7 @@ fn median_ms(runs: usize, mut work: impl FnMut()) -> f64 {
 
 #[wasm_bindgen_bench]
 fn keys_and_a_one_line_tip(_: &mut Criterion) {
-    use sealtip_envelope::bundle::Limits;
+    use sealtip_envelope::Limits;
     use sealtip_envelope::{KeyKind, open_tip, seal_tip};
     let one_line = |recipients: &[Recipient]| {
         let mut tip = Tip::new(Kind::Tip, "demo", "2026-12-06");

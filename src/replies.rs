@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use sealtip_envelope::reply::open_replies;
+use sealtip_envelope::open_replies;
 use sealtip_envelope::{Identity, ReplyKeys, ThreadKey};
 
 use crate::i18n::msg;
@@ -165,7 +165,7 @@ pub async fn open_in_worker(keys: &ReplyKeys, sealed: Sealed) -> Result<OpenedMa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sealtip_envelope::bundle::{BundleWriter, Kind, Tip};
+    use sealtip_envelope::{BundleWriter, Kind, Tip};
 
     /// A codename's keys without the slow derivation.
     fn reply_keys(seed: u8) -> ReplyKeys {

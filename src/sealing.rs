@@ -13,9 +13,7 @@ use std::io::Write;
 use std::rc::Rc;
 
 use sealtip_api::{AgencyProfile, QuestionKind};
-use sealtip_envelope::bundle::{
-    Answer, BundleWriter, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip,
-};
+use sealtip_envelope::{Answer, BundleWriter, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
 use sealtip_envelope::{Recipient, ReplyKeys, ThreadKey};
 
 use crate::browser;
@@ -296,7 +294,7 @@ mod tests {
         .unwrap();
 
         struct Keep(Vec<Vec<u8>>);
-        impl sealtip_envelope::bundle::AttachmentSink for Keep {
+        impl sealtip_envelope::AttachmentSink for Keep {
             fn attachment(
                 &mut self,
                 _: &str,
@@ -328,12 +326,9 @@ mod tests {
     }
 
     /// Opens `sealed` with `identity`: the tip and its attachments' paths.
-    fn open(
-        sealed: &[u8],
-        identity: Identity,
-    ) -> (sealtip_envelope::bundle::OpenedTip, Vec<String>) {
+    fn open(sealed: &[u8], identity: Identity) -> (sealtip_envelope::OpenedTip, Vec<String>) {
         struct Paths(Vec<String>);
-        impl sealtip_envelope::bundle::AttachmentSink for Paths {
+        impl sealtip_envelope::AttachmentSink for Paths {
             fn attachment(
                 &mut self,
                 path: &str,

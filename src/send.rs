@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use sealtip_api::{AgencyProfile, ItemKind};
-use sealtip_envelope::bundle::{Kind, Tip};
+use sealtip_envelope::{Kind, Tip};
 use sealtip_envelope::{ReplyKeys, Wordlist};
 
 use crate::api::{self, ApiError};
@@ -100,7 +100,7 @@ pub async fn send_tip(
     }
     let codename = wordlist()
         .await?
-        .generate(sealtip_envelope::codename::DEFAULT_WORDS)
+        .generate(sealtip_envelope::DEFAULT_WORDS)
         .map_err(|_| failure("reason-seal", String::new()))?;
     let keys = codename
         .derive()

@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 use std::io::Read;
 
-use sealtip_envelope::bundle::{AttachmentSink, Kind, MetadataStatus, Tip};
+use sealtip_envelope::{AttachmentSink, Kind, MetadataStatus, Tip};
 use sealtip_envelope::{Identity, open_tip};
 use sealtip_web::sealing::seal;
 use sealtip_web::send::Cancel;
@@ -150,7 +150,7 @@ async fn a_cancelled_send_stops_sealing() {
 /// proof is counted.
 #[wasm_bindgen_test]
 fn the_replies_worker_shows_proven_replies_and_counts_the_rest() {
-    use sealtip_envelope::bundle::BundleWriter;
+    use sealtip_envelope::BundleWriter;
     use sealtip_envelope::{ReplyKeys, ThreadKey};
 
     let identity = Identity::hybrid_from_seed([4; 32]);

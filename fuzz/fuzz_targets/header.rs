@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sealtip_envelope::header::{Header, MAX_HEADER_BYTES};
+use sealtip_envelope::{Header, MAX_HEADER_BYTES};
 
 fuzz_target!(|data: &[u8]| {
     let mut input = data;

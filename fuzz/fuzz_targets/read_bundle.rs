@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sealtip_envelope::bundle::read_bundle;
+use sealtip_envelope::read_bundle;
 use sealtip_envelope_fuzz::{CheckingSink, LIMITS};
 
 fuzz_target!(|data: &[u8]| {

@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::sync::OnceLock;
 
 use sealtip_envelope::Identity;
-use sealtip_envelope::bundle::{AttachmentSink, Limits, OpenedTip};
+use sealtip_envelope::{AttachmentSink, Limits, OpenedTip};
 
 /// The identity every seed tip is sealed to (a fixed test key, not a secret).
 pub const IDENTITY: &str =

@@ -56,7 +56,7 @@ fn removed_message(words: &str) -> &'static str {
 }
 
 /// The words `removed` lists when the file's name is left out of the tip.
-const FILE_NAME: &str = sealtip_envelope::bundle::FILE_NAME_REMOVED;
+const FILE_NAME: &str = sealtip_envelope::FILE_NAME_REMOVED;
 
 /// A picked file as the list shows it.
 pub(super) fn file_row(texts: &Texts, file: &Picked) -> FileRow {

@@ -76,7 +76,7 @@ enum Command {
     /// Print a new codename (8 words) for hearing back.
     Codename {
         /// How many words (at least 6).
-        #[arg(long, default_value_t = sealtip_envelope::codename::DEFAULT_WORDS)]
+        #[arg(long, default_value_t = sealtip_envelope::DEFAULT_WORDS)]
         words: usize,
     },
 }

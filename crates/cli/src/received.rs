@@ -89,7 +89,7 @@ impl ReceivedOrder {
 
 /// Why an item the relay lists as `listed` (`tip`, `message`, `reply`) is
 /// refused: it is sealed as another kind. `None` when they agree.
-pub fn kind_mismatch(listed: &str, sealed: sealtip_envelope::bundle::Kind) -> Option<String> {
+pub fn kind_mismatch(listed: &str, sealed: sealtip_envelope::Kind) -> Option<String> {
     let sealed = sealed.as_str();
     (listed != sealed)
         .then(|| format!("the relay lists it as a {listed}, but it is sealed as a {sealed}"))

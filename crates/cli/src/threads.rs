@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use sealtip_envelope::thread::{ItemView, ThreadOpening, is_proven_in_thread, opens_thread};
+use sealtip_envelope::{ItemView, ThreadOpening, is_proven_in_thread, opens_thread};
 use sealtip_envelope::{Recipient, ThreadKey};
 
 /// How an item stands in its thread.
@@ -162,8 +162,8 @@ pub fn first_line(text: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use sealtip_envelope::bundle::{Kind, ReplyTo, Tip};
     use sealtip_envelope::{Identity, KeyKind};
+    use sealtip_envelope::{Kind, ReplyTo, Tip};
 
     struct Item {
         tip: Tip,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
-use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, Tip};
+use sealtip_envelope::{Answer, Kind, MetadataStatus, NewAttachment, Tip};
 use sealtip_envelope::{Codename, Recipient, seal_tip, seal_to_vec};
 
 /// Text a terminal would obey: a new window title, a cleared screen, a

@@ -639,7 +639,7 @@ fn a_large_tip_is_submitted_in_parts_and_opens_whole() {
 /// none of them joins the tipster's thread, and no reply is sealed to it.
 #[test]
 fn a_forged_tip_or_follow_up_never_joins_the_thread_nor_gets_a_reply() {
-    use sealtip_envelope::bundle::{Kind, ReplyTo, Tip};
+    use sealtip_envelope::{Kind, ReplyTo, Tip};
     use sealtip_envelope::{Codename, Identity, Recipient, ThreadKey, seal_tip};
 
     let tmp = tempfile::tempdir().unwrap();

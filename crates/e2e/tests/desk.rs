@@ -13,7 +13,7 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use sealtip_envelope::bundle::{Answer, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
+use sealtip_envelope::{Answer, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
 use sealtip_envelope::{Codename, Identity, IdentityFile, Recipient, ReplyKeys};
 use sealtip_harness::browser::Locator;
 use sealtip_harness::{Browser, Desk, PATIENCE, Relay, sealtip_ok, workspace};

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use sealtip_envelope::Recipient;
-use sealtip_envelope::bundle::{BundleWriter, Kind, Tip};
+use sealtip_envelope::{BundleWriter, Kind, Tip};
 use sealtip_harness::{Browser, Desk, Relay, sealtip_ok, workspace};
 
 /// The photo: a JPEG whose EXIF holds a GPS position.

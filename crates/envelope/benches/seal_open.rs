@@ -24,8 +24,8 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
-use sealtip_envelope::bundle::{Kind, Limits, MetadataStatus, NewAttachment, Tip};
 use sealtip_envelope::{Codename, Identity, KeyKind, Recipient, open, open_tip, seal, seal_tip};
+use sealtip_envelope::{Kind, Limits, MetadataStatus, NewAttachment, Tip};
 
 const SIZE: usize = 64 << 20;
 const MIB: f64 = (1 << 20) as f64;

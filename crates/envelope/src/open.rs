@@ -8,8 +8,9 @@ use crate::header::{Header, HeaderError};
 use zeroize::Zeroizing;
 
 use crate::keys::{Identity, IdentityFile, KeyError};
+use crate::layout::NONCE_SIZE;
 use crate::primitives::FileKey;
-use crate::stream::{NONCE_SIZE, PayloadError, StreamReader};
+use crate::stream::{PayloadError, StreamReader};
 use crate::{mlkem768x25519, passphrase, x25519};
 
 /// Stanza types of other age recipients, which sealtip recognises but does not open.

@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 use crate::primitives::{FileKey, hkdf};
 
 use crate::layout::SEALED_CHUNK_SIZE as ENCRYPTED_CHUNK_SIZE;
-pub use crate::layout::{CHUNK_SIZE, NONCE_SIZE, TAG_SIZE};
+use crate::layout::NONCE_SIZE;
 
 fn payload_cipher(file_key: &FileKey, nonce: &[u8; NONCE_SIZE]) -> ChaCha20Poly1305 {
     let key = Zeroizing::new(hkdf(nonce, b"payload", file_key.expose()));
@@ -43,6 +43,7 @@ pub use seal::StreamWriter;
 #[cfg(feature = "seal")]
 mod seal {
     use super::*;
+    use crate::layout::CHUNK_SIZE;
     use std::io::{self, Write};
 
     /// Encrypts everything written to it into `inner` as an age payload.
@@ -131,6 +132,7 @@ pub use open::{PayloadError, StreamReader};
 #[cfg(feature = "open")]
 mod open {
     use super::*;
+    use crate::layout::TAG_SIZE;
     use std::io::{self, Read};
 
     /// Why a payload could not be decrypted. Carried inside `io::Error` by
@@ -325,6 +327,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+    use crate::layout::{CHUNK_SIZE, TAG_SIZE};
     use std::io::{Read, Write};
 
     fn encrypt(plain: &[u8]) -> Vec<u8> {

@@ -10,10 +10,10 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 
-use sealtip_envelope::armor::{self, ArmoredReader};
-use sealtip_envelope::header::Header;
-use sealtip_envelope::stream::{StreamReader, StreamWriter};
+use sealtip_envelope::Header;
+use sealtip_envelope::{ArmoredReader, is_armored};
 use sealtip_envelope::{FileKey, Identity, KeyError, OpenError, open, open_with_passphrase};
+use sealtip_envelope::{StreamReader, StreamWriter};
 use sha2::{Digest, Sha256};
 
 struct Vector {
@@ -120,7 +120,7 @@ fn outcome(vector: &Vector) -> (String, String) {
 
 /// Decrypts and re-encrypts the payload of a success vector with its file key.
 fn stream_round_trip(vector: &Vector) {
-    let mut input: Box<dyn BufRead> = if armor::is_armored(&vector.body) {
+    let mut input: Box<dyn BufRead> = if is_armored(&vector.body) {
         Box::new(BufReader::new(ArmoredReader::new(&vector.body[..])))
     } else {
         Box::new(&vector.body[..])

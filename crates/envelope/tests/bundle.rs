@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use proptest::prelude::*;
-use sealtip_envelope::bundle::{
+use sealtip_envelope::{
     AttachmentSink, BundleReadError, BundleWriteError, BundleWriter, Kind, Limits, MetadataStatus,
     NewAttachment, ReplyTo, Tip, padme, read_bundle,
 };
@@ -440,7 +440,7 @@ fn text_only_tips_all_seal_to_one_size() {
     long_tip.text = "x".repeat(20_000);
     let long = bundle(&[], long_tip);
     assert_eq!(short.len(), long.len());
-    assert!(short.len() as u64 >= sealtip_envelope::bundle::MIN_PLAINTEXT_BYTES);
+    assert!(short.len() as u64 >= sealtip_envelope::MIN_PLAINTEXT_BYTES);
 }
 
 #[test]

@@ -340,7 +340,7 @@ fn x25519_files_interoperate_with_typage_too() {
 
 #[test]
 fn a_sealed_tip_opens_with_typage_then_tar() {
-    use sealtip_envelope::bundle::{Kind, Tip};
+    use sealtip_envelope::{Kind, Tip};
     let agency = Identity::generate().unwrap();
     let mut tip = Tip::new(Kind::Tip, "demo", "2026-12-06");
     tip.text = "Seen at pier 4.".into();

@@ -13,10 +13,8 @@
 
 use std::io::{self, Read, Write};
 
-use sealtip_envelope::armor::{self, ArmoredWriter};
-use sealtip_envelope::bundle::{
-    AttachmentSink, Kind, Limits, MetadataStatus, NewAttachment, ReplyTo, Tip,
-};
+use sealtip_envelope::{ARMOR_BEGIN, ARMOR_END, ArmoredWriter};
+use sealtip_envelope::{AttachmentSink, Kind, Limits, MetadataStatus, NewAttachment, ReplyTo, Tip};
 use sealtip_envelope::{Codename, Identity, open_tip, open_to_vec, seal_tip, seal_to_vec};
 use sha2::{Digest, Sha256};
 
@@ -129,8 +127,8 @@ fn an_armored_file_opens_like_the_binary_one() {
     writer.write_all(&binary).unwrap();
     let armored = writer.finish().unwrap();
     let text = std::str::from_utf8(&armored).unwrap();
-    assert!(text.starts_with(armor::BEGIN));
-    assert!(text.trim_end().ends_with(armor::END));
+    assert!(text.starts_with(ARMOR_BEGIN));
+    assert!(text.trim_end().ends_with(ARMOR_END));
     assert!(text.lines().all(|line| line.len() <= 64));
 
     assert_eq!(

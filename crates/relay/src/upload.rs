@@ -12,8 +12,8 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
 use futures_util::StreamExt;
-use sealtip_envelope::header::{Header, HeaderError, MAX_HEADER_BYTES};
-use sealtip_envelope::layout::is_payload_length;
+use sealtip_envelope::is_payload_length;
+use sealtip_envelope::{Header, HeaderError, MAX_HEADER_BYTES};
 use tokio::time::{Instant, timeout_at};
 
 use crate::error::ApiError;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{error_line, news_agency, raw, sealed, start};
 use sealtip_api::{AgencyProfile, Created, ItemKind, Mailbox, is_valid_id, pow};
-use sealtip_envelope::codename::mailbox_id_of_secret;
+use sealtip_envelope::mailbox_id_of_secret;
 
 const MAILBOX: &str = "0123456789abcdef0123456789abcdef";
 

@@ -10,11 +10,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sealtip_envelope::armor::ArmoredWriter;
-use sealtip_envelope::bundle::{
+use sealtip_envelope::ArmoredWriter;
+use sealtip_envelope::{
     Answer, BundleWriter, Kind, Limits, MetadataStatus, NewAttachment, ReplyTo, Tip, read_bundle,
 };
-use sealtip_envelope::header::{Header, Stanza};
+use sealtip_envelope::{Header, Stanza};
 use sealtip_envelope::{FileKey, Identity, Recipient, open_tip, seal_tip};
 use sealtip_envelope_fuzz::{LIMITS, identity};
 
@@ -88,6 +88,7 @@ fn tip(shape: &Shape) -> Tip {
         tip.reply = Some(ReplyTo {
             recipient: identity().recipient().to_string(),
             mailbox: "0123456789abcdef0123456789abcdef".into(),
+            thread_key: None,
         });
     }
     tip
@@ -108,6 +109,7 @@ fn attachment<'a>(name: &'a str, media_type: &'a str, data: &[u8]) -> NewAttachm
         size: data.len() as u64,
         metadata: MetadataStatus::Removed,
         removed: vec!["location".into()],
+        keep_name: false,
     }
 }
 

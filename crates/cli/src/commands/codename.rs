@@ -2,7 +2,7 @@
 
 use anyhow::{Result, bail};
 use sealtip_envelope::Codename;
-use sealtip_envelope::codename::{MAX_WORDS, MIN_WORDS};
+use sealtip_envelope::{MAX_WORDS, MIN_WORDS};
 
 /// Prints a new codename.
 pub fn run(words: usize) -> Result<()> {

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::Result;
-use sealtip_envelope::armor::ArmoredWriter;
+use sealtip_envelope::ArmoredWriter;
 use sealtip_envelope::{Identity, IdentityFile, KeyKind, seal_with_passphrase};
 use zeroize::Zeroizing;
 

@@ -5,8 +5,8 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::bundle::read_bundle;
-use sealtip_envelope::bundle::{
+use sealtip_envelope::read_bundle;
+use sealtip_envelope::{
     ATTACHMENTS_DIR, AttachmentSink, Limits, MetadataStatus, OpenedTip, TIP_JSON, TIP_MAC, TIP_TXT,
 };
 use sealtip_envelope::{TipError, open};
@@ -105,7 +105,7 @@ pub fn staging_beside(out: &Path) -> Result<tempfile::TempDir> {
 /// The relay's kind, in the pulled file's name (`tip-…`, `message-…`,
 /// `reply-…`), must be the kind sealed inside: an item the relay lists as
 /// one thing and that says it is another is refused.
-fn check_relay_kind(path: &Path, tip: &sealtip_envelope::bundle::Tip) -> Result<()> {
+fn check_relay_kind(path: &Path, tip: &sealtip_envelope::Tip) -> Result<()> {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     let Some((relay_kind, _)) = crate::received::kind_and_id(stem) else {
         return Ok(());
@@ -202,9 +202,9 @@ fn is_plain_file_name(name: &str) -> bool {
 fn print_summary(opened: &OpenedTip, out: &Path, w: &mut impl Write) -> io::Result<()> {
     let tip = &opened.tip;
     let kind = match tip.kind {
-        sealtip_envelope::bundle::Kind::Tip => "Tip",
-        sealtip_envelope::bundle::Kind::Message => "Follow-up message",
-        sealtip_envelope::bundle::Kind::Reply => "Reply",
+        sealtip_envelope::Kind::Tip => "Tip",
+        sealtip_envelope::Kind::Message => "Follow-up message",
+        sealtip_envelope::Kind::Reply => "Reply",
     };
     writeln!(
         w,
@@ -232,7 +232,7 @@ fn print_summary(opened: &OpenedTip, out: &Path, w: &mut impl Write) -> io::Resu
             ""
         };
         let label = match tip.kind {
-            sealtip_envelope::bundle::Kind::Tip => "What happened",
+            sealtip_envelope::Kind::Tip => "What happened",
             _ => "Message",
         };
         writeln!(w, "  {label}: {}{more}", display::text(&preview, "    "))?;

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::bundle::{Limits, OpenedTip};
-use sealtip_envelope::reply::{AgencyReply, agency_reply};
+use sealtip_envelope::{AgencyReply, agency_reply};
 use sealtip_envelope::{Identity, Recipient, open_tip};
+use sealtip_envelope::{Limits, OpenedTip};
 
 use super::inbox::{InboxArgs, read_token};
 use super::open::{finish_opened, staging_beside};

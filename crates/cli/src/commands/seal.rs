@@ -6,8 +6,8 @@ use std::io::{self, IsTerminal, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, OpenedTip, ReplyTo, Tip};
 use sealtip_envelope::{Codename, Recipient, ThreadKey, seal_tip};
+use sealtip_envelope::{Kind, MetadataStatus, NewAttachment, OpenedTip, ReplyTo, Tip};
 
 use crate::files::{AtomicFile, media_type};
 use crate::input::{ask_codename, codename_text, is_stdin, message_text};

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::bundle::{Kind, OpenedTip, TIP_JSON, TIP_MAC, Tip};
+use sealtip_envelope::{Kind, OpenedTip, TIP_JSON, TIP_MAC, Tip};
 
 use crate::threads::{Standing, Thread, ThreadItem, first_line, threads};
 
@@ -158,7 +158,7 @@ fn read_items(dir: &Path) -> Result<Vec<Item>> {
             .with_context(|| format!("{} is not a tip", json_path.display()))?;
         let mac = match std::fs::read_to_string(folder.join(TIP_MAC)) {
             Ok(text) => Some(
-                sealtip_envelope::proof::parse_hex32(text.trim_end())
+                sealtip_envelope::parse_hex32(text.trim_end())
                     .with_context(|| format!("{}/{TIP_MAC} is damaged", folder.display()))?,
             ),
             Err(_) => None,

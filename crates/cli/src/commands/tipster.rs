@@ -8,8 +8,8 @@ use anyhow::{Result, anyhow, bail};
 use sealtip_api::ItemKind;
 use sealtip_envelope::Recipient;
 use sealtip_envelope::ReplyKeys;
-use sealtip_envelope::bundle::{Kind, Tip};
-use sealtip_envelope::reply::{OpenedReplies, open_replies};
+use sealtip_envelope::{Kind, Tip};
+use sealtip_envelope::{OpenedReplies, open_replies};
 
 use super::seal::seal_to_upload;
 use crate::display;

@@ -7,8 +7,8 @@
 
 use std::io::Read;
 
-use sealtip_envelope::bundle::{AttachmentSink, Limits, OpenedTip};
-use sealtip_envelope::reply::{AgencyReply, agency_reply};
+use sealtip_envelope::{AgencyReply, agency_reply};
+use sealtip_envelope::{AttachmentSink, Limits, OpenedTip};
 use sealtip_envelope::{Identity, OpenError, Recipient, ThreadKey, TipError, open_tip};
 use zeroize::Zeroizing;
 
@@ -119,8 +119,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::threads::{Standing, threads};
-    use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
     use sealtip_envelope::{Codename, KeyKind, ReplyKeys};
+    use sealtip_envelope::{Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
 
     fn codename() -> ReplyKeys {
         Codename::parse("abacus abdomen abdominal abide abiding ability ablaze able")

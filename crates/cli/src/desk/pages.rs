@@ -4,11 +4,11 @@
 
 use crate::threads::{Standing, Thread, first_line};
 use sealtip_api::{ItemKind, human_size};
-use sealtip_envelope::bundle::{Attachment, Kind, Tip};
+use sealtip_envelope::{Attachment, Kind, Tip};
 
 use super::Desk;
 use super::state::{Item, Origin, Round, State, reply_target};
-use sealtip_envelope::bundle::OpenedTip;
+use sealtip_envelope::OpenedTip;
 
 /// The stylesheet, served at `desk.css`: the base the page shares
 /// (`www/base.css`), then the desk's own.

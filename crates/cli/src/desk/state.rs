@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::threads::{Thread, threads};
 use sealtip_api::ItemKind;
 use sealtip_envelope::Identity;
-use sealtip_envelope::bundle::{OpenedTip, Tip};
+use sealtip_envelope::{OpenedTip, Tip};
 use zeroize::Zeroizing;
 
 use super::open::{Failure, ReplyTarget};

@@ -26,7 +26,7 @@ use super::state::{Item, Keys, Origin, Round, Sealed};
 use crate::files::AtomicFile;
 use crate::received::{Received, ReceivedOrder};
 use crate::relay_client::{RelayClient, Upload, is_unreachable, status_of};
-use sealtip_envelope::bundle::OpenedTip;
+use sealtip_envelope::OpenedTip;
 
 /// The shortest and longest wait between two rounds, in seconds.
 const WAIT_SECONDS: (u64, u64) = (120, 420);
@@ -390,7 +390,7 @@ mod tests {
 
     #[test]
     fn an_item_sealed_as_another_kind_than_the_relay_lists_is_refused() {
-        use sealtip_envelope::bundle::{Kind, Tip};
+        use sealtip_envelope::{Kind, Tip};
         let opened = |kind| {
             Ok(OpenedTip {
                 tip: Tip::new(kind, "demo", "2026-12-07"),

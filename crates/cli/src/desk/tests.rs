@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
 use sealtip_api::ItemKind;
-use sealtip_envelope::bundle::{Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
 use sealtip_envelope::{Codename, Identity, ReplyKeys};
+use sealtip_envelope::{Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
 use tower::ServiceExt;
 use zeroize::Zeroizing;
 
@@ -285,7 +285,7 @@ async fn locking_forgets_everything_and_shows_only_the_locked_page() {
         assert!(state.keys.is_none() && state.items.is_empty());
     }
     // What a round under way brings back after the lock is not kept.
-    let reply = sealtip_envelope::bundle::OpenedTip {
+    let reply = sealtip_envelope::OpenedTip {
         tip: Tip::new(Kind::Reply, "demo", "2026-11-30"),
         json: Vec::new(),
         mac: None,

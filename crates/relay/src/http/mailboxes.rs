@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use sealtip_api::{Created, Mailbox, Reply};
-use sealtip_envelope::codename::mailbox_id_of_secret;
+use sealtip_envelope::mailbox_id_of_secret;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
