@@ -17,6 +17,7 @@ mod received;
 mod relay_client;
 mod threads;
 mod time;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +74,26 @@ enum Command {
     /// Change an agency's officers in the relay's configuration.
     #[command(subcommand)]
     Agency(commands::agency::Command),
+    /// Check that a relay serves exactly a released web page: bytes, encodings, security headers.
+    ///
+    /// Fetches what a browser fetches for an agency's page (/a/ID and /embed?agency=ID, then
+    /// every file the manifest lists: scripts, modules, wasm, stylesheets, language files, the
+    /// codename wordlist, the replies worker, the widget's /embed.js), each once for every
+    /// Accept-Encoding (identity, gzip, br), and compares the bytes the relay sends with the
+    /// size and SHA-256 the release's manifest gives for that encoding. Also checks what the
+    /// page's HTML loads (nothing inline, nothing from elsewhere, nothing unlisted), that the
+    /// relay publishes the same manifest at /.well-known/sealtip/manifest.json, and the
+    /// security headers of every answer against those the relay is built to send
+    /// (Content-Security-Policy directive by directive, nosniff, no-referrer, COOP,
+    /// Permissions-Policy, no-store on pages, HSTS over https).
+    ///
+    /// Prints one line per difference and exits non-zero; exits 0 when everything matches.
+    /// It proves what this machine was served, not what another visitor gets: run it from a
+    /// machine you trust, on a schedule, and through Tor (--proxy) so the relay cannot tell it
+    /// from a tipster.
+    VerifyClient(commands::verify_client::Args),
+    /// Sign a release's web manifest with ed25519 (MANIFEST.sig), or make a signing key.
+    SignManifest(commands::sign_manifest::Args),
     /// Print a new codename (8 words) for hearing back.
     Codename {
         /// How many words (at least 6).
@@ -100,6 +121,8 @@ fn main() -> ExitCode {
         Command::Replies(args) => commands::tipster::replies(args),
         Command::FollowUp(args) => commands::tipster::follow_up(args),
         Command::Agency(command) => commands::agency::run(command),
+        Command::VerifyClient(args) => commands::verify_client::run(args),
+        Command::SignManifest(args) => commands::sign_manifest::run(args),
         Command::Codename { words } => commands::codename::run(words),
     };
     match result {

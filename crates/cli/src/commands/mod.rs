@@ -8,6 +8,8 @@ pub mod open;
 pub mod pull;
 pub mod reply;
 pub mod seal;
+pub mod sign_manifest;
 pub mod submit;
 pub mod thread;
 pub mod tipster;
+pub mod verify_client;

@@ -1,0 +1,9 @@
+//! Checking a relay against a release: the web build's manifest
+//! (`manifest`), its ed25519 signature (`signature`), what the page's HTML
+//! loads (`html`) and the security headers the relay is built to send
+//! (`headers`). `sealtip verify-client` and `sealtip sign-manifest` use them.
+
+pub mod headers;
+pub mod html;
+pub mod manifest;
+pub mod signature;
