@@ -18,6 +18,7 @@ use sealtip_envelope::{Recipient, ReplyKeys, ThreadKey};
 
 use crate::browser;
 use crate::i18n::Lang;
+use crate::i18n::msg;
 use crate::pin::{PinCheck, Pins};
 use crate::send::{Cancel, failure};
 use crate::state::{Cleaning, Contents, Failure, Picked, WHAT_HAPPENED};
@@ -120,7 +121,7 @@ pub async fn seal(
     sealed: impl Fn(u64),
     cancel: &Cancel,
 ) -> Result<(), Failure> {
-    let seal_failed = || failure("reason-seal", String::new());
+    let seal_failed = || failure(msg::REASON_SEAL, String::new());
     let output = Ciphertext::default();
     let stream = sealtip_envelope::seal(recipients, output.clone()).map_err(|_| seal_failed())?;
     let mut sealing = BundleWriter::new(stream);
@@ -157,7 +158,7 @@ pub async fn seal(
                     let piece = browser::read_slice(blob, offset, end)
                         .await
                         .filter(|piece| piece.len() as u64 == end - offset)
-                        .ok_or_else(|| failure("reason-read", file.name.clone()))?;
+                        .ok_or_else(|| failure(msg::REASON_READ, file.name.clone()))?;
                     writer.write_all(&piece)
                 }
             };

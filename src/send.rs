@@ -14,6 +14,7 @@ use sealtip_envelope::{ReplyKeys, Wordlist};
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::i18n::Lang;
+use crate::i18n::msg;
 use crate::replies::{self, OpenedMailbox};
 use crate::sealing::{build_tip, follow_up_recipients, recipients, seal};
 use crate::state::{Failure, Picked, Progress, Stage};
@@ -56,7 +57,7 @@ impl Cancel {
     /// Fails once the send was cancelled.
     pub(crate) fn check(&self) -> Result<(), Failure> {
         if self.cancelled.get() {
-            Err(failure("send-cancelled", String::new()))
+            Err(failure(msg::SEND_CANCELLED, String::new()))
         } else {
             Ok(())
         }
@@ -69,12 +70,12 @@ pub(crate) fn failure(key: &'static str, detail: String) -> Failure {
 
 pub(crate) fn from_api(error: ApiError) -> Failure {
     match error {
-        ApiError::Network => failure("reason-network", String::new()),
-        ApiError::Status { status: 413, .. } => failure("reason-too-big", String::new()),
+        ApiError::Network => failure(msg::REASON_NETWORK, String::new()),
+        ApiError::Status { status: 413, .. } => failure(msg::REASON_TOO_BIG, String::new()),
         ApiError::Status { status, reason } => {
-            failure("reason-relay", format!("{status} {reason}"))
+            failure(msg::REASON_RELAY, format!("{status} {reason}"))
         }
-        ApiError::Decode => failure("reason-relay", error.to_string()),
+        ApiError::Decode => failure(msg::REASON_RELAY, error.to_string()),
     }
 }
 
@@ -93,18 +94,18 @@ pub async fn send_tip(
     };
     step(Stage::Preparing, 0.02);
     browser::yield_now().await;
-    let recipients = recipients(&profile).ok_or(failure("reason-seal", String::new()))?;
+    let recipients = recipients(&profile).ok_or(failure(msg::REASON_SEAL, String::new()))?;
     let attachment_bytes: u64 = files.iter().map(|file| file.to_send().0.len()).sum();
     if attachment_bytes > profile.max_upload_bytes {
-        return Err(failure("reason-too-big", String::new()));
+        return Err(failure(msg::REASON_TOO_BIG, String::new()));
     }
     let codename = wordlist()
         .await?
         .generate(sealtip_envelope::DEFAULT_WORDS)
-        .map_err(|_| failure("reason-seal", String::new()))?;
+        .map_err(|_| failure(msg::REASON_SEAL, String::new()))?;
     let keys = codename
         .derive()
-        .map_err(|_| failure("reason-seal", String::new()))?;
+        .map_err(|_| failure(msg::REASON_SEAL, String::new()))?;
     cancel.check()?;
     step(Stage::Preparing, 0.15);
     let tip = build_tip(&profile, lang, &answers, &browser::today(), Some(&keys));
@@ -185,7 +186,7 @@ pub async fn wordlist() -> Result<Rc<Wordlist>, Failure> {
     }
     let text = api::wordlist().await.map_err(from_api)?;
     let list =
-        Rc::new(Wordlist::from_text(&text).map_err(|_| failure("reason-seal", String::new()))?);
+        Rc::new(Wordlist::from_text(&text).map_err(|_| failure(msg::REASON_SEAL, String::new()))?);
     WORDLIST.with_borrow_mut(|slot| *slot = Some(list.clone()));
     Ok(list)
 }
@@ -205,7 +206,7 @@ async fn solve_challenge(cancel: &Cancel, report: impl Fn(f64)) -> Result<(Strin
                 return Ok((proof, challenge.expires_in));
             }
             Ok(None) => start += POW_SLICE,
-            Err(_) => return Err(failure("reason-relay", "challenge".into())),
+            Err(_) => return Err(failure(msg::REASON_RELAY, "challenge".into())),
         }
         report(1.0 - (-(start as f64) / expected).exp());
         browser::yield_now().await;
@@ -251,7 +252,7 @@ pub async fn open_replies(agency: &str, keys: &ReplyKeys) -> Result<OpenedMailbo
 /// mailbox secret, which only the codename gives.
 pub async fn delete_reply(agency: &str, keys: &ReplyKeys, reply: &str) -> Result<(), Failure> {
     if !is_relay_id(reply) {
-        return Err(failure("reason-relay", "reply".into()));
+        return Err(failure(msg::REASON_RELAY, "reply".into()));
     }
     api::delete_reply(agency, &keys.mailbox, reply, &keys.mailbox_secret)
         .await
@@ -268,8 +269,8 @@ pub async fn send_message(
     agency_keys: &[String],
     text: String,
 ) -> Result<(), Failure> {
-    let recipients =
-        follow_up_recipients(&profile, agency_keys).ok_or(failure("reason-seal", String::new()))?;
+    let recipients = follow_up_recipients(&profile, agency_keys)
+        .ok_or(failure(msg::REASON_SEAL, String::new()))?;
     let mut tip = Tip::new(Kind::Message, &profile.id, &browser::today());
     tip.language = lang.tag().to_string();
     tip.text = text.trim().to_string();

@@ -24,6 +24,7 @@ use yew::platform::pinned::oneshot;
 
 use crate::api::{self, ApiError};
 use crate::browser;
+use crate::i18n::msg;
 use crate::send::{Cancel, failure, from_api};
 use crate::state::Failure;
 
@@ -202,8 +203,8 @@ fn failure_of(failed: &upload::Failure) -> Failure {
             status: *status,
             reason: reason.clone(),
         }),
-        upload::Failure::GaveUp => failure("reason-network", String::new()),
-        other => failure("reason-relay", other.to_string()),
+        upload::Failure::GaveUp => failure(msg::REASON_NETWORK, String::new()),
+        other => failure(msg::REASON_RELAY, other.to_string()),
     }
 }
 
