@@ -5,8 +5,30 @@
 // (`pattern_script`) with <meta name="sealtip-app" data-js=… data-wasm=…>, which
 // carries the content-hashed names of the wasm-bindgen module and the .wasm file;
 // this file, copied and hashed by Trunk, reads them and starts the app.
+//
+// Nothing runs unless its bytes are the ones the build recorded (Subresource
+// Integrity): Trunk writes an `integrity` hash on the links it preloads. The
+// module comes from the module map that its <link rel=modulepreload integrity=…>
+// filled (a mismatch there fails this import), and the wasm is fetched with
+// its link's integrity, so the browser refuses other bytes. Without those
+// hashes the page does not start.
 const app = document.querySelector('meta[name="sealtip-app"]');
 
-import(app.dataset.js)
-  .then((bindings) => bindings.default({ module_or_path: app.dataset.wasm }))
+function integrityOf(rel, href) {
+  for (const link of document.querySelectorAll(`link[rel="${rel}"]`)) {
+    if (link.getAttribute("href") === href && link.integrity) return link.integrity;
+  }
+  throw new Error(`no integrity hash for ${href}`);
+}
+
+Promise.resolve()
+  .then(() => {
+    const wasm = integrityOf("preload", app.dataset.wasm);
+    integrityOf("modulepreload", app.dataset.js);
+    return import(app.dataset.js).then((bindings) =>
+      bindings.default({
+        module_or_path: fetch(app.dataset.wasm, { integrity: wasm, credentials: "same-origin" }),
+      }),
+    );
+  })
   .catch((error) => console.error("sealtip: the page could not start", error));

@@ -84,6 +84,12 @@ pub fn build_web_client() -> Result<()> {
         .with_context(|| format!("cannot read {}", index.display()))?;
     check_no_inline_code(&html)
         .with_context(|| format!("{} breaks the page's CSP", index.display()))?;
+    check_integrity(&html).with_context(|| {
+        format!(
+            "{} loads code without Subresource Integrity",
+            index.display()
+        )
+    })?;
     compress_dist()?;
     manifest::write(Path::new(DIST))
 }
@@ -95,11 +101,7 @@ pub fn build_web_client() -> Result<()> {
 /// coming back, say) before a browser does.
 fn check_no_inline_code(html: &str) -> Result<()> {
     let html = html.to_ascii_lowercase();
-    let tags = html
-        .split('<')
-        .skip(1)
-        .filter_map(|rest| rest.split('>').next());
-    for tag in tags {
+    for tag in tags(&html) {
         let mut words = tag.split_whitespace();
         let name = words.next().unwrap_or("");
         if name.starts_with('!') {
@@ -125,6 +127,47 @@ fn check_no_inline_code(html: &str) -> Result<()> {
         if elsewhere {
             bail!("it loads from another origin: <{tag}>");
         }
+    }
+    Ok(())
+}
+
+/// The inside of each tag of `html` (`<…>`), coarsely: the built page is
+/// one minified file with no `>` inside attributes.
+fn tags(html: &str) -> impl Iterator<Item = &str> {
+    html.split('<')
+        .skip(1)
+        .filter_map(|rest| rest.split('>').next())
+}
+
+/// Every script, stylesheet and preloaded module or wasm the built HTML
+/// names carries an `integrity` hash (Trunk writes them; `www/boot.js` starts
+/// the app only with them), so the browser runs no other bytes than the
+/// build's.
+fn check_integrity(html: &str) -> Result<()> {
+    let html = html.to_ascii_lowercase();
+    let mut checked = 0;
+    for tag in tags(&html) {
+        let mut words = tag.split_whitespace();
+        let name = words.next().unwrap_or("");
+        let words: Vec<&str> = words.collect();
+        let rel = words
+            .iter()
+            .find_map(|word| word.strip_prefix("rel="))
+            .map(|rel| rel.trim_matches(['"', '\'']));
+        let loads_code = (name == "script" && words.iter().any(|w| w.starts_with("src=")))
+            || (name == "link" && matches!(rel, Some("stylesheet" | "modulepreload" | "preload")));
+        if !loads_code {
+            continue;
+        }
+        if !words.iter().any(|word| word.starts_with("integrity=sha")) {
+            bail!("<{tag}> has no integrity hash");
+        }
+        checked += 1;
+    }
+    if checked < 4 {
+        bail!(
+            "it names {checked} files with integrity hashes; the page loads at least 4 (style, boot.js, module, wasm)"
+        );
     }
     Ok(())
 }
@@ -269,6 +312,19 @@ mod tests {
              <meta data-js=/app-1.js name=sealtip-app><script src=/boot-1.js type=module></script>\
              <link crossorigin href=/app-1_bg.wasm rel=preload></head><body></body></html>",
         )
+    }
+
+    #[test]
+    fn every_loaded_file_needs_its_integrity_hash() -> Result<()> {
+        let page = "<link href=/style-1.css integrity=sha384-a rel=stylesheet>\
+             <meta data-js=/app-1.js name=sealtip-app><script integrity=sha384-b src=/boot-1.js \
+             type=module></script><link crossorigin href=/app-1.js integrity=sha384-c \
+             rel=modulepreload><link as=fetch crossorigin href=/app-1_bg.wasm \
+             integrity=sha384-d rel=preload type=application/wasm>";
+        check_integrity(page)?;
+        assert!(check_integrity(&page.replace(" integrity=sha384-d", "")).is_err());
+        assert!(check_integrity(&page.replace(" integrity=sha384-b", "")).is_err());
+        Ok(())
     }
 
     #[test]
