@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod common;
+use common::in_terminal;
+
 struct Run {
     dir: tempfile::TempDir,
 }
@@ -22,22 +25,11 @@ impl Run {
     }
 
     fn sealtip(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_sealtip"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+        common::sealtip(self.dir.path(), args)
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.sealtip(args);
-        assert!(
-            out.status.success(),
-            "sealtip {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        common::ok(self.dir.path(), args)
     }
 
     /// Runs a failing command: returns its one-line error.
@@ -348,28 +340,6 @@ fn sealtip_opens_a_bundle_sealed_by_debian_age_to_an_age_keygen_key() {
     }
 }
 
-/// Runs `command` under a pseudo-terminal (util-linux `script`), typing
-/// `lines` at its prompts, as a person would.
-fn in_terminal(run: &Run, command: &str, lines: &[&str]) -> Output {
-    use std::io::Write;
-    let mut child = Command::new("script")
-        .args(["-qec", command, "/dev/null"])
-        .current_dir(run.dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` is needed");
-    let mut stdin = child.stdin.take().unwrap();
-    for line in lines {
-        std::thread::sleep(std::time::Duration::from_millis(700));
-        writeln!(stdin, "{line}").unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    drop(stdin);
-    out
-}
-
 #[test]
 fn passphrase_protected_keys_work_with_sealtip_and_debian_age() {
     let run = Run::new();
@@ -413,12 +383,12 @@ fn passphrase_protected_keys_work_with_sealtip_and_debian_age() {
     );
     assert!(!run.path("b").exists());
     let typed = in_terminal(
-        &run,
+        run.dir.path(),
         &format!(
             "{} open -i protected.key --out c tip.age",
             env!("CARGO_BIN_EXE_sealtip")
         ),
-        &["long correct passphrase"],
+        &["long correct passphrase\n"],
     );
     assert!(
         typed.status.success(),
@@ -451,9 +421,9 @@ fn passphrase_protected_keys_work_with_sealtip_and_debian_age() {
 
     // Debian's age opens the tip with the protected key, asking on the terminal.
     let age = in_terminal(
-        &run,
+        run.dir.path(),
         "age -d -i protected.key -o plain.tar tip.age",
-        &["long correct passphrase"],
+        &["long correct passphrase\n"],
     );
     assert!(
         age.status.success(),
@@ -466,9 +436,9 @@ fn passphrase_protected_keys_work_with_sealtip_and_debian_age() {
     let plain_key = Command::new("age-keygen").output().unwrap();
     std::fs::write(run.path("plain.key"), &plain_key.stdout).unwrap();
     let age_protect = in_terminal(
-        &run,
+        run.dir.path(),
         "age -p -o age-protected.key plain.key",
-        &["another passphrase", "another passphrase"],
+        &["another passphrase\n", "another passphrase\n"],
     );
     assert!(
         age_protect.status.success(),

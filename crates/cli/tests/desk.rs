@@ -4,17 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Output, Stdio};
+use sealtip_harness::Desk;
 
-fn sealtip(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sealtip"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
+mod common;
+use common::sealtip;
 
 /// The one line a refused start prints.
 fn refusal(dir: &std::path::Path, args: &[&str]) -> String {
@@ -25,33 +18,11 @@ fn refusal(dir: &std::path::Path, args: &[&str]) -> String {
     stderr
 }
 
-/// A desk killed when dropped.
-struct Desk(Child);
-
-impl Drop for Desk {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `GET path` with `host` as the Host header: the status line and the body.
+/// `GET path` from `address` with `host` as the Host header: the status
+/// line and the body.
 fn get(address: &str, host: &str, path: &str) -> (String, String) {
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer.lines().next().unwrap_or_default().to_string();
-    let body = answer
-        .split_once("\r\n\r\n")
-        .unwrap_or_default()
-        .1
-        .to_string();
-    (status, body)
+    let answer = sealtip_harness::http::get_as(address, host, path).unwrap();
+    (answer.status_line.clone(), answer.text())
 }
 
 #[test]
@@ -90,33 +61,22 @@ fn the_printed_address_opens_the_desk_and_nothing_else_does() {
             .status
             .success()
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sealtip"))
-        .args([
-            "desk",
-            "--agency",
-            "demo",
-            "-i",
-            "officer.key",
-            "--inbox",
-            "in",
-        ])
-        .args(["--lang", "fr"])
-        .current_dir(path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let desk = Desk(child);
-    let mut lines = BufReader::new(stdout).lines();
-    let url = lines
-        .by_ref()
-        .map(Result::unwrap)
-        .find(|line| line.trim().starts_with("http://"))
-        .expect("the desk prints its address");
-    // Keep reading what else it prints, as a terminal would.
-    std::thread::spawn(move || for _ in lines {});
-    let url = url.trim();
+    let (key, inbox) = (path.join("officer.key"), path.join("in"));
+    let desk = Desk::start(
+        [
+            "--agency".as_ref(),
+            "demo".as_ref(),
+            "-i".as_ref(),
+            key.as_os_str(),
+            "--inbox".as_ref(),
+            inbox.as_os_str(),
+            "--lang".as_ref(),
+            "fr".as_ref(),
+        ],
+        &[],
+    )
+    .unwrap();
+    let url = desk.url.as_str();
     let rest = url.strip_prefix("http://").unwrap();
     let (address, page) = rest.split_once('/').unwrap();
     let page = format!("/{page}");

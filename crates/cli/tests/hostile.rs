@@ -5,14 +5,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 use sealtip_envelope::{Answer, Kind, MetadataStatus, NewAttachment, Tip};
 use sealtip_envelope::{Codename, Recipient, seal_tip, seal_to_vec};
+use sealtip_harness::http::{Response, Server};
+
+mod common;
+use common::{in_terminal, ok, sealtip, sealtip_with};
 
 /// Text a terminal would obey: a new window title, a cleared screen, a
 /// cursor moved up, a bell, right-to-left override, a carriage return.
@@ -21,47 +25,6 @@ const ATTACK: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[1A\u{202e}evil\r\u{9b}3
 const ATTACK_SHOWN: &str = "\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{1b}[1A\\u{202e}evil\\u{d}\\u{9b}31m";
 /// A codename (six words of the list).
 const CODENAME: &str = "abacus abdomen abide ablaze abrasion zoology";
-
-fn sealtip(dir: &Path, args: &[&str]) -> Output {
-    sealtip_with(dir, args, &[], None)
-}
-
-/// `sealtip` with extra environment variables and, optionally, standard input.
-fn sealtip_with(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sealtip"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SEALTIP_CODENAME");
-    for proxy in ["ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY"] {
-        command
-            .env_remove(proxy)
-            .env_remove(proxy.to_ascii_lowercase());
-    }
-    command
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        // A command that fails early may not read it: not this test's concern.
-        let _ = input.write_all(text.as_bytes());
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = sealtip(dir, args);
-    assert!(
-        out.status.success(),
-        "sealtip {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A failed run's error: one line on standard error, no panic, nothing a
 /// terminal obeys.
@@ -276,78 +239,30 @@ fn hostile_attachment_names_stay_inside_the_output_folder() {
 type Canned = (u16, Vec<u8>);
 
 /// A fake relay on 127.0.0.1: answers each request with `answer(method,
-/// path)`, and records the requests' first lines. It stores a part of an
-/// upload session (`PATCH /api/v1/uploads/…`) itself when `answer` does not
-/// know it (404); `answer` opens the session ([`session_opened`]) and
-/// commits it.
-struct FakeRelay {
-    url: String,
-    port: u16,
-    requests: Arc<Mutex<Vec<String>>>,
-}
-
-fn fake_relay(answer: impl Fn(&str, &str) -> Canned + Send + Sync + 'static) -> FakeRelay {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let seen = requests.clone();
-    let answer = Arc::new(answer);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let (seen, answer) = (seen.clone(), answer.clone());
-            std::thread::spawn(move || serve(stream, &seen, &*answer));
-        }
-    });
-    FakeRelay {
-        url: format!("http://127.0.0.1:{port}"),
-        port,
-        requests,
-    }
-}
-
-fn serve(stream: TcpStream, seen: &Mutex<Vec<String>>, answer: &dyn Fn(&str, &str) -> Canned) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut first = String::new();
-    if reader.read_line(&mut first).is_err() {
-        return;
-    }
-    let (mut length, mut offset) = (0usize, 0usize);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            } else if name.eq_ignore_ascii_case("upload-offset") {
-                offset = value.trim().parse().unwrap_or(0);
+/// path)` (a JSON body), and records the requests' first lines. A part of
+/// an upload session (`PATCH /api/v1/uploads/…`) that `answer` does not
+/// know (404) is stored, as a relay would; `answer` opens the session
+/// ([`session_opened`]) and commits it.
+fn fake_relay(answer: impl Fn(&str, &str) -> Canned + Send + Sync + 'static) -> Server {
+    Server::start("127.0.0.1", move |request| {
+        let (method, path) = (request.method.as_str(), request.path.as_str());
+        let (status, body) = match answer(method, path) {
+            (404, _) if method == "PATCH" && path.starts_with("/api/v1/uploads/") => {
+                let offset: usize = request
+                    .header("upload-offset")
+                    .and_then(|offset| offset.parse().ok())
+                    .unwrap_or(0);
+                json(serde_json::json!({"received": offset + request.body.len()}))
             }
+            answered => answered,
+        };
+        Response {
+            status,
+            content_type: "application/json",
+            body,
         }
-    }
-    let _ = std::io::copy(
-        &mut reader.by_ref().take(length as u64),
-        &mut std::io::sink(),
-    );
-    let first = first.trim().to_string();
-    seen.lock().unwrap().push(first.clone());
-    let mut parts = first.split(' ');
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (status, body) = match answer(method, path) {
-        (404, _) if method == "PATCH" && path.starts_with("/api/v1/uploads/") => {
-            // A part of an upload session: stored, as a relay would.
-            json(serde_json::json!({"received": offset + length}))
-        }
-        answered => answered,
-    };
-    let mut stream = stream;
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(&body);
+    })
+    .unwrap()
 }
 
 fn json(value: serde_json::Value) -> Canned {
@@ -998,33 +913,6 @@ fn the_tipster_reaches_the_relay_through_a_socks_proxy_by_name() {
     assert!(targets.lock().unwrap().is_empty());
 }
 
-/// Runs `command` under a pseudo-terminal (util-linux `script`), typing
-/// `keys` at its prompts, a little apart, as a person would; returns what
-/// the terminal showed.
-fn in_terminal(dir: &Path, command: &str, keys: &[&str]) -> (bool, String) {
-    let mut child = Command::new("script")
-        .args(["-qec", command, "/dev/null"])
-        .current_dir(dir)
-        .env_remove("SEALTIP_CODENAME")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` is needed");
-    let mut stdin = child.stdin.take().unwrap();
-    for typed in keys {
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-        stdin.write_all(typed.as_bytes()).unwrap();
-        stdin.flush().unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    drop(stdin);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
 #[test]
 fn in_a_terminal_the_codename_is_asked_unseen_and_the_message_typed() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1060,7 +948,7 @@ fn in_a_terminal_the_codename_is_asked_unseen_and_the_message_typed() {
         relay.url
     );
     // The codename, then the message's two lines and Ctrl-D.
-    let (ok, shown) = in_terminal(
+    let out = in_terminal(
         dir,
         &command,
         &[
@@ -1068,6 +956,10 @@ fn in_a_terminal_the_codename_is_asked_unseen_and_the_message_typed() {
             "Two people\nneed a doctor\n",
             "\u{4}",
         ],
+    );
+    let (ok, shown) = (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
     );
     assert!(ok, "{shown}");
     assert!(

@@ -4,93 +4,59 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
 
-/// A relay started from `sealtip-relay init` output, killed on drop.
-struct Relay {
-    child: Child,
-    url: String,
+use sealtip_harness::{RelayProcess, init_relay};
+
+mod common;
+use common::{fails_saying, ok, sealtip};
+
+/// `sealtip-relay init` in `dir`, and the relay started on it.
+fn start_relay(dir: &Path) -> RelayProcess {
+    init_relay(dir).unwrap();
+    RelayProcess::start_on_free_port(dir).unwrap()
 }
 
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `sealtip agency add-officer` or `remove-officer` of `key` for `agency`
+/// in `data/relay.toml`.
+fn officers<'a>(change: &'a str, agency: &'a str, key: &'a str) -> [&'a str; 7] {
+    [
+        "agency",
+        change,
+        "--config",
+        "data/relay.toml",
+        "--agency",
+        agency,
+        key,
+    ]
 }
 
-/// The relay binary, beside `sealtip` in the target folder (built if missing).
-fn relay_binary() -> PathBuf {
-    let sealtip = PathBuf::from(env!("CARGO_BIN_EXE_sealtip"));
-    let relay = sealtip.with_file_name("sealtip-relay");
-    if !relay.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "sealtip-relay"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "cannot build sealtip-relay");
-    }
-    relay
+/// `sealtip reply` with the demo agency's key: `message` to the tip (file
+/// or folder) `tip`, posted to the relay at `url`.
+fn reply_args<'a>(tip: &'a str, message: &'a str, url: &'a str) -> Vec<&'a str> {
+    let reply = [
+        "reply",
+        "-i",
+        "data/agency.key",
+        "--to-tip",
+        tip,
+        "--message",
+        message,
+    ];
+    [&reply[..], &agency_args(url)[..]].concat()
 }
 
-fn start_relay(dir: &Path) -> Relay {
-    let init = Command::new(relay_binary())
-        .args(["init", "--dir"])
-        .arg(dir.join("data"))
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
-    restart_relay(dir)
-}
-
-/// Starts the relay on the configuration already in `dir/data`.
-fn restart_relay(dir: &Path) -> Relay {
-    let binary = relay_binary();
-    let mut child = Command::new(&binary)
-        .args(["--config", "data/relay.toml", "--listen", "127.0.0.1:0"])
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("the relay prints its URL")
-        .trim_end_matches('/')
-        .to_string();
-    // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Relay { child, url }
-}
-
-fn sealtip(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sealtip"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = sealtip(dir, args);
-    assert!(
-        out.status.success(),
-        "sealtip {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+/// The arguments that name the demo agency at the relay at `url`, with its
+/// inbox token.
+fn agency_args(url: &str) -> [&str; 6] {
+    [
+        "--relay",
+        url,
+        "--agency",
+        "demo",
+        "--token-file",
+        "data/agency.token",
+    ]
 }
 
 fn single_file(dir: &Path, prefix: &str) -> String {
@@ -126,14 +92,7 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
     let dir = tmp.path();
     let relay = start_relay(dir);
     let url = relay.url.as_str();
-    let agency_args = [
-        "--relay",
-        url,
-        "--agency",
-        "demo",
-        "--token-file",
-        "data/agency.token",
-    ];
+    let agency_args = agency_args(url);
 
     // The tipster seals with a codename and submits.
     let recipient = demo_recipient(dir);
@@ -307,28 +266,8 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
             "quiet.age",
         ],
     );
-    let out = sealtip(
-        dir,
-        &[
-            &[
-                "reply",
-                "-i",
-                "data/agency.key",
-                "--to-tip",
-                "quiet.age",
-                "--message",
-                "hello?",
-            ][..],
-            &agency_args[..],
-        ]
-        .concat(),
-    );
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("is not in a verified conversation"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sealtip(dir, &reply_args("quiet.age", "hello?", url));
+    fails_saying(&out, "is not in a verified conversation");
 
     // A wrong token is refused with the relay's reason.
     std::fs::write(dir.join("wrong.token"), "not-the-token\n").unwrap();
@@ -344,12 +283,7 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
             "wrong.token",
         ],
     );
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("the relay refused"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fails_saying(&out, "the relay refused");
 }
 
 #[test]
@@ -389,33 +323,9 @@ fn officers_are_added_and_removed_without_editing_the_file() {
 
     // Bad changes are refused and leave the file as it was.
     for args in [
-        vec![
-            "agency",
-            "add-officer",
-            "--config",
-            "data/relay.toml",
-            "--agency",
-            "demo",
-            "age1notakey",
-        ],
-        vec![
-            "agency",
-            "add-officer",
-            "--config",
-            "data/relay.toml",
-            "--agency",
-            "nobody",
-            &officer,
-        ],
-        vec![
-            "agency",
-            "remove-officer",
-            "--config",
-            "data/relay.toml",
-            "--agency",
-            "demo",
-            &officer,
-        ],
+        officers("add-officer", "demo", "age1notakey"),
+        officers("add-officer", "nobody", &officer),
+        officers("remove-officer", "demo", &officer),
     ] {
         assert!(!sealtip(dir, &args).status.success(), "{args:?}");
         assert_eq!(
@@ -424,18 +334,7 @@ fn officers_are_added_and_removed_without_editing_the_file() {
         );
     }
 
-    let added = ok(
-        dir,
-        &[
-            "agency",
-            "add-officer",
-            "--config",
-            "data/relay.toml",
-            "--agency",
-            "demo",
-            &officer,
-        ],
-    );
+    let added = ok(dir, &officers("add-officer", "demo", &officer));
     let fingerprint = sealtip_envelope::Recipient::parse(&officer)
         .unwrap()
         .fingerprint();
@@ -452,18 +351,7 @@ fn officers_are_added_and_removed_without_editing_the_file() {
     let legacy = ok(dir, &["keygen", "--x25519", "-o", "legacy.key"])
         .trim()
         .to_string();
-    let mixed = sealtip(
-        dir,
-        &[
-            "agency",
-            "add-officer",
-            "--config",
-            "data/relay.toml",
-            "--agency",
-            "demo",
-            &legacy,
-        ],
-    );
+    let mixed = sealtip(dir, &officers("add-officer", "demo", &legacy));
     assert!(!mixed.status.success());
     let reason = String::from_utf8_lossy(&mixed.stderr);
     assert!(reason.contains("must all be post-quantum"), "{reason}");
@@ -477,7 +365,7 @@ fn officers_are_added_and_removed_without_editing_the_file() {
     // With the officer added, a follow-up opens with the officer's key.
     let codename = ok(dir, &["codename"]).trim().to_string();
     let send_and_pull = |message: &str| {
-        let relay = restart_relay(dir);
+        let relay = RelayProcess::start_on_free_port(dir).unwrap();
         let url = relay.url.clone();
         ok(
             dir,
@@ -496,17 +384,10 @@ fn officers_are_added_and_removed_without_editing_the_file() {
         ok(
             dir,
             &[
-                "pull",
-                "--relay",
-                &url,
-                "--agency",
-                "demo",
-                "--token-file",
-                "data/agency.token",
-                "--out",
-                "inbox",
-                "--delete",
-            ],
+                &["pull", "--out", "inbox", "--delete"][..],
+                &agency_args(&url),
+            ]
+            .concat(),
         );
         format!("inbox/{}", single_file(&dir.join("inbox"), "message-"))
     };
@@ -518,18 +399,7 @@ fn officers_are_added_and_removed_without_editing_the_file() {
     std::fs::remove_file(dir.join(&first)).unwrap();
 
     // Removed: what is sealed afterwards has no stanza for that officer.
-    let removed = ok(
-        dir,
-        &[
-            "agency",
-            "remove-officer",
-            "--config",
-            "data/relay.toml",
-            "--agency",
-            "demo",
-            &officer,
-        ],
-    );
+    let removed = ok(dir, &officers("remove-officer", "demo", &officer));
     let (_, remaining) = removed.split_once("now seals new tips to:").unwrap();
     assert!(!remaining.contains(&fingerprint), "{removed}");
     let second = send_and_pull("for the agency only");
@@ -546,20 +416,8 @@ fn officers_are_added_and_removed_without_editing_the_file() {
         )
         .contains("for the agency only")
     );
-    let last = sealtip(
-        dir,
-        &[
-            "agency",
-            "remove-officer",
-            "--config",
-            "data/relay.toml",
-            "--agency",
-            "demo",
-            std::fs::read_to_string(dir.join("data/agency.pub"))
-                .unwrap()
-                .trim(),
-        ],
-    );
+    let agency_key = std::fs::read_to_string(dir.join("data/agency.pub")).unwrap();
+    let last = sealtip(dir, &officers("remove-officer", "demo", agency_key.trim()));
     assert!(
         String::from_utf8_lossy(&last.stderr).contains("is the last recipient"),
         "{}",
@@ -598,17 +456,7 @@ fn a_large_tip_is_submitted_in_parts_and_opens_whole() {
     let id = submit(dir, url, "tip.age");
     ok(
         dir,
-        &[
-            "pull",
-            "--out",
-            "inbox",
-            "--relay",
-            url,
-            "--agency",
-            "demo",
-            "--token-file",
-            "data/agency.token",
-        ],
+        &[&["pull", "--out", "inbox"][..], &agency_args(url)].concat(),
     );
     let tip_file = format!("inbox/tip-{id}.age");
     assert_eq!(
@@ -639,21 +487,14 @@ fn a_large_tip_is_submitted_in_parts_and_opens_whole() {
 /// none of them joins the tipster's thread, and no reply is sealed to it.
 #[test]
 fn a_forged_tip_or_follow_up_never_joins_the_thread_nor_gets_a_reply() {
-    use sealtip_envelope::{Kind, ReplyTo, Tip};
     use sealtip_envelope::{Codename, Identity, Recipient, ThreadKey, seal_tip};
+    use sealtip_envelope::{Kind, ReplyTo, Tip};
 
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let relay = start_relay(dir);
     let url = relay.url.as_str();
-    let agency_args = [
-        "--relay",
-        url,
-        "--agency",
-        "demo",
-        "--token-file",
-        "data/agency.token",
-    ];
+    let agency_args = agency_args(url);
     let recipient = demo_recipient(dir);
     let codename = ok(dir, &["codename"]).trim().to_string();
     std::fs::write(dir.join("codename.txt"), format!("{codename}\n")).unwrap();
@@ -761,45 +602,13 @@ fn a_forged_tip_or_follow_up_never_joins_the_thread_nor_gets_a_reply() {
             .clone()
     };
     for forged in ["Forged tip", "Forged follow-up"] {
-        let out = sealtip(
-            dir,
-            &[
-                &[
-                    "reply",
-                    "-i",
-                    "data/agency.key",
-                    "--to-tip",
-                    &folder_of(forged),
-                    "--message",
-                    "hi",
-                ][..],
-                &agency_args[..],
-            ]
-            .concat(),
-        );
-        assert!(!out.status.success(), "{forged}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("is not in a verified conversation"),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = sealtip(dir, &reply_args(&folder_of(forged), "hi", url));
+        fails_saying(&out, "is not in a verified conversation");
     }
     // The real thread gets its reply, which the tipster reads.
     ok(
         dir,
-        &[
-            &[
-                "reply",
-                "-i",
-                "data/agency.key",
-                "--to-tip",
-                &folder_of("The real tip"),
-                "--message",
-                "We read you.",
-            ][..],
-            &agency_args[..],
-        ]
-        .concat(),
+        &reply_args(&folder_of("The real tip"), "We read you.", url),
     );
     let replies = ok(
         dir,

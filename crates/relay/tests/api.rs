@@ -874,9 +874,9 @@ async fn replies_past_their_retention_are_gone_once_the_relay_starts() {
     )
     .unwrap();
     let (recipient, token) = common::demo_agency(dir.path());
-    let mut relay = common::RelayProcess::start(dir.path(), common::free_port()).await;
+    let mut relay = sealtip_harness::RelayProcess::start_on_free_port(dir.path()).unwrap();
     let client = reqwest::Client::new();
-    let path = format!("{}/api/v1/agencies/demo/mailboxes/{MAILBOX}", relay.base);
+    let path = format!("{}/api/v1/agencies/demo/mailboxes/{MAILBOX}", relay.url);
     let mut ids = Vec::new();
     for _ in 0..2 {
         let created: Created = client
@@ -905,7 +905,7 @@ async fn replies_past_their_retention_are_gone_once_the_relay_starts() {
         .unwrap();
     }
     drop(conn);
-    let relay = common::RelayProcess::start(dir.path(), relay.port).await;
+    let relay = sealtip_harness::RelayProcess::start(dir.path(), relay.port).unwrap();
     let blobs = dir.path().join("data/blobs");
     let mut waited = 0;
     let replies = loop {

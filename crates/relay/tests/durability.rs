@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{RelayProcess, free_port, init_with_binary, sealed};
+use common::{init_with_binary, sealed};
 use sealtip_api::{Challenge, Created, pow};
 use sealtip_envelope::Recipient;
+use sealtip_harness::{RelayProcess, free_port};
 use sha2::{Digest, Sha256};
 
 const CLIENTS: usize = 6;
@@ -107,13 +108,16 @@ async fn every_accepted_tip_survives_sigkill() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_accepted_tip_survives_sigkill_on_postgres() {
-    let Some(db) = common::test_database("every_accepted_tip_survives_sigkill_on_postgres").await
+    let Some(db) =
+        sealtip_harness::test_database("every_accepted_tip_survives_sigkill_on_postgres")
+            .await
+            .unwrap()
     else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let config = init_with_binary(dir.path());
-    common::use_postgres(&config, &db.url);
+    sealtip_harness::relay::use_postgres(&config, &db.url).unwrap();
     kill_while_uploading(dir.path()).await;
     // Every chunk belongs to a listed item, or to an upload a kill cut short
     // (recorded as unfinished, for the clean-up once it is old enough).
@@ -122,9 +126,10 @@ async fn every_accepted_tip_survives_sigkill_on_postgres() {
             "SELECT COUNT(*) FROM chunks
              WHERE blob NOT IN (SELECT id FROM items) AND blob NOT IN (SELECT id FROM uploads)",
         )
-        .await;
+        .await
+        .unwrap();
     assert_eq!(orphans, 0);
-    let items = db.query_i64("SELECT COUNT(*) FROM items").await;
+    let items = db.query_i64("SELECT COUNT(*) FROM items").await.unwrap();
     assert_eq!(items as usize, listed_ids(dir.path()).await.len());
     assert!(!dir.path().join("data/blobs").exists());
 }
@@ -144,22 +149,26 @@ async fn an_upload_session_keeps_exactly_its_acknowledged_parts_through_sigkill(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_session_keeps_exactly_its_acknowledged_parts_through_sigkill_on_postgres() {
-    let Some(db) = common::test_database(
+    let Some(db) = sealtip_harness::test_database(
         "an_upload_session_keeps_exactly_its_acknowledged_parts_through_sigkill_on_postgres",
     )
     .await
-    else {
+    .unwrap() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let config = init_with_binary(dir.path());
-    common::use_postgres(&config, &db.url);
+    sealtip_harness::relay::use_postgres(&config, &db.url).unwrap();
     kill_during_session(dir.path()).await;
     let orphans = db
         .query_i64("SELECT COUNT(*) FROM chunks WHERE blob NOT IN (SELECT id FROM items)")
-        .await;
+        .await
+        .unwrap();
     assert_eq!(orphans, 0);
-    assert_eq!(db.query_i64("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(
+        db.query_i64("SELECT COUNT(*) FROM sessions").await.unwrap(),
+        0
+    );
 }
 
 /// Sends a sealed file in parts to the relay in `dir`, killing it right
@@ -168,10 +177,10 @@ async fn an_upload_session_keeps_exactly_its_acknowledged_parts_through_sigkill_
 /// and the item opens.
 async fn kill_during_session(dir: &std::path::Path) {
     let (recipient, token) = common::demo_agency(dir);
-    let port = free_port();
-    let mut relay = RelayProcess::start(dir, port).await;
+    let port = free_port().unwrap();
+    let mut relay = RelayProcess::start(dir, port).unwrap();
     let client = reqwest::Client::new();
-    let base = relay.base.clone();
+    let base = relay.url.clone();
     let uploads = common::Uploads {
         client: &client,
         base: &base,
@@ -184,7 +193,7 @@ async fn kill_during_session(dir: &std::path::Path) {
     // Acknowledged, then killed at once.
     uploads.append(&id, 0, &file[..cuts[1]]).await;
     relay.kill();
-    relay = RelayProcess::start(dir, port).await;
+    relay = RelayProcess::start(dir, port).unwrap();
     assert_eq!(uploads.received(&id).await, (200, Some(cuts[1] as u64)));
 
     // Killed in the middle of a part.
@@ -208,25 +217,25 @@ async fn kill_during_session(dir: &std::path::Path) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     relay.kill();
     drop(stream);
-    relay = RelayProcess::start(dir, port).await;
+    relay = RelayProcess::start(dir, port).unwrap();
     assert_eq!(uploads.received(&id).await, (200, Some(cuts[1] as u64)));
 
     // The rest, the commit, and the item opens.
     uploads.append(&id, cuts[1] as u64, part).await;
     uploads.append(&id, cuts[2] as u64, &file[cuts[2]..]).await;
     relay.kill();
-    relay = RelayProcess::start(dir, port).await;
+    relay = RelayProcess::start(dir, port).unwrap();
     assert_eq!(uploads.received(&id).await, (200, Some(file.len() as u64)));
     let committed = uploads.commit(&id).await;
     assert_eq!(committed.status(), 201);
     let created: Created = committed.json().await.unwrap();
     relay.kill();
-    let relay = RelayProcess::start(dir, port).await;
+    let relay = RelayProcess::start(dir, port).unwrap();
     assert_eq!(uploads.received(&id).await, (404, None));
-    let inbox = common::fetch_inbox(&client, &relay.base, &token).await;
+    let inbox = common::fetch_inbox(&client, &relay.url, &token).await;
     assert_eq!(inbox.items.len(), 1);
     assert_eq!(inbox.items[0].id, created.id);
-    let bytes = common::fetch_item(&client, &relay.base, &token, &created.id).await;
+    let bytes = common::fetch_item(&client, &relay.url, &token, &created.id).await;
     assert_eq!(bytes, file);
     let opened = common::age_open(&dir.join("data/agency.key"), &bytes);
     assert!(opened == plaintext, "the item opens to what was sealed");
@@ -234,9 +243,9 @@ async fn kill_during_session(dir: &std::path::Path) {
 
 /// The ids the relay in `dir` lists (started afresh).
 async fn listed_ids(dir: &std::path::Path) -> Vec<String> {
-    let relay = RelayProcess::start(dir, free_port()).await;
+    let relay = RelayProcess::start_on_free_port(dir).unwrap();
     let (_, token) = common::demo_agency(dir);
-    let inbox = common::fetch_inbox(&reqwest::Client::new(), &relay.base, &token).await;
+    let inbox = common::fetch_inbox(&reqwest::Client::new(), &relay.url, &token).await;
     let mut ids: Vec<String> = inbox.items.into_iter().map(|i| i.id).collect();
     ids.sort();
     ids
@@ -247,8 +256,8 @@ async fn listed_ids(dir: &std::path::Path) -> Vec<String> {
 async fn kill_while_uploading(dir: &std::path::Path) {
     let started = std::time::Instant::now();
     let (recipient, token) = common::demo_agency(dir);
-    let port = free_port();
-    let mut relay = RelayProcess::start(dir, port).await;
+    let port = free_port().unwrap();
+    let mut relay = RelayProcess::start(dir, port).unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
     let record = Arc::new(Mutex::new(Record::default()));
@@ -265,7 +274,7 @@ async fn kill_while_uploading(dir: &std::path::Path) {
     for _ in 0..KILLS {
         tokio::time::sleep(Duration::from_millis(150 + random_below(300))).await;
         relay.kill();
-        relay = RelayProcess::start(dir, port).await;
+        relay = RelayProcess::start(dir, port).unwrap();
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, Ordering::Relaxed);
@@ -274,10 +283,10 @@ async fn kill_while_uploading(dir: &std::path::Path) {
     }
     // One more kill, so the last uploads are checked after a crash too.
     relay.kill();
-    let relay = RelayProcess::start(dir, port).await;
+    let relay = RelayProcess::start(dir, port).unwrap();
 
     let client = reqwest::Client::new();
-    let inbox = common::fetch_inbox(&client, &relay.base, &token).await;
+    let inbox = common::fetch_inbox(&client, &relay.url, &token).await;
     let record = std::mem::take(&mut *record.lock().unwrap());
     let listed: HashMap<&str, u64> = inbox
         .items
@@ -298,7 +307,7 @@ async fn kill_while_uploading(dir: &std::path::Path) {
     }
     let mut stored = HashMap::new();
     for item in &inbox.items {
-        let bytes = common::fetch_item(&client, &relay.base, &token, &item.id).await;
+        let bytes = common::fetch_item(&client, &relay.url, &token, &item.id).await;
         let hash: [u8; 32] = Sha256::digest(&bytes).into();
         // Whole: byte-identical to a body some client sent.
         assert!(

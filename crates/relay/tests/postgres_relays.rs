@@ -17,27 +17,29 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 
-use common::{RelayProcess, fetch_inbox, free_port, init_with_binary, sealed, solved_proof};
+use common::{fetch_inbox, init_with_binary, sealed, solved_proof};
 use sealtip_api::{Created, Mailbox, pow};
+use sealtip_harness::RelayProcess;
 
 const MAILBOX: &str = "00112233445566778899aabbccddeeff";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_relays_on_one_database_act_as_one() {
-    let Some(db) = common::test_database("two_relays_on_one_database_act_as_one").await else {
+    let Some(db) = sealtip_harness::test_database("two_relays_on_one_database_act_as_one")
+        .await
+        .unwrap()
+    else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let config = init_with_binary(dir.path());
-    common::use_postgres(&config, &db.url);
+    sealtip_harness::relay::use_postgres(&config, &db.url).unwrap();
     let files_before = files_under(dir.path());
     let (recipient, token) = common::demo_agency(dir.path());
     let token = token.as_str();
 
-    let (a, b) = tokio::join!(
-        RelayProcess::start(dir.path(), free_port()),
-        RelayProcess::start(dir.path(), free_port())
-    );
+    let a = RelayProcess::start_on_free_port(dir.path()).unwrap();
+    let b = RelayProcess::start_on_free_port(dir.path()).unwrap();
     let relays = [&a, &b];
     let client = reqwest::Client::new();
 
@@ -48,8 +50,8 @@ async fn two_relays_on_one_database_act_as_one() {
     for i in 0..12usize {
         let (from, to) = (relays[i % 2], relays[(i + 1) % 2]);
         let body = sealed(&recipient, if i == 0 { 3_000_000 } else { 1000 + i });
-        let proof = solved_proof(&client, &from.base).await;
-        let (client, base) = (client.clone(), to.base.clone());
+        let proof = solved_proof(&client, &from.url).await;
+        let (client, base) = (client.clone(), to.url.clone());
         uploads.push(tokio::spawn(async move {
             let response = post_tip(&client, &base, &proof, body.clone()).await;
             assert_eq!(response.status(), 201);
@@ -65,15 +67,15 @@ async fn two_relays_on_one_database_act_as_one() {
     // Each relay lists every tip, and serves each one byte for byte.
     let sent_ids: BTreeSet<&String> = sent.keys().collect();
     for relay in relays {
-        let inbox = fetch_inbox(&client, &relay.base, token).await;
+        let inbox = fetch_inbox(&client, &relay.url, token).await;
         let listed: BTreeSet<&String> = inbox.items.iter().map(|i| &i.id).collect();
-        assert_eq!(listed, sent_ids, "{} lists another inbox", relay.base);
+        assert_eq!(listed, sent_ids, "{} lists another inbox", relay.url);
         for item in &inbox.items {
             assert_eq!(item.size, sent[&item.id].len() as u64);
             let bytes = client
                 .get(format!(
                     "{}/api/v1/agencies/demo/inbox/{}",
-                    relay.base, item.id
+                    relay.url, item.id
                 ))
                 .bearer_auth(token)
                 .send()
@@ -85,64 +87,61 @@ async fn two_relays_on_one_database_act_as_one() {
             assert!(
                 bytes == sent[&item.id],
                 "{} changed tip {}",
-                relay.base,
+                relay.url,
                 item.id
             );
         }
     }
 
     // A solution accepted by one relay is refused by the other.
-    let spent = solved_proof(&client, &a.base).await;
+    let spent = solved_proof(&client, &a.url).await;
     let body = sealed(&recipient, 500);
     assert_eq!(
-        post_tip(&client, &a.base, &spent, body.clone())
+        post_tip(&client, &a.url, &spent, body.clone())
             .await
             .status(),
         201
     );
-    let replay = post_tip(&client, &b.base, &spent, body.clone()).await;
+    let replay = post_tip(&client, &b.url, &spent, body.clone()).await;
     assert_eq!(replay.status(), 409);
     assert_eq!(
-        post_tip(&client, &a.base, &spent, body.clone())
+        post_tip(&client, &a.url, &spent, body.clone())
             .await
             .status(),
         409
     );
     // Sent to both at the same moment, it is accepted exactly once.
     for _ in 0..5 {
-        let raced = solved_proof(&client, &b.base).await;
+        let raced = solved_proof(&client, &b.url).await;
         let (first, second) = tokio::join!(
-            post_tip(&client, &a.base, &raced, body.clone()),
-            post_tip(&client, &b.base, &raced, body.clone())
+            post_tip(&client, &a.url, &raced, body.clone()),
+            post_tip(&client, &b.url, &raced, body.clone())
         );
         let mut statuses = [first.status().as_u16(), second.status().as_u16()];
         statuses.sort_unstable();
         assert_eq!(statuses, [201, 409]);
     }
     let total = sent.len() + 6;
-    assert_eq!(
-        fetch_inbox(&client, &a.base, token).await.items.len(),
-        total
-    );
+    assert_eq!(fetch_inbox(&client, &a.url, token).await.items.len(), total);
 
     // Deleting through one relay removes the tip from the other.
     let (gone, _) = sent.iter().next().unwrap();
     let path = format!("/api/v1/agencies/demo/inbox/{gone}");
     let deleted = client
-        .delete(format!("{}{path}", a.base))
+        .delete(format!("{}{path}", a.url))
         .bearer_auth(token)
         .send()
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204);
     let fetched = client
-        .get(format!("{}{path}", b.base))
+        .get(format!("{}{path}", b.url))
         .bearer_auth(token)
         .send()
         .await
         .unwrap();
     assert_eq!(fetched.status(), 404);
-    let listed = fetch_inbox(&client, &b.base, token).await;
+    let listed = fetch_inbox(&client, &b.url, token).await;
     assert_eq!(listed.items.len(), total - 1);
     assert!(listed.items.iter().all(|i| &i.id != gone));
 
@@ -151,7 +150,7 @@ async fn two_relays_on_one_database_act_as_one() {
     let posted = client
         .post(format!(
             "{}/api/v1/agencies/demo/mailboxes/{MAILBOX}",
-            b.base
+            b.url
         ))
         .bearer_auth(token)
         .header("content-type", "application/octet-stream")
@@ -163,7 +162,7 @@ async fn two_relays_on_one_database_act_as_one() {
     let mailbox: Mailbox = client
         .get(format!(
             "{}/api/v1/agencies/demo/mailboxes/{MAILBOX}",
-            a.base
+            a.url
         ))
         .send()
         .await
@@ -175,7 +174,7 @@ async fn two_relays_on_one_database_act_as_one() {
     let read = client
         .get(format!(
             "{}/api/v1/agencies/demo/mailboxes/{MAILBOX}/{}",
-            a.base, mailbox.replies[0].id
+            a.url, mailbox.replies[0].id
         ))
         .send()
         .await
@@ -200,7 +199,10 @@ async fn two_relays_on_one_database_act_as_one() {
 /// stored whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_parts_leave_the_database_to_other_requests() {
-    let Some(db) = common::test_database("slow_parts_leave_the_database_to_other_requests").await
+    let Some(db) =
+        sealtip_harness::test_database("slow_parts_leave_the_database_to_other_requests")
+            .await
+            .unwrap()
     else {
         return;
     };
@@ -271,7 +273,9 @@ async fn slow_parts_leave_the_database_to_other_requests() {
 /// stored, and once the memory is free again the refused part is taken.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parts_in_memory_stay_within_part_buffer_bytes() {
-    let Some(db) = common::test_database("parts_in_memory_stay_within_part_buffer_bytes").await
+    let Some(db) = sealtip_harness::test_database("parts_in_memory_stay_within_part_buffer_bytes")
+        .await
+        .unwrap()
     else {
         return;
     };

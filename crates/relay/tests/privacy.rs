@@ -6,8 +6,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{RelayProcess, free_port, init_with_binary, sealed};
+use common::{init_with_binary, sealed};
 use sealtip_api::{Challenge, Created, pow};
+use sealtip_harness::RelayProcess;
 
 const CLIENT_ADDRESS: &str = "127.0.0.2";
 const USER_AGENT: &str = "Mozilla/5.0 (DistinctiveAgent-7f3a91)";
@@ -32,7 +33,7 @@ async fn nothing_the_relay_writes_identifies_the_client() {
 
     let (recipient, token) = common::demo_agency(dir.path());
     let token = token.as_str();
-    let mut relay = RelayProcess::start(dir.path(), free_port()).await;
+    let mut relay = RelayProcess::start_on_free_port(dir.path()).unwrap();
 
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("referer", REFERRER.parse().unwrap());
@@ -46,7 +47,7 @@ async fn nothing_the_relay_writes_identifies_the_client() {
         .default_headers(headers)
         .build()
         .unwrap();
-    let url = |path: &str| format!("{}{path}", relay.base);
+    let url = |path: &str| format!("{}{path}", relay.url);
     let proof = || async {
         let challenge: Challenge = client
             .post(url("/api/v1/challenges"))
@@ -114,7 +115,7 @@ async fn nothing_the_relay_writes_identifies_the_client() {
     // Upload sessions: one committed, one left open with a part, one refused.
     let uploads = common::Uploads {
         client: &client,
-        base: &relay.base,
+        base: &relay.url,
     };
     let file = sealed(&recipient, 200_000);
     let committed = uploads.open("tip").await.upload;

@@ -38,17 +38,22 @@ async fn sqlite_keeps_the_store_contract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_the_store_contract() {
-    let Some(db) = common::test_database("postgres_keeps_the_store_contract").await else {
+    let Some(db) = sealtip_harness::test_database("postgres_keeps_the_store_contract")
+        .await
+        .unwrap()
+    else {
         return;
     };
     let store = PgStore::open(&db.url, Duration::from_secs(3600))
         .await
         .unwrap();
-    contract(store, || {
+    contract(store, || async {
         db.query_i64(
             "SELECT (SELECT COUNT(*) FROM chunks WHERE blob NOT IN (SELECT id FROM items))
                   + (SELECT COUNT(*) FROM uploads)",
         )
+        .await
+        .unwrap()
     })
     .await;
 }
@@ -82,14 +87,19 @@ async fn sqlite_keeps_the_session_contract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_the_session_contract() {
-    let Some(db) = common::test_database("postgres_keeps_the_session_contract").await else {
+    let Some(db) = sealtip_harness::test_database("postgres_keeps_the_session_contract")
+        .await
+        .unwrap()
+    else {
         return;
     };
     let store = PgStore::open(&db.url, Duration::from_secs(3600))
         .await
         .unwrap();
-    let kept = sessions(store, || {
+    let kept = sessions(store, || async {
         db.query_i64("SELECT COUNT(*) FROM chunks WHERE blob NOT IN (SELECT id FROM items)")
+            .await
+            .unwrap()
     })
     .await;
     let again = PgStore::open(&db.url, Duration::from_secs(3600))
@@ -151,7 +161,10 @@ async fn sqlite_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() {
-    let Some(db) = common::test_database("postgres_deletes_and_expires_replies").await else {
+    let Some(db) = sealtip_harness::test_database("postgres_deletes_and_expires_replies")
+        .await
+        .unwrap()
+    else {
         return;
     };
     let store = PgStore::open(&db.url, Duration::from_secs(3600))
@@ -165,10 +178,12 @@ async fn postgres_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() 
                 "UPDATE items SET received = received - {secs} WHERE id = '{id}'"
             ))
             .await
+            .unwrap()
         },
         move |id| async move {
             db.query_i64(&format!("SELECT COUNT(*) FROM chunks WHERE blob = '{id}'"))
                 .await
+                .unwrap()
                 > 0
         },
         move |mailbox| async move {
@@ -176,6 +191,7 @@ async fn postgres_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() 
                 "SELECT COUNT(*) FROM items WHERE mailbox = '{mailbox}'"
             ))
             .await
+            .unwrap()
         },
     )
     .await;
@@ -183,7 +199,10 @@ async fn postgres_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_stores_opened_together_share_everything() {
-    let Some(db) = common::test_database("postgres_stores_opened_together_share_everything").await
+    let Some(db) =
+        sealtip_harness::test_database("postgres_stores_opened_together_share_everything")
+            .await
+            .unwrap()
     else {
         return;
     };
@@ -278,7 +297,8 @@ async fn postgres_stores_opened_together_share_everything() {
         hour - 2 * 3600,
         "b".repeat(32),
     ))
-    .await;
+    .await
+    .unwrap();
     drop((a, b));
     let again = PgStore::open(&db.url, Duration::from_secs(600))
         .await
@@ -286,14 +306,18 @@ async fn postgres_stores_opened_together_share_everything() {
     assert_eq!(again.inbox_len("demo").await.unwrap(), 1);
     let left = "SELECT COUNT(*) FROM chunks WHERE blob NOT IN (SELECT id FROM items)";
     assert_eq!(
-        db.query_i64(left).await,
+        db.query_i64(left).await.unwrap(),
         1,
         "only the recent upload is kept"
     );
-    assert_eq!(db.query_i64("SELECT COUNT(*) FROM uploads").await, 1);
+    assert_eq!(
+        db.query_i64("SELECT COUNT(*) FROM uploads").await.unwrap(),
+        1
+    );
     assert_eq!(
         db.query_i64("SELECT MAX(version)::BIGINT FROM schema_version")
-            .await,
+            .await
+            .unwrap(),
         2
     );
 }
