@@ -149,10 +149,23 @@ fn display(command: &Command) -> String {
 
 /// Where `cargo install` puts binaries: `$CARGO_HOME/bin`, else `~/.cargo/bin`.
 fn cargo_bin_dir() -> PathBuf {
+    cargo_home().join("bin")
+}
+
+/// Where cargo keeps its registry and tools (`CARGO_HOME`, else `~/.cargo`).
+pub fn cargo_home() -> PathBuf {
     match std::env::var_os("CARGO_HOME") {
-        Some(home) => PathBuf::from(home).join("bin"),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo/bin"),
+        Some(home) => PathBuf::from(home),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"),
     }
+}
+
+/// The target folder cargo builds into: `CARGO_TARGET_DIR` as
+/// [`enter_workspace`] resolved it, else `target` in the workspace root.
+pub fn target_dir() -> PathBuf {
+    ENV.get()
+        .and_then(|env| env.target_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("target"))
 }
 
 fn is_executable(path: &Path) -> bool {

@@ -78,7 +78,11 @@ fn relay() -> Command {
 pub fn build_web_client() -> Result<()> {
     // Trunk runs cargo with --offline (Trunk.toml), so fetch the crates first.
     cmd::run(cmd::cargo().args(["fetch", "--target", tools::WASM_TARGET]))?;
-    cmd::run(cmd::command("trunk").args(["build", "--release", "--cargo-profile", "web"]))?;
+    cmd::run(
+        cmd::command("trunk")
+            .args(["build", "--release", "--cargo-profile", "web"])
+            .env("CARGO_ENCODED_RUSTFLAGS", remapped_paths()?),
+    )?;
     let index = Path::new(DIST).join("index.html");
     let html = std::fs::read_to_string(&index)
         .with_context(|| format!("cannot read {}", index.display()))?;
@@ -92,6 +96,34 @@ pub fn build_web_client() -> Result<()> {
     })?;
     compress_dist()?;
     manifest::write(Path::new(DIST))
+}
+
+/// rustc's flags for the page's wasm: the folders a build happens to use (the
+/// checkout, cargo's registry, the target folder, where build scripts write)
+/// written into the wasm as fixed names, so that the same commit gives the
+/// same bytes wherever it is built (`cargo xtask reproducible`). Any
+/// `RUSTFLAGS` of the caller's come first.
+fn remapped_paths() -> Result<std::ffi::OsString> {
+    let root = std::env::current_dir().context("cannot read the current directory")?;
+    let target = root.join(cmd::target_dir());
+    let mut flags: Vec<std::ffi::OsString> = std::env::var("RUSTFLAGS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(Into::into)
+        .collect();
+    // rustc takes the last flag that matches: the more specific folders
+    // (a target folder inside the checkout) come after the checkout.
+    for (from, to) in [
+        (root, "/sealtip"),
+        (cmd::cargo_home(), "/cargo"),
+        (target, "/target"),
+    ] {
+        let mut flag = std::ffi::OsString::from("--remap-path-prefix=");
+        flag.push(from.as_os_str());
+        flag.push(format!("={to}"));
+        flags.push(flag);
+    }
+    Ok(flags.join(std::ffi::OsStr::new("\x1f")))
 }
 
 /// The page's Content-Security-Policy (`script-src 'self' 'wasm-unsafe-eval'`,
