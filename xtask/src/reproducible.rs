@@ -20,8 +20,16 @@ pub fn reproducible() -> Result<()> {
     let commit = cmd::probe(cmd::command("git").args(["rev-parse", "HEAD"]))
         .context("`cargo xtask reproducible` needs a git checkout")?;
     let commit = commit.trim();
-    let work = std::env::temp_dir().join(format!("sealtip-reproducible-{}", std::process::id()));
+    // The clones are made afresh; the two target folders are kept, so a
+    // second run builds only what changed.
+    let work = std::env::temp_dir().join("sealtip-reproducible");
     let sides = [work.join("a/sealtip"), work.join("b/elsewhere/web")];
+    for side in &sides {
+        if side.exists() {
+            std::fs::remove_dir_all(side)
+                .with_context(|| format!("cannot remove {}", side.display()))?;
+        }
+    }
     let mut dists = Vec::new();
     for (index, clone) in sides.iter().enumerate() {
         println!("\nbuild {} of 2, in {}", index + 1, clone.display());
@@ -36,14 +44,13 @@ pub fn reproducible() -> Result<()> {
             "\nreproducible: two builds of {commit} gave byte-identical {DIST}/ folders \
              ({minutes:.1} minutes)"
         );
-        std::fs::remove_dir_all(&work).ok();
         return Ok(());
     }
     for line in &differences {
         println!("  {line}");
     }
     bail!(
-        "two builds of {commit} differ in {} file(s) ({minutes:.1} minutes; both kept under {})",
+        "two builds of {commit} differ in {} file(s) ({minutes:.1} minutes; both are under {})",
         differences.len(),
         work.display()
     )
