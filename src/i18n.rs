@@ -24,6 +24,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use sealtip_api::ftl::Catalog;
 use sha2::{Digest, Sha256};
 use yew::prelude::*;
 
@@ -132,8 +133,16 @@ pub fn parse(source: &str) -> BTreeMap<String, String> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Texts {
     lang: Lang,
-    messages: BTreeMap<String, String>,
-    fallback: BTreeMap<String, String>,
+    words: Catalog,
+}
+
+/// `texts.get(id)`, `texts.with(id, args)`: the words, by message id.
+impl std::ops::Deref for Texts {
+    type Target = Catalog;
+
+    fn deref(&self) -> &Catalog {
+        &self.words
+    }
 }
 
 impl Texts {
@@ -141,8 +150,7 @@ impl Texts {
     pub fn english() -> Self {
         Texts {
             lang: Lang::En,
-            messages: BTreeMap::new(),
-            fallback: parse(ENGLISH),
+            words: Catalog::new(BTreeMap::new(), parse(ENGLISH)),
         }
     }
 
@@ -155,8 +163,7 @@ impl Texts {
         let source = std::str::from_utf8(file).ok()?;
         Some(Texts {
             lang,
-            messages: parse(source),
-            fallback: parse(ENGLISH),
+            words: Catalog::new(parse(source), parse(ENGLISH)),
         })
     }
 
@@ -171,16 +178,6 @@ impl Texts {
     /// The language.
     pub fn lang(&self) -> Lang {
         self.lang
-    }
-
-    /// The message `key`; the key itself if no language has it.
-    pub fn get(&self, key: &str) -> String {
-        self.with(key, &[])
-    }
-
-    /// The message `key` with `{ $name }` replaced by the given values.
-    pub fn with(&self, key: &str, args: &[(&str, &str)]) -> String {
-        sealtip_api::ftl::format(&self.messages, &self.fallback, key, args)
     }
 
     /// The agency's text for this language (under the page's tag, else under

@@ -45,22 +45,37 @@ pub fn parse(source: &str, keep: impl Fn(&str) -> bool) -> BTreeMap<String, Stri
     messages
 }
 
-/// The message `key` of `messages`, else of `fallback`, with each
-/// `{ $name }` replaced by its value; the key itself if neither has it.
-pub fn format(
-    messages: &BTreeMap<String, String>,
-    fallback: &BTreeMap<String, String>,
-    key: &str,
-    args: &[(&str, &str)],
-) -> String {
-    let Some(text) = messages.get(key).or_else(|| fallback.get(key)) else {
-        return key.to_string();
-    };
-    let mut out = text.clone();
-    for (name, value) in args {
-        out = out.replace(&format!("{{ ${name} }}"), value);
+/// A language's messages over a fallback's (English): what the page and
+/// the desk look their words up in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    messages: BTreeMap<String, String>,
+    fallback: BTreeMap<String, String>,
+}
+
+impl Catalog {
+    /// `messages`, falling back to `fallback` for what they lack.
+    pub fn new(messages: BTreeMap<String, String>, fallback: BTreeMap<String, String>) -> Self {
+        Catalog { messages, fallback }
     }
-    out
+
+    /// The message `key`; the key itself if neither language has it.
+    pub fn get(&self, key: &str) -> String {
+        self.with(key, &[])
+    }
+
+    /// The message `key` with each `{ $name }` replaced by its value; the
+    /// key itself if neither language has it.
+    pub fn with(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let Some(text) = self.messages.get(key).or_else(|| self.fallback.get(key)) else {
+            return key.to_string();
+        };
+        let mut out = text.clone();
+        for (name, value) in args {
+            out = out.replace(&format!("{{ ${name} }}"), value);
+        }
+        out
+    }
 }
 
 /// Replaces each `{ "text" }` by `text`.
@@ -108,13 +123,10 @@ mod tests {
     #[test]
     fn a_message_is_filled_in_or_falls_back() {
         let english = parse("a = Hi { $name }\nb = B\n", |_| true);
-        let french = parse("a = Salut { $name }\n", |_| true);
-        assert_eq!(
-            format(&french, &english, "a", &[("name", "Ana")]),
-            "Salut Ana"
-        );
-        assert_eq!(format(&french, &english, "b", &[]), "B");
-        assert_eq!(format(&french, &english, "c", &[]), "c");
+        let french = Catalog::new(parse("a = Salut { $name }\n", |_| true), english);
+        assert_eq!(french.with("a", &[("name", "Ana")]), "Salut Ana");
+        assert_eq!(french.get("b"), "B");
+        assert_eq!(french.get("c"), "c");
     }
 
     #[test]

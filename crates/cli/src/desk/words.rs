@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use sealtip_api::ftl::Catalog;
+
 mod files {
     include!(concat!(env!("OUT_DIR"), "/desk_languages.rs"));
 }
@@ -17,8 +19,16 @@ mod files {
 pub struct Words {
     tag: String,
     rtl: bool,
-    messages: BTreeMap<String, String>,
-    english: BTreeMap<String, String>,
+    words: Catalog,
+}
+
+/// `words.get(id)`, `words.with(id, args)`: the words, by message id.
+impl std::ops::Deref for Words {
+    type Target = Catalog;
+
+    fn deref(&self) -> &Catalog {
+        &self.words
+    }
 }
 
 impl Words {
@@ -31,8 +41,7 @@ impl Words {
         Words {
             tag: tag.to_string(),
             rtl: messages.get("-direction").is_some_and(|d| d == "rtl"),
-            messages,
-            english,
+            words: Catalog::new(messages, english),
         }
     }
 
@@ -44,16 +53,6 @@ impl Words {
     /// Whether the language is written right to left.
     pub fn rtl(&self) -> bool {
         self.rtl
-    }
-
-    /// The message `key`; the key itself if no language has it.
-    pub fn get(&self, key: &str) -> String {
-        self.with(key, &[])
-    }
-
-    /// The message `key` with each `{ $name }` replaced by its value.
-    pub fn with(&self, key: &str, args: &[(&str, &str)]) -> String {
-        sealtip_api::ftl::format(&self.messages, &self.english, key, args)
     }
 }
 
