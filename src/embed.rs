@@ -6,10 +6,14 @@
 //!   it) must be one of the agency's `embed_origins`, and the parent must
 //!   answer a hello sent to those origins only. Anyone else sees a refusal,
 //!   even if a proxy stripped the relay's `frame-ancestors` header.
-//! - Once verified, the frame tells the parent its height, and nothing else
-//!   but the quick exit: messages go to the verified origin only and carry
-//!   `{sealtip: 1, type: "height", height}` or `{sealtip: 1, type: "exit",
-//!   url}` (the agency's neutral page), never anything the tipster typed.
+//! - Once verified and drawn, the frame tells the parent, once, the height it
+//!   wants (one of [`HEIGHT_STEPS`], picked by [`height_step`] from the empty
+//!   form's height), the language the form starts in and the quick exit's
+//!   address: `{sealtip: 1, type: "shown", height, lang, exit}`. Nothing the
+//!   tipster does changes that message or sends another, except the quick
+//!   exit: `{sealtip: 1, type: "exit", url}` (the agency's neutral page).
+//!   Content taller than the step scrolls inside the frame. Messages go to the
+//!   verified origin only and never carry anything the tipster typed.
 //! - [`Look`]: `lang=`, `accent=` and `theme=` from the address, set by
 //!   `embed.js` from the snippet's `data-lang`, `data-accent` and the host
 //!   page's colour scheme.
@@ -21,7 +25,7 @@ use std::time::Duration;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{MessageEvent, ResizeObserver, Window};
+use web_sys::{MessageEvent, Window};
 use yew::prelude::*;
 
 /// How long the frame waits for its parent's answer before refusing.
@@ -29,6 +33,23 @@ const HANDSHAKE_WAIT: Duration = Duration::from_secs(5);
 
 /// The path of the embedded form.
 pub const EMBED_PATH: &str = "/embed";
+
+/// The only heights, in CSS pixels, the frame ever asks its partner page
+/// for: from a wide screen's short form to a phone's form with many
+/// questions. A partner's scripts learn which step the empty form needed
+/// (which they could work out from the agency's public form and their own
+/// layout), never how the tipster's typing, files or screens change it.
+pub const HEIGHT_STEPS: [u32; 4] = [720, 1080, 1440, 1920];
+
+/// The step for a form `content` pixels high: the smallest that holds it,
+/// else the tallest (the rest scrolls inside the frame).
+pub fn height_step(content: f64) -> u32 {
+    let tallest = HEIGHT_STEPS[HEIGHT_STEPS.len() - 1];
+    HEIGHT_STEPS
+        .into_iter()
+        .find(|&step| f64::from(step) >= content)
+        .unwrap_or(tallest)
+}
 
 /// What the snippet asked for, read from the page's query.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -145,7 +166,7 @@ pub fn tell_parent_to_leave(url: &str) {
         return;
     };
     if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
-        let _ = parent.post_message(&message("exit", Some(("url", url.into()))), &origin);
+        let _ = parent.post_message(&message("exit", &[("url", url.into())]), &origin);
     }
 }
 
@@ -158,6 +179,11 @@ pub struct EmbedFrameProps {
     pub checking: AttrValue,
     /// Why the form is not shown here.
     pub refused: AttrValue,
+    /// The language the form starts in (its tag), for the partner page's
+    /// own quick exit button.
+    pub lang: AttrValue,
+    /// Where quick exit goes (the agency's neutral page).
+    pub exit_url: AttrValue,
     /// The page.
     pub children: Html,
 }
@@ -171,7 +197,8 @@ enum Framing {
 }
 
 /// Shows its children only when the frame's parent is an allowed origin
-/// (or there is no parent), and then keeps the parent told of its height.
+/// (or there is no parent), and then tells the parent once what it needs
+/// (the `shown` message).
 #[function_component]
 pub fn EmbedFrame(props: &EmbedFrameProps) -> Html {
     let framing = use_state(|| Framing::Checking);
@@ -182,6 +209,15 @@ pub fn EmbedFrame(props: &EmbedFrameProps) -> Html {
                 .as_ref()
                 .and_then(|allowed| watch_parent(allowed, move |f| framing.set(f)));
             move || drop(watch)
+        });
+    }
+    {
+        // Runs once the form is drawn: the first render with `Allowed`.
+        let (lang, exit_url) = (props.lang.clone(), props.exit_url.clone());
+        use_effect_with(*framing, move |framing| {
+            if *framing == Framing::Allowed {
+                tell_parent_shown(&lang, &exit_url);
+            }
         });
     }
     match (*framing, &props.allowed) {
@@ -195,14 +231,10 @@ pub fn EmbedFrame(props: &EmbedFrameProps) -> Html {
     }
 }
 
-/// The observer posting the page's height, and its callback.
-type HeightReports = Option<(ResizeObserver, Closure<dyn Fn()>)>;
-
-/// What keeps the handshake and the height reports alive; dropping it stops them.
+/// What keeps the handshake alive; dropping it stops listening.
 struct Watch {
     window: Window,
     on_message: Closure<dyn Fn(MessageEvent)>,
-    resize: Rc<RefCell<HeightReports>>,
     alive: Rc<Cell<bool>>,
 }
 
@@ -213,9 +245,6 @@ impl Drop for Watch {
             "message",
             self.on_message.as_ref().unchecked_ref(),
         );
-        if let Some((observer, _)) = self.resize.borrow_mut().take() {
-            observer.disconnect();
-        }
     }
 }
 
@@ -238,13 +267,13 @@ fn watch_parent(allowed: &Rc<Vec<String>>, report: impl Fn(Framing) + 'static) -
     }
     let report = Rc::new(report);
     let alive = Rc::new(Cell::new(true));
-    let resize = Rc::new(RefCell::new(None));
+    let answered = Rc::new(Cell::new(false));
     let on_message = {
-        let (allowed, parent, report, resize) = (
+        let (allowed, parent, report, answered) = (
             allowed.clone(),
             parent.clone(),
             report.clone(),
-            resize.clone(),
+            answered.clone(),
         );
         Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
             let from_parent = event
@@ -254,25 +283,24 @@ fn watch_parent(allowed: &Rc<Vec<String>>, report: impl Fn(Framing) + 'static) -
             if !from_parent || !allowed.contains(&origin) || !is_message(&event.data(), "ready") {
                 return;
             }
-            if resize.borrow().is_some() {
+            if answered.replace(true) {
                 return;
             }
-            PARENT.with(|p| *p.borrow_mut() = Some(origin.clone()));
-            *resize.borrow_mut() = report_height(&parent, origin);
+            PARENT.with(|p| *p.borrow_mut() = Some(origin));
             report(Framing::Allowed);
         })
     };
     let _ = window.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
-    let hello = message("hello", None);
+    let hello = message("hello", &[]);
     for origin in allowed.iter() {
         // Delivered only if the parent really has this origin.
         let _ = parent.post_message(&hello, origin);
     }
     {
-        let (alive, resize, report) = (alive.clone(), resize.clone(), report.clone());
+        let (alive, answered, report) = (alive.clone(), answered.clone(), report.clone());
         wasm_bindgen_futures::spawn_local(async move {
             yew::platform::time::sleep(HANDSHAKE_WAIT).await;
-            if alive.get() && resize.borrow().is_none() {
+            if alive.get() && !answered.get() {
                 report(Framing::Refused);
             }
         });
@@ -280,37 +308,47 @@ fn watch_parent(allowed: &Rc<Vec<String>>, report: impl Fn(Framing) + 'static) -
     Some(Watch {
         window,
         on_message,
-        resize,
         alive,
     })
 }
 
-/// Posts the page's height to `parent` at `origin` now and whenever it changes.
-fn report_height(parent: &Window, origin: String) -> HeightReports {
-    let html = web_sys::window()?.document()?.document_element()?;
-    let html: web_sys::HtmlElement = html.dyn_into().ok()?;
-    let parent = parent.clone();
-    let post = {
-        let html = html.clone();
-        move || {
-            let height = JsValue::from_f64(f64::from(html.offset_height()));
-            let _ = parent.post_message(&message("height", Some(("height", height))), &origin);
-        }
+/// Tells the verified parent, once the form is drawn, the height step the
+/// form needs now, the language it starts in and the quick exit's address.
+/// The only time the frame measures itself: later changes (typing, files,
+/// the sent and codename screens, another language) scroll inside the frame.
+fn tell_parent_shown(lang: &str, exit_url: &str) {
+    let Some(origin) = PARENT.with(|p| p.borrow().clone()) else {
+        return;
     };
-    post();
-    let closure = Closure::<dyn Fn()>::new(post);
-    let observer = ResizeObserver::new(closure.as_ref().unchecked_ref()).ok()?;
-    observer.observe(&html);
-    Some((observer, closure))
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(parent) = window.parent().ok().flatten() else {
+        return;
+    };
+    let content = window
+        .document()
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        .map_or(0.0, |html| f64::from(html.offset_height()));
+    let shown = message(
+        "shown",
+        &[
+            ("height", f64::from(height_step(content)).into()),
+            ("lang", lang.into()),
+            ("exit", exit_url.into()),
+        ],
+    );
+    let _ = parent.post_message(&shown, &origin);
 }
 
-/// `{sealtip: 1, type: kind}`, with one more field if given.
-fn message(kind: &str, field: Option<(&str, JsValue)>) -> JsValue {
+/// `{sealtip: 1, type: kind}`, with the given fields.
+fn message(kind: &str, fields: &[(&str, JsValue)]) -> JsValue {
     let object = Object::new();
     let _ = Reflect::set(&object, &"sealtip".into(), &JsValue::from_f64(1.0));
     let _ = Reflect::set(&object, &"type".into(), &kind.into());
-    if let Some((key, value)) = field {
-        let _ = Reflect::set(&object, &key.into(), &value);
+    for (key, value) in fields {
+        let _ = Reflect::set(&object, &(*key).into(), value);
     }
     object.into()
 }
@@ -384,6 +422,22 @@ mod tests {
         ] {
             assert_eq!(text_on(background), text, "{background}");
         }
+    }
+
+    #[test]
+    fn the_frame_asks_for_the_smallest_step_that_holds_the_form() {
+        assert_eq!(height_step(0.0), HEIGHT_STEPS[0]);
+        assert_eq!(height_step(f64::from(HEIGHT_STEPS[0])), HEIGHT_STEPS[0]);
+        assert_eq!(
+            height_step(f64::from(HEIGHT_STEPS[0]) + 0.5),
+            HEIGHT_STEPS[1]
+        );
+        assert_eq!(
+            height_step(f64::from(HEIGHT_STEPS[2]) + 1.0),
+            HEIGHT_STEPS[3]
+        );
+        assert_eq!(height_step(100_000.0), HEIGHT_STEPS[3]);
+        assert!(HEIGHT_STEPS.windows(2).all(|pair| pair[0] < pair[1]));
     }
 
     #[test]

@@ -1,18 +1,8 @@
-/* sealtip widget loader: the tip form on a partner's page, with one tag.
-
-     <script src="https://RELAY/embed.js" data-agency="ID" data-pin="FINGERPRINT" async></script>
-
-   Options (data-*): agency (required), pin (39-character key fingerprints, comma-separated),
-   mode ("inline", the default, or "button"), accent (#rgb or #rrggbb),
-   lang (en, es, fr, ar, …), theme ("light" or "dark"; default: the host
-   page's color-scheme, else the visitor's preference).
-
-   It adds one element right after its <script> and touches nothing else of
-   the page: a shadow root holding a sandboxed iframe of RELAY/embed?agency=ID
-   (the form runs on the relay's origin, so this page cannot read it), and in
-   button mode a button that opens it. It takes three messages from that
-   frame, checking their origin and source: "hello" (answered "ready"),
-   "height" (the frame's height) and "exit" (quick exit: leave this page). */
+/* sealtip widget loader: the tip form on a partner's page, with one tag:
+   <script src="https://RELAY/embed.js" data-agency="ID" data-pin="FINGERPRINT" async></script>
+   README, "Embed the form", says what it does and what the partner sees.
+   Messages from the frame: "hello" (answered "ready"), "shown" (once: the
+   height step, the form's language, the exit address), "exit" (leave). */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -29,6 +19,12 @@
     es: ["Enviar una denuncia segura", "Cerrar el formulario", "Formulario de denuncia"],
     fr: ["Envoyer un signalement en sécurité", "Fermer le formulaire", "Formulaire de signalement"],
     ar: ["أرسل بلاغًا بأمان", "أغلق النموذج", "نموذج البلاغ"]
+  };
+  // The quick exit's words, in the form's language (the frame says which).
+  var EXIT = {
+    en: "Quick exit", es: "Salida rápida", fr: "Sortie rapide", pt: "Saída rápida",
+    ar: "خروج سريع", zh: "快速离开", vi: "Thoát nhanh", ru: "Быстрый выход",
+    tl: "Umalis agad", ht: "Sòti vit"
   };
   var lang = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(data.lang || "") ? data.lang : "";
   var words = WORDS[lang.split("-")[0].toLowerCase()] || WORDS.en;
@@ -58,11 +54,18 @@
     "button{font:600 1.125rem/1.3 system-ui,sans-serif;min-height:3rem;padding:.6rem 1.2rem;border:0;border-radius:.3rem;cursor:pointer;" +
     "background:" + color + ";color:" + (ok && luminance(accent) > 0.179 ? "#000" : "#fff") + "}" +
     "button:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
+    ".exit{position:fixed;top:.5rem;inset-inline-end:.5rem;z-index:2147483647;background:#b01c1c;color:#fff;border:2px solid #fff;box-shadow:0 2px 6px #0009}" +
     "[hidden]{display:none}"
   );
   root.adoptedStyleSheets = [sheet];
 
-  var frame = null;
+  var frame = null, exitUrl = "";
+  // Quick exit on this page itself, fixed in view: shown once the form is.
+  var exit = document.createElement("button");
+  exit.type = "button";
+  exit.className = "exit";
+  exit.hidden = true;
+  exit.addEventListener("click", function () { leave(exitUrl); });
   function makeFrame() {
     frame = document.createElement("iframe");
     frame.title = words[2];
@@ -89,9 +92,10 @@
       button.textContent = words[open ? 1 : 0];
       if (open && !frame) panel.appendChild(makeFrame());
     });
+    panel.appendChild(exit);
     root.append(button, panel);
   } else {
-    root.appendChild(makeFrame());
+    root.append(exit, makeFrame());
   }
 
   window.addEventListener("message", function (event) {
@@ -100,14 +104,23 @@
     if (!m || m.sealtip !== 1) return;
     if (m.type === "hello") {
       frame.contentWindow.postMessage({ sealtip: 1, type: "ready" }, relay);
-    } else if (m.type === "height" && m.height > 0) {
+    } else if (m.type === "shown" && m.height > 0 && /^https?:\/\//.test(m.exit)) {
       frame.style.height = Math.min(Math.ceil(m.height), 20000) + "px";
-    } else if (m.type === "exit" && /^https?:\/\//.test(m.url)) {
-      // Quick exit: blank this page at once and replace it in the history.
-      document.documentElement.style.visibility = "hidden";
-      location.replace(m.url);
+      exitUrl = m.exit;
+      var label = EXIT[String(m.lang).split("-")[0]];
+      exit.textContent = typeof label == "string" ? label : EXIT.en;
+      exit.hidden = false;
+    } else if (m.type === "exit") {
+      leave(m.url);
     }
   });
+
+  // Quick exit: blank this page at once and replace it in the history.
+  function leave(url) {
+    if (!/^https?:\/\//.test(url)) return;
+    document.documentElement.style.visibility = "hidden";
+    location.replace(url);
+  }
 
   if (script.parentNode && script.parentNode !== document.head) {
     script.parentNode.insertBefore(box, script.nextSibling);

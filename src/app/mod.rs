@@ -153,9 +153,12 @@ pub fn App(props: &AppProps) -> Html {
     // In a partner's page, the form shows only once the framing origin is checked.
     let page = if browser::path() == embed::EMBED_PATH {
         let allowed = state.profile().map(|p| Rc::new(p.embed_origins.clone()));
+        let exit_url = AttrValue::from(exit_url.borrow().clone());
         html! {
             <EmbedFrame {allowed} checking={texts.get(msg::EMBED_CHECKING)}
-                refused={texts.get(msg::EMBED_REFUSED)}>{ page }</EmbedFrame>
+                refused={texts.get(msg::EMBED_REFUSED)} lang={state.lang.tag()} {exit_url}>
+                { page }
+            </EmbedFrame>
         }
     } else {
         page

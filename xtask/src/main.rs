@@ -16,6 +16,7 @@
 //! demo partner page pins the demo agency's key), so that it builds quickly.
 
 mod cmd;
+mod embed_origins;
 mod manifest;
 mod partner;
 mod postgres;

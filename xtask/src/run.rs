@@ -1,9 +1,10 @@
 //! `cargo xtask run`: install what is missing, build the web client, create
 //! the demo agency under `data/` the first time, and start the relay, which
 //! serves the page from `dist/`, and a demo partner page embedding the form
-//! on the next port (another origin).
+//! on the next port (another origin), which the demo agency's
+//! `embed_origins` follows from run to run ([`embed_origins`]).
 
-use crate::{cmd, manifest, partner, tools};
+use crate::{cmd, embed_origins, manifest, partner, tools};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -35,7 +36,7 @@ pub fn run(listen: SocketAddr) -> Result<()> {
         true => format!("http://127.0.0.1:{}", partner_address.port()),
         false => format!("http://{partner_address}"),
     };
-    if partner::allow_in_config(&config, &partner_origin)? {
+    if embed_origins::follow_in_config(&config, &partner_origin)? {
         println!(
             "{}: the demo agency may now be embedded by {partner_origin}",
             config.display()
