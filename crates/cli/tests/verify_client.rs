@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
+use sealtip_harness::relay::edit_config;
+use sealtip_harness::{RelayProcess, init_relay};
 use sha2::{Digest, Sha256};
 
 /// The relay's Content-Security-Policy for a page no partner may frame.
@@ -74,18 +76,7 @@ struct Server {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let dist = dir.path().join("dist");
-        std::fs::create_dir_all(dist.join("i18n")).unwrap();
-        for (name, text) in FILES {
-            std::fs::write(dist.join(name), text).unwrap();
-            if name != "embed.js" {
-                std::fs::write(dist.join(format!("{name}.gz")), format!("gzip of {text}")).unwrap();
-                std::fs::write(dist.join(format!("{name}.br")), format!("br of {text}")).unwrap();
-            }
-        }
-        let manifest = manifest(&dist);
-        std::fs::write(dist.join("manifest.json"), &manifest).unwrap();
-        std::fs::write(dir.path().join("manifest.json"), &manifest).unwrap();
+        let dist = built_page(dir.path());
         let served = Arc::new(Mutex::new(Served {
             dist,
             policy: RELAY_POLICY.to_owned(),
@@ -122,6 +113,24 @@ impl Server {
         args.extend_from_slice(extra);
         sealtip(self.dir.path(), &args)
     }
+}
+
+/// A built page in `dir/dist`, its manifest in it and, as the agency keeps
+/// it, in `dir/manifest.json`.
+fn built_page(dir: &Path) -> PathBuf {
+    let dist = dir.join("dist");
+    std::fs::create_dir_all(dist.join("i18n")).unwrap();
+    for (name, text) in FILES {
+        std::fs::write(dist.join(name), text).unwrap();
+        if name != "embed.js" {
+            std::fs::write(dist.join(format!("{name}.gz")), format!("gzip of {text}")).unwrap();
+            std::fs::write(dist.join(format!("{name}.br")), format!("br of {text}")).unwrap();
+        }
+    }
+    let manifest = manifest(&dist);
+    std::fs::write(dist.join("manifest.json"), &manifest).unwrap();
+    std::fs::write(dir.join("manifest.json"), &manifest).unwrap();
+    dist
 }
 
 fn sealtip(dir: &Path, args: &[&str]) -> Output {
@@ -249,6 +258,47 @@ fn the_released_page_as_built_passes() {
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(
         stdout(&out).contains("serves exactly the 8 files of the manifest"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// The real relay serving the page: its headers are the ones verify-client
+/// holds it to, and it publishes the manifest.
+#[test]
+fn the_real_relay_serving_the_released_page_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = built_page(dir.path());
+    let config = init_relay(dir.path()).unwrap();
+    edit_config(&config, |text| {
+        text.replace(
+            "dist = \"dist\"",
+            &format!("dist = {:?}", dist.display().to_string()),
+        )
+    })
+    .unwrap();
+    let relay = RelayProcess::start_on_free_port(dir.path()).unwrap();
+    let page = format!("{}/a/demo", relay.url);
+    let manifest = dir.path().join("manifest.json").display().to_string();
+    let out = sealtip(
+        dir.path(),
+        &["verify-client", &page, "--manifest", &manifest],
+    );
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("serves exactly the 8 files"),
+        "{}",
+        stdout(&out)
+    );
+
+    std::fs::write(dist.join(WASM), "\0asm\x01\0\0\0 other code").unwrap();
+    let out = sealtip(
+        dir.path(),
+        &["verify-client", &page, "--manifest", &manifest],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains(&format!("/{WASM}: ")),
         "{}",
         stdout(&out)
     );
