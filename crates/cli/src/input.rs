@@ -95,8 +95,38 @@ pub fn message_text(flag: Option<&str>, file: Option<&Path>) -> Result<Option<St
     Ok(Some(text))
 }
 
+/// `--message TEXT` or `--message-file F`: the text of a tip, a reply or a
+/// follow-up (typed in a terminal when both are left out).
+#[derive(clap::Args)]
+pub struct MessageArgs {
+    /// The text. It stays in your shell's history: prefer --message-file, or leave both out to
+    /// type it (in a terminal).
+    #[arg(long, value_name = "TEXT", conflicts_with = "message_file")]
+    pub message: Option<String>,
+    /// Read the text from this file (`-`: standard input).
+    #[arg(long, value_name = "F")]
+    pub message_file: Option<PathBuf>,
+}
+
+impl MessageArgs {
+    /// The text, if given or typed.
+    pub fn text(&self) -> Result<Option<String>> {
+        message_text(self.message.as_deref(), self.message_file.as_deref())
+    }
+
+    /// The text, which must not be empty: for a reply or a follow-up.
+    pub fn required(&self) -> Result<String> {
+        required_message(self.message.as_deref(), self.message_file.as_deref())
+    }
+
+    /// Whether the text comes from standard input (`--message-file -`).
+    pub fn reads_stdin(&self) -> bool {
+        is_stdin(self.message_file.as_deref())
+    }
+}
+
 /// A message that must not be empty: for a reply or a follow-up.
-pub fn required_message(flag: Option<&str>, file: Option<&Path>) -> Result<String> {
+fn required_message(flag: Option<&str>, file: Option<&Path>) -> Result<String> {
     match message_text(flag, file)? {
         Some(text) if !text.trim().is_empty() => Ok(text),
         Some(_) => bail!("the message is empty"),

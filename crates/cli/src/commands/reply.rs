@@ -12,7 +12,7 @@ use super::inbox::{InboxArgs, read_token};
 use super::open::{finish_opened, staging_beside};
 use super::seal::seal_to_upload;
 use crate::files::read_identities;
-use crate::input::required_message;
+use crate::input::MessageArgs;
 use crate::received::{Received, ReceivedOrder};
 use crate::relay_client::{RelayClient, Upload};
 use crate::threads::{Thread, threads};
@@ -29,13 +29,8 @@ pub struct Args {
     /// The tip (or follow-up) to answer: a sealed file, or a folder made by `sealtip open`.
     #[arg(long, value_name = "FILE_OR_DIR")]
     to_tip: PathBuf,
-    /// The reply's text. It stays in your shell's history: prefer --message-file, or leave both
-    /// out to type it (in a terminal).
-    #[arg(long, value_name = "TEXT", conflicts_with = "message_file")]
-    message: Option<String>,
-    /// Read the reply's text from this file (`-`: standard input).
-    #[arg(long, value_name = "F")]
-    message_file: Option<PathBuf>,
+    #[command(flatten)]
+    text: MessageArgs,
     /// Attach a file; repeatable.
     #[arg(long, value_name = "FILE")]
     attach: Vec<PathBuf>,
@@ -50,7 +45,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let token = read_token(&args.inbox.token_file)?;
     let thread = find_thread(&args.to_tip, &identities)?;
-    let text = required_message(args.message.as_deref(), args.message_file.as_deref())?;
+    let text = args.text.required()?;
     let (Some(mailbox), Some(tipster), Some(key)) = (thread.mailbox, thread.reply_to, thread.key)
     else {
         bail!(

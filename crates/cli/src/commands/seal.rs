@@ -10,7 +10,7 @@ use sealtip_envelope::{Codename, Recipient, ThreadKey, seal_tip};
 use sealtip_envelope::{Kind, MetadataStatus, NewAttachment, OpenedTip, ReplyTo, Tip};
 
 use crate::files::{AtomicFile, media_type};
-use crate::input::{ask_codename, codename_text, is_stdin, message_text};
+use crate::input::{MessageArgs, ask_codename, codename_text, is_stdin};
 use crate::time::today;
 
 /// Arguments of `sealtip seal`.
@@ -19,13 +19,8 @@ pub struct Args {
     /// A recipient to seal to (age1…); repeat for several officers.
     #[arg(long = "to", value_name = "RECIPIENT", required = true)]
     to: Vec<String>,
-    /// The tip's text ("What happened?"). It stays in your shell's history: prefer
-    /// --message-file, or leave both out to type it (in a terminal).
-    #[arg(long, value_name = "TEXT", conflicts_with = "message_file")]
-    message: Option<String>,
-    /// Read the tip's text from a file (`-` for standard input).
-    #[arg(long, value_name = "FILE")]
-    message_file: Option<PathBuf>,
+    #[command(flatten)]
+    text: MessageArgs,
     /// Attach a file (sealed as it is: its metadata is not removed, and its name is left out
     /// unless --keep-names); repeatable.
     #[arg(long, value_name = "FILE")]
@@ -63,10 +58,10 @@ pub fn run(args: Args) -> Result<()> {
     if args.output.is_none() && io::stdout().is_terminal() {
         bail!("refusing to write a sealed tip to the terminal; use -o FILE or redirect the output");
     }
-    if is_stdin(args.message_file.as_deref()) && is_stdin(args.codename_file.as_deref()) {
+    if args.text.reads_stdin() && is_stdin(args.codename_file.as_deref()) {
         bail!("the codename and the message cannot both come from standard input (-)");
     }
-    let text = message_text(args.message.as_deref(), args.message_file.as_deref())?;
+    let text = args.text.text()?;
     let codename = match codename_text(args.codename.as_deref(), args.codename_file.as_deref())? {
         Some(words) => Some(words),
         None if io::stdin().is_terminal() => Some(ask_codename(

@@ -13,7 +13,7 @@ use sealtip_envelope::{OpenedReplies, open_replies};
 
 use super::seal::seal_to_upload;
 use crate::display;
-use crate::input::{CodenameArgs, is_stdin, required_message};
+use crate::input::{CodenameArgs, MessageArgs};
 use crate::proxy::ProxyArgs;
 use crate::relay_client::RelayClient;
 use crate::time::today;
@@ -52,13 +52,8 @@ impl TipsterArgs {
 pub struct FollowUpArgs {
     #[command(flatten)]
     who: TipsterArgs,
-    /// The message to the agency. It stays in your shell's history: prefer --message-file, or
-    /// leave both out to type it.
-    #[arg(long, value_name = "TEXT", conflicts_with = "message_file")]
-    message: Option<String>,
-    /// Read the message from this file (`-`: standard input).
-    #[arg(long, value_name = "F")]
-    message_file: Option<PathBuf>,
+    #[command(flatten)]
+    text: MessageArgs,
     /// Attach a file (sealed as it is); repeatable.
     #[arg(long, value_name = "FILE")]
     attach: Vec<PathBuf>,
@@ -143,12 +138,12 @@ pub fn replies(args: RepliesArgs) -> Result<()> {
 /// Seals a follow-up to the agency keys named by the agency's last proven
 /// reply (else the keys the relay serves) and sends it.
 pub fn follow_up(args: FollowUpArgs) -> Result<()> {
-    if args.who.codename.reads_stdin() && is_stdin(args.message_file.as_deref()) {
+    if args.who.codename.reads_stdin() && args.text.reads_stdin() {
         bail!("the codename and the message cannot both come from standard input (-)");
     }
     let client = args.who.client()?;
     let keys = args.who.keys()?;
-    let text = required_message(args.message.as_deref(), args.message_file.as_deref())?;
+    let text = args.text.required()?;
     let opened = open_mailbox(&client, &args.who.agency, &keys)?;
     let named = opened.agency_keys().map(<[String]>::to_vec);
     let (keys_text, agency_name) = match named {
