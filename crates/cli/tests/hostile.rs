@@ -16,7 +16,7 @@ use sealtip_envelope::{Codename, Recipient, seal_tip, seal_to_vec};
 use sealtip_harness::http::{Response, Server};
 
 mod common;
-use common::{in_terminal, ok, sealtip, sealtip_with};
+use common::{in_terminal, ok, sealtip, sealtip_with, tipster_args};
 
 /// Text a terminal would obey: a new window title, a cleared screen, a
 /// cursor moved up, a bell, right-to-left override, a carriage return.
@@ -348,18 +348,7 @@ fn ids_from_the_relay_are_checked_before_use() {
         ));
         assert!(err.contains(&format!("{problem} inbox item id")), "{err}");
         assert!(!dir.join("pulled").exists(), "nothing is downloaded");
-        let err = one_line_error(&sealtip(
-            dir,
-            &[
-                "replies",
-                "--relay",
-                url,
-                "--agency",
-                "demo",
-                "--codename-file",
-                "codename",
-            ],
-        ));
+        let err = one_line_error(&sealtip(dir, &tipster_args("replies", url, "codename")));
         assert!(err.contains(&format!("{problem} reply id")), "{err}");
         let err = one_line_error(&sealtip(
             dir,
@@ -456,15 +445,7 @@ fn replies_from_a_hostile_relay_are_shown_escaped() {
     let url = relay.url.as_str();
     let out = sealtip_with(
         dir,
-        &[
-            "replies",
-            "--relay",
-            url,
-            "--agency",
-            "demo",
-            "--codename-file",
-            "-",
-        ],
+        &tipster_args("replies", url, "-"),
         &[],
         Some(&format!("{CODENAME}\n")),
     );
@@ -587,15 +568,7 @@ fn the_codename_and_message_come_from_files_or_are_refused_clearly() {
     assert!(!out.status.success(), "one or the other");
 
     // A follow-up needs a message: from a file, or one clear line.
-    let follow_up = [
-        "follow-up",
-        "--relay",
-        url,
-        "--agency",
-        "demo",
-        "--codename-file",
-        "codename",
-    ];
+    let follow_up = tipster_args("follow-up", url, "codename");
     let err = one_line_error(&sealtip(dir, &follow_up));
     assert!(err.contains("no message: give --message-file F"), "{err}");
     let err = one_line_error(&sealtip(
@@ -606,16 +579,10 @@ fn the_codename_and_message_come_from_files_or_are_refused_clearly() {
     let err = one_line_error(&sealtip(
         dir,
         &[
-            "follow-up",
-            "--relay",
-            url,
-            "--agency",
-            "demo",
-            "--codename-file",
-            "-",
-            "--message-file",
-            "-",
-        ],
+            &tipster_args("follow-up", url, "-")[..],
+            &["--message-file", "-"],
+        ]
+        .concat(),
     ));
     assert!(
         err.contains("cannot both come from standard input"),

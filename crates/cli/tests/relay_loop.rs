@@ -9,12 +9,22 @@ use std::path::Path;
 use sealtip_harness::{RelayProcess, init_relay};
 
 mod common;
-use common::{fails_saying, ok, sealtip};
+use common::{fails_saying, ok, sealtip, tipster_args};
 
-/// `sealtip-relay init` in `dir`, and the relay started on it.
-fn start_relay(dir: &Path) -> RelayProcess {
-    init_relay(dir).unwrap();
-    RelayProcess::start_on_free_port(dir).unwrap()
+/// A fresh folder where `sealtip-relay init` wrote the demo agency
+/// (`data/`), with the relay serving it; `sealtip` runs there.
+struct AgencyFolder {
+    tmp: tempfile::TempDir,
+    relay: RelayProcess,
+}
+
+impl AgencyFolder {
+    fn start() -> AgencyFolder {
+        let tmp = tempfile::tempdir().unwrap();
+        init_relay(tmp.path()).unwrap();
+        let relay = RelayProcess::start_on_free_port(tmp.path()).unwrap();
+        AgencyFolder { tmp, relay }
+    }
 }
 
 /// `sealtip agency add-officer` or `remove-officer` of `key` for `agency`
@@ -77,6 +87,23 @@ fn demo_recipient(dir: &Path) -> String {
         .to_string()
 }
 
+/// `sealtip seal` of `message` (with `more` arguments) to the demo agency
+/// into `tip.age`, then `sealtip submit` of it: the stored id.
+fn seal_and_submit(dir: &Path, url: &str, message: &str, more: &[&str]) -> String {
+    let recipient = demo_recipient(dir);
+    let seal = [
+        "seal",
+        "--to",
+        &recipient,
+        "--agency",
+        "demo",
+        "--message",
+        message,
+    ];
+    ok(dir, &[&seal[..], more, &["-o", "tip.age"]].concat());
+    submit(dir, url, "tip.age")
+}
+
 /// `sealtip submit` of a sealed file to the demo agency; the stored id.
 fn submit(dir: &Path, url: &str, file: &str) -> String {
     let id = ok(dir, &["submit", "--relay", url, "--agency", "demo", file])
@@ -88,32 +115,19 @@ fn submit(dir: &Path, url: &str, file: &str) -> String {
 
 #[test]
 fn tip_reply_and_follow_up_through_the_real_relay() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let relay = start_relay(dir);
-    let url = relay.url.as_str();
+    let folder = AgencyFolder::start();
+    let (dir, url) = (folder.tmp.path(), folder.relay.url.as_str());
     let agency_args = agency_args(url);
 
     // The tipster seals with a codename and submits.
     let recipient = demo_recipient(dir);
     let codename = ok(dir, &["codename"]).trim().to_string();
-    ok(
+    let id = seal_and_submit(
         dir,
-        &[
-            "seal",
-            "--to",
-            &recipient,
-            "--agency",
-            "demo",
-            "--message",
-            "Workers locked in at night",
-            "--codename",
-            &codename,
-            "-o",
-            "tip.age",
-        ],
+        url,
+        "Workers locked in at night",
+        &["--codename", &codename],
     );
-    let id = submit(dir, url, "tip.age");
 
     // The agency lists, pulls and opens it.
     let inbox = ok(dir, &[&["inbox"][..], &agency_args].concat());
@@ -172,18 +186,7 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
         replied.contains("posted to the tipster's mailbox"),
         "{replied}"
     );
-    let replies = ok(
-        dir,
-        &[
-            "replies",
-            "--relay",
-            url,
-            "--agency",
-            "demo",
-            "--codename-file",
-            "codename.txt",
-        ],
-    );
+    let replies = ok(dir, &tipster_args("replies", url, "codename.txt"));
     assert!(replies.contains("Thank you. Is anyone hurt?"), "{replies}");
 
     // The tipster answers; the agency pulls the follow-up and sees the same mailbox.
@@ -191,16 +194,10 @@ fn tip_reply_and_follow_up_through_the_real_relay() {
     let sent = ok(
         dir,
         &[
-            "follow-up",
-            "--relay",
-            url,
-            "--agency",
-            "demo",
-            "--codename-file",
-            "codename.txt",
-            "--message-file",
-            "follow-up.txt",
-        ],
+            &tipster_args("follow-up", url, "codename.txt")[..],
+            &["--message-file", "follow-up.txt"],
+        ]
+        .concat(),
     );
     assert!(sent.contains("sealed to"), "{sent}");
     let pulled = ok(
@@ -314,10 +311,9 @@ fn a_relay_that_is_down_is_one_clear_line() {
 
 #[test]
 fn officers_are_added_and_removed_without_editing_the_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let relay = start_relay(dir);
-    drop(relay);
+    let folder = AgencyFolder::start();
+    let dir = folder.tmp.path();
+    drop(folder.relay);
     let officer = ok(dir, &["keygen", "-o", "officer.key"]).trim().to_string();
     let config = std::fs::read_to_string(dir.join("data/relay.toml")).unwrap();
 
@@ -427,33 +423,14 @@ fn officers_are_added_and_removed_without_editing_the_file() {
 
 #[test]
 fn a_large_tip_is_submitted_in_parts_and_opens_whole() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let relay = start_relay(dir);
-    let url = relay.url.as_str();
-    let recipient = demo_recipient(dir);
+    let folder = AgencyFolder::start();
+    let (dir, url) = (folder.tmp.path(), folder.relay.url.as_str());
     // 20 MiB and a little: three parts of an upload session.
     let video: Vec<u8> = (0..(20u32 << 20) + 999)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
         .collect();
     std::fs::write(dir.join("video.mp4"), &video).unwrap();
-    ok(
-        dir,
-        &[
-            "seal",
-            "--to",
-            &recipient,
-            "--agency",
-            "demo",
-            "--message",
-            "The yard at night",
-            "--attach",
-            "video.mp4",
-            "-o",
-            "tip.age",
-        ],
-    );
-    let id = submit(dir, url, "tip.age");
+    let id = seal_and_submit(dir, url, "The yard at night", &["--attach", "video.mp4"]);
     ok(
         dir,
         &[&["pull", "--out", "inbox"][..], &agency_args(url)].concat(),
@@ -490,31 +467,18 @@ fn a_forged_tip_or_follow_up_never_joins_the_thread_nor_gets_a_reply() {
     use sealtip_envelope::{Codename, Identity, Recipient, ThreadKey, seal_tip};
     use sealtip_envelope::{Kind, ReplyTo, Tip};
 
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let relay = start_relay(dir);
-    let url = relay.url.as_str();
+    let folder = AgencyFolder::start();
+    let (dir, url) = (folder.tmp.path(), folder.relay.url.as_str());
     let agency_args = agency_args(url);
     let recipient = demo_recipient(dir);
     let codename = ok(dir, &["codename"]).trim().to_string();
     std::fs::write(dir.join("codename.txt"), format!("{codename}\n")).unwrap();
-    ok(
+    seal_and_submit(
         dir,
-        &[
-            "seal",
-            "--to",
-            &recipient,
-            "--agency",
-            "demo",
-            "--message",
-            "The real tip",
-            "--codename-file",
-            "codename.txt",
-            "-o",
-            "tip.age",
-        ],
+        url,
+        "The real tip",
+        &["--codename-file", "codename.txt"],
     );
-    submit(dir, url, "tip.age");
 
     // What the relay knows: the victim's mailbox id.
     let victim = Codename::parse(&codename).unwrap().derive().unwrap();
@@ -610,18 +574,7 @@ fn a_forged_tip_or_follow_up_never_joins_the_thread_nor_gets_a_reply() {
         dir,
         &reply_args(&folder_of("The real tip"), "We read you.", url),
     );
-    let replies = ok(
-        dir,
-        &[
-            "replies",
-            "--relay",
-            url,
-            "--agency",
-            "demo",
-            "--codename-file",
-            "codename.txt",
-        ],
-    );
+    let replies = ok(dir, &tipster_args("replies", url, "codename.txt"));
     assert!(replies.contains("We read you."), "{replies}");
     assert!(!replies.contains("could not be opened"), "{replies}");
 }

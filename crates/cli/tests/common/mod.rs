@@ -27,6 +27,20 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     sealtip_harness::sealtip_ok(dir, args).unwrap()
 }
 
+/// The arguments of a tipster's `command` (`replies`, `follow-up`) with
+/// the demo agency at `url`, the codename in `codename_file`.
+pub fn tipster_args<'a>(command: &'a str, url: &'a str, codename_file: &'a str) -> [&'a str; 7] {
+    [
+        command,
+        "--relay",
+        url,
+        "--agency",
+        "demo",
+        "--codename-file",
+        codename_file,
+    ]
+}
+
 /// Asserts `out` is a failure whose standard error says `says`.
 pub fn fails_saying(out: &Output, says: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
