@@ -64,22 +64,9 @@ async fn main() -> Result<()> {
     let browser = Browser::phone("bench-large", "en").await?;
     let profile = browser.profile_dir().display().to_string();
     browser.client.goto(&format!("{}/", relay.url)).await?;
-    browser
-        .find("#q-what")
-        .await?
-        .send_keys("A video of the yard.")
-        .await?;
-    browser
-        .find("#q-where")
-        .await?
-        .send_keys("The yard")
-        .await?;
-    browser
-        .find("#files")
-        .await?
-        .send_keys(&video.display().to_string())
-        .await?;
-    browser.find(".files li").await?;
+    browser.type_into("#q-what", "A video of the yard.").await?;
+    browser.type_into("#q-where", "The yard").await?;
+    browser.attach_file(&video).await?;
     let (heap_before, rss_before) = (heap(&browser).await?, resident_mib(&profile));
 
     let started = Instant::now();

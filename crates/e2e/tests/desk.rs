@@ -166,7 +166,7 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     click(&browser, ".reply button[type=submit]").await?;
     let queued = main_with(&browser, "The reply is sealed and queued").await?;
     assert!(queued.contains("Our reply, queued"), "{queued}");
-    scroll_to(&browser, ".entry.from-agency").await?;
+    browser.scroll_to(".entry.from-agency").await?;
     browser.screenshot("queued").await?;
     let mut args = relay_args("replies");
     args.extend(["--codename".to_string(), CODENAME.to_string()]);
@@ -181,7 +181,7 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     click(&browser, &format!("a[href$='/item/{tip_id}']")).await?;
     let thread = main_with(&browser, "Our reply").await?;
     assert!(!thread.contains("queued"), "{thread}");
-    scroll_to(&browser, ".entry.from-agency").await?;
+    browser.scroll_to(".entry.from-agency").await?;
     browser.screenshot("replied").await?;
 
     // Delete the follow-up, after a confirmation: gone on the relay.
@@ -308,13 +308,6 @@ async fn main_with(browser: &Browser, wanted: &str) -> Result<String> {
         anyhow::ensure!(started.elapsed() < PATIENCE, "{wanted:?} not in {text:?}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-}
-
-/// Scrolls the first `css` element into view (for the screenshot).
-async fn scroll_to(browser: &Browser, css: &str) -> Result<()> {
-    let script = format!("document.querySelector({css:?}).scrollIntoView(); return 0;");
-    browser.eval(&script).await?;
-    Ok(())
 }
 
 async fn rows(browser: &Browser) -> Result<usize> {

@@ -57,21 +57,10 @@ async fn a_large_video_survives_a_lost_connection() -> Result<()> {
     let mut browser = Browser::phone("tipster-large", "en").await?;
     browser.client.goto(&format!("{}/", relay.url)).await?;
     browser
-        .find("#q-what")
-        .await?
-        .send_keys("The trucks leave the yard at night.")
+        .type_into("#q-what", "The trucks leave the yard at night.")
         .await?;
-    browser
-        .find("#q-where")
-        .await?
-        .send_keys("The yard")
-        .await?;
-    browser
-        .find("#files")
-        .await?
-        .send_keys(&path.display().to_string())
-        .await?;
-    browser.find(".files li").await?;
+    browser.type_into("#q-where", "The yard").await?;
+    browser.attach_file(&path).await?;
     let note = browser.find(".files .note").await?.text().await?;
     assert!(note.ends_with("Removed: file name."), "{note}");
     browser.eval(FLAKY_NETWORK).await?;

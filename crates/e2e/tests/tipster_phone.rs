@@ -42,22 +42,12 @@ async fn assert_private(browser: &Browser, relay: &Relay) -> Result<()> {
 
 /// Answers the form the way a tipster does, in whatever language it shows.
 async fn fill(browser: &Browser, text: &str, place: &str, topic: &str) -> Result<()> {
-    browser.find("#q-what").await?.send_keys(text).await?;
-    browser.find("#q-where").await?.send_keys(place).await?;
+    browser.type_into("#q-what", text).await?;
+    browser.type_into("#q-where", place).await?;
     browser
         .find("#q-topic")
         .await?
         .select_by_value(topic)
-        .await?;
-    Ok(())
-}
-
-/// Scrolls the first element matching `css` to the top of the screen.
-async fn scroll_to(browser: &Browser, css: &str) -> Result<()> {
-    browser
-        .eval(&format!(
-            "document.querySelector({css:?}).scrollIntoView(); return null;"
-        ))
         .await?;
     Ok(())
 }
@@ -92,12 +82,7 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         "held",
     )
     .await?;
-    browser
-        .find("#files")
-        .await?
-        .send_keys(&gps_photo().display().to_string())
-        .await?;
-    browser.find(".files li").await?;
+    browser.attach_file(&gps_photo()).await?;
     let files = browser.find(".files").await?.text().await?;
     assert!(files.contains("gps.jpg"), "{files}");
     assert!(
@@ -117,7 +102,7 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         .text()
         .await?;
     assert_eq!(label, "Conservar el nombre del archivo");
-    scroll_to(&browser, ".files li").await?;
+    browser.scroll_to(".files li").await?;
     browser.screenshot("photo-cleaned").await?;
     let codename = send(&mut browser, "codename-es").await?;
     assert_private(&browser, &relay).await?;
@@ -145,12 +130,7 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
     )
     .await?;
     // This time the tipster keeps the photo's file name.
-    browser
-        .find("#files")
-        .await?
-        .send_keys(&gps_photo().display().to_string())
-        .await?;
-    browser.find(".files li").await?;
+    browser.attach_file(&gps_photo()).await?;
     let before = browser.find(".files .note").await?.text().await?;
     assert!(before.contains("file name"), "{before}");
     browser.find("#keep-name-0").await?.click().await?;
@@ -160,7 +140,7 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Res
         after.contains("location") && !after.contains("file name"),
         "{after}"
     );
-    scroll_to(&browser, ".files li").await?;
+    browser.scroll_to(".files li").await?;
     browser.screenshot("form-filled-en").await?;
     let english = send(&mut browser, "codename-en").await?;
     assert_ne!(english, codename);
@@ -467,14 +447,9 @@ async fn the_page_fits_a_320_pixel_screen_with_text_at_200_percent() -> Result<(
     browser
         .eval("document.documentElement.style.fontSize = '200%'; return null;")
         .await?;
-    browser
-        .find("#files")
-        .await?
-        .send_keys(&gps_photo().display().to_string())
-        .await?;
-    browser.find(".files li").await?;
+    browser.attach_file(&gps_photo()).await?;
     browser.screenshot("form-320px-200-percent").await?;
-    scroll_to(&browser, ".files li").await?;
+    browser.scroll_to(".files li").await?;
     browser.screenshot("files-320px-200-percent").await?;
     let problems = overflowing(&browser).await?;
     assert!(

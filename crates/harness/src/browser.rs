@@ -139,6 +139,28 @@ impl Browser {
         }
     }
 
+    /// Types `text` into the first element matching `css`, after what it holds.
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        self.find(css).await?.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Scrolls the first element matching `css` to the top of the screen.
+    pub async fn scroll_to(&self, css: &str) -> Result<()> {
+        let script = format!("document.querySelector({css:?}).scrollIntoView(); return null;");
+        self.eval(&script).await?;
+        Ok(())
+    }
+
+    /// Picks `file` in the tipster's form (its file field, `#files`) and
+    /// waits until the form lists it.
+    pub async fn attach_file(&self, file: &Path) -> Result<()> {
+        self.type_into("#files", &file.display().to_string())
+            .await?;
+        self.find(".files li").await?;
+        Ok(())
+    }
+
     /// The page's visible text.
     pub async fn text(&self) -> Result<String> {
         Ok(self.client.find(Locator::Css("body")).await?.text().await?)
