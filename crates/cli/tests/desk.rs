@@ -25,15 +25,18 @@ fn get(address: &str, host: &str, path: &str) -> (String, String) {
     (answer.status_line.clone(), answer.text())
 }
 
+/// A fresh folder holding an officer's key, `officer.key`.
+fn folder_with_officer_key() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let keygen = sealtip(dir.path(), &["keygen", "-o", "officer.key"]);
+    assert!(keygen.status.success());
+    dir
+}
+
 #[test]
 fn the_desk_refuses_what_it_cannot_keep_to_this_machine() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = folder_with_officer_key();
     let path = dir.path();
-    assert!(
-        sealtip(path, &["keygen", "-o", "officer.key"])
-            .status
-            .success()
-    );
     let base = ["desk", "--agency", "demo", "-i", "officer.key"];
     let with = |more: &[&'static str]| -> Vec<&str> {
         base.iter().copied().chain(more.iter().copied()).collect()
@@ -54,13 +57,8 @@ fn the_desk_refuses_what_it_cannot_keep_to_this_machine() {
 
 #[test]
 fn the_printed_address_opens_the_desk_and_nothing_else_does() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = folder_with_officer_key();
     let path = dir.path();
-    assert!(
-        sealtip(path, &["keygen", "-o", "officer.key"])
-            .status
-            .success()
-    );
     let (key, inbox) = (path.join("officer.key"), path.join("in"));
     let desk = Desk::start(
         [
