@@ -256,11 +256,7 @@ fn fake_relay(answer: impl Fn(&str, &str) -> Canned + Send + Sync + 'static) -> 
             }
             answered => answered,
         };
-        Response {
-            status,
-            content_type: "application/json",
-            body,
-        }
+        Response::new(status, "application/json", body)
     })
     .unwrap()
 }

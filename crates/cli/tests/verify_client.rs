@@ -8,15 +8,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
+use sealtip_harness::http::{Request, Response};
 use sealtip_harness::relay::edit_config;
 use sealtip_harness::{RelayProcess, init_relay};
 use sha2::{Digest, Sha256};
+
+mod common;
+use common::sealtip;
 
 /// The relay's Content-Security-Policy for a page no partner may frame.
 const RELAY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
@@ -81,15 +83,16 @@ impl Server {
             dist,
             policy: RELAY_POLICY.to_owned(),
         }));
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let shared = Arc::clone(&served);
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                answer(stream, &shared);
-            }
-        });
-        Server { url, served, dir }
+        let server = sealtip_harness::http::Server::start("127.0.0.1", move |request| {
+            answer(request, &shared)
+        })
+        .unwrap();
+        Server {
+            url: server.url,
+            served,
+            dir,
+        }
     }
 
     fn dist(&self) -> PathBuf {
@@ -133,16 +136,6 @@ fn built_page(dir: &Path) -> PathBuf {
     dist
 }
 
-fn sealtip(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sealtip"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("ALL_PROXY")
-        .env_remove("all_proxy")
-        .output()
-        .unwrap()
-}
-
 /// The manifest the web build writes for `dist` (see xtask/src/manifest.rs).
 fn manifest(dist: &Path) -> String {
     let entry = |path: &Path| {
@@ -167,30 +160,12 @@ fn manifest(dist: &Path) -> String {
 }
 
 /// Answers one request as the relay's asset serving does.
-fn answer(mut stream: TcpStream, served: &Mutex<Served>) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    let mut accepted = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("accept-encoding")
-        {
-            accepted = value.trim().to_owned();
-        }
-    }
-    let target = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let path = target.split('?').next().unwrap_or("/");
-    let name = match path {
+fn answer(request: &Request, served: &Mutex<Served>) -> Response {
+    let accepted = request.header("accept-encoding").unwrap_or_default();
+    let name = match request.path.as_str() {
         "/embed" | "/a/demo" => "index.html".to_owned(),
         "/.well-known/sealtip/manifest.json" => "manifest.json".to_owned(),
-        _ => path.trim_start_matches('/').to_owned(),
+        path => path.trim_start_matches('/').to_owned(),
     };
     let (dist, policy) = {
         let served = served.lock().unwrap();
@@ -207,28 +182,30 @@ fn answer(mut stream: TcpStream, served: &Mutex<Served>) {
             break;
         }
     }
-    let (status, body) = match body {
-        Some(body) => ("200 OK", body),
-        None => ("404 Not Found", b"{\"error\":\"not found\"}".to_vec()),
+    let response = match body {
+        Some(body) => Response::ok("application/octet-stream", body),
+        None => Response::new(
+            404,
+            "application/json",
+            b"{\"error\":\"not found\"}".to_vec(),
+        ),
     };
     let cache = if name.ends_with(".html") {
         "no-store"
     } else {
         "no-cache"
     };
-    let mut head = format!(
-        "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\
-         content-security-policy: {policy}\r\nx-content-type-options: nosniff\r\n\
-         referrer-policy: no-referrer\r\ncross-origin-opener-policy: same-origin\r\n\
-         permissions-policy: {PERMISSIONS_POLICY}\r\ncache-control: {cache}\r\n",
-        body.len()
-    );
-    if let Some(encoding) = encoding {
-        head.push_str(&format!("content-encoding: {encoding}\r\n"));
+    let response = response
+        .with_header("content-security-policy", &policy)
+        .with_header("x-content-type-options", "nosniff")
+        .with_header("referrer-policy", "no-referrer")
+        .with_header("cross-origin-opener-policy", "same-origin")
+        .with_header("permissions-policy", PERMISSIONS_POLICY)
+        .with_header("cache-control", cache);
+    match encoding {
+        Some(encoding) => response.with_header("content-encoding", encoding),
+        None => response,
     }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&body);
 }
 
 fn stdout(out: &Output) -> String {

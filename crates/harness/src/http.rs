@@ -27,42 +27,43 @@ impl Request {
     }
 }
 
-/// An answer: status, content type and body.
+/// An answer: status, content type, more headers and body.
 pub struct Response {
     /// The status code.
     pub status: u16,
     /// The `Content-Type`.
     pub content_type: &'static str,
+    /// Headers besides `Content-Type`, `Content-Length` and `Connection`.
+    pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
 }
 
 impl Response {
-    /// `200` with `body` of `content_type`.
-    pub fn ok(content_type: &'static str, body: Vec<u8>) -> Response {
+    /// `status` with `body` of `content_type`.
+    pub fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
         Response {
-            status: 200,
+            status,
             content_type,
+            headers: Vec::new(),
             body,
         }
     }
 
-    /// `status` with a JSON body.
-    pub fn json(status: u16, body: impl ToString) -> Response {
-        Response {
-            status,
-            content_type: "application/json",
-            body: body.to_string().into_bytes(),
-        }
+    /// `200` with `body` of `content_type`.
+    pub fn ok(content_type: &'static str, body: Vec<u8>) -> Response {
+        Response::new(200, content_type, body)
     }
 
     /// `404`, "not found".
     pub fn not_found() -> Response {
-        Response {
-            status: 404,
-            content_type: "text/plain",
-            body: b"not found".to_vec(),
-        }
+        Response::new(404, "text/plain", b"not found".to_vec())
+    }
+
+    /// The same with the header `name: value` too.
+    pub fn with_header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 }
 
@@ -151,14 +152,18 @@ fn answer(
         headers,
         body,
     });
-    let mut stream = stream;
-    write!(
-        stream,
-        "HTTP/1.1 {} -\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+    let mut head = format!(
+        "HTTP/1.1 {} -\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
         response.status,
         response.content_type,
         response.body.len()
-    )?;
+    );
+    for (name, value) in &response.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut stream = stream;
+    stream.write_all(head.as_bytes())?;
     stream.write_all(&response.body)
 }
 
