@@ -97,13 +97,32 @@ async fn every_accepted_tip_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     init_with_binary(dir.path());
     kill_while_uploading(dir.path()).await;
-    // No leftovers: the blob folder holds exactly the listed items.
-    let mut files: Vec<String> = std::fs::read_dir(dir.path().join("data/blobs"))
+    // No leftovers: chunks are stored for exactly the listed items, whole.
+    let listed = listed_ids(dir.path()).await;
+    assert_eq!(stored_blobs(dir.path()), listed);
+    assert!(!dir.path().join("data/blobs").exists());
+}
+
+/// The blobs whose bytes the SQLite database in `dir` holds, sorted, each
+/// checked to be exactly its item's size (if it is an item).
+fn stored_blobs(dir: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(dir.join("data/relay.db")).unwrap();
+    let torn: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM items WHERE size != (SELECT COALESCE(SUM(length(data)), 0)
+             FROM chunks WHERE chunks.blob = items.id)",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(torn, 0, "an item's chunks add up to its size");
+    let mut stmt = conn
+        .prepare("SELECT DISTINCT blob FROM chunks ORDER BY blob")
+        .unwrap();
+    stmt.query_map([], |row| row.get(0))
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
-    assert_eq!(files, listed_ids(dir.path()).await);
+        .collect::<Result<_, _>>()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,12 +158,9 @@ async fn an_upload_session_keeps_exactly_its_acknowledged_parts_through_sigkill(
     let dir = tempfile::tempdir().unwrap();
     init_with_binary(dir.path());
     kill_during_session(dir.path()).await;
-    // Only the item's file is left.
-    let files: Vec<String> = std::fs::read_dir(dir.path().join("data/blobs"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(files, listed_ids(dir.path()).await);
+    // Only the item's bytes are left.
+    let listed = listed_ids(dir.path()).await;
+    assert_eq!(stored_blobs(dir.path()), listed);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,19 +21,33 @@ const LIMIT: u64 = 1000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_keeps_the_store_contract() {
     let dir = tempfile::tempdir().unwrap();
-    let blobs = dir.path().join("blobs");
-    let store = SqliteStore::open(&dir.path().join("relay.db"), &blobs).unwrap();
-    contract(store, || async {
-        // Leftovers are files in the blob folder that no listed item owns.
-        std::fs::read_dir(&blobs)
-            .unwrap()
-            .filter(|e| {
-                let name = e.as_ref().unwrap().file_name();
-                name.to_string_lossy().ends_with(".part")
-            })
-            .count() as i64
-    })
-    .await;
+    let database = dir.path().join("relay.db");
+    let store = SqliteStore::open(&database, &dir.path().join("blobs")).unwrap();
+    // Leftovers are chunks that no listed item owns.
+    contract(store, || async { sqlite_count(&database, UNOWNED_CHUNKS) }).await;
+    only_database_files(dir.path());
+}
+
+/// Chunks no item owns: an upload's or a session's.
+const UNOWNED_CHUNKS: &str = "SELECT COUNT(*) FROM chunks WHERE blob NOT IN (SELECT id FROM items)";
+
+/// The files of a SQLite store (the log and its index while it is open).
+const DATABASE_FILES: [&str; 3] = ["relay.db", "relay.db-shm", "relay.db-wal"];
+
+/// What `sql` counts in the SQLite database `database`.
+fn sqlite_count(database: &std::path::Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(database).unwrap();
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    conn.query_row(sql, [], |row| row.get(0)).unwrap()
+}
+
+/// Folder `dir` holds the database's files and nothing else: no file per
+/// item or session.
+fn only_database_files(dir: &std::path::Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(DATABASE_FILES.contains(&name.as_str()), "{name}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,16 +78,9 @@ async fn sqlite_keeps_the_session_contract() {
     let blobs = dir.path().join("blobs");
     let database = dir.path().join("relay.db");
     let store = SqliteStore::open(&database, &blobs).unwrap();
-    let session_files = || async {
-        std::fs::read_dir(&blobs)
-            .unwrap()
-            .filter(|e| {
-                let name = e.as_ref().unwrap().file_name();
-                name.to_string_lossy().ends_with(".session")
-            })
-            .count() as i64
-    };
-    let kept = sessions(store.clone(), session_files).await;
+    let session_bytes = || async { sqlite_count(&database, UNOWNED_CHUNKS) };
+    let kept = sessions(store.clone(), session_bytes).await;
+    only_database_files(dir.path());
     // Reopened, the session that is kept holds what it held.
     drop(store);
     let store = SqliteStore::open(&database, &blobs).unwrap();
@@ -129,12 +136,13 @@ async fn sqlite_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() {
             }
         },
         |id| {
-            let exists = blobs.join(id).exists();
+            let sql = format!("SELECT COUNT(*) FROM chunks WHERE blob = '{id}'");
+            let exists = sqlite_count(&database, &sql) > 0;
             async move { exists }
         },
         |mailbox| {
             let conn = connect();
-            let (database, blobs) = (database.clone(), blobs.clone());
+            let database = database.clone();
             async move {
                 let sql = "SELECT COUNT(*) FROM items WHERE mailbox = ?1";
                 let rows: i64 = conn.query_row(sql, [&mailbox], |r| r.get(0)).unwrap();
@@ -143,10 +151,7 @@ async fn sqlite_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() {
                 // the mailbox id.
                 conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
                     .unwrap();
-                let mut files = vec![database.clone(), database.with_extension("db-wal")];
-                for entry in std::fs::read_dir(&blobs).unwrap() {
-                    files.push(entry.unwrap().path());
-                }
+                let files = [database.clone(), database.with_extension("db-wal")];
                 let holding = files
                     .iter()
                     .filter_map(|file| std::fs::read(file).ok())

@@ -22,7 +22,8 @@ pub struct TestRelay {
     pub secret: Vec<u8>,
     pub recipient: Recipient,
     pub client: reqwest::Client,
-    /// The blob folder and database file (SQLite; empty on PostgreSQL).
+    /// The folder an earlier relay kept blobs in, and the database file
+    /// (SQLite; empty on PostgreSQL).
     pub blobs: PathBuf,
     pub database: PathBuf,
     task: tokio::task::JoinHandle<()>,
@@ -202,14 +203,18 @@ impl TestRelay {
         fetch_inbox(&self.client, &self.base, &self.token).await
     }
 
-    /// Every file name in the blob folder.
+    /// The blobs whose bytes are stored (the ids of items, sessions and
+    /// unfinished uploads in `chunks`), sorted.
     pub fn blob_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.blobs)
+        let conn = rusqlite::Connection::open(&self.database).unwrap();
+        conn.busy_timeout(Duration::from_secs(10)).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT DISTINCT blob FROM chunks ORDER BY blob")
+            .unwrap();
+        stmt.query_map([], |row| row.get(0))
             .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
+            .collect::<Result<_, _>>()
+            .unwrap()
     }
 
     /// The inbox and every item's bytes: what must not change after bad input.
@@ -269,17 +274,6 @@ pub async fn stalling_body(
         r.recv().await.map(|item| (item, r))
     });
     (sender, reqwest::Body::wrap_stream(stream))
-}
-
-/// A file's modification time, Unix seconds.
-pub fn modified_secs(path: &std::path::Path) -> u64 {
-    std::fs::metadata(path)
-        .unwrap()
-        .modified()
-        .unwrap()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 /// The bytes of the demo agency's inbox item `id` at the relay at `base`.

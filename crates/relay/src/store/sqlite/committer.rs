@@ -1,24 +1,28 @@
-//! The single writer thread: it renames blob files into place, fsyncs the
-//! folder and commits rows, taking every job waiting when it wakes (group
-//! commit).
+//! The single writer thread: it carries out every change, in queue order,
+//! taking every job waiting when it wakes into one transaction (group
+//! commit), and ticks on a fixed wall-clock grid.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, Transaction, params};
 use tokio::sync::oneshot;
 
-use super::files::{part_path, session_path};
+use super::chunks::{Chunk, cut_chunks, delete_chunks};
 use super::queries;
-use super::session_rows::{SessionOp, SessionOutcome, session_op};
+use super::session_rows::{SessionOp, session_op};
 use crate::store::session_hold::{Writing, lock};
 use crate::store::{ItemMeta, Place, SpentTag, StoreError};
 use crate::time;
 
-/// Most items one group commit takes.
+/// Most jobs one group commit takes.
 const MAX_BATCH: usize = 512;
+
+/// Seconds between ticks, on the grid of Unix time: at each tick the
+/// committer writes a row and folds the log into the database, so that the
+/// database files' times show the last tick, not the last tip.
+pub const TICK_SECS: u64 = 10;
 
 /// Deleting one item: an inbox item, or a reply in `mailbox`.
 pub(super) struct DeleteJob {
@@ -28,45 +32,49 @@ pub(super) struct DeleteJob {
     pub(super) reply: oneshot::Sender<Result<bool, StoreError>>,
 }
 
-/// Deleting every reply received before `before`; answers their ids, whose
-/// files the caller removes (off the committer thread).
-pub(super) type ExpireJob = (u64, oneshot::Sender<Result<Vec<String>, StoreError>>);
-
 /// What the committer is asked to do.
 pub(super) enum Job {
+    /// Makes an upload or a session an item.
     Commit {
         item: Accepted,
         max_items: u64,
     },
+    /// Stores a chunk of an upload or part still arriving.
+    Chunk {
+        chunk: Chunk,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+    /// Removes the chunks of an upload dropped before its commit.
+    Discard {
+        blob: String,
+    },
+    /// Removes the chunks a dropped part wrote from byte `from` on.
+    Cut {
+        blob: String,
+        from: u64,
+    },
     Delete(DeleteJob),
-    ExpireReplies(ExpireJob),
+    /// Deletes every reply received before the hour given; answers how many.
+    ExpireReplies(u64, oneshot::Sender<Result<u64, StoreError>>),
     Session {
         op: SessionOp,
         reply: oneshot::Sender<Result<u64, StoreError>>,
     },
 }
 
-/// The single writer: renames, fsyncs the folder and commits rows, in batches.
-pub(super) struct Committer {
-    conn: Connection,
-    blobs: PathBuf,
-    counts: Arc<Mutex<HashMap<String, u64>>>,
-    writing: Writing,
-    batches: u64,
-}
-
-/// Whether a place holding `stored` items, with `pending` more already
-/// accepted in this batch, is full; if not, counts one more as pending.
-fn reserve(pending: &mut u64, stored: u64, max_items: u64) -> bool {
-    let full = stored + *pending >= max_items;
-    if !full {
-        *pending += 1;
+impl Job {
+    /// Whether its answer promises durability (a chunk's does not: the
+    /// commit that makes it part of something waits for the disk).
+    fn needs_disk(&self) -> bool {
+        !matches!(
+            self,
+            Job::Chunk { .. } | Job::Discard { .. } | Job::Cut { .. }
+        )
     }
-    full
 }
 
-/// A commit the committer thread carries out: the upload (or the session's
-/// file) to rename into place and record, and where to answer.
+/// A commit the committer carries out: the item's row (its last chunk with
+/// it), and where to answer.
 pub(super) struct Accepted {
     id: String,
     agency: String,
@@ -74,8 +82,9 @@ pub(super) struct Accepted {
     size: u64,
     received: u64,
     spent: Option<SpentTag>,
-    /// The upload session it ends, whose file it is.
+    /// The upload session it ends, whose chunks it takes over.
     session: Option<String>,
+    last: Option<Chunk>,
     reply: oneshot::Sender<Result<(), StoreError>>,
 }
 
@@ -89,6 +98,7 @@ impl Accepted {
         size: u64,
         spent: Option<SpentTag>,
         session: Option<String>,
+        last: Option<Chunk>,
     ) -> (Self, ItemMeta, oneshot::Receiver<Result<(), StoreError>>) {
         let (reply, answer) = oneshot::channel();
         let received = time::this_hour();
@@ -106,262 +116,348 @@ impl Accepted {
             received,
             spent,
             session,
+            last,
             reply,
         };
         (item, meta, answer)
     }
+}
 
-    /// Where its bytes are until the rename.
-    fn source(&self, blobs: &Path) -> PathBuf {
-        match self.session {
-            Some(_) => session_path(blobs, &self.id),
-            None => part_path(blobs, &self.id),
-        }
-    }
+/// A job's answer, sent once its transaction has committed (or failed).
+trait Answer: Send {
+    fn send(self: Box<Self>, failed: Option<&str>);
+}
 
-    /// After a failure: an upload's file goes, a session's stays for a retry.
-    fn give_up(&self, blobs: &Path, renamed: bool) {
-        let at = if renamed {
-            blobs.join(&self.id)
-        } else {
-            self.source(blobs)
+struct Reply<T> {
+    reply: oneshot::Sender<Result<T, StoreError>>,
+    result: Result<T, StoreError>,
+}
+
+impl<T: Send> Answer for Reply<T> {
+    fn send(self: Box<Self>, failed: Option<&str>) {
+        let result = match failed {
+            Some(message) if self.result.is_ok() => Err(StoreError::Failed(message.to_owned())),
+            _ => self.result,
         };
-        let _ = if self.session.is_some() {
-            if renamed {
-                std::fs::rename(&at, self.source(blobs))
-            } else {
-                Ok(())
-            }
-        } else {
-            std::fs::remove_file(&at)
-        };
+        let _ = self.reply.send(result);
     }
 }
 
+fn answer<T: Send + 'static>(
+    reply: oneshot::Sender<Result<T, StoreError>>,
+    result: Result<T, StoreError>,
+) -> Option<Box<dyn Answer>> {
+    Some(Box::new(Reply { reply, result }))
+}
+
+/// The single writer: carries out jobs in batches, one transaction each.
+pub(super) struct Committer {
+    conn: Connection,
+    counts: Arc<Mutex<HashMap<String, u64>>>,
+    writing: Writing,
+    batches: u64,
+    /// Whether the connection waits for the disk at each commit.
+    synchronous_full: bool,
+    next_tick: u64,
+}
+
 impl Committer {
-    /// The committer of `conn`, the writer connection, and folder `blobs`.
+    /// The committer of `conn`, the writer connection.
     pub(super) fn new(
         conn: Connection,
-        blobs: &Path,
         counts: Arc<Mutex<HashMap<String, u64>>>,
         writing: Writing,
     ) -> Self {
         Committer {
             conn,
-            blobs: blobs.to_path_buf(),
             counts,
             writing,
             batches: 0,
+            synchronous_full: true,
+            next_tick: next_tick_after(time::now()),
         }
     }
 
-    /// Takes jobs until every sender is gone.
+    /// Takes jobs until every sender is gone, ticking on the grid meanwhile.
     pub(super) fn run(mut self, queue: mpsc::Receiver<Job>) {
-        while let Ok(first) = queue.recv() {
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match queue.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
+        loop {
+            match queue.recv_timeout(until(self.next_tick)) {
+                Ok(first) => {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match queue.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    self.process(batch);
                 }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
-            self.process(batch);
+            let now = time::now();
+            if now >= self.next_tick {
+                self.tick();
+                self.next_tick = next_tick_after(now);
+            }
         }
+    }
+
+    /// Writes the tick row and folds the log into the database.
+    fn tick(&mut self) {
+        let ticked = self
+            .synchronous(false)
+            .and_then(|()| {
+                self.conn
+                    .execute("UPDATE tick SET flip = 1 - flip", [])
+                    .map_err(StoreError::from)
+            })
+            .and_then(|_| {
+                self.conn
+                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    .map_err(StoreError::from)
+            });
+        if let Err(e) = ticked {
+            eprintln!("sealtip-relay: storage tick failed: {e}");
+        }
+    }
+
+    /// Sets whether commits wait for the disk. In WAL mode a commit that
+    /// waits syncs the whole log, so every chunk written before it too.
+    fn synchronous(&mut self, full: bool) -> Result<(), StoreError> {
+        if full != self.synchronous_full {
+            let level = if full { "FULL" } else { "NORMAL" };
+            self.conn.pragma_update(None, "synchronous", level)?;
+            self.synchronous_full = full;
+        }
+        Ok(())
     }
 
     fn process(&mut self, batch: Vec<Job>) {
-        let mut accepted = Vec::new();
-        let mut deletes = Vec::new();
-        let mut expiries = Vec::new();
-        let mut sessions = Vec::new();
-        let mut pending: HashMap<String, u64> = HashMap::new();
-        let mut pending_mailbox: HashMap<(String, String), u64> = HashMap::new();
-        for job in batch {
-            match job {
-                Job::Delete(job) => deletes.push(job),
-                Job::ExpireReplies(job) => expiries.push(job),
-                Job::Session { op, reply } => sessions.push((op, reply)),
-                Job::Commit { item, max_items } => {
-                    let part = item.source(&self.blobs);
-                    let full = match &item.place {
-                        Place::Inbox(_) => {
-                            let stored = lock(&self.counts).get(&item.agency).copied().unwrap_or(0);
-                            let n = pending.entry(item.agency.clone()).or_default();
-                            Ok(reserve(n, stored, max_items))
-                        }
-                        Place::Mailbox(mailbox) => {
-                            queries::mailbox_len(&self.conn, &item.agency, mailbox).map(|stored| {
-                                let key = (item.agency.clone(), mailbox.clone());
-                                let n = pending_mailbox.entry(key).or_default();
-                                reserve(n, stored, max_items)
-                            })
-                        }
-                    };
-                    let outcome = match full {
-                        Ok(true) => Err(StoreError::Full),
-                        Ok(false) => std::fs::rename(&part, self.blobs.join(&item.id))
-                            .map_err(StoreError::from),
-                        Err(e) => Err(e),
-                    };
-                    match outcome {
-                        Ok(()) => accepted.push(item),
-                        Err(e) => {
-                            item.give_up(&self.blobs, false);
-                            let _ = item.reply.send(Err(e));
-                        }
-                    }
-                }
+        let full = batch.iter().any(Job::needs_disk);
+        let mut answers: Vec<Box<dyn Answer>> = Vec::with_capacity(batch.len());
+        // Inbox items gained (or lost) per agency in this batch.
+        let mut delta: HashMap<String, i64> = HashMap::new();
+        let outcome = self.synchronous(full).and_then(|()| {
+            self.batches += 1;
+            let tx = self.conn.transaction()?;
+            for job in batch {
+                let done = carry_out(&tx, job, &self.counts, &mut delta, &self.writing);
+                answers.extend(done);
             }
-        }
-
-        let result = self.persist(&accepted, &deletes, &expiries, &sessions);
-        match result {
-            Ok((deleted, expired, session_results)) => {
+            if self.batches.is_multiple_of(1000) {
+                tx.execute(
+                    "DELETE FROM spent WHERE expires <= ?1",
+                    params![time::now()],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        });
+        match outcome {
+            Ok(()) => {
                 let mut counts = lock(&self.counts);
-                for item in &accepted {
-                    if let Place::Inbox(_) = item.place {
-                        *counts.entry(item.agency.clone()).or_default() += 1;
-                    }
-                }
-                for (job, was_there) in deletes.iter().zip(&deleted) {
-                    if *was_there
-                        && job.mailbox.is_none()
-                        && let Some(n) = counts.get_mut(&job.agency)
-                    {
-                        *n = n.saturating_sub(1);
-                    }
+                for (agency, n) in delta {
+                    let count = counts.entry(agency).or_default();
+                    *count = count.saturating_add_signed(n);
                 }
                 drop(counts);
-                for item in accepted {
-                    let _ = item.reply.send(Ok(()));
-                }
-                for (job, was_there) in deletes.into_iter().zip(deleted) {
-                    if was_there {
-                        // The row is gone, so the item is no longer listed; a
-                        // file left by a crash here is removed on the next open.
-                        let _ = std::fs::remove_file(self.blobs.join(&job.id));
-                    }
-                    let _ = job.reply.send(Ok(was_there));
-                }
-                for ((_, reply), ids) in expiries.into_iter().zip(expired) {
-                    let _ = reply.send(Ok(ids));
-                }
-                for ((_, reply), result) in sessions.into_iter().zip(session_results) {
-                    let answer = result.map(|(answer, gone)| {
-                        // The rows are gone; a file left by a crash here is
-                        // removed on the next open.
-                        for blob in gone {
-                            let _ = std::fs::remove_file(session_path(&self.blobs, &blob));
-                        }
-                        answer
-                    });
-                    let _ = reply.send(answer);
+                for answer in answers {
+                    answer.send(None);
                 }
             }
             Err(e) => {
                 let message = e.to_string();
                 eprintln!("sealtip-relay: storage failed: {message}");
-                for item in accepted {
-                    item.give_up(&self.blobs, true);
-                    let _ = item.reply.send(Err(StoreError::Failed(message.clone())));
-                }
-                for job in deletes {
-                    let _ = job.reply.send(Err(StoreError::Failed(message.clone())));
-                }
-                for (_, reply) in expiries {
-                    let _ = reply.send(Err(StoreError::Failed(message.clone())));
-                }
-                for (_, reply) in sessions {
-                    let _ = reply.send(Err(StoreError::Failed(message.clone())));
+                for answer in answers {
+                    answer.send(Some(&message));
                 }
             }
         }
-    }
-
-    /// Makes the batch durable: the folder's new names, then the rows.
-    /// Answers whether each delete found its item, the ids of the replies
-    /// each expiry deleted, and each session change's answer with the
-    /// session files it made obsolete.
-    fn persist(
-        &mut self,
-        accepted: &[Accepted],
-        deletes: &[DeleteJob],
-        expiries: &[ExpireJob],
-        sessions: &[SessionJob],
-    ) -> Result<PersistOutcome, StoreError> {
-        if !accepted.is_empty() {
-            File::open(&self.blobs)?.sync_all()?;
-        }
-        self.batches += 1;
-        let tx = self.conn.transaction()?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO items (id, agency, kind, mailbox, size, received)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            let mut spend =
-                tx.prepare_cached("INSERT OR IGNORE INTO spent (tag, expires) VALUES (?1, ?2)")?;
-            for item in accepted {
-                insert.execute(params![
-                    item.id,
-                    item.agency,
-                    item.place.kind_name(),
-                    item.place.mailbox(),
-                    item.size,
-                    item.received
-                ])?;
-                if let Some(spent) = item.spent {
-                    spend.execute(params![&spent.tag[..], spent.stored_expiry()])?;
-                }
-                if let Some(session) = &item.session {
-                    tx.execute("DELETE FROM sessions WHERE id = ?1", params![session])?;
-                }
-            }
-        }
-        let mut deleted = Vec::with_capacity(deletes.len());
-        {
-            let mut delete_inbox = tx.prepare_cached(
-                "DELETE FROM items WHERE id = ?1 AND agency = ?2 AND kind IN ('tip', 'message')",
-            )?;
-            let mut delete_reply = tx.prepare_cached(
-                "DELETE FROM items WHERE id = ?1 AND agency = ?2 AND kind = 'reply'
-                 AND mailbox = ?3",
-            )?;
-            for job in deletes {
-                let n = match &job.mailbox {
-                    None => delete_inbox.execute(params![job.id, job.agency])?,
-                    Some(mailbox) => delete_reply.execute(params![job.id, job.agency, mailbox])?,
-                };
-                deleted.push(n > 0);
-            }
-        }
-        let mut expired = Vec::with_capacity(expiries.len());
-        {
-            let mut expire = tx.prepare_cached(
-                "DELETE FROM items WHERE kind = 'reply' AND received < ?1 RETURNING id",
-            )?;
-            for (before, _) in expiries {
-                let ids = expire.query_map(params![before], |row| row.get::<_, String>(0))?;
-                expired.push(ids.collect::<Result<Vec<_>, _>>()?);
-            }
-        }
-        let outcomes = sessions
-            .iter()
-            .map(|(op, _)| session_op(&tx, op, &self.writing))
-            .collect();
-        if self.batches.is_multiple_of(1000) {
-            tx.execute(
-                "DELETE FROM spent WHERE expires <= ?1",
-                params![time::now()],
-            )?;
-        }
-        tx.commit()?;
-        Ok((deleted, expired, outcomes))
     }
 }
 
-type SessionJob = (SessionOp, oneshot::Sender<Result<u64, StoreError>>);
+/// Runs `f` in a savepoint of `tx`: undone if it fails, so a failed job
+/// leaves nothing while the rest of the batch commits.
+fn in_savepoint<T>(
+    tx: &Transaction<'_>,
+    f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    tx.execute_batch("SAVEPOINT job")?;
+    match f(tx) {
+        Ok(value) => {
+            tx.execute_batch("RELEASE job")?;
+            Ok(value)
+        }
+        Err(e) => {
+            tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            Err(e)
+        }
+    }
+}
 
-/// What a batch's rows answer: whether each delete found its item, the ids
-/// each expiry deleted, each session change's outcome.
-type PersistOutcome = (Vec<bool>, Vec<Vec<String>>, Vec<SessionOutcome>);
+/// Carries out one job in `tx`, noting inbox changes in `delta` (what this
+/// batch has added or removed so far); answers once the transaction is over.
+fn carry_out(
+    tx: &Transaction<'_>,
+    job: Job,
+    counts: &Mutex<HashMap<String, u64>>,
+    delta: &mut HashMap<String, i64>,
+    writing: &Writing,
+) -> Option<Box<dyn Answer>> {
+    match job {
+        Job::Commit { item, max_items } => {
+            let result = in_savepoint(tx, |tx| {
+                let full = match &item.place {
+                    Place::Inbox(_) => {
+                        let stored = lock(counts).get(&item.agency).copied().unwrap_or(0);
+                        let pending = delta.get(&item.agency).copied().unwrap_or(0);
+                        stored.saturating_add_signed(pending) >= max_items
+                    }
+                    Place::Mailbox(mailbox) => {
+                        queries::mailbox_len(tx, &item.agency, mailbox)? >= max_items
+                    }
+                };
+                if full {
+                    return Err(StoreError::Full);
+                }
+                record_item(tx, &item)
+            });
+            if result.is_ok() && matches!(item.place, Place::Inbox(_)) {
+                *delta.entry(item.agency.clone()).or_default() += 1;
+            }
+            answer(item.reply, result)
+        }
+        Job::Chunk { chunk, reply } => answer(reply, in_savepoint(tx, |tx| chunk.insert(tx))),
+        Job::Discard { blob } => {
+            // Unless the commit went through after all (its answer lost).
+            if let Err(e) = in_savepoint(tx, |tx| cut_chunks(tx, &blob, 0)) {
+                eprintln!("sealtip-relay: could not remove an unfinished upload: {e}");
+            }
+            None
+        }
+        Job::Cut { blob, from } => {
+            if let Err(e) = in_savepoint(tx, |tx| cut_chunks(tx, &blob, from)) {
+                eprintln!("sealtip-relay: could not cut back an unfinished part: {e}");
+            }
+            None
+        }
+        Job::Delete(job) => {
+            let result = in_savepoint(tx, |tx| delete_item(tx, &job));
+            if matches!(result, Ok(true)) && job.mailbox.is_none() {
+                *delta.entry(job.agency.clone()).or_default() -= 1;
+            }
+            answer(job.reply, result)
+        }
+        Job::ExpireReplies(before, reply) => {
+            answer(reply, in_savepoint(tx, |tx| expire_replies(tx, before)))
+        }
+        Job::Session { op, reply } => {
+            answer(reply, in_savepoint(tx, |tx| session_op(tx, &op, writing)))
+        }
+    }
+}
+
+/// Inserts the item's row (with its last chunk and spent tag); a session's
+/// row goes, and its chunks become the item's, exactly its length of them.
+fn record_item(tx: &Transaction<'_>, item: &Accepted) -> Result<(), StoreError> {
+    if let Some(session) = &item.session {
+        let ended = tx.execute("DELETE FROM sessions WHERE id = ?1", params![session])?;
+        if ended == 0 {
+            return Err(StoreError::Failed(
+                "an upload session ended while it was committed".into(),
+            ));
+        }
+        cut_chunks(tx, &item.id, item.size)?;
+    }
+    if let Some(chunk) = &item.last {
+        chunk.insert(tx)?;
+    }
+    tx.prepare_cached(
+        "INSERT INTO items (id, agency, kind, mailbox, size, received)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        item.id,
+        item.agency,
+        item.place.kind_name(),
+        item.place.mailbox(),
+        item.size,
+        item.received
+    ])?;
+    if let Some(spent) = item.spent {
+        tx.prepare_cached("INSERT OR IGNORE INTO spent (tag, expires) VALUES (?1, ?2)")?
+            .execute(params![&spent.tag[..], spent.stored_expiry()])?;
+    }
+    Ok(())
+}
+
+/// Deletes the item and its chunks; whether there was one.
+fn delete_item(tx: &Transaction<'_>, job: &DeleteJob) -> Result<bool, StoreError> {
+    let n = match &job.mailbox {
+        None => tx
+            .prepare_cached(
+                "DELETE FROM items WHERE id = ?1 AND agency = ?2 AND kind IN ('tip', 'message')",
+            )?
+            .execute(params![job.id, job.agency])?,
+        Some(mailbox) => tx
+            .prepare_cached(
+                "DELETE FROM items WHERE id = ?1 AND agency = ?2 AND kind = 'reply'
+                 AND mailbox = ?3",
+            )?
+            .execute(params![job.id, job.agency, mailbox])?,
+    };
+    if n > 0 {
+        delete_chunks(tx, &job.id)?;
+    }
+    Ok(n > 0)
+}
+
+/// Deletes the replies received before `before`, with their chunks.
+fn expire_replies(tx: &Transaction<'_>, before: u64) -> Result<u64, StoreError> {
+    let ids: Vec<String> = tx
+        .prepare_cached("DELETE FROM items WHERE kind = 'reply' AND received < ?1 RETURNING id")?
+        .query_map(params![before], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        delete_chunks(tx, id)?;
+    }
+    Ok(ids.len() as u64)
+}
+
+/// The first tick of the grid after `now` (Unix seconds).
+fn next_tick_after(now: u64) -> u64 {
+    (now / TICK_SECS + 1) * TICK_SECS
+}
+
+/// How long until Unix second `at`.
+fn until(at: u64) -> Duration {
+    let target = UNIX_EPOCH + Duration::from_secs(at);
+    target
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO)
+}
+
+pub(super) fn committer_stopped() -> StoreError {
+    StoreError::Failed("the committer thread has stopped".into())
+}
+
+/// The committer's answer to a job.
+pub(super) async fn committer_answer<T>(
+    answer: oneshot::Receiver<Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    answer.await.map_err(|_| committer_stopped())?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_fall_on_the_grid_after_now() {
+        assert_eq!(next_tick_after(0), TICK_SECS);
+        assert_eq!(next_tick_after(TICK_SECS - 1), TICK_SECS);
+        assert_eq!(next_tick_after(TICK_SECS), 2 * TICK_SECS);
+        assert_eq!(next_tick_after(1_765_000_003), 1_765_000_010);
+    }
+}

@@ -1,51 +1,64 @@
-//! The embedded default: SQLite for metadata, one file per sealed blob.
+//! The embedded default: everything in one SQLite database, sealed bytes
+//! included, so that nothing on the disk is created, renamed or touched per
+//! tip (a file's times would tell when it came, to the second).
 //!
-//! Writing an item:
-//! 1. the handler streams the body into `BLOBS/<id>.part` (small bodies stay in
-//!    a 64 KiB buffer and reach the disk in one write), sets its times to the
-//!    hour, and fsyncs it;
-//! 2. the committer thread renames it to `BLOBS/<id>`, fsyncs the folder, and
-//!    inserts its row (WAL, `synchronous=FULL`), then answers.
+//! A sealed blob is rows of `chunks` (at most [`CHUNK_BYTES`] each), read
+//! back one chunk at a time. Every change goes through the committer
+//! thread, which takes every job waiting when it wakes into one transaction
+//! (group commit): concurrent uploads share one commit and one sync.
 //!
-//! The committer takes every item waiting when it wakes (group commit), so
-//! concurrent uploads share one folder fsync and one database commit. An item
-//! is listed only once its row exists, and its row exists only after its file
-//! and name are durable, so a crash never lists a half-written item. On open,
-//! leftovers of a crash (`.part` files, files without a row) are removed.
+//! Writing an item: the handler keeps the body's last chunk in memory and
+//! hands each full chunk to the committer as more bytes follow (committed
+//! without waiting for the disk); the commit writes the last chunk and the
+//! `items` row and waits for the disk (WAL, `synchronous=FULL`), which in
+//! WAL mode also makes every earlier chunk durable. An item is listed only
+//! once its row exists, so a crash never lists a half-written item; the
+//! chunks of an upload dropped before its commit are removed at once, those
+//! a crash cut short when the store next opens.
 //!
-//! An upload session keeps its bytes in `BLOBS/<blob>.session` (`blob` is the
-//! id the item will have, never the session's own id) and a row in
-//! `sessions`. A part is written at the session's offset and fsynced (with
-//! the folder, for the first), then the committer records the new length;
-//! a part that fails is cut off again, and on open every session file is
-//! cut back to its recorded length. Committing renames the file to
-//! `BLOBS/<blob>` and, in one transaction, inserts the item and removes the
-//! session row. Only one request writes a session at a time (a lock in
-//! memory: one relay owns a SQLite database).
+//! An upload session is a `sessions` row; its bytes are chunks under `blob`
+//! (the id the item will have, never the session's own id). A part's chunks
+//! follow the session's bytes; its last chunk and the session's new length
+//! are one transaction that waits for the disk, and only then is the part
+//! counted. A part that fails or is dropped has its chunks removed again,
+//! and on open every session is cut back to its recorded length. Committing
+//! inserts the item and removes the session row in one transaction. Only one
+//! request writes a session at a time (a hold in memory: one relay owns a
+//! SQLite database).
 //!
-//! The files: `committer` (the single writer thread and its batches),
+//! The database files' own times: the committer writes a row and folds the
+//! log into the database every [`TICK_SECS`] seconds on the grid of Unix
+//! time, so after any write the files' times move to the next tick.
+//!
+//! The files: `committer` (the single writer thread, its batches and ticks),
+//! `chunks` (bytes on their way in), `reader` (a blob read a chunk at a time),
 //! `session_rows` (the `sessions` table, changed in the committer's
-//! transaction), `files` (blob files being written), `queries` (reads),
-//! `recovery` (what a crash left, removed on open), `schema.sql`.
+//! transaction), `queries` (reads), `recovery` (a crash's leftovers removed on
+//! open), `migration` (blob files of an earlier relay moved into the
+//! database), `schema.sql`.
 
+mod chunks;
 mod committer;
-mod files;
+mod migration;
 mod queries;
+mod reader;
 mod recovery;
 mod session_rows;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::Duration;
 
 use rusqlite::Connection;
 use sealtip_api::{ItemKind, is_valid_id};
 use tokio::sync::oneshot;
 
-use self::committer::{Accepted, Committer, DeleteJob, Job};
-pub use self::files::{FileUpload, SessionPart};
-use self::files::{FileWriter, open_at, part_path, session_path};
+use self::chunks::ChunkWriter;
+pub use self::chunks::{CHUNK_BYTES, SqlitePart, SqliteUpload};
+pub use self::committer::TICK_SECS;
+use self::committer::{Accepted, Committer, DeleteJob, Job, committer_answer, committer_stopped};
+pub use self::reader::SqliteReader;
 use self::session_rows::SessionOp;
 use super::session_hold::{SessionHold, Writing, lock};
 use super::{ItemMeta, Place, Session, SpentTag, Store, StoreError, random_id};
@@ -57,14 +70,13 @@ const SPENT_PRUNE_EVERY: usize = 50_000;
 /// The tables, created if missing at every open.
 const SCHEMA: &str = include_str!("schema.sql");
 
-/// SQLite metadata plus a folder of blob files.
+/// Items, their sealed bytes, sessions and spent tags in one SQLite database.
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    blobs: PathBuf,
     reader: Mutex<Connection>,
     jobs: mpsc::Sender<Job>,
     spent: Mutex<SpentSet>,
@@ -86,33 +98,35 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the database and blob folder, removes what a crash
-    /// left half-written, and starts the committer thread.
-    pub fn open(database: &Path, blobs: &Path) -> Result<Self, StoreError> {
+    /// Opens (or creates) the database, moves in the blob files an earlier
+    /// relay kept in `old_blobs` (then removes them and the folder), removes
+    /// what a crash left half-written, and starts the committer thread.
+    pub fn open(database: &Path, old_blobs: &Path) -> Result<Self, StoreError> {
         if let Some(parent) = database.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::create_dir_all(blobs)?;
-        let writer = Connection::open(database)?;
+        let mut writer = Connection::open(database)?;
         writer.execute_batch(SCHEMA)?;
         configure(&writer)?;
-        // Deleted rows (a reply's mailbox id, an item's size and hour) are
-        // overwritten, not left in free space.
+        // Deleted rows (a reply's mailbox id, an item's size and hour, its
+        // sealed bytes) are overwritten, not left in free space.
         writer.pragma_update(None, "secure_delete", "ON")?;
+        // The log is folded in at each tick; beyond this it is cut back.
+        writer.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         let reader = Connection::open(database)?;
         configure(&reader)?;
 
-        let recovered = recovery::recover(&writer, blobs)?;
+        migration::move_blob_files(&mut writer, old_blobs)?;
+        let recovered = recovery::recover(&mut writer)?;
         let counts = Arc::new(Mutex::new(recovered.counts));
         let writing = Writing::default();
         let (jobs, queue) = mpsc::channel();
-        let committer = Committer::new(writer, blobs, counts.clone(), writing.clone());
+        let committer = Committer::new(writer, counts.clone(), writing.clone());
         std::thread::Builder::new()
             .name("sealtip-committer".into())
             .spawn(move || committer.run(queue))?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
-                blobs: blobs.to_path_buf(),
                 reader: Mutex::new(reader),
                 jobs,
                 spent: Mutex::new(SpentSet {
@@ -130,10 +144,15 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || f(&lock(&inner.reader)))
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || f(&store.reader()))
             .await
             .map_err(|e| StoreError::Failed(format!("reader task: {e}")))?
+    }
+
+    /// The reader connection.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.inner.reader)
     }
 
     fn send(&self, job: Job) -> Result<(), StoreError> {
@@ -169,14 +188,12 @@ impl SqliteStore {
     }
 
     /// Takes session `id` for writing: `Ok(None)` if unknown or expired,
-    /// [`StoreError::Conflict`] if another request holds it. The hold is
-    /// shared with the writes the request leaves running.
+    /// [`StoreError::Conflict`] if another request holds it.
     async fn hold_session(
         &self,
         id: &str,
-    ) -> Result<Option<(Arc<SessionHold>, Session, String)>, StoreError> {
-        let held = self.inner.writing.hold(id, self.stored_session(id)).await?;
-        Ok(held.map(|(hold, session, blob)| (Arc::new(hold), session, blob)))
+    ) -> Result<Option<(SessionHold, Session, String)>, StoreError> {
+        self.inner.writing.hold(id, self.stored_session(id)).await
     }
 }
 
@@ -186,48 +203,42 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn committer_stopped() -> StoreError {
-    StoreError::Failed("the committer thread has stopped".into())
-}
-
-/// The committer's answer to a job.
-async fn committer_answer<T>(
-    answer: oneshot::Receiver<Result<T, StoreError>>,
-) -> Result<T, StoreError> {
-    answer.await.map_err(|_| committer_stopped())?
-}
-
 impl Store for SqliteStore {
-    type Upload = FileUpload;
-    type Reader = tokio::fs::File;
-    type Part = SessionPart;
+    type Upload = SqliteUpload;
+    type Reader = SqliteReader;
+    type Part = SqlitePart;
+    /// A part holds one chunk in memory at most.
     const PARTS_IN_MEMORY: bool = false;
 
-    async fn begin(&self) -> Result<FileUpload, StoreError> {
-        let id = random_id()?;
-        Ok(FileUpload {
-            writer: FileWriter::new(part_path(&self.inner.blobs, &id), 0, None),
-            id,
-            handed_over: false,
+    async fn begin(&self) -> Result<SqliteUpload, StoreError> {
+        Ok(SqliteUpload {
+            writer: ChunkWriter::new(self.inner.jobs.clone(), random_id()?, 0),
+            committed: false,
         })
     }
 
     async fn commit(
         &self,
-        mut upload: FileUpload,
+        mut upload: SqliteUpload,
         agency: &str,
         place: Place,
         spent: Option<SpentTag>,
         max_items: u64,
     ) -> Result<ItemMeta, StoreError> {
-        upload.writer.spill(true).await?;
-        let size = upload.writer.written;
-        let (item, meta, answer) =
-            Accepted::new(upload.id.clone(), agency, place, size, spent, None);
+        let last = upload.writer.last_chunk();
+        let (item, meta, answer) = Accepted::new(
+            upload.writer.blob.clone(),
+            agency,
+            place,
+            upload.writer.written,
+            spent,
+            None,
+            last,
+        );
         self.send(Job::Commit { item, max_items })?;
-        // From here on the committer owns the file, and removes it if it fails.
-        upload.handed_over = true;
+        // Dropped uncommitted, its chunks are removed.
         committer_answer(answer).await?;
+        upload.committed = true;
         Ok(meta)
     }
 
@@ -251,7 +262,7 @@ impl Store for SqliteStore {
         agency: &str,
         place: &Place,
         id: &str,
-    ) -> Result<Option<(ItemMeta, tokio::fs::File)>, StoreError> {
+    ) -> Result<Option<(ItemMeta, SqliteReader)>, StoreError> {
         if !is_valid_id(id) {
             return Ok(None);
         }
@@ -263,12 +274,8 @@ impl Store for SqliteStore {
         if !place.admits(&meta.place) {
             return Ok(None);
         }
-        match tokio::fs::File::open(self.inner.blobs.join(id)).await {
-            Ok(file) => Ok(Some((meta, file))),
-            // Deleted between the query and the open.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        let reader = SqliteReader::new(self.clone(), meta.id.clone(), meta.size);
+        Ok(Some((meta, reader)))
     }
 
     async fn delete(&self, agency: &str, id: &str) -> Result<bool, StoreError> {
@@ -286,20 +293,8 @@ impl Store for SqliteStore {
 
     async fn remove_replies_before(&self, cutoff: u64) -> Result<u64, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Job::ExpireReplies((cutoff, reply)))?;
-        let ids = committer_answer(answer).await?;
-        let removed = ids.len() as u64;
-        let blobs = self.inner.blobs.clone();
-        // The rows are gone, so the replies are no longer listed; a file left
-        // by a crash here is removed on the next open.
-        tokio::task::spawn_blocking(move || {
-            for id in ids {
-                let _ = std::fs::remove_file(blobs.join(id));
-            }
-        })
-        .await
-        .map_err(|e| StoreError::Failed(format!("remover task: {e}")))?;
-        Ok(removed)
+        self.send(Job::ExpireReplies(cutoff, reply))?;
+        committer_answer(answer).await
     }
 
     async fn spend(&self, tag: SpentTag) -> Result<bool, StoreError> {
@@ -345,34 +340,34 @@ impl Store for SqliteStore {
         Ok(self.stored_session(id).await?.map(|(session, _)| session))
     }
 
-    async fn begin_part(&self, id: &str, offset: u64) -> Result<Option<SessionPart>, StoreError> {
+    async fn begin_part(&self, id: &str, offset: u64) -> Result<Option<SqlitePart>, StoreError> {
         let Some((hold, session, blob)) = self.hold_session(id).await? else {
             return Ok(None);
         };
         if session.received != offset {
             return Err(StoreError::Conflict(session.received));
         }
-        let path = session_path(&self.inner.blobs, &blob);
-        Ok(Some(SessionPart {
+        Ok(Some(SqlitePart {
             id: id.to_owned(),
-            writer: FileWriter::new(path, offset, Some(hold)),
+            writer: ChunkWriter::new(self.inner.jobs.clone(), blob, offset),
             counted: false,
+            _hold: hold,
         }))
     }
 
     async fn append(
         &self,
-        mut part: SessionPart,
+        mut part: SqlitePart,
         header_len: Option<u64>,
         expires: u64,
     ) -> Result<Option<u64>, StoreError> {
-        part.writer.spill(true).await?;
         let received = self
             .session_op(SessionOp::Append {
                 id: part.id.clone(),
                 received: part.writer.start + part.writer.written,
                 header_len,
                 expires,
+                last: part.writer.last_chunk(),
             })
             .await?;
         part.counted = true;
@@ -391,10 +386,6 @@ impl Store for SqliteStore {
         if session.received != received {
             return Err(StoreError::Conflict(session.received));
         }
-        // Exactly the counted bytes, durable, with coarse times.
-        let mut writer = FileWriter::new(session_path(&self.inner.blobs, &blob), received, None);
-        writer.file = Some(open_at(&writer.path, received, true).map_err(StoreError::from)?);
-        writer.spill(true).await?;
         let place = Place::Inbox(session.kind);
         let (item, meta, answer) = Accepted::new(
             blob,
@@ -403,6 +394,7 @@ impl Store for SqliteStore {
             received,
             None,
             Some(id.to_owned()),
+            None,
         );
         self.send(Job::Commit { item, max_items })?;
         committer_answer(answer).await?;

@@ -1,4 +1,6 @@
 -- The SQLite schema, applied at every open (each statement is idempotent).
+-- No column holds a time finer than the hour, and no table an arrival order
+-- beyond the rowid the inbox is listed by.
 PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS items (
     id TEXT PRIMARY KEY NOT NULL,
@@ -18,7 +20,7 @@ CREATE TABLE IF NOT EXISTS spent (
     expires INTEGER NOT NULL
 ) WITHOUT ROWID;
 -- Upload sessions, likewise in id order, with expiries on the hour.
--- Their bytes are in BLOBS/<blob>.session.
+-- Their bytes are the chunks of `blob`, the id the item will have.
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY NOT NULL,
     blob TEXT NOT NULL,
@@ -28,3 +30,18 @@ CREATE TABLE IF NOT EXISTS sessions (
     header_len INTEGER,
     expires INTEGER NOT NULL     -- Unix seconds, a multiple of 3600
 ) WITHOUT ROWID;
+-- The sealed bytes of items, sessions and uploads being received: `data`
+-- holds the bytes of blob `blob` from byte `start` on (at most CHUNK_BYTES).
+CREATE TABLE IF NOT EXISTS chunks (
+    blob TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (blob, start)
+);
+-- Written on a fixed wall-clock grid (see committer.rs), so that the
+-- database files' times show the grid, not when a tip came.
+CREATE TABLE IF NOT EXISTS tick (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    flip INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO tick (one, flip) VALUES (1, 0);

@@ -1,8 +1,9 @@
 //! The `sessions` table, changed only in the committer's transaction.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use sealtip_api::ItemKind;
 
+use super::chunks::{Chunk, delete_chunks};
 use crate::store::session_hold::Writing;
 use crate::store::{SpentTag, StoreError};
 use crate::time;
@@ -19,12 +20,13 @@ pub(super) enum SessionOp {
         spent: SpentTag,
         max_open: u64,
     },
-    /// Answers the new length.
+    /// Stores the part's last chunk and answers the new length.
     Append {
         id: String,
         received: u64,
         header_len: Option<u64>,
         expires: u64,
+        last: Option<Chunk>,
     },
     /// Answers 1 if the session was there, else 0.
     Drop { id: String },
@@ -32,15 +34,12 @@ pub(super) enum SessionOp {
     Expire,
 }
 
-/// A session change's answer, and the blobs of the sessions it ended.
-pub(super) type SessionOutcome = Result<(u64, Vec<String>), StoreError>;
-
-/// Carries out `op` in `tx`.
+/// Carries out `op` in `tx`; a session that ends takes its chunks with it.
 pub(super) fn session_op(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Transaction<'_>,
     op: &SessionOp,
     writing: &Writing,
-) -> SessionOutcome {
+) -> Result<u64, StoreError> {
     match op {
         SessionOp::Open {
             id,
@@ -68,13 +67,14 @@ pub(super) fn session_op(
                  VALUES (?1, ?2, ?3, ?4, 0, ?5)",
                 params![id, blob, agency, kind.as_str(), expires],
             )?;
-            Ok((0, Vec::new()))
+            Ok(0)
         }
         SessionOp::Append {
             id,
             received,
             header_len,
             expires,
+            last,
         } => {
             let changed = tx.execute(
                 "UPDATE sessions SET received = ?2, header_len = COALESCE(header_len, ?3),
@@ -86,7 +86,10 @@ pub(super) fn session_op(
                     "an upload session ended while a part was written".into(),
                 ));
             }
-            Ok((*received, Vec::new()))
+            if let Some(chunk) = last {
+                chunk.insert(tx)?;
+            }
+            Ok(*received)
         }
         SessionOp::Drop { id } => {
             let blob: Option<String> = tx
@@ -96,7 +99,10 @@ pub(super) fn session_op(
                     |row| row.get(0),
                 )
                 .optional()?;
-            Ok((u64::from(blob.is_some()), blob.into_iter().collect()))
+            if let Some(blob) = &blob {
+                delete_chunks(tx, blob)?;
+            }
+            Ok(u64::from(blob.is_some()))
         }
         SessionOp::Expire => {
             let expired: Vec<(String, String)> = {
@@ -105,16 +111,17 @@ pub(super) fn session_op(
                     stmt.query_map(params![time::now()], |row| Ok((row.get(0)?, row.get(1)?)))?;
                 rows.collect::<Result<_, _>>()?
             };
-            let mut gone = Vec::new();
+            let mut gone = 0;
             for (id, blob) in expired {
                 // Not one a request is writing to: it goes next time.
                 if writing.is_held(&id) {
                     continue;
                 }
                 tx.execute("DELETE FROM sessions WHERE id = ?1", params![id])?;
-                gone.push(blob);
+                delete_chunks(tx, &blob)?;
+                gone += 1;
             }
-            Ok((gone.len() as u64, gone))
+            Ok(gone)
         }
     }
 }
