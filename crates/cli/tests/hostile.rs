@@ -37,6 +37,13 @@ fn one_line_error(out: &Output) -> String {
     stderr.trim_end().to_string()
 }
 
+/// Runs `sealtip ARGS MORE` in `dir`, which must fail with one harmless
+/// line saying `says`.
+fn refused(dir: &Path, args: &[&str], more: &[&str], says: &str) {
+    let err = one_line_error(&sealtip(dir, &[args, more].concat()));
+    assert!(err.contains(says), "{says:?} not in {err}");
+}
+
 /// No byte a terminal acts on, other than line breaks.
 fn assert_harmless(shown: &str) {
     let bad = shown.chars().find(|c| {
@@ -235,6 +242,13 @@ fn hostile_attachment_names_stay_inside_the_output_folder() {
     assert!(!Path::new("/tmp/sealtip-escaped.txt").exists());
 }
 
+/// A fresh folder holding an inbox token, `token`, for a fake relay.
+fn folder_with_token() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("token"), "secret-token\n").unwrap();
+    tmp
+}
+
 /// What a fake relay answers: a status and a body.
 type Canned = (u16, Vec<u8>);
 
@@ -288,9 +302,8 @@ fn challenge() -> Canned {
 
 #[test]
 fn ids_from_the_relay_are_checked_before_use() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = folder_with_token();
     let dir = tmp.path();
-    std::fs::write(dir.join("token"), "secret-token\n").unwrap();
     std::fs::write(dir.join("codename"), CODENAME).unwrap();
     std::fs::write(
         dir.join("tip.age"),
@@ -369,9 +382,8 @@ fn ids_from_the_relay_are_checked_before_use() {
 
 #[test]
 fn inbox_json_lists_what_the_relay_said() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = folder_with_token();
     let dir = tmp.path();
-    std::fs::write(dir.join("token"), "secret-token\n").unwrap();
     let items = serde_json::json!([
         {"id": "0123456789abcdef0123456789abcdef", "kind": "tip", "size": 4096, "received": "2026-12-06T10:00:00Z"},
         {"id": "fedcba9876543210fedcba9876543210", "kind": "message", "size": 1536, "received": format!("2026-12-06T11:00:00Z{ATTACK}")},
@@ -459,18 +471,19 @@ fn replies_from_a_hostile_relay_are_shown_escaped() {
         "{shown}"
     );
     // The relay's own words in a refusal are escaped too.
-    let err = one_line_error(&sealtip(
-        dir,
-        &[
+    let refusal_for = |agency: &str| {
+        let replies = [
             "replies",
             "--relay",
             url,
             "--agency",
-            "other",
+            agency,
             "--codename",
             CODENAME,
-        ],
-    ));
+        ];
+        one_line_error(&sealtip(dir, &replies))
+    };
+    let err = refusal_for("other");
     assert!(
         err.ends_with(&format!(
             "the relay refused: no such thing{ATTACK_SHOWN} (HTTP 400)"
@@ -478,18 +491,7 @@ fn replies_from_a_hostile_relay_are_shown_escaped() {
         "{err}"
     );
     // And a long-winded refusal is cut to a line a person can read.
-    let err = one_line_error(&sealtip(
-        dir,
-        &[
-            "replies",
-            "--relay",
-            url,
-            "--agency",
-            "wordy",
-            "--codename",
-            CODENAME,
-        ],
-    ));
+    let err = refusal_for("wordy");
     assert!(
         err.len() < 500 && err.ends_with("blah … (HTTP 400)"),
         "{err}"
@@ -538,20 +540,18 @@ fn the_codename_and_message_come_from_files_or_are_refused_clearly() {
     );
 
     // Without a codename and without a terminal to type it: one clear line.
-    let err = one_line_error(&sealtip(dir, &replies));
-    assert!(err.contains("no codename: give --codename-file F"), "{err}");
-    let err = one_line_error(&sealtip(
+    refused(dir, &replies, &[], "no codename: give --codename-file F");
+    refused(
         dir,
-        &[&replies[..], &["--codename-file", "empty"]].concat(),
-    ));
-    assert!(err.contains("empty holds no codename"), "{err}");
-    let err = one_line_error(&sealtip(
+        &replies,
+        &["--codename-file", "empty"],
+        "empty holds no codename",
+    );
+    refused(
         dir,
-        &[&replies[..], &["--codename-file", "missing"]].concat(),
-    ));
-    assert!(
-        err.contains("cannot read the codename from missing"),
-        "{err}"
+        &replies,
+        &["--codename-file", "missing"],
+        "cannot read the codename from missing",
     );
     let out = sealtip(
         dir,
@@ -565,13 +565,13 @@ fn the_codename_and_message_come_from_files_or_are_refused_clearly() {
 
     // A follow-up needs a message: from a file, or one clear line.
     let follow_up = tipster_args("follow-up", url, "codename");
-    let err = one_line_error(&sealtip(dir, &follow_up));
-    assert!(err.contains("no message: give --message-file F"), "{err}");
-    let err = one_line_error(&sealtip(
+    refused(dir, &follow_up, &[], "no message: give --message-file F");
+    refused(
         dir,
-        &[&follow_up[..], &["--message-file", "empty"]].concat(),
-    ));
-    assert!(err.contains("the message is empty"), "{err}");
+        &follow_up,
+        &["--message-file", "empty"],
+        "the message is empty",
+    );
     let err = one_line_error(&sealtip(
         dir,
         &[
@@ -948,9 +948,8 @@ fn in_a_terminal_the_codename_is_asked_unseen_and_the_message_typed() {
 
 #[test]
 fn pull_takes_no_more_and_no_less_than_the_relay_listed() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = folder_with_token();
     let dir = tmp.path();
-    std::fs::write(dir.join("token"), "secret-token\n").unwrap();
     let id = "0123456789abcdef0123456789abcdef";
     let sent = Arc::new(Mutex::new(0usize));
     let length = sent.clone();
