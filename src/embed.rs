@@ -35,11 +35,15 @@ const HANDSHAKE_WAIT: Duration = Duration::from_secs(5);
 pub const EMBED_PATH: &str = "/embed";
 
 /// The only heights, in CSS pixels, the frame ever asks its partner page
-/// for: from a wide screen's short form to a phone's form with many
-/// questions. A partner's scripts learn which step the empty form needed
+/// for. Chosen from the form's layout: the demo agency's empty form (five
+/// questions, one a choice of five, the files, the key's fingerprint) is
+/// 1442 px high in a 704 px wide frame (a desktop article column) and
+/// 1663 px in a 358 px one (a phone);
+/// a form of one question fits the first step, a long one scrolls inside
+/// the last. A partner's scripts learn which step the empty form needed
 /// (which they could work out from the agency's public form and their own
 /// layout), never how the tipster's typing, files or screens change it.
-pub const HEIGHT_STEPS: [u32; 4] = [720, 1080, 1440, 1920];
+pub const HEIGHT_STEPS: [u32; 4] = [1200, 1600, 2000, 2400];
 
 /// The step for a form `content` pixels high: the smallest that holds it,
 /// else the tallest (the rest scrolls inside the frame).

@@ -2,7 +2,8 @@
 //! on `http://127.0.0.1:P` embeds the form with `embed.js` from a real relay
 //! on `http://localhost:R` (another origin and another site), and the agency
 //! opens what was sent with `sealtip`. Screenshots of the demo partner page
-//! in both modes go to `target/screenshots/widget-*.png`.
+//! in both modes, and of its own quick exit after scrolling, go to
+//! `target/screenshots/widget-*.png`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
@@ -18,6 +19,20 @@ use serde_json::Value;
 
 /// What the tipster types; it must reach the agency and nobody else.
 const TYPED: &str = "Six men sleep in the back room of the car wash on Ring Road 4";
+
+/// The only heights the frame may ask the partner page for
+/// (`HEIGHT_STEPS` in `src/embed.rs`).
+const HEIGHT_STEPS: [f64; 4] = [1200.0, 1600.0, 2000.0, 2400.0];
+
+/// Installed in the partner page before its own scripts: keeps every
+/// message any frame posts to it in `window.seen`, as JSON.
+const RECORD_MESSAGES: &str = "if (window.top === window) { window.seen = [];\
+    addEventListener('message', e => seen.push(JSON.stringify(e.data))); }";
+
+// What `cargo xtask run` does to the demo agency's `embed_origins`.
+#[allow(dead_code)] // its file-writing half is xtask's alone
+#[path = "../../../xtask/src/embed_origins.rs"]
+mod embed_origins;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tip_sent_through_the_frame_opens_with_sealtip_open() {
@@ -52,29 +67,15 @@ async fn a_tip_sent_through_the_frame_opens_with_sealtip_open() {
     assert!(!font.contains("Comic"), "{font}");
 
     type_what_happened(c, 1).await;
-    c.find(Locator::Css("input#q-where"))
-        .await
-        .unwrap()
-        .send_keys("Ring Road 4")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button.send"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let title = wait_visible(c, "#sent-title").await;
+    let title = send_from_ring_road(c).await;
     assert!(!title.text().await.unwrap().is_empty());
 
-    // The frame told the partner page its height, which now fits the content.
-    let inner: f64 = script(c, "return document.documentElement.offsetHeight").await;
+    // The frame keeps the one height step it asked for when it loaded.
     c.enter_parent_frame().await.unwrap();
-    let outer = wait_for_height(c, 1, inner).await;
-    assert!(
-        (outer - inner).abs() <= 1.0,
-        "frame {outer}px, content {inner}px"
-    );
+    let shown = shown_messages(c).await;
+    assert_eq!(shown.len(), 2, "one from each open widget: {shown:?}");
+    let step = shown[1]["height"].as_f64().unwrap();
+    assert_eq!(frame_height(c, 1).await, step);
 
     let tip = relay.open_only_tip();
     assert!(tip.contains(TYPED), "{tip}");
@@ -84,15 +85,9 @@ async fn a_tip_sent_through_the_frame_opens_with_sealtip_open() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_script_on_the_partner_page_cannot_read_the_frame() {
+    // The partner records every message the frame sends it.
     let (_partner, relay, browser) = demo().await;
     let c = &browser.client;
-    // The partner records every message the frame sends it.
-    let _: Value = script(
-        c,
-        "window.seen = []; addEventListener('message', e => seen.push(JSON.stringify(e.data)));\
-         return null",
-    )
-    .await;
     type_what_happened(c, 1).await;
     c.enter_parent_frame().await.unwrap();
 
@@ -120,13 +115,13 @@ async fn a_script_on_the_partner_page_cannot_read_the_frame() {
         "{src}"
     );
     assert!(!seen["page"].as_str().unwrap().contains("Ring Road"));
-    // Messages: the hello and heights only, nothing typed.
+    // Messages: the hello and the one "shown" only, nothing typed.
     let messages = seen["seen"].as_array().unwrap();
     assert!(!messages.is_empty());
     for message in messages {
         let message: Value = serde_json::from_str(message.as_str().unwrap()).unwrap();
         assert!(
-            ["hello", "height"].contains(&message["type"].as_str().unwrap_or_default()),
+            ["hello", "shown"].contains(&message["type"].as_str().unwrap_or_default()),
             "{message}"
         );
         assert!(!message.to_string().contains("Ring Road"), "{message}");
@@ -242,11 +237,9 @@ async fn quick_exit_leaves_the_partner_page() {
     let exit = c.find(Locator::Css(".quick-exit-button")).await.unwrap();
     // The click may report the frame gone: the page left while it ran.
     let _ = exit.click().await;
-    wait_for_url(c, &partner.url("/left")).await;
     // The partner's page was replaced, not added to: Back does not return to
     // it (the session's first page, then the neutral one).
-    let length: u64 = script(c, "return history.length").await;
-    assert_eq!(length, 2);
+    wait_to_leave(c, &partner.url("/left"), 2).await;
 
     // Shift three times while typing in the frame.
     c.goto(&partner.url("/")).await.unwrap();
@@ -258,18 +251,146 @@ async fn quick_exit_leaves_the_partner_page() {
         // may find the frame gone already: that is the point.
         let _ = field.send_keys("\u{E008}").await;
     }
-    wait_for_url(c, &partner.url("/left")).await;
-    let length: u64 = script(c, "return history.length").await;
-    assert_eq!(length, 3);
+    wait_to_leave(c, &partner.url("/left"), 3).await;
     browser.close().await.unwrap();
 }
 
-/// The demo partner page, allowed to frame the relay's form, open in a browser.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_partner_page_hears_one_fixed_height_whatever_the_tipster_does() {
+    let (_partner, _relay, browser) = demo().await;
+    let c = &browser.client;
+    wait_for_frame_content(c, 1).await;
+    let shown = shown_messages(c).await;
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    let step = shown[0]["height"].as_f64().unwrap();
+    assert!(HEIGHT_STEPS.contains(&step), "{step}");
+    assert_eq!(frame_height(c, 1).await, step);
+
+    // Focus, type many lines, send, see the codename: the form grows and
+    // changes screens inside the frame, and the partner hears nothing of it.
+    enter_widget(c, 1).await;
+    let what = wait_visible(c, "textarea#q-what").await;
+    what.click().await.unwrap();
+    for _ in 0..12 {
+        what.send_keys(&format!("{TYPED}\n")).await.unwrap();
+    }
+    send_from_ring_road(c).await;
+    c.enter_parent_frame().await.unwrap();
+
+    let messages = recorded_messages(c).await;
+    for message in &messages {
+        let kind = message["type"].as_str().unwrap_or_default();
+        assert!(["hello", "shown"].contains(&kind), "{message}");
+        if kind == "shown" {
+            let height = message["height"].as_f64().unwrap();
+            assert!(HEIGHT_STEPS.contains(&height), "{message}");
+        }
+    }
+    assert_eq!(shown_messages(c).await, shown, "{messages:?}");
+    assert_eq!(frame_height(c, 1).await, step);
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_partner_pages_own_quick_exit_stays_in_view_and_leaves() {
+    // A French reader: the form starts in French, and so does the exit.
+    let (partner, _relay, mut browser) = demo_in("fr").await;
+    let c = &browser.client;
+    wait_for_frame_content(c, 1).await;
+    let exit = widget(c, 1)
+        .await
+        .find(Locator::Css("button.exit"))
+        .await
+        .unwrap();
+    assert!(exit.is_displayed().await.unwrap());
+    assert_eq!(exit.text().await.unwrap(), "Sortie rapide");
+    // The closed button-mode widget shows no exit: it has no form yet.
+    let closed = widget(c, 0)
+        .await
+        .find(Locator::Css("button.exit"))
+        .await
+        .unwrap();
+    assert!(!closed.is_displayed().await.unwrap());
+
+    // Scrolled to the end of the article, the exit is still on screen.
+    for place in ["0", "document.documentElement.scrollHeight"] {
+        let seen: Value = script(
+            c,
+            &format!(
+                "scrollTo(0, {place});\
+                 const box = document.querySelectorAll('.sealtip-widget')[1].shadowRoot\
+                   .querySelector('button.exit').getBoundingClientRect();\
+                 return {{ scrolled: scrollY, top: box.top, bottom: box.bottom,\
+                          left: box.left, right: box.right,\
+                          width: innerWidth, height: innerHeight }}"
+            ),
+        )
+        .await;
+        let number = |key: &str| seen[key].as_f64().unwrap();
+        assert!(number("top") >= 0.0 && number("left") >= 0.0, "{seen}");
+        assert!(number("bottom") <= number("height"), "{seen}");
+        assert!(number("right") <= number("width"), "{seen}");
+        assert!(number("bottom") - number("top") >= 44.0, "{seen}");
+    }
+    let scrolled: f64 = script(c, "return scrollY").await;
+    assert!(scrolled > 500.0, "the page did not scroll: {scrolled}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    browser.screenshot("own-quick-exit-scrolled").await.unwrap();
+    let c = &browser.client;
+
+    // Reached with the keyboard (a button in the tab order), pressed with Enter.
+    let tab_index: i64 = script(
+        c,
+        "return document.querySelectorAll('.sealtip-widget')[1].shadowRoot\
+           .querySelector('button.exit').tabIndex",
+    )
+    .await;
+    assert_eq!(tab_index, 0);
+    let _ = exit.send_keys("\u{E007}").await;
+    // Replaced, not added to: the session's first page, then the neutral one.
+    wait_to_leave(c, &partner.url("/left"), 2).await;
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_partner_page_frames_the_form_on_a_second_port() {
+    // `cargo xtask run` once with its partner page on one port, then again
+    // with it on another: the demo agency's list follows the second.
+    let first = Partner::start();
+    let second = Partner::start();
+    let relay = Relay::start_with(&second.url("/left"), |config| {
+        let once = embed_origins::follow(&config, &first.origin);
+        embed_origins::follow(&once, &second.origin)
+    });
+    second.page("/", &relay.demo_page());
+    let browser = Browser::phone("widget", "en").await.unwrap();
+    let c = &browser.client;
+    c.goto(&second.url("/")).await.unwrap();
+    wait_for_frame_content(c, 1).await;
+    enter_widget(c, 1).await;
+    assert!(c.find(Locator::Css("[role=alert]")).await.is_err());
+    c.enter_parent_frame().await.unwrap();
+
+    let answer = sealtip_harness::http::get(&relay.origin, "/embed?agency=demo").unwrap();
+    let csp = answer.header("content-security-policy");
+    assert!(csp.contains(&second.origin), "{csp}");
+    assert!(!csp.contains(&first.origin), "{csp}");
+    browser.close().await.unwrap();
+}
+
+/// The demo partner page, allowed to frame the relay's form, open in a
+/// browser that records the messages the page receives.
 async fn demo() -> (Partner, Relay, Browser) {
+    demo_in("en").await
+}
+
+/// [`demo`] in a browser whose languages are `languages`.
+async fn demo_in(languages: &str) -> (Partner, Relay, Browser) {
     let partner = Partner::start();
     let relay = Relay::start(&[&partner.origin], &partner.url("/left"));
     partner.page("/", &relay.demo_page());
-    let browser = Browser::phone("widget", "en").await.unwrap();
+    let browser = Browser::phone("widget", languages).await.unwrap();
+    browser.before_each_page(RECORD_MESSAGES).await.unwrap();
     browser.client.goto(&partner.url("/")).await.unwrap();
     (partner, relay, browser)
 }
@@ -290,13 +411,19 @@ impl Relay {
     /// about the frame, not the puzzle.
     fn start(embed_origins: &[&str], exit_url: &str) -> Relay {
         let origins: Vec<String> = embed_origins.iter().map(|o| format!("{o:?}")).collect();
+        Relay::start_with(exit_url, |config| {
+            config.replace(
+                "embed_origins = []",
+                &format!("embed_origins = [{}]", origins.join(", ")),
+            )
+        })
+    }
+
+    /// Starts one whose `relay.toml` (as `sealtip-relay init` writes it)
+    /// `edit` changes, and that sends quick exits to `exit_url`.
+    fn start_with(exit_url: &str, edit: impl FnOnce(String) -> String) -> Relay {
         let relay = sealtip_harness::Relay::start_with(8, |config| {
-            config
-                .replace(
-                    "embed_origins = []",
-                    &format!("embed_origins = [{}]", origins.join(", ")),
-                )
-                .replace("\"https://www.wikipedia.org/\"", &format!("{exit_url:?}"))
+            edit(config).replace("\"https://www.wikipedia.org/\"", &format!("{exit_url:?}"))
         })
         .unwrap();
         assert!(
@@ -445,6 +572,21 @@ async fn type_what_happened(c: &Client, index: usize) {
     field.send_keys(TYPED).await.unwrap();
 }
 
+/// In a widget's frame: clicks the place field, types "Ring Road 4", sends,
+/// and waits for the sent screen; returns its title.
+async fn send_from_ring_road(c: &Client) -> Element {
+    let place = c.find(Locator::Css("input#q-where")).await.unwrap();
+    place.click().await.unwrap();
+    place.send_keys("Ring Road 4").await.unwrap();
+    c.find(Locator::Css("button.send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_visible(c, "#sent-title").await
+}
+
 /// Switches into the `index`th widget's frame.
 async fn enter_widget(c: &Client, index: usize) {
     let frame = widget(c, index)
@@ -480,6 +622,14 @@ async fn wait_visible(c: &Client, css: &str) -> Element {
     }
 }
 
+/// Waits until the browser is at `url`, then checks the history holds
+/// `length` pages (quick exit replaces the page it leaves).
+async fn wait_to_leave(c: &Client, url: &str, length: u64) {
+    wait_for_url(c, url).await;
+    let now: u64 = script(c, "return history.length").await;
+    assert_eq!(now, length);
+}
+
 async fn wait_for_url(c: &Client, url: &str) {
     let started = Instant::now();
     while c.current_url().await.map(|u| u.to_string()).ok().as_deref() != Some(url) {
@@ -488,23 +638,31 @@ async fn wait_for_url(c: &Client, url: &str) {
     }
 }
 
-/// Waits until the `index`th widget's frame is `height` px tall; returns its height.
-async fn wait_for_height(c: &Client, index: usize, height: f64) -> f64 {
-    let started = Instant::now();
-    loop {
-        let now: f64 = script(
-            c,
-            &format!(
-                "return document.querySelectorAll('.sealtip-widget')[{index}].shadowRoot\
-                 .querySelector('iframe').getBoundingClientRect().height"
-            ),
-        )
-        .await;
-        if (now - height).abs() <= 1.0 || started.elapsed() > Duration::from_secs(10) {
-            return now;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// The `index`th widget's frame's height on the partner page, in CSS pixels.
+async fn frame_height(c: &Client, index: usize) -> f64 {
+    script(
+        c,
+        &format!(
+            "return document.querySelectorAll('.sealtip-widget')[{index}].shadowRoot\
+             .querySelector('iframe').getBoundingClientRect().height"
+        ),
+    )
+    .await
+}
+
+/// Every message the partner page received so far ([`RECORD_MESSAGES`]).
+async fn recorded_messages(c: &Client) -> Vec<Value> {
+    let seen: Vec<String> = script(c, "return window.seen").await;
+    seen.iter()
+        .map(|message| serde_json::from_str(message).unwrap())
+        .collect()
+}
+
+/// The "shown" messages among them.
+async fn shown_messages(c: &Client) -> Vec<Value> {
+    let mut messages = recorded_messages(c).await;
+    messages.retain(|message| message["type"] == "shown");
+    messages
 }
 
 async fn script<T: serde::de::DeserializeOwned>(c: &Client, code: &str) -> T {
