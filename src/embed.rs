@@ -160,6 +160,9 @@ pub fn ancestors_allowed(ancestors: &[String], allowed: &[String]) -> bool {
 thread_local! {
     /// The parent's origin, once it answered the hello.
     static PARENT: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Whether the `shown` message went: once a page load, even if the
+    /// frame's component is drawn again.
+    static SHOWN: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Quick exit from inside a frame: asks the verified parent (`embed.js`) to
@@ -324,6 +327,9 @@ fn tell_parent_shown(lang: &str, exit_url: &str) {
     let Some(origin) = PARENT.with(|p| p.borrow().clone()) else {
         return;
     };
+    if SHOWN.with(|shown| shown.replace(true)) {
+        return;
+    }
     let Some(window) = web_sys::window() else {
         return;
     };
