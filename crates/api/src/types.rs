@@ -53,7 +53,8 @@ pub struct AgencyProfile {
     /// its parent against them too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub embed_origins: Vec<String>,
-    /// The proof-of-work difficulty of this relay's challenges, in leading zero bits.
+    /// The proof-of-work difficulty of this relay's challenges when calm, in
+    /// bits of work (`2^pow_difficulty` expected attempts); it rises with load.
     pub pow_difficulty: u8,
     /// The largest sealed tip or message the relay accepts, in bytes.
     pub max_upload_bytes: u64,
@@ -113,13 +114,30 @@ pub struct Choice {
     pub label: Localized,
 }
 
+/// `POST /api/v1/challenges`: what the challenge is for. Both fields are
+/// optional; a challenge asked without them is good for any agency and
+/// size, and costs what the busiest agency's largest upload costs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeRequest {
+    /// The agency the proof will be spent on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    /// The bytes the tipster intends to send (the sealed file's size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+}
+
 /// `POST /api/v1/challenges`: a proof-of-work challenge to solve before an upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Challenge {
     /// The signed challenge token (unpadded base64url), to hash and to send back.
     pub challenge: String,
-    /// Leading zero bits the solution's hash must have (also inside the token).
+    /// The work in bits, rounded up: `2^difficulty` is at least `work`.
     pub difficulty: u8,
+    /// Expected attempts (also inside the token, which is what counts).
+    #[serde(default)]
+    pub work: u32,
     /// Seconds until the challenge expires (the exact expiry is inside the token).
     pub expires_in: u64,
 }

@@ -133,6 +133,70 @@ impl ApiError {
         )
     }
 
+    /// 403 for a proof whose challenge was issued for another agency.
+    pub fn proof_for_another_agency() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "proof-of-work challenge issued for another agency; fetch one naming this agency",
+        )
+    }
+
+    /// 413 for a body larger than the size its challenge was issued for.
+    pub fn larger_than_proof(max: u64) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "proof-of-work challenge issued for at most {max} bytes; fetch one naming the size"
+            ),
+        )
+    }
+
+    /// 403 for a proof far cheaper than the agency's load asks now (one of
+    /// a hoard fetched while calm).
+    pub fn proof_too_cheap() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "proof-of-work challenge too cheap for this agency's load now; fetch a new one",
+        )
+    }
+
+    /// 429 when the agency has as many upload sessions open as allowed.
+    pub fn agency_sessions_full() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many upload sessions are open for this agency; try again later",
+        )
+    }
+
+    /// 507 when the agency's share of the relay's storage is full.
+    pub fn agency_storage_full() -> Self {
+        Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "this agency's storage on the relay is full; try again later",
+        )
+    }
+
+    /// 507 when the relay's storage is full.
+    pub fn relay_storage_full() -> Self {
+        Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "the relay's storage is full; try again later",
+        )
+    }
+
+    /// 404 for `/metrics` on a relay that serves none.
+    pub fn no_metrics() -> Self {
+        Self::not_found("this relay serves no metrics (metrics_token_hash is not set)")
+    }
+
+    /// 401 for `/metrics` without the operator's token.
+    pub fn metrics_unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong metrics token (Authorization: Bearer <token>)",
+        )
+    }
+
     /// 400 for a part without a readable `Upload-Offset`.
     pub fn bad_upload_offset() -> Self {
         Self::bad_request("missing or malformed Upload-Offset header (bytes, in decimal)")
@@ -275,6 +339,7 @@ impl IntoResponse for ApiError {
         }
         if self.status == StatusCode::TOO_MANY_REQUESTS
             || self.status == StatusCode::SERVICE_UNAVAILABLE
+            || self.status == StatusCode::INSUFFICIENT_STORAGE
         {
             response
                 .headers_mut()

@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::config::Relay;
-use crate::http::{AppState, router};
+use crate::http::{AppState, empty_sessions, router};
 use crate::store::Store;
 use crate::time;
 
@@ -28,11 +28,16 @@ const CLEANING: Duration = Duration::from_secs(600);
 /// Serves the relay over `state` on `listener` until the process ends, or
 /// until this future is dropped. Beside the requests (never before one), it
 /// removes expired upload sessions and replies past their retention, at once
-/// and then every ten minutes.
+/// and then every ten minutes, and ends upload sessions that received
+/// nothing within `limits.empty_upload_secs`.
 pub async fn serve<S: Store>(listener: TcpListener, state: AppState<S>) -> std::io::Result<()> {
     let _cleaning = Cleaning(tokio::spawn(clean_every(
         state.store.clone(),
         state.relay.clone(),
+    )));
+    let _empty = Cleaning(tokio::spawn(empty_sessions::end_every(
+        state.store.clone(),
+        state.relay.limits.empty_upload_secs,
     )));
     let limits = state.relay.limits.clone();
     let app = router(state);

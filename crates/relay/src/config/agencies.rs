@@ -44,6 +44,10 @@ pub struct AgencyConfig {
     /// The agency served at `/`.
     #[serde(default)]
     pub default: bool,
+    /// Bytes this agency's items, replies and upload sessions may take
+    /// (default and at most: `limits.max_bytes`).
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
 }
 
 fn default_languages() -> Vec<String> {
@@ -63,6 +67,8 @@ pub struct Agency {
     pub token_hashes: Vec<[u8; 32]>,
     /// The CSP `frame-ancestors` source list for its pages.
     pub frame_ancestors: String,
+    /// Bytes its items, replies and upload sessions may take.
+    pub max_bytes: u64,
 }
 
 impl Agency {
@@ -142,6 +148,8 @@ pub(super) fn check_agency(
         );
         sources.push(origin.as_str());
     }
+    ensure!(a.max_bytes != Some(0), "max_bytes must be > 0");
+    let max_bytes = a.max_bytes.unwrap_or(u64::MAX).min(limits.max_bytes);
     let frame_ancestors = if sources.is_empty() {
         "'none'".to_owned()
     } else {
@@ -162,6 +170,7 @@ pub(super) fn check_agency(
         },
         token_hashes,
         frame_ancestors,
+        max_bytes,
     })
 }
 

@@ -36,8 +36,19 @@ pub struct Limits {
     /// part.
     pub upload_total_secs: u64,
     /// Upload sessions open at once, across agencies; more are refused with
-    /// 429 (64).
+    /// 429 (64), before the proof of work is spent.
     pub max_open_uploads: u64,
+    /// Upload sessions open at once for one agency; more are refused with
+    /// 429 (16), before the proof of work is spent.
+    pub max_open_uploads_per_agency: u64,
+    /// Seconds an upload session that has received no byte lives (300); it
+    /// is then ended, at most twice this long after it opened.
+    pub empty_upload_secs: u64,
+    /// Bytes the relay stores at most, over every agency's items, replies
+    /// and upload sessions (10 GiB); beyond it uploads are refused with 507,
+    /// before the proof of work is spent. An agency's own `max_bytes` may
+    /// be lower.
+    pub max_bytes: u64,
     /// Seconds an upload session lives after its last part (86,400), rounded
     /// up to the hour.
     pub upload_session_secs: u64,
@@ -65,18 +76,28 @@ impl Default for Limits {
             upload_idle_secs: 30,
             upload_total_secs: 3600,
             max_open_uploads: 64,
+            max_open_uploads_per_agency: 16,
+            empty_upload_secs: 300,
+            max_bytes: 10 * 1024 * 1024 * 1024,
             upload_session_secs: 86_400,
             part_buffer_bytes: 256 * 1024 * 1024,
         }
     }
 }
 
-/// Proof-of-work settings.
+/// Proof-of-work settings: the work asked when calm, and how it rises.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PowConfig {
-    /// Leading zero bits a solution needs (18: about 260,000 hashes).
+    /// The work when calm, in bits: `2^difficulty` expected Argon2id
+    /// attempts (8: 256 attempts, about 0.1 s in a desktop browser).
     pub difficulty: u8,
+    /// The most the work rises to under load, in bits (20: about a million
+    /// attempts, minutes of a processor core).
+    pub max_difficulty: u8,
+    /// Proofs an agency may take per hour before its work rises (60): above
+    /// it, the work grows in proportion to the rate.
+    pub calm_per_hour: u64,
     /// Seconds a challenge stays valid (600).
     pub challenge_lifetime_secs: u64,
 }
@@ -84,7 +105,9 @@ pub struct PowConfig {
 impl Default for PowConfig {
     fn default() -> Self {
         PowConfig {
-            difficulty: 18,
+            difficulty: 8,
+            max_difficulty: 20,
+            calm_per_hour: 60,
             challenge_lifetime_secs: 600,
         }
     }
@@ -116,17 +139,23 @@ pub(super) fn check_limits(limits: &Limits, pow: &PowConfig) -> anyhow::Result<(
         "limits.reply_retention_days must be 1 to 36500"
     );
     ensure!(
-        limits.max_open_uploads > 0,
-        "limits.max_open_uploads must be > 0"
+        limits.max_open_uploads > 0 && limits.max_open_uploads_per_agency > 0,
+        "limits.max_open_uploads and limits.max_open_uploads_per_agency must be > 0"
     );
+    ensure!(
+        limits.empty_upload_secs >= 10,
+        "limits.empty_upload_secs must be at least 10"
+    );
+    ensure!(limits.max_bytes > 0, "limits.max_bytes must be > 0");
     ensure!(
         limits.part_buffer_bytes >= PART_MAX_BYTES,
         "limits.part_buffer_bytes must be at least {PART_MAX_BYTES} (the largest part)"
     );
     ensure!(
-        pow.difficulty <= MAX_DIFFICULTY,
-        "pow.difficulty must be at most {MAX_DIFFICULTY}"
+        pow.difficulty <= pow.max_difficulty && pow.max_difficulty <= MAX_DIFFICULTY,
+        "pow.difficulty must be at most pow.max_difficulty, itself at most {MAX_DIFFICULTY}"
     );
+    ensure!(pow.calm_per_hour > 0, "pow.calm_per_hour must be > 0");
     ensure!(
         pow.challenge_lifetime_secs >= 10,
         "pow.challenge_lifetime_secs must be at least 10"

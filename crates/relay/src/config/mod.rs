@@ -21,7 +21,7 @@
 //! reply_retention_days = 90
 //!
 //! [pow]
-//! difficulty = 18
+//! difficulty = 8
 //!
 //! [[agencies]]
 //! id = "demo"
@@ -83,6 +83,10 @@ pub struct Config {
     /// A file holding `challenge_secret` instead.
     #[serde(default)]
     pub challenge_secret_file: Option<PathBuf>,
+    /// SHA-256 (hex) of the operator's token for `GET /metrics`; without
+    /// it, the relay serves no metrics.
+    #[serde(default)]
+    pub metrics_token_hash: Option<String>,
     /// Sizes, counts and timeouts.
     #[serde(default)]
     pub limits: Limits,
@@ -111,6 +115,8 @@ pub struct Relay {
     pub behind_tls: bool,
     /// The challenge-signing key.
     pub secret: Zeroizing<Vec<u8>>,
+    /// SHA-256 of the operator's token for `GET /metrics`, if served.
+    pub metrics_token_hash: Option<[u8; 32]>,
     /// Limits.
     pub limits: Limits,
     /// Proof of work.
@@ -148,6 +154,15 @@ impl Config {
                 key
             }
         };
+        let metrics_token_hash = match &self.metrics_token_hash {
+            None => None,
+            Some(text) => Some(
+                hex::decode(text)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .context("metrics_token_hash must be 64 hex digits")?,
+            ),
+        };
         let limits = self.limits;
         limits::check_limits(&limits, &self.pow)?;
 
@@ -178,6 +193,7 @@ impl Config {
             listen: self.listen,
             behind_tls: self.behind_tls,
             secret,
+            metrics_token_hash,
             limits,
             pow: self.pow,
             agencies,
@@ -198,6 +214,6 @@ fn parse_secret(text: &str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
 
 /// A `storage` line every build of the relay accepts, for tests.
 #[cfg(all(test, feature = "sqlite"))]
-const TEST_STORAGE: &str = "sqlite://relay.db";
+pub(crate) const TEST_STORAGE: &str = "sqlite://relay.db";
 #[cfg(all(test, not(feature = "sqlite")))]
-const TEST_STORAGE: &str = "postgres://relay@localhost/sealtip";
+pub(crate) const TEST_STORAGE: &str = "postgres://relay@localhost/sealtip";

@@ -13,11 +13,11 @@ use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use sealtip_api::pow::{self, Solution};
+use sealtip_api::pow::{self, ChallengeInfo, Solution};
 use sealtip_api::{PROOF_HEADER, UPLOAD_OFFSET_HEADER, is_valid_id};
 use zeroize::Zeroizing;
 
-use super::{AppState, UPLOAD_CONTENT_TYPE};
+use super::{AppState, UPLOAD_CONTENT_TYPE, load};
 use crate::config::{Agency, Relay, is_agency_id};
 use crate::error::ApiError;
 use crate::store::{SpentTag, Store};
@@ -138,9 +138,14 @@ async fn path_param<S: Send + Sync>(
     params.remove(name).ok_or_else(ApiError::no_such_route)
 }
 
-/// A solved, unexpired proof of work from the `Sealtip-Proof` header, not
-/// yet spent: 400 when missing or malformed, 403 when wrong or expired.
-pub struct ProofOfWork(SpentTag);
+/// A proof of work from the `Sealtip-Proof` header, its token the relay's
+/// own and unexpired (cheap checks; the solution is checked by
+/// [`ProofOfWork::check`]): 400 when missing or malformed, 403 when not the
+/// relay's or expired.
+pub struct ProofOfWork {
+    solution: Solution,
+    info: ChallengeInfo,
+}
 
 impl<S: Store> FromRequestParts<AppState<S>> for ProofOfWork {
     type Rejection = ApiError;
@@ -156,24 +161,63 @@ impl<S: Store> FromRequestParts<AppState<S>> for ProofOfWork {
             .to_str()
             .map_err(|_| ApiError::from(pow::PowError::MalformedProof))?;
         let solution = Solution::parse_header(value)?;
-        let info = pow::verify(
-            &st.relay.secret,
-            &solution.challenge,
-            solution.nonce,
-            time::now(),
-        )?;
-        Ok(ProofOfWork(SpentTag {
-            tag: info.tag,
-            expires: info.expires,
-        }))
+        let info = pow::verify_token(&st.relay.secret, &solution.challenge, time::now())?;
+        Ok(ProofOfWork { solution, info })
     }
 }
 
 impl ProofOfWork {
+    /// Checks that the proof was issued for `agency` and a sealed file of
+    /// `bytes` (if declared), that it is not far cheaper than the agency's
+    /// load asks now, and that it is solved (the memory-hard check, off the
+    /// async threads). Nothing is spent.
+    pub async fn check<S: Store>(
+        self,
+        st: &AppState<S>,
+        agency: &str,
+        bytes: Option<u64>,
+    ) -> Result<SolvedProof, ApiError> {
+        let scope = self.info.scope;
+        if !scope.admits_agency(agency) {
+            return Err(ApiError::proof_for_another_agency());
+        }
+        if bytes.is_some_and(|n| n > scope.max_bytes()) {
+            return Err(ApiError::larger_than_proof(scope.max_bytes()));
+        }
+        let usage = st.recent_usage().await?;
+        let now = st.load.work(&st.relay, &usage, agency, scope.size_class);
+        let calm = load::calm_work(&st.relay, scope.size_class);
+        let under_load = u64::from(now) >= u64::from(calm) * load::SLACK;
+        if under_load && u64::from(self.info.work) * load::SLACK < u64::from(now) {
+            return Err(ApiError::proof_too_cheap());
+        }
+        let ProofOfWork { solution, info } = self;
+        tokio::task::spawn_blocking(move || {
+            pow::check_solution(&solution.challenge, &info, solution.nonce)
+        })
+        .await
+        .map_err(|e| ApiError::unavailable(format!("proof-of-work task: {e}")))??;
+        Ok(SolvedProof(info))
+    }
+}
+
+/// A proof checked for its agency and size, solved, not yet spent.
+pub struct SolvedProof(ChallengeInfo);
+
+impl SolvedProof {
+    /// The largest sealed file it was issued for.
+    pub fn max_bytes(&self) -> u64 {
+        self.0.scope.max_bytes()
+    }
+
     /// Records the proof as spent: 409 if it was spent before.
     pub async fn spend<S: Store>(self, store: &S) -> Result<SpentTag, ApiError> {
-        if store.spend(self.0).await? {
-            Ok(self.0)
+        let tag = SpentTag {
+            tag: self.0.tag,
+            expires: self.0.expires,
+        };
+        if store.spend(tag).await? {
+            Ok(tag)
         } else {
             Err(ApiError::proof_spent())
         }
@@ -181,8 +225,9 @@ impl ProofOfWork {
 }
 
 /// A tipster's request that spends a proof of work (a tip, a message, an
-/// upload session): the agency in the path (else 404), the proof (checked,
-/// not spent: the handler applies `?` in its turn), the headers and the body.
+/// upload session): the agency in the path (else 404), the proof (its token
+/// checked, not its solution: the handler checks it in its turn), the
+/// headers and the body.
 pub struct TipsterRequest {
     /// The agency's id.
     pub agency: String,

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use super::AppState;
 use super::extract::{
     AuthorizedAgency, KnownAgency, MailboxId, ReplyId, agency, check_sealed_headers, check_token,
-    json_body,
+    declared_length, json_body,
 };
 use super::inbox::sealed_response;
 use super::tips::store_sealed;
@@ -33,9 +33,14 @@ pub async fn post_reply<S: Store>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    check_sealed_headers(&headers, st.relay.limits.max_upload_bytes)?;
+    let max_bytes = st.relay.limits.max_upload_bytes;
+    check_sealed_headers(&headers, max_bytes)?;
     let _permit = st.upload_permit()?;
-    store_sealed(&st, body, &agency, Place::Mailbox(mailbox), None).await
+    // Replies count toward the agency's storage as its tips do.
+    st.check_room_for(&agency, declared_length(&headers).unwrap_or(0))
+        .await?;
+    let place = Place::Mailbox(mailbox);
+    store_sealed(&st, body, &agency, place, None, max_bytes).await
 }
 
 /// `GET /api/v1/agencies/{agency}/mailboxes/{mailbox}`: its replies.

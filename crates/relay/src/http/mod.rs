@@ -8,15 +8,24 @@
 //! - [`extract`]: the agency, its token, ids in the path, the proof of work,
 //!   the upload offset, and the headers of a sealed body;
 //! - [`headers`]: the security headers on every answer;
-//! - `agencies`, `tips`, `uploads`, `inbox`, `mailboxes`: the handlers, by
-//!   resource;
+//! - [`capacity`]: room checked before a proof is spent (sessions, inbox,
+//!   storage);
+//! - [`load`]: the work a challenge asks, rising with an agency's load;
+//! - [`empty_sessions`]: ending sessions that received nothing, within
+//!   minutes;
+//! - `agencies`, `tips`, `uploads`, `inbox`, `mailboxes`, `metrics`: the
+//!   handlers, by resource;
 //! - [`state`]: what every handler shares.
 
 mod agencies;
+pub mod capacity;
+pub mod empty_sessions;
 pub mod extract;
 pub mod headers;
 mod inbox;
+pub mod load;
 mod mailboxes;
+mod metrics;
 pub mod router;
 pub mod state;
 mod tips;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use super::headers::security_headers;
-use super::{AppState, agencies, inbox, mailboxes, tips, uploads};
+use super::{AppState, agencies, inbox, mailboxes, metrics, tips, uploads};
 use crate::assets;
 use crate::error::ApiError;
 use crate::store::Store;
@@ -20,6 +20,7 @@ use crate::store::Store;
 pub fn routes<S: Store>() -> Vec<(&'static str, MethodRouter<AppState<S>>)> {
     vec![
         ("/api/v1/openapi.json", get(openapi)),
+        ("/metrics", get(metrics::get_metrics)),
         ("/api/v1/challenges", post(agencies::post_challenge)),
         ("/api/v1/agencies", get(agencies::list_agencies)),
         ("/api/v1/agencies/{agency}", get(agencies::get_agency)),

@@ -1,11 +1,13 @@
-//! What every handler shares: the store, the checked configuration, and the
-//! relay's bounds on uploads in progress.
+//! What every handler shares: the store, the checked configuration, the
+//! agencies' load, and the relay's bounds on uploads in progress.
 
 use std::sync::Arc;
 
 use sealtip_api::PART_MAX_BYTES;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::capacity::Capacity;
+use super::load::Load;
 use crate::config::Relay;
 use crate::error::ApiError;
 use crate::store::Store;
@@ -21,6 +23,10 @@ pub struct AppState<S> {
     pub store: S,
     /// The checked configuration.
     pub relay: Arc<Relay>,
+    /// Proofs recently spent per agency, and the clock they are read from.
+    pub load: Arc<Load>,
+    /// What capacity checks share.
+    pub(crate) capacity: Arc<Capacity>,
     uploads: Arc<Semaphore>,
     /// `limits.part_buffer_bytes` in MiB, for stores that keep parts in memory.
     part_memory: Arc<Semaphore>,
@@ -36,6 +42,8 @@ impl<S: Store> AppState<S> {
         AppState {
             store,
             relay,
+            load: Arc::default(),
+            capacity: Arc::default(),
             uploads,
             part_memory,
         }

@@ -8,10 +8,11 @@ use axum::http::StatusCode;
 use sealtip_api::{Created, ItemKind};
 
 use super::AppState;
-use super::extract::{ProofOfWork, TipsterRequest, check_sealed_headers};
+use super::capacity::Asking;
+use super::extract::{TipsterRequest, check_sealed_headers, declared_length};
 use crate::error::ApiError;
-use crate::store::{Place, SpentTag, Store, StoreError};
-use crate::upload;
+use crate::store::{Place, SpentTag, Store};
+use crate::upload::{self, UploadLimits};
 
 /// `POST /api/v1/agencies/{agency}/tips`.
 pub async fn post_tip<S: Store>(
@@ -29,8 +30,9 @@ pub async fn post_message<S: Store>(
     receive_sealed(&st, ItemKind::Message, request).await
 }
 
-/// Checks the headers, takes an upload slot, spends the proof, then streams
-/// the body into the agency's inbox.
+/// Checks the headers, takes an upload slot, checks the proof and the room
+/// for the item, spends the proof, then streams the body into the agency's
+/// inbox.
 async fn receive_sealed<S: Store>(
     st: &AppState<S>,
     kind: ItemKind,
@@ -38,25 +40,32 @@ async fn receive_sealed<S: Store>(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     check_sealed_headers(&request.headers, st.relay.limits.max_upload_bytes)?;
     let _permit = st.upload_permit()?;
-    let spent = spend_for_inbox(st, &request.agency, request.proof?).await?;
+    let declared = declared_length(&request.headers);
+    let proof = request.proof?.check(st, &request.agency, declared).await?;
+    let admitted = st
+        .admit(&request.agency, proof, Asking::Item(declared))
+        .await?;
     store_sealed(
         st,
         request.body,
         &request.agency,
         Place::Inbox(kind),
-        Some(spent),
+        Some(admitted.spent),
+        admitted.max_bytes,
     )
     .await
 }
 
-/// Streams a sealed `body` (its headers checked, an upload slot held) into
-/// `place`, within the limit of items there, recording `spent` with it.
+/// Streams a sealed `body` of at most `max_bytes` (its headers checked, an
+/// upload slot held) into `place`, within the limit of items there,
+/// recording `spent` with it.
 pub async fn store_sealed<S: Store>(
     st: &AppState<S>,
     body: Body,
     agency: &str,
     place: Place,
     spent: Option<SpentTag>,
+    max_bytes: u64,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let limits = &st.relay.limits;
     let max_items = match place {
@@ -64,24 +73,14 @@ pub async fn store_sealed<S: Store>(
         Place::Mailbox(_) => limits.max_replies_per_mailbox,
     };
     let mut upload = st.store.begin().await?;
-    upload::receive(body, &mut upload, &st.upload_limits()).await?;
+    let upload_limits = UploadLimits {
+        max_bytes,
+        ..st.upload_limits()
+    };
+    upload::receive(body, &mut upload, &upload_limits).await?;
     let meta = st
         .store
         .commit(upload, agency, place, spent, max_items)
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: meta.id })))
-}
-
-/// The tipster's proof of work, spent, and room in the agency's inbox: what
-/// a tip and an upload session both need.
-pub async fn spend_for_inbox<S: Store>(
-    st: &AppState<S>,
-    agency: &str,
-    proof: ProofOfWork,
-) -> Result<SpentTag, ApiError> {
-    let spent = proof.spend(&st.store).await?;
-    if st.store.inbox_len(agency).await? >= st.relay.limits.max_items_per_agency {
-        return Err(StoreError::Full.into());
-    }
-    Ok(spent)
 }

@@ -9,18 +9,19 @@ use sealtip_api::{Created, PART_MAX_BYTES, UploadProgress, UploadRequest, Upload
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::AppState;
+use super::capacity::Asking;
 use super::extract::{
     TipsterRequest, UploadId, UploadOffset, check_sealed_headers, declared_length, json_body,
 };
-use super::tips::spend_for_inbox;
 use crate::error::ApiError;
 use crate::store::{Session, Store};
+use crate::upload::UploadLimits;
 use crate::{time, upload};
 
 const UPLOAD_REQUEST_BODY: &str = "the body must be {\"kind\": \"tip\"} or {\"kind\": \"message\"}";
 
 /// `POST /api/v1/agencies/{agency}/uploads`: opens a session, spending a
-/// proof of work as a tip does.
+/// proof of work as a tip does, once the agency has room for one more.
 pub async fn post_upload<S: Store>(
     State(st): State<AppState<S>>,
     request: TipsterRequest,
@@ -28,23 +29,25 @@ pub async fn post_upload<S: Store>(
     let bytes = json_body(&request.headers, request.body, UPLOAD_REQUEST_BODY).await?;
     let asked: UploadRequest =
         serde_json::from_slice(&bytes).map_err(|_| ApiError::bad_request(UPLOAD_REQUEST_BODY))?;
-    let spent = spend_for_inbox(&st, &request.agency, request.proof?).await?;
+    let proof = request.proof?.check(&st, &request.agency, None).await?;
+    let admitted = st.admit(&request.agency, proof, Asking::Session).await?;
     let limits = &st.relay.limits;
     let upload = st
         .store
         .open_session(
             &request.agency,
             asked.kind,
-            spent,
+            admitted.spent,
             st.relay.session_expiry(time::now()),
             limits.max_open_uploads,
         )
         .await?;
+    st.cap_session(&upload, admitted.max_bytes);
     Ok((
         StatusCode::CREATED,
         Json(UploadSession {
             upload,
-            max_bytes: limits.max_upload_bytes,
+            max_bytes: admitted.max_bytes,
             part_max_bytes: PART_MAX_BYTES,
             expires_in: limits.upload_session_secs,
         }),
@@ -59,15 +62,19 @@ pub async fn patch_upload<S: Store>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<UploadProgress>, ApiError> {
-    let (mut part, offset, _permits) = match begin_part(&st, upload, offset, &headers).await {
-        Ok(started) => started,
-        Err(e) => {
-            upload::discard(body).await;
-            return Err(e);
-        }
+    let (mut part, offset, upload_id, _permits) =
+        match begin_part(&st, upload, offset, &headers).await {
+            Ok(started) => started,
+            Err(e) => {
+                upload::discard(body).await;
+                return Err(e);
+            }
+        };
+    let limits = UploadLimits {
+        max_bytes: st.session_cap(&upload_id),
+        ..st.upload_limits()
     };
-    let header_len =
-        upload::receive_part(body, &mut part, offset, &st.upload_limits(), PART_MAX_BYTES).await?;
+    let header_len = upload::receive_part(body, &mut part, offset, &limits, PART_MAX_BYTES).await?;
     let expires = st.relay.session_expiry(time::now());
     let received = st
         .store
@@ -81,13 +88,14 @@ pub async fn patch_upload<S: Store>(
 /// share of the part memory when the store keeps parts in memory.
 type PartPermits = (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>);
 
-/// The checks before a part's body is read, and the part started.
+/// The checks before a part's body is read (its size, the session's cap,
+/// the agency's storage), and the part started.
 async fn begin_part<S: Store>(
     st: &AppState<S>,
     upload: Result<UploadId, ApiError>,
     offset: Result<UploadOffset, ApiError>,
     headers: &HeaderMap,
-) -> Result<(S::Part, u64, PartPermits), ApiError> {
+) -> Result<(S::Part, u64, String, PartPermits), ApiError> {
     let UploadId(upload) = upload?;
     check_sealed_headers(headers, st.relay.limits.max_upload_bytes)?;
     let declared = declared_length(headers);
@@ -95,13 +103,20 @@ async fn begin_part<S: Store>(
         return Err(ApiError::part_too_large(PART_MAX_BYTES));
     }
     let UploadOffset(offset) = offset?;
+    let cap = st.session_cap(&upload);
+    if declared.is_some_and(|n| offset.saturating_add(n) > cap) {
+        return Err(ApiError::too_large(cap));
+    }
+    let session = known_session(st, &upload).await?;
+    st.check_room_for(&session.agency, declared.unwrap_or(0))
+        .await?;
     let permits = (st.upload_permit()?, st.part_memory(declared)?);
     let part = st
         .store
         .begin_part(&upload, offset)
         .await?
         .ok_or_else(ApiError::no_such_upload)?;
-    Ok((part, offset, permits))
+    Ok((part, offset, upload, permits))
 }
 
 /// `GET /api/v1/uploads/{upload}`: how many bytes the session holds.
@@ -132,6 +147,7 @@ pub async fn commit_upload<S: Store>(
         )
         .await?
         .ok_or_else(ApiError::no_such_upload)?;
+    st.uncap_session(&upload);
     Ok((StatusCode::CREATED, Json(Created { id: meta.id })))
 }
 
@@ -141,6 +157,7 @@ pub async fn delete_upload<S: Store>(
     UploadId(upload): UploadId,
 ) -> Result<StatusCode, ApiError> {
     if st.store.drop_session(&upload).await? {
+        st.uncap_session(&upload);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::no_such_upload())

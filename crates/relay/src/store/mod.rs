@@ -36,6 +36,13 @@
 //! - [`Store::delete_reply`] deletes one reply, and
 //!   [`Store::remove_replies_before`] every reply older than the relay's
 //!   retention, each with its bytes.
+//!
+//! Capacity (counted before a proof of work is spent):
+//! - [`Store::usage`] tells items, replies, bytes and open sessions per
+//!   agency, counts only;
+//! - [`Store::empty_sessions`] and [`Store::drop_empty_session`] let the
+//!   relay end sessions that received nothing within minutes, though the
+//!   store keeps expiries on the hour.
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -173,6 +180,51 @@ pub struct Session {
     pub received: u64,
     /// The length of the age header the first part began with, once received.
     pub header_len: Option<u64>,
+}
+
+/// What one agency holds: counts and bytes only, nothing per tip.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AgencyUsage {
+    /// Items in its inbox (tips and messages).
+    pub items: u64,
+    /// Replies in its mailboxes.
+    pub replies: u64,
+    /// Bytes of its items, replies and unexpired upload sessions.
+    pub bytes: u64,
+    /// Unexpired upload sessions.
+    pub open_sessions: u64,
+}
+
+/// What the store holds, per agency (agencies holding nothing are absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// By agency id.
+    pub agencies: std::collections::HashMap<String, AgencyUsage>,
+}
+
+impl Usage {
+    /// What agency `id` holds.
+    pub fn of(&self, id: &str) -> AgencyUsage {
+        self.agencies.get(id).copied().unwrap_or_default()
+    }
+
+    /// What every agency holds together.
+    pub fn total(&self) -> AgencyUsage {
+        self.agencies
+            .values()
+            .fold(AgencyUsage::default(), |sum, one| AgencyUsage {
+                items: sum.items + one.items,
+                replies: sum.replies + one.replies,
+                bytes: sum.bytes + one.bytes,
+                open_sessions: sum.open_sessions + one.open_sessions,
+            })
+    }
+
+    /// Adds `bytes` of items, replies or sessions to agency `id`.
+    pub fn add_bytes(&mut self, id: &str, bytes: u64) {
+        let usage = self.agencies.entry(id.to_owned()).or_default();
+        usage.bytes = usage.bytes.saturating_add(bytes);
+    }
 }
 
 /// A blob being received: bytes go in order, then [`Store::commit`] or drop.
@@ -320,6 +372,17 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Removes sessions past their expiry, with their bytes (not one a part
     /// is being written to). Returns how many.
     fn remove_expired_sessions(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// What every agency holds: items, replies, bytes, open sessions.
+    fn usage(&self) -> impl Future<Output = Result<Usage, StoreError>> + Send;
+
+    /// The ids of unexpired sessions that hold no byte yet.
+    fn empty_sessions(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// Ends session `id` if it still holds no byte and no part is being
+    /// written to it; `true` if it did.
+    fn drop_empty_session(&self, id: &str)
+    -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// A fresh random id: 128 bits as 32 lowercase hex digits.

@@ -47,7 +47,8 @@
 //! store, one transaction each), `sessions` (the row lock a part or commit
 //! takes), `reader` (a blob read back a chunk at a time), `recovery` (what
 //! crashed uploads and expiry leave, cleaned up), `sql` (conversions and
-//! pipelined statements).
+//! pipelined statements), `usage` (what is held per agency, and the sessions
+//! that received nothing).
 
 mod queries;
 mod reader;
@@ -55,6 +56,7 @@ mod recovery;
 mod schema;
 mod sessions;
 mod sql;
+mod usage;
 mod writer;
 
 use std::sync::Arc;

@@ -8,7 +8,7 @@ use super::PgStore;
 use super::reader::{PgReader, chunk_stream};
 use super::sql::{count, exec, from_sql, meta_from_row, skip, to_sql};
 use super::writer::{PgPart, PgUpload, random_shard, record_item};
-use crate::store::{ItemMeta, Place, Session, SpentTag, Store, StoreError, random_id};
+use crate::store::{ItemMeta, Place, Session, SpentTag, Store, StoreError, Usage, random_id};
 use crate::time;
 
 /// Any number; taken to count open upload sessions and open one more.
@@ -439,6 +439,23 @@ impl Store for PgStore {
             to_sql(time::now()),
         )
         .await
+    }
+
+    async fn usage(&self) -> Result<Usage, StoreError> {
+        self.count_usage().await
+    }
+
+    async fn empty_sessions(&self) -> Result<Vec<String>, StoreError> {
+        self.list_empty_sessions().await
+    }
+
+    async fn drop_empty_session(&self, id: &str) -> Result<bool, StoreError> {
+        // Not while a part arrives through this relay (other relays meet
+        // at the row lock).
+        let Ok(Some((_hold, _))) = self.hold(id).await else {
+            return Ok(false);
+        };
+        self.end_empty_session(id).await
     }
 }
 

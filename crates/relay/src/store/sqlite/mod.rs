@@ -61,7 +61,7 @@ use self::committer::{Accepted, Committer, DeleteJob, Job, committer_answer, com
 pub use self::reader::SqliteReader;
 use self::session_rows::SessionOp;
 use super::session_hold::{SessionHold, Writing, lock};
-use super::{ItemMeta, Place, Session, SpentTag, Store, StoreError, random_id};
+use super::{ItemMeta, Place, Session, SpentTag, Store, StoreError, Usage, random_id};
 use crate::time;
 
 /// Spent tags kept in memory before expired ones are dropped.
@@ -413,5 +413,31 @@ impl Store for SqliteStore {
 
     async fn remove_expired_sessions(&self) -> Result<u64, StoreError> {
         self.session_op(SessionOp::Expire).await
+    }
+
+    async fn usage(&self) -> Result<Usage, StoreError> {
+        self.read(|conn| queries::usage(conn, time::now())).await
+    }
+
+    async fn empty_sessions(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| queries::empty_sessions(conn, time::now()))
+            .await
+    }
+
+    async fn drop_empty_session(&self, id: &str) -> Result<bool, StoreError> {
+        // Held, no part of this relay (the only one writing this database)
+        // can start meanwhile.
+        let (_hold, session, _) = match self.hold_session(id).await {
+            Ok(Some(held)) => held,
+            Ok(None) | Err(StoreError::Conflict(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if session.received > 0 {
+            return Ok(false);
+        }
+        let dropped = self
+            .session_op(SessionOp::Drop { id: id.to_owned() })
+            .await?;
+        Ok(dropped > 0)
     }
 }

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sealtip_api::is_valid_id;
 
 use super::SqliteStore;
-use crate::store::{ItemMeta, Place, Session, StoreError};
+use crate::store::{AgencyUsage, ItemMeta, Place, Session, StoreError, Usage};
 use crate::time;
 
 /// An item from the columns `id, kind, mailbox, size, received`.
@@ -97,6 +97,50 @@ pub(super) fn spent_tags(conn: &Connection) -> Result<HashMap<[u8; 16], u64>, St
         }
     }
     Ok(tags)
+}
+
+/// Items, replies, bytes and open sessions per agency at `now`.
+pub(super) fn usage(conn: &Connection, now: u64) -> Result<Usage, StoreError> {
+    let mut usage = Usage::default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT agency, SUM(kind IN ('tip', 'message')), SUM(kind = 'reply'), SUM(size)
+         FROM items GROUP BY agency",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            AgencyUsage {
+                items: row.get(1)?,
+                replies: row.get(2)?,
+                bytes: row.get(3)?,
+                open_sessions: 0,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (agency, items) = row?;
+        usage.agencies.insert(agency, items);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT agency, COUNT(*), SUM(received) FROM sessions WHERE expires > ?1 GROUP BY agency",
+    )?;
+    let rows = stmt.query_map(params![now], |row| {
+        Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?))
+    })?;
+    for row in rows {
+        let (agency, open, bytes): (String, u64, u64) = row?;
+        usage.add_bytes(&agency, bytes);
+        usage.agencies.entry(agency).or_default().open_sessions = open;
+    }
+    Ok(usage)
+}
+
+/// The ids of unexpired sessions holding no byte at `now`.
+pub(super) fn empty_sessions(conn: &Connection, now: u64) -> Result<Vec<String>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM sessions WHERE expires > ?1 AND received = 0")?;
+    let rows = stmt.query_map(params![now], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 impl SqliteStore {
