@@ -40,10 +40,24 @@ pub fn edit_config(config: &Path, edit: impl FnOnce(String) -> String) -> Result
     Ok(())
 }
 
-/// Sets the proof-of-work difficulty `init` wrote (18 bits) to `bits`.
+/// Sets the proof-of-work difficulty `init` wrote (its `difficulty = …`
+/// line, whatever the default) to `bits`.
 pub fn set_difficulty(config: &Path, bits: u8) -> Result<()> {
+    let text = std::fs::read_to_string(config)
+        .with_context(|| format!("cannot read {}", config.display()))?;
+    if !text.lines().any(|line| line.starts_with("difficulty =")) {
+        bail!("{} has no `difficulty =` line", config.display());
+    }
     edit_config(config, |text| {
-        text.replace("difficulty = 18 ", &format!("difficulty = {bits} "))
+        text.lines()
+            .map(|line| {
+                if line.starts_with("difficulty =") {
+                    format!("difficulty = {bits}\n")
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect()
     })
 }
 
