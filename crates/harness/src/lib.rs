@@ -8,8 +8,8 @@
 //!   and a relay of its own serving the built page ([`Relay`]);
 //! - [`cli`]: `sealtip` run in a folder, and `sealtip desk` ([`Desk`]);
 //! - [`http`]: a tiny HTTP server of canned answers, and a plain `GET`;
-//! - [`browser`] (feature `browser`): headless Chromium through chromedriver;
-//! - [`postgres`] (feature `postgres`): a throwaway database on the test server.
+//! - `browser` (feature `browser`): headless Chromium through chromedriver;
+//! - `postgres` (feature `postgres`): a throwaway database on the test server.
 
 #[cfg(feature = "browser")]
 pub mod browser;
