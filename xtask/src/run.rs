@@ -164,8 +164,9 @@ fn check_no_inline_code(html: &str) -> Result<()> {
     Ok(())
 }
 
-/// The inside of each tag of `html` (`<…>`), coarsely: the built page is
-/// one minified file with no `>` inside attributes.
+/// The inside of each tag of `html` (`<…>`), coarsely: the built page has
+/// no `>` inside attributes (a tag named in a comment's words is read as a
+/// tag too, which only makes the checks stricter).
 fn tags(html: &str) -> impl Iterator<Item = &str> {
     html.split('<')
         .skip(1)
