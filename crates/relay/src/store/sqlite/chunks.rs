@@ -1,8 +1,9 @@
 //! Sealed bytes on their way into `chunks` rows: an upload (`begin` …
-//! `commit`) and a part of an upload session. Each keeps at most one chunk
-//! in memory: a full chunk goes to the committer as soon as more bytes
-//! follow (durable with the next commit that waits for the disk), the last
-//! one goes with the item or with the session's new length.
+//! `commit`) and a part of an upload session. A full chunk goes to the
+//! committer as soon as more bytes follow (durable with the next commit that
+//! waits for the disk), and the next is received while it is written; the
+//! last one goes with the item or with the session's new length. So each
+//! holds two chunks in memory at most.
 
 use std::sync::mpsc;
 
@@ -60,6 +61,8 @@ pub(super) struct ChunkWriter {
     pub(super) written: u64,
     /// Whether a chunk may have been stored.
     pub(super) stored: bool,
+    /// The committer's answer for the chunk being written.
+    in_flight: Option<oneshot::Receiver<Result<(), StoreError>>>,
 }
 
 impl ChunkWriter {
@@ -71,6 +74,7 @@ impl ChunkWriter {
             buffer: Vec::new(),
             written: 0,
             stored: false,
+            in_flight: None,
         }
     }
 
@@ -87,17 +91,31 @@ impl ChunkWriter {
         Ok(())
     }
 
-    /// Has the committer store the full chunk in memory.
+    /// Has the committer store the full chunk in memory, once the one
+    /// before is stored.
     async fn store_chunk(&mut self) -> Result<(), StoreError> {
+        self.stored_so_far().await?;
         let chunk = Chunk {
             blob: self.blob.clone(),
             start: self.buffer_start(),
-            data: std::mem::take(&mut self.buffer),
+            // A body this long is likely longer still: the next chunk's
+            // room is taken at once.
+            data: std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK_BYTES)),
         };
         self.stored = true;
         let (reply, answer) = oneshot::channel();
         self.send(Job::Chunk { chunk, reply })?;
-        committer_answer(answer).await
+        self.in_flight = Some(answer);
+        Ok(())
+    }
+
+    /// Waits until every chunk sent is stored (an item or a session's length
+    /// must not count a chunk that failed).
+    async fn stored_so_far(&mut self) -> Result<(), StoreError> {
+        match self.in_flight.take() {
+            Some(answer) => committer_answer(answer).await,
+            None => Ok(()),
+        }
     }
 
     /// Where the bytes in memory go in the blob.
@@ -105,17 +123,19 @@ impl ChunkWriter {
         self.start + self.written - self.buffer.len() as u64
     }
 
-    /// The bytes still in memory, as the blob's last chunk (none if empty).
-    pub(super) fn last_chunk(&mut self) -> Option<Chunk> {
+    /// Once every chunk sent is stored: the bytes still in memory, as the
+    /// blob's last chunk (none if empty).
+    pub(super) async fn last_chunk(&mut self) -> Result<Option<Chunk>, StoreError> {
+        self.stored_so_far().await?;
         if self.buffer.is_empty() {
-            return None;
+            return Ok(None);
         }
         self.stored = true;
-        Some(Chunk {
+        Ok(Some(Chunk {
             blob: self.blob.clone(),
             start: self.buffer_start(),
             data: std::mem::take(&mut self.buffer),
-        })
+        }))
     }
 
     pub(super) fn send(&self, job: Job) -> Result<(), StoreError> {

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, Transaction, params};
 use tokio::sync::oneshot;
 
+use super::checkpointer::{Checkpointer, FOLD_AFTER_BYTES};
 use super::chunks::{Chunk, cut_chunks, delete_chunks};
 use super::queries;
 use super::session_rows::{SessionOp, session_op};
@@ -20,8 +21,8 @@ use crate::time;
 const MAX_BATCH: usize = 512;
 
 /// Seconds between ticks, on the grid of Unix time: at each tick the
-/// committer writes a row and folds the log into the database, so that the
-/// database files' times show the last tick, not the last tip.
+/// committer writes a row and has the log folded into the database, so that
+/// the database files' times show the last tick, not the last tip.
 pub const TICK_SECS: u64 = 10;
 
 /// Deleting one item: an inbox item, or a reply in `mailbox`.
@@ -70,6 +71,20 @@ impl Job {
             self,
             Job::Chunk { .. } | Job::Discard { .. } | Job::Cut { .. }
         )
+    }
+
+    /// Roughly how many bytes it adds to the log.
+    fn log_bytes(&self) -> u64 {
+        let data = match self {
+            Job::Chunk { chunk, .. } => chunk.data.len(),
+            Job::Commit { item, .. } => item.last.as_ref().map_or(0, |c| c.data.len()),
+            Job::Session {
+                op: SessionOp::Append { last, .. },
+                ..
+            } => last.as_ref().map_or(0, |c| c.data.len()),
+            _ => 0,
+        };
+        data as u64 + 4096
     }
 }
 
@@ -159,6 +174,9 @@ pub(super) struct Committer {
     /// Whether the connection waits for the disk at each commit.
     synchronous_full: bool,
     next_tick: u64,
+    checkpointer: Checkpointer,
+    /// Roughly the bytes added to the log since the last fold was asked for.
+    unfolded: u64,
 }
 
 impl Committer {
@@ -167,6 +185,7 @@ impl Committer {
         conn: Connection,
         counts: Arc<Mutex<HashMap<String, u64>>>,
         writing: Writing,
+        checkpointer: Checkpointer,
     ) -> Self {
         Committer {
             conn,
@@ -175,6 +194,8 @@ impl Committer {
             batches: 0,
             synchronous_full: true,
             next_tick: next_tick_after(time::now()),
+            checkpointer,
+            unfolded: 0,
         }
     }
 
@@ -190,7 +211,13 @@ impl Committer {
                             Err(_) => break,
                         }
                     }
+                    self.unfolded += batch.iter().map(Job::log_bytes).sum::<u64>();
                     self.process(batch);
+                    if self.unfolded >= FOLD_AFTER_BYTES {
+                        self.checkpointer.ask();
+                        self.unfolded = 0;
+                        self.checkpointer.bound(&self.conn);
+                    }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -203,23 +230,18 @@ impl Committer {
         }
     }
 
-    /// Writes the tick row and folds the log into the database.
+    /// Writes the tick row and has the log folded into the database.
     fn tick(&mut self) {
-        let ticked = self
-            .synchronous(false)
-            .and_then(|()| {
-                self.conn
-                    .execute("UPDATE tick SET flip = 1 - flip", [])
-                    .map_err(StoreError::from)
-            })
-            .and_then(|_| {
-                self.conn
-                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                    .map_err(StoreError::from)
-            });
+        let ticked = self.synchronous(false).and_then(|()| {
+            self.conn
+                .execute("UPDATE tick SET flip = 1 - flip", [])
+                .map_err(StoreError::from)
+        });
         if let Err(e) = ticked {
             eprintln!("sealtip-relay: storage tick failed: {e}");
         }
+        self.checkpointer.ask();
+        self.unfolded = 0;
     }
 
     /// Sets whether commits wait for the disk. In WAL mode a commit that

@@ -26,17 +26,21 @@
 //! request writes a session at a time (a hold in memory: one relay owns a
 //! SQLite database).
 //!
-//! The database files' own times: the committer writes a row and folds the
-//! log into the database every [`TICK_SECS`] seconds on the grid of Unix
-//! time, so after any write the files' times move to the next tick.
+//! The log (WAL) is folded into the database by a thread of its own, so that
+//! commits never wait for it. The database files' own times: the committer
+//! writes a row and has the log folded in every [`TICK_SECS`] seconds on the
+//! grid of Unix time, so after any write the files' times move to the next
+//! tick.
 //!
 //! The files: `committer` (the single writer thread, its batches and ticks),
+//! `checkpointer` (the thread that folds the log in),
 //! `chunks` (bytes on their way in), `reader` (a blob read a chunk at a time),
 //! `session_rows` (the `sessions` table, changed in the committer's
 //! transaction), `queries` (reads), `recovery` (a crash's leftovers removed on
 //! open), `migration` (blob files of an earlier relay moved into the
 //! database), `schema.sql`.
 
+mod checkpointer;
 mod chunks;
 mod committer;
 mod migration;
@@ -54,6 +58,7 @@ use rusqlite::Connection;
 use sealtip_api::{ItemKind, is_valid_id};
 use tokio::sync::oneshot;
 
+use self::checkpointer::Checkpointer;
 use self::chunks::ChunkWriter;
 pub use self::chunks::{CHUNK_BYTES, SqlitePart, SqliteUpload};
 pub use self::committer::TICK_SECS;
@@ -111,17 +116,24 @@ impl SqliteStore {
         // Deleted rows (a reply's mailbox id, an item's size and hour, its
         // sealed bytes) are overwritten, not left in free space.
         writer.pragma_update(None, "secure_delete", "ON")?;
-        // The log is folded in at each tick; beyond this it is cut back.
+        // The log is folded in by the checkpointer, not by the writer;
+        // beyond this it is cut back once folded.
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         writer.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         let reader = Connection::open(database)?;
         configure(&reader)?;
+        let folder = Connection::open(database)?;
+        configure(&folder)?;
+        let mut log = database.as_os_str().to_owned();
+        log.push("-wal");
+        let checkpointer = Checkpointer::start(folder, log.into())?;
 
         migration::move_blob_files(&mut writer, old_blobs)?;
         let recovered = recovery::recover(&mut writer)?;
         let counts = Arc::new(Mutex::new(recovered.counts));
         let writing = Writing::default();
         let (jobs, queue) = mpsc::channel();
-        let committer = Committer::new(writer, counts.clone(), writing.clone());
+        let committer = Committer::new(writer, counts.clone(), writing.clone(), checkpointer);
         std::thread::Builder::new()
             .name("sealtip-committer".into())
             .spawn(move || committer.run(queue))?;
@@ -225,7 +237,7 @@ impl Store for SqliteStore {
         spent: Option<SpentTag>,
         max_items: u64,
     ) -> Result<ItemMeta, StoreError> {
-        let last = upload.writer.last_chunk();
+        let last = upload.writer.last_chunk().await?;
         let (item, meta, answer) = Accepted::new(
             upload.writer.blob.clone(),
             agency,
@@ -361,13 +373,14 @@ impl Store for SqliteStore {
         header_len: Option<u64>,
         expires: u64,
     ) -> Result<Option<u64>, StoreError> {
+        let last = part.writer.last_chunk().await?;
         let received = self
             .session_op(SessionOp::Append {
                 id: part.id.clone(),
                 received: part.writer.start + part.writer.written,
                 header_len,
                 expires,
-                last: part.writer.last_chunk(),
+                last,
             })
             .await?;
         part.counted = true;
