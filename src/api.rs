@@ -8,8 +8,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ProgressEvent, Request, RequestInit, Response, XmlHttpRequest};
 
 use sealtip_api::{
-    Agencies, AgencyProfile, Challenge, Created, ErrorBody, ItemKind, Mailbox, UploadProgress,
-    UploadRequest, UploadSession,
+    Agencies, AgencyProfile, Challenge, ChallengeRequest, Created, ErrorBody, ItemKind, Mailbox,
+    UploadProgress, UploadRequest, UploadSession,
 };
 
 /// Why a request failed.
@@ -42,9 +42,17 @@ pub async fn agency(id: &str) -> Result<AgencyProfile, ApiError> {
     json(get(&format!("/api/v1/agencies/{}", encode(id))).await?).await
 }
 
-/// A fresh proof-of-work challenge.
-pub async fn challenge() -> Result<Challenge, ApiError> {
-    json(send("POST", "/api/v1/challenges").await?).await
+/// A fresh proof-of-work challenge for `agency` and a sealed file of at
+/// most `bytes`.
+pub async fn challenge(agency: &str, bytes: u64) -> Result<Challenge, ApiError> {
+    let asked = ChallengeRequest {
+        agency: Some(agency.to_owned()),
+        bytes: Some(bytes),
+    };
+    let body = serde_json::to_string(&asked).map_err(|_| ApiError::Decode)?;
+    let headers = [("Content-Type", "application/json")];
+    let body = JsValue::from_str(&body);
+    json(request("POST", "/api/v1/challenges", Some(&body), &headers).await?).await
 }
 
 /// Where the page finds the codename wordlist (Trunk copies it into `dist/`).

@@ -20,8 +20,18 @@ use crate::sealing::{build_tip, follow_up_recipients, recipients, seal};
 use crate::state::{Failure, Picked, Progress, Stage};
 use crate::upload::{Sending, Uploader};
 
-/// Nonces tried between two yields to the event loop.
-const POW_SLICE: u64 = 8_192;
+/// Nonces tried between two yields to the event loop: each is an Argon2id
+/// hash of 256 KiB, about half a millisecond in a desktop browser.
+const POW_SLICE: u64 = 32;
+
+/// What a sealed tip may add to its attachments, at most: Padmé's padding
+/// (under an eighth), age's 16 bytes per 64 KiB, the text and the header
+/// with its stanzas. The challenge names the sealed size this bounds.
+fn sealed_bound(attachment_bytes: u64) -> u64 {
+    attachment_bytes
+        .saturating_add(attachment_bytes / 4)
+        .saturating_add(256 * 1024)
+}
 
 /// A send under way can be cancelled from the page.
 #[derive(Clone, Default)]
@@ -110,8 +120,11 @@ pub async fn send_tip(
     step(Stage::Preparing, 0.15);
     let tip = build_tip(&profile, lang, &answers, &browser::today(), Some(&keys));
 
-    let (proof, proof_expires_in) =
-        solve_challenge(&cancel, |f| step(Stage::Preparing, 0.15 + 0.2 * f)).await?;
+    let bound = sealed_bound(attachment_bytes);
+    let (proof, proof_expires_in) = solve_challenge(&cancel, &profile.id, bound, |f| {
+        step(Stage::Preparing, 0.15 + 0.2 * f)
+    })
+    .await?;
 
     // Sealing and sending overlap: the bar is half each.
     let total = attachment_bytes.max(1) as f64;
@@ -191,12 +204,21 @@ pub async fn wordlist() -> Result<Rc<Wordlist>, Failure> {
     Ok(list)
 }
 
-/// Fetches a challenge and solves it in slices, yielding between them;
-/// `report` hears an estimate of how far it is (0.0–1.0). Returns the
-/// `Sealtip-Proof` value and the seconds the challenge lives.
-async fn solve_challenge(cancel: &Cancel, report: impl Fn(f64)) -> Result<(String, u64), Failure> {
-    let challenge = api::challenge().await.map_err(from_api)?;
-    let expected = 2f64.powi(i32::from(challenge.difficulty));
+/// Fetches a challenge for `agency` and a sealed file of at most `bytes`,
+/// and solves it in slices, yielding between them; `report` hears an
+/// estimate of how far it is (0.0–1.0). Returns the `Sealtip-Proof` value
+/// and the seconds the challenge lives.
+async fn solve_challenge(
+    cancel: &Cancel,
+    agency: &str,
+    bytes: u64,
+    report: impl Fn(f64),
+) -> Result<(String, u64), Failure> {
+    let challenge = api::challenge(agency, bytes).await.map_err(from_api)?;
+    let work = sealtip_api::pow::parse(&challenge.challenge)
+        .map_err(|_| failure(msg::REASON_RELAY, "challenge".into()))?
+        .work;
+    let expected = f64::from(work);
     let mut start = 0u64;
     loop {
         cancel.check()?;
@@ -276,7 +298,8 @@ pub async fn send_message(
     tip.text = text.trim().to_string();
     tip.thread = Some(keys.mailbox.clone());
     let cancel = Cancel::default();
-    let (proof, proof_expires_in) = solve_challenge(&cancel, |_| {}).await?;
+    let bound = sealed_bound(0);
+    let (proof, proof_expires_in) = solve_challenge(&cancel, &profile.id, bound, |_| {}).await?;
     let mut uploader = Uploader::new(
         &profile.id,
         ItemKind::Message,

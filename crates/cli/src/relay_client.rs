@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use sealtip_api::pow;
-use sealtip_api::{AgencyProfile, Challenge, Created, ErrorBody, Inbox, Mailbox, is_valid_id};
+use sealtip_api::{
+    AgencyProfile, Challenge, ChallengeRequest, Created, ErrorBody, Inbox, Mailbox, is_valid_id,
+};
 
 use crate::display;
 
@@ -85,11 +87,20 @@ impl RelayClient {
         format!("{}/api/v1{path}", self.base)
     }
 
-    /// Fetches and solves a proof-of-work challenge; returns the header
-    /// value and the seconds it lives.
-    fn proof(&self) -> Result<(String, u64)> {
-        let challenge: Challenge =
-            self.json(self.agent.post(&self.url("/challenges")).send_empty())?;
+    /// Fetches and solves a proof-of-work challenge for `agency` and a
+    /// sealed file of `bytes` (any size if `None`); returns the header value
+    /// and the seconds it lives.
+    fn proof(&self, agency: &str, bytes: Option<u64>) -> Result<(String, u64)> {
+        let asked = serde_json::to_string(&ChallengeRequest {
+            agency: Some(agency.to_owned()),
+            bytes,
+        })?;
+        let challenge: Challenge = self.json(
+            self.agent
+                .post(&self.url("/challenges"))
+                .header("content-type", "application/json")
+                .send(asked.as_str()),
+        )?;
         let nonce = pow::solve(&challenge.challenge)
             .map_err(|err| anyhow!("cannot solve the relay's challenge: {err}"))?;
         Ok((

@@ -30,8 +30,8 @@ impl RelayClient {
         kind: ItemKind,
         sealed: &mut dyn Read,
     ) -> Result<Option<String>> {
+        let (proof, proof_expires_in) = self.proof(agency, None)?;
         let agency = segment(agency)?;
-        let (proof, proof_expires_in) = self.proof()?;
         let mut session = Session::new(proof, proof_expires_in);
         let mut last_error = None;
         loop {

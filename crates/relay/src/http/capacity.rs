@@ -157,11 +157,11 @@ fn check_storage(relay: &Relay, usage: &Usage, agency: &str, bytes: u64) -> Resu
         .agencies
         .get(agency)
         .map_or(relay.limits.max_bytes, |a| a.max_bytes);
-    if usage.of(agency).bytes.saturating_add(bytes.max(1)) > agency_max {
-        return Err(ApiError::agency_storage_full());
-    }
     if usage.total().bytes.saturating_add(bytes.max(1)) > relay.limits.max_bytes {
         return Err(ApiError::relay_storage_full());
+    }
+    if usage.of(agency).bytes.saturating_add(bytes.max(1)) > agency_max {
+        return Err(ApiError::agency_storage_full());
     }
     Ok(())
 }

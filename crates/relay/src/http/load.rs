@@ -130,7 +130,7 @@ impl Load {
                 .powi(2);
         let work = calm_work(relay, class) as f64 * rate * fill;
         let cap = 1u64 << pow.max_difficulty;
-        u32::try_from((work.ceil() as u64).clamp(1, cap.min(u64::from(MAX_WORK))))
+        u32::try_from((work.round() as u64).clamp(1, cap.min(u64::from(MAX_WORK))))
             .unwrap_or(MAX_WORK)
     }
 

@@ -40,7 +40,7 @@ pub async fn get_metrics<S: Store>(
     if token.is_empty() || !bool::from(hash.ct_eq(&expected)) {
         return Err(ApiError::metrics_unauthorized());
     }
-    let usage = st.recent_usage().await?;
+    let usage = st.usage().await?;
     let mut agencies: Vec<&String> = st.relay.agencies.keys().collect();
     agencies.sort();
     let rows: Vec<(&str, AgencyUsage, u64, u32)> = agencies
