@@ -193,7 +193,11 @@ fn check_integrity(html: &str) -> Result<()> {
         if !loads_code {
             continue;
         }
-        if !words.iter().any(|word| word.starts_with("integrity=sha")) {
+        let has_hash = words.iter().any(|word| {
+            word.strip_prefix("integrity=")
+                .is_some_and(|value| value.trim_start_matches(['"', '\'']).starts_with("sha"))
+        });
+        if !has_hash {
             bail!("<{tag}> has no integrity hash");
         }
         checked += 1;
@@ -358,6 +362,13 @@ mod tests {
         check_integrity(page)?;
         assert!(check_integrity(&page.replace(" integrity=sha384-d", "")).is_err());
         assert!(check_integrity(&page.replace(" integrity=sha384-b", "")).is_err());
+        // As Trunk writes it unminified: quoted.
+        check_integrity(
+            "<link rel=\"stylesheet\" href=\"/b-1.css\" integrity=\"sha384-a\"/>\
+             <script src=\"/boot-1.js\" integrity=\"sha384-b\" type=\"module\"></script>\
+             <link rel=\"modulepreload\" href=\"/app-1.js\" integrity=\"sha384-c\">\
+             <link rel=\"preload\" href=\"/app-1_bg.wasm\" integrity=\"sha384-d\" as=\"fetch\">",
+        )?;
         Ok(())
     }
 
