@@ -231,6 +231,37 @@ async fn open_sessions_are_bounded_per_agency_and_per_relay() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_sessions_are_all_taken_the_one_silent_longest_gives_its_place() {
+    let relay = start("", |c| c.limits.max_open_uploads_per_agency = 2).await;
+    let uploads = relay.uploads();
+    let open = async || {
+        relay
+            .open("demo", &relay.proof("demo", 100).await)
+            .await
+            .json::<sealtip_api::UploadSession>()
+            .await
+            .unwrap()
+            .upload
+    };
+    let older = open().await;
+    relay.state.load.clock.advance(10);
+    let newer = open().await;
+    let waiting = relay.proof("demo", 100).await;
+    let (status, _) = refusal(relay.open("demo", &waiting).await).await;
+    assert_eq!(status, 429, "none silent longer than a part may be");
+    relay.state.load.clock.advance(25);
+    // The newer one hears from its tipster; the older one stays silent.
+    let file = sealed(&relay.recipient, 100);
+    let header = common::header_len(&file);
+    uploads.append(&newer, 0, &file[..header]).await;
+    assert_eq!(relay.open("demo", &waiting).await.status(), 201);
+    assert_eq!(uploads.received(&older).await, (404, None));
+    assert_eq!(uploads.received(&newer).await, (200, Some(header as u64)));
+    let (status, _) = refusal(relay.open("demo", &relay.proof("demo", 100).await).await).await;
+    assert_eq!(status, 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_that_receives_nothing_ends_at_the_second_look() {
     let relay = start("", |_| {}).await;
     let uploads = relay.uploads();

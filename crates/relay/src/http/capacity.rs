@@ -5,10 +5,11 @@
 //!
 //! Opening a session checks, spends and opens under one lock (per relay), so
 //! requests racing for the last session cannot overshoot the bounds or spend
-//! a proof on a refusal. Storage may still be overshot by the uploads in
+//! a proof on a refusal. When the sessions are all taken, the one silent
+//! longest gives its place if it has been silent longer than a part may be
+//! (see [`super::open_sessions`]). Storage may still be overshot by the uploads in
 //! flight when it fills (at most `limits.max_concurrent_uploads` of them).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,7 @@ use tokio::sync::OwnedMutexGuard;
 
 use super::AppState;
 use super::extract::SolvedProof;
+use super::open_sessions::OpenSessions;
 use crate::config::Relay;
 use crate::error::ApiError;
 use crate::store::{SpentTag, Store, StoreError, Usage};
@@ -30,10 +32,8 @@ pub struct Capacity {
     /// Held while a session is checked for, opened and counted.
     gate: Arc<tokio::sync::Mutex<()>>,
     recent: Mutex<Option<(Instant, Arc<Usage>)>>,
-    /// Sessions opened with a proof for less than the largest upload, and
-    /// the most bytes each may grow to. In memory only: after a restart
-    /// such a session may grow to `limits.max_upload_bytes`.
-    caps: Mutex<HashMap<String, u64>>,
+    /// The sessions this relay opened: agency, size allowed, last heard.
+    sessions: OpenSessions,
 }
 
 /// A request admitted: its proof spent, room checked.
@@ -92,11 +92,15 @@ impl<S: Store> AppState<S> {
             return Err(StoreError::Full.into());
         }
         if asking == Asking::Session {
-            if usage.total().open_sessions >= relay.limits.max_open_uploads {
-                return Err(StoreError::TooManySessions.into());
-            }
-            if own.open_sessions >= relay.limits.max_open_uploads_per_agency {
+            if own.open_sessions >= relay.limits.max_open_uploads_per_agency
+                && !self.evict_silent(Some(agency)).await?
+            {
                 return Err(ApiError::agency_sessions_full());
+            }
+            if usage.total().open_sessions >= relay.limits.max_open_uploads
+                && !self.evict_silent(None).await?
+            {
+                return Err(StoreError::TooManySessions.into());
             }
         }
         let bytes = match asking {
@@ -119,35 +123,54 @@ impl<S: Store> AppState<S> {
         check_storage(&self.relay, &*self.usage().await?, agency, bytes)
     }
 
-    /// Records that session `id` may grow to `max_bytes` only.
-    pub(crate) fn cap_session(&self, id: &str, max_bytes: u64) {
-        if max_bytes >= self.relay.limits.max_upload_bytes {
-            return;
-        }
-        let mut caps = lock(&self.capacity.caps);
-        if caps.len() >= 4 * relay_sessions(&self.relay) {
-            // Sessions that expired unseen: forget them all (they fall back to the relay's limit).
-            caps.clear();
-        }
-        caps.insert(id.to_owned(), max_bytes);
+    /// Records session `id` of `agency`, opened now, growing to `max_bytes`
+    /// at most.
+    pub(crate) fn session_opened(&self, id: &str, agency: &str, max_bytes: u64) {
+        let forget_after = self.relay.limits.upload_session_secs as f64 + 3600.0;
+        let now = self.load.clock.now();
+        self.capacity
+            .sessions
+            .opened(id, agency, max_bytes, now, forget_after);
+    }
+
+    /// Records that session `id` received a part now.
+    pub(crate) fn session_heard(&self, id: &str) {
+        self.capacity.sessions.heard(id, self.load.clock.now());
     }
 
     /// The most bytes session `id` may grow to.
     pub(crate) fn session_cap(&self, id: &str) -> u64 {
-        lock(&self.capacity.caps)
-            .get(id)
-            .copied()
-            .unwrap_or(self.relay.limits.max_upload_bytes)
+        let relay_max = self.relay.limits.max_upload_bytes;
+        self.capacity
+            .sessions
+            .max_bytes(id)
+            .map_or(relay_max, |max| max.min(relay_max))
     }
 
-    /// Forgets the cap of session `id`, ended.
-    pub(crate) fn uncap_session(&self, id: &str) {
-        lock(&self.capacity.caps).remove(id);
+    /// Forgets session `id`, ended.
+    pub(crate) fn session_ended(&self, id: &str) {
+        self.capacity.sessions.ended(id);
     }
-}
 
-fn relay_sessions(relay: &Relay) -> usize {
-    usize::try_from(relay.limits.max_open_uploads).unwrap_or(usize::MAX)
+    /// Ends the session of `agency` (any agency if `None`) silent longest,
+    /// if one has been silent longer than a part may be. `true` if one ended.
+    async fn evict_silent(&self, agency: Option<&str>) -> Result<bool, ApiError> {
+        let silence = self.relay.limits.upload_idle_secs as f64;
+        let now = self.load.clock.now();
+        for id in self.capacity.sessions.silent(agency, now, silence) {
+            match self.store.drop_session(&id).await {
+                Ok(true) => {
+                    self.session_ended(&id);
+                    return Ok(true);
+                }
+                Ok(false) => self.session_ended(&id),
+                // A part is arriving meanwhile: not silent after all.
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(false)
+    }
 }
 
 /// 507 unless `agency`'s share and the relay's storage have room for

@@ -12,7 +12,8 @@
 //!   storage);
 //! - [`load`]: the work a challenge asks, rising with an agency's load;
 //! - [`empty_sessions`]: ending sessions that received nothing, within
-//!   minutes;
+//!   minutes; [`open_sessions`]: the sessions this relay opened, in memory,
+//!   the one silent longest giving its place when all are taken;
 //! - `agencies`, `tips`, `uploads`, `inbox`, `mailboxes`, `metrics`: the
 //!   handlers, by resource;
 //! - [`state`]: what every handler shares.
@@ -26,6 +27,7 @@ mod inbox;
 pub mod load;
 mod mailboxes;
 mod metrics;
+pub mod open_sessions;
 pub mod router;
 pub mod state;
 mod tips;

@@ -42,7 +42,7 @@ pub async fn post_upload<S: Store>(
             limits.max_open_uploads,
         )
         .await?;
-    st.cap_session(&upload, admitted.max_bytes);
+    st.session_opened(&upload, &request.agency, admitted.max_bytes);
     Ok((
         StatusCode::CREATED,
         Json(UploadSession {
@@ -81,6 +81,7 @@ pub async fn patch_upload<S: Store>(
         .append(part, header_len, expires)
         .await?
         .ok_or_else(ApiError::no_such_upload)?;
+    st.session_heard(&upload_id);
     Ok(Json(UploadProgress { received }))
 }
 
@@ -116,6 +117,7 @@ async fn begin_part<S: Store>(
         .begin_part(&upload, offset)
         .await?
         .ok_or_else(ApiError::no_such_upload)?;
+    st.session_heard(&upload);
     Ok((part, offset, upload, permits))
 }
 
@@ -147,7 +149,7 @@ pub async fn commit_upload<S: Store>(
         )
         .await?
         .ok_or_else(ApiError::no_such_upload)?;
-    st.uncap_session(&upload);
+    st.session_ended(&upload);
     Ok((StatusCode::CREATED, Json(Created { id: meta.id })))
 }
 
@@ -157,7 +159,7 @@ pub async fn delete_upload<S: Store>(
     UploadId(upload): UploadId,
 ) -> Result<StatusCode, ApiError> {
     if st.store.drop_session(&upload).await? {
-        st.uncap_session(&upload);
+        st.session_ended(&upload);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::no_such_upload())
