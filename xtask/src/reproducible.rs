@@ -56,6 +56,54 @@ pub fn reproducible() -> Result<()> {
     )
 }
 
+/// What `cargo xtask test` checks after its own web build: one more build of
+/// the same commit, in a clone elsewhere with a target folder of its own,
+/// gives byte for byte the `dist/` this checkout just built. Skipped, with a
+/// line saying so, when the checkout has changes not committed (its `dist/`
+/// is then not the commit's).
+pub fn against_this_build() -> Result<()> {
+    let started = Instant::now();
+    let root = std::env::current_dir().context("cannot read the current directory")?;
+    let commit = cmd::probe(cmd::command("git").args(["rev-parse", "HEAD"]))
+        .context("the reproducibility check needs a git checkout")?;
+    let commit = commit.trim();
+    let changes =
+        cmd::probe(cmd::command("git").args(["status", "--porcelain", "--untracked-files=no"]))
+            .context("cannot ask git for uncommitted changes")?;
+    if !changes.trim().is_empty() {
+        println!(
+            "skipped: this checkout has uncommitted changes, so its {DIST}/ is not {commit}'s \
+             (`cargo xtask reproducible` builds the commit twice)"
+        );
+        return Ok(());
+    }
+    let work = std::env::temp_dir().join("sealtip-reproducible");
+    let clone = work.join("b/elsewhere/web");
+    if clone.exists() {
+        std::fs::remove_dir_all(&clone)
+            .with_context(|| format!("cannot remove {}", clone.display()))?;
+    }
+    build_in_clone(&root, commit, &clone, &work.join("target-1"))?;
+    let differences = compare(&root.join(DIST), &clone.join(DIST))?;
+    let minutes = started.elapsed().as_secs_f64() / 60.0;
+    if differences.is_empty() {
+        println!(
+            "reproducible: a second build of {commit} in {} gave this {DIST}/ byte for byte \
+             ({minutes:.1} minutes)",
+            clone.display()
+        );
+        return Ok(());
+    }
+    for line in &differences {
+        println!("  {line}");
+    }
+    bail!(
+        "a second build of {commit} differs from this one in {} file(s) ({})",
+        differences.len(),
+        clone.display()
+    )
+}
+
 /// Clones `root` at `commit` into `clone` and builds the page there.
 fn build_in_clone(root: &Path, commit: &str, clone: &Path, target: &Path) -> Result<()> {
     let parent = clone.parent().context("a clone needs a parent folder")?;

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: everything CI checks, in order, stopping at the first
 //! failure. `.ci/run` calls exactly this.
 
-use crate::{cmd, postgres, run, tools};
+use crate::{cmd, postgres, reproducible, run, tools};
 use anyhow::{Context, Result, bail};
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,7 @@ const STEPS: &[Step] = &[
     ("envelope for wasm32", envelope_for_wasm),
     ("relay with one storage backend", relay_with_one_backend),
     ("web client build", web_client_build),
+    ("web build reproducible", reproducible::against_this_build),
     ("browser tests: envelope", || {
         browser_tests("sealtip-envelope")
     }),
