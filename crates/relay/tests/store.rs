@@ -81,9 +81,27 @@ async fn sqlite_keeps_the_session_contract() {
     let session_bytes = || async { sqlite_count(&database, UNOWNED_CHUNKS) };
     let kept = sessions(store.clone(), session_bytes).await;
     only_database_files(dir.path());
-    // Reopened, the session that is kept holds what it held.
+    let held = sqlite_count(&database, UNOWNED_CHUNKS);
+    // What a stop in the middle of a part leaves: its chunks after the
+    // session's recorded length, and chunks of an upload never committed.
     drop(store);
+    let conn = rusqlite::Connection::open(&database).unwrap();
+    conn.execute(
+        "INSERT INTO chunks (blob, start, data)
+         SELECT blob, received, x'0102' FROM sessions WHERE id = ?1",
+        [&kept.0],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO chunks (blob, start, data) VALUES (?1, 0, x'03')",
+        ["f0".repeat(16)],
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(sqlite_count(&database, UNOWNED_CHUNKS), held + 2);
+    // Reopened, the session is cut back to exactly what it held.
     let store = SqliteStore::open(&database, &blobs).unwrap();
+    assert_eq!(sqlite_count(&database, UNOWNED_CHUNKS), held);
     assert_eq!(store.session(&kept.0).await.unwrap(), Some(kept.1));
     let tag = SpentTag {
         tag: [42; 16],
