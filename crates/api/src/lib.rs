@@ -16,6 +16,7 @@
 
 pub mod ftl;
 pub mod pow;
+pub mod security;
 pub mod time;
 pub mod types;
 pub mod upload;

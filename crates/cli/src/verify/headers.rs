@@ -7,50 +7,7 @@
 
 use ureq::http::HeaderMap;
 
-/// Every directive of the relay's policy but `frame-ancestors`, with its
-/// sources, in the relay's order.
-pub const POLICY: [(&str, &str); 11] = [
-    ("default-src", "'self'"),
-    ("script-src", "'self' 'wasm-unsafe-eval'"),
-    ("style-src", "'self'"),
-    ("img-src", "'self' blob: data:"),
-    ("media-src", "'self' blob:"),
-    ("connect-src", "'self'"),
-    ("font-src", "'self'"),
-    ("worker-src", "'self'"),
-    ("object-src", "'none'"),
-    ("base-uri", "'none'"),
-    ("form-action", "'self'"),
-];
-
-/// The browser features the relay's `Permissions-Policy` turns off.
-const FEATURES_OFF: [&str; 18] = [
-    "accelerometer",
-    "autoplay",
-    "camera",
-    "display-capture",
-    "encrypted-media",
-    "geolocation",
-    "gyroscope",
-    "hid",
-    "magnetometer",
-    "microphone",
-    "midi",
-    "payment",
-    "picture-in-picture",
-    "publickey-credentials-get",
-    "screen-wake-lock",
-    "serial",
-    "usb",
-    "xr-spatial-tracking",
-];
-
-/// Fixed headers every answer carries.
-const FIXED: [(&str, &str); 3] = [
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
-    ("cross-origin-opener-policy", "same-origin"),
-];
+use sealtip_api::security::{CSP_DIRECTIVES as POLICY, FEATURES_OFF, FIXED_HEADERS as FIXED};
 
 /// What `headers` lack or weaken, one line each. `page` is an HTML page's
 /// answer (never stored: `no-store`); `https` asks for HSTS.
@@ -152,12 +109,7 @@ mod tests {
     use super::*;
 
     fn relay_policy(frame_ancestors: &str) -> String {
-        let mut policy: Vec<String> = POLICY
-            .iter()
-            .map(|(name, sources)| format!("{name} {sources}"))
-            .collect();
-        policy.push(format!("frame-ancestors {frame_ancestors}"));
-        policy.join("; ")
+        sealtip_api::security::content_security_policy(frame_ancestors)
     }
 
     #[test]

@@ -1,21 +1,26 @@
 //! The security headers, on every answer (API, page and errors), and the
 //! refusal of oversized request headers.
 
+use std::sync::LazyLock;
+
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+
+use sealtip_api::security;
 
 use super::AppState;
 use crate::config::Relay;
 use crate::error::{ApiError, ensure_json_error};
 use crate::store::Store;
 
-const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), \
-    display-capture=(), encrypted-media=(), geolocation=(), gyroscope=(), hid=(), \
-    magnetometer=(), microphone=(), midi=(), payment=(), picture-in-picture=(), \
-    publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), \
-    xr-spatial-tracking=()";
+/// `Permissions-Policy`, written once from `sealtip_api::security`.
+static PERMISSIONS_POLICY: LazyLock<HeaderValue> = LazyLock::new(|| {
+    // Invariant: feature names and `=()` are visible ASCII.
+    #[allow(clippy::expect_used)]
+    HeaderValue::from_str(&security::permissions_policy()).expect("ASCII header value")
+});
 
 /// Middleware: refuses request headers over `limits.max_header_bytes`,
 /// makes every error JSON, and sets the security headers on the answer.
@@ -50,31 +55,14 @@ pub async fn security_headers<S: Store>(
         // connection that still carries the rest of it.
         headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
-    let csp = format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; \
-         font-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; \
-         form-action 'self'; frame-ancestors {frame_ancestors}"
-    );
+    let csp = security::content_security_policy(frame_ancestors);
     if let Ok(value) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        "permissions-policy",
-        HeaderValue::from_static(PERMISSIONS_POLICY),
-    );
-    headers.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
-    );
+    for (name, value) in security::FIXED_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers.insert("permissions-policy", PERMISSIONS_POLICY.clone());
     if frame_ancestors == "'none'" {
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
