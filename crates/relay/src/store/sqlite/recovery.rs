@@ -31,10 +31,11 @@ pub(super) fn recover(conn: &mut Connection) -> Result<Recovered, StoreError> {
          AND blob NOT IN (SELECT blob FROM sessions)",
         [],
     )?;
-    // Parts never acknowledged.
+    // Parts never acknowledged (found through each session's blob, not by
+    // reading every chunk).
     tx.execute(
-        "DELETE FROM chunks WHERE start >= (SELECT received FROM sessions
-         WHERE sessions.blob = chunks.blob)",
+        "DELETE FROM chunks WHERE rowid IN (SELECT chunks.rowid FROM sessions
+         JOIN chunks ON chunks.blob = sessions.blob AND chunks.start >= sessions.received)",
         [],
     )?;
     let lost_sessions = tx.execute(
