@@ -99,7 +99,7 @@ async fn bench(storage: Option<String>, relays: usize, secs: u64) {
     let config = dir.path().join("data/relay.toml");
     let mut text = std::fs::read_to_string(&config)
         .unwrap()
-        .replace("difficulty = 18", "difficulty = 0")
+        .replace("difficulty = 8 ", "difficulty = 0 ")
         .replace(
             "max_items_per_agency = 10000",
             "max_items_per_agency = 100000000",

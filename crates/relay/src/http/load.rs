@@ -8,9 +8,12 @@
 //!   raises his own price in proportion: his rate settles where the work is
 //!   about the square root of (calm work × his attempts per second /
 //!   the calm rate), and falls back within minutes once he stops;
-//! - the fill: `1 / (1 - f)^2` for the fullest of its open sessions, inbox
-//!   and bytes (`f` from 0 to 1 of their limits): 4 times at half full, 16
-//!   (the most) from three quarters;
+//! - the fill: `1 / (1 - f)^2` for the fuller of its inbox and storage
+//!   (and the relay's storage; `f` from 0 to 1 of their limits): 4 times at
+//!   half full, 16 (the most) from three quarters. Open sessions do not
+//!   count: a flooder could hold them cheaply to raise every tipster's
+//!   price, and the silent ones give their place anyway
+//!   ([`super::open_sessions`]);
 //! - the size asked: 1 up to 1 MiB, 2 up to 16 MiB, 4 beyond or unsaid.
 //!
 //! It is capped at `2^pow.max_difficulty`. With `pow.difficulty = 0`
@@ -167,8 +170,8 @@ pub fn calm_work(relay: &Relay, class: u8) -> u32 {
         .min(MAX_WORK)
 }
 
-/// How full the fullest of `agency`'s open sessions, inbox and bytes is,
-/// from 0 to 1 of their limits (the relay's own totals count too).
+/// How full the fuller of `agency`'s inbox and storage is, from 0 to 1 of
+/// their limits (the relay's storage counts too).
 pub fn fill(relay: &Relay, usage: &Usage, agency: &str) -> f64 {
     let limits = &relay.limits;
     let own = usage.of(agency);
@@ -178,8 +181,6 @@ pub fn fill(relay: &Relay, usage: &Usage, agency: &str) -> f64 {
         .get(agency)
         .map_or(limits.max_bytes, |a| a.max_bytes);
     [
-        (own.open_sessions, limits.max_open_uploads_per_agency),
-        (total.open_sessions, limits.max_open_uploads),
         (own.items, limits.max_items_per_agency),
         (own.bytes, max_bytes),
         (total.bytes, limits.max_bytes),
@@ -236,22 +237,17 @@ mod tests {
         let relay = relay();
         let load = Load::default();
         let mut usage = Usage::default();
-        usage
-            .agencies
-            .entry("demo".into())
-            .or_default()
-            .open_sessions = 8;
+        let demo = usage.agencies.entry("demo".into()).or_default();
+        demo.open_sessions = 16;
+        let sessions_only = load.work(&relay, &usage, "demo", 0);
+        assert_eq!(sessions_only, 256, "open sessions do not count");
+        let demo = usage.agencies.entry("demo".into()).or_default();
+        demo.items = 5000;
         assert_eq!(load.work(&relay, &usage, "demo", 0), 1024, "half full");
-        usage
-            .agencies
-            .entry("demo".into())
-            .or_default()
-            .open_sessions = 16;
-        assert_eq!(
-            load.work(&relay, &usage, "demo", 0),
-            4096,
-            "16 times at most"
-        );
+        let demo = usage.agencies.entry("demo".into()).or_default();
+        demo.items = 10_000;
+        let full = load.work(&relay, &usage, "demo", 0);
+        assert_eq!(full, 4096, "16 times at most");
         for _ in 0..6000 {
             load.record("demo");
         }
