@@ -16,8 +16,8 @@ use zeroize::Zeroizing;
 
 use crate::primitives::{FileKey, hkdf};
 
-use crate::layout::SEALED_CHUNK_SIZE as ENCRYPTED_CHUNK_SIZE;
 use crate::layout::NONCE_SIZE;
+use crate::layout::SEALED_CHUNK_SIZE as ENCRYPTED_CHUNK_SIZE;
 
 fn payload_cipher(file_key: &FileKey, nonce: &[u8; NONCE_SIZE]) -> ChaCha20Poly1305 {
     let key = Zeroizing::new(hkdf(nonce, b"payload", file_key.expose()));
