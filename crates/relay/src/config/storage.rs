@@ -10,12 +10,14 @@ use zeroize::Zeroizing;
 /// Where the relay keeps items, checked.
 #[derive(Debug)]
 pub enum Storage {
-    /// SQLite metadata and a folder of blob files, on this machine.
+    /// One SQLite database on this machine: rows and sealed bytes.
     #[cfg(feature = "sqlite")]
     Sqlite {
         /// The SQLite database file.
         database: PathBuf,
-        /// The folder of sealed blobs.
+        /// Where an earlier relay kept sealed blobs as files: moved into
+        /// the database at start, then removed (`blobs`, default: a
+        /// `blobs` folder beside the database).
         blobs: PathBuf,
     },
     /// A PostgreSQL database holding everything, shared by any number of relays.

@@ -116,11 +116,10 @@ fn write_new(path: &Path, bytes: &[u8], private: bool) -> anyhow::Result<()> {
 
 /// The storage lines of `relay.toml`, for a relay built with SQLite.
 #[cfg(feature = "sqlite")]
-const STORAGE: &str = r#"# Metadata in SQLite, sealed blobs as files in `blobs`. To run several relays
-# on one database instead: storage = "postgres://USER:PASSWORD@HOST:5432/DB"
-# and no `blobs` line (see the README).
+const STORAGE: &str = r#"# Everything in one SQLite database: the items' rows and their sealed bytes
+# (no file per tip). To run several relays on one database instead:
+# storage = "postgres://USER:PASSWORD@HOST:5432/DB" (see the README).
 storage = "sqlite://{prefix}relay.db"
-blobs = "{prefix}blobs"
 "#;
 
 /// The storage lines of `relay.toml`, for a relay built without SQLite: a
