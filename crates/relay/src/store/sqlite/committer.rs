@@ -13,6 +13,7 @@ use super::checkpointer::{Checkpointer, FOLD_AFTER_BYTES};
 use super::chunks::{Chunk, cut_chunks, delete_chunks};
 use super::queries;
 use super::session_rows::{SessionOp, session_op};
+use super::syncer::Syncer;
 use crate::store::session_hold::{Writing, lock};
 use crate::store::{ItemMeta, Place, SpentTag, StoreError};
 use crate::time;
@@ -139,7 +140,7 @@ impl Accepted {
 }
 
 /// A job's answer, sent once its transaction has committed (or failed).
-trait Answer: Send {
+pub(super) trait Answer: Send {
     fn send(self: Box<Self>, failed: Option<&str>);
 }
 
@@ -171,10 +172,10 @@ pub(super) struct Committer {
     counts: Arc<Mutex<HashMap<String, u64>>>,
     writing: Writing,
     batches: u64,
-    /// Whether the connection waits for the disk at each commit.
-    synchronous_full: bool,
     next_tick: u64,
     checkpointer: Checkpointer,
+    /// Answers the jobs that promise durability once the log is synced.
+    syncer: Syncer,
     /// Roughly the bytes added to the log since the last fold was asked for.
     unfolded: u64,
 }
@@ -186,15 +187,16 @@ impl Committer {
         counts: Arc<Mutex<HashMap<String, u64>>>,
         writing: Writing,
         checkpointer: Checkpointer,
+        syncer: Syncer,
     ) -> Self {
         Committer {
             conn,
             counts,
             writing,
             batches: 0,
-            synchronous_full: true,
             next_tick: next_tick_after(time::now()),
             checkpointer,
+            syncer,
             unfolded: 0,
         }
     }
@@ -232,40 +234,34 @@ impl Committer {
 
     /// Writes the tick row and has the log folded into the database.
     fn tick(&mut self) {
-        let ticked = self.synchronous(false).and_then(|()| {
-            self.conn
-                .execute("UPDATE tick SET flip = 1 - flip", [])
-                .map_err(StoreError::from)
-        });
-        if let Err(e) = ticked {
+        if let Err(e) = self.conn.execute("UPDATE tick SET flip = 1 - flip", []) {
             eprintln!("sealtip-relay: storage tick failed: {e}");
         }
         self.checkpointer.ask();
         self.unfolded = 0;
     }
 
-    /// Sets whether commits wait for the disk. In WAL mode a commit that
-    /// waits syncs the whole log, so every chunk written before it too.
-    fn synchronous(&mut self, full: bool) -> Result<(), StoreError> {
-        if full != self.synchronous_full {
-            let level = if full { "FULL" } else { "NORMAL" };
-            self.conn.pragma_update(None, "synchronous", level)?;
-            self.synchronous_full = full;
-        }
-        Ok(())
-    }
-
+    /// Carries out `batch` in one transaction, committed without waiting
+    /// for the disk; the answers that promise durability go to the syncer.
     fn process(&mut self, batch: Vec<Job>) {
-        let full = batch.iter().any(Job::needs_disk);
+        // Answered at the commit (a chunk's: the commit that makes it part
+        // of something waits for the disk).
         let mut answers: Vec<Box<dyn Answer>> = Vec::with_capacity(batch.len());
+        // Answered once the log is synced.
+        let mut durable: Vec<Box<dyn Answer>> = Vec::with_capacity(batch.len());
         // Inbox items gained (or lost) per agency in this batch.
         let mut delta: HashMap<String, i64> = HashMap::new();
-        let outcome = self.synchronous(full).and_then(|()| {
+        let outcome = (|| {
             self.batches += 1;
             let tx = self.conn.transaction()?;
             for job in batch {
+                let needs_disk = job.needs_disk();
                 let done = carry_out(&tx, job, &self.counts, &mut delta, &self.writing);
-                answers.extend(done);
+                if needs_disk {
+                    durable.extend(done);
+                } else {
+                    answers.extend(done);
+                }
             }
             if self.batches.is_multiple_of(1000) {
                 tx.execute(
@@ -274,8 +270,8 @@ impl Committer {
                 )?;
             }
             tx.commit()?;
-            Ok(())
-        });
+            Ok::<(), StoreError>(())
+        })();
         match outcome {
             Ok(()) => {
                 let mut counts = lock(&self.counts);
@@ -287,11 +283,12 @@ impl Committer {
                 for answer in answers {
                     answer.send(None);
                 }
+                self.syncer.after_sync(durable);
             }
             Err(e) => {
                 let message = e.to_string();
                 eprintln!("sealtip-relay: storage failed: {message}");
-                for answer in answers {
+                for answer in answers.into_iter().chain(durable) {
                     answer.send(Some(&message));
                 }
             }

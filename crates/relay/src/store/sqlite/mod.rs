@@ -10,8 +10,10 @@
 //! Writing an item: the handler keeps the body's last chunk in memory and
 //! hands each full chunk to the committer as more bytes follow (committed
 //! without waiting for the disk); the commit writes the last chunk and the
-//! `items` row and waits for the disk (WAL, `synchronous=FULL`), which in
-//! WAL mode also makes every earlier chunk durable. An item is listed only
+//! `items` row, and is answered once the syncer thread has synced the log
+//! after it (WAL, `synchronous=NORMAL`, so the committer goes on with the
+//! next batch meanwhile), which in WAL mode also makes every earlier chunk
+//! durable. An item is listed only
 //! once its row exists, so a crash never lists a half-written item; the
 //! chunks of an upload dropped before its commit are removed at once, those
 //! a crash cut short when the store next opens.
@@ -19,8 +21,8 @@
 //! An upload session is a `sessions` row; its bytes are chunks under `blob`
 //! (the id the item will have, never the session's own id). A part's chunks
 //! follow the session's bytes; its last chunk and the session's new length
-//! are one transaction that waits for the disk, and only then is the part
-//! counted. A part that fails or is dropped has its chunks removed again,
+//! are one transaction, answered once the log is synced after it, and only
+//! then is the part counted. A part that fails or is dropped has its chunks removed again,
 //! and on open every session is cut back to its recorded length. Committing
 //! inserts the item and removes the session row in one transaction. Only one
 //! request writes a session at a time (a hold in memory: one relay owns a
@@ -33,6 +35,7 @@
 //! tick.
 //!
 //! The files: `committer` (the single writer thread, its batches and ticks),
+//! `syncer` (the thread that syncs the log before durable answers),
 //! `checkpointer` (the thread that folds the log in),
 //! `chunks` (bytes on their way in), `reader` (a blob read a chunk at a time),
 //! `session_rows` (the `sessions` table, changed in the committer's
@@ -48,6 +51,7 @@ mod queries;
 mod reader;
 mod recovery;
 mod session_rows;
+mod syncer;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -65,6 +69,7 @@ pub use self::committer::TICK_SECS;
 use self::committer::{Accepted, Committer, DeleteJob, Job, committer_answer, committer_stopped};
 pub use self::reader::SqliteReader;
 use self::session_rows::SessionOp;
+use self::syncer::Syncer;
 use super::session_hold::{SessionHold, Writing, lock};
 use super::{ItemMeta, Place, Session, SpentTag, Store, StoreError, Usage, random_id};
 use crate::time;
@@ -126,14 +131,25 @@ impl SqliteStore {
         configure(&folder)?;
         let mut log = database.as_os_str().to_owned();
         log.push("-wal");
-        let checkpointer = Checkpointer::start(folder, log.into())?;
+        let log = std::path::PathBuf::from(log);
+        let syncer = Syncer::start(&log)?;
+        let checkpointer = Checkpointer::start(folder, log)?;
 
         migration::move_blob_files(&mut writer, old_blobs)?;
         let recovered = recovery::recover(&mut writer)?;
+        // From here on commits do not wait for the disk: the syncer thread
+        // syncs the log before answering those that promise durability.
+        writer.pragma_update(None, "synchronous", "NORMAL")?;
         let counts = Arc::new(Mutex::new(recovered.counts));
         let writing = Writing::default();
         let (jobs, queue) = mpsc::channel();
-        let committer = Committer::new(writer, counts.clone(), writing.clone(), checkpointer);
+        let committer = Committer::new(
+            writer,
+            counts.clone(),
+            writing.clone(),
+            checkpointer,
+            syncer,
+        );
         std::thread::Builder::new()
             .name("sealtip-committer".into())
             .spawn(move || committer.run(queue))?;

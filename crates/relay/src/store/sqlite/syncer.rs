@@ -1,0 +1,73 @@
+//! Makes commits durable on a thread of its own, so that the committer never
+//! waits for the disk: the writer commits without syncing
+//! (`synchronous=NORMAL`), hands the answers that promise durability here,
+//! and goes on with the next batch while this thread syncs the log (WAL)
+//! and only then answers. Every batch handed over while a sync runs shares
+//! the next one (group sync).
+//!
+//! A commit's frames are in the log file once its transaction is over, so
+//! a sync of that file started afterwards makes it durable, as
+//! `synchronous=FULL` would have at the commit itself. The log stays the
+//! same file while the store is open (a checkpoint restarts or truncates
+//! it, never replaces it).
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::mpsc;
+
+use super::committer::Answer;
+use crate::store::StoreError;
+
+/// Answers waiting for the next sync of the log.
+type Waiting = Vec<Box<dyn Answer>>;
+
+/// The syncer thread's queue.
+pub(super) struct Syncer {
+    queue: mpsc::Sender<Waiting>,
+}
+
+impl Syncer {
+    /// Starts the thread on `log`, the database's log file (which exists
+    /// once a connection has opened the database in WAL mode). It stops
+    /// once the syncer is dropped, after answering everything handed over.
+    pub(super) fn start(log: &Path) -> Result<Self, StoreError> {
+        let file = File::open(log)?;
+        // The log's name in its folder must survive a crash too.
+        let folder = match log.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(folder) => folder,
+            None => Path::new("."),
+        };
+        File::open(folder)?.sync_all()?;
+        let (queue, handed) = mpsc::channel::<Waiting>();
+        std::thread::Builder::new()
+            .name("sealtip-syncer".into())
+            .spawn(move || {
+                while let Ok(mut answers) = handed.recv() {
+                    answers.extend(handed.try_iter().flatten());
+                    let failed = file
+                        .sync_data()
+                        .err()
+                        .map(|e| format!("syncing the log failed: {e}"));
+                    if let Some(message) = &failed {
+                        eprintln!("sealtip-relay: {message}");
+                    }
+                    for answer in answers {
+                        answer.send(failed.as_deref());
+                    }
+                }
+            })?;
+        Ok(Syncer { queue })
+    }
+
+    /// Answers `answers` once everything committed so far is on the disk.
+    pub(super) fn after_sync(&self, answers: Waiting) {
+        if answers.is_empty() {
+            return;
+        }
+        if let Err(mpsc::SendError(answers)) = self.queue.send(answers) {
+            for answer in answers {
+                answer.send(Some("the syncer thread has stopped"));
+            }
+        }
+    }
+}
