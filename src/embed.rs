@@ -1,11 +1,18 @@
 //! The form inside a partner's page: `/embed?agency=ID`, framed by
 //! `www/embed.js` on the partner's site.
 //!
-//! - [`EmbedFrame`] shows the form only once the frame knows who frames it:
-//!   every ancestor origin (`location.ancestorOrigins`, where the browser has
-//!   it) must be one of the agency's `embed_origins`, and the parent must
-//!   answer a hello sent to those origins only. Anyone else sees a refusal,
-//!   even if a proxy stripped the relay's `frame-ancestors` header.
+//! - [`EmbedFrame`] shows the form only once the frame knows who frames it
+//!   ([`framing_allowed`]): every ancestor origin the browser lists
+//!   (`location.ancestorOrigins`) must be one of the agency's
+//!   `embed_origins`. Firefox lists the parent as `"null"`, hidden by the
+//!   frame's `no-referrer`: only the parent may be hidden so. A browser
+//!   without the list (Firefox before it, so older Tor Browsers) shows the
+//!   form only when its parent is the top window, since the ancestors above
+//!   it cannot be known. Then the parent must answer a hello sent to those
+//!   origins only, which the browser delivers only to a parent of that origin. Anyone else
+//!   sees a refusal, even if a proxy stripped the relay's `frame-ancestors`
+//!   header. (`document.referrer` adds nothing: `embed.js` frames the form
+//!   with `no-referrer`, and a hostile page would choose the same.)
 //! - Once verified and drawn, the frame tells the parent, once, the height it
 //!   wants (one of [`HEIGHT_STEPS`], picked by [`height_step`] from the empty
 //!   form's height), the language the form starts in and the quick exit's
@@ -151,10 +158,24 @@ pub fn text_on(background: &str) -> &'static str {
     if luminance > 0.179 { "#000" } else { "#fff" }
 }
 
-/// Whether every ancestor origin is allowed (an empty list of ancestors is
-/// the plain, unframed page).
-pub fn ancestors_allowed(ancestors: &[String], allowed: &[String]) -> bool {
-    ancestors.iter().all(|origin| allowed.contains(origin))
+/// Whether the framing pages may show the form, before the parent's
+/// handshake: with the browser's list of ancestor origins (`Some`, nearest
+/// first), every one of them allowed, except that the parent may be hidden
+/// (`"null"`: Firefox hides it behind the frame's `no-referrer`; the
+/// handshake checks the parent); without the list, only a frame whose
+/// parent is the top window, the one page the handshake checks.
+pub fn framing_allowed(
+    ancestors: Option<&[String]>,
+    parent_is_top: bool,
+    allowed: &[String],
+) -> bool {
+    match ancestors {
+        Some(ancestors) => ancestors
+            .iter()
+            .enumerate()
+            .all(|(depth, origin)| allowed.contains(origin) || (depth == 0 && origin == "null")),
+        None => parent_is_top,
+    }
 }
 
 thread_local! {
@@ -268,7 +289,13 @@ fn watch_parent(allowed: &Rc<Vec<String>>, report: impl Fn(Framing) + 'static) -
         report(Framing::Allowed);
         return None;
     }
-    if !ancestors_allowed(&ancestor_origins(&window), allowed) {
+    let parent_is_top = window
+        .top()
+        .ok()
+        .flatten()
+        .is_some_and(|top| Object::is(top.as_ref(), parent.as_ref()));
+    let ancestors = ancestor_origins(&window);
+    if !framing_allowed(ancestors.as_deref(), parent_is_top, allowed) {
         report(Framing::Refused);
         return None;
     }
@@ -370,9 +397,9 @@ fn is_message(data: &JsValue, kind: &str) -> bool {
         && field("type").and_then(|v| v.as_string()).as_deref() == Some(kind)
 }
 
-/// `location.ancestorOrigins` (Chromium and WebKit), nearest first; empty
-/// where the browser does not have it (the handshake still checks the parent).
-fn ancestor_origins(window: &Window) -> Vec<String> {
+/// `location.ancestorOrigins` (Chromium and WebKit), nearest first; `None`
+/// where the browser does not have it (Firefox).
+fn ancestor_origins(window: &Window) -> Option<Vec<String>> {
     Reflect::get(window.location().as_ref(), &"ancestorOrigins".into())
         .ok()
         .filter(|list| !list.is_undefined() && !list.is_null())
@@ -382,7 +409,6 @@ fn ancestor_origins(window: &Window) -> Vec<String> {
                 .filter_map(|o| o.as_string())
                 .collect()
         })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -454,19 +480,34 @@ mod tests {
     fn every_ancestor_must_be_allowed() {
         let allowed = vec!["https://news.example".to_string()];
         let list = |origins: &[&str]| origins.iter().map(|o| o.to_string()).collect::<Vec<_>>();
-        assert!(ancestors_allowed(
-            &list(&["https://news.example"]),
+        let listed = |origins: &[&str], allowed: &[String]| {
+            // Where the browser lists ancestors, nesting is judged by the list.
+            [true, false]
+                .map(|top| framing_allowed(Some(&list(origins)[..]), top, allowed))
+                .into_iter()
+                .all(|ok| ok)
+        };
+        assert!(listed(&["https://news.example"], &allowed));
+        assert!(listed(&[], &allowed));
+        assert!(!listed(&["https://evil.example"], &allowed));
+        assert!(!listed(
+            &["https://news.example", "https://evil.example"],
             &allowed
         ));
-        assert!(ancestors_allowed(&[], &allowed));
-        assert!(!ancestors_allowed(
-            &list(&["https://evil.example"]),
-            &allowed
-        ));
-        assert!(!ancestors_allowed(
-            &list(&["https://news.example", "https://evil.example"]),
-            &allowed
-        ));
-        assert!(!ancestors_allowed(&list(&["https://news.example"]), &[]));
+        assert!(!listed(&["https://news.example"], &[]));
+        // Firefox: the parent hidden behind no-referrer, checked by the handshake.
+        assert!(listed(&["null"], &allowed));
+        assert!(!listed(&["null", "https://evil.example"], &allowed));
+        // A page above the parent hidden too (its frame's no-referrer): unknown.
+        assert!(!listed(&["null", "null"], &allowed));
+        assert!(!listed(&["https://news.example", "null"], &allowed));
+    }
+
+    #[test]
+    fn without_the_list_only_a_frame_of_the_top_page_is_allowed() {
+        let allowed = vec!["https://news.example".to_string()];
+        // Firefox: the handshake checks the parent; nothing checks above it.
+        assert!(framing_allowed(None, true, &allowed));
+        assert!(!framing_allowed(None, false, &allowed));
     }
 }

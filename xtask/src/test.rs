@@ -22,7 +22,7 @@ const STEPS: &[Step] = &[
         browser_tests("sealtip-envelope")
     }),
     ("browser tests: web client", || browser_tests("sealtip-web")),
-    ("end to end in Chromium", end_to_end),
+    ("end to end in two browsers", end_to_end),
 ];
 
 /// How long one browser test may take, in seconds, unless the caller set
@@ -174,19 +174,24 @@ fn browser_tests(package: &str) -> Result<()> {
     Ok(())
 }
 
-/// The built page in headless Chromium against the real relay and `sealtip`
-/// binaries (`crates/e2e`). Fails when no test ran.
+/// The built page in headless Chromium, and the tests a tipster meets in
+/// headless Firefox ESR too, against the real relay and `sealtip` binaries
+/// (`crates/e2e`). Fails when no test ran.
 fn end_to_end() -> Result<()> {
     tools::ensure_browser()?;
+    let geckodriver = tools::ensure_firefox()?;
     cmd::run(cmd::cargo().args(["build", "-p", "sealtip-relay", "-p", "sealtip-cli"]))?;
     let dist = std::fs::canonicalize(run::DIST).context("the web client is not built")?;
     let mut command = cmd::cargo();
     command
-        // One test at a time: each drives its own Chromium.
+        // One test at a time: each drives its own browser.
         .args(["test", "-p", "sealtip-e2e", "--", "--test-threads=1"])
         .env("SEALTIP_DIST", dist);
     if std::env::var_os("CHROMEDRIVER").is_none() {
         command.env("CHROMEDRIVER", CHROMEDRIVER);
+    }
+    if std::env::var_os("GECKODRIVER").is_none() {
+        command.env("GECKODRIVER", geckodriver);
     }
     let output = cmd::run_and_capture(&mut command)?;
     let passed = passed_tests(&output).context("cannot read the test runner's summary")?;

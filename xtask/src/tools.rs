@@ -106,6 +106,33 @@ pub fn ensure_browser() -> Result<()> {
     Ok(())
 }
 
+/// geckodriver, Firefox's WebDriver (from crates.io), for the end-to-end
+/// tests in Firefox ESR.
+const GECKODRIVER_VERSION: &str = "0.37.1";
+
+/// Firefox ESR (Debian's `firefox-esr`, the engine of Tor Browser) and
+/// geckodriver at [`GECKODRIVER_VERSION`] in cargo's bin folder (where
+/// Trunk goes too); returns geckodriver's path.
+pub fn ensure_firefox() -> Result<std::path::PathBuf> {
+    if !Path::new("/usr/bin/firefox-esr").exists() {
+        apt_install(&["firefox-esr"])?;
+    }
+    let geckodriver = cmd::cargo_home().join("bin/geckodriver");
+    let wanted = format!("geckodriver {GECKODRIVER_VERSION}");
+    let found = cmd::probe(cmd::command(&geckodriver).arg("--version"));
+    if !found.is_some_and(|version| version.starts_with(&wanted)) {
+        println!("installing geckodriver {GECKODRIVER_VERSION} (a few minutes, once)");
+        cmd::run(cmd::cargo().args([
+            "install",
+            "geckodriver",
+            "--version",
+            GECKODRIVER_VERSION,
+            "--locked",
+        ]))?;
+    }
+    Ok(geckodriver)
+}
+
 /// The reference `age` (interoperability tests), and `exiftool`,
 /// ImageMagick and the WebP tools (metadata removal tests make real photos).
 pub fn ensure_native_test_tools() -> Result<()> {

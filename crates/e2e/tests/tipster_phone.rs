@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use sealtip_envelope::Recipient;
 use sealtip_envelope::{BundleWriter, Kind, Tip};
-use sealtip_harness::{Browser, Desk, Relay, sealtip_ok, workspace};
+use sealtip_harness::{Browser, Desk, Engine, Relay, sealtip_ok, workspace};
 
 /// The photo: a JPEG whose EXIF holds a GPS position.
 fn gps_photo() -> PathBuf {
@@ -62,10 +62,13 @@ async fn send(browser: &mut Browser, step: &str) -> Result<String> {
     Ok(codename)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back() -> Result<()> {
+sealtip_e2e::in_each_browser!(a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back);
+
+async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back(
+    engine: Engine,
+) -> Result<()> {
     let relay = Relay::start(8)?;
-    let mut browser = Browser::phone("tipster", "es-ES,es").await?;
+    let mut browser = Browser::phone_in(engine, "tipster", "es-ES,es").await?;
 
     // The first screen speaks Spanish, the browser's language.
     browser.client.goto(&format!("{}/", relay.url)).await?;

@@ -11,10 +11,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Result;
 use sealtip_envelope::Recipient;
 use sealtip_harness::browser::{Client, Element, Locator, ShadowRoot};
 use sealtip_harness::http::{Response, Server};
-use sealtip_harness::{Browser, PATIENCE, workspace};
+use sealtip_harness::{Browser, Engine, PATIENCE, workspace};
 use serde_json::Value;
 
 /// What the tipster types; it must reach the agency and nobody else.
@@ -24,7 +25,7 @@ const TYPED: &str = "Six men sleep in the back room of the car wash on Ring Road
 /// (`HEIGHT_STEPS` in `src/embed.rs`).
 const HEIGHT_STEPS: [f64; 4] = [1200.0, 1600.0, 2000.0, 2400.0];
 
-/// Installed in the partner page before its own scripts: keeps every
+/// Put in the partner page before its own scripts: keeps every
 /// message any frame posts to it in `window.seen`, as JSON.
 const RECORD_MESSAGES: &str = "if (window.top === window) { window.seen = [];\
     addEventListener('message', e => seen.push(JSON.stringify(e.data))); }";
@@ -34,9 +35,8 @@ const RECORD_MESSAGES: &str = "if (window.top === window) { window.seen = [];\
 #[path = "../../../xtask/src/embed_origins.rs"]
 mod embed_origins;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_tip_sent_through_the_frame_opens_with_sealtip_open() {
-    let (_partner, relay, mut browser) = demo().await;
+async fn a_tip_sent_through_the_frame_opens_with_sealtip_open(engine: Engine) -> Result<()> {
+    let (_partner, relay, mut browser) = demo(engine).await;
 
     // Both modes on one page: the inline form, and the button that opens one.
     screenshot(&mut browser, "inline", 1).await;
@@ -81,12 +81,12 @@ async fn a_tip_sent_through_the_frame_opens_with_sealtip_open() {
     assert!(tip.contains(TYPED), "{tip}");
     assert!(tip.contains("Ring Road 4"), "{tip}");
     browser.close().await.unwrap();
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_script_on_the_partner_page_cannot_read_the_frame() {
+async fn a_script_on_the_partner_page_cannot_read_the_frame(engine: Engine) -> Result<()> {
     // The partner records every message the frame sends it.
-    let (_partner, relay, browser) = demo().await;
+    let (_partner, relay, browser) = demo(engine).await;
     let c = &browser.client;
     type_what_happened(c, 1).await;
     c.enter_parent_frame().await.unwrap();
@@ -127,10 +127,10 @@ async fn a_script_on_the_partner_page_cannot_read_the_frame() {
         assert!(!message.to_string().contains("Ring Road"), "{message}");
     }
     browser.close().await.unwrap();
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_relay_that_does_not_list_the_partner_refuses_to_be_framed() {
+async fn a_relay_that_does_not_list_the_partner_refuses_to_be_framed(engine: Engine) -> Result<()> {
     let partner = Partner::start();
     let relay = Relay::start(&["https://news.example"], &partner.url("/left"));
 
@@ -145,7 +145,7 @@ async fn a_relay_that_does_not_list_the_partner_refuses_to_be_framed() {
 
     // The browser keeps the form out of the partner's page.
     partner.page("/", &widget_page(&relay.origin, &[]));
-    let browser = Browser::phone("widget", "en").await.unwrap();
+    let browser = Browser::phone_in(engine, "widget", "en").await.unwrap();
     let c = &browser.client;
     c.goto(&partner.url("/")).await.unwrap();
     enter_widget(c, 0).await;
@@ -169,16 +169,16 @@ async fn a_relay_that_does_not_list_the_partner_refuses_to_be_framed() {
     assert!(c.find(Locator::Css("form")).await.is_err());
     assert!(c.find(Locator::Css("textarea")).await.is_err());
     browser.close().await.unwrap();
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_wrong_pin_blocks_sealing_with_a_visible_message() {
+async fn a_wrong_pin_blocks_sealing_with_a_visible_message(engine: Engine) -> Result<()> {
     let partner = Partner::start();
     let relay = Relay::start(&[&partner.origin], &partner.url("/left"));
     // Well formed (eight groups of four hex digits), but not the agency's.
     let wrong = "0123-4567-89ab-cdef-0123-4567-89ab-cdef";
     partner.page("/", &widget_page(&relay.origin, &[("pin", wrong)]));
-    let browser = Browser::phone("widget", "en").await.unwrap();
+    let browser = Browser::phone_in(engine, "widget", "en").await.unwrap();
     let c = &browser.client;
 
     // In the widget, and on the plain page with the pin in its address.
@@ -224,25 +224,26 @@ async fn a_wrong_pin_blocks_sealing_with_a_visible_message() {
     }
     assert_eq!(relay.pull().len(), 0, "nothing reached the relay");
     browser.close().await.unwrap();
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn quick_exit_leaves_the_partner_page() {
-    let (partner, _relay, browser) = demo().await;
+async fn quick_exit_leaves_the_partner_page(engine: Engine) -> Result<()> {
+    let (partner, _relay, browser) = demo(engine).await;
     let c = &browser.client;
 
     // The button inside the frame.
+    let before: u64 = script(c, "return history.length").await;
     enter_widget(c, 1).await;
     wait_visible(c, "textarea#q-what").await;
     let exit = c.find(Locator::Css(".quick-exit-button")).await.unwrap();
     // The click may report the frame gone: the page left while it ran.
     let _ = exit.click().await;
-    // The partner's page was replaced, not added to: Back does not return to
-    // it (the session's first page, then the neutral one).
-    wait_to_leave(c, &partner.url("/left"), 2).await;
+    // The partner's page was replaced, not added to: Back does not return to it.
+    wait_to_leave(c, &partner.url("/left"), before).await;
 
     // Shift three times while typing in the frame.
     c.goto(&partner.url("/")).await.unwrap();
+    let before: u64 = script(c, "return history.length").await;
     enter_widget(c, 1).await;
     let field = wait_visible(c, "textarea#q-what").await;
     field.send_keys("Ring").await.unwrap();
@@ -251,13 +252,15 @@ async fn quick_exit_leaves_the_partner_page() {
         // may find the frame gone already: that is the point.
         let _ = field.send_keys("\u{E008}").await;
     }
-    wait_to_leave(c, &partner.url("/left"), 3).await;
+    wait_to_leave(c, &partner.url("/left"), before).await;
     browser.close().await.unwrap();
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_partner_page_hears_one_fixed_height_whatever_the_tipster_does() {
-    let (_partner, _relay, browser) = demo().await;
+async fn the_partner_page_hears_one_fixed_height_whatever_the_tipster_does(
+    engine: Engine,
+) -> Result<()> {
+    let (_partner, _relay, browser) = demo(engine).await;
     let c = &browser.client;
     wait_for_frame_content(c, 1).await;
     let shown = shown_messages(c).await;
@@ -289,12 +292,12 @@ async fn the_partner_page_hears_one_fixed_height_whatever_the_tipster_does() {
     assert_eq!(shown_messages(c).await, shown, "{messages:?}");
     assert_eq!(frame_height(c, 1).await, step);
     browser.close().await.unwrap();
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_partner_pages_own_quick_exit_stays_in_view_and_leaves() {
+async fn the_partner_pages_own_quick_exit_stays_in_view_and_leaves(engine: Engine) -> Result<()> {
     // A French reader: the form starts in French, and so does the exit.
-    let (partner, _relay, mut browser) = demo_in("fr").await;
+    let (partner, _relay, mut browser) = demo_in(engine, "fr").await;
     let c = &browser.client;
     wait_for_frame_content(c, 1).await;
     let exit = widget(c, 1)
@@ -346,10 +349,60 @@ async fn the_partner_pages_own_quick_exit_stays_in_view_and_leaves() {
     )
     .await;
     assert_eq!(tab_index, 0);
+    let before: u64 = script(c, "return history.length").await;
     let _ = exit.send_keys("\u{E007}").await;
-    // Replaced, not added to: the session's first page, then the neutral one.
-    wait_to_leave(c, &partner.url("/left"), 2).await;
+    // Replaced, not added to.
+    wait_to_leave(c, &partner.url("/left"), before).await;
     browser.close().await.unwrap();
+    Ok(())
+}
+
+sealtip_e2e::in_each_browser!(
+    a_tip_sent_through_the_frame_opens_with_sealtip_open,
+    a_script_on_the_partner_page_cannot_read_the_frame,
+    a_relay_that_does_not_list_the_partner_refuses_to_be_framed,
+    an_allowed_page_framed_by_another_site_gets_no_form,
+    a_wrong_pin_blocks_sealing_with_a_visible_message,
+    quick_exit_leaves_the_partner_page,
+    the_partner_page_hears_one_fixed_height_whatever_the_tipster_does,
+    the_partner_pages_own_quick_exit_stays_in_view_and_leaves,
+);
+
+async fn an_allowed_page_framed_by_another_site_gets_no_form(engine: Engine) -> Result<()> {
+    // The listed partner's page, itself framed by a site nobody listed. The
+    // relay's copy sends no CSP, so only the page's own check stands: every
+    // ancestor where the browser lists them (Chromium), the parent alone and
+    // no deeper framing where it does not (Firefox).
+    let partner = Partner::start();
+    let relay = Relay::start(&[&partner.origin], &partner.url("/left"));
+    let copy = Copy::start(&relay);
+    partner.page("/", &widget_page(&copy.origin, &[]));
+    let outsider = Partner::start();
+    outsider.page(
+        "/",
+        &format!(
+            "<!doctype html><title>Outsider</title><iframe src=\"{}\" width=380 height=800></iframe>",
+            partner.url("/")
+        ),
+    );
+    let browser = Browser::phone_in(engine, "widget-nested", "en").await?;
+    let c = &browser.client;
+    c.goto(&outsider.url("/")).await?;
+    c.find(Locator::Css("iframe")).await?.enter_frame().await?;
+    enter_widget(c, 0).await;
+    let refusal = wait_visible(c, "[role=alert]").await.text().await?;
+    assert!(
+        refusal.contains("cannot be used on this website"),
+        "{refusal}"
+    );
+    assert!(c.find(Locator::Css("form")).await.is_err());
+
+    // The same partner page, not framed: the form is there.
+    c.goto(&partner.url("/")).await?;
+    enter_widget(c, 0).await;
+    wait_visible(c, "textarea#q-what").await;
+    browser.close().await?;
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -380,17 +433,28 @@ async fn the_demo_partner_page_frames_the_form_on_a_second_port() {
 
 /// The demo partner page, allowed to frame the relay's form, open in a
 /// browser that records the messages the page receives.
-async fn demo() -> (Partner, Relay, Browser) {
-    demo_in("en").await
+async fn demo(engine: Engine) -> (Partner, Relay, Browser) {
+    demo_in(engine, "en").await
 }
 
 /// [`demo`] in a browser whose languages are `languages`.
-async fn demo_in(languages: &str) -> (Partner, Relay, Browser) {
+async fn demo_in(engine: Engine, languages: &str) -> (Partner, Relay, Browser) {
     let partner = Partner::start();
     let relay = Relay::start(&[&partner.origin], &partner.url("/left"));
-    partner.page("/", &relay.demo_page());
-    let browser = Browser::phone("widget", languages).await.unwrap();
-    browser.before_each_page(RECORD_MESSAGES).await.unwrap();
+    // The recorder first in the page's head, before the page's own scripts.
+    let page = relay.demo_page().replacen(
+        "<head>",
+        &format!("<head><script>{RECORD_MESSAGES}</script>"),
+        1,
+    );
+    assert!(
+        page.contains(RECORD_MESSAGES),
+        "the demo page has no <head>"
+    );
+    partner.page("/", &page);
+    let browser = Browser::phone_in(engine, "widget", languages)
+        .await
+        .unwrap();
     browser.client.goto(&partner.url("/")).await.unwrap();
     (partner, relay, browser)
 }
@@ -622,12 +686,16 @@ async fn wait_visible(c: &Client, css: &str) -> Element {
     }
 }
 
-/// Waits until the browser is at `url`, then checks the history holds
-/// `length` pages (quick exit replaces the page it leaves).
+/// Waits until the browser is at `url`, then checks the history still holds
+/// `length` pages, as before leaving (quick exit replaces the page it leaves).
 async fn wait_to_leave(c: &Client, url: &str, length: u64) {
     wait_for_url(c, url).await;
+    // Back to the new page itself: a frame left from is gone (Firefox keeps
+    // the driver in it).
+    let window = c.window().await.unwrap();
+    c.switch_to_window(window).await.unwrap();
     let now: u64 = script(c, "return history.length").await;
-    assert_eq!(now, length);
+    assert_eq!(now, length, "quick exit added to the history");
 }
 
 async fn wait_for_url(c: &Client, url: &str) {

@@ -1,32 +1,58 @@
-//! Headless Chromium through chromedriver (WebDriver), at a phone's size
-//! or as a desktop window, with screenshots of each step.
+//! The page in a real browser through WebDriver, at a phone's size or as a
+//! desktop window, with screenshots of each step: headless Chromium
+//! ([`chromium`]) or headless Firefox ESR ([`firefox`]), chosen by [`Engine`].
+
+mod chromium;
+mod firefox;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use fantoccini::ClientBuilder;
 
 pub use fantoccini::elements::{Element, ShadowRoot};
 pub use fantoccini::{Client, Locator};
 
 use crate::paths::{PATIENCE, workspace};
-use crate::ports::{free_port, wait_for_port};
-use crate::process::Killed;
+use crate::process::KilledGroup;
 
 /// A phone's screen: 390 × 844 CSS pixels, twice as dense.
 pub const PHONE: (u32, u32) = (390, 844);
 
-/// Headless Chromium through chromedriver, emulating a phone or as a desktop window.
+/// The browsers the end-to-end tests run in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Chromium, through chromedriver: device emulation and the DevTools protocol.
+    Chromium,
+    /// Firefox ESR, the engine of Tor Browser, through geckodriver: plain
+    /// WebDriver only (no `location.ancestorOrigins`, no DevTools calls).
+    Firefox,
+}
+
+impl Engine {
+    /// Both, Chromium first.
+    pub const ALL: [Engine; 2] = [Engine::Chromium, Engine::Firefox];
+
+    /// `chromium` or `firefox`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromium",
+            Engine::Firefox => "firefox",
+        }
+    }
+}
+
+/// A headless browser session, at a phone's size or as a desktop window.
 pub struct Browser {
     /// The WebDriver session.
     pub client: Client,
+    /// Which browser it is.
+    pub engine: Engine,
     /// Screenshots go to `target/screenshots/{prefix}-NN-{name}.png`.
     prefix: String,
     shots: u32,
     _profile: tempfile::TempDir,
-    _driver: Killed,
+    _driver: KilledGroup,
 }
 
 impl Browser {
@@ -38,80 +64,67 @@ impl Browser {
 
     /// Starts Chromium emulating a touch screen of `size` CSS pixels.
     pub async fn phone_sized(prefix: &str, languages: &str, size: (u32, u32)) -> Result<Browser> {
-        let emulation = serde_json::json!({
-            "deviceMetrics": { "width": size.0, "height": size.1, "pixelRatio": 2.0, "touch": true },
-        });
-        Browser::launch(prefix, languages, "mobileEmulation", emulation).await
+        Browser::phone_sized_in(Engine::Chromium, prefix, languages, size).await
+    }
+
+    /// Starts `engine` at a phone's size ([`PHONE`]).
+    pub async fn phone_in(engine: Engine, prefix: &str, languages: &str) -> Result<Browser> {
+        Browser::phone_sized_in(engine, prefix, languages, PHONE).await
+    }
+
+    /// Starts `engine` with a page of `size` CSS pixels, twice as dense
+    /// (Chromium emulates a touch screen; Firefox sizes its window).
+    /// Firefox's screenshots are named `{prefix}-firefox-NN-…`.
+    pub async fn phone_sized_in(
+        engine: Engine,
+        prefix: &str,
+        languages: &str,
+        size: (u32, u32),
+    ) -> Result<Browser> {
+        let profile = tempfile::tempdir()?;
+        let (client, driver) = match engine {
+            Engine::Chromium => {
+                let screen = chromium::Screen::Phone(size.0, size.1);
+                chromium::launch(languages, profile.path(), screen).await?
+            }
+            Engine::Firefox => firefox::launch(languages, profile.path(), size).await?,
+        };
+        let prefix = match engine {
+            Engine::Chromium => prefix.to_string(),
+            Engine::Firefox => format!("{prefix}-firefox"),
+        };
+        Ok(Browser::new(client, engine, prefix, profile, driver))
     }
 
     /// Starts Chromium as a desktop window of `size` CSS pixels.
     pub async fn desktop(prefix: &str, languages: &str, size: (u32, u32)) -> Result<Browser> {
-        let size = serde_json::json!([format!("--window-size={},{}", size.0, size.1)]);
-        Browser::launch(prefix, languages, "args", size).await
+        let profile = tempfile::tempdir()?;
+        let screen = chromium::Screen::Desktop(size.0, size.1);
+        let (client, driver) = chromium::launch(languages, profile.path(), screen).await?;
+        Ok(Browser::new(
+            client,
+            Engine::Chromium,
+            prefix.to_string(),
+            profile,
+            driver,
+        ))
     }
 
-    /// Starts Chromium with `extra` under `goog:chromeOptions.{option}`
-    /// (appended to the arguments when `option` is `args`).
-    async fn launch(
-        prefix: &str,
-        languages: &str,
-        option: &str,
-        extra: serde_json::Value,
-    ) -> Result<Browser> {
-        let driver_path = std::env::var("CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
-        let port = free_port()?;
-        let mut child = Command::new(&driver_path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("cannot start {driver_path} (apt install chromium-driver)"))?;
-        wait_for_port(([127, 0, 0, 1], port).into(), "chromedriver", &mut child)?;
-        let driver = Killed(child);
-        let profile = tempfile::tempdir()?;
-        let capabilities = serde_json::json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--disable-extensions",
-                    // performance.memory exact and current (benchmarks read it).
-                    "--enable-precise-memory-info",
-                    format!("--lang={}", languages.split(',').next().unwrap_or("en")),
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-                "prefs": { "intl.accept_languages": languages },
-            },
-        });
-        let serde_json::Value::Object(mut capabilities) = capabilities else {
-            bail!("capabilities are an object");
-        };
-        let options = capabilities
-            .get_mut("goog:chromeOptions")
-            .and_then(serde_json::Value::as_object_mut)
-            .context("chromeOptions are an object")?;
-        match (options.get_mut(option), extra) {
-            (Some(serde_json::Value::Array(list)), serde_json::Value::Array(more)) => {
-                list.extend(more)
-            }
-            (_, extra) => {
-                options.insert(option.to_string(), extra);
-            }
-        }
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .context("cannot start a Chromium session")?;
-        Ok(Browser {
+    fn new(
+        client: Client,
+        engine: Engine,
+        prefix: String,
+        profile: tempfile::TempDir,
+        driver: KilledGroup,
+    ) -> Browser {
+        Browser {
             client,
-            prefix: prefix.to_string(),
+            engine,
+            prefix,
             shots: 0,
             _profile: profile,
             _driver: driver,
-        })
+        }
     }
 
     /// Waits for the first element matching `css`.
@@ -167,11 +180,21 @@ impl Browser {
     }
 
     /// Runs `script` in each document the browser opens from now on, before
-    /// the page's own scripts (Chromium's `Page.addScriptToEvaluateOnNewDocument`).
+    /// the page's own scripts (Chromium's `Page.addScriptToEvaluateOnNewDocument`;
+    /// Chromium only).
     pub async fn before_each_page(&self, script: &str) -> Result<()> {
+        if self.engine != Engine::Chromium {
+            bail!(
+                "before_each_page is Chromium's DevTools protocol: not in {:?}",
+                self.engine
+            );
+        }
         let params = serde_json::json!({ "source": script });
         self.client
-            .issue_cmd(Cdp("Page.addScriptToEvaluateOnNewDocument", params))
+            .issue_cmd(chromium::Cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                params,
+            ))
             .await?;
         Ok(())
     }
@@ -255,25 +278,15 @@ impl Browser {
     }
 }
 
-/// A Chrome DevTools Protocol command, through chromedriver's
-/// `goog/cdp/execute`: its method and parameters.
-#[derive(Debug)]
-struct Cdp(&'static str, serde_json::Value);
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base: &url::Url,
-        session: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        let body = serde_json::json!({ "cmd": self.0, "params": self.1 });
-        (http::Method::POST, Some(body.to_string()))
-    }
+/// A WebDriver session with `capabilities` (a JSON object) on the driver
+/// listening on `port`, which starts `browser`.
+async fn new_session(port: u16, capabilities: serde_json::Value, browser: &str) -> Result<Client> {
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        bail!("capabilities are an object");
+    };
+    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .with_context(|| format!("cannot start a {browser} session"))
 }

@@ -8,7 +8,8 @@
 //!   and a relay of its own serving the built page ([`Relay`]);
 //! - [`cli`]: `sealtip` run in a folder, and `sealtip desk` ([`Desk`]);
 //! - [`http`]: a tiny HTTP server of canned answers, and a plain `GET`;
-//! - `browser` (feature `browser`): headless Chromium through chromedriver;
+//! - `browser` (feature `browser`): headless Chromium through chromedriver,
+//!   or headless Firefox ESR through geckodriver;
 //! - `postgres` (feature `postgres`): a throwaway database on the test server.
 
 #[cfg(feature = "browser")]
@@ -23,7 +24,7 @@ mod process;
 pub mod relay;
 
 #[cfg(feature = "browser")]
-pub use browser::{Browser, PHONE};
+pub use browser::{Browser, Engine, PHONE};
 pub use cli::{Desk, sealtip, sealtip_ok, sealtip_with};
 pub use paths::{PATIENCE, binary, workspace};
 pub use ports::free_port;
