@@ -159,7 +159,7 @@ impl<T: Send> Answer for Reply<T> {
     }
 }
 
-fn answer<T: Send + 'static>(
+pub(super) fn answer<T: Send + 'static>(
     reply: oneshot::Sender<Result<T, StoreError>>,
     result: Result<T, StoreError>,
 ) -> Option<Box<dyn Answer>> {

@@ -13,7 +13,9 @@
 //! `items` row, and is answered once the syncer thread has synced the log
 //! after it (WAL, `synchronous=NORMAL`, so the committer goes on with the
 //! next batch meanwhile), which in WAL mode also makes every earlier chunk
-//! durable. An item is listed only
+//! durable. A reader may see a commit a moment before that sync ends (a
+//! crash then loses it, as it loses any request not yet answered); no
+//! answer promises what is not on the disk. An item is listed only
 //! once its row exists, so a crash never lists a half-written item; the
 //! chunks of an upload dropped before its commit are removed at once, those
 //! a crash cut short when the store next opens.

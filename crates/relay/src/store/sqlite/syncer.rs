@@ -71,3 +71,44 @@ impl Syncer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::oneshot;
+
+    use super::super::committer::answer;
+    use super::*;
+
+    #[test]
+    fn answers_come_once_the_log_is_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("relay.db-wal");
+        std::fs::write(&log, b"frames").unwrap();
+        let syncer = Syncer::start(&log).unwrap();
+        let mut answers = Vec::new();
+        for n in 0..3u64 {
+            let (reply, answer_rx) = oneshot::channel();
+            answers.push(answer_rx);
+            syncer.after_sync(answer(reply, Ok(n)).into_iter().collect());
+        }
+        let (reply, failed) = oneshot::channel::<Result<u64, StoreError>>();
+        syncer.after_sync(
+            answer(reply, Err(StoreError::Conflict(5)))
+                .into_iter()
+                .collect(),
+        );
+        for (n, answer_rx) in answers.into_iter().enumerate() {
+            assert_eq!(answer_rx.blocking_recv().unwrap().unwrap(), n as u64);
+        }
+        assert!(matches!(
+            failed.blocking_recv().unwrap(),
+            Err(StoreError::Conflict(5))
+        ));
+    }
+
+    #[test]
+    fn a_store_without_its_log_does_not_start() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Syncer::start(&dir.path().join("relay.db-wal")).is_err());
+    }
+}
