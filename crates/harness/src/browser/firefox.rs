@@ -59,6 +59,8 @@ pub(super) async fn launch(
                 "intl.accept_languages": languages,
                 // A phone's density: screenshots as sharp as Chromium's.
                 "layout.css.devPixelsPerPx": "2.0",
+                // A phone's scrollbars, drawn over the page rather than beside it.
+                "ui.useOverlayScrollbars": 1,
                 "toolkit.legacyUserProfileCustomizations.stylesheets": true,
                 "browser.shell.checkDefaultBrowser": false,
                 "app.update.disabledForTesting": true,
