@@ -440,10 +440,12 @@ async fn overflowing(browser: &Browser) -> Result<Vec<String>> {
         .await
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_page_fits_a_320_pixel_screen_with_text_at_200_percent() -> Result<()> {
+sealtip_e2e::in_each_browser!(the_page_fits_a_320_pixel_screen_with_text_at_200_percent);
+
+async fn the_page_fits_a_320_pixel_screen_with_text_at_200_percent(engine: Engine) -> Result<()> {
     let relay = Relay::start(8)?;
-    let mut browser = Browser::phone_sized("tipster-small", "fr-FR,fr", (320, 640)).await?;
+    let mut browser =
+        Browser::phone_sized_in(engine, "tipster-small", "fr-FR,fr", (320, 640)).await?;
     browser.client.goto(&format!("{}/", relay.url)).await?;
     browser.find("#q-what").await?;
     // The reader's text size at 200%, as a browser's accessibility setting does.
