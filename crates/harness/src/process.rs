@@ -23,8 +23,10 @@ impl Drop for Killed {
 /// of its own ([`in_own_group`]), and the whole group is killed (SIGKILL)
 /// when dropped, so that a browser never outlives a failed test (a killed
 /// geckodriver leaves Firefox running).
+#[cfg(feature = "browser")]
 pub(crate) struct KilledGroup(pub(crate) Child);
 
+#[cfg(feature = "browser")]
 impl Drop for KilledGroup {
     fn drop(&mut self) {
         // The child is not reaped yet, so its id still names its group.
@@ -39,6 +41,7 @@ impl Drop for KilledGroup {
 }
 
 /// Makes `command` start a new process group, which it leads.
+#[cfg(feature = "browser")]
 pub(crate) fn in_own_group(command: &mut std::process::Command) -> &mut std::process::Command {
     std::os::unix::process::CommandExt::process_group(command, 0)
 }
