@@ -97,27 +97,17 @@ async fn bench(storage: Option<String>, relays: usize, secs: u64) {
         .unwrap();
     assert!(status.success());
     let config = dir.path().join("data/relay.toml");
-    let mut text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("difficulty = 8 ", "difficulty = 0 ")
-        .replace(
+    sealtip_harness::relay::set_difficulty(&config, 0).unwrap();
+    sealtip_harness::relay::edit_config(&config, |text| {
+        text.replace(
             "max_items_per_agency = 10000",
             "max_items_per_agency = 100000000",
-        );
+        )
+    })
+    .unwrap();
     if let Some(url) = &storage {
-        text = text
-            .lines()
-            .filter(|line| !line.starts_with("blobs ="))
-            .map(|line| {
-                if line.starts_with("storage =") {
-                    format!("storage = \"{url}\"\n")
-                } else {
-                    format!("{line}\n")
-                }
-            })
-            .collect();
+        sealtip_harness::relay::use_postgres(&config, url).unwrap();
     }
-    std::fs::write(&config, text).unwrap();
     let recipient = Recipient::parse(
         std::fs::read_to_string(dir.path().join("data/agency.pub"))
             .unwrap()
