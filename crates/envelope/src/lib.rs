@@ -53,8 +53,9 @@ pub use layout::{CHUNK_SIZE, NONCE_SIZE, SEALED_CHUNK_SIZE, TAG_SIZE, is_payload
 
 // The tip bundle: tip.json's schema and the archive's names.
 pub use bundle::{
-    ATTACHMENTS_DIR, Answer, Attachment, Kind, MetadataStatus, OpenedTip, ReplyTo, TIP_FORMAT,
-    TIP_JSON, TIP_MAC, TIP_TXT, TIP_VERSION, TIP_VERSION_OLDEST, Tip, padme,
+    ATTACHMENTS_DIR, Answer, Attachment, CaseChange, CaseStatus, Kind, MAX_LABEL_CHANGES,
+    MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_SEEN, MetadataStatus, OpenedTip, ReplyTo, TIP_FORMAT,
+    TIP_JSON, TIP_MAC, TIP_TXT, TIP_VERSION, TIP_VERSION_OLDEST, Tip, is_item_id, padme,
 };
 #[cfg(feature = "open")]
 pub use bundle::{AttachmentSink, BundleReadError, Limits, read_bundle};
@@ -77,7 +78,9 @@ pub use proof::{NotHex32, ThreadKey, mailbox_id_of_secret, parse_hex32};
 pub use reply::{AgencyReply, agency_reply};
 #[cfg(feature = "open")]
 pub use reply::{OpenedReplies, ProvenReply, open_replies};
-pub use thread::{ItemView, ThreadOpening, is_proven_in_thread, opens_thread, reply_is_proven};
+pub use thread::{
+    ItemView, ThreadOpening, case_is_proven, is_proven_in_thread, opens_thread, reply_is_proven,
+};
 
 // Sealing and opening: age files, and tips inside them.
 #[cfg(feature = "seal")]

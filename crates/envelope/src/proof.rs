@@ -20,6 +20,15 @@
 //! nor `R`, so it can neither forge an item into a thread nor read which
 //! thread an item is in. The mailbox secret is what a tipster shows the
 //! relay to delete a reply: the relay checks it against the mailbox id.
+//!
+//! A case item (the officers' case state of a thread) is proven under its
+//! own key, derived from the thread key, so that no proof of a follow-up or
+//! reply ever checks as a case item's, nor the other way round:
+//!
+//! ```text
+//! case key   = HMAC-SHA-256(K, "sealtip case key v2")
+//! case proof = HMAC-SHA-256(case key, "sealtip case proof v2" || the exact bytes of tip.json)
+//! ```
 
 use hmac::{KeyInit, Mac};
 use sha2::{Digest, Sha256};
@@ -31,6 +40,8 @@ type HmacSha256 = hmac::Hmac<Sha256>;
 
 const MAILBOX_LABEL: &[u8] = b"sealtip mailbox v2";
 const PROOF_LABEL: &[u8] = b"sealtip proof v2";
+const CASE_KEY_LABEL: &[u8] = b"sealtip case key v2";
+const CASE_PROOF_LABEL: &[u8] = b"sealtip case proof v2";
 
 /// A thread's secret key: known to the codename holder and the agency.
 /// Zeroized on drop, never printed.
@@ -93,6 +104,22 @@ impl ThreadKey {
         use subtle::ConstantTimeEq;
         self.proof(json).ct_eq(proof).into()
     }
+
+    /// The key that proves the thread's case items.
+    fn case_key(&self) -> ThreadKey {
+        ThreadKey::from_bytes(self.mac(CASE_KEY_LABEL, &[]))
+    }
+
+    /// The proof of a case item whose `tip.json` is `json`.
+    pub fn case_proof(&self, json: &[u8]) -> [u8; 32] {
+        self.case_key().mac(CASE_PROOF_LABEL, json)
+    }
+
+    /// Whether `proof` is this thread's case proof of `json` (constant time).
+    pub fn verifies_case(&self, json: &[u8], proof: &[u8; 32]) -> bool {
+        use subtle::ConstantTimeEq;
+        self.case_proof(json).ct_eq(proof).into()
+    }
 }
 
 /// The mailbox id that `secret` (a mailbox secret) stands for:
@@ -142,6 +169,20 @@ mod tests {
         assert!(key.verifies(b"{\"text\":\"a\"}", &proof));
         assert!(!key.verifies(b"{\"text\":\"b\"}", &proof));
         assert!(!ThreadKey::from_bytes([2; 32]).verifies(b"{\"text\":\"a\"}", &proof));
+    }
+
+    #[test]
+    fn a_case_proof_is_not_a_thread_proof() {
+        let key = ThreadKey::from_bytes([1; 32]);
+        let json = b"{\"kind\":\"case\"}";
+        let case = key.case_proof(json);
+        assert!(key.verifies_case(json, &case));
+        assert!(
+            !key.verifies(json, &case),
+            "a case proof is no follow-up proof"
+        );
+        assert!(!key.verifies_case(json, &key.proof(json)));
+        assert!(!ThreadKey::from_bytes([2; 32]).verifies_case(json, &case));
     }
 
     #[test]

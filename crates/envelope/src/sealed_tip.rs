@@ -72,6 +72,17 @@ mod seal {
             let (stream, tip) = self.bundle.finish_in_thread(tip, key)?;
             Ok((stream.finish()?, tip))
         }
+
+        /// Like [`SealingTip::finish`], for a case item of the thread whose
+        /// key is `key` (sealed to the officers only).
+        pub fn finish_case(
+            self,
+            tip: Tip,
+            key: &ThreadKey,
+        ) -> Result<(W, OpenedTip), BundleWriteError> {
+            let (stream, tip) = self.bundle.finish_case(tip, key)?;
+            Ok((stream.finish()?, tip))
+        }
     }
 }
 

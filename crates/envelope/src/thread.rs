@@ -9,7 +9,10 @@
 //!   `tip.mac` is that thread key's proof of its `tip.json`;
 //! - a **follow-up** or a **reply** naming a mailbox belongs to it
 //!   ([`is_proven_in_thread`]) when its `tip.mac` is the proof under that
-//!   thread's key.
+//!   thread's key;
+//! - a **case item** (the officers' case state) belongs to it
+//!   ([`case_is_proven`]) when its `tip.mac` is the thread's case proof, a
+//!   proof under a key of its own that no follow-up or reply carries.
 //!
 //! Anything else that names a mailbox (a forgery, a damaged item, a
 //! schema 1 item) never joins a verified thread and never gives a thread
@@ -68,9 +71,23 @@ pub fn opens_thread(view: &ItemView<'_>) -> Option<ThreadOpening> {
 /// mailbox is `mailbox`, proven with its key.
 pub fn is_proven_in_thread(view: &ItemView<'_>, mailbox: &str, key: &ThreadKey) -> bool {
     view.tip.version >= 2
-        && view.tip.kind != Kind::Tip
+        && matches!(view.tip.kind, Kind::Message | Kind::Reply)
         && view.tip.thread.as_deref() == Some(mailbox)
         && view.mac.is_some_and(|mac| key.verifies(view.json, mac))
+}
+
+/// Whether `view` is a case item of the thread whose mailbox is `mailbox`,
+/// proven with the thread's case key. The caller also checks that the relay
+/// listed it as a case item: a tipster, who knows the thread key too, can
+/// only send follow-ups, which the relay lists as messages.
+pub fn case_is_proven(view: &ItemView<'_>, mailbox: &str, key: &ThreadKey) -> bool {
+    view.tip.version >= 2
+        && view.tip.kind == Kind::Case
+        && view.tip.case.is_some()
+        && view.tip.thread.as_deref() == Some(mailbox)
+        && view
+            .mac
+            .is_some_and(|mac| key.verifies_case(view.json, mac))
 }
 
 /// Whether `view` is an agency reply proven for the codename whose keys are
@@ -186,6 +203,46 @@ mod tests {
             .recipient();
         let legacy_key = tip(&x25519, &key, &key.mailbox(&x25519));
         assert!(opens_thread(&view(&item(legacy_key, Some(&key)))).is_none());
+    }
+
+    #[test]
+    fn a_case_item_is_proven_only_with_the_case_key() {
+        let (_, key, mailbox) = thread_of(1);
+        let mut case = in_thread(Kind::Case, &mailbox, "note");
+        case.case = Some(crate::bundle::CaseChange {
+            officer: "Ana".into(),
+            written: "2026-12-07T05:10:00Z".into(),
+            ..Default::default()
+        });
+        let json = serde_json::to_vec(&case).unwrap();
+        let proven = Item {
+            tip: case.clone(),
+            mac: Some(key.case_proof(&json)),
+            json: json.clone(),
+        };
+        assert!(case_is_proven(&view(&proven), &mailbox, &key));
+        assert!(!is_proven_in_thread(&view(&proven), &mailbox, &key));
+        // With a follow-up's proof (what a tipster would write), or under
+        // another thread's key (what a relay could), it proves nothing.
+        let thread_proof = item(case.clone(), Some(&key));
+        assert!(!case_is_proven(&view(&thread_proof), &mailbox, &key));
+        let (_, other_key, _) = thread_of(2);
+        let other = Item {
+            tip: case,
+            mac: Some(other_key.case_proof(&json)),
+            json,
+        };
+        assert!(!case_is_proven(&view(&other), &mailbox, &key));
+        // A follow-up proven with the case key is no follow-up.
+        let message = in_thread(Kind::Message, &mailbox, "m");
+        let json = serde_json::to_vec(&message).unwrap();
+        let message = Item {
+            tip: message,
+            mac: Some(key.case_proof(&json)),
+            json,
+        };
+        assert!(!is_proven_in_thread(&view(&message), &mailbox, &key));
+        assert!(!case_is_proven(&view(&message), &mailbox, &key));
     }
 
     #[test]

@@ -205,6 +205,7 @@ fn print_summary(opened: &OpenedTip, out: &Path, w: &mut impl Write) -> io::Resu
         sealtip_envelope::Kind::Tip => "Tip",
         sealtip_envelope::Kind::Message => "Follow-up message",
         sealtip_envelope::Kind::Reply => "Reply",
+        sealtip_envelope::Kind::Case => "Case state (for the officers only)",
     };
     writeln!(
         w,

@@ -116,6 +116,7 @@ fn print_thread(number: usize, thread: &Thread<Item>) {
             Kind::Tip => "Tip",
             Kind::Message => "Tipster",
             Kind::Reply => "Agency",
+            Kind::Case => "Case",
         };
         let mark = match entry.standing {
             Standing::Unverified => " [unverified]",

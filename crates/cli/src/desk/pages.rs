@@ -287,7 +287,7 @@ fn entry(
         (Origin::Queued, _) => "desk-from-agency-queued",
         (_, Kind::Tip) => "desk-from-tip",
         (_, Kind::Message) => "desk-from-tipster",
-        (_, Kind::Reply) => "desk-from-agency",
+        (_, Kind::Reply | Kind::Case) => "desk-from-agency",
     };
     let class = match tip.kind {
         Kind::Reply => "entry from-agency",

@@ -16,6 +16,7 @@
 //! way; `tip.json`, which lists their SHA-256, follows them. tar readers stop
 //! at the end-of-archive blocks, so the padding costs them nothing.
 
+mod case;
 #[cfg(feature = "open")]
 mod hashing;
 mod padme;
@@ -26,6 +27,9 @@ mod read;
 #[cfg(feature = "seal")]
 mod write;
 
+pub use case::{
+    CaseChange, CaseStatus, MAX_LABEL_CHANGES, MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_SEEN, is_item_id,
+};
 pub use padme::padme;
 pub use tip::{
     Answer, Attachment, Kind, MetadataStatus, OpenedTip, ReplyTo, TIP_FORMAT, TIP_VERSION,

@@ -311,6 +311,8 @@ fn parse_tip(json: &[u8]) -> Result<Tip, BundleReadError> {
     }
     if tip.version == 1 {
         let schema_2 = tip.thread.is_some()
+            || tip.case.is_some()
+            || tip.kind == Kind::Case
             || !tip.agency_keys.is_empty()
             || tip.reply.as_ref().is_some_and(|r| r.thread_key.is_some());
         if schema_2 {
@@ -318,9 +320,15 @@ fn parse_tip(json: &[u8]) -> Result<Tip, BundleReadError> {
         }
         return Ok(tip);
     }
+    if (tip.kind == Kind::Case) != tip.case.is_some() {
+        return invalid("a case item, and only a case item, holds a case object");
+    }
+    if let Some(problem) = tip.case.as_ref().and_then(|case| case.problem()) {
+        return invalid(problem);
+    }
     match (tip.kind, &tip.reply, &tip.thread) {
         (Kind::Tip, _, None) => {}
-        (Kind::Message | Kind::Reply, None, Some(_)) => {}
+        (Kind::Message | Kind::Reply | Kind::Case, None, Some(_)) => {}
         (Kind::Tip, _, Some(_)) => return invalid("a tip starts a thread; it names none"),
         _ => return invalid("a follow-up or reply names its thread and no reply details"),
     }

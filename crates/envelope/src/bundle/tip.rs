@@ -45,6 +45,9 @@ pub struct Tip {
     /// (schema 2).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agency_keys: Vec<String>,
+    /// In a case item: the officer's change to the thread's case state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<super::CaseChange>,
 }
 
 /// What a bundle is.
@@ -57,16 +60,20 @@ pub enum Kind {
     Message,
     /// An agency's reply to a tipster.
     Reply,
+    /// An officer's change to a thread's case state, sealed to the
+    /// officers only.
+    Case,
 }
 
 impl Kind {
     /// Its name in `tip.json`, which is also the relay's kind for it:
-    /// `tip`, `message` or `reply`.
+    /// `tip`, `message`, `reply` or `case`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Tip => "tip",
             Kind::Message => "message",
             Kind::Reply => "reply",
+            Kind::Case => "case",
         }
     }
 }
@@ -160,6 +167,7 @@ impl Tip {
             reply: None,
             thread: None,
             agency_keys: Vec::new(),
+            case: None,
         }
     }
 
@@ -179,6 +187,7 @@ impl Tip {
             Kind::Tip => "Tip",
             Kind::Message => "Follow-up message from the tipster",
             Kind::Reply => "Reply from the agency",
+            Kind::Case => "Case state, for the officers only",
         };
         let mut out = format!("{title}\n");
         if !self.agency.is_empty() {
@@ -219,6 +228,9 @@ impl Tip {
                 ));
             }
         }
+        if let Some(case) = &self.case {
+            out.push_str(&case_text(case));
+        }
         out.push_str(match self.reply {
             Some(_) => "\nThe tipster can receive replies (sealtip reply).\n",
             None if self.kind != Kind::Tip => "",
@@ -226,6 +238,32 @@ impl Tip {
         });
         out
     }
+}
+
+/// A case change as a person reads it, in `tip.txt`.
+fn case_text(case: &super::CaseChange) -> String {
+    let mut out = format!("\nOfficer: {}\nWritten: {}\n", case.officer, case.written);
+    if let Some(status) = case.status {
+        out.push_str(&format!("Status: {}\n", status.as_str()));
+    }
+    match case.assignee.as_deref() {
+        Some("") => out.push_str("Assigned to: nobody\n"),
+        Some(name) => out.push_str(&format!("Assigned to: {name}\n")),
+        None => {}
+    }
+    if !case.labels_added.is_empty() {
+        out.push_str(&format!("Labels added: {}\n", case.labels_added.join(", ")));
+    }
+    if !case.labels_removed.is_empty() {
+        out.push_str(&format!(
+            "Labels removed: {}\n",
+            case.labels_removed.join(", ")
+        ));
+    }
+    if let Some(note) = &case.note {
+        out.push_str(&format!("\nNote:\n{note}\n"));
+    }
+    out
 }
 
 /// A tip's bundle entries as they open: `tip.json` parsed and as exact

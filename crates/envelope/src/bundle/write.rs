@@ -6,7 +6,8 @@ use std::io::{self, Read, Write};
 use sha2::{Digest, Sha256};
 
 use super::{
-    ATTACHMENTS_DIR, Attachment, MetadataStatus, OpenedTip, TIP_JSON, TIP_MAC, TIP_TXT, Tip, padme,
+    ATTACHMENTS_DIR, Attachment, Kind, MetadataStatus, OpenedTip, TIP_JSON, TIP_MAC, TIP_TXT, Tip,
+    padme,
 };
 use crate::proof::ThreadKey;
 
@@ -40,6 +41,10 @@ pub enum BundleWriteError {
     /// prove it with.
     #[error("this item names a thread but no thread key was given to prove it")]
     MissingThreadKey,
+    /// A case item sealed with a follow-up's proof, or another item with a
+    /// case item's proof.
+    #[error("a case item, and only a case item, is proven with the thread's case key")]
+    WrongProof,
     /// The tip's reply details carry a thread key that is not 64 hex digits.
     #[error("the reply's thread key is not 64 lowercase hex digits")]
     BadThreadKey,
@@ -166,7 +171,7 @@ impl<W: Write> BundleWriter<W> {
             None if tip.thread.is_some() => return Err(BundleWriteError::MissingThreadKey),
             None => None,
         };
-        self.finish_with(tip, key.as_ref())
+        self.finish_with(tip, key.as_ref().map(Proof::Thread))
     }
 
     /// Like [`BundleWriter::finish`], for an item of the thread whose key is
@@ -176,15 +181,28 @@ impl<W: Write> BundleWriter<W> {
         tip: Tip,
         key: &ThreadKey,
     ) -> Result<(W, OpenedTip), BundleWriteError> {
-        self.finish_with(tip, Some(key))
+        self.finish_with(tip, Some(Proof::Thread(key)))
+    }
+
+    /// Like [`BundleWriter::finish`], for a case item of the thread whose
+    /// key is `key`: `tip.mac` is the thread's case proof.
+    pub fn finish_case(
+        self,
+        tip: Tip,
+        key: &ThreadKey,
+    ) -> Result<(W, OpenedTip), BundleWriteError> {
+        self.finish_with(tip, Some(Proof::Case(key)))
     }
 
     fn finish_with(
         mut self,
         mut tip: Tip,
-        key: Option<&ThreadKey>,
+        proof: Option<Proof<'_>>,
     ) -> Result<(W, OpenedTip), BundleWriteError> {
         self.check_finished()?;
+        if (tip.kind == Kind::Case) != matches!(proof, Some(Proof::Case(_))) {
+            return Err(BundleWriteError::WrongProof);
+        }
         tip.attachments = std::mem::take(&mut self.attachments);
         // Invariant: the tip types hold only strings, numbers and enums, which
         // always serialise.
@@ -193,7 +211,10 @@ impl<W: Write> BundleWriter<W> {
         let text = tip.to_text();
         self.tar
             .append(&file_header(TIP_JSON, json.len() as u64)?, json.as_slice())?;
-        let mac = key.map(|key| key.proof(&json));
+        let mac = proof.map(|proof| match proof {
+            Proof::Thread(key) => key.proof(&json),
+            Proof::Case(key) => key.case_proof(&json),
+        });
         if let Some(mac) = &mac {
             let line = format!("{}\n", hex::encode(mac));
             self.tar
@@ -212,6 +233,15 @@ impl<W: Write> BundleWriter<W> {
         };
         Ok((counting.inner, written))
     }
+}
+
+/// Which proof `tip.mac` holds.
+#[derive(Clone, Copy)]
+enum Proof<'a> {
+    /// A tip's, follow-up's or reply's: [`ThreadKey::proof`].
+    Thread(&'a ThreadKey),
+    /// A case item's: [`ThreadKey::case_proof`].
+    Case(&'a ThreadKey),
 }
 
 impl<W: Write> BundleWriter<W> {
