@@ -154,6 +154,11 @@ pub struct Created {
 pub struct Inbox {
     /// The items.
     pub items: Vec<InboxItem>,
+    /// Days the relay keeps this agency's items and replies, counted from
+    /// the hour each was received (`received`); past it, the relay deletes
+    /// them. Absent when the agency keeps them until deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u64>,
 }
 
 /// One sealed item in an agency's inbox.
@@ -319,6 +324,7 @@ mod tests {
                 size: 4096,
                 received: "2026-11-29T14:00:00Z".into(),
             }],
+            retention_days: Some(30),
         };
         let json = serde_json::to_string(&inbox).unwrap();
         assert!(json.contains(r#""kind":"message""#));

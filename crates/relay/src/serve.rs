@@ -19,21 +19,23 @@ use tokio::task::JoinHandle;
 use crate::config::Relay;
 use crate::http::{AppState, empty_sessions, router};
 use crate::store::Store;
-use crate::time;
+use crate::time::WallClock;
 
-/// How often expired upload sessions, and replies past their retention, are
-/// removed.
-const CLEANING: Duration = Duration::from_secs(600);
+/// How often expired upload sessions, and items and replies past their
+/// retention, are removed (seconds).
+const CLEANING_SECS: u64 = 600;
 
 /// Serves the relay over `state` on `listener` until the process ends, or
 /// until this future is dropped. Beside the requests (never before one), it
-/// removes expired upload sessions and replies past their retention, at once
+/// removes expired upload sessions, replies past their retention and the
+/// items and replies of agencies with a `retention_days` past it, at once
 /// and then every ten minutes, and ends upload sessions that received
 /// nothing within `limits.empty_upload_secs`.
 pub async fn serve<S: Store>(listener: TcpListener, state: AppState<S>) -> std::io::Result<()> {
     let _cleaning = Cleaning(tokio::spawn(clean_every(
         state.store.clone(),
         state.relay.clone(),
+        state.clock.clone(),
     )));
     let _empty = Cleaning(tokio::spawn(empty_sessions::end_every(
         state.store.clone(),
@@ -83,24 +85,31 @@ impl Drop for Cleaning {
     }
 }
 
-/// Cleans at once, then every [`CLEANING`].
-async fn clean_every<S: Store>(store: S, relay: Arc<Relay>) {
-    let mut every = tokio::time::interval(CLEANING);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+/// Cleans at once, then every [`CLEANING_SECS`] on `clock`.
+async fn clean_every<S: Store>(store: S, relay: Arc<Relay>, clock: Arc<WallClock>) {
     loop {
-        every.tick().await;
-        clean(&store, &relay).await;
+        let now = clock.now();
+        clean(&store, &relay, now).await;
+        clock.sleep_until(now + CLEANING_SECS).await;
     }
 }
 
-/// Removes expired upload sessions and replies past their retention. The
-/// log says what failed, never how many or which.
-async fn clean<S: Store>(store: &S, relay: &Relay) {
+/// Removes expired upload sessions, replies past their retention, and each
+/// agency's items and replies past its own. The log says what failed, never
+/// how many or which.
+async fn clean<S: Store>(store: &S, relay: &Relay, now: u64) {
     if let Err(e) = store.remove_expired_sessions().await {
         eprintln!("sealtip-relay: removing expired upload sessions failed: {e}");
     }
-    let cutoff = relay.reply_cutoff(time::now());
-    if let Err(e) = store.remove_replies_before(cutoff).await {
+    if let Err(e) = store.remove_replies_before(relay.reply_cutoff(now)).await {
         eprintln!("sealtip-relay: removing replies past their retention failed: {e}");
+    }
+    for (id, agency) in &relay.agencies {
+        let Some(cutoff) = agency.retention_cutoff(now) else {
+            continue;
+        };
+        if let Err(e) = store.remove_agency_items_before(id, cutoff).await {
+            eprintln!("sealtip-relay: removing agency {id}'s items past its retention failed: {e}");
+        }
     }
 }

@@ -1,6 +1,10 @@
-//! Coarse time: the relay keeps no time finer than the hour.
+//! Coarse time: the relay keeps no time finer than the hour; and the wall
+//! clock its periodic tasks (cleaning, alerts) wait on, which tests move.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Notify;
 
 /// Seconds in an hour.
 pub const HOUR: u64 = 3600;
@@ -26,6 +30,51 @@ pub fn floor_hour(secs: u64) -> u64 {
 /// `secs` rounded up to the hour.
 pub fn ceil_hour(secs: u64) -> u64 {
     floor_hour(secs.saturating_add(HOUR - 1))
+}
+
+/// The hour before which what is kept `days` days is deleted at `now`:
+/// `days` before this hour, so an item is kept at least that long counted
+/// from the hour it arrived.
+pub fn retention_cutoff(now: u64, days: u64) -> u64 {
+    floor_hour(now).saturating_sub(days.saturating_mul(86_400))
+}
+
+/// The wall clock the periodic tasks read: the system's, plus whatever a
+/// test skipped forward. A skip wakes the tasks waiting on it.
+#[derive(Debug, Default)]
+pub struct WallClock {
+    skipped: AtomicU64,
+    moved: Notify,
+}
+
+impl WallClock {
+    /// Now on this clock, in Unix seconds.
+    pub fn now(&self) -> u64 {
+        now().saturating_add(self.skipped.load(Ordering::Relaxed))
+    }
+
+    /// Moves the clock `secs` forward (tests), waking whoever waits on it.
+    pub fn advance(&self, secs: u64) {
+        self.skipped.fetch_add(secs, Ordering::Relaxed);
+        self.moved.notify_waiters();
+    }
+
+    /// Waits until this clock reads `at` (Unix seconds) or later.
+    pub async fn sleep_until(&self, at: u64) {
+        loop {
+            let moved = self.moved.notified();
+            tokio::pin!(moved);
+            moved.as_mut().enable();
+            let now = self.now();
+            if now >= at {
+                return;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(at - now)) => {}
+                () = moved => {}
+            }
+        }
+    }
 }
 
 pub use sealtip_api::time::rfc3339;

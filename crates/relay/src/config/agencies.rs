@@ -48,6 +48,12 @@ pub struct AgencyConfig {
     /// (default and at most: `limits.max_bytes`).
     #[serde(default)]
     pub max_bytes: Option<u64>,
+    /// Days this agency's items (tips, messages, case items) and replies
+    /// are kept, counted from the hour each arrived; then the relay deletes
+    /// them with their bytes. Absent: kept until deleted (replies still
+    /// go after `limits.reply_retention_days`).
+    #[serde(default)]
+    pub retention_days: Option<u64>,
 }
 
 fn default_languages() -> Vec<String> {
@@ -69,6 +75,8 @@ pub struct Agency {
     pub frame_ancestors: String,
     /// Bytes its items, replies and upload sessions may take.
     pub max_bytes: u64,
+    /// Days its items and replies are kept, if limited.
+    pub retention_days: Option<u64>,
 }
 
 impl Agency {
@@ -81,6 +89,13 @@ impl Agency {
             ok |= stored.ct_eq(&hash);
         }
         ok.into()
+    }
+
+    /// The hour before which its items and replies are deleted at `now`,
+    /// if it keeps them a limited time.
+    pub fn retention_cutoff(&self, now: u64) -> Option<u64> {
+        self.retention_days
+            .map(|days| crate::time::retention_cutoff(now, days))
     }
 }
 
@@ -149,6 +164,12 @@ pub(super) fn check_agency(
         sources.push(origin.as_str());
     }
     ensure!(a.max_bytes != Some(0), "max_bytes must be > 0");
+    if let Some(days) = a.retention_days {
+        ensure!(
+            (1..=36_500).contains(&days),
+            "retention_days must be 1 to 36500"
+        );
+    }
     let max_bytes = a.max_bytes.unwrap_or(u64::MAX).min(limits.max_bytes);
     let frame_ancestors = if sources.is_empty() {
         "'none'".to_owned()
@@ -171,6 +192,7 @@ pub(super) fn check_agency(
         token_hashes,
         frame_ancestors,
         max_bytes,
+        retention_days: a.retention_days,
     })
 }
 

@@ -183,8 +183,7 @@ impl Relay {
     /// The hour before which replies are deleted at `now`: the retention
     /// before this hour, so a reply is kept at least that many days.
     pub fn reply_cutoff(&self, now: u64) -> u64 {
-        let retention = self.limits.reply_retention_days.saturating_mul(86_400);
-        crate::time::floor_hour(now).saturating_sub(retention)
+        crate::time::retention_cutoff(now, self.limits.reply_retention_days)
     }
 }
 

@@ -35,7 +35,15 @@ pub async fn get_inbox<S: Store>(
             size: meta.size,
         })
         .collect();
-    Ok(Json(Inbox { items }))
+    let retention_days = st
+        .relay
+        .agencies
+        .get(&agency)
+        .and_then(|agency| agency.retention_days);
+    Ok(Json(Inbox {
+        items,
+        retention_days,
+    }))
 }
 
 /// `GET /api/v1/agencies/{agency}/inbox/{item}`: the sealed file.

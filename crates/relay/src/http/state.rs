@@ -11,6 +11,7 @@ use super::load::Load;
 use crate::config::Relay;
 use crate::error::ApiError;
 use crate::store::Store;
+use crate::time::WallClock;
 use crate::upload::UploadLimits;
 
 /// The unit of `limits.part_buffer_bytes` that parts take.
@@ -25,6 +26,8 @@ pub struct AppState<S> {
     pub relay: Arc<Relay>,
     /// Proofs recently spent per agency, and the clock they are read from.
     pub load: Arc<Load>,
+    /// The wall clock the periodic tasks wait on, which tests move.
+    pub clock: Arc<WallClock>,
     /// What capacity checks share.
     pub(crate) capacity: Arc<Capacity>,
     uploads: Arc<Semaphore>,
@@ -43,6 +46,7 @@ impl<S: Store> AppState<S> {
             store,
             relay,
             load: Arc::default(),
+            clock: Arc::default(),
             capacity: Arc::default(),
             uploads,
             part_memory,

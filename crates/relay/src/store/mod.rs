@@ -37,6 +37,12 @@
 //!   [`Store::remove_replies_before`] every reply older than the relay's
 //!   retention, each with its bytes.
 //!
+//! Retention (an agency's `retention_days`):
+//! - [`Store::remove_agency_items_before`] deletes every item of one agency
+//!   (inbox items of any kind, and replies) received before an hour, each
+//!   with its bytes; other agencies are untouched and the inbox count
+//!   follows.
+//!
 //! Capacity (counted before a proof of work is spent):
 //! - [`Store::usage`] tells items, replies, bytes and open sessions per
 //!   agency, counts only;
@@ -308,6 +314,15 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// bytes, in every agency. Returns how many. Requests go on meanwhile.
     fn remove_replies_before(
         &self,
+        cutoff: u64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Deletes every item of `agency` (inbox items of any kind, and
+    /// replies) received before `cutoff` (Unix seconds), with its bytes.
+    /// Returns how many. Requests go on meanwhile.
+    fn remove_agency_items_before(
+        &self,
+        agency: &str,
         cutoff: u64,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 

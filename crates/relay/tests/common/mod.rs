@@ -26,6 +26,8 @@ pub struct TestRelay {
     /// (SQLite; empty on PostgreSQL).
     pub blobs: PathBuf,
     pub database: PathBuf,
+    /// The wall clock the relay's periodic tasks wait on.
+    pub clock: Arc<sealtip_relay::time::WallClock>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -132,6 +134,7 @@ impl Configured {
     /// Serves `store` on 127.0.0.1:0.
     async fn serve<S: Store>(self, store: S, blobs: PathBuf, database: PathBuf) -> TestRelay {
         let state = AppState::new(store, Arc::new(self.relay));
+        let clock = state.clock.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
@@ -147,6 +150,7 @@ impl Configured {
             client: reqwest::Client::new(),
             blobs,
             database,
+            clock,
             task,
         }
     }

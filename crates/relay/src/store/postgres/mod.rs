@@ -46,13 +46,15 @@
 //! (uploads and parts on their way in), `queries` (each operation of the
 //! store, one transaction each), `sessions` (the row lock a part or commit
 //! takes), `reader` (a blob read back a chunk at a time), `recovery` (what
-//! crashed uploads and expiry leave, cleaned up), `sql` (conversions and
+//! crashed uploads and expiry leave, cleaned up), `retention` (an agency's
+//! items past its retention, deleted in batches), `sql` (conversions and
 //! pipelined statements), `usage` (what is held per agency, and the sessions
 //! that received nothing).
 
 mod queries;
 mod reader;
 mod recovery;
+mod retention;
 mod schema;
 mod sessions;
 mod sql;

@@ -226,6 +226,14 @@ impl Store for PgStore {
         .await
     }
 
+    async fn remove_agency_items_before(
+        &self,
+        agency: &str,
+        cutoff: u64,
+    ) -> Result<u64, StoreError> {
+        self.expire_agency(agency, cutoff).await
+    }
+
     async fn spend(&self, tag: SpentTag) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;

@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use super::checkpointer::{Checkpointer, FOLD_AFTER_BYTES};
 use super::chunks::{Chunk, cut_chunks, delete_chunks};
 use super::queries;
+use super::retention::{self, Expired};
 use super::session_rows::{SessionOp, session_op};
 use super::syncer::Syncer;
 use crate::store::session_hold::{Writing, lock};
@@ -58,6 +59,13 @@ pub(super) enum Job {
     Delete(DeleteJob),
     /// Deletes every reply received before the hour given; answers how many.
     ExpireReplies(u64, oneshot::Sender<Result<u64, StoreError>>),
+    /// Deletes a batch of an agency's items and replies received before
+    /// the hour given; answers how many.
+    ExpireAgency {
+        agency: String,
+        before: u64,
+        reply: oneshot::Sender<Result<u64, StoreError>>,
+    },
     Session {
         op: SessionOp,
         reply: oneshot::Sender<Result<u64, StoreError>>,
@@ -373,6 +381,17 @@ fn carry_out(
         }
         Job::Session { op, reply } => {
             answer(reply, in_savepoint(tx, |tx| session_op(tx, &op, writing)))
+        }
+        Job::ExpireAgency {
+            agency,
+            before,
+            reply,
+        } => {
+            let result = in_savepoint(tx, |tx| retention::expire_agency(tx, &agency, before));
+            if let Ok(Expired { inbox, .. }) = &result {
+                *delta.entry(agency).or_default() -= i64::try_from(*inbox).unwrap_or(0);
+            }
+            answer(reply, result.map(|expired| expired.items))
         }
     }
 }

@@ -43,7 +43,8 @@
 //! `session_rows` (the `sessions` table, changed in the committer's
 //! transaction), `queries` (reads), `recovery` (a crash's leftovers removed on
 //! open), `migration` (blob files of an earlier relay moved into the
-//! database), `schema.sql`.
+//! database), `retention` (an agency's items past its retention, deleted in
+//! batches), `schema.sql`.
 
 mod checkpointer;
 mod chunks;
@@ -52,6 +53,7 @@ mod migration;
 mod queries;
 mod reader;
 mod recovery;
+mod retention;
 mod session_rows;
 mod syncer;
 
@@ -325,6 +327,28 @@ impl Store for SqliteStore {
         let (reply, answer) = oneshot::channel();
         self.send(Job::ExpireReplies(cutoff, reply))?;
         committer_answer(answer).await
+    }
+
+    async fn remove_agency_items_before(
+        &self,
+        agency: &str,
+        cutoff: u64,
+    ) -> Result<u64, StoreError> {
+        // In batches, each its own job, so commits go on between them.
+        let mut removed = 0;
+        loop {
+            let (reply, answer) = oneshot::channel();
+            self.send(Job::ExpireAgency {
+                agency: agency.to_owned(),
+                before: cutoff,
+                reply,
+            })?;
+            let batch = committer_answer(answer).await?;
+            removed += batch;
+            if batch < retention::BATCH {
+                return Ok(removed);
+            }
+        }
     }
 
     async fn spend(&self, tag: SpentTag) -> Result<bool, StoreError> {
