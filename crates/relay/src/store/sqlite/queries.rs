@@ -77,7 +77,7 @@ pub(super) fn mailbox_len(
 /// Items per agency inbox.
 pub(super) fn inbox_counts(conn: &Connection) -> Result<HashMap<String, u64>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT agency, COUNT(*) FROM items WHERE kind IN ('tip', 'message') GROUP BY agency",
+        "SELECT agency, SUM(items) FROM totals WHERE kind IN ('tip', 'message') GROUP BY agency",
     )?;
     let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -99,12 +99,14 @@ pub(super) fn spent_tags(conn: &Connection) -> Result<HashMap<[u8; 16], u64>, St
     Ok(tags)
 }
 
-/// Items, replies, bytes and open sessions per agency at `now`.
+/// Items, replies, bytes and open sessions per agency at `now` (from the
+/// totals the triggers keep, not by reading every item).
 pub(super) fn usage(conn: &Connection, now: u64) -> Result<Usage, StoreError> {
     let mut usage = Usage::default();
     let mut stmt = conn.prepare_cached(
-        "SELECT agency, SUM(kind IN ('tip', 'message')), SUM(kind = 'reply'), SUM(size)
-         FROM items GROUP BY agency",
+        "SELECT agency, SUM(items * (kind IN ('tip', 'message'))),
+         SUM(items * (kind = 'reply')), SUM(bytes)
+         FROM totals GROUP BY agency",
     )?;
     let rows = stmt.query_map([], |row| {
         Ok((

@@ -1,7 +1,7 @@
 //! What a crash left, put right when the store opens: expired sessions and
 //! spent tags dropped, chunks of unfinished uploads removed, each session
 //! cut back to its recorded length, and an item or session whose chunks do
-//! not add up to its length removed.
+//! not add up to its length removed; the totals per agency counted again.
 
 use std::collections::HashMap;
 
@@ -56,6 +56,13 @@ pub(super) fn recover(conn: &mut Connection) -> Result<Recovered, StoreError> {
         )?;
     }
     tx.execute("DELETE FROM spent WHERE expires <= ?1", params![now])?;
+    // The totals counted again (a database from before they were kept has
+    // none).
+    tx.execute_batch(
+        "DELETE FROM totals;
+         INSERT INTO totals (agency, kind, items, bytes)
+         SELECT agency, kind, COUNT(*), SUM(size) FROM items GROUP BY agency, kind;",
+    )?;
     tx.commit()?;
     if unfinished > 0 {
         eprintln!("sealtip-relay: removed {unfinished} chunk(s) of unfinished uploads");

@@ -42,6 +42,25 @@ CREATE TABLE IF NOT EXISTS chunks (
     data BLOB NOT NULL,
     PRIMARY KEY (blob, start)
 );
+-- Items and bytes per agency and kind, kept by the triggers below, so that
+-- what each agency holds (checked before every proof is spent) is read
+-- without reading every item. Counts only; filled again from `items` at
+-- every open (recovery.rs).
+CREATE TABLE IF NOT EXISTS totals (
+    agency TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    items INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (agency, kind)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS totals_item_added AFTER INSERT ON items BEGIN
+    INSERT INTO totals (agency, kind, items, bytes) VALUES (NEW.agency, NEW.kind, 1, NEW.size)
+    ON CONFLICT (agency, kind) DO UPDATE SET items = items + 1, bytes = bytes + NEW.size;
+END;
+CREATE TRIGGER IF NOT EXISTS totals_item_removed AFTER DELETE ON items BEGIN
+    UPDATE totals SET items = items - 1, bytes = bytes - OLD.size
+    WHERE agency = OLD.agency AND kind = OLD.kind;
+END;
 -- Written on a fixed wall-clock grid (see committer.rs), so that the
 -- database files' times show the grid, not when a tip came.
 CREATE TABLE IF NOT EXISTS tick (
