@@ -58,7 +58,9 @@ pub use bundle::{
     TIP_JSON, TIP_MAC, TIP_TXT, TIP_VERSION, TIP_VERSION_OLDEST, Tip, is_item_id, padme,
 };
 #[cfg(feature = "open")]
-pub use bundle::{AttachmentSink, BundleReadError, Limits, read_bundle};
+pub use bundle::{
+    AttachmentSink, BundleReadError, HashingSink, Limits, read_bundle, read_bundle_hashed_by,
+};
 #[cfg(feature = "seal")]
 pub use bundle::{
     AttachmentWriter, BundleWriteError, BundleWriter, FILE_NAME_REMOVED, MIN_PLAINTEXT_BYTES,

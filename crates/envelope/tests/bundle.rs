@@ -9,10 +9,11 @@ use std::io::Read;
 
 use proptest::prelude::*;
 use sealtip_envelope::{
-    AttachmentSink, BundleReadError, BundleWriteError, BundleWriter, Kind, Limits, MetadataStatus,
-    NewAttachment, ReplyTo, Tip, padme, read_bundle,
+    AttachmentSink, BundleReadError, BundleWriteError, BundleWriter, HashingSink, Kind, Limits,
+    MetadataStatus, NewAttachment, ReplyTo, Tip, padme, read_bundle, read_bundle_hashed_by,
 };
 use sealtip_envelope::{Identity, OpenError, TipError, open_tip, seal_tip};
+use sha2::{Digest, Sha256};
 
 #[derive(Default)]
 struct Collect(BTreeMap<String, Vec<u8>>);
@@ -342,6 +343,47 @@ fn attachments_must_match_tip_json() {
         read(&bad_reply),
         Err(BundleReadError::InvalidTipJson(_))
     ));
+}
+
+/// A sink that hashes what it reads itself: honestly, after stopping
+/// short, or lying about the hash.
+enum SelfHashing {
+    Honest,
+    StopsAfter(usize),
+    Lies,
+}
+
+impl HashingSink for SelfHashing {
+    fn attachment(
+        &mut self,
+        _path: &str,
+        _size: u64,
+        data: &mut dyn Read,
+    ) -> std::io::Result<[u8; 32]> {
+        let mut bytes = Vec::new();
+        data.read_to_end(&mut bytes)?;
+        Ok(match self {
+            SelfHashing::Honest => Sha256::digest(&bytes).into(),
+            SelfHashing::StopsAfter(n) => Sha256::digest(&bytes[..*n]).into(),
+            SelfHashing::Lies => [7; 32],
+        })
+    }
+}
+
+#[test]
+fn a_sink_that_hashes_is_held_to_tip_json() {
+    let bytes = bundle(
+        &[("photo.jpg", b"real photo"), ("clip.mp4", &[3; 200_000])],
+        sample_tip(),
+    );
+    let opened = read_bundle_hashed_by(&bytes[..], &Limits::default(), &mut SelfHashing::Honest);
+    assert_eq!(opened.unwrap().tip.attachments.len(), 2);
+    for mut sink in [SelfHashing::StopsAfter(4), SelfHashing::Lies] {
+        assert!(matches!(
+            read_bundle_hashed_by(&bytes[..], &Limits::default(), &mut sink),
+            Err(BundleReadError::AttachmentMismatch(_))
+        ));
+    }
 }
 
 #[test]

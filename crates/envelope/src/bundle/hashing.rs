@@ -1,15 +1,40 @@
-//! A reader that hashes and counts what passes through it: attachments are
-//! checked on the way out of the bundle against the hash in `tip.json`.
+//! Readers that count, or hash, what passes through them: attachments are
+//! checked on the way out of the bundle against the size and hash in
+//! `tip.json`.
 
 use std::io::{self, Read};
 
 use sha2::{Digest, Sha256};
 
-/// Passes reads through, keeping their SHA-256 and byte count.
-pub(crate) struct HashingReader<R> {
-    pub(crate) inner: R,
-    hasher: Sha256,
+/// Passes reads through, counting their bytes.
+pub(crate) struct CountingReader<R> {
+    inner: R,
     count: u64,
+}
+
+impl<R: Read> CountingReader<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        CountingReader { inner, count: 0 }
+    }
+
+    /// Bytes read so far.
+    pub(crate) fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Passes reads through, keeping their SHA-256.
+pub(crate) struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
 }
 
 impl<R: Read> HashingReader<R> {
@@ -17,18 +42,12 @@ impl<R: Read> HashingReader<R> {
         HashingReader {
             inner,
             hasher: Sha256::new(),
-            count: 0,
         }
     }
 
-    /// Bytes read so far.
-    pub(crate) fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// Lowercase hex SHA-256 of everything read.
-    pub(crate) fn hex_digest(self) -> String {
-        hex::encode(self.hasher.finalize())
+    /// The SHA-256 of everything read.
+    pub(crate) fn digest(self) -> [u8; 32] {
+        self.hasher.finalize().into()
     }
 }
 
@@ -36,7 +55,6 @@ impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
-        self.count += n as u64;
         Ok(n)
     }
 }

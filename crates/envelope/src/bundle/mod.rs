@@ -37,7 +37,9 @@ pub use tip::{
 };
 
 #[cfg(feature = "open")]
-pub use read::{AttachmentSink, BundleReadError, Limits, read_bundle};
+pub use read::{
+    AttachmentSink, BundleReadError, HashingSink, Limits, read_bundle, read_bundle_hashed_by,
+};
 #[cfg(feature = "seal")]
 pub use write::{
     AttachmentWriter, BundleWriteError, BundleWriter, FILE_NAME_REMOVED, MIN_PLAINTEXT_BYTES,

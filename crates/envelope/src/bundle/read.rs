@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
 
-use super::hashing::HashingReader;
+use super::hashing::{CountingReader, HashingReader};
 use super::{
     ATTACHMENTS_DIR, Kind, OpenedTip, TIP_FORMAT, TIP_JSON, TIP_MAC, TIP_TXT, TIP_VERSION,
     TIP_VERSION_OLDEST, Tip,
@@ -124,6 +124,29 @@ impl AttachmentSink for () {
     }
 }
 
+/// Receives attachments and hashes them itself: for a caller that hashes
+/// on another core while it writes ([`read_bundle_hashed_by`]).
+pub trait HashingSink {
+    /// As [`AttachmentSink::attachment`], and returns the SHA-256 of exactly
+    /// the bytes it read from `data`. The bundle reader counts those bytes,
+    /// reads whatever the sink left, and holds the count and this hash to
+    /// `tip.json`: a sink that reads less, or hashes wrong, gets the
+    /// attachment refused.
+    fn attachment(&mut self, path: &str, size: u64, data: &mut dyn Read) -> io::Result<[u8; 32]>;
+}
+
+/// An [`AttachmentSink`] whose attachments are hashed here, on the way to it.
+struct HashedOnTheWay<'a>(&'a mut dyn AttachmentSink);
+
+impl HashingSink for HashedOnTheWay<'_> {
+    fn attachment(&mut self, path: &str, size: u64, data: &mut dyn Read) -> io::Result<[u8; 32]> {
+        let mut hashing = HashingReader::new(data);
+        self.0.attachment(path, size, &mut hashing)?;
+        io::copy(&mut hashing, &mut io::sink())?;
+        Ok(hashing.digest())
+    }
+}
+
 /// Reads and checks a bundle; attachments go to `sink` as they stream by.
 ///
 /// The caller must treat what the sink received as unverified until this
@@ -132,6 +155,16 @@ pub fn read_bundle<R: Read>(
     input: R,
     limits: &Limits,
     sink: &mut dyn AttachmentSink,
+) -> Result<OpenedTip, BundleReadError> {
+    read_bundle_hashed_by(input, limits, &mut HashedOnTheWay(sink))
+}
+
+/// [`read_bundle`], with each attachment's SHA-256 computed by `sink`
+/// instead of on the reading thread: every other check is the same.
+pub fn read_bundle_hashed_by<R: Read>(
+    input: R,
+    limits: &Limits,
+    sink: &mut dyn HashingSink,
 ) -> Result<OpenedTip, BundleReadError> {
     let mut archive = tar::Archive::new(input);
     let mut names = BTreeSet::new();
@@ -206,11 +239,12 @@ pub fn read_bundle<R: Read>(
                     limit: limits.max_attachment_bytes,
                 });
             }
-            let mut hashing = HashingReader::new(&mut entry);
-            sink.attachment(&path, size, &mut hashing)?;
-            io::copy(&mut hashing, &mut io::sink())?;
-            let count = hashing.count();
-            seen.insert(path, (count, hashing.hex_digest()));
+            let mut counting = CountingReader::new(&mut entry);
+            let digest = sink.attachment(&path, size, &mut counting)?;
+            // Bytes the sink left unread count, unhashed: its hash then
+            // cannot match tip.json's.
+            io::copy(&mut counting, &mut io::sink())?;
+            seen.insert(path, (counting.count(), hex::encode(digest)));
         } else {
             return Err(BundleReadError::UnexpectedEntry(path));
         }
