@@ -166,7 +166,7 @@ pub struct Inbox {
 pub struct InboxItem {
     /// 32 lowercase hex digits.
     pub id: String,
-    /// A tip or a follow-up message.
+    /// A tip, a follow-up message or a case item.
     pub kind: ItemKind,
     /// Size of the sealed bytes.
     pub size: u64,
@@ -182,7 +182,15 @@ pub enum ItemKind {
     Tip,
     /// A tipster's sealed follow-up (`POST …/messages`).
     Message,
+    /// An officer's case item: a thread's case state, sealed to the
+    /// officers (`POST …/case-items`, with the agency's token). Never in an
+    /// upload session.
+    Case,
 }
+
+/// The largest case item the relay takes, in bytes (256 KiB): one padded
+/// bundle of a few lines.
+pub const CASE_ITEM_MAX_BYTES: u64 = 256 * 1024;
 
 /// `1.2 MiB`, `512 B`.
 pub fn human_size(bytes: u64) -> String {
@@ -200,11 +208,12 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 impl ItemKind {
-    /// The wire name: `tip` or `message`.
+    /// The wire name: `tip`, `message` or `case`.
     pub fn as_str(self) -> &'static str {
         match self {
             ItemKind::Tip => "tip",
             ItemKind::Message => "message",
+            ItemKind::Case => "case",
         }
     }
 }

@@ -14,12 +14,13 @@
 //! - [`empty_sessions`]: ending sessions that received nothing, within
 //!   minutes; [`open_sessions`]: the sessions this relay opened, in memory,
 //!   the one silent longest giving its place when all are taken;
-//! - `agencies`, `tips`, `uploads`, `inbox`, `mailboxes`, `metrics`: the
-//!   handlers, by resource;
+//! - `agencies`, `tips`, `uploads`, `inbox`, `mailboxes`, `case_items`,
+//!   `metrics`: the handlers, by resource;
 //! - [`state`]: what every handler shares.
 
 mod agencies;
 pub mod capacity;
+mod case_items;
 pub mod empty_sessions;
 pub mod extract;
 pub mod headers;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use super::headers::security_headers;
-use super::{AppState, agencies, inbox, mailboxes, metrics, tips, uploads};
+use super::{AppState, agencies, case_items, inbox, mailboxes, metrics, tips, uploads};
 use crate::assets;
 use crate::error::ApiError;
 use crate::store::Store;
@@ -44,6 +44,10 @@ pub fn routes<S: Store>() -> Vec<(&'static str, MethodRouter<AppState<S>>)> {
             post(uploads::commit_upload),
         ),
         ("/api/v1/agencies/{agency}/inbox", get(inbox::get_inbox)),
+        (
+            "/api/v1/agencies/{agency}/case-items",
+            post(case_items::post_case_item),
+        ),
         (
             "/api/v1/agencies/{agency}/inbox/{item}",
             get(inbox::get_item).delete(inbox::delete_item),

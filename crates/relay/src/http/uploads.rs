@@ -5,7 +5,9 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use sealtip_api::{Created, PART_MAX_BYTES, UploadProgress, UploadRequest, UploadSession};
+use sealtip_api::{
+    Created, ItemKind, PART_MAX_BYTES, UploadProgress, UploadRequest, UploadSession,
+};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::AppState;
@@ -27,8 +29,10 @@ pub async fn post_upload<S: Store>(
     request: TipsterRequest,
 ) -> Result<(StatusCode, Json<UploadSession>), ApiError> {
     let bytes = json_body(&request.headers, request.body, UPLOAD_REQUEST_BODY).await?;
-    let asked: UploadRequest =
-        serde_json::from_slice(&bytes).map_err(|_| ApiError::bad_request(UPLOAD_REQUEST_BODY))?;
+    let asked: UploadRequest = serde_json::from_slice(&bytes)
+        .ok()
+        .filter(|asked: &UploadRequest| asked.kind != ItemKind::Case)
+        .ok_or_else(|| ApiError::bad_request(UPLOAD_REQUEST_BODY))?;
     let proof = request.proof?.check(&st, &request.agency, None).await?;
     let admitted = st.admit(&request.agency, proof, Asking::Session).await?;
     let limits = &st.relay.limits;

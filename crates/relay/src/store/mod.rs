@@ -69,14 +69,14 @@ use tokio::io::AsyncRead;
 /// Where an item lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
-    /// The agency's inbox: a tip or a follow-up message.
+    /// The agency's inbox: a tip, a follow-up message or a case item.
     Inbox(ItemKind),
     /// A mailbox: the agency's reply to a tipster.
     Mailbox(String),
 }
 
 impl Place {
-    /// The `kind` column backends store: `tip`, `message` or `reply`.
+    /// The `kind` column backends store: `tip`, `message`, `case` or `reply`.
     pub fn kind_name(&self) -> &'static str {
         match self {
             Place::Inbox(kind) => kind.as_str(),
@@ -96,6 +96,7 @@ impl Place {
     pub fn from_columns(kind: &str, mailbox: Option<String>) -> Place {
         match (kind, mailbox) {
             ("message", _) => Place::Inbox(ItemKind::Message),
+            ("case", _) => Place::Inbox(ItemKind::Case),
             ("reply", Some(mailbox)) => Place::Mailbox(mailbox),
             _ => Place::Inbox(ItemKind::Tip),
         }

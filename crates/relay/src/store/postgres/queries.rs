@@ -115,7 +115,7 @@ impl Store for PgStore {
         let stmt = client
             .prepare_cached(
                 "SELECT id, kind, mailbox, size, received FROM items
-                 WHERE agency = $1 AND kind IN ('tip', 'message') ORDER BY seq",
+                 WHERE agency = $1 AND kind IN ('tip', 'message', 'case') ORDER BY seq",
             )
             .await?;
         let rows = client.query(&stmt, &[&agency]).await?;
@@ -170,7 +170,7 @@ impl Store for PgStore {
         let tx = client.transaction().await?;
         let deleted = tx
             .execute(
-                "DELETE FROM items WHERE id = $1 AND agency = $2 AND kind IN ('tip', 'message')",
+                "DELETE FROM items WHERE id = $1 AND agency = $2 AND kind IN ('tip', 'message', 'case')",
                 &[&id, &agency],
             )
             .await?;

@@ -15,7 +15,7 @@ impl PgStore {
         let (items, sessions) = try_join(
             client.prepare_cached(
                 "SELECT agency,
-                        COUNT(*) FILTER (WHERE kind IN ('tip', 'message')),
+                        COUNT(*) FILTER (WHERE kind IN ('tip', 'message', 'case')),
                         COUNT(*) FILTER (WHERE kind = 'reply'),
                         COALESCE(SUM(size), 0)::BIGINT
                  FROM items GROUP BY agency",

@@ -435,7 +435,7 @@ fn delete_item(tx: &Transaction<'_>, job: &DeleteJob) -> Result<bool, StoreError
     let n = match &job.mailbox {
         None => tx
             .prepare_cached(
-                "DELETE FROM items WHERE id = ?1 AND agency = ?2 AND kind IN ('tip', 'message')",
+                "DELETE FROM items WHERE id = ?1 AND agency = ?2 AND kind IN ('tip', 'message', 'case')",
             )?
             .execute(params![job.id, job.agency])?,
         Some(mailbox) => tx

@@ -25,7 +25,7 @@ fn meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemMeta> {
 pub(super) fn inbox(conn: &Connection, agency: &str) -> Result<Vec<ItemMeta>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, kind, mailbox, size, received FROM items
-         WHERE agency = ?1 AND kind IN ('tip', 'message') ORDER BY rowid",
+         WHERE agency = ?1 AND kind IN ('tip', 'message', 'case') ORDER BY rowid",
     )?;
     let rows = stmt.query_map(params![agency], meta_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -77,7 +77,7 @@ pub(super) fn mailbox_len(
 /// Items per agency inbox.
 pub(super) fn inbox_counts(conn: &Connection) -> Result<HashMap<String, u64>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT agency, SUM(items) FROM totals WHERE kind IN ('tip', 'message') GROUP BY agency",
+        "SELECT agency, SUM(items) FROM totals WHERE kind IN ('tip', 'message', 'case') GROUP BY agency",
     )?;
     let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -104,7 +104,7 @@ pub(super) fn spent_tags(conn: &Connection) -> Result<HashMap<[u8; 16], u64>, St
 pub(super) fn usage(conn: &Connection, now: u64) -> Result<Usage, StoreError> {
     let mut usage = Usage::default();
     let mut stmt = conn.prepare_cached(
-        "SELECT agency, SUM(items * (kind IN ('tip', 'message'))),
+        "SELECT agency, SUM(items * (kind IN ('tip', 'message', 'case'))),
          SUM(items * (kind = 'reply')), SUM(bytes)
          FROM totals GROUP BY agency",
     )?;

@@ -9,7 +9,7 @@ PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS items (
     id TEXT PRIMARY KEY NOT NULL,
     agency TEXT NOT NULL,
-    kind TEXT NOT NULL,          -- tip, message or reply
+    kind TEXT NOT NULL,          -- tip, message, case or reply
     mailbox TEXT,                -- replies only
     size INTEGER NOT NULL,
     received INTEGER NOT NULL    -- Unix seconds, a multiple of 3600
