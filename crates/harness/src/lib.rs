@@ -8,6 +8,7 @@
 //!   and a relay of its own serving the built page ([`Relay`]);
 //! - [`cli`]: `sealtip` run in a folder, and `sealtip desk` ([`Desk`]);
 //! - [`http`]: a tiny HTTP server of canned answers, and a plain `GET`;
+//! - [`smtp`]: a mail sink, plain SMTP on loopback, recording each message;
 //! - `browser` (feature `browser`): headless Chromium through chromedriver,
 //!   or headless Firefox ESR through geckodriver;
 //! - `postgres` (feature `postgres`): a throwaway database on the test server.
@@ -22,6 +23,7 @@ pub mod ports;
 pub mod postgres;
 mod process;
 pub mod relay;
+pub mod smtp;
 
 #[cfg(feature = "browser")]
 pub use browser::{Browser, Engine, PHONE};
@@ -31,3 +33,4 @@ pub use ports::free_port;
 #[cfg(feature = "postgres")]
 pub use postgres::{TestDatabase, test_database};
 pub use relay::{Relay, RelayProcess, init_relay};
+pub use smtp::{Mail, SmtpSink};

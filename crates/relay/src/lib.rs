@@ -18,8 +18,10 @@
 //!   they share, and the security headers;
 //! - [`error`]: every error answer;
 //! - [`serve`]: the HTTP server loop, on a listener the caller binds, and
-//!   the periodic cleaning beside it.
+//!   the periodic cleaning beside it;
+//! - [`alerts`]: the agencies' alerts that something arrived, beside it too.
 
+pub mod alerts;
 pub mod assets;
 pub mod config;
 pub mod error;

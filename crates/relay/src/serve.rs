@@ -1,5 +1,5 @@
 //! The HTTP/1.1 server loop, on a listener the caller binds (tests bind port
-//! 0), and the periodic cleaning beside it.
+//! 0), and the periodic cleaning and the agencies' alerts beside it.
 //!
 //! The peer address `accept` returns is dropped on the spot: nothing past
 //! this loop ever sees it. Connections beyond the limit are closed at once;
@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
+use crate::alerts;
 use crate::config::Relay;
 use crate::http::{AppState, empty_sessions, router};
 use crate::store::Store;
@@ -36,6 +37,12 @@ pub async fn serve<S: Store>(listener: TcpListener, state: AppState<S>) -> std::
         state.store.clone(),
         state.relay.clone(),
         state.clock.clone(),
+    )));
+    let _alerts = Cleaning(tokio::spawn(alerts::send_every(
+        state.store.clone(),
+        state.relay.clone(),
+        state.clock.clone(),
+        state.alerts.clone(),
     )));
     let _empty = Cleaning(tokio::spawn(empty_sessions::end_every(
         state.store.clone(),

@@ -53,6 +53,11 @@ impl WallClock {
         now().saturating_add(self.skipped.load(Ordering::Relaxed))
     }
 
+    /// Seconds skipped forward so far.
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+
     /// Moves the clock `secs` forward (tests), waking whoever waits on it.
     pub fn advance(&self, secs: u64) {
         self.skipped.fetch_add(secs, Ordering::Relaxed);

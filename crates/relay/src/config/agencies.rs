@@ -1,6 +1,6 @@
 //! `[[agencies]]`: each agency as written, and checked (recipients of one
 //! kind, token hashes, languages, the form, the exit URL and the origins
-//! that may embed it).
+//! that may embed it, its retention; its alerts in [`super::alerts`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -11,6 +11,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::alerts::{Alerts, AlertsConfig, check_alerts};
 use super::{Limits, PowConfig};
 
 /// One agency, as written in `relay.toml`.
@@ -54,6 +55,9 @@ pub struct AgencyConfig {
     /// go after `limits.reply_retention_days`).
     #[serde(default)]
     pub retention_days: Option<u64>,
+    /// `[agencies.alerts]`: telling the agency that something arrived.
+    #[serde(default)]
+    pub alerts: Option<AlertsConfig>,
 }
 
 fn default_languages() -> Vec<String> {
@@ -77,6 +81,8 @@ pub struct Agency {
     pub max_bytes: u64,
     /// Days its items and replies are kept, if limited.
     pub retention_days: Option<u64>,
+    /// Its alerts, if it asked for them.
+    pub alerts: Option<Alerts>,
 }
 
 impl Agency {
@@ -171,6 +177,7 @@ pub(super) fn check_agency(
         );
     }
     let max_bytes = a.max_bytes.unwrap_or(u64::MAX).min(limits.max_bytes);
+    let alerts = a.alerts.map(check_alerts).transpose()?;
     let frame_ancestors = if sources.is_empty() {
         "'none'".to_owned()
     } else {
@@ -193,6 +200,7 @@ pub(super) fn check_agency(
         frame_ancestors,
         max_bytes,
         retention_days: a.retention_days,
+        alerts,
     })
 }
 

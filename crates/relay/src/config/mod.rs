@@ -43,6 +43,7 @@
 //! ```
 
 mod agencies;
+mod alerts;
 mod limits;
 mod storage;
 
@@ -54,6 +55,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 pub use self::agencies::{Agency, AgencyConfig, is_agency_id, localized};
+pub use self::alerts::{Alerts, AlertsConfig, Email, Interval, SmtpTls};
 pub use self::limits::{Limits, PowConfig};
 #[cfg(feature = "postgres")]
 pub use self::storage::PostgresUrl;

@@ -8,6 +8,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::capacity::Capacity;
 use super::load::Load;
+use crate::alerts::Rounds;
 use crate::config::Relay;
 use crate::error::ApiError;
 use crate::store::Store;
@@ -28,6 +29,8 @@ pub struct AppState<S> {
     pub load: Arc<Load>,
     /// The wall clock the periodic tasks wait on, which tests move.
     pub clock: Arc<WallClock>,
+    /// The hours whose alerts have been handled, which tests wait on.
+    pub alerts: Arc<Rounds>,
     /// What capacity checks share.
     pub(crate) capacity: Arc<Capacity>,
     uploads: Arc<Semaphore>,
@@ -47,6 +50,7 @@ impl<S: Store> AppState<S> {
             relay,
             load: Arc::default(),
             clock: Arc::default(),
+            alerts: Arc::default(),
             capacity: Arc::default(),
             uploads,
             part_memory,

@@ -28,6 +28,8 @@ pub struct TestRelay {
     pub database: PathBuf,
     /// The wall clock the relay's periodic tasks wait on.
     pub clock: Arc<sealtip_relay::time::WallClock>,
+    /// The hours whose alerts the relay has handled.
+    pub alerts: Arc<sealtip_relay::alerts::Rounds>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -135,6 +137,7 @@ impl Configured {
     async fn serve<S: Store>(self, store: S, blobs: PathBuf, database: PathBuf) -> TestRelay {
         let state = AppState::new(store, Arc::new(self.relay));
         let clock = state.clock.clone();
+        let alerts = state.alerts.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
@@ -151,6 +154,7 @@ impl Configured {
             blobs,
             database,
             clock,
+            alerts,
             task,
         }
     }
