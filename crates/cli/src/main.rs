@@ -8,6 +8,7 @@
 mod commands;
 mod desk;
 mod display;
+mod export;
 mod files;
 mod input;
 mod passphrase;
@@ -61,6 +62,8 @@ enum Command {
     Inbox(commands::inbox::Args),
     /// Download new inbox items into a folder; with --delete, remove them from the relay once safe.
     Pull(commands::pull::Args),
+    /// Export a thread as evidence: items opened, sealed files, manifest.json, report.html.
+    Export(commands::export::Args),
     /// Reply to a tipster: seal to the reply key inside the tip, post to its mailbox.
     Reply(commands::reply::Args),
     /// The officers' inbox in a browser, served by this command on this machine only (loopback).
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
         Command::Submit(args) => commands::submit::run(args),
         Command::Inbox(args) => commands::inbox::run(args),
         Command::Pull(args) => commands::pull::run(args),
+        Command::Export(args) => commands::export::run(args),
         Command::Reply(args) => commands::reply::run(args),
         Command::Desk(args) => desk::run(args),
         Command::Thread(args) => commands::thread::run(args),

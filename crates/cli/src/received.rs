@@ -78,6 +78,15 @@ impl ReceivedOrder {
         self.items.iter().position(|item| item.id == id)
     }
 
+    /// When the relay received item `id` (hour precision), if it said.
+    pub fn received(&self, id: &str) -> Option<&str> {
+        self.items
+            .iter()
+            .find(|item| item.id == id)
+            .map(|item| item.received.as_str())
+            .filter(|received| !received.is_empty())
+    }
+
     /// The relay's kind for item `id`, if listed.
     pub fn kind(&self, id: &str) -> Option<&str> {
         self.items

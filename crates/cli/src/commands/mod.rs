@@ -2,6 +2,7 @@
 
 pub mod agency;
 pub mod codename;
+pub mod export;
 pub mod inbox;
 pub mod keygen;
 pub mod open;

@@ -113,23 +113,13 @@ pub fn run(args: Args) -> Result<()> {
 /// follow-up finds its tip), or a sealed tip opened in memory.
 fn find_thread(path: &Path, identities: &[Identity]) -> Result<Thread<()>> {
     if path.is_dir() {
-        let dir = crate::files::parent_dir(path);
-        let threads = super::thread::read_threads(dir)?;
-        let wanted = std::fs::canonicalize(path)?;
-        for thread in threads {
-            let found = thread.items.iter().any(|entry| {
-                std::fs::canonicalize(&entry.item.folder).ok().as_ref() == Some(&wanted)
-            });
-            if found {
-                return Ok(Thread {
-                    mailbox: thread.mailbox,
-                    reply_to: thread.reply_to,
-                    key: thread.key,
-                    items: Vec::new(),
-                });
-            }
-        }
-        bail!("{} holds no tip.json", path.display());
+        let thread = super::thread::thread_holding(path)?;
+        return Ok(Thread {
+            mailbox: thread.mailbox,
+            reply_to: thread.reply_to,
+            key: thread.key,
+            items: Vec::new(),
+        });
     }
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;

@@ -71,6 +71,27 @@ pub fn read_threads(dir: &Path) -> Result<Vec<Thread<Item>>> {
     ))
 }
 
+/// The thread holding the opened item `folder`, found among the opened
+/// items beside it (so a follow-up finds its tip).
+pub fn thread_holding(folder: &Path) -> Result<Thread<Item>> {
+    let dir = crate::files::parent_dir(folder);
+    let wanted = std::fs::canonicalize(folder)
+        .with_context(|| format!("cannot read {}", folder.display()))?;
+    for thread in read_threads(dir)? {
+        let found = thread
+            .items
+            .iter()
+            .any(|entry| std::fs::canonicalize(&entry.item.folder).ok().as_ref() == Some(&wanted));
+        if found {
+            return Ok(thread);
+        }
+    }
+    bail!(
+        "{} is not an opened item (a folder with a tip.json, made by sealtip open)",
+        folder.display()
+    );
+}
+
 fn item_json(entry: &ThreadItem<Item>) -> serde_json::Value {
     let item = &entry.item;
     serde_json::json!({

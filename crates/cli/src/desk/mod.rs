@@ -11,9 +11,9 @@
 //! - [`attachments`]: photos known by their bytes, download names;
 //! - [`words`]: the desk's words from `www/i18n/*.ftl`.
 
-mod attachments;
+pub(crate) mod attachments;
 mod open;
-mod pages;
+pub(crate) mod pages;
 mod server;
 mod state;
 mod sync;
