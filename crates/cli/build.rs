@@ -44,10 +44,21 @@ fn main() -> Result<(), Box<dyn Error>> {
 /// Every `"desk-…"` message the desk's code names is in English (`words.rs`,
 /// the reader, is left out: its tests name messages that are not).
 fn check_desk_ids(code_dir: std::path::PathBuf, english: &Path) -> Result<(), Box<dyn Error>> {
-    println!("cargo:rerun-if-changed={}", code_dir.display());
     let english = sealtip_api::ftl::parse(&std::fs::read_to_string(english)?, |_| true);
-    for entry in std::fs::read_dir(&code_dir)? {
-        let path = entry?.path();
+    // The desk's folder and its subfolders (`pages/`).
+    let mut files = Vec::new();
+    let mut folders = vec![code_dir];
+    while let Some(folder) = folders.pop() {
+        println!("cargo:rerun-if-changed={}", folder.display());
+        for entry in std::fs::read_dir(&folder)? {
+            let path = entry?.path();
+            match path.is_dir() {
+                true => folders.push(path),
+                false => files.push(path),
+            }
+        }
+    }
+    for path in files {
         let name = path
             .file_name()
             .and_then(|name| name.to_str())

@@ -34,6 +34,11 @@ pub enum Upload<'a> {
         /// The agency's inbox token.
         token: &'a str,
     },
+    /// An officer's case item, to the agency's inbox (kind `case`).
+    Case {
+        /// The agency's inbox token.
+        token: &'a str,
+    },
 }
 
 impl RelayClient {
@@ -109,7 +114,8 @@ impl RelayClient {
         ))
     }
 
-    /// Posts an agency's sealed reply to a tipster's mailbox in one request
+    /// Posts an agency's sealed reply to a tipster's mailbox, or an
+    /// officer's case item to the agency's inbox, in one request
     /// (tips and follow-ups go through an upload session, [`Self::send_sealed`]);
     /// returns the id the relay gave it.
     pub fn upload(
@@ -120,13 +126,16 @@ impl RelayClient {
         size: u64,
     ) -> Result<String> {
         let agency = segment(agency)?;
-        let Upload::Reply { mailbox, token } = what;
+        let (path, token) = match what {
+            Upload::Reply { mailbox, token } => (
+                format!("/agencies/{agency}/mailboxes/{}", segment(mailbox)?),
+                token,
+            ),
+            Upload::Case { token } => (format!("/agencies/{agency}/case-items"), token),
+        };
         let request = self
             .agent
-            .post(&self.url(&format!(
-                "/agencies/{agency}/mailboxes/{}",
-                segment(mailbox)?
-            )))
+            .post(&self.url(&path))
             .header("authorization", &format!("Bearer {token}"))
             .header("content-type", UPLOAD_CONTENT_TYPE)
             .header("content-length", &size.to_string());

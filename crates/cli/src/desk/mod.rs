@@ -6,14 +6,24 @@
 //! - [`server`]: the loopback HTTP side and its guards;
 //! - [`pages`]: the HTML (and `desk.css`);
 //! - [`sync`]: the rounds with the relay;
-//! - [`state`]: what the desk holds (keys, items, queued replies);
-//! - [`open`]: opening items and sealing replies with envelope;
+//! - [`state`]: what the desk holds (keys, items, queued replies and case items);
+//! - [`open`]: opening items, sealing replies and case items with envelope;
+//! - [`case`]: a thread's case state, merged, and the change a form asks;
+//! - [`case_form`]: the case form's and the export button's handlers;
+//! - [`find`]: search and filters over the inbox, in memory;
+//! - [`retention`]: when the relay deletes an item;
+//! - [`export`]: a thread exported as evidence (`sealtip export`'s folder);
 //! - [`attachments`]: photos known by their bytes, download names;
 //! - [`words`]: the desk's words from `www/i18n/*.ftl`.
 
 pub(crate) mod attachments;
+mod case;
+mod case_form;
+mod export;
+mod find;
 mod open;
 pub(crate) mod pages;
+mod retention;
 mod server;
 mod state;
 mod sync;
@@ -57,6 +67,12 @@ pub struct Args {
     /// The desk's language (en, es, fr, pt, ar, zh-Hans, vi, ru, tl, ht); default: LANG, else English.
     #[arg(long, value_name = "TAG")]
     lang: Option<String>,
+    /// The officer's name, written into case changes and exports (both need it).
+    #[arg(long, value_name = "NAME")]
+    officer: Option<String>,
+    /// Where exports are written; default: `exports` beside the --inbox folder (else in the current folder).
+    #[arg(long, value_name = "DIR")]
+    export_dir: Option<PathBuf>,
 }
 
 /// The desk, shared by its pages and its rounds.
@@ -65,6 +81,10 @@ pub struct Desk {
     agency: String,
     relay: Option<String>,
     inbox_dir: Option<PathBuf>,
+    /// The officer's name (`--officer`): case changes and exports need it.
+    officer: Option<String>,
+    /// Where exports are written (`--export-dir`).
+    export_dir: PathBuf,
     /// The random part of every address (128 bits, hex).
     secret: String,
     /// The `Host` values the desk answers to.
@@ -130,6 +150,21 @@ pub fn run(args: Args) -> Result<()> {
     if args.agency.trim().is_empty() {
         bail!("--agency is empty");
     }
+    let officer = args.officer.as_deref().map(str::trim);
+    if let Some(name) = officer
+        && (name.is_empty() || name.chars().count() > sealtip_envelope::MAX_NAME_CHARS)
+    {
+        bail!(
+            "--officer must be 1 to {} characters",
+            sealtip_envelope::MAX_NAME_CHARS
+        );
+    }
+    let officer = officer.map(str::to_string);
+    let export_dir = match (&args.export_dir, &args.inbox) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(inbox)) => crate::files::parent_dir(inbox).join("exports"),
+        (None, None) => PathBuf::from("exports"),
+    };
     let mut identities = Vec::new();
     for path in &args.identity {
         identities.extend(read_identities(path)?);
@@ -150,6 +185,8 @@ pub fn run(args: Args) -> Result<()> {
         }
         state.mailboxes = state.verified_mailboxes();
     }
+    // What the folder held is not new.
+    state.look();
     drop(keys);
     let mut secret = [0u8; 16];
     getrandom::fill(&mut secret).context("the system random generator failed")?;
@@ -168,6 +205,8 @@ pub fn run(args: Args) -> Result<()> {
             agency: args.agency.trim().to_string(),
             relay: args.relay,
             inbox_dir: args.inbox,
+            officer,
+            export_dir,
             secret: hex::encode(secret),
             hosts: hosts(address),
             state: Mutex::new(state),

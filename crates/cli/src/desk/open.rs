@@ -9,6 +9,7 @@ use std::io::Read;
 
 use sealtip_envelope::{AgencyReply, agency_reply};
 use sealtip_envelope::{AttachmentSink, Limits, OpenedTip};
+use sealtip_envelope::{CaseChange, KeyKind, Kind, Tip};
 use sealtip_envelope::{Identity, OpenError, Recipient, ThreadKey, TipError, open_tip};
 use zeroize::Zeroizing;
 
@@ -114,13 +115,41 @@ pub fn seal_reply(
     Ok((Zeroizing::new(sealed), written))
 }
 
+/// A case item for the thread whose mailbox is `mailbox` and key `key`:
+/// the sealed bytes and the item as opened. Sealed to the officer's own
+/// keys only (never to the tipster), of one kind (hybrid if the officer
+/// holds any, else X25519), and proven with the thread's case key.
+pub fn seal_case(
+    agency: &str,
+    mailbox: &str,
+    key: &ThreadKey,
+    change: CaseChange,
+    identities: &[Identity],
+) -> Result<(Zeroizing<Vec<u8>>, OpenedTip), Failure> {
+    let failed = |error: &dyn std::fmt::Display| ("desk-case-seal-failed", error.to_string());
+    let all: Vec<Recipient> = identities.iter().map(Identity::recipient).collect();
+    let hybrid: Vec<Recipient> = all
+        .iter()
+        .filter(|r| r.kind() == KeyKind::Hybrid)
+        .cloned()
+        .collect();
+    let recipients = if hybrid.is_empty() { all } else { hybrid };
+    let date = change.written.get(..10).unwrap_or_default().to_string();
+    let mut tip = Tip::new(Kind::Case, agency, &date);
+    tip.thread = Some(mailbox.to_string());
+    tip.case = Some(change);
+    let sealing = sealtip_envelope::seal_tip(&recipients, Vec::new()).map_err(|e| failed(&e))?;
+    let (sealed, written) = sealing.finish_case(tip, key).map_err(|e| failed(&e))?;
+    Ok((Zeroizing::new(sealed), written))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::threads::{Standing, threads};
-    use sealtip_envelope::{Codename, KeyKind, ReplyKeys};
-    use sealtip_envelope::{Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
+    use sealtip_envelope::{Codename, ReplyKeys};
+    use sealtip_envelope::{MetadataStatus, NewAttachment, ReplyTo};
 
     fn codename() -> ReplyKeys {
         Codename::parse("abacus abdomen abdominal abide abiding ability ablaze able")

@@ -27,6 +27,8 @@ use subtle::ConstantTimeEq;
 
 use super::Desk;
 use super::attachments::{download_name, image_type};
+use super::case_form;
+use super::find::Find;
 use super::open::{Failure, open_attachment, seal_reply};
 use super::pages::{self, Note, ThreadView};
 use super::state::{Origin, reply_target};
@@ -47,6 +49,14 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/s/{secret}/desk.css", get(stylesheet))
         .route("/s/{secret}/item/{id}", get(thread))
         .route("/s/{secret}/item/{id}/reply", axum::routing::post(reply))
+        .route(
+            "/s/{secret}/item/{id}/case",
+            axum::routing::post(case_form::change_case),
+        )
+        .route(
+            "/s/{secret}/item/{id}/export",
+            axum::routing::post(case_form::export),
+        )
         .route(
             "/s/{secret}/item/{id}/delete",
             get(confirm_delete).post(delete),
@@ -150,7 +160,7 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-fn html(status: StatusCode, page: String) -> Response {
+pub(super) fn html(status: StatusCode, page: String) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -182,19 +192,27 @@ struct PageQuery {
 fn note_of(desk: &Desk, query: &PageQuery) -> Option<Note> {
     let key = match query.note.as_deref()? {
         "queued" => "desk-reply-queued",
+        "case" => "desk-case-queued",
         "deleted" => "desk-deleted",
         _ => return None,
     };
     Note::info(desk.words.get(key))
 }
 
+/// The inbox, found and filtered by `?q=&status=&label=&officer=`; what
+/// it lists is no longer new once shown.
 async fn inbox(
     Shared(desk): Shared<Arc<Desk>>,
     query: Result<Query<PageQuery>, QueryRejection>,
+    find: Result<Query<Find>, QueryRejection>,
 ) -> Response {
     let query = query.map(|q| q.0).unwrap_or_default();
+    let find = find.map(|q| q.0).unwrap_or_default();
     let note = note_of(&desk, &query);
-    html(StatusCode::OK, pages::inbox(&desk, &desk.state(), note))
+    let mut state = desk.state();
+    let page = pages::inbox(&desk, &state, note, &find);
+    state.look();
+    html(StatusCode::OK, page)
 }
 
 async fn thread(
@@ -209,13 +227,13 @@ async fn thread(
     });
     let view = ThreadView {
         show,
-        reply_text: "",
         note: note_of(&desk, &query),
+        ..ThreadView::default()
     };
     thread_page(&desk, &id, view, StatusCode::OK)
 }
 
-fn thread_page(desk: &Desk, id: &str, view: ThreadView, status: StatusCode) -> Response {
+pub(super) fn thread_page(desk: &Desk, id: &str, view: ThreadView, status: StatusCode) -> Response {
     let state = desk.state();
     match state.thread_of(id) {
         Some(items) => html(status, pages::thread(desk, &state, id, &items, view)),
@@ -241,9 +259,9 @@ async fn reply(
     let failed = |failure: Failure, text: &str| {
         let (key, detail) = failure;
         let view = ThreadView {
-            show: None,
             reply_text: text,
             note: Note::error(desk.words.with(key, &[("detail", &detail)])),
+            ..ThreadView::default()
         };
         thread_page(&desk, &id, view, StatusCode::BAD_REQUEST)
     };
@@ -330,7 +348,10 @@ async fn delete(
                     StatusCode::BAD_GATEWAY,
                     pages::confirm_delete(&desk, &state, item, note),
                 ),
-                None => html(StatusCode::OK, pages::inbox(&desk, &state, note)),
+                None => html(
+                    StatusCode::OK,
+                    pages::inbox(&desk, &state, note, &Find::default()),
+                ),
             }
         }
     }
@@ -383,7 +404,7 @@ async fn attachment(
         Err((key, detail)) => {
             let state = desk.state();
             let note = Note::error(desk.words.with(key, &[("detail", &detail)]));
-            let body = pages::inbox(desk, &state, note);
+            let body = pages::inbox(desk, &state, note, &Find::default());
             Err(html(StatusCode::UNPROCESSABLE_ENTITY, body))
         }
     }

@@ -64,6 +64,17 @@ pub enum Origin {
     Reply,
     /// Our reply, sealed and waiting for the next round to be posted.
     Queued,
+    /// Our case item (a change to a thread's case state), sealed and
+    /// waiting for the next round to be posted.
+    QueuedCase,
+}
+
+impl Origin {
+    /// Whether it is a case item (posted, or queued): case state, never a
+    /// row of the inbox or an entry of a thread.
+    pub fn is_case(&self) -> bool {
+        matches!(self, Origin::Inbox(ItemKind::Case, _) | Origin::QueuedCase)
+    }
 }
 
 /// A tip, follow-up or reply the desk knows.
@@ -127,12 +138,30 @@ pub struct State {
     pub queued: u64,
     /// The next [`Item::order`].
     pub next_order: u64,
+    /// Days the relay keeps the agency's items (its last inbox answer).
+    pub retention_days: Option<u64>,
+    /// The [`Item::order`] of the last item known when the officer last
+    /// looked at the inbox: later ones are new.
+    pub looked: u64,
 }
 
 impl State {
     /// Whether the desk is locked.
     pub fn locked(&self) -> bool {
         self.keys.is_none()
+    }
+
+    /// Inbox items the officer has not seen listed yet (see [`State::looked`]).
+    pub fn new_since_looked(&self) -> usize {
+        self.inbox()
+            .iter()
+            .filter(|item| item.order > self.looked)
+            .count()
+    }
+
+    /// The officer looked at the inbox: what it lists is no longer new.
+    pub fn look(&mut self) {
+        self.looked = self.next_order;
     }
 
     /// Forgets keys, token, items and queued replies (each zeroized as it
@@ -173,6 +202,38 @@ impl State {
         id
     }
 
+    /// Queues a case item (sealed in `sealed`) for the next round.
+    pub fn queue_case(&mut self, sealed: Zeroizing<Vec<u8>>, case: OpenedTip, written: String) {
+        self.queued += 1;
+        self.add(Item {
+            id: format!("queued-{}", self.queued),
+            origin: Origin::QueuedCase,
+            received: written,
+            order: 0,
+            sealed: Sealed::Memory(Arc::new(sealed)),
+            opened: Ok(case),
+        });
+    }
+
+    /// The queued case items: id and sealed bytes.
+    pub fn queued_cases(&self) -> Vec<(String, Sealed)> {
+        self.items
+            .values()
+            .filter(|item| item.origin == Origin::QueuedCase)
+            .map(|item| (item.id.clone(), item.sealed.clone()))
+            .collect()
+    }
+
+    /// A queued case item was posted and got `id`, `size` bytes.
+    pub fn posted_case(&mut self, queued: &str, id: &str, size: u64, sealed: Sealed) {
+        if let Some(mut item) = self.items.remove(queued) {
+            item.id = id.to_string();
+            item.origin = Origin::Inbox(ItemKind::Case, size);
+            item.sealed = sealed;
+            self.items.insert(id.to_string(), item);
+        }
+    }
+
     /// The queued replies: id, mailbox and sealed bytes.
     pub fn queued_replies(&self) -> Vec<(String, String, Sealed)> {
         self.items
@@ -195,23 +256,26 @@ impl State {
         }
     }
 
-    /// Inbox items, oldest first.
+    /// Inbox items (tips and follow-ups; case items are case state),
+    /// oldest first.
     pub fn inbox(&self) -> Vec<&Item> {
         let mut items: Vec<&Item> = self
             .items
             .values()
-            .filter(|item| matches!(item.origin, Origin::Inbox(..)))
+            .filter(|item| matches!(item.origin, Origin::Inbox(..)) && !item.origin.is_case())
             .collect();
         items.sort_by_key(|item| item.arrival());
         items
     }
 
     /// Every thread, in order: grouping and proofs are envelope's; items
-    /// are ordered by when the relay received them.
+    /// are ordered by when the relay received them. Case items are not in
+    /// them: they are the threads' case state ([`super::case`]).
     pub fn threads(&self) -> Vec<Thread<(&Item, &OpenedTip)>> {
         let opened: Vec<(&Item, &OpenedTip)> = self
             .items
             .values()
+            .filter(|item| !item.origin.is_case())
             .filter_map(|item| Some((item, item.opened.as_ref().ok()?)))
             .collect();
         threads(

@@ -8,6 +8,10 @@
 //! replies queued for it. A mailbox first seen in a round is checked from
 //! the next round on, so checking it never follows its tip's download.
 //!
+//! Case items (an officer's change to a thread's case state) are posted in
+//! the round too, right after the inbox listing: they go to the agency's
+//! inbox, not to a mailbox, so they name no thread to the relay.
+//!
 //! Deleting is the one thing done at once: it names only the item deleted.
 
 use std::collections::BTreeSet;
@@ -95,6 +99,7 @@ impl Desk {
         };
         let relay = RelayClient::new(url)?;
         let inbox = relay.inbox(&self.agency, token)?;
+        self.state().retention_days = inbox.retention_days;
         for listed in inbox.items {
             if !is_valid_id(&listed.id) {
                 continue;
@@ -126,6 +131,8 @@ impl Desk {
             });
         }
 
+        self.post_cases(&relay, token)?;
+
         let queued = self.state().queued_replies();
         let mut order: Vec<String> = mailboxes
             .into_iter()
@@ -136,16 +143,8 @@ impl Desk {
         shuffle(&mut order);
         for mailbox in &order {
             for (queued_id, _, sealed) in queued.iter().filter(|(_, m, _)| m == mailbox) {
-                let mut bytes = Zeroizing::new(Vec::new());
-                sealed.reader()?.read_to_end(&mut bytes)?;
-                let size = bytes.len() as u64;
                 let upload = Upload::Reply { mailbox, token };
-                let id = relay.upload(&self.agency, upload, &mut bytes.as_slice(), size)?;
-                let kept = self.keep(&format!("reply-{id}.age"), |out| {
-                    out.write_all(&bytes)?;
-                    Ok(())
-                })?;
-                self.remember_order(&id, "reply", "")?;
+                let (id, _, kept) = self.post(&relay, upload, sealed, "reply")?;
                 self.state().posted(queued_id, &id, kept);
             }
             let listing = match relay.mailbox(&self.agency, mailbox) {
@@ -185,6 +184,38 @@ impl Desk {
             }
         }
         Ok(())
+    }
+
+    /// Posts the queued case items; each posted one is kept (in the
+    /// `--inbox` folder as `case-<id>.age`) like a pulled one.
+    fn post_cases(&self, relay: &RelayClient, token: &str) -> Result<()> {
+        for (queued_id, sealed) in self.state().queued_cases() {
+            let upload = Upload::Case { token };
+            let (id, size, kept) = self.post(relay, upload, &sealed, "case")?;
+            self.state().posted_case(&queued_id, &id, size, kept);
+        }
+        Ok(())
+    }
+
+    /// Posts `sealed` as `upload` and keeps it as `<kind>-<id>.age`, as
+    /// pulled items are kept; its id, size and kept copy.
+    fn post(
+        &self,
+        relay: &RelayClient,
+        upload: Upload<'_>,
+        sealed: &Sealed,
+        kind: &str,
+    ) -> Result<(String, u64, Sealed)> {
+        let mut bytes = Zeroizing::new(Vec::new());
+        sealed.reader()?.read_to_end(&mut bytes)?;
+        let size = bytes.len() as u64;
+        let id = relay.upload(&self.agency, upload, &mut bytes.as_slice(), size)?;
+        let kept = self.keep(&format!("{kind}-{id}.age"), |out| {
+            out.write_all(&bytes)?;
+            Ok(())
+        })?;
+        self.remember_order(&id, kind, "")?;
+        Ok((id, size, kept))
     }
 
     /// Appends an item kept in the `--inbox` folder to its
@@ -281,7 +312,8 @@ fn as_listed(opened: Result<OpenedTip, Failure>, listed: &str) -> Result<OpenedT
 }
 
 /// Every item of the `--inbox` folder (`tip-<id>.age`, `message-<id>.age`,
-/// as `sealtip pull` writes them, and `reply-<id>.age`), opened.
+/// `case-<id>.age`, as `sealtip pull` writes them, and `reply-<id>.age`),
+/// opened.
 pub fn load_folder(dir: &Path, keys: &Keys) -> Result<Vec<Item>> {
     let order = ReceivedOrder::load(dir)?;
     let mut items = Vec::new();
@@ -301,6 +333,7 @@ pub fn load_folder(dir: &Path, keys: &Keys) -> Result<Vec<Item>> {
         let origin = match kind {
             "tip" => Origin::Inbox(ItemKind::Tip, 0),
             "message" => Origin::Inbox(ItemKind::Message, 0),
+            "case" => Origin::Inbox(ItemKind::Case, 0),
             "reply" => Origin::Reply,
             _ => continue,
         };

@@ -81,6 +81,8 @@ fn desk(relay: Option<&str>) -> Arc<Desk> {
         agency: "demo".into(),
         relay: relay.map(str::to_string),
         inbox_dir: None,
+        officer: Some("Ana".into()),
+        export_dir: std::env::temp_dir().join("sealtip-desk-tests-unused"),
         secret: "00112233445566778899aabbccddeeff".into(),
         hosts: hosts(HOST.parse::<SocketAddr>().unwrap()),
         state: Mutex::new(state),

@@ -1,0 +1,189 @@
+//! The desk's export button ("Export this thread", "Keep a local copy"):
+//! the thread as `sealtip export` writes it (`crate::export`, its one
+//! home), into a new folder under `--export-dir`.
+//!
+//! `sealtip export` reads what `sealtip pull` and `sealtip open` leave in a
+//! folder; the desk holds sealed items instead. So the desk first lays the
+//! thread out that way in a workbench folder inside the export folder (each
+//! sealed file, each opened beside it, `relay-order.json`), exports from
+//! it, and removes it: plaintext is written only where the export goes.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use sealtip_envelope::{ATTACHMENTS_DIR, AttachmentSink, Identity, Limits, open_tip};
+
+use super::Desk;
+use super::open::Failure;
+use super::state::{Origin, Sealed};
+use crate::commands::open::{finish_opened, staging_beside};
+use crate::export::{Exporter, export_thread};
+use crate::received::{Received, ReceivedOrder};
+
+/// One item of the thread to lay out: relay kind, id, receipt hour, bytes.
+struct Laid {
+    kind: &'static str,
+    id: String,
+    received: String,
+    sealed: Sealed,
+}
+
+impl Desk {
+    /// Exports the thread holding item `id`; the folder written.
+    pub async fn export(self: &Arc<Self>, id: String) -> Result<PathBuf, Failure> {
+        let desk = self.clone();
+        let done = tokio::task::spawn_blocking(move || desk.export_now(&id)).await;
+        done.unwrap_or_else(|error| Err(("desk-export-failed", error.to_string())))
+    }
+
+    fn export_now(&self, id: &str) -> Result<PathBuf, Failure> {
+        let officer = self
+            .officer
+            .clone()
+            .ok_or(("desk-export-no-officer", String::new()))?;
+        let (keys, items) = {
+            let state = self.state();
+            let keys = state.keys.clone().ok_or(("desk-locked", String::new()))?;
+            let thread = state
+                .thread_of(id)
+                .ok_or(("desk-no-such-item", String::new()))?;
+            let mut items: Vec<Laid> = thread
+                .items
+                .iter()
+                .filter_map(|entry| laid(&entry.item.0.origin, entry.item.0))
+                .collect();
+            // The thread's case items too, as `sealtip pull` keeps them.
+            if let Some(mailbox) = &thread.mailbox {
+                items.extend(state.items.values().filter_map(|item| {
+                    let of_thread = item.origin.is_case()
+                        && item.tip()?.thread.as_deref() == Some(mailbox.as_str());
+                    of_thread.then(|| laid(&item.origin, item)).flatten()
+                }));
+            }
+            (keys, items)
+        };
+        if items.is_empty() {
+            return Err(("desk-no-such-item", String::new()));
+        }
+        let written = write_export(&self.export_dir, &items, &keys.identities, officer);
+        written.map_err(|error| {
+            let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
+            ("desk-export-failed", chain.join(": "))
+        })
+    }
+}
+
+/// What to lay out of an item the relay holds (queued ones are not there yet).
+fn laid(origin: &Origin, item: &super::state::Item) -> Option<Laid> {
+    let kind = match origin {
+        Origin::Inbox(kind, _) => kind.as_str(),
+        Origin::Reply => "reply",
+        Origin::Queued | Origin::QueuedCase => return None,
+    };
+    Some(Laid {
+        kind,
+        id: item.id.clone(),
+        received: item.received.clone(),
+        sealed: item.sealed.clone(),
+    })
+}
+
+/// Lays `items` out in a workbench in `export_dir`, exports the thread of
+/// the first into a new folder beside it, removes the workbench.
+fn write_export(
+    export_dir: &Path,
+    items: &[Laid],
+    identities: &[Identity],
+    officer: String,
+) -> Result<PathBuf> {
+    fs::create_dir_all(export_dir)
+        .with_context(|| format!("cannot create {}", export_dir.display()))?;
+    let workbench = tempfile::Builder::new()
+        .prefix(".sealtip-desk-export-")
+        .tempdir_in(export_dir)
+        .with_context(|| format!("cannot write in {}", export_dir.display()))?;
+    let mut order = ReceivedOrder::load(workbench.path())?;
+    let mut first = None;
+    for item in items {
+        let name = format!("{}-{}", item.kind, item.id);
+        let sealed_path = workbench.path().join(format!("{name}.age"));
+        let mut copy = fs::File::create(&sealed_path)?;
+        io::copy(&mut item.sealed.reader()?, &mut copy)?;
+        copy.sync_all()?;
+        let folder = workbench.path().join(&name);
+        open_into(&sealed_path, &folder, identities)?;
+        order.push(Received {
+            id: item.id.clone(),
+            kind: item.kind.to_string(),
+            received: item.received.clone(),
+        });
+        first.get_or_insert(folder);
+    }
+    order.save()?;
+    let Some(first) = first else {
+        bail!("the thread holds nothing the relay received");
+    };
+    let out = new_folder(export_dir, &items[0].id);
+    export_thread(&first, &out, &Exporter { officer })?;
+    Ok(out)
+}
+
+/// `case-<date>-<first 8 digits of the thread's first id>`, numbered if taken.
+fn new_folder(export_dir: &Path, first_id: &str) -> PathBuf {
+    let short: String = first_id.chars().take(8).collect();
+    let stamp = crate::time::now_rfc3339().replace([':', '-'], "");
+    let name = format!("case-{short}-{stamp}");
+    let mut out = export_dir.join(&name);
+    let mut number = 2;
+    while out.exists() {
+        out = export_dir.join(format!("{name}-{number}"));
+        number += 1;
+    }
+    out
+}
+
+/// Opens `sealed` into the new folder `out` as `sealtip open` lays it out
+/// (`tip.json`, `tip.mac`, `tip.txt`, `attachments/`), all or nothing.
+fn open_into(sealed: &Path, out: &Path, identities: &[Identity]) -> Result<()> {
+    let staging = staging_beside(out)?;
+    let mut sink = FolderSink {
+        root: staging.path().to_path_buf(),
+    };
+    let input = fs::File::open(sealed)?;
+    let opened = open_tip(
+        io::BufReader::new(input),
+        identities,
+        &Limits::default(),
+        &mut sink,
+    )
+    .with_context(|| format!("cannot open {}", sealed.display()))?;
+    let text = opened.text.clone().unwrap_or_else(|| opened.tip.to_text());
+    finish_opened(staging, out, &opened.json, opened.mac.as_ref(), &text)
+}
+
+/// Writes each attachment under `attachments/`, by its plain name only.
+struct FolderSink {
+    root: PathBuf,
+}
+
+impl AttachmentSink for FolderSink {
+    fn attachment(&mut self, path: &str, _size: u64, data: &mut dyn Read) -> io::Result<()> {
+        let name = path
+            .strip_prefix(ATTACHMENTS_DIR)
+            .filter(|name| !name.is_empty() && *name != "." && *name != "..")
+            .filter(|name| !name.contains(['/', '\\']))
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unsafe attachment path"))?;
+        let folder = self.root.join(ATTACHMENTS_DIR);
+        fs::create_dir_all(&folder)?;
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(folder.join(name))?;
+        io::copy(data, &mut file)?;
+        file.flush()?;
+        file.sync_all()
+    }
+}
