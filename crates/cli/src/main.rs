@@ -5,6 +5,7 @@
 //! This file only parses arguments and reports errors; each command lives in
 //! `commands/`, and everything about the format is in `sealtip-envelope`.
 
+mod case_state;
 mod commands;
 mod desk;
 mod display;
@@ -70,6 +71,16 @@ enum Command {
     Desk(desk::Args),
     /// Show tips with their follow-ups and replies, in order, from a folder of opened items.
     Thread(commands::thread::Args),
+    /// Show or change a thread's case state (status, assignee, labels, internal notes), shared
+    /// with the other officers through the relay, sealed to the officers only.
+    ///
+    /// Without a change, prints the state merged from the case items pulled into DIR. With
+    /// --status, --assign, --label, --unlabel or --note, seals one case item to your identities'
+    /// recipients (and --officer-recipient), never to the tipster, posts it, and keeps a copy in
+    /// DIR. Every officer's sealtip and desk merge case items the same way: per field the last
+    /// writer wins (by the writer's clock, then name), a label follows its last add or remove,
+    /// every note is kept. A case item the relay made up, or one from the tipster, is refused.
+    Case(commands::case::Args),
     /// Tipster: read the agency's replies with your codename.
     Replies(commands::tipster::RepliesArgs),
     /// Tipster: send the agency a follow-up message, sealed, under your codename.
@@ -122,6 +133,7 @@ fn main() -> ExitCode {
         Command::Reply(args) => commands::reply::run(args),
         Command::Desk(args) => desk::run(args),
         Command::Thread(args) => commands::thread::run(args),
+        Command::Case(args) => commands::case::run(args),
         Command::Replies(args) => commands::tipster::replies(args),
         Command::FollowUp(args) => commands::tipster::follow_up(args),
         Command::Agency(command) => commands::agency::run(command),

@@ -21,7 +21,7 @@ pub const FILE_NAME: &str = "relay-order.json";
 pub struct Received {
     /// The relay's item id.
     pub id: String,
-    /// The relay's item kind: `tip`, `message` or `reply`.
+    /// The relay's item kind: `tip`, `message`, `reply` or `case`.
     pub kind: String,
     /// When the relay received it (hour precision).
     pub received: String,
@@ -107,5 +107,5 @@ pub fn kind_mismatch(listed: &str, sealed: sealtip_envelope::Kind) -> Option<Str
 /// `kind-id` (a pulled file's stem or an opened folder's name) split in two.
 pub fn kind_and_id(name: &str) -> Option<(&str, &str)> {
     let (kind, id) = name.split_once('-')?;
-    matches!(kind, "tip" | "message" | "reply").then_some((kind, id))
+    matches!(kind, "tip" | "message" | "reply" | "case").then_some((kind, id))
 }

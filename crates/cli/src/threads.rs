@@ -10,7 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use sealtip_envelope::{ItemView, ThreadOpening, is_proven_in_thread, opens_thread};
+use sealtip_envelope::{
+    ItemView, ThreadOpening, case_is_proven, is_proven_in_thread, opens_thread,
+};
 use sealtip_envelope::{Recipient, ThreadKey};
 
 /// How an item stands in its thread.
@@ -145,6 +147,48 @@ pub fn threads<T, K: Ord + Clone>(
     }
     threads.sort_by_cached_key(|thread| thread.items.first().map(|entry| received(&entry.item)));
     threads
+}
+
+/// Case items sorted to their threads: `by_thread[i]` holds those proven in
+/// `threads[i]`; `refused` those proven in none, never merged.
+#[derive(Debug)]
+pub struct CaseItems<T> {
+    /// Per thread, in the order of the threads given.
+    pub by_thread: Vec<Vec<T>>,
+    /// Items that claim to be case items but are not proven in any thread.
+    pub refused: Vec<T>,
+}
+
+/// Sorts `items` (each claiming to be a case item) into `threads`: an item
+/// joins the verified thread whose mailbox it names when the relay listed
+/// it as a case item (`listed_as_case`), it is sealed as one, and its
+/// `tip.mac` is the thread's case proof (FORMAT.md §7). A tipster's
+/// follow-up is listed as a message, so it never joins, whatever it says
+/// inside; an item the relay made up has no proof.
+pub fn case_items_of<T, U>(
+    threads: &[Thread<U>],
+    items: Vec<T>,
+    view: impl Fn(&T) -> ItemView<'_>,
+    listed_as_case: impl Fn(&T) -> bool,
+) -> CaseItems<T> {
+    let mut sorted = CaseItems {
+        by_thread: threads.iter().map(|_| Vec::new()).collect(),
+        refused: Vec::new(),
+    };
+    for item in items {
+        let v = view(&item);
+        let home = threads.iter().position(|thread| {
+            let (Some(mailbox), Some(key)) = (&thread.mailbox, &thread.key) else {
+                return false;
+            };
+            listed_as_case(&item) && case_is_proven(&v, mailbox, key)
+        });
+        match home {
+            Some(i) => sorted.by_thread[i].push(item),
+            None => sorted.refused.push(item),
+        }
+    }
+    sorted
 }
 
 /// The first line of `text`, at most 200 characters, with ` …` when cut.
@@ -336,6 +380,54 @@ mod tests {
                 .iter()
                 .all(|e| e.standing == Standing::Unverified)
         );
+    }
+
+    fn case_item(mailbox: &str, key: &ThreadKey, case_proof: bool, seq: u32) -> Item {
+        let mut tip = in_thread(Kind::Case, mailbox, "2026-12-07", "");
+        tip.case = Some(sealtip_envelope::CaseChange {
+            officer: "Ana".into(),
+            written: "2026-12-07T05:10:00Z".into(),
+            note: Some("noted".into()),
+            ..Default::default()
+        });
+        let json = serde_json::to_vec(&tip).unwrap();
+        let mac = Some(if case_proof {
+            key.case_proof(&json)
+        } else {
+            key.proof(&json)
+        });
+        Item {
+            tip,
+            json,
+            mac,
+            seq,
+        }
+    }
+
+    #[test]
+    fn a_case_item_joins_its_thread_only_listed_as_case_and_proven() {
+        let (recipient, key, mailbox) = thread_of(1);
+        let (_, other_key, other_mailbox) = thread_of(2);
+        let grouped = threads(
+            vec![item(tip(&recipient, &key, &mailbox, "t"), Some(&key), 1)],
+            view,
+            |i| i.seq,
+        );
+        let items = vec![
+            case_item(&mailbox, &key, true, 10),
+            // A follow-up's proof (what the thread's tipster could write).
+            case_item(&mailbox, &key, false, 11),
+            // Proven for another thread, or made up by the relay.
+            case_item(&mailbox, &other_key, true, 12),
+            case_item(&other_mailbox, &other_key, true, 13),
+            // Proven, but the relay listed it as a message: not case state.
+            case_item(&mailbox, &key, true, 14),
+        ];
+        let sorted = case_items_of(&grouped, items, view, |i| i.seq != 14);
+        let joined: Vec<u32> = sorted.by_thread[0].iter().map(|i| i.seq).collect();
+        assert_eq!(joined, [10]);
+        let refused: Vec<u32> = sorted.refused.iter().map(|i| i.seq).collect();
+        assert_eq!(refused, [11, 12, 13, 14]);
     }
 
     #[test]

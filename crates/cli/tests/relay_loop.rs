@@ -543,7 +543,7 @@ fn a_forged_tip_or_follow_up_never_joins_the_thread_nor_gets_a_reply() {
     let threads = threads.as_array().unwrap();
     assert_eq!(threads.len(), 3, "each forgery stands apart: {threads:?}");
     for thread in threads {
-        let items = thread.as_array().unwrap();
+        let items = thread["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{threads:?}");
         let item = &items[0];
         assert!(item["id"].as_str().unwrap().len() == 32);

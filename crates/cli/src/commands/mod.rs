@@ -1,6 +1,7 @@
 //! One module per `sealtip` command.
 
 pub mod agency;
+pub mod case;
 pub mod codename;
 pub mod export;
 pub mod inbox;

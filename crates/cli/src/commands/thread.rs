@@ -1,7 +1,9 @@
-//! `sealtip thread DIR [--json]`: tips with the follow-ups and replies
-//! proven to belong to them, in the order the relay received them. DIR holds
-//! folders made by `sealtip open` (and the reply copies `sealtip reply`
-//! keeps beside the tip), and `relay-order.json` written by `sealtip pull`.
+//! `sealtip thread DIR [-i KEY] [--json]`: tips with the follow-ups and
+//! replies proven to belong to them, in the order the relay received them,
+//! and, with the officer's identity, each thread's case state merged from
+//! the pulled case items (`case-<id>.age`). DIR holds folders made by
+//! `sealtip open` (and the reply copies `sealtip reply` keeps beside the
+//! tip), and `relay-order.json` written by `sealtip pull`.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -11,6 +13,7 @@ use sealtip_envelope::{Kind, OpenedTip, TIP_JSON, TIP_MAC, Tip};
 
 use crate::threads::{Standing, Thread, ThreadItem, first_line, threads};
 
+use super::case;
 use crate::display;
 use crate::received::{ReceivedOrder, kind_and_id};
 
@@ -20,10 +23,15 @@ pub struct Args {
     /// The folder holding opened tips, follow-ups and replies.
     #[arg(value_name = "DIR")]
     dir: PathBuf,
-    /// Print the threads as a JSON array, each thread an array of items with `id`, `kind`,
-    /// `verified`, `standing`, `date`, `text` and `folder`.
+    /// Print the threads as a JSON array, each thread an object with `case` (its case id, the
+    /// mailbox id, or null), `verified`, `state` (the merged case state, with -i) and `items`,
+    /// each item with `id`, `kind`, `verified`, `standing`, `date`, `text` and `folder`.
     #[arg(long)]
     json: bool,
+    /// Your identity file: opens the pulled case items (`case-<id>.age`) and shows each thread's
+    /// case state (status, assignee, labels, notes) merged from them.
+    #[arg(short, long = "identity", value_name = "KEY")]
+    identity: Vec<PathBuf>,
 }
 
 /// One opened item in DIR.
@@ -47,16 +55,44 @@ pub fn run(args: Args) -> Result<()> {
             args.dir.display()
         );
     }
+    let states: Vec<Option<crate::case_state::CaseState>> = if args.identity.is_empty() {
+        threads.iter().map(|_| None).collect()
+    } else {
+        let mut identities = Vec::new();
+        for path in &args.identity {
+            identities.extend(crate::files::read_identities(path)?);
+        }
+        let files = case::read_case_items(&args.dir, &identities)?;
+        case::report_unreadable(&files.unreadable);
+        let (states, refused) = case::case_states(&threads, files.held);
+        case::report_refused(&refused);
+        states.into_iter().map(Some).collect()
+    };
     if args.json {
-        let json: Vec<Vec<serde_json::Value>> = threads
+        let json: Vec<serde_json::Value> = threads
             .iter()
-            .map(|thread| thread.items.iter().map(item_json).collect())
+            .zip(&states)
+            .map(|(thread, state)| {
+                serde_json::json!({
+                    "case": thread.mailbox,
+                    "verified": thread.mailbox.is_some(),
+                    "state": state.as_ref().filter(|_| thread.mailbox.is_some()),
+                    "items": thread.items.iter().map(item_json).collect::<Vec<_>>(),
+                })
+            })
             .collect();
         println!("{}", display::json(&serde_json::to_string_pretty(&json)?));
         return Ok(());
     }
-    for (number, thread) in threads.iter().enumerate() {
+    for (number, (thread, state)) in threads.iter().zip(&states).enumerate() {
         print_thread(number + 1, thread);
+        if let (Some(mailbox), Some(state)) = (&thread.mailbox, state) {
+            println!("  Case {mailbox}");
+            for line in case::state_lines(state) {
+                println!("    {line}");
+            }
+            println!();
+        }
     }
     Ok(())
 }
@@ -200,6 +236,11 @@ fn read_items(dir: &Path) -> Result<Vec<Item>> {
                 "{}: refused: {why}",
                 display::line(&folder.display().to_string())
             );
+            continue;
+        }
+        if tip.kind == Kind::Case {
+            // Case state, read from the sealed case items (with -i), never
+            // an entry of a thread.
             continue;
         }
         let modified = std::fs::metadata(&json_path)?
