@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sealtip_envelope::{Codename, Kind, Recipient, Tip, seal_tip};
+use sealtip_envelope::{CaseChange, CaseStatus, Codename, Kind, Recipient, Tip, seal_tip};
 
 mod common;
 use common::{fails_saying, ok, sealtip, sealtip_with};
@@ -17,6 +17,7 @@ const CODENAME: &str = "abacus abdomen abide ablaze abrasion zoology";
 const TIP_ID: &str = "0123456789abcdef0123456789abcdef";
 const REPLY_ID: &str = "22222222222222222222222222222222";
 const MESSAGE_ID: &str = "33333333333333333333333333333333";
+const CASE_ID: &str = "55555555555555555555555555555555";
 const TIP_TEXT: &str = "<script>alert(1)</script> A van at pier 4\u{202e}, every night";
 
 /// A JPEG's first bytes, then a pattern: a photo as far as anyone looks.
@@ -70,10 +71,28 @@ fn pulled_and_opened() -> tempfile::TempDir {
     std::fs::write(dir.join(format!("inbox/reply-{REPLY_ID}.age")), reply).unwrap();
     let message = in_thread(Kind::Message, "Two people need a doctor");
     std::fs::write(dir.join(format!("inbox/message-{MESSAGE_ID}.age")), message).unwrap();
+    // An officer's case item: status, a label and a note, sealed to the
+    // officers and proven with the thread's case key.
+    let mut case = Tip::new(Kind::Case, "demo", "2026-12-07");
+    case.thread = Some(keys.mailbox.clone());
+    case.case = Some(CaseChange {
+        officer: "Officer A".into(),
+        written: "2026-12-07T05:10:00Z".into(),
+        status: Some(CaseStatus::InProgress),
+        labels_added: vec!["forced-labour".into()],
+        note: Some("<b>Call</b> the shelter".into()),
+        ..CaseChange::default()
+    });
+    let (sealed_case, _) = seal_tip(std::slice::from_ref(&agency), Vec::new())
+        .unwrap()
+        .finish_case(case, &keys.thread_key)
+        .unwrap();
+    std::fs::write(dir.join(format!("inbox/case-{CASE_ID}.age")), sealed_case).unwrap();
     let order = serde_json::json!([
         {"id": TIP_ID, "kind": "tip", "received": "2026-12-07T03:00:00Z"},
         {"id": REPLY_ID, "kind": "reply", "received": ""},
         {"id": MESSAGE_ID, "kind": "message", "received": "2026-12-07T05:00:00Z"},
+        {"id": CASE_ID, "kind": "case", "received": "2026-12-07T05:00:00Z"},
     ]);
     std::fs::write(dir.join("inbox/relay-order.json"), order.to_string()).unwrap();
     for name in [
@@ -151,6 +170,11 @@ fn a_thread_is_exported_checked_and_every_change_named() {
     let case = dir.join("case");
     let manifest = read_json(&case.join("manifest.json"));
     assert_eq!(manifest["format"], "sealtip-export/1");
+    assert_eq!(
+        manifest["case_state"],
+        serde_json::Value::Null,
+        "no case state without the officer's key"
+    );
     assert_eq!(manifest["officer"], "Officer <Jane> Doe");
     assert_eq!(manifest["thread"]["verified"], true);
 
@@ -311,6 +335,48 @@ fn a_thread_is_exported_checked_and_every_change_named() {
         "edited",
         "manifest.json",
         "not the one SHA256SUMS lists",
+    );
+}
+
+#[test]
+fn with_the_officers_key_the_case_state_is_exported() {
+    let tmp = pulled_and_opened();
+    let dir = tmp.path();
+    ok(
+        dir,
+        &[
+            "export",
+            &format!("inbox/message-{MESSAGE_ID}"),
+            "--out",
+            "case",
+            "--officer",
+            "J",
+            "-i",
+            "agency.key",
+        ],
+    );
+    let case = dir.join("case");
+    let manifest = read_json(&case.join("manifest.json"));
+    let state = &manifest["case_state"];
+    assert_eq!(state["status"]["value"], "in_progress", "{state}");
+    assert_eq!(state["status"]["officer"], "Officer A");
+    assert_eq!(state["labels"], serde_json::json!(["forced-labour"]));
+    assert_eq!(state["notes"][0]["text"], "<b>Call</b> the shelter");
+    // The case item merged is in the export, named by its SHA-256.
+    let sealed_case = case.join(format!("sealed/case-{CASE_ID}.age"));
+    assert_eq!(state["items"], serde_json::json!([sha256sum(&sealed_case)]));
+    let report = std::fs::read_to_string(case.join("report.html")).unwrap();
+    assert!(report.contains("Case state"), "{report}");
+    assert!(report.contains("Status: in_progress"), "{report}");
+    assert!(report.contains("forced-labour"), "{report}");
+    assert!(
+        report.contains("&lt;b&gt;Call&lt;/b&gt; the shelter"),
+        "{report}"
+    );
+    let verified = ok(dir, &["export", "--verify", "case", "-i", "agency.key"]);
+    assert!(
+        verified.starts_with("OK: case: 1 case(s), 3 item(s), "),
+        "{verified}"
     );
 }
 

@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
+use sealtip_envelope::Identity;
 
 use crate::display;
-use crate::export::{Exporter, export_all, export_thread, is_item_folder, verify};
+use crate::export::{Exporter, export_all, export_thread_with_case, is_item_folder, verify};
 use crate::files::read_identities;
 
 /// Arguments of `sealtip export`.
@@ -36,21 +37,22 @@ pub struct Args {
     /// Prints one line per difference and exits non-zero; exits 0 with a one-line summary.
     #[arg(long, value_name = "DIR")]
     verify: Option<PathBuf>,
-    /// With --verify: also open every sealed file again with this identity and compare what
-    /// it holds with the exported files.
-    #[arg(
-        short,
-        long = "identity",
-        value_name = "IDENTITY_FILE",
-        requires = "verify"
-    )]
+    /// Your identity file. Exporting: the thread's case state (status, assignee, labels, notes),
+    /// merged from the pulled case items (`case-<id>.age`) that open with it, goes into the
+    /// manifest and the report, and those sealed case items into the export. With --verify:
+    /// every sealed file is opened again and what it holds compared with the exported files.
+    #[arg(short, long = "identity", value_name = "IDENTITY_FILE")]
     identity: Vec<PathBuf>,
 }
 
 /// Exports, or checks an export.
 pub fn run(args: Args) -> Result<()> {
+    let mut identities = Vec::new();
+    for path in &args.identity {
+        identities.extend(read_identities(path)?);
+    }
     if let Some(dir) = &args.verify {
-        return check(dir, &args.identity);
+        return check(dir, &identities);
     }
     let (Some(source), Some(out)) = (&args.source, &args.out) else {
         bail!("name the thread to export and --out DIR");
@@ -63,8 +65,8 @@ pub fn run(args: Args) -> Result<()> {
         officer: officer.to_string(),
     };
     let exported = match is_item_folder(source) {
-        true => export_thread(source, out, &exporter)?,
-        false => export_all(source, out, &exporter)?,
+        true => export_thread_with_case(source, out, &exporter, &identities)?,
+        false => export_all(source, out, &exporter, &identities)?,
     };
     for (case, sha256) in &exported.cases {
         println!(
@@ -79,12 +81,8 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-fn check(dir: &std::path::Path, identity_files: &[PathBuf]) -> Result<()> {
-    let mut identities = Vec::new();
-    for path in identity_files {
-        identities.extend(read_identities(path)?);
-    }
-    let verified = verify(dir, &identities)?;
+fn check(dir: &std::path::Path, identities: &[Identity]) -> Result<()> {
+    let verified = verify(dir, identities)?;
     if verified.differences.is_empty() {
         let reopened = match identities.is_empty() {
             true => String::new(),

@@ -159,7 +159,7 @@ fn copy_attachments(item: &Item, case: &Path, folder: &str) -> Result<Vec<Manife
 }
 
 /// Copies the plain file `from` to the new file `to`, durably.
-fn copy_file(from: &Path, to: &Path) -> Result<()> {
+pub fn copy_file(from: &Path, to: &Path) -> Result<()> {
     let metadata = from
         .symlink_metadata()
         .with_context(|| format!("cannot read {}", from.display()))?;

@@ -16,6 +16,7 @@
 //! written into a temporary folder and renamed into place whole; an existing
 //! folder is never overwritten.
 
+mod case;
 mod copy;
 mod manifest;
 mod names;
@@ -25,6 +26,7 @@ mod verify;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use sealtip_envelope::Identity;
 
 use crate::commands::thread::{Item, read_threads, thread_holding};
 use crate::files::{parent_dir, sync_dir};
@@ -51,14 +53,28 @@ pub struct Exported {
 
 /// Exports the thread that holds `item_folder` (an opened tip, follow-up or
 /// reply folder, its thread found among the folders beside it) into the new
-/// folder `out`.
+/// folder `out`, without its case state.
 pub fn export_thread(item_folder: &Path, out: &Path, exporter: &Exporter) -> Result<Exported> {
+    export_thread_with_case(item_folder, out, exporter, &[])
+}
+
+/// [`export_thread`], with the thread's case state merged from the case
+/// items beside it (`case-<id>.age`) that open with `identities`.
+pub fn export_thread_with_case(
+    item_folder: &Path,
+    out: &Path,
+    exporter: &Exporter,
+    identities: &[Identity],
+) -> Result<Exported> {
     refuse_existing(out)?;
-    let source = parent_dir(item_folder);
+    let source = Source {
+        dir: parent_dir(item_folder),
+        order: ReceivedOrder::load(parent_dir(item_folder))?,
+        identities,
+    };
     let thread = thread_holding(item_folder)?;
-    let order = ReceivedOrder::load(source)?;
     let staging = staging_beside(out)?;
-    let manifest_sha256 = write_case(&thread, &order, staging.path(), exporter)?;
+    let manifest_sha256 = write_case(&thread, &source, staging.path(), exporter)?;
     move_into_place(staging, out)?;
     Ok(Exported {
         cases: vec![(out.to_path_buf(), manifest_sha256)],
@@ -67,8 +83,14 @@ pub fn export_thread(item_folder: &Path, out: &Path, exporter: &Exporter) -> Res
 
 /// Exports every thread of the folder `source` (a folder pulled into and
 /// opened in) into the new folder `out`, one case folder each, named by
-/// its number and first item (`01-tip-<id>`).
-pub fn export_all(source: &Path, out: &Path, exporter: &Exporter) -> Result<Exported> {
+/// its number and first item (`01-tip-<id>`); with `identities`, each with
+/// its case state.
+pub fn export_all(
+    source: &Path,
+    out: &Path,
+    exporter: &Exporter,
+    identities: &[Identity],
+) -> Result<Exported> {
     refuse_existing(out)?;
     let threads = read_threads(source)?;
     if threads.is_empty() {
@@ -77,7 +99,11 @@ pub fn export_all(source: &Path, out: &Path, exporter: &Exporter) -> Result<Expo
             source.display()
         );
     }
-    let order = ReceivedOrder::load(source)?;
+    let source = Source {
+        dir: source,
+        order: ReceivedOrder::load(source)?,
+        identities,
+    };
     let staging = staging_beside(out)?;
     let mut cases = Vec::new();
     for (index, thread) in threads.iter().enumerate() {
@@ -87,12 +113,22 @@ pub fn export_all(source: &Path, out: &Path, exporter: &Exporter) -> Result<Expo
         };
         let case = staging.path().join(&name);
         std::fs::create_dir(&case)?;
-        let sha256 = write_case(thread, &order, &case, exporter)
+        let sha256 = write_case(thread, &source, &case, exporter)
             .with_context(|| format!("cannot export thread {}", index + 1))?;
         cases.push((out.join(name), sha256));
     }
     move_into_place(staging, out)?;
     Ok(Exported { cases })
+}
+
+/// Where a thread is exported from.
+struct Source<'a> {
+    /// The folder of pulled and opened items.
+    dir: &'a Path,
+    /// Its `relay-order.json`.
+    order: ReceivedOrder,
+    /// The officer's identities, for case items (none: no case state).
+    identities: &'a [Identity],
 }
 
 /// Whether `dir` is one opened item (it holds a `tip.json`) rather than a
@@ -105,14 +141,17 @@ pub fn is_item_folder(dir: &Path) -> bool {
 /// manifest.
 fn write_case(
     thread: &Thread<Item>,
-    order: &ReceivedOrder,
+    source: &Source<'_>,
     case: &Path,
     exporter: &Exporter,
 ) -> Result<String> {
-    let mut items = copy::copy_items(thread, order, case)?;
+    let mut items = copy::copy_items(thread, &source.order, case)?;
+    let case_state = case::case_of(source.dir, thread, source.identities)?;
+    if let Some(state) = &case_state {
+        case::copy_case_items(source.dir, case, state)?;
+    }
     let mut files = manifest::hash_tree(case)?;
     manifest::fill_hashes(&mut items, &files);
-    let case_state = case_state(thread);
     let exported_at = crate::time::now_rfc3339();
     let html = report::render(&report::Report {
         thread,
@@ -120,26 +159,21 @@ fn write_case(
         case,
         exporter,
         exported_at: &exported_at,
-        case_state: case_state.as_ref(),
+        case_state: case_state.as_ref().map(|export| &export.state),
     });
     copy::write_new(&case.join(report::FILE_NAME), html.as_bytes())?;
     files.insert(
         report::FILE_NAME.to_string(),
         manifest::entry_of(report::FILE_NAME, html.as_bytes()),
     );
-    let manifest = Manifest::new(thread, items, files, exporter, &exported_at, case_state);
+    let state_json = match &case_state {
+        Some(export) => Some(serde_json::to_value(&export.state)?),
+        None => None,
+    };
+    let manifest = Manifest::new(thread, items, files, exporter, &exported_at, state_json);
     let sha256 = manifest.write(case)?;
     sync_dir(case);
     Ok(sha256)
-}
-
-/// The thread's merged case state (status, assignee, labels, notes), for the
-/// manifest and the report.
-///
-/// Hook: `None` until the CLI's case state module is in; then it is that
-/// module's merge of the thread's case items.
-fn case_state(_thread: &Thread<Item>) -> Option<serde_json::Value> {
-    None
 }
 
 fn refuse_existing(out: &Path) -> Result<()> {

@@ -13,6 +13,8 @@ use sealtip_envelope::Tip;
 
 use super::Exporter;
 use super::manifest::{FileEntry, ManifestAttachment, ManifestItem};
+use crate::case_state::CaseState;
+use crate::commands::case::state_lines;
 use crate::commands::thread::Item;
 use crate::desk::attachments::image_type;
 use crate::desk::pages::esc as escape;
@@ -64,7 +66,7 @@ pub struct Report<'a> {
     /// When.
     pub exported_at: &'a str,
     /// The merged case state, if any.
-    pub case_state: Option<&'a serde_json::Value>,
+    pub case_state: Option<&'a CaseState>,
 }
 
 /// The whole page.
@@ -129,25 +131,13 @@ fn header(html: &mut String, report: &Report<'_>) {
     );
 }
 
-fn case_state(html: &mut String, state: &serde_json::Value) {
-    html.push_str("<section class=\"case\">\n<h2>Case state</h2>\n<table>\n");
-    match state.as_object() {
-        Some(fields) => {
-            for (name, value) in fields {
-                let shown = match value {
-                    serde_json::Value::String(text) => text_block(text),
-                    other => text_block(&serde_json::to_string_pretty(other).unwrap_or_default()),
-                };
-                row(html, &line(name), &shown);
-            }
-        }
-        None => row(
-            html,
-            "State",
-            &text_block(&serde_json::to_string_pretty(state).unwrap_or_default()),
-        ),
+fn case_state(html: &mut String, state: &CaseState) {
+    html.push_str("<section class=\"case\">\n<h2>Case state</h2>\n<ul>\n");
+    // Already shown safely (control characters as \u{…}): only escaped.
+    for shown in state_lines(state) {
+        html.push_str(&format!("<li>{}</li>\n", escape(&shown)));
     }
-    html.push_str("</table>\n</section>\n");
+    html.push_str("</ul>\n</section>\n");
 }
 
 fn item(html: &mut String, exported: &ManifestItem, tip: &Tip, case: &Path) {
