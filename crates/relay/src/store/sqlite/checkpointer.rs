@@ -1,8 +1,18 @@
 //! Folds the log (WAL) into the database on a thread of its own, so that
-//! the committer never waits for it: appending to the log goes on while the
+//! the committer rarely waits for it: appending to the log goes on while the
 //! pages written before are copied into the database.
+//!
+//! SQLite starts the log again from its beginning only when a transaction
+//! begins with all of it folded in, which never happens while this thread
+//! folds and the committer appends: the log would grow without end (and
+//! every page written land on a fresh part of the disk). So once this
+//! thread has folded what there was, the committer folds the rest itself,
+//! between two transactions (only what it wrote meanwhile), and its next
+//! transaction starts the log again.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc;
 
 use rusqlite::Connection;
@@ -16,9 +26,18 @@ pub(super) const FOLD_AFTER_BYTES: u64 = 32 * 1024 * 1024;
 /// should the checkpointer never find a quiet moment to finish.
 const LOG_MAX_BYTES: u64 = 512 * 1024 * 1024;
 
+/// No fold asked for (or its rest folded by the committer).
+const IDLE: u8 = 0;
+/// A fold asked for and not done yet.
+const FOLDING: u8 = 1;
+/// A fold done, its rest not yet folded by the committer.
+const FOLDED: u8 = 2;
+
 /// The checkpointer thread's door bell.
 pub(super) struct Checkpointer {
     bell: mpsc::SyncSender<()>,
+    /// [`IDLE`], [`FOLDING`] or [`FOLDED`].
+    state: Arc<AtomicU8>,
     /// The log file.
     log: PathBuf,
 }
@@ -28,21 +47,50 @@ impl Checkpointer {
     /// whose log is `log`. It stops once the checkpointer is dropped.
     pub(super) fn start(conn: Connection, log: PathBuf) -> Result<Self, StoreError> {
         let (bell, rung) = mpsc::sync_channel(1);
+        let state = Arc::new(AtomicU8::new(IDLE));
+        let thread_state = state.clone();
         std::thread::Builder::new()
             .name("sealtip-checkpointer".into())
             .spawn(move || {
                 while rung.recv().is_ok() {
-                    if let Err(e) = fold(&conn, "PASSIVE") {
-                        eprintln!("sealtip-relay: folding the log into the database failed: {e}");
-                    }
+                    let done = match fold(&conn, "PASSIVE") {
+                        Ok(()) => FOLDED,
+                        Err(e) => {
+                            eprintln!(
+                                "sealtip-relay: folding the log into the database failed: {e}"
+                            );
+                            IDLE
+                        }
+                    };
+                    thread_state.store(done, Ordering::Release);
                 }
             })?;
-        Ok(Checkpointer { bell, log })
+        Ok(Checkpointer { bell, state, log })
     }
 
-    /// Asks for a fold (if one is asked for already, that one will do).
+    /// Once a fold asked for is done: folds in, on `writer`'s thread, what
+    /// was written to the log meanwhile, so that the next transaction
+    /// starts the log again from its beginning.
+    pub(super) fn fold_rest(&self, writer: &Connection) {
+        if self.state.load(Ordering::Acquire) != FOLDED {
+            return;
+        }
+        if let Err(e) = fold(writer, "PASSIVE") {
+            eprintln!("sealtip-relay: folding the log into the database failed: {e}");
+        }
+        self.state.store(IDLE, Ordering::Release);
+    }
+
+    /// Asks for a fold, unless one is under way (its rest, which the
+    /// committer folds, will do).
     pub(super) fn ask(&self) {
-        let _ = self.bell.try_send(());
+        if self
+            .state
+            .compare_exchange(IDLE, FOLDING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            let _ = self.bell.try_send(());
+        }
     }
 
     /// Folds the log in and cuts it back on `writer`'s thread if it has

@@ -223,13 +223,14 @@ impl Committer {
                     }
                     self.unfolded += batch.iter().map(Job::log_bytes).sum::<u64>();
                     self.process(batch);
+                    self.checkpointer.fold_rest(&self.conn);
                     if self.unfolded >= FOLD_AFTER_BYTES {
                         self.checkpointer.ask();
                         self.unfolded = 0;
                         self.checkpointer.bound(&self.conn);
                     }
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => self.checkpointer.fold_rest(&self.conn),
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
             let now = time::now();

@@ -30,11 +30,13 @@
 //! request writes a session at a time (a hold in memory: one relay owns a
 //! SQLite database).
 //!
-//! The log (WAL) is folded into the database by a thread of its own, so that
-//! commits never wait for it. The database files' own times: the committer
-//! writes a row and has the log folded in every [`TICK_SECS`] seconds on the
-//! grid of Unix time, so after any write the files' times move to the next
-//! tick.
+//! The log (WAL) is folded into the database by a thread of its own, while
+//! commits go on; once it is done, the committer folds in the rest (what it
+//! wrote meanwhile), so that its next transaction starts the log again from
+//! its beginning and the log stays bounded. The database files' own times:
+//! the committer writes a row and has the log folded in every
+//! [`TICK_SECS`] seconds on the grid of Unix time, so after any write the
+//! files' times move to the next tick.
 //!
 //! The files: `committer` (the single writer thread, its batches and ticks),
 //! `syncer` (the thread that syncs the log before durable answers),
