@@ -11,6 +11,7 @@ mod desk;
 mod display;
 mod export;
 mod files;
+mod hashing_thread;
 mod input;
 mod passphrase;
 mod proxy;
@@ -20,6 +21,7 @@ mod relay_client;
 mod threads;
 mod time;
 mod verify;
+mod write_behind;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

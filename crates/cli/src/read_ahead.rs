@@ -1,9 +1,11 @@
 //! Reading on a second thread: `sealtip open` decrypts on one core while the
-//! other checks, hashes and writes, as `age -d | tar -x` does with two
-//! processes. Memory stays bounded: at most `DEPTH` buffers are in flight.
+//! others check, write and hash, as `age -d | tar -x` does with two
+//! processes. Memory stays bounded: at most `DEPTH` buffers are in flight,
+//! and read buffers go back to the thread to be filled again (a new buffer
+//! each time costs its zeroing and page faults on the decrypting thread).
 
 use std::io::{self, Read};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 const BUFFER: usize = 256 * 1024;
 const DEPTH: usize = 4;
@@ -11,6 +13,8 @@ const DEPTH: usize = 4;
 /// A reader whose source is made and read by a background thread.
 pub struct ReadAhead {
     receiver: Receiver<io::Result<Vec<u8>>>,
+    /// Buffers read out, back to the thread.
+    spent: SyncSender<Vec<u8>>,
     current: Vec<u8>,
     position: usize,
     done: bool,
@@ -27,6 +31,7 @@ impl ReadAhead {
     {
         let (ready_sender, ready) = sync_channel::<Result<(), E>>(1);
         let (sender, receiver) = sync_channel::<io::Result<Vec<u8>>>(DEPTH);
+        let (spent, spare) = sync_channel::<Vec<u8>>(DEPTH + 2);
         std::thread::spawn(move || {
             let mut source = match make() {
                 Ok(source) => source,
@@ -37,7 +42,8 @@ impl ReadAhead {
             };
             let _ = ready_sender.send(Ok(()));
             loop {
-                let mut buffer = vec![0u8; BUFFER];
+                let mut buffer = spare.try_recv().unwrap_or_default();
+                buffer.resize(BUFFER, 0);
                 let (filled, error) = read_full(&mut source, &mut buffer);
                 buffer.truncate(filled);
                 // Bytes read before an error authenticated: hand them over first.
@@ -53,27 +59,28 @@ impl ReadAhead {
                 }
             }
         });
+        let reader = |done| ReadAhead {
+            receiver,
+            spent,
+            current: Vec::new(),
+            position: 0,
+            done,
+        };
         match ready.recv() {
-            Ok(Ok(())) => Ok(ReadAhead {
-                receiver,
-                current: Vec::new(),
-                position: 0,
-                done: false,
-            }),
+            Ok(Ok(())) => Ok(reader(false)),
             Ok(Err(err)) => Err(err),
             // The thread panicked before saying anything: treat as empty input.
-            Err(_) => Ok(ReadAhead {
-                receiver,
-                current: Vec::new(),
-                position: 0,
-                done: true,
-            }),
+            Err(_) => Ok(reader(true)),
         }
     }
 }
 
-/// Fills `buffer` until it is full, the input ends, or an error comes.
-fn read_full(source: &mut impl Read, buffer: &mut [u8]) -> (usize, Option<io::Error>) {
+/// Fills `buffer` until it is full, the input ends, or an error comes; the
+/// bytes read before an error are counted.
+pub fn read_full<R: Read + ?Sized>(
+    source: &mut R,
+    buffer: &mut [u8],
+) -> (usize, Option<io::Error>) {
     let mut filled = 0;
     while filled < buffer.len() {
         match source.read(&mut buffer[filled..]) {
@@ -94,7 +101,9 @@ impl Read for ReadAhead {
             }
             match self.receiver.recv() {
                 Ok(Ok(buffer)) => {
-                    self.current = buffer;
+                    let spent = std::mem::replace(&mut self.current, buffer);
+                    // Full (or the thread is gone): the thread makes a new one.
+                    let _ = self.spent.try_send(spent);
                     self.position = 0;
                 }
                 Ok(Err(err)) => {

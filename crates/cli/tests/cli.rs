@@ -126,6 +126,53 @@ fn keygen_seal_open_round_trip() {
 }
 
 #[test]
+fn open_unpacks_several_attachments_each_whole() {
+    let run = Run::new();
+    let recipient = run.ok(&["keygen", "-o", "agency.key"]).trim().to_string();
+    // Over 16 MiB (synced while written) and not a whole number of pieces;
+    // then an empty one and a small one, each hashed on its own.
+    let video = pattern((17 << 20) + 5);
+    std::fs::write(run.path("video.mp4"), &video).unwrap();
+    std::fs::write(run.path("empty.txt"), b"").unwrap();
+    std::fs::write(run.path("photo.jpg"), pattern(3000)).unwrap();
+    run.ok(&[
+        "seal",
+        "--to",
+        &recipient,
+        "--message",
+        "Three files",
+        "--attach",
+        "video.mp4",
+        "--attach",
+        "empty.txt",
+        "--attach",
+        "photo.jpg",
+        "-o",
+        "tip.age",
+    ]);
+    let summary = run.ok(&["open", "-i", "agency.key", "tip.age"]);
+    assert!(summary.contains("Opened into tip/"), "{summary}");
+    let mut names: Vec<String> = std::fs::read_dir(run.path("tip/attachments"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["01.mp4", "02.txt", "03.jpg"]);
+    assert_eq!(
+        std::fs::read(run.path("tip/attachments/01.mp4")).unwrap(),
+        video
+    );
+    assert_eq!(
+        std::fs::read(run.path("tip/attachments/02.txt")).unwrap(),
+        b""
+    );
+    assert_eq!(
+        std::fs::read(run.path("tip/attachments/03.jpg")).unwrap(),
+        pattern(3000)
+    );
+}
+
+#[test]
 fn a_codename_puts_reply_keys_in_the_tip() {
     let run = Run::new();
     let recipient = run.ok(&["keygen", "-o", "agency.key"]).trim().to_string();

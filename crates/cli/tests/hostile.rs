@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use sealtip_envelope::{Answer, Kind, MetadataStatus, NewAttachment, Tip};
 use sealtip_envelope::{Codename, Recipient, seal_tip, seal_to_vec};
 use sealtip_harness::http::{Response, Server};
+use sha2::{Digest, Sha256};
 
 mod common;
 use common::{in_terminal, ok, sealtip, sealtip_with, tipster_args};
@@ -240,6 +241,41 @@ fn hostile_attachment_names_stay_inside_the_output_folder() {
     }
     assert_eq!(files_under(root), before);
     assert!(!Path::new("/tmp/sealtip-escaped.txt").exists());
+}
+
+#[test]
+fn an_attachment_unlike_its_hash_in_tip_json_is_refused_and_nothing_unpacked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let recipient = agency_key(dir);
+    // Several pieces of bytes; tip.json gives the size right and the hash
+    // of the same bytes but the last.
+    let data: Vec<u8> = (0..(3 << 20) + 7).map(|i| (i % 251) as u8).collect();
+    let mut claimed = data.clone();
+    *claimed.last_mut().unwrap() ^= 1;
+    let mut tip = serde_json::to_value(Tip::new(Kind::Tip, "demo", "2026-12-06")).unwrap();
+    tip["attachments"] = serde_json::json!([{
+        "path": "attachments/01.mp4",
+        "name": "",
+        "media_type": "video/mp4",
+        "size": data.len(),
+        "sha256": hex::encode(Sha256::digest(&claimed)),
+        "metadata": "not_checked",
+        "removed": [],
+    }]);
+    let mut tar = tar_entry(b"attachments/01.mp4", &data);
+    tar.extend(tar_entry(b"tip.json", &serde_json::to_vec(&tip).unwrap()));
+    tar.extend([0u8; 1024]);
+    let sealed = seal_to_vec(std::slice::from_ref(&recipient), &tar).unwrap();
+    std::fs::write(dir.join("tip.age"), sealed).unwrap();
+    let before = files_under(dir);
+    refused(
+        dir,
+        &["open", "-i", "agency.key", "tip.age"],
+        &[],
+        "attachment \"attachments/01.mp4\" does not match its SHA-256 or size in tip.json",
+    );
+    assert_eq!(files_under(dir), before, "nothing unpacked");
 }
 
 /// A fresh folder holding an inbox token, `token`, for a fake relay.

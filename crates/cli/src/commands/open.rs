@@ -1,19 +1,21 @@
 //! `sealtip open -i IDENTITY_FILE [--out DIR] [--json] TIP`.
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::read_bundle;
+use sealtip_envelope::read_bundle_hashed_by;
 use sealtip_envelope::{
-    ATTACHMENTS_DIR, AttachmentSink, Limits, MetadataStatus, OpenedTip, TIP_JSON, TIP_MAC, TIP_TXT,
+    ATTACHMENTS_DIR, HashingSink, Limits, MetadataStatus, OpenedTip, TIP_JSON, TIP_MAC, TIP_TXT,
 };
 use sealtip_envelope::{TipError, open};
 
 use crate::display::{self, line};
 use crate::files::{parent_dir, read_identities, sync_dir};
-use crate::read_ahead::ReadAhead;
+use crate::hashing_thread::HashingThread;
+use crate::read_ahead::{ReadAhead, read_full};
+use crate::write_behind::WriteBehind;
 
 /// Arguments of `sealtip open`.
 #[derive(clap::Args)]
@@ -60,13 +62,22 @@ pub fn run(args: Args) -> Result<()> {
     let staging = staging_beside(&out)?;
     let mut sink = FolderSink {
         root: staging.path().to_path_buf(),
+        hashing: HashingThread::spawn()?,
     };
-    // Decryption runs on its own thread, checking and writing on this one.
-    let opened =
-        ReadAhead::spawn(move || open(BufReader::with_capacity(256 * 1024, input), &identities))
-            .map_err(TipError::Open)
-            .and_then(|plaintext| Ok(read_bundle(plaintext, &Limits::default(), &mut sink)?))
-            .with_context(|| format!("cannot open {}", args.tip.display()))?;
+    // Decryption runs on its own thread, checking and writing on this one,
+    // hashing attachments on a third. The file goes to the decryption
+    // unbuffered: it reads whole 64 KiB chunks, and a buffer would be one
+    // more copy.
+    let opened = ReadAhead::spawn(move || open(input, &identities))
+        .map_err(TipError::Open)
+        .and_then(|plaintext| {
+            Ok(read_bundle_hashed_by(
+                plaintext,
+                &Limits::default(),
+                &mut sink,
+            )?)
+        })
+        .with_context(|| format!("cannot open {}", args.tip.display()))?;
     check_relay_kind(&args.tip, &opened.tip)?;
     let text = opened.text.clone().unwrap_or_else(|| opened.tip.to_text());
     finish_opened(staging, &out, &opened.json, opened.mac.as_ref(), &text)?;
@@ -151,15 +162,17 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Writes attachments under the staging folder's `attachments/`. The bundle
-/// reader already refuses unsafe paths (absolute, `..`, links); this checks
-/// again that each one is a plain name directly in `attachments/`.
+/// Writes attachments under the staging folder's `attachments/`, and hashes
+/// each written piece on another thread. The bundle reader already refuses
+/// unsafe paths (absolute, `..`, links); this checks again that each one is
+/// a plain name directly in `attachments/`.
 struct FolderSink {
     root: PathBuf,
+    hashing: HashingThread,
 }
 
-impl AttachmentSink for FolderSink {
-    fn attachment(&mut self, path: &str, _size: u64, data: &mut dyn Read) -> io::Result<()> {
+impl HashingSink for FolderSink {
+    fn attachment(&mut self, path: &str, _size: u64, data: &mut dyn Read) -> io::Result<[u8; 32]> {
         let Some(name) = path
             .strip_prefix(ATTACHMENTS_DIR)
             .filter(|name| is_plain_file_name(name))
@@ -176,17 +189,25 @@ impl AttachmentSink for FolderSink {
             .write(true)
             .create_new(true)
             .open(&target)?;
+        let mut syncing = WriteBehind::new(&file)?;
         // Large reads and writes: io::copy's 8 KiB would mean 32,768 system
         // calls per 256 MiB.
-        let mut buffer = vec![0u8; 1 << 20];
         loop {
-            let n = data.read(&mut buffer)?;
+            let mut piece = self.hashing.buffer();
+            let (n, error) = read_full(data, &mut piece);
+            if let Some(err) = error {
+                return Err(err);
+            }
             if n == 0 {
                 break;
             }
-            file.write_all(&buffer[..n])?;
+            piece.truncate(n);
+            file.write_all(&piece)?;
+            syncing.written(n)?;
+            self.hashing.hash(piece)?;
         }
-        file.sync_all()
+        syncing.finish()?;
+        self.hashing.finish()
     }
 }
 
