@@ -449,3 +449,31 @@ fn a_whole_folder_exports_one_case_per_thread_by_the_officer_in_the_environment(
     std::fs::write(dir.join("all/stray.txt"), "x").unwrap();
     verify_names(dir, "all", "stray.txt", "not part of the export");
 }
+
+#[test]
+fn a_link_in_an_opened_folder_stops_the_export_and_leaves_nothing() {
+    let tmp = pulled_and_opened();
+    let dir = tmp.path();
+    std::fs::write(dir.join("secret.txt"), "not evidence").unwrap();
+    let attachments = dir.join(format!("inbox/tip-{TIP_ID}/attachments"));
+    std::fs::remove_file(attachments.join("01.jpg")).unwrap();
+    std::os::unix::fs::symlink(dir.join("secret.txt"), attachments.join("01.jpg")).unwrap();
+    let out = sealtip(
+        dir,
+        &[
+            "export",
+            &format!("inbox/tip-{TIP_ID}"),
+            "--out",
+            "case",
+            "--officer",
+            "J",
+        ],
+    );
+    fails_saying(&out, "01.jpg is not a plain file; refused");
+    let left: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("export") || name == "case")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
