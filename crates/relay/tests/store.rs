@@ -1,11 +1,12 @@
-//! One test suite for the `Store` contract, run against every backend:
+//! One test suite for the `Store` contract, run against every backend
+//! (with an agency's retention):
 //! SQLite on a temporary folder, and PostgreSQL on a fresh database of the
 //! server named by `SEALTIP_TEST_POSTGRES` (started by `cargo xtask test`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
 
-use std::future::Future;
+use std::future::{Future, Ready, ready};
 use std::time::Duration;
 
 use sealtip_api::ItemKind;
@@ -36,9 +37,57 @@ const DATABASE_FILES: [&str; 3] = ["relay.db", "relay.db-shm", "relay.db-wal"];
 
 /// What `sql` counts in the SQLite database `database`.
 fn sqlite_count(database: &std::path::Path, sql: &str) -> i64 {
+    sqlite_connect(database)
+        .query_row(sql, [], |row| row.get(0))
+        .unwrap()
+}
+
+/// A connection to the SQLite database `database`, beside the store's.
+fn sqlite_connect(database: &std::path::Path) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(database).unwrap();
     conn.busy_timeout(Duration::from_secs(10)).unwrap();
-    conn.query_row(sql, [], |row| row.get(0)).unwrap()
+    conn
+}
+
+/// Moves item `id`'s hour `secs` back in the SQLite database `database`
+/// (done when it returns).
+fn sqlite_backdate(database: &std::path::Path, id: &str, secs: u64) -> Ready<()> {
+    let sql = "UPDATE items SET received = received - ?1 WHERE id = ?2";
+    let moved = sqlite_connect(database).execute(sql, rusqlite::params![secs, id]);
+    assert_eq!(moved.unwrap(), 1);
+    ready(())
+}
+
+/// A fresh PostgreSQL database and a store on it, if the tests have a server.
+async fn postgres_store(test: &str) -> Option<(sealtip_harness::TestDatabase, PgStore)> {
+    let db = sealtip_harness::test_database(test).await.unwrap()?;
+    let store = PgStore::open(&db.url, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    Some((db, store))
+}
+
+/// Whether blob `id`'s bytes are stored in the SQLite database `database`.
+fn sqlite_has_bytes(database: &std::path::Path, id: &str) -> bool {
+    let sql = format!("SELECT COUNT(*) FROM chunks WHERE blob = '{id}'");
+    sqlite_count(database, &sql) > 0
+}
+
+/// Moves item `id`'s hour `secs` back in PostgreSQL.
+async fn postgres_backdate(db: &sealtip_harness::TestDatabase, id: String, secs: u64) {
+    db.execute(&format!(
+        "UPDATE items SET received = received - {secs} WHERE id = '{id}'"
+    ))
+    .await
+    .unwrap()
+}
+
+/// Whether blob `id`'s bytes are stored in PostgreSQL.
+async fn postgres_has_bytes(db: &sealtip_harness::TestDatabase, id: String) -> bool {
+    db.query_i64(&format!("SELECT COUNT(*) FROM chunks WHERE blob = '{id}'"))
+        .await
+        .unwrap()
+        > 0
 }
 
 /// Folder `dir` holds the database's files and nothing else: no file per
@@ -139,27 +188,12 @@ async fn sqlite_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() {
     let blobs = dir.path().join("blobs");
     let database = dir.path().join("relay.db");
     let store = SqliteStore::open(&database, &blobs).unwrap();
-    let connect = || {
-        let conn = rusqlite::Connection::open(&database).unwrap();
-        conn.busy_timeout(Duration::from_secs(10)).unwrap();
-        conn
-    };
     replies(
         store,
-        |id, secs| {
-            let conn = connect();
-            async move {
-                let sql = "UPDATE items SET received = received - ?1 WHERE id = ?2";
-                assert_eq!(conn.execute(sql, rusqlite::params![secs, id]).unwrap(), 1);
-            }
-        },
-        |id| {
-            let sql = format!("SELECT COUNT(*) FROM chunks WHERE blob = '{id}'");
-            let exists = sqlite_count(&database, &sql) > 0;
-            async move { exists }
-        },
+        |id, secs| sqlite_backdate(&database, &id, secs),
+        |id| ready(sqlite_has_bytes(&database, &id)),
         |mailbox| {
-            let conn = connect();
+            let conn = sqlite_connect(&database);
             let database = database.clone();
             async move {
                 let sql = "SELECT COUNT(*) FROM items WHERE mailbox = ?1";
@@ -184,31 +218,14 @@ async fn sqlite_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() {
-    let Some(db) = sealtip_harness::test_database("postgres_deletes_and_expires_replies")
-        .await
-        .unwrap()
-    else {
+    let Some((db, store)) = postgres_store("postgres_deletes_and_expires_replies").await else {
         return;
     };
-    let store = PgStore::open(&db.url, Duration::from_secs(3600))
-        .await
-        .unwrap();
     let db = &db;
     replies(
         store,
-        move |id, secs| async move {
-            db.execute(&format!(
-                "UPDATE items SET received = received - {secs} WHERE id = '{id}'"
-            ))
-            .await
-            .unwrap()
-        },
-        move |id| async move {
-            db.query_i64(&format!("SELECT COUNT(*) FROM chunks WHERE blob = '{id}'"))
-                .await
-                .unwrap()
-                > 0
-        },
+        move |id, secs| postgres_backdate(db, id, secs),
+        move |id| postgres_has_bytes(db, id),
         move |mailbox| async move {
             db.query_i64(&format!(
                 "SELECT COUNT(*) FROM items WHERE mailbox = '{mailbox}'"
@@ -216,6 +233,33 @@ async fn postgres_deletes_and_expires_replies_and_keeps_no_trace_of_a_mailbox() 
             .await
             .unwrap()
         },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_deletes_an_agencys_items_past_its_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("relay.db");
+    let store = SqliteStore::open(&database, &dir.path().join("blobs")).unwrap();
+    retention(
+        store,
+        |id, secs| sqlite_backdate(&database, &id, secs),
+        |id| ready(sqlite_has_bytes(&database, &id)),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_deletes_an_agencys_items_past_its_retention() {
+    let Some((db, store)) = postgres_store("postgres_deletes_items_past_retention").await else {
+        return;
+    };
+    let db = &db;
+    retention(
+        store,
+        move |id, secs| postgres_backdate(db, id, secs),
+        move |id| postgres_has_bytes(db, id),
     )
     .await;
 }
@@ -830,6 +874,82 @@ where
     assert!(store.remove_replies_before(hour + 3600).await.unwrap() >= 1);
     assert!(store.mailbox("demo", &other).await.unwrap().is_empty());
     assert_eq!(traces(other).await, 0);
+}
+
+/// What every backend does with an agency's `retention_days`: its items of
+/// every kind and its replies older than the cutoff go with their bytes, in
+/// more than one batch; one received at the cutoff hour and newer ones
+/// stay, as do other agencies' however old; the inbox count follows.
+/// `backdate(id, secs)` moves a stored item's hour `secs` back;
+/// `has_bytes(id)` tells whether a blob's bytes are still stored.
+async fn retention<S, B, BF, H, HF>(store: S, backdate: B, has_bytes: H)
+where
+    S: Store,
+    B: Fn(String, u64) -> BF,
+    BF: Future<Output = ()>,
+    H: Fn(String) -> HF,
+    HF: Future<Output = bool>,
+{
+    const DAY: u64 = 86_400;
+    let mailbox = "5ea17a11ba5e0b0e5ea17a11ba5e0b0e";
+    let here = Place::Mailbox(mailbox.into());
+    let stored = |meta: Result<ItemMeta, StoreError>| meta.unwrap().id;
+    // Older than 30 days: a tip of several chunks, a message, a reply, and
+    // more small tips than one batch of deletions takes.
+    let large = stored(put(&store, "demo", TIP, &bytes(3 * CHUNK_BYTES / 2, 3), None).await);
+    let old_reply = stored(put(&store, "demo", here.clone(), b"old reply", None).await);
+    let mut old = vec![
+        large.clone(),
+        old_reply.clone(),
+        stored(put(&store, "demo", MESSAGE, b"old message", None).await),
+    ];
+    for i in 0..70u8 {
+        old.push(stored(put(&store, "demo", TIP, &[i; 100], None).await));
+    }
+    for id in &old {
+        backdate(id.clone(), 31 * DAY).await;
+    }
+    // Received exactly at the cutoff hour, and new ones.
+    let at_cutoff = stored(put(&store, "demo", TIP, b"at the cutoff", None).await);
+    backdate(at_cutoff.clone(), 30 * DAY).await;
+    let new_tip = stored(put(&store, "demo", TIP, b"new tip", None).await);
+    let new_reply = stored(put(&store, "demo", here.clone(), b"new reply", None).await);
+    // Another agency's, however old.
+    let other = stored(put(&store, "news", TIP, b"news tip", None).await);
+    let other_reply = stored(put(&store, "news", here, b"news reply", None).await);
+    backdate(other.clone(), 400 * DAY).await;
+    backdate(other_reply.clone(), 400 * DAY).await;
+    assert_eq!(store.inbox_len("demo").await.unwrap(), 74);
+
+    let cutoff = sealtip_relay::time::retention_cutoff(sealtip_relay::time::now(), 30);
+    assert_eq!(cutoff, sealtip_relay::time::this_hour() - 30 * DAY);
+    let removed = store.remove_agency_items_before("demo", cutoff).await;
+    assert_eq!(removed.unwrap(), old.len() as u64);
+
+    let ids = |items: Vec<ItemMeta>| items.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let inbox = ids(store.inbox("demo").await.unwrap());
+    assert_eq!(inbox, [at_cutoff, new_tip.clone()]);
+    assert_eq!(
+        store.inbox_len("demo").await.unwrap(),
+        2,
+        "the count follows"
+    );
+    let replies = ids(store.mailbox("demo", mailbox).await.unwrap());
+    assert_eq!(replies, [new_reply]);
+    for id in [&large, &old_reply] {
+        assert!(store.open("demo", &TIP, id).await.unwrap().is_none());
+        assert!(!has_bytes(id.clone()).await, "the bytes of {id} are gone");
+    }
+    assert!(has_bytes(new_tip).await);
+    assert_eq!(ids(store.inbox("news").await.unwrap()), [other]);
+    assert_eq!(
+        ids(store.mailbox("news", mailbox).await.unwrap()),
+        [other_reply]
+    );
+    let again = store.remove_agency_items_before("demo", cutoff).await;
+    assert_eq!(again.unwrap(), 0);
+    // The limit is checked against the count that followed: room again.
+    assert!(put_limited(&store, "demo", TIP, b"fits", 3).await.is_ok());
 }
 
 /// Whether `needle` occurs in `haystack`.
