@@ -86,9 +86,10 @@ pub fn run(args: Args) -> Result<()> {
     }
     for (number, (thread, state)) in threads.iter().zip(&states).enumerate() {
         print_thread(number + 1, thread);
-        if let (Some(mailbox), Some(state)) = (&thread.mailbox, state) {
+        if let Some(mailbox) = &thread.mailbox {
+            // The case id `sealtip case --thread` takes.
             println!("  Case {mailbox}");
-            for line in case::state_lines(state) {
+            for line in state.iter().flat_map(case::state_lines) {
                 println!("    {line}");
             }
             println!();
