@@ -22,6 +22,15 @@ use crate::time;
 /// Most jobs one group commit takes.
 const MAX_BATCH: usize = 512;
 
+/// Most log bytes (roughly) one group commit takes: its pages stay in the
+/// writer's page cache ([`WRITER_CACHE_KIB`]) until the commit, none written
+/// out early (and copied for its savepoint first).
+const MAX_BATCH_BYTES: u64 = 6 * 1024 * 1024;
+
+/// The writer connection's page cache, in KiB: a batch of
+/// [`MAX_BATCH_BYTES`] and the tables' upper pages.
+pub(super) const WRITER_CACHE_KIB: i64 = 10 * 1024;
+
 /// Seconds between ticks, on the grid of Unix time: at each tick the
 /// committer writes a row and has the log folded into the database, so that
 /// the database files' times show the last tick, not the last tip.
@@ -214,14 +223,18 @@ impl Committer {
         loop {
             match queue.recv_timeout(until(self.next_tick)) {
                 Ok(first) => {
+                    let mut bytes = first.log_bytes();
                     let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
+                    while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
                         match queue.try_recv() {
-                            Ok(job) => batch.push(job),
+                            Ok(job) => {
+                                bytes += job.log_bytes();
+                                batch.push(job);
+                            }
                             Err(_) => break,
                         }
                     }
-                    self.unfolded += batch.iter().map(Job::log_bytes).sum::<u64>();
+                    self.unfolded += bytes;
                     self.process(batch);
                     self.checkpointer.fold_rest(&self.conn);
                     if self.unfolded >= FOLD_AFTER_BYTES {

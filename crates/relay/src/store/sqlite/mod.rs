@@ -131,6 +131,7 @@ impl SqliteStore {
         // beyond this it is cut back once folded.
         writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         writer.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+        writer.pragma_update(None, "cache_size", -committer::WRITER_CACHE_KIB)?;
         let reader = Connection::open(database)?;
         configure(&reader)?;
         let folder = Connection::open(database)?;
