@@ -477,3 +477,42 @@ fn a_link_in_an_opened_folder_stops_the_export_and_leaves_nothing() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn with_the_key_an_opened_file_changed_since_opening_is_refused() {
+    let tmp = pulled_and_opened();
+    let dir = tmp.path();
+    let photo = dir.join(format!("inbox/tip-{TIP_ID}/attachments/01.jpg"));
+    let mut bytes = std::fs::read(&photo).unwrap();
+    bytes[2000] ^= 1;
+    std::fs::write(&photo, bytes).unwrap();
+    let tip_folder = format!("inbox/tip-{TIP_ID}");
+    let export = |out: &str, more: &[&str]| {
+        let args = [
+            "export",
+            tip_folder.as_str(),
+            "--out",
+            out,
+            "--officer",
+            "J",
+        ];
+        sealtip(dir, &[&args[..], more].concat())
+    };
+    let out = export("checked", &["-i", "agency.key"]);
+    fails_saying(
+        &out,
+        &format!(
+            "the opened files are not what the sealed files hold, nothing exported: \
+             items/01-tip-{TIP_ID}/attachments/01.jpg: not the bytes sealed in sealed/tip-{TIP_ID}.age"
+        ),
+    );
+    assert!(!dir.join("checked").exists());
+    // Without the key the copy is made, and its report says the photo is
+    // not what tip.json declares.
+    assert!(export("unchecked", &[]).status.success());
+    let report = std::fs::read_to_string(dir.join("unchecked/report.html")).unwrap();
+    assert!(
+        report.contains("NOT the size and SHA-256 tip.json declares"),
+        "{report}"
+    );
+}

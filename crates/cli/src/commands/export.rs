@@ -37,7 +37,8 @@ pub struct Args {
     /// Prints one line per difference and exits non-zero; exits 0 with a one-line summary.
     #[arg(long, value_name = "DIR")]
     verify: Option<PathBuf>,
-    /// Your identity file. Exporting: the thread's case state (status, assignee, labels, notes),
+    /// Your identity file. Exporting: every sealed file is opened again and must hold exactly
+    /// the opened files exported, and the thread's case state (status, assignee, labels, notes),
     /// merged from the pulled case items (`case-<id>.age`) that open with it, goes into the
     /// manifest and the report, and those sealed case items into the export. With --verify:
     /// every sealed file is opened again and what it holds compared with the exported files.

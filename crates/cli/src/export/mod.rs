@@ -172,6 +172,18 @@ fn write_case(
     };
     let manifest = Manifest::new(thread, items, files, exporter, &exported_at, state_json);
     let sha256 = manifest.write(case)?;
+    if !source.identities.is_empty() {
+        // The opened folders may have changed since they were opened: what
+        // is handed over must be what the sealed files hold.
+        let checked = verify(case, source.identities)?;
+        if !checked.differences.is_empty() {
+            let lines: Vec<String> = checked.differences.iter().map(|d| d.to_string()).collect();
+            bail!(
+                "the opened files are not what the sealed files hold, nothing exported: {}",
+                lines.join("; ")
+            );
+        }
+    }
     sync_dir(case);
     Ok(sha256)
 }
