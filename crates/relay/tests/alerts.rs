@@ -63,8 +63,18 @@ impl Hook {
 
 /// A relay whose demo agency alerts every hour through `hook` and `sink`.
 async fn relay_alerting(hook: &Hook, sink: &SmtpSink, cover: bool) -> TestRelay {
+    relay_alerting_every("hourly", hook, sink, cover).await
+}
+
+/// A relay whose demo agency alerts every `interval` through `hook` and `sink`.
+async fn relay_alerting_every(
+    interval: &str,
+    hook: &Hook,
+    sink: &SmtpSink,
+    cover: bool,
+) -> TestRelay {
     let alerts = format!(
-        "interval = \"hourly\"\ncover = {cover}\nwebhook_url = \"{}/hook\"\n\
+        "interval = \"{interval}\"\ncover = {cover}\nwebhook_url = \"{}/hook\"\n\
          smtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsmtp_tls = \"none\"\n\
          smtp_from = \"relay@sealtip.example\"\nsmtp_to = [\"desk@agency.example\"]\n",
         hook.server.url, sink.port
@@ -83,10 +93,15 @@ async fn next_interval(relay: &TestRelay) -> u64 {
     relay.alerts.started().await;
     let end = floor_hour(relay.clock.now()) + HOUR;
     relay.clock.advance(HOUR);
-    tokio::time::timeout(Duration::from_secs(60), relay.alerts.wait_for(end))
+    handled(relay, end).await;
+    end
+}
+
+/// Waits until the relay has handled the alerts due at `hour`.
+async fn handled(relay: &TestRelay, hour: u64) {
+    tokio::time::timeout(Duration::from_secs(60), relay.alerts.wait_for(hour))
         .await
         .expect("the alerts of the interval were not handled");
-    end
 }
 
 /// A tip arrives now, on the relay's moved clock: its hour is moved as far
@@ -213,4 +228,34 @@ async fn a_failed_alert_is_sent_at_the_next_interval() {
     assert_eq!(bodies.len(), 1);
     assert_eq!(bodies[0]["new_items"], true);
     assert_eq!(sink.mails().len(), 1, "the email owed nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_alert_goes_at_midnight_and_once_a_day() {
+    let (hook, sink) = (Hook::start(), SmtpSink::start().unwrap());
+    let relay = relay_alerting_every("daily", &hook, &sink, true).await;
+    relay.alerts.started().await;
+
+    // The clock passes the hours of the day: the alert waits for midnight.
+    let now = relay.clock.now();
+    let midnight = now - now % 86_400 + 86_400;
+    let before = floor_hour(midnight - 1);
+    if before > floor_hour(now) {
+        relay.clock.advance(before - now);
+        handled(&relay, before).await;
+        assert!(hook.bodies().is_empty(), "nothing before midnight");
+    }
+    relay.clock.advance(midnight - relay.clock.now());
+    handled(&relay, midnight).await;
+    let bodies = hook.bodies();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(bodies[0]["interval_end"], rfc3339_hour(midnight).as_str());
+    assert!(rfc3339_hour(midnight).ends_with("T00:00:00Z"));
+    assert_eq!(sink.mails().len(), 1);
+
+    // An hour later: nothing more that day.
+    relay.clock.advance(HOUR);
+    handled(&relay, midnight + HOUR).await;
+    assert_eq!(hook.bodies().len(), 1);
+    assert_eq!(sink.mails().len(), 1);
 }
