@@ -312,7 +312,8 @@ pub fn is_solution(token: &str, nonce: u64, difficulty: u8) -> bool {
 
 /// Whether `nonce` solves `token` at `work` attempts of work.
 pub fn meets(token: &str, nonce: u64, work: u32) -> bool {
-    Hasher::new().meets(token, nonce, work)
+    // At one attempt every nonce solves it: no 256 KiB of memory taken.
+    work <= 1 || Hasher::new().meets(token, nonce, work)
 }
 
 /// Zero bits before the first one bit, most significant bit of byte 0 first.
