@@ -5,7 +5,8 @@
 //! through the codename page, beside a reply nobody can prove, which is
 //! reported; the tipster answers in the thread and deletes the reply.
 //! Throughout, the page keeps nothing on the device and asks nothing of
-//! another origin. Screenshots of each step go to
+//! another origin, and each of its addresses names an icon of its own
+//! origin (no /favicon.ico 404). Screenshots of each step go to
 //! `target/screenshots/tipster-*.png`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
@@ -476,5 +477,37 @@ async fn the_page_fits_a_320_pixel_screen_with_text_at_200_percent(engine: Engin
         problems.is_empty(),
         "codename at 320 px and 200% text: {problems:#?}"
     );
+    browser.close().await
+}
+
+sealtip_e2e::in_each_browser!(the_page_names_its_icon_and_the_relay_serves_it);
+
+/// A page that names no icon makes the browser ask for `/favicon.ico`: a
+/// 404, an error in the console. Each of the page's addresses names an SVG
+/// icon of its own origin, which the relay serves.
+async fn the_page_names_its_icon_and_the_relay_serves_it(engine: Engine) -> Result<()> {
+    let relay = Relay::start(8)?;
+    let browser = Browser::phone_in(engine, "tipster-icon", "en").await?;
+    for page in ["/", "/a/demo", "/embed"] {
+        browser.client.goto(&format!("{}{page}", relay.url)).await?;
+        let icon = browser
+            .eval_async(
+                "const done = arguments[arguments.length - 1];
+                 const link = document.querySelector('link[rel~=icon]');
+                 if (!link) { done({ error: 'no icon link' }); }
+                 else fetch(link.href).then(
+                   r => done({ href: link.href, status: r.status,
+                               type: r.headers.get('content-type') }),
+                   e => done({ error: String(e) }));",
+            )
+            .await?;
+        let href = icon["href"].as_str().unwrap_or_default();
+        assert!(
+            href.starts_with(&format!("{}/", relay.url)) && href.ends_with(".svg"),
+            "{page}: {icon}"
+        );
+        assert_eq!(icon["status"], 200, "{page}: {icon}");
+        assert_eq!(icon["type"], "image/svg+xml", "{page}: {icon}");
+    }
     browser.close().await
 }
