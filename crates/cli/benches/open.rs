@@ -23,6 +23,9 @@
 //! the attachment at the median, and sealtip's speed over age's (1.0 or
 //! more: sealtip at least as fast), from the medians and as the median of
 //! each turn's pair.
+//!
+//! `SEALTIP_OPEN_BIN=path/to/sealtip` measures another build instead (an
+//! earlier commit's, to compare).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::fs;
@@ -32,7 +35,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SEALTIP: &str = env!("CARGO_BIN_EXE_sealtip");
+/// The `sealtip` built with this bench; `SEALTIP_OPEN_BIN` names another
+/// (an earlier build, to compare).
+fn sealtip() -> Command {
+    let built = env!("CARGO_BIN_EXE_sealtip");
+    Command::new(std::env::var("SEALTIP_OPEN_BIN").unwrap_or_else(|_| built.into()))
+}
 const AGE: &str = "age";
 const SIGPIPE: i32 = 13;
 
@@ -86,7 +94,7 @@ fn main() {
 /// `sealtip keygen --x25519` and `sealtip seal` of a tip whose one
 /// attachment is `mib` MiB that no compressor finds easy; the sealed path.
 fn seal_tip(dir: &Path, mib: usize) -> std::path::PathBuf {
-    let keygen = Command::new(SEALTIP)
+    let keygen = sealtip()
         .args(["keygen", "--x25519", "-o", "key.txt"])
         .current_dir(dir)
         .output()
@@ -110,7 +118,7 @@ fn seal_tip(dir: &Path, mib: usize) -> std::path::PathBuf {
         "The video of the pier, last night.\n",
     )
     .unwrap();
-    let seal = Command::new(SEALTIP)
+    let seal = sealtip()
         .args(["seal", "--to", recipient.trim()])
         .args(["--message-file", "message.txt", "--attach", "video.mp4"])
         .args(["-o", "tip.age"])
@@ -137,7 +145,7 @@ fn fresh(dir: &Path, name: &str) -> std::path::PathBuf {
 fn time_sealtip(dir: &Path, mib: usize) -> Duration {
     let out = fresh(dir, "opened");
     let start = Instant::now();
-    let status = Command::new(SEALTIP)
+    let status = sealtip()
         .args(["open", "-i", "key.txt", "--out"])
         .arg(&out)
         .arg("tip.age")
