@@ -441,6 +441,14 @@ fn a_whole_folder_exports_one_case_per_thread_by_the_officer_in_the_environment(
     assert_eq!(alone_manifest["items"][0]["standing"], "alone");
     assert_eq!(alone_manifest["thread"]["verified"], false);
 
+    fails_saying(
+        &sealtip(dir, &["export", "--verify", "nowhere"]),
+        "cannot read nowhere",
+    );
+    fails_saying(
+        &sealtip(dir, &["export", "--verify", "inbox"]),
+        "inbox is not an export: it holds no manifest.json",
+    );
     let verified = ok(dir, &["export", "--verify", "all"]);
     assert!(
         verified.starts_with("OK: all: 2 case(s), 4 item(s), "),

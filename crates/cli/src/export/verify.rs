@@ -10,7 +10,7 @@ use std::fmt;
 use std::io::{self, Read};
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use sealtip_envelope::{AttachmentSink, Identity, Limits, TIP_JSON, TIP_MAC, open_tip};
 use sha2::{Digest, Sha256};
 
@@ -58,7 +58,9 @@ pub fn verify(dir: &Path, identities: &[Identity]) -> Result<Verified> {
         return Ok(verified);
     }
     let mut names: Vec<String> = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
+    let listing =
+        std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    for entry in listing {
         names.push(entry?.file_name().to_string_lossy().into_owned());
     }
     names.sort();
