@@ -179,11 +179,13 @@ fn cache_control(name: &str) -> &'static str {
     }
 }
 
-/// Whether a file name carries a content hash: a run of 16 or more hex
+/// Whether a file name carries a content hash: a run of 12 or more hex
 /// digits between separators (`app-3f2a…9c_bg.wasm`, `style-1a2b….css`).
 fn is_hashed(name: &str) -> bool {
+    // Trunk writes its 64-bit hash in hex without leading zeros: 16 digits,
+    // sometimes fewer (`favicon-918dc8833b9e5e0.svg`).
     name.split(['-', '_', '.'])
-        .any(|part| part.len() >= 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+        .any(|part| part.len() >= 12 && part.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -245,7 +247,12 @@ mod tests {
             cache_control("style-0123456789abcdef.css"),
             "public, max-age=31536000, immutable"
         );
+        assert_eq!(
+            cache_control("favicon-918dc8833b9e5e0.svg"),
+            "public, max-age=31536000, immutable"
+        );
         assert_eq!(cache_control("boot.js"), "no-cache");
+        assert_eq!(cache_control("eff_large_wordlist.txt"), "no-cache");
         assert_eq!(content_type("x_bg.wasm"), "application/wasm");
         // A language file: its name carries no hash, so it is revalidated.
         assert_eq!(content_type("es.ftl"), "text/plain; charset=utf-8");
