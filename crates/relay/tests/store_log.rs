@@ -8,7 +8,7 @@ use sealtip_relay::store::sqlite::SqliteStore;
 use sealtip_relay::store::{Place, Store, Upload};
 
 const UPLOADS: usize = 10;
-const UPLOAD_BYTES: usize = 24 * 1024 * 1024;
+const UPLOAD_BYTES: usize = 48 * 1024 * 1024;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_log_stays_bounded_under_constant_uploads() {

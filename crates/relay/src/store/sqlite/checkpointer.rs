@@ -22,6 +22,12 @@ use crate::store::StoreError;
 /// Log bytes (roughly) after which the committer asks for a fold.
 pub(super) const FOLD_AFTER_BYTES: u64 = 32 * 1024 * 1024;
 
+/// A rest of the log this small is folded by the committer itself.
+const SMALL_REST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A log this long has its rest folded by the committer, however long.
+const LOG_RESTART_BYTES: u64 = 96 * 1024 * 1024;
+
 /// A log this large is folded in and cut back by the committer itself,
 /// should the checkpointer never find a quiet moment to finish.
 const LOG_MAX_BYTES: u64 = 512 * 1024 * 1024;
@@ -68,17 +74,28 @@ impl Checkpointer {
         Ok(Checkpointer { bell, state, log })
     }
 
-    /// Once a fold asked for is done: folds in, on `writer`'s thread, what
-    /// was written to the log meanwhile, so that the next transaction
-    /// starts the log again from its beginning.
-    pub(super) fn fold_rest(&self, writer: &Connection) {
+    /// Once a fold asked for is done, the rest written to the log meanwhile
+    /// (`rest` bytes, roughly): folded in on `writer`'s thread, so that the
+    /// next transaction starts the log again from its beginning, if it is
+    /// small or the log has grown past [`LOG_RESTART_BYTES`]; else left to
+    /// another fold on this thread (the committer's own fold stops every
+    /// commit meanwhile). Whether a fold was done (the rest is counted
+    /// again from here).
+    pub(super) fn fold_rest(&self, writer: &Connection, rest: u64) -> bool {
         if self.state.load(Ordering::Acquire) != FOLDED {
-            return;
+            return false;
+        }
+        let long = std::fs::metadata(&self.log).is_ok_and(|m| m.len() > LOG_RESTART_BYTES);
+        if rest > SMALL_REST_BYTES && !long {
+            self.state.store(FOLDING, Ordering::Release);
+            let _ = self.bell.try_send(());
+            return true;
         }
         if let Err(e) = fold(writer, "PASSIVE") {
             eprintln!("sealtip-relay: folding the log into the database failed: {e}");
         }
         self.state.store(IDLE, Ordering::Release);
+        true
     }
 
     /// Asks for a fold, unless one is under way (its rest, which the

@@ -236,14 +236,20 @@ impl Committer {
                     }
                     self.unfolded += bytes;
                     self.process(batch);
-                    self.checkpointer.fold_rest(&self.conn);
+                    if self.checkpointer.fold_rest(&self.conn, self.unfolded) {
+                        self.unfolded = 0;
+                    }
                     if self.unfolded >= FOLD_AFTER_BYTES {
                         self.checkpointer.ask();
                         self.unfolded = 0;
                         self.checkpointer.bound(&self.conn);
                     }
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => self.checkpointer.fold_rest(&self.conn),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if self.checkpointer.fold_rest(&self.conn, self.unfolded) {
+                        self.unfolded = 0;
+                    }
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
             let now = time::now();
