@@ -7,8 +7,9 @@
 //! folds and the committer appends: the log would grow without end (and
 //! every page written land on a fresh part of the disk). So once this
 //! thread has folded what there was, the committer folds the rest itself,
-//! between two transactions (only what it wrote meanwhile), and its next
-//! transaction starts the log again.
+//! between two transactions (only what it wrote meanwhile), when the rest
+//! is small or the log has grown long, and its next transaction starts the
+//! log again.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -32,8 +32,9 @@
 //!
 //! The log (WAL) is folded into the database by a thread of its own, while
 //! commits go on; once it is done, the committer folds in the rest (what it
-//! wrote meanwhile), so that its next transaction starts the log again from
-//! its beginning and the log stays bounded. The database files' own times:
+//! wrote meanwhile) when that is small or the log has grown long, so that
+//! its next transaction starts the log again from its beginning and the log
+//! stays bounded. The database files' own times:
 //! the committer writes a row and has the log folded in every
 //! [`TICK_SECS`] seconds on the grid of Unix time, so after any write the
 //! files' times move to the next tick.
