@@ -7,11 +7,13 @@
 
 use std::io::Read;
 
+use sealtip_envelope::CaseChange;
 use sealtip_envelope::{AgencyReply, agency_reply};
 use sealtip_envelope::{AttachmentSink, Limits, OpenedTip};
-use sealtip_envelope::{CaseChange, KeyKind, Kind, Tip};
 use sealtip_envelope::{Identity, OpenError, Recipient, ThreadKey, TipError, open_tip};
 use zeroize::Zeroizing;
+
+use crate::commands::case::{officer_recipients, seal_case_item};
 
 /// Why something could not be opened or sealed: a message key and its detail.
 pub type Failure = (&'static str, String);
@@ -126,20 +128,11 @@ pub fn seal_case(
     change: CaseChange,
     identities: &[Identity],
 ) -> Result<(Zeroizing<Vec<u8>>, OpenedTip), Failure> {
-    let failed = |error: &dyn std::fmt::Display| ("desk-case-seal-failed", error.to_string());
-    let all: Vec<Recipient> = identities.iter().map(Identity::recipient).collect();
-    let hybrid: Vec<Recipient> = all
-        .iter()
-        .filter(|r| r.kind() == KeyKind::Hybrid)
-        .cloned()
-        .collect();
-    let recipients = if hybrid.is_empty() { all } else { hybrid };
+    let failed = |error: anyhow::Error| ("desk-case-seal-failed", format!("{error:#}"));
+    let recipients = officer_recipients(identities, &[]).map_err(failed)?;
     let date = change.written.get(..10).unwrap_or_default().to_string();
-    let mut tip = Tip::new(Kind::Case, agency, &date);
-    tip.thread = Some(mailbox.to_string());
-    tip.case = Some(change);
-    let sealing = sealtip_envelope::seal_tip(&recipients, Vec::new()).map_err(|e| failed(&e))?;
-    let (sealed, written) = sealing.finish_case(tip, key).map_err(|e| failed(&e))?;
+    let (sealed, written) =
+        seal_case_item(agency, &date, mailbox, key, change, &recipients).map_err(failed)?;
     Ok((Zeroizing::new(sealed), written))
 }
 
@@ -148,7 +141,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::threads::{Standing, threads};
-    use sealtip_envelope::{Codename, ReplyKeys};
+    use sealtip_envelope::{Codename, KeyKind, Kind, ReplyKeys, Tip};
     use sealtip_envelope::{MetadataStatus, NewAttachment, ReplyTo};
 
     fn codename() -> ReplyKeys {

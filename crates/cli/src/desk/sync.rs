@@ -189,7 +189,9 @@ impl Desk {
     /// Posts the queued case items; each posted one is kept (in the
     /// `--inbox` folder as `case-<id>.age`) like a pulled one.
     fn post_cases(&self, relay: &RelayClient, token: &str) -> Result<()> {
-        for (queued_id, sealed) in self.state().queued_cases() {
+        // The list first: the state's lock is not held while posting.
+        let queued = self.state().queued_cases();
+        for (queued_id, sealed) in queued {
             let upload = Upload::Case { token };
             let (id, size, kept) = self.post(relay, upload, &sealed, "case")?;
             self.state().posted_case(&queued_id, &id, size, kept);

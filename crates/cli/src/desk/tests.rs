@@ -432,3 +432,133 @@ async fn an_item_for_another_key_says_so_in_the_inbox() {
     assert!(!body.contains("item/ffffffffffffffffffffffffffffffff\""));
     assert!(body.contains("item/ffffffffffffffffffffffffffffffff/delete"));
 }
+
+/// The desk's thread key and mailbox (the codename's, as `desk` seals).
+fn thread_of_tip() -> (String, sealtip_envelope::ThreadKey) {
+    let keys = Codename::parse("abacus abdomen abdominal abide abiding ability ablaze able")
+        .unwrap()
+        .derive()
+        .unwrap();
+    (keys.mailbox.clone(), keys.thread_key.clone())
+}
+
+/// Adds a case item sealed with the desk's keys, proven with `key`.
+fn add_case(desk: &Desk, id: &str, key: &sealtip_envelope::ThreadKey, mailbox: &str) {
+    use sealtip_envelope::{CaseChange, CaseStatus};
+    let change = CaseChange {
+        officer: "Ben <i>".into(),
+        written: "2026-12-07T05:10:00Z".into(),
+        status: Some(CaseStatus::InProgress),
+        assignee: Some("Ben <i>".into()),
+        labels_added: vec!["<b>port</b>".into()],
+        note: Some("<script>alert(2)</script> called".into()),
+        ..CaseChange::default()
+    };
+    let keys = desk.state().keys.clone().unwrap();
+    let (sealed, _) =
+        super::open::seal_case("demo", mailbox, key, change, &keys.identities).unwrap();
+    let size = sealed.len() as u64;
+    let sealed = Sealed::Memory(Arc::new(sealed));
+    let opened = super::sync::open_sealed(&sealed, &keys);
+    desk.state().add(Item {
+        id: id.into(),
+        origin: Origin::Inbox(ItemKind::Case, size),
+        received: "2026-12-07T05:00:00Z".into(),
+        order: 0,
+        sealed,
+        opened,
+    });
+}
+
+#[tokio::test]
+async fn case_text_is_escaped_and_a_case_item_without_the_proof_is_refused() {
+    let desk = desk(Some("http://127.0.0.1:9"));
+    let (mailbox, key) = thread_of_tip();
+    add_case(&desk, "11111111111111111111111111111111", &key, &mailbox);
+    let forged = sealtip_envelope::ThreadKey::from_bytes([9; 32]);
+    add_case(&desk, "22222222222222222222222222222222", &forged, &mailbox);
+    let page = base(&desk);
+    let (_, body) = send(&desk, get(&format!("{page}item/{TIP}"))).await;
+    for expected in [
+        "<dd class=\"case-status\">In progress</dd>",
+        "<dd class=\"case-assignee\">Ben &lt;i&gt;</dd>",
+        "<span class=\"label\">&lt;b&gt;port&lt;/b&gt;</span>",
+        "&lt;script&gt;alert(2)&lt;/script&gt; called",
+        "Ben &lt;i&gt;, 2026-12-07 05:10 UTC",
+        "Case changes refused: 1.",
+        "<fieldset><legend>Change the case, as Ana</legend>",
+        "aria-label=\"Remove the label &lt;b&gt;port&lt;/b&gt;\"",
+    ] {
+        assert!(body.contains(expected), "{expected:?} not in {body}");
+    }
+    assert!(
+        !body.contains("<script") && !body.contains("<b>port"),
+        "{body}"
+    );
+    // Case items are case state: no row, no entry of their own.
+    let (_, inbox) = send(&desk, get(&page)).await;
+    assert_eq!(inbox.matches("<tr>").count(), 2, "{inbox}");
+    assert!(
+        inbox.contains("<td class=\"case-status\">In progress"),
+        "{inbox}"
+    );
+    let (_, found) = send(&desk, get(&format!("{page}?q=CALLED+depot"))).await;
+    assert!(found.contains("1 of 1 items shown"), "{found}");
+    let (_, found) = send(&desk, get(&format!("{page}?q=harbour"))).await;
+    assert!(found.contains("0 of 1 items shown"), "{found}");
+    let (_, found) = send(&desk, get(&format!("{page}?status=closed"))).await;
+    assert!(found.contains("0 of 1 items shown"), "{found}");
+}
+
+#[tokio::test]
+async fn the_case_form_seals_and_queues_only_what_changed() {
+    let desk = desk(Some("http://127.0.0.1:9"));
+    let page = base(&desk);
+    let thread = format!("{page}item/{TIP}");
+    let origin = format!("http://{HOST}");
+    let form = "status=closed&assignee=&label=&note=Handed+to+the+prosecutor";
+    let request = post(&format!("{thread}/case"), Some(&origin), form);
+    let (response, _) = send(&desk, request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(desk.state().queued_cases().len(), 1);
+    let (_, body) = send(&desk, get(&format!("{thread}?note=case"))).await;
+    assert!(body.contains("The change is sealed and queued"), "{body}");
+    assert!(
+        body.contains("<dd class=\"case-status\">Closed</dd>"),
+        "{body}"
+    );
+    assert!(body.contains("Ana, "), "{body}");
+    assert!(body.contains("(queued)"), "{body}");
+    // The same form again changes nothing: refused, nothing queued.
+    let request = post(
+        &format!("{thread}/case"),
+        Some(&origin),
+        "status=closed&assignee=",
+    );
+    let (response, body) = send(&desk, request).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(body.contains("Nothing was changed"), "{body}");
+    assert_eq!(desk.state().queued_cases().len(), 1);
+    // Another site's form is refused before anything is sealed.
+    let request = post(&format!("{thread}/case"), Some("http://evil.example"), form);
+    assert_eq!(send(&desk, request).await.0.status(), StatusCode::FORBIDDEN);
+    assert_eq!(desk.state().queued_cases().len(), 1);
+}
+
+#[tokio::test]
+async fn with_the_relays_retention_each_item_shows_when_it_is_deleted() {
+    let desk = desk(Some("http://127.0.0.1:9"));
+    desk.state().retention_days = Some(10);
+    let page = base(&desk);
+    let (_, inbox) = send(&desk, get(&page)).await;
+    assert!(inbox.contains("Deleted from the relay"), "{inbox}");
+    // Received 2026-11-29 14:00: deleted 2026-12-09, within a week of
+    // this desk's clock (or past): marked.
+    assert!(
+        inbox.contains("<strong class=\"expiring\">2026-12-09 14:00 UTC (within a week)</strong>"),
+        "{inbox}"
+    );
+    let (_, thread) = send(&desk, get(&format!("{page}item/{TIP}"))).await;
+    assert!(thread.contains("Keep a local copy"), "{thread}");
+    assert!(thread.contains("The relay deletes this thread"), "{thread}");
+}

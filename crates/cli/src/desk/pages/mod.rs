@@ -62,11 +62,14 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-/// `2026-11-29T14:00:00Z` as `2026-11-29 14:00 UTC`; anything else as it is.
+/// `2026-11-29T14:05:09Z` as `2026-11-29 14:05 UTC`; anything else as it is.
 pub fn readable_time(time: &str) -> String {
-    match time.strip_suffix(":00Z").and_then(|t| t.split_once('T')) {
-        Some((day, hour)) => format!("{day} {hour} UTC"),
-        None => time.to_string(),
+    let b = time.as_bytes();
+    match (time.get(..10), time.get(11..16)) {
+        (Some(day), Some(minute)) if b.len() == 20 && b[10] == b'T' && b[19] == b'Z' => {
+            format!("{day} {minute} UTC")
+        }
+        _ => time.to_string(),
     }
 }
 
@@ -236,5 +239,9 @@ mod tests {
             "2026-11-29 14:00 UTC"
         );
         assert_eq!(readable_time("yesterday"), "yesterday");
+        assert_eq!(
+            readable_time("2026-12-07T05:10:37Z"),
+            "2026-12-07 05:10 UTC"
+        );
     }
 }
