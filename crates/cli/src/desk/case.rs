@@ -4,16 +4,16 @@
 //!
 //! A case item counts only when the relay lists it as a case item (or it
 //! is ours, queued), it is sealed as one, it names the thread's mailbox and
-//! its `tip.mac` is the thread's case proof (`case_is_proven`). Any other
-//! item naming the thread as a case item is refused and counted, never
-//! merged. Merging is `crate::case_state`'s (FORMAT.md §7).
+//! its `tip.mac` is the thread's case proof: `threads::case_items_of`
+//! decides. Any other item naming the thread as a case item is refused and
+//! counted, never merged. Merging is `crate::case_state`'s (FORMAT.md §7).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
 use crate::case_state::{CaseItem, CaseState, Note, case_item_id, merge};
-use crate::threads::Thread;
-use sealtip_envelope::{CaseChange, CaseStatus, ItemView, OpenedTip, case_is_proven};
+use crate::threads::{Thread, case_items_of};
+use sealtip_envelope::{CaseChange, CaseStatus, OpenedTip};
 
 use super::state::{Item, Origin, State};
 
@@ -53,34 +53,37 @@ impl CaseView {
 
 /// The case state of `thread`, from the case items `state` holds.
 pub fn case_of<T>(state: &State, thread: &Thread<T>) -> CaseView {
-    let (Some(mailbox), Some(key)) = (&thread.mailbox, &thread.key) else {
+    let Some(mailbox) = &thread.mailbox else {
         return CaseView::default();
     };
+    // Which case items are proven in the thread is the threads module's rule.
+    let held: Vec<(&Item, &OpenedTip)> = state
+        .items
+        .values()
+        .filter(|item| item.origin.is_case())
+        .filter_map(|item| Some((item, item.opened.as_ref().ok()?)))
+        .filter(|(_, opened)| opened.tip.thread.as_deref() == Some(mailbox.as_str()))
+        .collect();
+    let sorted = case_items_of(
+        std::slice::from_ref(thread),
+        held,
+        |(_, opened)| opened.view(),
+        |(item, _)| item.origin.is_case(),
+    );
+    let mut view = CaseView {
+        refused: sorted.refused.len(),
+        ..CaseView::default()
+    };
     let mut proven: Vec<(String, &CaseChange)> = Vec::new();
-    let mut view = CaseView::default();
-    for item in state.items.values().filter(|item| item.origin.is_case()) {
-        let Ok(opened) = &item.opened else {
-            continue;
-        };
-        if opened.tip.thread.as_deref() != Some(mailbox.as_str()) {
-            continue;
-        }
-        let item_view = ItemView {
-            tip: &opened.tip,
-            json: &opened.json,
-            mac: opened.mac.as_ref(),
-        };
-        match (&opened.tip.case, case_is_proven(&item_view, mailbox, key)) {
-            (Some(change), true) => match sealed_bytes(item) {
-                Some(bytes) => {
-                    let id = case_item_id(&bytes);
-                    if item.origin == Origin::QueuedCase {
-                        view.queued.insert(id.clone());
-                    }
-                    proven.push((id, change));
+    for (item, opened) in sorted.by_thread.into_iter().flatten() {
+        match (sealed_bytes(item), &opened.tip.case) {
+            (Some(bytes), Some(change)) => {
+                let id = case_item_id(&bytes);
+                if item.origin == Origin::QueuedCase {
+                    view.queued.insert(id.clone());
                 }
-                None => view.refused += 1,
-            },
+                proven.push((id, change));
+            }
             _ => view.refused += 1,
         }
     }
