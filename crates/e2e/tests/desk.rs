@@ -5,7 +5,10 @@
 //! the file is an inert download; a reply is queued, sent with the next check
 //! and read back with the tipster's codename; a deleted follow-up is gone
 //! from the relay; locking leaves only the locked page. Then the same desk
-//! offline, from the folder it downloaded into, at a desktop's size.
+//! offline, from the folder it downloaded into, at a desktop's size. Case
+//! work: a status, an officer, a label and a note set at the desk, posted
+//! with the next check, the inbox filtered by them, and the case state
+//! again from the folder offline.
 //! Screenshots go to `target/screenshots/desk-*.png`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
@@ -97,6 +100,8 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
             &folder.display().to_string(),
             "--lang",
             "en",
+            "--officer",
+            "Ana",
         ],
         &[("SEALTIP_PASSPHRASE", PASSPHRASE)],
     )?;
@@ -184,6 +189,43 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     browser.scroll_to(".entry.from-agency").await?;
     browser.screenshot("replied").await?;
 
+    // Case work: status, assignee, a label and a note, sealed to the
+    // officers and posted with the next check; then the inbox filtered by
+    // the label, and the case state on the thread page.
+    browser
+        .find("#case-status")
+        .await?
+        .select_by_value("in_progress")
+        .await?;
+    type_in(&browser, "#case-assignee", "Ana").await?;
+    type_in(&browser, "#case-label", "urgent").await?;
+    type_in(
+        &browser,
+        "#case-note",
+        "Called the shelter; they call back today.",
+    )
+    .await?;
+    click(&browser, ".case-form button[type=submit]").await?;
+    let queued = main_with(&browser, "The change is sealed and queued").await?;
+    assert!(queued.contains("Ana, "), "{queued}");
+    click(&browser, ".bar button.secondary").await?;
+    main_with(&browser, "Last check with the relay").await?;
+    browser
+        .client
+        .goto(&format!("{}?q=tuesday&label=urgent", desk.url))
+        .await?;
+    let filtered = main_with(&browser, "1 of 2 items shown").await?;
+    assert!(filtered.contains("In progress"), "{filtered}");
+    browser.screenshot("filtered").await?;
+    click(&browser, &format!("a[href$='/item/{tip_id}']")).await?;
+    let case = main_with(&browser, "Called the shelter").await?;
+    for expected in ["In progress", "urgent", "Change the case, as Ana"] {
+        assert!(case.contains(expected), "{expected:?} not in {case}");
+    }
+    assert!(!case.contains("(queued)"), "{case}");
+    browser.scroll_to("#case").await?;
+    browser.screenshot("case").await?;
+
     // Delete the follow-up, after a confirmation: gone on the relay.
     click(&browser, ".name a").await?;
     main_with(&browser, "Inbox of demo").await?;
@@ -234,7 +276,23 @@ async fn an_officer_reads_replies_and_deletes_at_the_desk() -> Result<()> {
     assert!(photo_width(&desktop).await? > 0, "the photo is not drawn");
     let thread = main_with(&desktop, "Thank you. Are you safe?").await?;
     assert!(thread.contains("Replies need the relay"), "{thread}");
+    // The case state came with the folder: the same on any desk.
+    for expected in ["In progress", "urgent", "Called the shelter"] {
+        assert!(thread.contains(expected), "{expected:?} not in {thread}");
+    }
     desktop.screenshot("thread").await?;
+    desktop.scroll_to("#case").await?;
+    desktop.screenshot("case").await?;
+    desktop
+        .client
+        .goto(&format!("{}?q=tuesday&status=in_progress", offline.url))
+        .await?;
+    let filtered = main_with(&desktop, "1 of 1 items shown").await?;
+    assert!(
+        filtered.contains("The van comes every Tuesday."),
+        "{filtered}"
+    );
+    desktop.screenshot("filtered").await?;
     desktop.close().await
 }
 
