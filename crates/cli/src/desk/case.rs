@@ -13,6 +13,7 @@ use std::io::Read;
 
 use crate::case_state::{CaseItem, CaseState, Note, case_item_id, merge};
 use crate::threads::{Thread, case_items_of};
+use sealtip_api::CASE_ITEM_MAX_BYTES;
 use sealtip_envelope::{CaseChange, CaseStatus, OpenedTip};
 
 use super::state::{Item, Origin, State};
@@ -95,11 +96,17 @@ pub fn case_of<T>(state: &State, thread: &Thread<T>) -> CaseView {
     view
 }
 
-/// The sealed bytes of a case item (small: the relay takes at most 256 KiB).
+/// The sealed bytes of a case item, if no larger than a case item may be
+/// (a relay that lists a large file as a case item gets it refused, not
+/// read into memory).
 fn sealed_bytes(item: &Item) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
-    item.sealed.reader().ok()?.read_to_end(&mut bytes).ok()?;
-    Some(bytes)
+    let reader = item.sealed.reader().ok()?;
+    reader
+        .take(CASE_ITEM_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    (bytes.len() as u64 <= CASE_ITEM_MAX_BYTES).then_some(bytes)
 }
 
 /// What the officer's case form sent.
