@@ -200,6 +200,7 @@ desk-case-title = Case
 desk-case-unavailable = Case work needs a verified conversation: this tip carries no reply key, so no case state can be proven for it.
 desk-case-missing = Case changes missing: { $count }. Another officer saw them, but the relay did not give them to this desk (it may have dropped them, or they arrive at the next check).
 desk-case-refused = Case changes refused: { $count }. They claim this case but carry no valid proof; they are not counted.
+desk-case-stray = Case changes that count in no case: { $count }. They do not open with your keys, or carry no valid proof for any conversation here; they are not counted.
 desk-nobody = Nobody
 desk-no-labels = None
 desk-remove = Remove

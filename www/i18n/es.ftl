@@ -197,6 +197,7 @@ desk-case-title = Caso
 desk-case-unavailable = El trabajo del caso necesita una conversación verificada: este aviso no trae clave de respuesta, así que no se puede probar ningún estado del caso.
 desk-case-missing = Faltan cambios del caso: { $count }. Otro agente los vio, pero el relé no los entregó a este escritorio (puede haberlos descartado, o llegarán en la próxima consulta).
 desk-case-refused = Cambios del caso rechazados: { $count }. Dicen ser de este caso pero no traen una prueba válida; no se cuentan.
+desk-case-stray = Cambios de caso que no cuentan en ningún caso: { $count }. No se abren con sus claves o no traen una prueba válida para ninguna conversación de aquí; no se cuentan.
 desk-nobody = Nadie
 desk-no-labels = Ninguna
 desk-remove = Quitar

@@ -197,6 +197,7 @@ desk-case-title = Dossier
 desk-case-unavailable = Le suivi du dossier demande une conversation vérifiée : ce signalement ne porte pas de clé de réponse, aucun état de dossier ne peut donc être prouvé.
 desk-case-missing = Modifications du dossier manquantes : { $count }. Un autre agent les a vues, mais le relais ne les a pas données à ce bureau (il a pu les écarter, ou elles arrivent à la prochaine consultation).
 desk-case-refused = Modifications du dossier refusées : { $count }. Elles se disent de ce dossier mais n'ont pas de preuve valide ; elles ne comptent pas.
+desk-case-stray = Modifications qui ne comptent dans aucun dossier : { $count }. Elles ne s'ouvrent pas avec vos clés, ou n'ont de preuve valide pour aucune conversation ici ; elles ne comptent pas.
 desk-nobody = Personne
 desk-no-labels = Aucune
 desk-remove = Retirer

@@ -195,6 +195,7 @@ desk-case-title = Dosye
 desk-case-unavailable = Travay sou dosye a bezwen yon konvèsasyon ki verifye: siyalman sa a pa gen kle pou reponn, kidonk pa gen okenn sitiyasyon dosye ki ka pwouve.
 desk-case-missing = Chanjman dosye ki manke: { $count }. Yon lòt ofisye te wè yo, men relè a pa t bay biwo sa a yo (li ka jete yo, oswa y ap rive nan pwochen tchek la).
 desk-case-refused = Chanjman dosye yo refize: { $count }. Yo di yo pou dosye sa a men yo pa gen yon prèv ki valab; yo pa konte.
+desk-case-stray = Chanjman ki pa konte nan okenn dosye: { $count }. Yo pa louvri ak kle ou yo, oswa yo pa gen yon prèv ki valab pou okenn konvèsasyon isit la; yo pa konte.
 desk-nobody = Pèsonn
 desk-no-labels = Okenn
 desk-remove = Retire

@@ -195,6 +195,7 @@ desk-case-title = Caso
 desk-case-unavailable = O trabalho do caso precisa de uma conversa verificada: esta denúncia não traz chave de resposta, então nenhuma situação do caso pode ser comprovada.
 desk-case-missing = Alterações do caso em falta: { $count }. Outro agente as viu, mas o retransmissor não as entregou a esta mesa (pode tê-las descartado, ou elas chegam na próxima consulta).
 desk-case-refused = Alterações do caso recusadas: { $count }. Dizem ser deste caso mas não trazem prova válida; não são contadas.
+desk-case-stray = Alterações que não contam em nenhum caso: { $count }. Não abrem com as suas chaves ou não trazem prova válida para nenhuma conversa daqui; não são contadas.
 desk-nobody = Ninguém
 desk-no-labels = Nenhuma
 desk-remove = Remover

@@ -195,6 +195,7 @@ desk-case-title = Kaso
 desk-case-unavailable = Kailangan ng beripikadong usapan para sa kaso: walang reply key ang tip na ito, kaya walang katayuan ng kaso na mapapatunayan.
 desk-case-missing = May kulang na pagbabago sa kaso: { $count }. Nakita ito ng ibang opisyal, pero hindi ito ibinigay ng relay sa desk na ito (maaaring itinapon nito, o darating sa susunod na pagtingin).
 desk-case-refused = Tinanggihang pagbabago sa kaso: { $count }. Sinasabi nilang sa kasong ito sila pero walang wastong patunay; hindi sila binibilang.
+desk-case-stray = Mga pagbabagong hindi bilang sa anumang kaso: { $count }. Hindi sila nabubuksan ng iyong mga key, o walang wastong patunay para sa anumang usapan dito; hindi sila binibilang.
 desk-nobody = Wala
 desk-no-labels = Wala
 desk-remove = Alisin

@@ -195,6 +195,7 @@ desk-case-title = Hồ sơ
 desk-case-unavailable = Xử lý hồ sơ cần một cuộc trao đổi đã xác minh: tin báo này không có khóa trả lời nên không thể chứng minh trạng thái hồ sơ nào.
 desk-case-missing = Thiếu thay đổi hồ sơ: { $count }. Một cán bộ khác đã thấy chúng, nhưng máy chuyển tiếp không giao cho bàn làm việc này (có thể đã bỏ chúng, hoặc chúng đến trong lần kiểm tra tới).
 desk-case-refused = Thay đổi hồ sơ bị từ chối: { $count }. Chúng nhận là của hồ sơ này nhưng không có bằng chứng hợp lệ; không được tính.
+desk-case-stray = Thay đổi không thuộc hồ sơ nào: { $count }. Chúng không mở được bằng khóa của bạn, hoặc không có bằng chứng hợp lệ cho cuộc trao đổi nào ở đây; không được tính.
 desk-nobody = Không ai
 desk-no-labels = Không có
 desk-remove = Gỡ

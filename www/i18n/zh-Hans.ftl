@@ -195,6 +195,7 @@ desk-case-title = 案件
 desk-case-unavailable = 案件处理需要经过验证的对话：这条举报没有回复密钥，因此无法证明任何案件状态。
 desk-case-missing = 缺少案件变更：{ $count } 条。另一位工作人员看到过它们，但中继没有交给本工作台（可能被它丢弃，或会在下次查看时到达）。
 desk-case-refused = 被拒绝的案件变更：{ $count } 条。它们自称属于此案件，但没有有效证明；不予计入。
+desk-case-stray = 不属于任何案件的变更：{ $count } 条。它们无法用您的密钥打开，或对这里的任何对话都没有有效证明；不予计入。
 desk-nobody = 无人
 desk-no-labels = 无
 desk-remove = 移除

@@ -176,6 +176,20 @@ pub fn change_of(
     }
 }
 
+/// How many case items the desk holds that count in no thread: they do
+/// not open with the desk's keys, or are proven in none of `threads`.
+pub fn stray_cases<U>(state: &State, threads: &[Thread<U>]) -> usize {
+    let cases = state.items.values().filter(|item| item.origin.is_case());
+    let (opened, unreadable): (Vec<&Item>, Vec<&Item>) =
+        cases.partition(|item| item.opened.is_ok());
+    let opened: Vec<&OpenedTip> = opened
+        .into_iter()
+        .filter_map(|item| item.opened.as_ref().ok())
+        .collect();
+    let sorted = case_items_of(threads, opened, |opened| opened.view(), |_| true);
+    unreadable.len() + sorted.refused.len()
+}
+
 /// The case state of each verified thread, by the id of each of its items.
 pub fn cases_by_item<'a>(
     state: &'a State,

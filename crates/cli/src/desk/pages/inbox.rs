@@ -11,7 +11,7 @@ use sealtip_envelope::CaseStatus;
 use super::case::{expiry_text, status_word};
 use super::{Note, esc, kind_word, layout, readable_time};
 use crate::desk::Desk;
-use crate::desk::case::cases_by_item;
+use crate::desk::case::{cases_by_item, stray_cases};
 use crate::desk::find::Find;
 use crate::desk::state::{Origin, State};
 
@@ -32,6 +32,13 @@ pub fn inbox(desk: &Desk, state: &State, note: Option<Note>, find: &Find) -> Str
         body.push_str(&format!(
             "<p class=\"new-count\" role=\"status\" aria-live=\"polite\"><strong>{}</strong></p>",
             esc(&w.with("desk-new-count", &[("count", &new.to_string())]))
+        ));
+    }
+    let stray = stray_cases(state, &threads);
+    if stray > 0 {
+        body.push_str(&format!(
+            "<p class=\"status error\" role=\"alert\">{}</p>",
+            esc(&w.with("desk-case-stray", &[("count", &stray.to_string())]))
         ));
     }
     if items.is_empty() {
