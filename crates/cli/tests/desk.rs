@@ -391,6 +391,15 @@ fn two_officers_work_one_case_at_once_and_lose_nothing() {
     let report =
         std::fs::read_to_string(std::path::Path::new(&folder).join("report.html")).unwrap();
     assert!(report.contains("harbour"), "{report}");
+    // With the case state both officers wrote.
+    let manifest =
+        std::fs::read_to_string(std::path::Path::new(&folder).join("manifest.json")).unwrap();
+    for expected in ["in_progress", "urgent", "Plates seen again"] {
+        assert!(
+            manifest.contains(expected),
+            "{expected:?} not in {manifest}"
+        );
+    }
 }
 
 #[test]

@@ -1,12 +1,13 @@
 //! The desk's export button ("Export this thread", "Keep a local copy"):
-//! the thread as `sealtip export` writes it (`crate::export`, its one
-//! home), into a new folder under `--export-dir`.
+//! the thread as `sealtip export` writes it, with its case state
+//! (`crate::export`, its one home), into a new folder under `--export-dir`.
 //!
 //! `sealtip export` reads what `sealtip pull` and `sealtip open` leave in a
 //! folder; the desk holds sealed items instead. So the desk first lays the
 //! thread out that way in a workbench folder inside the export folder (each
-//! sealed file, each opened beside it, `relay-order.json`), exports from
-//! it, and removes it: plaintext is written only where the export goes.
+//! sealed file, each but the case items opened beside it,
+//! `relay-order.json`), exports from it, and removes it: plaintext is
+//! written only where the export goes.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -20,8 +21,9 @@ use super::Desk;
 use super::open::Failure;
 use super::state::{Origin, Sealed};
 use crate::commands::open::{finish_opened, staging_beside};
-use crate::export::{Exporter, export_thread};
+use crate::export::{Exporter, export_thread_with_case};
 use crate::received::{Received, ReceivedOrder};
+use sealtip_api::ItemKind;
 
 /// One item of the thread to lay out: relay kind, id, receipt hour, bytes.
 struct Laid {
@@ -113,21 +115,24 @@ fn write_export(
         let mut copy = fs::File::create(&sealed_path)?;
         io::copy(&mut item.sealed.reader()?, &mut copy)?;
         copy.sync_all()?;
-        let folder = workbench.path().join(&name);
-        open_into(&sealed_path, &folder, identities)?;
         order.push(Received {
             id: item.id.clone(),
             kind: item.kind.to_string(),
             received: item.received.clone(),
         });
-        first.get_or_insert(folder);
+        // Case items stay sealed: the export merges them itself.
+        if item.kind != ItemKind::Case.as_str() {
+            let folder = workbench.path().join(&name);
+            open_into(&sealed_path, &folder, identities)?;
+            first.get_or_insert(folder);
+        }
     }
     order.save()?;
     let Some(first) = first else {
         bail!("the thread holds nothing the relay received");
     };
     let out = new_folder(export_dir, &items[0].id);
-    export_thread(&first, &out, &Exporter { officer })?;
+    export_thread_with_case(&first, &out, &Exporter { officer }, identities)?;
     Ok(out)
 }
 

@@ -53,13 +53,8 @@ pub struct Exported {
 
 /// Exports the thread that holds `item_folder` (an opened tip, follow-up or
 /// reply folder, its thread found among the folders beside it) into the new
-/// folder `out`, without its case state.
-pub fn export_thread(item_folder: &Path, out: &Path, exporter: &Exporter) -> Result<Exported> {
-    export_thread_with_case(item_folder, out, exporter, &[])
-}
-
-/// [`export_thread`], with the thread's case state merged from the case
-/// items beside it (`case-<id>.age`) that open with `identities`.
+/// folder `out`, with the thread's case state merged from the case items
+/// beside it (`case-<id>.age`) that open with `identities` (none: without).
 pub fn export_thread_with_case(
     item_folder: &Path,
     out: &Path,
