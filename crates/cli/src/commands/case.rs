@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use sealtip_api::CASE_ITEM_MAX_BYTES;
 use sealtip_envelope::{
-    CaseChange, CaseStatus, Identity, Kind, Limits, OpenedTip, Recipient, ThreadKey, Tip, open_tip,
+    CaseChange, CaseStatus, Identity, KeyKind, Kind, Limits, OpenedTip, Recipient, ThreadKey, Tip, open_tip,
     seal_tip,
 };
 
@@ -215,7 +215,8 @@ pub fn post_case_item(
 }
 
 /// The recipients a case item is sealed to: the officer's own keys and
-/// `extra`, all of the first one's kind (a file never mixes kinds).
+/// `extra`, of one kind (a file never mixes kinds): the hybrid ones if there
+/// are any, else the X25519 ones.
 pub fn officer_recipients(identities: &[Identity], extra: &[String]) -> Result<Vec<Recipient>> {
     let mut all: Vec<Recipient> = identities.iter().map(Identity::recipient).collect();
     for text in extra {
@@ -224,14 +225,18 @@ pub fn officer_recipients(identities: &[Identity], extra: &[String]) -> Result<V
                 .with_context(|| format!("--officer-recipient {text:?} is not a recipient"))?,
         );
     }
-    let Some(kind) = all.first().map(Recipient::kind) else {
+    if all.is_empty() {
         bail!("no officer recipient to seal to");
+    }
+    let kind = match all.iter().any(|r| r.kind() == KeyKind::Hybrid) {
+        true => KeyKind::Hybrid,
+        false => KeyKind::X25519,
     };
     let (same, other): (Vec<Recipient>, Vec<Recipient>) =
         all.into_iter().partition(|r| r.kind() == kind);
     for dropped in other {
         eprintln!(
-            "sealtip: not sealed to {} (another kind of key than your first identity's)",
+            "sealtip: not sealed to {} (an X25519 key; the case item is sealed to the post-quantum ones)",
             dropped.fingerprint()
         );
     }
