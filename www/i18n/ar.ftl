@@ -180,6 +180,7 @@ desk-new-count = { $count } جديد منذ آخر مرة نظرت فيها.
 desk-find-title = البحث والتصفية
 desk-find = ابحث عن كلمات
 desk-find-help = يبحث في نص البلاغات والمتابعات وملاحظات الحالة على هذا الجهاز فقط؛ لا يُرسل شيء.
+desk-filters = التصفية حسب الوضع أو الوسم أو الموظف
 desk-find-button = ابحث
 desk-show-all = اعرض الكل
 desk-found = يُعرض { $count } من { $total } عنصرًا.

@@ -182,6 +182,7 @@ desk-new-count = { $count } new since you last looked.
 desk-find-title = Find and filter
 desk-find = Find words
 desk-find-help = Searches the text of tips, follow-ups and case notes on this machine only; nothing is sent.
+desk-filters = Filter by status, label or officer
 desk-find-button = Find
 desk-show-all = Show all
 desk-found = { $count } of { $total } items shown.

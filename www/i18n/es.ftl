@@ -179,6 +179,7 @@ desk-new-count = { $count } nuevos desde su última visita.
 desk-find-title = Buscar y filtrar
 desk-find = Buscar palabras
 desk-find-help = Busca en el texto de los avisos, seguimientos y notas del caso solo en este equipo; no se envía nada.
+desk-filters = Filtrar por estado, etiqueta o agente
 desk-find-button = Buscar
 desk-show-all = Mostrar todo
 desk-found = Se muestran { $count } de { $total } elementos.

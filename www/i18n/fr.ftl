@@ -179,6 +179,7 @@ desk-new-count = { $count } nouveaux depuis votre dernière visite.
 desk-find-title = Chercher et filtrer
 desk-find = Chercher des mots
 desk-find-help = Cherche dans le texte des signalements, des suites et des notes du dossier, sur cette machine seulement ; rien n'est envoyé.
+desk-filters = Filtrer par état, étiquette ou agent
 desk-find-button = Chercher
 desk-show-all = Tout afficher
 desk-found = { $count } éléments affichés sur { $total }.

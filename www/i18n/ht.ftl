@@ -177,6 +177,7 @@ desk-new-count = { $count } nouvo depi dènye fwa ou te gade.
 desk-find-title = Chèche epi filtre
 desk-find = Chèche mo
 desk-find-help = Li chèche nan tèks siyalman yo, swivi yo ak nòt dosye yo sou machin sa a sèlman; anyen pa voye.
+desk-filters = Filtre dapre sitiyasyon, etikèt oswa ofisye
 desk-find-button = Chèche
 desk-show-all = Montre tout
 desk-found = { $count } sou { $total } eleman ki parèt.

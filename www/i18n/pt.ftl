@@ -177,6 +177,7 @@ desk-new-count = { $count } novos desde a sua última visita.
 desk-find-title = Buscar e filtrar
 desk-find = Buscar palavras
 desk-find-help = Busca no texto das denúncias, complementos e notas do caso apenas neste computador; nada é enviado.
+desk-filters = Filtrar por situação, etiqueta ou agente
 desk-find-button = Buscar
 desk-show-all = Mostrar tudo
 desk-found = { $count } de { $total } itens mostrados.

@@ -177,6 +177,7 @@ desk-new-count = { $count } bago mula nang huli kang tumingin.
 desk-find-title = Maghanap at magsala
 desk-find = Maghanap ng mga salita
 desk-find-help = Hinahanap sa teksto ng mga tip, karagdagang mensahe at tala ng kaso sa makinang ito lamang; walang ipinapadala.
+desk-filters = Salain ayon sa katayuan, label o opisyal
 desk-find-button = Hanapin
 desk-show-all = Ipakita lahat
 desk-found = Ipinapakita ang { $count } sa { $total }.

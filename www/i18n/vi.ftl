@@ -177,6 +177,7 @@ desk-new-count = { $count } mục mới kể từ lần xem trước của bạn
 desk-find-title = Tìm và lọc
 desk-find = Tìm từ
 desk-find-help = Tìm trong nội dung tin báo, tin bổ sung và ghi chú hồ sơ chỉ trên máy này; không gửi gì đi.
+desk-filters = Lọc theo trạng thái, nhãn hoặc cán bộ
 desk-find-button = Tìm
 desk-show-all = Hiện tất cả
 desk-found = Đang hiện { $count } trên { $total } mục.

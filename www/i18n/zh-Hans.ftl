@@ -177,6 +177,7 @@ desk-new-count = 自您上次查看以来新增 { $count } 条。
 desk-find-title = 查找和筛选
 desk-find = 查找文字
 desk-find-help = 仅在本机上搜索举报、补充和案件备注的文字；不会发送任何内容。
+desk-filters = 按状态、标签或负责人筛选
 desk-find-button = 查找
 desk-show-all = 全部显示
 desk-found = 显示 { $total } 条中的 { $count } 条。

@@ -109,7 +109,12 @@ pub fn inbox(desk: &Desk, state: &State, note: Option<Note>, find: &Find) -> Str
         };
         let case = cases.get(item.id.as_str());
         let status = case.map_or(CaseStatus::New, |case| case.status());
-        let mut status_cell = esc(&status_word(desk, status));
+        // On a phone each row is a card without the table's headings.
+        let mut status_cell = format!(
+            "<span class=\"cell-label\">{}: </span>{}",
+            esc(&w.get("desk-status")),
+            esc(&status_word(desk, status))
+        );
         if let Some(case) = case.filter(|case| !case.labels().is_empty()) {
             let labels: Vec<&str> = case.labels().iter().map(String::as_str).collect();
             status_cell.push_str(&format!(
@@ -186,12 +191,16 @@ fn find_form(
             .iter()
             .map(|name| (name.to_string(), name.to_string())),
     );
+    // The filters fold away on a small screen unless one is in use.
+    let filtering = !(find.status.is_empty() && find.label.is_empty() && find.officer.is_empty());
+    let open = if filtering { " open" } else { "" };
     format!(
-        "<form method=\"get\" action=\"{base}\" class=\"find\" role=\"search\" aria-label=\"{}\"><p class=\"field wide\"><label for=\"find-q\">{}</label><input type=\"search\" id=\"find-q\" name=\"q\" value=\"{}\" aria-describedby=\"find-help\"></p><p class=\"help\" id=\"find-help\">{}</p><p class=\"field\"><label for=\"find-status\">{}</label><select id=\"find-status\" name=\"status\">{statuses}</select></p><p class=\"field\"><label for=\"find-label\">{}</label><select id=\"find-label\" name=\"label\">{labels}</select></p><p class=\"field\"><label for=\"find-officer\">{}</label><select id=\"find-officer\" name=\"officer\">{officers}</select></p><p class=\"find-actions\"><button type=\"submit\">{}</button> <a class=\"button secondary\" href=\"{base}\">{}</a></p></form>",
+        "<form method=\"get\" action=\"{base}\" class=\"find\" role=\"search\" aria-label=\"{}\"><p class=\"field wide\"><label for=\"find-q\">{}</label><input type=\"search\" id=\"find-q\" name=\"q\" value=\"{}\" aria-describedby=\"find-help\"></p><p class=\"help\" id=\"find-help\">{}</p><details class=\"filters\"{open}><summary>{}</summary><div class=\"filter-fields\"><p class=\"field\"><label for=\"find-status\">{}</label><select id=\"find-status\" name=\"status\">{statuses}</select></p><p class=\"field\"><label for=\"find-label\">{}</label><select id=\"find-label\" name=\"label\">{labels}</select></p><p class=\"field\"><label for=\"find-officer\">{}</label><select id=\"find-officer\" name=\"officer\">{officers}</select></p></div></details><p class=\"find-actions\"><button type=\"submit\">{}</button> <a class=\"button secondary\" href=\"{base}\">{}</a></p></form>",
         esc(&w.get("desk-find-title")),
         esc(&w.get("desk-find")),
         esc(&find.q),
         esc(&w.get("desk-find-help")),
+        esc(&w.get("desk-filters")),
         esc(&w.get("desk-status")),
         esc(&w.get("desk-label")),
         esc(&w.get("desk-assignee")),
