@@ -199,8 +199,8 @@ fn note_of(desk: &Desk, query: &PageQuery) -> Option<Note> {
     Note::info(desk.words.get(key))
 }
 
-/// The inbox, found and filtered by `?q=&status=&label=&officer=`; what
-/// it lists is no longer new once shown.
+/// The inbox, found and filtered by `?q=&status=&label=&officer=`; once
+/// shown whole, what it lists is no longer new.
 async fn inbox(
     Shared(desk): Shared<Arc<Desk>>,
     query: Result<Query<PageQuery>, QueryRejection>,
@@ -211,7 +211,10 @@ async fn inbox(
     let note = note_of(&desk, &query);
     let mut state = desk.state();
     let page = pages::inbox(&desk, &state, note, &find);
-    state.look();
+    // A filtered list may hide what is new: only the whole inbox was seen.
+    if !find.is_active() {
+        state.look();
+    }
     html(StatusCode::OK, page)
 }
 
