@@ -1,5 +1,7 @@
 //! Every request the page makes, to its own relay (`docs/api.md`), with one
-//! error type. Nothing else in the page touches the network.
+//! error type. Nothing else in the page touches the network but the
+//! replies worker, which fetches its own wasm with the integrity hash the
+//! page gives it (`crate::replies::worker`).
 
 use serde::de::DeserializeOwned;
 use wasm_bindgen::closure::Closure;
@@ -60,11 +62,16 @@ pub const WORDLIST_PATH: &str = "/eff_large_wordlist.txt";
 
 /// The codename wordlist file, as text.
 pub async fn wordlist() -> Result<String, ApiError> {
-    let response = get(WORDLIST_PATH).await?;
-    let text: JsValue = JsFuture::from(response.text().map_err(|_| ApiError::Decode)?)
-        .await
-        .map_err(|_| ApiError::Network)?;
-    text.as_string().ok_or(ApiError::Decode)
+    text(get(WORDLIST_PATH).await?).await
+}
+
+/// A script of the page itself, as text, fetched with Subresource
+/// Integrity: the browser hands over only bytes whose hash is `integrity`
+/// (`sha384-…`), and fails the request on any other.
+pub async fn page_script(path: &str, integrity: &str) -> Result<String, ApiError> {
+    let init = request_init("GET");
+    init.set_integrity(integrity);
+    text(fetch(path, &init, &[]).await?).await
 }
 
 /// A file of the page itself (a language's words), as bytes.
@@ -260,15 +267,31 @@ async fn request(
     body: Option<&JsValue>,
     headers: &[(&str, &str)],
 ) -> Result<Response, ApiError> {
+    let init = request_init(method);
+    if let Some(body) = body {
+        init.set_body(body);
+    }
+    fetch(path, &init, headers).await
+}
+
+/// How every request of the page is made: no credentials, no cache, no
+/// referrer.
+fn request_init(method: &str) -> RequestInit {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(web_sys::RequestCredentials::Omit);
     init.set_cache(web_sys::RequestCache::NoStore);
     init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
-    if let Some(body) = body {
-        init.set_body(body);
-    }
-    let request = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Network)?;
+    init
+}
+
+/// Sends `init` to `path` with `headers`; see [`request`].
+async fn fetch(
+    path: &str,
+    init: &RequestInit,
+    headers: &[(&str, &str)],
+) -> Result<Response, ApiError> {
+    let request = Request::new_with_str_and_init(path, init).map_err(|_| ApiError::Network)?;
     for (name, value) in headers {
         request
             .headers()
@@ -293,11 +316,14 @@ async fn request(
 }
 
 async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    serde_json::from_str(&text(response).await?).map_err(|_| ApiError::Decode)
+}
+
+async fn text(response: Response) -> Result<String, ApiError> {
     let text: JsValue = JsFuture::from(response.text().map_err(|_| ApiError::Decode)?)
         .await
         .map_err(|_| ApiError::Network)?;
-    let text = text.as_string().ok_or(ApiError::Decode)?;
-    serde_json::from_str(&text).map_err(|_| ApiError::Decode)
+    text.as_string().ok_or(ApiError::Decode)
 }
 
 /// Percent-encodes anything but `a-z0-9-` (agency ids are only those).

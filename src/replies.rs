@@ -4,11 +4,14 @@
 //! unwrapping for hybrid and X25519 keys, the payload stream, the tar
 //! reader) is needed only when a tipster checks for replies. It lives in a
 //! second, small wasm binary, `src/bin/replies.rs`, which the page starts as
-//! a Web Worker from its own origin ([`WORKER`]) only then, so it is not part
-//! of the first load. The page fetches the sealed replies itself
+//! a Web Worker only then, so it is not part of the first load, and only from
+//! bytes the browser checked against the hashes in the page's own HTML
+//! ([`worker`]). The page fetches the sealed replies itself
 //! (`crate::send::open_replies`) and hands them to the worker with the
-//! codename's keys; the worker answers what it opened and proved
-//! ([`OpenedMailbox`], as JSON). Nothing leaves the device.
+//! codename's keys once it said it is [`READY`]; the worker answers what it
+//! opened and proved ([`OpenedMailbox`], as JSON). Nothing leaves the device.
+
+pub mod worker;
 
 use js_sys::{Array, Promise, Uint8Array};
 use serde::{Deserialize, Serialize};
@@ -22,8 +25,8 @@ use crate::i18n::msg;
 use crate::send::failure;
 use crate::state::Failure;
 
-/// The worker's loader, as Trunk writes it (`www/index.html`, `data-type="worker"`).
-pub const WORKER: &str = "/sealtip-replies_loader.js";
+/// What the worker posts once it listens for a job: its wasm, checked, runs.
+pub const READY: &str = "ready";
 
 /// A reply from the agency, opened on the device and proven to be the
 /// agency's answer in this codename's thread.
@@ -132,34 +135,38 @@ pub fn answer(message: &JsValue) -> String {
         .unwrap_or_default()
 }
 
-/// Opens `sealed` in the worker: starts it, waits until it says it is
-/// ready, hands it the job, and ends it once it answered.
+/// Opens `sealed` in the worker: starts it from checked bytes
+/// ([`worker::start`]), waits until it says it is [`READY`], hands it the
+/// job, and ends it once it answered. A worker that could not start, or
+/// says anything else first, gets nothing.
 pub async fn open_in_worker(keys: &ReplyKeys, sealed: Sealed) -> Result<OpenedMailbox, Failure> {
     let failed = || failure(msg::REPLIES_OPEN_FAILED, String::new());
-    let worker = web_sys::Worker::new(WORKER).map_err(|_| failed())?;
+    let mut started = worker::start().await.ok_or_else(failed)?;
     let next_message = |worker: &web_sys::Worker| {
         Promise::new(&mut |resolve, reject| {
             worker.set_onmessage(Some(&resolve));
             worker.set_onerror(Some(&reject));
         })
     };
-    let ready = JsFuture::from(next_message(&worker)).await;
-    let answered = match ready {
-        Ok(_) => {
-            let answer = next_message(&worker);
-            match worker.post_message(&job(keys, sealed)) {
-                Ok(()) => JsFuture::from(answer).await.ok(),
-                Err(_) => None,
-            }
-        }
-        Err(_) => None,
+    let text = |message: Result<JsValue, JsValue>| {
+        message
+            .ok()
+            .and_then(|event| event.dyn_into::<web_sys::MessageEvent>().ok())
+            .and_then(|event| event.data().as_string())
     };
-    worker.terminate();
-    let text = answered
-        .and_then(|event| event.dyn_into::<web_sys::MessageEvent>().ok())
-        .and_then(|event| event.data().as_string())
-        .ok_or_else(failed)?;
-    serde_json::from_str(&text).map_err(|_| failed())
+    let first = JsFuture::from(next_message(started.worker())).await;
+    started.forget_script();
+    if text(first).as_deref() != Some(READY) {
+        return Err(failed());
+    }
+    let answer = next_message(started.worker());
+    started
+        .worker()
+        .post_message(&job(keys, sealed))
+        .map_err(|_| failed())?;
+    let answered = text(JsFuture::from(answer).await).ok_or_else(failed)?;
+    drop(started);
+    serde_json::from_str(&answered).map_err(|_| failed())
 }
 
 #[cfg(test)]

@@ -192,3 +192,69 @@ fn the_replies_worker_shows_proven_replies_and_counts_the_rest() {
         ""
     );
 }
+
+/// The replies worker starts only from glue whose bytes have the hash the
+/// page's HTML names (`<meta name="sealtip-replies">`): from those bytes a
+/// worker starts and says it is ready; from other bytes, or with no such
+/// element, none starts.
+#[wasm_bindgen_test]
+async fn the_replies_worker_starts_only_from_the_bytes_the_page_pins() {
+    use sealtip_web::replies::worker;
+    use sha2::{Digest, Sha384};
+    use wasm_bindgen::JsCast;
+
+    // Glue standing in for the worker's: ready at once, without wasm.
+    let glue = "var wasm_bindgen = function () { self.postMessage('ready'); \
+                return new Promise(function () {}); };";
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(glue));
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
+    let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
+    let pinned = format!("sha384-{}", base64(&Sha384::digest(glue)));
+    let other = format!("sha384-{}", base64(&Sha384::digest("other bytes")));
+
+    let document = web_sys::window().unwrap().document().unwrap();
+    assert!(worker::start().await.is_none(), "no element, no worker");
+    let meta = document.create_element("meta").unwrap();
+    for (name, value) in [
+        ("name", "sealtip-replies"),
+        ("data-js", &url),
+        ("data-js-integrity", &pinned),
+        ("data-wasm", &url),
+        ("data-wasm-integrity", &pinned),
+    ] {
+        meta.set_attribute(name, value).unwrap();
+    }
+    let head = document.query_selector("head").unwrap().unwrap();
+    head.append_child(&meta).unwrap();
+
+    let started = worker::start()
+        .await
+        .expect("a worker from the pinned bytes");
+    let first = js_sys::Promise::new(&mut |resolve, reject| {
+        started.worker().set_onmessage(Some(&resolve));
+        started.worker().set_onerror(Some(&reject));
+    });
+    let event: web_sys::MessageEvent = wasm_bindgen_futures::JsFuture::from(first)
+        .await
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(
+        event.data().as_string().as_deref(),
+        Some(sealtip_web::replies::READY)
+    );
+    drop(started);
+
+    meta.set_attribute("data-js-integrity", &other).unwrap();
+    assert!(worker::start().await.is_none(), "other bytes, no worker");
+    head.remove_child(&meta).unwrap();
+    web_sys::Url::revoke_object_url(&url).unwrap();
+}
+
+/// Standard base64, as Subresource Integrity writes a hash: the browser's
+/// own `btoa` over the bytes as a binary string.
+fn base64(bytes: &[u8]) -> String {
+    let binary: String = bytes.iter().map(|&byte| char::from(byte)).collect();
+    web_sys::window().unwrap().btoa(&binary).unwrap()
+}

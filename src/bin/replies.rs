@@ -1,8 +1,9 @@
 //! The worker that opens a codename's replies (see `sealtip_web::replies`):
 //! a wasm binary of its own, started by the page only when a tipster checks
 //! for replies, so that the code that opens age files is not part of the
-//! page's first load. It says "ready" once it listens, then answers each job
-//! with what it opened.
+//! page's first load; the page starts it from bytes it checked
+//! (`sealtip_web::replies::worker`). It says it is ready once it listens,
+//! then answers each job with what it opened.
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -19,5 +20,5 @@ fn main() {
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The worker lives as long as the page keeps it; so does its listener.
     on_message.forget();
-    let _ = scope.post_message(&JsValue::from_str("ready"));
+    let _ = scope.post_message(&JsValue::from_str(sealtip_web::replies::READY));
 }

@@ -20,6 +20,7 @@ mod embed_origins;
 mod manifest;
 mod partner;
 mod postgres;
+mod replies_worker;
 mod reproducible;
 mod run;
 mod test;

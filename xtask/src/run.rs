@@ -4,7 +4,7 @@
 //! on the next port (another origin), which the demo agency's
 //! `embed_origins` follows from run to run ([`embed_origins`]).
 
-use crate::{cmd, embed_origins, manifest, partner, tools};
+use crate::{cmd, embed_origins, manifest, partner, replies_worker, tools};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -72,7 +72,8 @@ fn relay() -> Command {
 }
 
 /// `trunk build` with the size-tuned `web` profile: the tipster's page into
-/// `dist/`; checks that it keeps to the CSP, compresses it and writes
+/// `dist/`; pins the replies worker's code in its HTML ([`replies_worker`]),
+/// checks that it keeps to the CSP, compresses it and writes
 /// `dist/manifest.json`. Officers read
 /// tips with `sealtip desk`, so nothing of theirs is built here. Used by
 /// `run` and `test`.
@@ -84,6 +85,7 @@ pub fn build_web_client() -> Result<()> {
             .args(["build", "--release", "--cargo-profile", "web"])
             .env("CARGO_ENCODED_RUSTFLAGS", remapped_paths()?),
     )?;
+    replies_worker::pin(Path::new(DIST))?;
     let index = Path::new(DIST).join("index.html");
     let html = std::fs::read_to_string(&index)
         .with_context(|| format!("cannot read {}", index.display()))?;
@@ -167,7 +169,7 @@ fn check_no_inline_code(html: &str) -> Result<()> {
 /// The inside of each tag of `html` (`<…>`), coarsely: the built page has
 /// no `>` inside attributes (a tag named in a comment's words is read as a
 /// tag too, which only makes the checks stricter).
-fn tags(html: &str) -> impl Iterator<Item = &str> {
+pub fn tags(html: &str) -> impl Iterator<Item = &str> {
     html.split('<')
         .skip(1)
         .filter_map(|rest| rest.split('>').next())
@@ -175,9 +177,11 @@ fn tags(html: &str) -> impl Iterator<Item = &str> {
 
 /// Every script, stylesheet and preloaded module or wasm the built HTML
 /// names carries an `integrity` hash (Trunk writes them; `www/boot.js` starts
-/// the app only with them), so the browser runs no other bytes than the
+/// the app only with them), and so does the replies worker's code
+/// ([`replies_worker::check`]), so the browser runs no other bytes than the
 /// build's.
 fn check_integrity(html: &str) -> Result<()> {
+    replies_worker::check(html)?;
     let html = html.to_ascii_lowercase();
     let mut checked = 0;
     for tag in tags(&html) {
@@ -264,7 +268,7 @@ fn compress_dist() -> Result<()> {
         // The replies worker (src/bin/replies.rs) is loaded only on demand.
         let replies_worker = path
             .file_name()
-            .is_some_and(|name| name.to_string_lossy().starts_with(REPLIES_WORKER));
+            .is_some_and(|name| name.to_string_lossy().starts_with(replies_worker::NAME));
         if replies_worker {
             worker[0] += gzip.len() as u64;
             worker[1] += brotli.len() as u64;
@@ -302,7 +306,10 @@ fn compress_dist() -> Result<()> {
     );
     let [gzip, brotli] = worker;
     if gzip == 0 {
-        bail!("{DIST}/ has no {REPLIES_WORKER}* files: the page could not open replies");
+        bail!(
+            "{DIST}/ has no {}* files: the page could not open replies",
+            replies_worker::NAME
+        );
     }
     println!(
         "  and when a tipster checks for replies, the replies worker: {} gzip, {} brotli",
@@ -311,10 +318,6 @@ fn compress_dist() -> Result<()> {
     );
     Ok(())
 }
-
-/// The name Trunk gives the replies worker's files (`www/index.html`):
-/// `sealtip-replies.js`, `sealtip-replies_bg.wasm`, `sealtip-replies_loader.js`.
-const REPLIES_WORKER: &str = "sealtip-replies";
 
 /// The widget loader partners put on their pages must stay small.
 const WIDGET_MAX_GZIPPED: u64 = 3 * 1024;
@@ -352,23 +355,34 @@ mod tests {
         )
     }
 
+    /// The replies worker's element, as the web build writes it.
+    const REPLIES_WORKER: &str = "<meta name=\"sealtip-replies\" data-js=\"/sealtip-replies.js\" \
+        data-js-integrity=\"sha384-E\" data-wasm=\"/sealtip-replies_bg.wasm\" \
+        data-wasm-integrity=\"sha384-F\">";
+
     #[test]
     fn every_loaded_file_needs_its_integrity_hash() -> Result<()> {
-        let page = "<link href=/style-1.css integrity=sha384-a rel=stylesheet>\
+        let page = format!(
+            "<link href=/style-1.css integrity=sha384-a rel=stylesheet>\
              <meta data-js=/app-1.js name=sealtip-app><script integrity=sha384-b src=/boot-1.js \
              type=module></script><link crossorigin href=/app-1.js integrity=sha384-c \
              rel=modulepreload><link as=fetch crossorigin href=/app-1_bg.wasm \
-             integrity=sha384-d rel=preload type=application/wasm>";
-        check_integrity(page)?;
+             integrity=sha384-d rel=preload type=application/wasm>{REPLIES_WORKER}"
+        );
+        check_integrity(&page)?;
         assert!(check_integrity(&page.replace(" integrity=sha384-d", "")).is_err());
         assert!(check_integrity(&page.replace(" integrity=sha384-b", "")).is_err());
+        // The replies worker's code is pinned too.
+        assert!(check_integrity(&page.replace(REPLIES_WORKER, "")).is_err());
+        assert!(check_integrity(&page.replace(" data-wasm-integrity=\"sha384-F\"", "")).is_err());
         // As Trunk writes it unminified: quoted.
-        check_integrity(
+        check_integrity(&format!(
             "<link rel=\"stylesheet\" href=\"/b-1.css\" integrity=\"sha384-a\"/>\
              <script src=\"/boot-1.js\" integrity=\"sha384-b\" type=\"module\"></script>\
              <link rel=\"modulepreload\" href=\"/app-1.js\" integrity=\"sha384-c\">\
-             <link rel=\"preload\" href=\"/app-1_bg.wasm\" integrity=\"sha384-d\" as=\"fetch\">",
-        )?;
+             <link rel=\"preload\" href=\"/app-1_bg.wasm\" integrity=\"sha384-d\" as=\"fetch\">\
+             {REPLIES_WORKER}"
+        ))?;
         Ok(())
     }
 

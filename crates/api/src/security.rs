@@ -4,6 +4,13 @@
 
 /// Every directive of the page's Content-Security-Policy but
 /// `frame-ancestors` (each agency's own), with its sources, in order.
+///
+/// `worker-src` allows `blob:` for one worker: the page starts the replies
+/// worker from code it fetched with Subresource Integrity and holds in a
+/// `Blob`, since browsers check no hash on a worker's script fetched from a
+/// URL. It adds no reach: only a script the page already runs (its own,
+/// checked) can make a blob of its origin, and a blob worker runs under this
+/// same policy.
 pub const CSP_DIRECTIVES: [(&str, &str); 11] = [
     ("default-src", "'self'"),
     ("script-src", "'self' 'wasm-unsafe-eval'"),
@@ -12,7 +19,7 @@ pub const CSP_DIRECTIVES: [(&str, &str); 11] = [
     ("media-src", "'self' blob:"),
     ("connect-src", "'self'"),
     ("font-src", "'self'"),
-    ("worker-src", "'self'"),
+    ("worker-src", "'self' blob:"),
     ("object-src", "'none'"),
     ("base-uri", "'none'"),
     ("form-action", "'self'"),
@@ -77,6 +84,8 @@ mod tests {
         assert!(policy.starts_with("default-src 'self'; script-src 'self' 'wasm-unsafe-eval';"));
         assert!(policy.ends_with("; form-action 'self'; frame-ancestors 'none'"));
         assert!(!policy.contains("unsafe-inline") && !policy.contains('*'));
+        // Workers from the page's origin, or from a blob the page made.
+        assert!(policy.contains("; worker-src 'self' blob:;"));
         assert!(permissions_policy().starts_with("accelerometer=(), autoplay=(), camera=()"));
         assert_eq!(
             permissions_policy().matches("=()").count(),

@@ -23,7 +23,7 @@ use common::sealtip;
 /// The relay's Content-Security-Policy for a page no partner may frame.
 const RELAY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
     style-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; \
-    font-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; \
+    font-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
 const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), \
     display-capture=(), encrypted-media=(), geolocation=(), gyroscope=(), hid=(), \
@@ -54,10 +54,7 @@ const FILES: [(&str, &str); 8] = [
         "export default function(){}",
     ),
     (WASM, "\0asm\x01\0\0\0 the page"),
-    (
-        "sealtip-replies_loader.js",
-        "importScripts('./sealtip-replies.js')",
-    ),
+    ("sealtip-replies.js", "let wasm_bindgen = (function(){})()"),
     ("embed.js", "(function(){})()"),
     ("i18n/es.ftl", "send = Enviar"),
 ];

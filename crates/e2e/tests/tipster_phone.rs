@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use sealtip_envelope::Recipient;
 use sealtip_envelope::{BundleWriter, Kind, Tip};
-use sealtip_harness::{Browser, Desk, Engine, Relay, sealtip_ok, workspace};
+use sealtip_harness::{Browser, Desk, Engine, Relay, workspace};
 
 /// The photo: a JPEG whose EXIF holds a GPS position.
 fn gps_photo() -> PathBuf {
@@ -227,23 +227,9 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back(
         .as_str()
         .context("the tip offers no reply key")?;
     assert!(reply_key.starts_with("age1pq1"), "{reply_key}");
-    sealtip_ok(
-        relay.dir.path(),
-        [
-            "reply",
-            "-i",
-            key.to_str().unwrap(),
-            "--relay",
-            &relay.url,
-            "--agency",
-            "demo",
-            "--token-file",
-            token.to_str().unwrap(),
-            "--to-tip",
-            spanish_tip.to_str().unwrap(),
-            "--message",
-            "Gracias. ¿Puede decirnos a qué hora llegan los camiones?",
-        ],
+    relay.reply(
+        &spanish_tip,
+        "Gracias. ¿Puede decirnos a qué hora llegan los camiones?",
     )?;
     // And a reply that claims the thread, sealed to the tipster's reply key
     // but without the thread's proof (what the relay, or anyone who knows

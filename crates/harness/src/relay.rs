@@ -1,7 +1,9 @@
 //! The real `sealtip-relay`: `init` in a folder, the binary serving that
 //! folder ([`RelayProcess`]), and a relay of its own in a temporary folder
-//! serving the built page, with the demo agency's pull and open ([`Relay`]).
+//! serving the built page, with the demo agency's pull, open and reply
+//! ([`Relay`]).
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -185,20 +187,10 @@ impl Relay {
     /// the relay's): the sealed files fetched.
     pub fn pull(&self) -> Result<Vec<PathBuf>> {
         let inbox = tempfile::tempdir_in(self.dir.path())?.keep();
-        sealtip_ok(
-            self.dir.path(),
-            [
-                "pull".as_ref(),
-                "--relay".as_ref(),
-                self.url.as_ref(),
-                "--agency".as_ref(),
-                "demo".as_ref(),
-                "--token-file".as_ref(),
-                self.file("agency.token").as_os_str(),
-                "--out".as_ref(),
-                inbox.as_os_str(),
-            ],
-        )?;
+        let mut args = vec![OsString::from("pull")];
+        args.extend(self.agency_args());
+        args.extend([OsString::from("--out"), inbox.clone().into()]);
+        sealtip_ok(self.dir.path(), args)?;
         let mut sealed = Vec::new();
         for entry in std::fs::read_dir(&inbox)? {
             let path = entry?.path();
@@ -226,6 +218,39 @@ impl Relay {
             ],
         )?;
         Ok(target)
+    }
+
+    /// `sealtip reply` as the demo agency: `message` sealed to the reply
+    /// key of the opened tip in `tip` (a folder [`Relay::open`] made),
+    /// proven in its thread, and posted to its mailbox.
+    pub fn reply(&self, tip: &Path, message: &str) -> Result<()> {
+        let mut args = vec![
+            OsString::from("reply"),
+            "-i".into(),
+            self.file("agency.key").into(),
+        ];
+        args.extend(self.agency_args());
+        args.extend([
+            OsString::from("--to-tip"),
+            tip.into(),
+            "--message".into(),
+            message.into(),
+        ]);
+        sealtip_ok(self.dir.path(), args)?;
+        Ok(())
+    }
+
+    /// Where the demo agency's commands go, and its token: `--relay URL
+    /// --agency demo --token-file …/agency.token`.
+    fn agency_args(&self) -> [OsString; 6] {
+        [
+            "--relay".into(),
+            self.url.as_str().into(),
+            "--agency".into(),
+            "demo".into(),
+            "--token-file".into(),
+            self.file("agency.token").into(),
+        ]
     }
 
     /// Opens a pulled file with an independent age implementation (the npm
