@@ -369,7 +369,10 @@ fn two_officers_work_one_case_at_once_and_lose_nothing() {
     submit_tip(path, url, "Another boat at dawn");
     check(&ben);
     let filtered = page(&ben, &format!("{ben_base}?q=harbour"));
-    assert!(filtered.contains("1 new since you last looked"), "{filtered}");
+    assert!(
+        filtered.contains("1 new since you last looked"),
+        "{filtered}"
+    );
     let inbox = page(&ben, &ben_base);
     assert!(inbox.contains("1 new since you last looked"), "{inbox}");
     assert!(!page(&ben, &ben_base).contains("new since you last looked"));

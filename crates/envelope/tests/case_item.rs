@@ -43,7 +43,11 @@ fn a_case_item_seals_opens_and_proves_with_the_case_key_only() {
     };
     assert!(case_is_proven(&view, MAILBOX, &key));
     assert!(!is_proven_in_thread(&view, MAILBOX, &key));
-    assert!(!case_is_proven(&view, MAILBOX, &ThreadKey::from_bytes([6; 32])));
+    assert!(!case_is_proven(
+        &view,
+        MAILBOX,
+        &ThreadKey::from_bytes([6; 32])
+    ));
     let text = opened.text.unwrap();
     assert!(text.contains("Status: in_progress"), "{text}");
     assert!(text.contains("Called the shelter."), "{text}");
@@ -89,7 +93,8 @@ fn a_malformed_case_item_is_refused_on_reading() {
         let mut header = tar::Header::new_ustar();
         header.set_size(mac.len() as u64);
         header.set_mode(0o644);
-        tar.append_data(&mut header, "tip.mac", mac.as_bytes()).unwrap();
+        tar.append_data(&mut header, "tip.mac", mac.as_bytes())
+            .unwrap();
         let bytes = tar.into_inner().unwrap();
         let read = read_bundle(&bytes[..], &Limits::default(), &mut ());
         assert!(read.is_err(), "{tip:?}");

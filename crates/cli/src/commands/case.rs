@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use sealtip_api::CASE_ITEM_MAX_BYTES;
 use sealtip_envelope::{
-    CaseChange, CaseStatus, Identity, KeyKind, Kind, Limits, OpenedTip, Recipient, ThreadKey, Tip, open_tip,
-    seal_tip,
+    CaseChange, CaseStatus, Identity, KeyKind, Kind, Limits, OpenedTip, Recipient, ThreadKey, Tip,
+    open_tip, seal_tip,
 };
 
 use super::inbox::read_token;
