@@ -9,7 +9,7 @@ use sealtip_envelope::read_bundle_hashed_by;
 use sealtip_envelope::{
     ATTACHMENTS_DIR, HashingSink, Limits, MetadataStatus, OpenedTip, TIP_JSON, TIP_MAC, TIP_TXT,
 };
-use sealtip_envelope::{TipError, open};
+use sealtip_envelope::{Identity, TipError, open};
 
 use crate::display::{self, line};
 use crate::files::{parent_dir, read_identities, sync_dir};
@@ -55,32 +55,7 @@ pub fn run(args: Args) -> Result<()> {
             out.display()
         );
     }
-    let input =
-        File::open(&args.tip).with_context(|| format!("cannot read {}", args.tip.display()))?;
-    // Unpack next to the destination, and move into place only when the whole
-    // tip authenticated and checked out: a failure leaves nothing behind.
-    let staging = staging_beside(&out)?;
-    let mut sink = FolderSink {
-        root: staging.path().to_path_buf(),
-        hashing: HashingThread::spawn()?,
-    };
-    // Decryption runs on its own thread, checking and writing on this one,
-    // hashing attachments on a third. The file goes to the decryption
-    // unbuffered: it reads whole 64 KiB chunks, and a buffer would be one
-    // more copy.
-    let opened = ReadAhead::spawn(move || open(input, &identities))
-        .map_err(TipError::Open)
-        .and_then(|plaintext| {
-            Ok(read_bundle_hashed_by(
-                plaintext,
-                &Limits::default(),
-                &mut sink,
-            )?)
-        })
-        .with_context(|| format!("cannot open {}", args.tip.display()))?;
-    check_relay_kind(&args.tip, &opened.tip)?;
-    let text = opened.text.clone().unwrap_or_else(|| opened.tip.to_text());
-    finish_opened(staging, &out, &opened.json, opened.mac.as_ref(), &text)?;
+    let opened = open_into(&args.tip, &out, &identities)?;
 
     let mut stdout = io::stdout().lock();
     if args.json {
@@ -91,6 +66,39 @@ pub fn run(args: Args) -> Result<()> {
         print_summary(&opened, &out, &mut stdout)?;
     }
     Ok(())
+}
+
+/// Opens the sealed item `sealed` into the new folder `out` (`tip.json`,
+/// `tip.mac`, `tip.txt`, `attachments/`), all or nothing: it is unpacked
+/// next to `out` and moved into place only when the whole item
+/// authenticated and checked out. `sealtip open` and the desk's export use
+/// it.
+pub fn open_into(sealed: &Path, out: &Path, identities: &[Identity]) -> Result<OpenedTip> {
+    let input = File::open(sealed).with_context(|| format!("cannot read {}", sealed.display()))?;
+    let staging = staging_beside(out)?;
+    let mut sink = FolderSink {
+        root: staging.path().to_path_buf(),
+        hashing: HashingThread::spawn()?,
+    };
+    // Decryption runs on its own thread, checking and writing on this one,
+    // hashing attachments on a third. The file goes to the decryption
+    // unbuffered: it reads whole 64 KiB chunks, and a buffer would be one
+    // more copy.
+    let identities = identities.to_vec();
+    let opened = ReadAhead::spawn(move || open(input, &identities))
+        .map_err(TipError::Open)
+        .and_then(|plaintext| {
+            Ok(read_bundle_hashed_by(
+                plaintext,
+                &Limits::default(),
+                &mut sink,
+            )?)
+        })
+        .with_context(|| format!("cannot open {}", sealed.display()))?;
+    check_relay_kind(sealed, &opened.tip)?;
+    let text = opened.text.clone().unwrap_or_else(|| opened.tip.to_text());
+    finish_opened(staging, out, &opened.json, opened.mac.as_ref(), &text)?;
+    Ok(opened)
 }
 
 fn default_out_dir(tip: &Path) -> Result<PathBuf> {

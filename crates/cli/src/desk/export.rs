@@ -10,17 +10,17 @@
 //! written only where the export goes.
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use sealtip_envelope::{ATTACHMENTS_DIR, AttachmentSink, Identity, Limits, open_tip};
+use sealtip_envelope::Identity;
 
 use super::Desk;
 use super::open::Failure;
 use super::state::{Origin, Sealed};
-use crate::commands::open::{finish_opened, staging_beside};
+use crate::commands::open::open_into;
 use crate::export::{Exporter, export_thread_with_case};
 use crate::received::{Received, ReceivedOrder};
 use sealtip_api::ItemKind;
@@ -148,47 +148,4 @@ fn new_folder(export_dir: &Path, first_id: &str) -> PathBuf {
         number += 1;
     }
     out
-}
-
-/// Opens `sealed` into the new folder `out` as `sealtip open` lays it out
-/// (`tip.json`, `tip.mac`, `tip.txt`, `attachments/`), all or nothing.
-fn open_into(sealed: &Path, out: &Path, identities: &[Identity]) -> Result<()> {
-    let staging = staging_beside(out)?;
-    let mut sink = FolderSink {
-        root: staging.path().to_path_buf(),
-    };
-    let input = fs::File::open(sealed)?;
-    let opened = open_tip(
-        io::BufReader::new(input),
-        identities,
-        &Limits::default(),
-        &mut sink,
-    )
-    .with_context(|| format!("cannot open {}", sealed.display()))?;
-    let text = opened.text.clone().unwrap_or_else(|| opened.tip.to_text());
-    finish_opened(staging, out, &opened.json, opened.mac.as_ref(), &text)
-}
-
-/// Writes each attachment under `attachments/`, by its plain name only.
-struct FolderSink {
-    root: PathBuf,
-}
-
-impl AttachmentSink for FolderSink {
-    fn attachment(&mut self, path: &str, _size: u64, data: &mut dyn Read) -> io::Result<()> {
-        let name = path
-            .strip_prefix(ATTACHMENTS_DIR)
-            .filter(|name| !name.is_empty() && *name != "." && *name != "..")
-            .filter(|name| !name.contains(['/', '\\']))
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unsafe attachment path"))?;
-        let folder = self.root.join(ATTACHMENTS_DIR);
-        fs::create_dir_all(&folder)?;
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(folder.join(name))?;
-        io::copy(data, &mut file)?;
-        file.flush()?;
-        file.sync_all()
-    }
 }
