@@ -643,16 +643,7 @@ async fn replies_reach_the_mailbox_and_only_the_agency_posts_them() {
 
     // Another mailbox sees nothing; the reply is not in the inbox.
     let other = "fedcba9876543210fedcba9876543210";
-    let empty: Mailbox = relay
-        .client
-        .get(relay.url(&format!("/api/v1/agencies/demo/mailboxes/{other}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(empty.replies.is_empty());
+    assert!(relay.mailbox(other).await.replies.is_empty());
     let wrong_box = relay
         .client
         .get(relay.url(&format!(
@@ -714,16 +705,13 @@ async fn post_replies(relay: &common::TestRelay, mailbox: &str, count: usize) ->
 
 /// The ids a mailbox of the demo agency lists.
 async fn listed(relay: &common::TestRelay, mailbox: &str) -> Vec<String> {
-    let mailbox: Mailbox = relay
-        .client
-        .get(relay.url(&format!("/api/v1/agencies/demo/mailboxes/{mailbox}")))
-        .send()
+    relay
+        .mailbox(mailbox)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    mailbox.replies.into_iter().map(|r| r.id).collect()
+        .replies
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -966,13 +954,7 @@ async fn limits_on_items_concurrency_and_time_are_enforced() {
 
     // Free a place, then hold the only upload slot with a silent upload.
     let first = relay.inbox().await.items[0].id.clone();
-    relay
-        .client
-        .delete(relay.url(&format!("/api/v1/agencies/demo/inbox/{first}")))
-        .bearer_auth(&relay.token)
-        .send()
-        .await
-        .unwrap();
+    relay.delete_item(&first).await;
     let tip = sealed(&relay.recipient, 10);
     let (sender, stream) = common::stalling_body(tip[..40].to_vec()).await;
     let proof = relay.proof().await;
@@ -1372,14 +1354,7 @@ async fn opening_an_upload_session_is_checked_like_a_tip() {
         (200, Some(file.len() as u64))
     );
     let first = relay.inbox().await.items[0].id.clone();
-    let deleted = relay
-        .client
-        .delete(relay.url(&format!("/api/v1/agencies/demo/inbox/{first}")))
-        .bearer_auth(&relay.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
+    assert_eq!(relay.delete_item(&first).await.status(), 204);
     assert_eq!(uploads.commit(&session).await.status(), 201);
     assert_eq!(relay.inbox().await.items.len(), 1);
 }

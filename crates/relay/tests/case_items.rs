@@ -9,7 +9,7 @@
 mod common;
 
 use common::{TestRelay, error_line, sealed, start, start_on_postgres};
-use sealtip_api::{CASE_ITEM_MAX_BYTES, Created, ItemKind, Mailbox};
+use sealtip_api::{CASE_ITEM_MAX_BYTES, Created, ItemKind};
 use sealtip_harness::TestDatabase;
 use sealtip_relay::Config;
 
@@ -74,25 +74,9 @@ async fn listed_as_case_with_the_agencys_token_only(postgres: bool) {
         .unwrap();
     assert_eq!(fetched.to_vec(), body);
     // Never in a mailbox, by its id or any other.
-    let mailbox: Mailbox = relay
-        .client
-        .get(relay.url(&format!("/api/v1/agencies/demo/mailboxes/{}", created.id)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(mailbox.replies.is_empty());
+    assert!(relay.mailbox(&created.id).await.replies.is_empty());
     // Deleted like any other item.
-    let deleted = relay
-        .client
-        .delete(relay.url(&format!("/api/v1/agencies/demo/inbox/{}", created.id)))
-        .bearer_auth(&relay.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
+    assert_eq!(relay.delete_item(&created.id).await.status(), 204);
     assert!(relay.inbox().await.items.is_empty());
 }
 

@@ -48,14 +48,7 @@ async fn tips_and_upload_sessions_leave_no_file_times() {
         ids.push(created.id);
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
-    let deleted = relay
-        .client
-        .delete(relay.url(&format!("/api/v1/agencies/demo/inbox/{}", ids[0])))
-        .bearer_auth(&relay.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
+    assert_eq!(relay.delete_item(&ids[0]).await.status(), 204);
 
     // Upload sessions: one committed part by part, one left open, one dropped.
     let uploads = relay.uploads();

@@ -211,6 +211,28 @@ impl TestRelay {
         fetch_inbox(&self.client, &self.base, &self.token).await
     }
 
+    /// `DELETE` an item of the demo agency's inbox with its token.
+    pub async fn delete_item(&self, id: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(&format!("/api/v1/agencies/demo/inbox/{id}")))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A mailbox of the demo agency, as anyone may read it.
+    pub async fn mailbox(&self, mailbox: &str) -> sealtip_api::Mailbox {
+        self.client
+            .get(self.url(&format!("/api/v1/agencies/demo/mailboxes/{mailbox}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The blobs whose bytes are stored (the ids of items, sessions and
     /// unfinished uploads in `chunks`), sorted.
     pub fn blob_names(&self) -> Vec<String> {
