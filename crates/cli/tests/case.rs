@@ -34,28 +34,12 @@ impl Case {
         let dir = tmp.path();
         let codename = ok(dir, &["codename"]).trim().to_string();
         std::fs::write(dir.join("codename.txt"), format!("{codename}\n")).unwrap();
-        let recipient = std::fs::read_to_string(dir.join("data/agency.pub")).unwrap();
-        let seal = [
-            "seal",
-            "--to",
-            recipient.trim(),
-            "--agency",
-            "demo",
-            "--message",
-            "Workers locked in at night",
-            "--codename",
-            &codename,
-            "-o",
-            "tip.age",
-        ];
-        ok(dir, &seal);
-        let url = relay.url.as_str();
-        let tip = ok(
+        let tip = common::submit_tip(
             dir,
-            &["submit", "--relay", url, "--agency", "demo", "tip.age"],
-        )
-        .trim()
-        .to_string();
+            relay.url.as_str(),
+            "Workers locked in at night",
+            &codename,
+        );
         let case = Case {
             tmp,
             relay,

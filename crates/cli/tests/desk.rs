@@ -213,27 +213,8 @@ fn lists(inbox: &str, word: &str) -> bool {
 /// A tip sealed with a fresh codename (so it offers replies and opens a
 /// case), submitted to the demo agency.
 fn submit_tip(dir: &std::path::Path, url: &str, text: &str) {
-    let recipient = std::fs::read_to_string(dir.join("data/agency.pub")).unwrap();
     let codename = common::ok(dir, &["codename"]).trim().to_string();
-    let seal = [
-        "seal",
-        "--to",
-        recipient.trim(),
-        "--agency",
-        "demo",
-        "--message",
-        text,
-        "--codename",
-        &codename,
-        "-o",
-        "tip.age",
-    ];
-    common::ok(dir, &seal);
-    common::ok(
-        dir,
-        &["submit", "--relay", url, "--agency", "demo", "tip.age"],
-    );
-    std::fs::remove_file(dir.join("tip.age")).unwrap();
+    common::submit_tip(dir, url, text, &codename);
 }
 
 #[test]

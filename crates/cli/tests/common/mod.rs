@@ -27,6 +27,33 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     sealtip_harness::sealtip_ok(dir, args).unwrap()
 }
 
+/// A tip saying `text`, sealed in `dir` (initialised by `sealtip-relay
+/// init`) to the demo agency's key with `codename` (so it offers replies and
+/// opens a thread) and submitted to the relay at `url`: its id.
+pub fn submit_tip(dir: &Path, url: &str, text: &str, codename: &str) -> String {
+    let recipient = std::fs::read_to_string(dir.join("data/agency.pub")).unwrap();
+    let seal = [
+        "seal",
+        "--to",
+        recipient.trim(),
+        "--agency",
+        "demo",
+        "--message",
+        text,
+        "--codename",
+        codename,
+        "-o",
+        "tip.age",
+    ];
+    ok(dir, &seal);
+    let id = ok(
+        dir,
+        &["submit", "--relay", url, "--agency", "demo", "tip.age"],
+    );
+    std::fs::remove_file(dir.join("tip.age")).unwrap();
+    id.trim().to_string()
+}
+
 /// The arguments of a tipster's `command` (`replies`, `follow-up`) with
 /// the demo agency at `url`, the codename in `codename_file`.
 pub fn tipster_args<'a>(command: &'a str, url: &'a str, codename_file: &'a str) -> [&'a str; 7] {
