@@ -9,11 +9,9 @@
 //! counted, never merged. Merging is `crate::case_state`'s (FORMAT.md §7).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 
-use crate::case_state::{CaseItem, CaseState, Note, case_item_id, merge};
+use crate::case_state::{CaseItem, CaseState, Note, merge};
 use crate::threads::{Thread, case_items_of};
-use sealtip_api::CASE_ITEM_MAX_BYTES;
 use sealtip_envelope::{CaseChange, CaseStatus, OpenedTip};
 
 use super::state::{Item, Origin, State};
@@ -77,9 +75,9 @@ pub fn case_of<T>(state: &State, thread: &Thread<T>) -> CaseView {
     };
     let mut proven: Vec<(String, &CaseChange)> = Vec::new();
     for (item, opened) in sorted.by_thread.into_iter().flatten() {
-        match (sealed_bytes(item), &opened.tip.case) {
-            (Some(bytes), Some(change)) => {
-                let id = case_item_id(&bytes);
+        match (state.case_ids.get(&item.id), &opened.tip.case) {
+            (Some(id), Some(change)) => {
+                let id = id.clone();
                 if item.origin == Origin::QueuedCase {
                     view.queued.insert(id.clone());
                 }
@@ -94,19 +92,6 @@ pub fn case_of<T>(state: &State, thread: &Thread<T>) -> CaseView {
         .collect();
     view.state = merge(&items);
     view
-}
-
-/// The sealed bytes of a case item, if no larger than a case item may be
-/// (a relay that lists a large file as a case item gets it refused, not
-/// read into memory).
-fn sealed_bytes(item: &Item) -> Option<Vec<u8>> {
-    let mut bytes = Vec::new();
-    let reader = item.sealed.reader().ok()?;
-    reader
-        .take(CASE_ITEM_MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    (bytes.len() as u64 <= CASE_ITEM_MAX_BYTES).then_some(bytes)
 }
 
 /// What the officer's case form sent.

@@ -10,8 +10,9 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::case_state::case_item_id;
 use crate::threads::{Thread, threads};
-use sealtip_api::ItemKind;
+use sealtip_api::{CASE_ITEM_MAX_BYTES, ItemKind};
 use sealtip_envelope::Identity;
 use sealtip_envelope::{OpenedTip, Tip};
 use zeroize::Zeroizing;
@@ -143,6 +144,10 @@ pub struct State {
     /// The [`Item::order`] of the last item known when the officer last
     /// looked at the inbox: later ones are new.
     pub looked: u64,
+    /// Each case item's case item id (the SHA-256 of its sealed file), by
+    /// its item id: hashed once, when it is added, not at every page.
+    /// Missing for one too large to be a case item.
+    pub case_ids: BTreeMap<String, String>,
 }
 
 impl State {
@@ -178,6 +183,11 @@ impl State {
         }
         self.next_order += 1;
         item.order = self.next_order;
+        if item.origin.is_case()
+            && let Some(id) = case_item_id_of(&item.sealed)
+        {
+            self.case_ids.insert(item.id.clone(), id);
+        }
         self.items.insert(item.id.clone(), item);
     }
 
@@ -226,6 +236,9 @@ impl State {
 
     /// A queued case item was posted and got `id`, `size` bytes.
     pub fn posted_case(&mut self, queued: &str, id: &str, size: u64, sealed: Sealed) {
+        if let Some(case_id) = self.case_ids.remove(queued) {
+            self.case_ids.insert(id.to_string(), case_id);
+        }
         if let Some(mut item) = self.items.remove(queued) {
             item.id = id.to_string();
             item.origin = Origin::Inbox(ItemKind::Case, size);
@@ -313,4 +326,18 @@ pub fn reply_target<T>(thread: &Thread<T>) -> Option<ReplyTarget> {
         }),
         _ => None,
     }
+}
+
+/// The case item id of a case item's sealed file, if no larger than a case
+/// item may be (a relay that lists a large file as a case item gets it
+/// refused, not read into memory).
+fn case_item_id_of(sealed: &Sealed) -> Option<String> {
+    let mut bytes = Vec::new();
+    sealed
+        .reader()
+        .ok()?
+        .take(CASE_ITEM_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    (bytes.len() as u64 <= CASE_ITEM_MAX_BYTES).then(|| case_item_id(&bytes))
 }
