@@ -1,8 +1,9 @@
 //! Nothing on the relay's disk tells when a tip came more precisely than the
 //! hour: no file or folder is created, renamed or touched per tip (the
-//! sealed bytes are rows of the one SQLite database, written constantly),
-//! and no stored value is a finer time. A relay with blob files of an
-//! earlier version moves them into the database and removes them.
+//! sealed bytes are rows of the one SQLite database and slots of its one
+//! chunk file, whose times the store sets on its tick), and no stored value
+//! is a finer time. A relay with blob files of an earlier version moves
+//! them into the database and removes them.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -20,7 +21,12 @@ use tokio::io::AsyncReadExt;
 
 /// The database's own files: one for all tips, written at every change and
 /// on the store's tick, so their times tell nothing per tip.
-const DATABASE_FILES: [&str; 3] = ["relay.db", "relay.db-wal", "relay.db-shm"];
+const DATABASE_FILES: [&str; 4] = [
+    "relay.db",
+    "relay.db-wal",
+    "relay.db-shm",
+    "relay.db-chunks",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tips_and_upload_sessions_leave_no_file_times() {
@@ -90,6 +96,37 @@ async fn tips_and_upload_sessions_leave_no_file_times() {
     }
     assert!(!root.join("data/blobs").exists());
     no_finer_time_than_the_hour(&root.join("data/relay.db"));
+
+    // A tip whose bytes fill a slot of the chunk file, sent half way between
+    // two ticks: once the next tick has passed, the file's times are the
+    // tick's, not the tip's.
+    let chunk_file = root.join("data/relay.db-chunks");
+    let tick = sealtip_relay::store::sqlite::TICK_SECS as f64;
+    let offset = |time: SystemTime| time.duration_since(UNIX_EPOCH).unwrap().as_secs_f64() % tick;
+    let now = offset(SystemTime::now());
+    tokio::time::sleep(Duration::from_secs_f64((tick * 1.5 - now) % tick)).await;
+    let before_tip = times(&chunk_file).modified;
+    let sent = SystemTime::now();
+    let response = relay
+        .post_tip("demo", sealed(&relay.recipient, 600_000))
+        .await;
+    assert_eq!(response.status(), 201);
+    let written = times(&chunk_file);
+    assert!(
+        written.modified > before_tip,
+        "the tip's bytes are in the chunk file"
+    );
+    let since_tick = offset(sent);
+    tokio::time::sleep(Duration::from_secs_f64(tick - since_tick + 3.0)).await;
+    let ticked = times(&chunk_file);
+    for (what, time) in [("modified", ticked.modified), ("changed", ticked.changed)] {
+        assert!(time > written.modified, "{what} moved to the tick");
+        assert!(
+            offset(time) < 2.5,
+            "the chunk file's {what} time is {:.2} s past a tick",
+            offset(time)
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,6 +14,7 @@ use common::{init_with_binary, sealed};
 use sealtip_api::{Challenge, Created, pow};
 use sealtip_envelope::Recipient;
 use sealtip_harness::{RelayProcess, free_port};
+use sealtip_relay::store::sqlite::CHUNK_BYTES;
 use sha2::{Digest, Sha256};
 
 const CLIENTS: usize = 6;
@@ -109,13 +110,15 @@ fn stored_blobs(dir: &std::path::Path) -> Vec<String> {
     let conn = rusqlite::Connection::open(dir.join("data/relay.db")).unwrap();
     let torn: i64 = conn
         .query_row(
-            "SELECT COUNT(*) FROM items WHERE size != (SELECT COALESCE(SUM(length(data)), 0)
+            "SELECT COUNT(*) FROM items WHERE size != (SELECT
+             COALESCE(SUM(IIF(slot IS NULL, length(data), 262144)), 0)
              FROM chunks WHERE chunks.blob = items.id)",
             [],
             |row| row.get(0),
         )
         .unwrap();
     assert_eq!(torn, 0, "an item's chunks add up to its size");
+    only_named_slots_hold_bytes(dir);
     let mut stmt = conn
         .prepare("SELECT DISTINCT blob FROM chunks ORDER BY blob")
         .unwrap();
@@ -231,10 +234,25 @@ async fn kill_during_session(dir: &std::path::Path) {
         stream.flush().await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
+    // On SQLite, killed once the part's first two chunks are in slots (the
+    // acknowledged bytes fill four).
+    let chunk_file = dir.join("data/relay.db-chunks");
+    let sqlite = chunk_file.exists();
+    for _ in 0..100 {
+        let len = std::fs::metadata(&chunk_file).map_or(u64::MAX, |m| m.len());
+        if len >= 6 * CHUNK_BYTES as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     relay.kill();
     drop(stream);
     relay = RelayProcess::start(dir, port).unwrap();
     assert_eq!(uploads.received(&id).await, (200, Some(cuts[1] as u64)));
+    if sqlite {
+        // The slots the cut part wrote are free again, and hold nothing.
+        only_named_slots_hold_bytes(dir);
+    }
 
     // The rest, the commit, and the item opens.
     uploads.append(&id, cuts[1] as u64, part).await;
@@ -255,6 +273,28 @@ async fn kill_during_session(dir: &std::path::Path) {
     assert_eq!(bytes, file);
     let opened = common::age_open(&dir.join("data/agency.key"), &bytes);
     assert!(opened == plaintext, "the item opens to what was sealed");
+}
+
+/// The chunk file of the relay in `dir` (opened since its last kill) holds
+/// the slots its rows name, each once, and no more: a slot written by an
+/// upload a kill cut short is free again, and zeroed or cut off.
+fn only_named_slots_hold_bytes(dir: &std::path::Path) {
+    let conn = rusqlite::Connection::open(dir.join("data/relay.db")).unwrap();
+    let named: Vec<u64> = conn
+        .prepare("SELECT slot FROM chunks WHERE slot IS NOT NULL")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let file = std::fs::read(dir.join("data/relay.db-chunks")).unwrap();
+    let highest = named.iter().max().map_or(0, |slot| slot + 1);
+    assert_eq!(file.len() as u64, highest * CHUNK_BYTES as u64);
+    for (slot, held) in file.chunks(CHUNK_BYTES).enumerate() {
+        if !named.contains(&(slot as u64)) {
+            assert!(held.iter().all(|b| *b == 0), "free slot {slot} holds bytes");
+        }
+    }
 }
 
 /// The ids the relay in `dir` lists (started afresh).

@@ -32,8 +32,14 @@ async fn sqlite_keeps_the_store_contract() {
 /// Chunks no item owns: an upload's or a session's.
 const UNOWNED_CHUNKS: &str = "SELECT COUNT(*) FROM chunks WHERE blob NOT IN (SELECT id FROM items)";
 
-/// The files of a SQLite store (the log and its index while it is open).
-const DATABASE_FILES: [&str; 3] = ["relay.db", "relay.db-shm", "relay.db-wal"];
+/// The files of a SQLite store (the log and its index while it is open, and
+/// the chunk file).
+const DATABASE_FILES: [&str; 4] = [
+    "relay.db",
+    "relay.db-shm",
+    "relay.db-wal",
+    "relay.db-chunks",
+];
 
 /// What `sql` counts in the SQLite database `database`.
 fn sqlite_count(database: &std::path::Path, sql: &str) -> i64 {

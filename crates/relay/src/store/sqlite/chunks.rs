@@ -1,39 +1,75 @@
-//! Sealed bytes on their way into `chunks` rows: an upload (`begin` …
-//! `commit`) and a part of an upload session. A full chunk goes to the
-//! committer as soon as more bytes follow (durable with the next commit that
-//! waits for the disk), and the next is received while it is written; the
-//! last one goes with the item or with the session's new length. So each
-//! holds two chunks in memory at most.
+//! Sealed bytes on their way in: an upload (`begin` … `commit`) and a part
+//! of an upload session. Each full chunk is written into a slot of the
+//! chunk file (`slots`) as soon as more bytes follow, while the next is
+//! received; the rest, less than a chunk, stays in memory. At the end the
+//! slots are synced and the whole is handed to the committer as
+//! [`Received`]: one `chunks` row per slot, and the rest inline in its row,
+//! recorded in the same transaction as the item or the session's new
+//! length. So nothing is written to the database before that commit, and
+//! each holds two chunks in memory at most.
 
-use std::sync::mpsc;
+use std::sync::Arc;
 
 use rusqlite::{Transaction, params};
 use tokio::sync::oneshot;
 
-use super::committer::{Job, committer_answer, committer_stopped};
+use super::slots::Slots;
 use crate::store::session_hold::SessionHold;
 use crate::store::{StoreError, Upload};
 
-/// Ciphertext bytes per `chunks` row at most.
+/// Ciphertext bytes per `chunks` row at most, and per slot of the chunk file.
 pub const CHUNK_BYTES: usize = 256 * 1024;
 
-/// Bytes of blob `blob` from byte `start` on.
-pub(super) struct Chunk {
-    pub(super) blob: String,
+/// The length of a `chunks` row's bytes, in SQL: inline, or a full slot.
+pub(super) const CHUNK_LENGTH_SQL: &str = "IIF(slot IS NULL, length(data), 262144)";
+
+/// A full chunk of a blob in a slot of the chunk file.
+#[derive(Clone, Copy)]
+pub(super) struct InSlot {
+    /// Where its bytes start in the blob.
     pub(super) start: u64,
-    pub(super) data: Vec<u8>,
+    pub(super) slot: u64,
 }
 
-impl Chunk {
-    /// Stores the chunk (replacing one a dropped part left at its place).
+/// The bytes of an upload or a part, ready to be recorded: full chunks in
+/// slots (already on the disk), and the rest, if any, inline.
+pub(super) struct Received {
+    pub(super) blob: String,
+    pub(super) in_slots: Vec<InSlot>,
+    /// Where the rest starts in the blob, and its bytes.
+    pub(super) rest: Option<(u64, Vec<u8>)>,
+}
+
+impl Received {
+    /// Inserts its `chunks` rows.
     pub(super) fn insert(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
-        tx.prepare_cached("INSERT OR REPLACE INTO chunks (blob, start, data) VALUES (?1, ?2, ?3)")?
-            .execute(params![self.blob, self.start, self.data])?;
+        let mut in_slot = tx.prepare_cached(
+            "INSERT INTO chunks (blob, start, data, slot) VALUES (?1, ?2, X'', ?3)",
+        )?;
+        for chunk in &self.in_slots {
+            in_slot.execute(params![self.blob, chunk.start, chunk.slot])?;
+        }
+        if let Some((start, data)) = &self.rest {
+            tx.prepare_cached("INSERT INTO chunks (blob, start, data) VALUES (?1, ?2, ?3)")?
+                .execute(params![self.blob, start, data])?;
+        }
         Ok(())
+    }
+
+    /// The slots its rows name.
+    pub(super) fn slots(&self) -> Vec<u64> {
+        self.in_slots.iter().map(|chunk| chunk.slot).collect()
+    }
+
+    /// Roughly how many bytes it adds to the log.
+    pub(super) fn log_bytes(&self) -> u64 {
+        let rest = self.rest.as_ref().map_or(0, |(_, data)| data.len());
+        (rest + 64 * self.in_slots.len()) as u64
     }
 }
 
-/// Removes every chunk of `blob`.
+/// Removes every chunk of `blob` (the `chunk_slot_freed` trigger notes the
+/// slots it frees).
 pub(super) fn delete_chunks(tx: &Transaction<'_>, blob: &str) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM chunks WHERE blob = ?1")?
         .execute(params![blob])?;
@@ -50,30 +86,31 @@ pub(super) fn cut_chunks(tx: &Transaction<'_>, blob: &str, from: u64) -> Result<
     Ok(())
 }
 
-/// Bytes on their way to the chunks of a blob, one chunk in memory.
+/// Bytes on their way to a blob: full chunks into slots, the rest in memory.
 pub(super) struct ChunkWriter {
-    jobs: mpsc::Sender<Job>,
+    slots: Arc<Slots>,
     pub(super) blob: String,
     /// Where the first byte goes in the blob: 0 for an upload, the
     /// session's length for a part.
     pub(super) start: u64,
     buffer: Vec<u8>,
     pub(super) written: u64,
-    /// Whether a chunk may have been stored.
-    pub(super) stored: bool,
-    /// The committer's answer for the chunk being written.
-    in_flight: Option<oneshot::Receiver<Result<(), StoreError>>>,
+    /// The slots written (or being written) so far, not yet recorded:
+    /// released if dropped.
+    in_slots: Vec<InSlot>,
+    /// The write under way, which answers its buffer.
+    in_flight: Option<oneshot::Receiver<Result<Vec<u8>, StoreError>>>,
 }
 
 impl ChunkWriter {
-    pub(super) fn new(jobs: mpsc::Sender<Job>, blob: String, start: u64) -> Self {
+    pub(super) fn new(slots: Arc<Slots>, blob: String, start: u64) -> Self {
         ChunkWriter {
-            jobs,
+            slots,
             blob,
             start,
             buffer: Vec::new(),
             written: 0,
-            stored: false,
+            in_slots: Vec::new(),
             in_flight: None,
         }
     }
@@ -91,30 +128,33 @@ impl ChunkWriter {
         Ok(())
     }
 
-    /// Has the committer store the full chunk in memory, once the one
-    /// before is stored.
+    /// Writes the full chunk in memory into a slot, once the one before is
+    /// written.
     async fn store_chunk(&mut self) -> Result<(), StoreError> {
-        self.stored_so_far().await?;
-        let chunk = Chunk {
-            blob: self.blob.clone(),
+        // A body this long is likely longer still: the buffer written
+        // before takes the next chunk.
+        let next = self.written_so_far().await?;
+        let slot = self.slots.take();
+        self.in_slots.push(InSlot {
             start: self.buffer_start(),
-            // A body this long is likely longer still: the next chunk's
-            // room is taken at once.
-            data: std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK_BYTES)),
-        };
-        self.stored = true;
-        let (reply, answer) = oneshot::channel();
-        self.send(Job::Chunk { chunk, reply })?;
-        self.in_flight = Some(answer);
+            slot,
+        });
+        let data = std::mem::replace(&mut self.buffer, next);
+        self.in_flight = Some(self.slots.write(slot, data));
         Ok(())
     }
 
-    /// Waits until every chunk sent is stored (an item or a session's length
-    /// must not count a chunk that failed).
-    async fn stored_so_far(&mut self) -> Result<(), StoreError> {
+    /// Waits until every chunk is written; answers an empty buffer.
+    async fn written_so_far(&mut self) -> Result<Vec<u8>, StoreError> {
         match self.in_flight.take() {
-            Some(answer) => committer_answer(answer).await,
-            None => Ok(()),
+            Some(written) => {
+                let mut buffer = written
+                    .await
+                    .map_err(|_| StoreError::Failed("a chunk's write was lost".into()))??;
+                buffer.clear();
+                Ok(buffer)
+            }
+            None => Ok(Vec::with_capacity(CHUNK_BYTES)),
         }
     }
 
@@ -123,42 +163,38 @@ impl ChunkWriter {
         self.start + self.written - self.buffer.len() as u64
     }
 
-    /// Once every chunk sent is stored: the bytes still in memory, as the
-    /// blob's last chunk (none if empty).
-    pub(super) async fn last_chunk(&mut self) -> Result<Option<Chunk>, StoreError> {
-        self.stored_so_far().await?;
-        if self.buffer.is_empty() {
-            return Ok(None);
+    /// Everything written, the full chunks in slots on the disk: what the
+    /// committer records. From here the committer owns the slots.
+    pub(super) async fn finish(&mut self) -> Result<Received, StoreError> {
+        if self.buffer.len() == CHUNK_BYTES {
+            self.store_chunk().await?;
         }
-        self.stored = true;
-        Ok(Some(Chunk {
+        self.written_so_far().await?;
+        if !self.in_slots.is_empty() {
+            self.slots.synced().await?;
+        }
+        let rest = (!self.buffer.is_empty())
+            .then(|| (self.buffer_start(), std::mem::take(&mut self.buffer)));
+        Ok(Received {
             blob: self.blob.clone(),
-            start: self.buffer_start(),
-            data: std::mem::take(&mut self.buffer),
-        }))
+            in_slots: std::mem::take(&mut self.in_slots),
+            rest,
+        })
     }
+}
 
-    pub(super) fn send(&self, job: Job) -> Result<(), StoreError> {
-        self.jobs.send(job).map_err(|_| committer_stopped())
+impl Drop for ChunkWriter {
+    fn drop(&mut self) {
+        // Not recorded: nothing of it may stay. Released after its writes,
+        // which the writer thread does first.
+        let slots = self.in_slots.iter().map(|chunk| chunk.slot).collect();
+        self.slots.release(slots);
     }
 }
 
 /// A blob being received by `begin` … `commit`.
 pub struct SqliteUpload {
     pub(super) writer: ChunkWriter,
-    /// Whether it is an item now.
-    pub(super) committed: bool,
-}
-
-impl Drop for SqliteUpload {
-    fn drop(&mut self) {
-        if self.writer.stored && !self.committed {
-            // An abandoned upload: nothing of it may stay (a crash's
-            // leftovers are removed on the next open instead).
-            let blob = std::mem::take(&mut self.writer.blob);
-            let _ = self.writer.send(Job::Discard { blob });
-        }
-    }
 }
 
 impl Upload for SqliteUpload {
@@ -171,28 +207,13 @@ impl Upload for SqliteUpload {
     }
 }
 
-/// A part of an upload session, written as chunks after the session's bytes.
+/// A part of an upload session, written after the session's bytes.
 pub struct SqlitePart {
     /// The session's id.
     pub(super) id: String,
     pub(super) writer: ChunkWriter,
-    /// Whether the session counts it (it stays).
-    pub(super) counted: bool,
-    /// Released after the cut below is queued, so the next part or commit
-    /// comes after it.
+    /// Released when the part is recorded or dropped.
     pub(super) _hold: SessionHold,
-}
-
-impl Drop for SqlitePart {
-    fn drop(&mut self) {
-        if self.writer.stored && !self.counted {
-            // Nothing of a part that was not counted may stay.
-            let (blob, from) = (std::mem::take(&mut self.writer.blob), self.writer.start);
-            if self.writer.send(Job::Cut { blob, from }).is_err() {
-                eprintln!("sealtip-relay: could not cut back an unfinished part");
-            }
-        }
-    }
 }
 
 impl Upload for SqlitePart {
@@ -202,5 +223,15 @@ impl Upload for SqlitePart {
 
     fn written(&self) -> u64 {
         self.writer.written
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slots_length_in_sql_is_a_chunk() {
+        assert!(CHUNK_LENGTH_SQL.contains(&format!(" {CHUNK_BYTES})")));
     }
 }

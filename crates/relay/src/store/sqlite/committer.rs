@@ -10,10 +10,11 @@ use rusqlite::{Connection, Transaction, params};
 use tokio::sync::oneshot;
 
 use super::checkpointer::{Checkpointer, FOLD_AFTER_BYTES};
-use super::chunks::{Chunk, cut_chunks, delete_chunks};
+use super::chunks::{Received, cut_chunks, delete_chunks};
 use super::queries;
 use super::retention::{self, Expired};
 use super::session_rows::{SessionOp, session_op};
+use super::slots::Slots;
 use super::syncer::Syncer;
 use crate::store::session_hold::{Writing, lock};
 use crate::store::{ItemMeta, Place, SpentTag, StoreError};
@@ -51,20 +52,6 @@ pub(super) enum Job {
         item: Accepted,
         max_items: u64,
     },
-    /// Stores a chunk of an upload or part still arriving.
-    Chunk {
-        chunk: Chunk,
-        reply: oneshot::Sender<Result<(), StoreError>>,
-    },
-    /// Removes the chunks of an upload dropped before its commit.
-    Discard {
-        blob: String,
-    },
-    /// Removes the chunks a dropped part wrote from byte `from` on.
-    Cut {
-        blob: String,
-        from: u64,
-    },
     Delete(DeleteJob),
     /// Deletes every reply received before the hour given; answers how many.
     ExpireReplies(u64, oneshot::Sender<Result<u64, StoreError>>),
@@ -82,32 +69,22 @@ pub(super) enum Job {
 }
 
 impl Job {
-    /// Whether its answer promises durability (a chunk's does not: the
-    /// commit that makes it part of something waits for the disk).
-    fn needs_disk(&self) -> bool {
-        !matches!(
-            self,
-            Job::Chunk { .. } | Job::Discard { .. } | Job::Cut { .. }
-        )
-    }
-
     /// Roughly how many bytes it adds to the log.
     fn log_bytes(&self) -> u64 {
         let data = match self {
-            Job::Chunk { chunk, .. } => chunk.data.len(),
-            Job::Commit { item, .. } => item.last.as_ref().map_or(0, |c| c.data.len()),
+            Job::Commit { item, .. } => item.bytes.as_ref().map_or(0, Received::log_bytes),
             Job::Session {
-                op: SessionOp::Append { last, .. },
+                op: SessionOp::Append { bytes, .. },
                 ..
-            } => last.as_ref().map_or(0, |c| c.data.len()),
+            } => bytes.log_bytes(),
             _ => 0,
         };
-        data as u64 + 4096
+        data + 4096
     }
 }
 
-/// A commit the committer carries out: the item's row (its last chunk with
-/// it), and where to answer.
+/// A commit the committer carries out: the item's row (with the bytes of
+/// an upload), and where to answer.
 pub(super) struct Accepted {
     id: String,
     agency: String,
@@ -117,7 +94,8 @@ pub(super) struct Accepted {
     spent: Option<SpentTag>,
     /// The upload session it ends, whose chunks it takes over.
     session: Option<String>,
-    last: Option<Chunk>,
+    /// An upload's bytes (none for a session's).
+    bytes: Option<Received>,
     reply: oneshot::Sender<Result<(), StoreError>>,
 }
 
@@ -131,7 +109,7 @@ impl Accepted {
         size: u64,
         spent: Option<SpentTag>,
         session: Option<String>,
-        last: Option<Chunk>,
+        bytes: Option<Received>,
     ) -> (Self, ItemMeta, oneshot::Receiver<Result<(), StoreError>>) {
         let (reply, answer) = oneshot::channel();
         let received = time::this_hour();
@@ -149,7 +127,7 @@ impl Accepted {
             received,
             spent,
             session,
-            last,
+            bytes,
             reply,
         };
         (item, meta, answer)
@@ -195,18 +173,30 @@ pub(super) struct Committer {
     syncer: Syncer,
     /// Roughly the bytes added to the log since the last fold was asked for.
     unfolded: u64,
+    /// The chunk file, whose slots the deleted rows free.
+    slots: Arc<Slots>,
 }
 
 impl Committer {
-    /// The committer of `conn`, the writer connection.
+    /// The committer of `conn`, the writer connection, which from here on
+    /// notes the slots each deleted row frees (in a table of its own
+    /// connection, in memory: undone with the job or batch that deleted).
     pub(super) fn new(
         conn: Connection,
         counts: Arc<Mutex<HashMap<String, u64>>>,
         writing: Writing,
         checkpointer: Checkpointer,
         syncer: Syncer,
-    ) -> Self {
-        Committer {
+        slots: Arc<Slots>,
+    ) -> Result<Self, StoreError> {
+        conn.execute_batch(
+            "PRAGMA temp_store = MEMORY;
+             CREATE TEMP TABLE freed_slots (slot INTEGER NOT NULL);
+             CREATE TEMP TRIGGER chunk_slot_freed AFTER DELETE ON chunks
+             WHEN OLD.slot IS NOT NULL
+             BEGIN INSERT INTO freed_slots (slot) VALUES (OLD.slot); END;",
+        )?;
+        Ok(Committer {
             conn,
             counts,
             writing,
@@ -215,7 +205,8 @@ impl Committer {
             checkpointer,
             syncer,
             unfolded: 0,
-        }
+            slots,
+        })
     }
 
     /// Takes jobs until every sender is gone, ticking on the grid meanwhile.
@@ -260,36 +251,39 @@ impl Committer {
         }
     }
 
-    /// Writes the tick row and has the log folded into the database.
+    /// Writes the tick row, has the log folded into the database, and sets
+    /// the chunk file's times.
     fn tick(&mut self) {
         if let Err(e) = self.conn.execute("UPDATE tick SET flip = 1 - flip", []) {
             eprintln!("sealtip-relay: storage tick failed: {e}");
         }
+        self.slots.touch();
         self.checkpointer.ask();
         self.unfolded = 0;
     }
 
     /// Carries out `batch` in one transaction, committed without waiting
-    /// for the disk; the answers that promise durability go to the syncer.
+    /// for the disk; the answers go to the syncer, and so do the slots the
+    /// batch freed, released once its deletions are on the disk.
     fn process(&mut self, batch: Vec<Job>) {
-        // Answered at the commit (a chunk's: the commit that makes it part
-        // of something waits for the disk).
-        let mut answers: Vec<Box<dyn Answer>> = Vec::with_capacity(batch.len());
         // Answered once the log is synced.
-        let mut durable: Vec<Box<dyn Answer>> = Vec::with_capacity(batch.len());
+        let mut durable: Vec<Box<dyn Answer>> = Vec::with_capacity(batch.len() + 1);
         // Inbox items gained (or lost) per agency in this batch.
         let mut delta: HashMap<String, i64> = HashMap::new();
+        // Slots the batch's new rows name.
+        let mut named = Vec::new();
         let outcome = (|| {
             self.batches += 1;
             let tx = self.conn.transaction()?;
             for job in batch {
-                let needs_disk = job.needs_disk();
-                let done = carry_out(&tx, job, &self.counts, &mut delta, &self.writing);
-                if needs_disk {
-                    durable.extend(done);
-                } else {
-                    answers.extend(done);
-                }
+                let mut batch = Batch {
+                    counts: &self.counts,
+                    delta: &mut delta,
+                    writing: &self.writing,
+                    slots: &self.slots,
+                    named: &mut named,
+                };
+                durable.extend(batch.carry_out(&tx, job));
             }
             if self.batches.is_multiple_of(1000) {
                 tx.execute(
@@ -297,31 +291,69 @@ impl Committer {
                     params![time::now()],
                 )?;
             }
+            let freed: Vec<u64> = tx
+                .prepare_cached("DELETE FROM freed_slots RETURNING slot")?
+                .query_map([], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
             tx.commit()?;
-            Ok::<(), StoreError>(())
+            Ok::<Vec<u64>, StoreError>(freed)
         })();
         match outcome {
-            Ok(()) => {
+            Ok(freed) => {
                 let mut counts = lock(&self.counts);
                 for (agency, n) in delta {
                     let count = counts.entry(agency).or_default();
                     *count = count.saturating_add_signed(n);
                 }
                 drop(counts);
-                for answer in answers {
-                    answer.send(None);
+                if !freed.is_empty() {
+                    // Before the answers: once a deletion is answered, its
+                    // slots are queued for zeroing ahead of any later write.
+                    let release = Box::new(Release {
+                        slots: self.slots.clone(),
+                        freed,
+                    });
+                    durable.insert(0, release);
                 }
                 self.syncer.after_sync(durable);
             }
             Err(e) => {
                 let message = e.to_string();
                 eprintln!("sealtip-relay: storage failed: {message}");
-                for answer in answers.into_iter().chain(durable) {
+                for answer in durable {
                     answer.send(Some(&message));
                 }
+                // No row names them.
+                self.slots.release(named);
             }
         }
     }
+}
+
+/// Slots whose rows a batch deleted: released once that is on the disk
+/// (if the sync fails, they stay out of use until the next open).
+struct Release {
+    slots: Arc<Slots>,
+    freed: Vec<u64>,
+}
+
+impl Answer for Release {
+    fn send(self: Box<Self>, failed: Option<&str>) {
+        if failed.is_none() {
+            self.slots.release(self.freed);
+        }
+    }
+}
+
+/// What one job of a batch reads and changes beside the transaction.
+struct Batch<'a> {
+    counts: &'a Mutex<HashMap<String, u64>>,
+    /// Inbox items gained (or lost) per agency in this batch so far.
+    delta: &'a mut HashMap<String, i64>,
+    writing: &'a Writing,
+    slots: &'a Slots,
+    /// Slots the batch's new rows name so far.
+    named: &'a mut Vec<u64>,
 }
 
 /// Runs `f` in a savepoint of `tx`: undone if it fails, so a failed job
@@ -343,81 +375,81 @@ fn in_savepoint<T>(
     }
 }
 
-/// Carries out one job in `tx`, noting inbox changes in `delta` (what this
-/// batch has added or removed so far); answers once the transaction is over.
-fn carry_out(
-    tx: &Transaction<'_>,
-    job: Job,
-    counts: &Mutex<HashMap<String, u64>>,
-    delta: &mut HashMap<String, i64>,
-    writing: &Writing,
-) -> Option<Box<dyn Answer>> {
-    match job {
-        Job::Commit { item, max_items } => {
-            let result = in_savepoint(tx, |tx| {
-                let full = match &item.place {
-                    Place::Inbox(_) => {
-                        let stored = lock(counts).get(&item.agency).copied().unwrap_or(0);
-                        let pending = delta.get(&item.agency).copied().unwrap_or(0);
-                        stored.saturating_add_signed(pending) >= max_items
+impl Batch<'_> {
+    /// Carries out one job in `tx`, noting inbox changes and the slots its
+    /// rows name; answers once the transaction is over. A job that fails
+    /// has its slots released (no row names them).
+    fn carry_out(&mut self, tx: &Transaction<'_>, job: Job) -> Option<Box<dyn Answer>> {
+        match job {
+            Job::Commit { item, max_items } => {
+                let result = in_savepoint(tx, |tx| {
+                    let full = match &item.place {
+                        Place::Inbox(_) => {
+                            let stored = lock(self.counts).get(&item.agency).copied();
+                            let pending = self.delta.get(&item.agency).copied().unwrap_or(0);
+                            stored.unwrap_or(0).saturating_add_signed(pending) >= max_items
+                        }
+                        Place::Mailbox(mailbox) => {
+                            queries::mailbox_len(tx, &item.agency, mailbox)? >= max_items
+                        }
+                    };
+                    if full {
+                        return Err(StoreError::Full);
                     }
-                    Place::Mailbox(mailbox) => {
-                        queries::mailbox_len(tx, &item.agency, mailbox)? >= max_items
-                    }
-                };
-                if full {
-                    return Err(StoreError::Full);
+                    record_item(tx, &item)
+                });
+                if result.is_ok() && matches!(item.place, Place::Inbox(_)) {
+                    *self.delta.entry(item.agency.clone()).or_default() += 1;
                 }
-                record_item(tx, &item)
-            });
-            if result.is_ok() && matches!(item.place, Place::Inbox(_)) {
-                *delta.entry(item.agency.clone()).or_default() += 1;
+                self.note_slots(result.is_ok(), item.bytes.as_ref());
+                answer(item.reply, result)
             }
-            answer(item.reply, result)
-        }
-        Job::Chunk { chunk, reply } => answer(reply, in_savepoint(tx, |tx| chunk.insert(tx))),
-        Job::Discard { blob } => {
-            // Unless the commit went through after all (its answer lost).
-            if let Err(e) = in_savepoint(tx, |tx| cut_chunks(tx, &blob, 0)) {
-                eprintln!("sealtip-relay: could not remove an unfinished upload: {e}");
+            Job::Delete(job) => {
+                let result = in_savepoint(tx, |tx| delete_item(tx, &job));
+                if matches!(result, Ok(true)) && job.mailbox.is_none() {
+                    *self.delta.entry(job.agency.clone()).or_default() -= 1;
+                }
+                answer(job.reply, result)
             }
-            None
-        }
-        Job::Cut { blob, from } => {
-            if let Err(e) = in_savepoint(tx, |tx| cut_chunks(tx, &blob, from)) {
-                eprintln!("sealtip-relay: could not cut back an unfinished part: {e}");
+            Job::ExpireReplies(before, reply) => {
+                answer(reply, in_savepoint(tx, |tx| expire_replies(tx, before)))
             }
-            None
-        }
-        Job::Delete(job) => {
-            let result = in_savepoint(tx, |tx| delete_item(tx, &job));
-            if matches!(result, Ok(true)) && job.mailbox.is_none() {
-                *delta.entry(job.agency.clone()).or_default() -= 1;
+            Job::Session { op, reply } => {
+                let result = in_savepoint(tx, |tx| session_op(tx, &op, self.writing));
+                if let SessionOp::Append { bytes, .. } = &op {
+                    self.note_slots(result.is_ok(), Some(bytes));
+                }
+                answer(reply, result)
             }
-            answer(job.reply, result)
-        }
-        Job::ExpireReplies(before, reply) => {
-            answer(reply, in_savepoint(tx, |tx| expire_replies(tx, before)))
-        }
-        Job::Session { op, reply } => {
-            answer(reply, in_savepoint(tx, |tx| session_op(tx, &op, writing)))
-        }
-        Job::ExpireAgency {
-            agency,
-            before,
-            reply,
-        } => {
-            let result = in_savepoint(tx, |tx| retention::expire_agency(tx, &agency, before));
-            if let Ok(Expired { inbox, .. }) = &result {
-                *delta.entry(agency).or_default() -= i64::try_from(*inbox).unwrap_or(0);
+            Job::ExpireAgency {
+                agency,
+                before,
+                reply,
+            } => {
+                let result = in_savepoint(tx, |tx| retention::expire_agency(tx, &agency, before));
+                if let Ok(Expired { inbox, .. }) = &result {
+                    *self.delta.entry(agency).or_default() -= i64::try_from(*inbox).unwrap_or(0);
+                }
+                answer(reply, result.map(|expired| expired.items))
             }
-            answer(reply, result.map(|expired| expired.items))
+        }
+    }
+
+    /// The slots of `bytes`: named by the batch if its job was `recorded`,
+    /// else released.
+    fn note_slots(&mut self, recorded: bool, bytes: Option<&Received>) {
+        let Some(bytes) = bytes else { return };
+        if recorded {
+            self.named.extend(bytes.slots());
+        } else {
+            self.slots.release(bytes.slots());
         }
     }
 }
 
-/// Inserts the item's row (with its last chunk and spent tag); a session's
-/// row goes, and its chunks become the item's, exactly its length of them.
+/// Inserts the item's row (with an upload's chunks and its spent tag); a
+/// session's row goes, and its chunks become the item's, exactly its length
+/// of them.
 fn record_item(tx: &Transaction<'_>, item: &Accepted) -> Result<(), StoreError> {
     if let Some(session) = &item.session {
         let ended = tx.execute("DELETE FROM sessions WHERE id = ?1", params![session])?;
@@ -428,8 +460,8 @@ fn record_item(tx: &Transaction<'_>, item: &Accepted) -> Result<(), StoreError> 
         }
         cut_chunks(tx, &item.id, item.size)?;
     }
-    if let Some(chunk) = &item.last {
-        chunk.insert(tx)?;
+    if let Some(bytes) = &item.bytes {
+        bytes.insert(tx)?;
     }
     tx.prepare_cached(
         "INSERT INTO items (id, agency, kind, mailbox, size, received)

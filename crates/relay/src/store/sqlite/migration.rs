@@ -1,8 +1,15 @@
+//! Databases of earlier relays, brought up to date when the store opens.
+//!
+//! A relay from before the chunk file kept every chunk's bytes inline in
+//! its `chunks` row: the table gains its `slot` column, and those rows are
+//! read as they are, beside new rows that name slots.
+//!
 //! A relay that kept each sealed blob as a file of its own (`BLOBS/<id>`,
 //! an upload session's bytes in `BLOBS/<blob>.session`) has them moved into
-//! `chunks` rows when it opens: each file is copied in one transaction,
-//! made durable, then removed; the emptied folder goes too. A stop part way
-//! is picked up at the next open (a file is copied again whole).
+//! `chunks` rows (inline) when it opens: each file is copied in one
+//! transaction, made durable, then removed; the emptied folder goes too. A
+//! stop part way is picked up at the next open (a file is copied again
+//! whole).
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -14,6 +21,19 @@ use sealtip_api::is_valid_id;
 
 use super::chunks::CHUNK_BYTES;
 use crate::store::StoreError;
+
+/// Adds the `slot` column to the `chunks` table of a database from before
+/// the chunk file (its rows keep their bytes inline, and read as they are).
+pub(super) fn add_slot_column(conn: &Connection) -> Result<(), StoreError> {
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('chunks')")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    if !columns.is_empty() && !columns.iter().any(|name| name == "slot") {
+        conn.execute("ALTER TABLE chunks ADD COLUMN slot INTEGER", [])?;
+    }
+    Ok(())
+}
 
 /// Moves the blob files in `folder` (if there is one) into the database.
 pub(super) fn move_blob_files(conn: &mut Connection, folder: &Path) -> Result<(), StoreError> {

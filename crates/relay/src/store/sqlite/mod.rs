@@ -1,52 +1,64 @@
-//! The embedded default: everything in one SQLite database, sealed bytes
-//! included, so that nothing on the disk is created, renamed or touched per
-//! tip (a file's times would tell when it came, to the second).
+//! The embedded default: one SQLite database and, beside it, one chunk file
+//! (`relay.db-chunks`) for the sealed bytes of full chunks, both created
+//! with the store, so that nothing on the disk is created, renamed or
+//! touched per tip (a file's times would tell when it came, to the second).
 //!
 //! A sealed blob is rows of `chunks` (at most [`CHUNK_BYTES`] each), read
-//! back one chunk at a time. Every change goes through the committer
-//! thread, which takes every job waiting when it wakes into one transaction
-//! (group commit): concurrent uploads share one commit and one sync.
+//! back one chunk at a time: a full chunk's bytes are in a slot of the chunk
+//! file that its row names (written once, not in the log and again in the
+//! database), the last bytes of an item or a part inline in their row (so a
+//! small tip is one row, as before). Every change goes through the
+//! committer thread, which takes every job waiting when it wakes into one
+//! transaction (group commit): concurrent uploads share one commit and one
+//! sync.
 //!
-//! Writing an item: the handler keeps the body's last chunk in memory and
-//! hands each full chunk to the committer as more bytes follow (committed
-//! without waiting for the disk); the commit writes the last chunk and the
-//! `items` row, and is answered once the syncer thread has synced the log
-//! after it (WAL, `synchronous=NORMAL`, so the committer goes on with the
-//! next batch meanwhile), which in WAL mode also makes every earlier chunk
-//! durable. A reader may see a commit a moment before that sync ends (a
-//! crash then loses it, as it loses any request not yet answered); no
-//! answer promises what is not on the disk. An item is listed only
-//! once its row exists, so a crash never lists a half-written item; the
-//! chunks of an upload dropped before its commit are removed at once, those
-//! a crash cut short when the store next opens.
+//! Writing an item: the handler writes each full chunk into a free slot as
+//! more bytes follow (through the chunk file's writer thread) and keeps the
+//! rest in memory; at the end it has the chunk file synced, then hands the
+//! committer the item: its rows (each slot's, and the rest inline) and the
+//! `items` row, in one transaction, answered once the syncer thread has
+//! synced the log after it (WAL, `synchronous=NORMAL`, so the committer goes
+//! on with the next batch meanwhile). So a commit that names a slot is
+//! never in the log before that slot's bytes are on the disk. A reader may
+//! see a commit a moment before that sync ends (a crash then loses it, as
+//! it loses any request not yet answered); no answer promises what is not
+//! on the disk. An item is listed only once its row exists, so a crash
+//! never lists a half-written item; the slots of an upload dropped before
+//! its commit are released at once, those a crash cut short are free when
+//! the store next opens (no row names them).
+//!
+//! A deleted row's slot is released once the deletion is on the disk (it
+//! goes to the syncer with the batch's answers): zeroed, then free for the
+//! next chunk (`slots`).
 //!
 //! An upload session is a `sessions` row; its bytes are chunks under `blob`
 //! (the id the item will have, never the session's own id). A part's chunks
-//! follow the session's bytes; its last chunk and the session's new length
-//! are one transaction, answered once the log is synced after it, and only
-//! then is the part counted. A part that fails or is dropped has its chunks removed again,
-//! and on open every session is cut back to its recorded length. Committing
-//! inserts the item and removes the session row in one transaction. Only one
-//! request writes a session at a time (a hold in memory: one relay owns a
-//! SQLite database).
+//! follow the session's bytes, written into slots as above; its rows and
+//! the session's new length are one transaction, answered once the log is
+//! synced after it, and only then is the part counted. A part that fails or
+//! is dropped has its slots released, and on open every session is cut
+//! back to its recorded length. Committing inserts the item and removes the
+//! session row in one transaction. Only one request writes a session at a
+//! time (a hold in memory: one relay owns a SQLite database).
 //!
 //! The log (WAL) is folded into the database by a thread of its own, while
 //! commits go on; once it is done, the committer folds in the rest (what it
 //! wrote meanwhile) when that is small or the log has grown long, so that
 //! its next transaction starts the log again from its beginning and the log
 //! stays bounded. The database files' own times:
-//! the committer writes a row and has the log folded in every
-//! [`TICK_SECS`] seconds on the grid of Unix time, so after any write the
-//! files' times move to the next tick.
+//! the committer writes a row, has the log folded in and sets the chunk
+//! file's times every [`TICK_SECS`] seconds on the grid of Unix time, so
+//! after any write the files' times move to the next tick.
 //!
 //! The files: `committer` (the single writer thread, its batches and ticks),
 //! `syncer` (the thread that syncs the log before durable answers),
 //! `checkpointer` (the thread that folds the log in),
-//! `chunks` (bytes on their way in), `reader` (a blob read a chunk at a time),
+//! `chunks` (bytes on their way in), `slots` (the chunk file: free slots,
+//! its writer thread, zeroing), `reader` (a blob read a chunk at a time),
 //! `session_rows` (the `sessions` table, changed in the committer's
 //! transaction), `queries` (reads), `recovery` (a crash's leftovers removed on
-//! open), `migration` (blob files of an earlier relay moved into the
-//! database), `retention` (an agency's items past its retention, deleted in
+//! open), `migration` (earlier relays' databases: the `slot` column added,
+//! blob files moved into the database), `retention` (an agency's items past its retention, deleted in
 //! batches), `schema.sql`.
 
 mod checkpointer;
@@ -58,6 +70,7 @@ mod reader;
 mod recovery;
 mod retention;
 mod session_rows;
+mod slots;
 mod syncer;
 
 use std::collections::HashMap;
@@ -76,6 +89,7 @@ pub use self::committer::TICK_SECS;
 use self::committer::{Accepted, Committer, DeleteJob, Job, committer_answer, committer_stopped};
 pub use self::reader::SqliteReader;
 use self::session_rows::SessionOp;
+use self::slots::Slots;
 use self::syncer::Syncer;
 use super::session_hold::{SessionHold, Writing, lock};
 use super::{ItemMeta, Place, Session, SpentTag, Store, StoreError, Usage, random_id};
@@ -101,6 +115,8 @@ struct Inner {
     counts: Arc<Mutex<HashMap<String, u64>>>,
     /// Sessions a part or commit is writing to.
     writing: Writing,
+    /// The chunk file.
+    slots: Arc<Slots>,
 }
 
 struct SpentSet {
@@ -123,6 +139,7 @@ impl SqliteStore {
             std::fs::create_dir_all(parent)?;
         }
         let mut writer = Connection::open(database)?;
+        migration::add_slot_column(&writer)?;
         writer.execute_batch(SCHEMA)?;
         configure(&writer)?;
         // Deleted rows (a reply's mailbox id, an item's size and hour, its
@@ -145,6 +162,10 @@ impl SqliteStore {
 
         migration::move_blob_files(&mut writer, old_blobs)?;
         let recovered = recovery::recover(&mut writer)?;
+        let slots = Arc::new(Slots::open(
+            &slots::chunk_file(database),
+            &queries::named_slots(&writer)?,
+        )?);
         // From here on commits do not wait for the disk: the syncer thread
         // syncs the log before answering those that promise durability.
         writer.pragma_update(None, "synchronous", "NORMAL")?;
@@ -157,7 +178,8 @@ impl SqliteStore {
             writing.clone(),
             checkpointer,
             syncer,
-        );
+            slots.clone(),
+        )?;
         std::thread::Builder::new()
             .name("sealtip-committer".into())
             .spawn(move || committer.run(queue))?;
@@ -171,6 +193,7 @@ impl SqliteStore {
                 }),
                 counts,
                 writing,
+                slots,
             }),
         })
     }
@@ -248,8 +271,7 @@ impl Store for SqliteStore {
 
     async fn begin(&self) -> Result<SqliteUpload, StoreError> {
         Ok(SqliteUpload {
-            writer: ChunkWriter::new(self.inner.jobs.clone(), random_id()?, 0),
-            committed: false,
+            writer: ChunkWriter::new(self.inner.slots.clone(), random_id()?, 0),
         })
     }
 
@@ -261,7 +283,7 @@ impl Store for SqliteStore {
         spent: Option<SpentTag>,
         max_items: u64,
     ) -> Result<ItemMeta, StoreError> {
-        let last = upload.writer.last_chunk().await?;
+        let bytes = upload.writer.finish().await?;
         let (item, meta, answer) = Accepted::new(
             upload.writer.blob.clone(),
             agency,
@@ -269,12 +291,10 @@ impl Store for SqliteStore {
             upload.writer.written,
             spent,
             None,
-            last,
+            Some(bytes),
         );
         self.send(Job::Commit { item, max_items })?;
-        // Dropped uncommitted, its chunks are removed.
         committer_answer(answer).await?;
-        upload.committed = true;
         Ok(meta)
     }
 
@@ -407,8 +427,7 @@ impl Store for SqliteStore {
         }
         Ok(Some(SqlitePart {
             id: id.to_owned(),
-            writer: ChunkWriter::new(self.inner.jobs.clone(), blob, offset),
-            counted: false,
+            writer: ChunkWriter::new(self.inner.slots.clone(), blob, offset),
             _hold: hold,
         }))
     }
@@ -419,17 +438,16 @@ impl Store for SqliteStore {
         header_len: Option<u64>,
         expires: u64,
     ) -> Result<Option<u64>, StoreError> {
-        let last = part.writer.last_chunk().await?;
+        let bytes = part.writer.finish().await?;
         let received = self
             .session_op(SessionOp::Append {
                 id: part.id.clone(),
                 received: part.writer.start + part.writer.written,
                 header_len,
                 expires,
-                last,
+                bytes,
             })
             .await?;
-        part.counted = true;
         Ok(Some(received))
     }
 

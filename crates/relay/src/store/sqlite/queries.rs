@@ -1,7 +1,7 @@
 //! Reads: what the reader connection asks the database (and what the
 //! committer counts before it accepts an item).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sealtip_api::is_valid_id;
@@ -80,6 +80,13 @@ pub(super) fn inbox_counts(conn: &Connection) -> Result<HashMap<String, u64>, St
         "SELECT agency, SUM(items) FROM totals WHERE kind IN ('tip', 'message', 'case') GROUP BY agency",
     )?;
     let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The slots of the chunk file that rows name.
+pub(super) fn named_slots(conn: &Connection) -> Result<BTreeSet<u64>, StoreError> {
+    let mut stmt = conn.prepare("SELECT slot FROM chunks WHERE slot IS NOT NULL")?;
+    let rows = stmt.query_map([], |row| row.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

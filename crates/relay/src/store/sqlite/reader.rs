@@ -1,5 +1,6 @@
 //! A stored blob read back one chunk at a time (off the async threads), so
-//! that a reader never holds a whole blob in memory.
+//! that a reader never holds a whole blob in memory: each chunk from its
+//! row, or from the slot of the chunk file its row names.
 
 use std::future::Future;
 use std::io;
@@ -11,6 +12,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 use tokio::task::JoinHandle;
 
 use super::SqliteStore;
+use super::slots::Slots;
 use crate::store::StoreError;
 
 /// A stored blob, fetched a chunk at a time as it is read.
@@ -95,14 +97,28 @@ impl SqliteStore {
         start: u64,
     ) -> JoinHandle<Result<Option<Vec<u8>>, StoreError>> {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || chunk(&store.reader(), &blob, start))
+        tokio::task::spawn_blocking(move || {
+            chunk(&store.reader(), &store.inner.slots, &blob, start)
+        })
     }
 }
 
 /// The chunk of `blob` that starts at byte `start`.
-fn chunk(conn: &Connection, blob: &str, start: u64) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT data FROM chunks WHERE blob = ?1 AND start = ?2")?
-        .query_row(params![blob, start], |row| row.get(0))
-        .optional()?)
+fn chunk(
+    conn: &Connection,
+    slots: &Slots,
+    blob: &str,
+    start: u64,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    // Until its slot is read, no slot is released.
+    let _reading = slots.reading();
+    let row: Option<(Vec<u8>, Option<u64>)> = conn
+        .prepare_cached("SELECT data, slot FROM chunks WHERE blob = ?1 AND start = ?2")?
+        .query_row(params![blob, start], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    match row {
+        Some((_, Some(slot))) => Ok(Some(slots.read(slot)?)),
+        Some((data, None)) => Ok(Some(data)),
+        None => Ok(None),
+    }
 }

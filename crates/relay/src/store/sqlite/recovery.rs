@@ -2,11 +2,14 @@
 //! spent tags dropped, chunks of unfinished uploads removed, each session
 //! cut back to its recorded length, and an item or session whose chunks do
 //! not add up to its length removed; the totals per agency counted again.
+//! (The slots of the rows removed are free once no row names them: the
+//! chunk file's slots are counted after this.)
 
 use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
 
+use super::chunks::CHUNK_LENGTH_SQL;
 use super::queries;
 use crate::store::StoreError;
 use crate::time;
@@ -39,13 +42,17 @@ pub(super) fn recover(conn: &mut Connection) -> Result<Recovered, StoreError> {
         [],
     )?;
     let lost_sessions = tx.execute(
-        "DELETE FROM sessions WHERE received != (SELECT COALESCE(SUM(length(data)), 0)
-         FROM chunks WHERE chunks.blob = sessions.blob)",
+        &format!(
+            "DELETE FROM sessions WHERE received != (SELECT COALESCE(SUM({CHUNK_LENGTH_SQL}), 0)
+             FROM chunks WHERE chunks.blob = sessions.blob)"
+        ),
         [],
     )?;
     let lost_items = tx.execute(
-        "DELETE FROM items WHERE size != (SELECT COALESCE(SUM(length(data)), 0)
-         FROM chunks WHERE chunks.blob = items.id)",
+        &format!(
+            "DELETE FROM items WHERE size != (SELECT COALESCE(SUM({CHUNK_LENGTH_SQL}), 0)
+             FROM chunks WHERE chunks.blob = items.id)"
+        ),
         [],
     )?;
     if lost_sessions + lost_items > 0 {

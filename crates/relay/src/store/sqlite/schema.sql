@@ -34,14 +34,21 @@ CREATE TABLE IF NOT EXISTS sessions (
     header_len INTEGER,
     expires INTEGER NOT NULL     -- Unix seconds, a multiple of 3600
 ) WITHOUT ROWID;
--- The sealed bytes of items, sessions and uploads being received: `data`
--- holds the bytes of blob `blob` from byte `start` on (at most CHUNK_BYTES).
+-- The sealed bytes of items and sessions: the bytes of blob `blob` from
+-- byte `start` on, either in `data` (less than CHUNK_BYTES: an item's or a
+-- part's last bytes; or from a relay before the chunk file) or, with `data`
+-- empty, CHUNK_BYTES of them in slot `slot` of the chunk file
+-- (relay.db-chunks, slots.rs). A database from before the chunk file has
+-- the column added at open (migration.rs).
 CREATE TABLE IF NOT EXISTS chunks (
     blob TEXT NOT NULL,
     start INTEGER NOT NULL,
     data BLOB NOT NULL,
+    slot INTEGER,
     PRIMARY KEY (blob, start)
 );
+-- No two rows name one slot; the slots named are read at open.
+CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_slot ON chunks (slot) WHERE slot IS NOT NULL;
 -- Items and bytes per agency and kind, kept by the triggers below, so that
 -- what each agency holds (checked before every proof is spent) is read
 -- without reading every item. Counts only; filled again from `items` at

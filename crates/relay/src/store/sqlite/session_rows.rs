@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 use sealtip_api::ItemKind;
 
-use super::chunks::{Chunk, delete_chunks};
+use super::chunks::{Received, delete_chunks};
 use crate::store::session_hold::Writing;
 use crate::store::{SpentTag, StoreError};
 use crate::time;
@@ -20,13 +20,13 @@ pub(super) enum SessionOp {
         spent: SpentTag,
         max_open: u64,
     },
-    /// Stores the part's last chunk and answers the new length.
+    /// Records the part's chunks and answers the new length.
     Append {
         id: String,
         received: u64,
         header_len: Option<u64>,
         expires: u64,
-        last: Option<Chunk>,
+        bytes: Received,
     },
     /// Answers 1 if the session was there, else 0.
     Drop { id: String },
@@ -74,7 +74,7 @@ pub(super) fn session_op(
             received,
             header_len,
             expires,
-            last,
+            bytes,
         } => {
             let changed = tx.execute(
                 "UPDATE sessions SET received = ?2, header_len = COALESCE(header_len, ?3),
@@ -86,9 +86,7 @@ pub(super) fn session_op(
                     "an upload session ended while a part was written".into(),
                 ));
             }
-            if let Some(chunk) = last {
-                chunk.insert(tx)?;
-            }
+            bytes.insert(tx)?;
             Ok(*received)
         }
         SessionOp::Drop { id } => {

@@ -10,6 +10,10 @@
 //! `synchronous=FULL` would have at the commit itself. The log stays the
 //! same file while the store is open (a checkpoint restarts or truncates
 //! it, never replaces it).
+//!
+//! The chunk file has a syncer of its own (`slots`): an upload's slots are
+//! synced, the waiters grouped the same way, before its commit is handed
+//! to the committer.
 
 use std::fs::File;
 use std::path::Path;
@@ -28,7 +32,8 @@ pub(super) struct Syncer {
 
 impl Syncer {
     /// Starts the thread on `log`, the database's log file (which exists
-    /// once a connection has opened the database in WAL mode). It stops
+    /// once a connection has opened the database in WAL mode), or the
+    /// chunk file. It stops
     /// once the syncer is dropped, after answering everything handed over.
     pub(super) fn start(log: &Path) -> Result<Self, StoreError> {
         let file = File::open(log)?;
