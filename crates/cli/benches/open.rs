@@ -20,9 +20,12 @@
 //!
 //! It prints the load average before and after (the machine may be shared),
 //! each run, and for each way the fastest, median and slowest time, MiB/s of
-//! the attachment at the median, and sealtip's speed over age's (1.0 or
-//! more: sealtip at least as fast), from the medians and as the median of
-//! each turn's pair.
+//! the attachment at the median, the median and least CPU time (user and
+//! system, all its processes and threads), and sealtip's speed over age's
+//! (1.0 or more: sealtip at least as fast), from the medians and as the
+//! median of each turn's pair. On a loaded machine the
+//! CPU time is the steadier figure: with every core busy it is what the
+//! wall-clock time tends to.
 //!
 //! `SEALTIP_OPEN_BIN=path/to/sealtip` measures another build instead (an
 //! earlier commit's, to compare).
@@ -33,7 +36,7 @@ use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The `sealtip` built with this bench; `SEALTIP_OPEN_BIN` names another
 /// (an earlier build, to compare).
@@ -59,8 +62,8 @@ fn main() {
         fs::metadata(&tip).unwrap().len()
     );
     // One run each first: the tip in the page cache, the binaries loaded.
-    let mut sealtip_times = Vec::new();
-    let mut age_times = Vec::new();
+    let (mut sealtip_times, mut sealtip_cpu) = (Vec::new(), Vec::new());
+    let (mut age_times, mut age_cpu) = (Vec::new(), Vec::new());
     println!("load average before: {}", load_average());
     for run in 0..=runs {
         let ours = time_sealtip(dir, mib);
@@ -69,16 +72,17 @@ fn main() {
             continue;
         }
         println!(
-            "  run {run}: sealtip open {:.3} s, age -d | tar -x {:.3} s",
-            ours.as_secs_f64(),
-            theirs.as_secs_f64()
+            "  run {run}: sealtip open {:.3} s ({:.2} s CPU), age -d | tar -x {:.3} s ({:.2} s CPU)",
+            ours.wall, ours.cpu, theirs.wall, theirs.cpu
         );
-        sealtip_times.push(ours.as_secs_f64());
-        age_times.push(theirs.as_secs_f64());
+        sealtip_times.push(ours.wall);
+        sealtip_cpu.push(ours.cpu);
+        age_times.push(theirs.wall);
+        age_cpu.push(theirs.cpu);
     }
     println!("load average after: {}", load_average());
-    let ours = summary("sealtip open", &sealtip_times, mib);
-    let theirs = summary("age -d | tar -x", &age_times, mib);
+    let ours = summary("sealtip open", &sealtip_times, &mut sealtip_cpu, mib);
+    let theirs = summary("age -d | tar -x", &age_times, &mut age_cpu, mib);
     let mut pairs: Vec<f64> = age_times
         .iter()
         .zip(&sealtip_times)
@@ -142,49 +146,84 @@ fn fresh(dir: &Path, name: &str) -> std::path::PathBuf {
     out
 }
 
-fn time_sealtip(dir: &Path, mib: usize) -> Duration {
-    let out = fresh(dir, "opened");
-    let start = Instant::now();
-    let status = sealtip()
-        .args(["open", "-i", "key.txt", "--out"])
-        .arg(&out)
-        .arg("tip.age")
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    let took = start.elapsed();
-    assert!(status.success());
-    check_attachment(&out, mib);
-    took
+/// One way's run: wall-clock seconds, and CPU seconds (user and system)
+/// of its processes.
+struct Run {
+    wall: f64,
+    cpu: f64,
 }
 
-fn time_age(dir: &Path, mib: usize) -> Duration {
+impl Run {
+    /// Times `work`, which runs its processes and waits for them.
+    fn of(work: impl FnOnce()) -> Run {
+        let (cpu, start) = (children_cpu(), Instant::now());
+        work();
+        Run {
+            wall: start.elapsed().as_secs_f64(),
+            cpu: children_cpu() - cpu,
+        }
+    }
+}
+
+/// CPU seconds, user and system, of this process's children that were
+/// waited for: `cutime` and `cstime` in /proc/self/stat, in USER_HZ ticks
+/// (100 a second on Linux).
+fn children_cpu() -> f64 {
+    let stat = fs::read_to_string("/proc/self/stat").unwrap();
+    // The fields after the command's name, which is in parentheses and may
+    // hold spaces; `cutime` is the 16th field of the line, the 14th here.
+    let fields: Vec<u64> = stat[stat.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .skip(13)
+        .take(2)
+        .map(|field| field.parse().unwrap())
+        .collect();
+    (fields[0] + fields[1]) as f64 / 100.0
+}
+
+fn time_sealtip(dir: &Path, mib: usize) -> Run {
+    let out = fresh(dir, "opened");
+    let run = Run::of(|| {
+        let status = sealtip()
+            .args(["open", "-i", "key.txt", "--out"])
+            .arg(&out)
+            .arg("tip.age")
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    });
+    check_attachment(&out, mib);
+    run
+}
+
+fn time_age(dir: &Path, mib: usize) -> Run {
     let out = fresh(dir, "untarred");
     fs::create_dir(&out).unwrap();
-    let start = Instant::now();
-    let mut age = Command::new(AGE)
-        .args(["-d", "-i", "key.txt", "tip.age"])
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let tar = Command::new("tar")
-        .arg("-x")
-        .arg("-C")
-        .arg(&out)
-        .stdin(age.stdout.take().unwrap())
-        .status()
-        .unwrap();
-    let age = age.wait().unwrap();
-    let took = start.elapsed();
-    // tar stops reading at the end-of-archive blocks, and age then dies of
-    // SIGPIPE on the padding, as in a shell's pipeline: age never reaches
-    // (nor authenticates) the end of the file.
-    let age_ok = age.success() || age.signal() == Some(SIGPIPE);
-    assert!(age_ok && tar.success(), "age: {age}, tar: {tar}");
+    let run = Run::of(|| {
+        let mut age = Command::new(AGE)
+            .args(["-d", "-i", "key.txt", "tip.age"])
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let tar = Command::new("tar")
+            .arg("-x")
+            .arg("-C")
+            .arg(&out)
+            .stdin(age.stdout.take().unwrap())
+            .status()
+            .unwrap();
+        let age = age.wait().unwrap();
+        // tar stops reading at the end-of-archive blocks, and age then dies of
+        // SIGPIPE on the padding, as in a shell's pipeline: age never reaches
+        // (nor authenticates) the end of the file.
+        let age_ok = age.success() || age.signal() == Some(SIGPIPE);
+        assert!(age_ok && tar.success(), "age: {age}, tar: {tar}");
+    });
     check_attachment(&out, mib);
-    took
+    run
 }
 
 /// The one attachment is there, whole.
@@ -196,16 +235,18 @@ fn check_attachment(out: &Path, mib: usize) {
     assert_eq!(attachments, [(mib as u64) << 20]);
 }
 
-/// Prints the fastest, median and slowest run and the speed at the median;
-/// returns the median.
-fn summary(name: &str, times: &[f64], mib: usize) -> f64 {
+/// Prints the fastest, median and slowest run, the speed at the median and
+/// the CPU time at the median and the least; returns the median time.
+fn summary(name: &str, times: &[f64], cpu: &mut [f64], mib: usize) -> f64 {
     let mut sorted = times.to_vec();
     let middle = median(&mut sorted);
+    let cpu_median = median(cpu);
     println!(
-        "{name}: {:.3} / {middle:.3} / {:.3} s (fastest / median / slowest), {:.0} MiB/s at the median",
+        "{name}: {:.3} / {middle:.3} / {:.3} s (fastest / median / slowest), {:.0} MiB/s at the median; CPU {cpu_median:.2} s (median), {:.2} s (least)",
         sorted[0],
         sorted[sorted.len() - 1],
-        mib as f64 / middle
+        mib as f64 / middle,
+        cpu[0]
     );
     middle
 }
