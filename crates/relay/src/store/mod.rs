@@ -20,8 +20,8 @@
 //!   dropping it instead leaves the session exactly as it was;
 //! - a part being received holds no shared resource (no pooled database
 //!   connection, no row lock), however slowly its bytes arrive: it may wait
-//!   in memory until `append` (PostgreSQL) or go to a file only this part
-//!   writes (SQLite). So `append` checks the offset again, in the same step
+//!   in memory until `append` (PostgreSQL) or go to slots of the chunk
+//!   file that only this part writes (SQLite). So `append` checks the offset again, in the same step
 //!   that stores the part: a part stored meanwhile through another relay
 //!   sharing the storage makes it [`StoreError::Conflict`];
 //! - after a crash at any moment a session holds exactly the appended parts,
