@@ -86,15 +86,9 @@ impl Lang {
     /// `zh-Hans` are written in it, and for `zh-TW`, `zh-HK` or `zh-Hant`
     /// readers Simplified is much closer than English, the other fallback.
     pub fn from_tag(tag: &str) -> Option<Lang> {
-        let primary = tag.split(['-', '_']).next().unwrap_or_default();
-        let primary = match primary.to_ascii_lowercase().as_str() {
-            "fil" => "tl",
-            _ => primary,
-        };
-        Lang::ALL.into_iter().find(|lang| {
-            let own = lang.tag().split('-').next().unwrap_or_default();
-            own.eq_ignore_ascii_case(primary)
-        })
+        Lang::ALL
+            .into_iter()
+            .find(|lang| sealtip_api::ftl::same_language(lang.tag(), tag))
     }
 
     /// The first of the browser's preferred languages the page speaks, else English.
@@ -188,18 +182,7 @@ impl Texts {
         localized: &'a sealtip_api::Localized,
         default: Option<&str>,
     ) -> &'a str {
-        localized
-            .get(self.lang.tag())
-            .or_else(|| {
-                localized
-                    .iter()
-                    .find(|(tag, _)| Lang::from_tag(tag) == Some(self.lang))
-                    .map(|(_, text)| text)
-            })
-            .or_else(|| default.and_then(|tag| localized.get(tag)))
-            .or_else(|| localized.values().next())
-            .map(String::as_str)
-            .unwrap_or_default()
+        sealtip_api::ftl::pick(localized, self.lang.tag(), default)
     }
 }
 

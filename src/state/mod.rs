@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use sealtip_api::{AgencyProfile, QuestionKind};
+use sealtip_api::AgencyProfile;
 
 use crate::i18n::Lang;
 
@@ -27,9 +27,7 @@ pub use quick_exit::ShiftTaps;
 pub use replies::{CodenameKeys, Mailbox, Notice, Replies, RepliesAction};
 pub use sending::{Failure, Progress, Stage};
 
-/// The id of the free "What happened?" box. A profile question with this id
-/// and kind `long_text` is that box, with the agency's label.
-pub const WHAT_HAPPENED: &str = "what";
+pub use sealtip_api::WHAT_HAPPENED;
 
 /// Everything the page shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -257,9 +255,5 @@ impl State {
 
 /// Whether the agency's form has its own "What happened?" box.
 pub fn has_what_question(profile: &AgencyProfile) -> bool {
-    profile
-        .form
-        .questions
-        .iter()
-        .any(|q| q.id == WHAT_HAPPENED && q.kind == QuestionKind::LongText)
+    profile.has_what_question()
 }

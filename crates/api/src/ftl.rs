@@ -78,6 +78,44 @@ impl Catalog {
     }
 }
 
+/// Whether a language file's tag (`es`, `zh-Hans`, `tl`) is the language
+/// `wanted` names, by its primary subtag: `es-MX` and `es` are Spanish,
+/// `pt-BR` Portuguese, `fil-PH` Tagalog (Filipino is its standard form),
+/// and every Chinese tag is Simplified Chinese (for `zh-TW` or `zh-Hant`
+/// readers, much closer than English, the other fallback).
+pub fn same_language(file_tag: &str, wanted: &str) -> bool {
+    let primary = wanted.split(['-', '_']).next().unwrap_or_default();
+    let primary = match primary.to_ascii_lowercase().as_str() {
+        "fil" => "tl",
+        _ => primary,
+    };
+    let own = file_tag.split('-').next().unwrap_or_default();
+    own.eq_ignore_ascii_case(primary)
+}
+
+/// An agency's text (a question, an emergency line) for the page's
+/// language `page_tag`: under that tag, else under another tag of the same
+/// language (`pt-BR`, `zh-CN`), else under the agency's `default` language,
+/// else any; empty when there is none.
+pub fn pick<'a>(
+    localized: &'a BTreeMap<String, String>,
+    page_tag: &str,
+    default: Option<&str>,
+) -> &'a str {
+    localized
+        .get(page_tag)
+        .or_else(|| {
+            localized
+                .iter()
+                .find(|(tag, _)| same_language(page_tag, tag))
+                .map(|(_, text)| text)
+        })
+        .or_else(|| default.and_then(|tag| localized.get(tag)))
+        .or_else(|| localized.values().next())
+        .map(String::as_str)
+        .unwrap_or_default()
+}
+
 /// Replaces each `{ "text" }` by `text`.
 fn string_literals(value: &str) -> String {
     let mut out = String::with_capacity(value.len());

@@ -14,7 +14,10 @@
 //! [`upload::Session`] is the client side of an upload session, as a state
 //! machine without I/O that the page and the CLI drive with their own HTTP.
 
+#[cfg(feature = "first-screen")]
+pub mod first_screen;
 pub mod ftl;
+pub mod html;
 pub mod pow;
 pub mod security;
 pub mod time;

@@ -60,6 +60,21 @@ pub struct AgencyProfile {
     pub max_upload_bytes: u64,
 }
 
+/// The id of the free "What happened?" box. A profile question with this id
+/// and kind `long_text` is that box, with the agency's label; a form without
+/// one gets the page's own, required, before its questions.
+pub const WHAT_HAPPENED: &str = "what";
+
+impl AgencyProfile {
+    /// Whether the agency's form has its own "What happened?" box.
+    pub fn has_what_question(&self) -> bool {
+        self.form
+            .questions
+            .iter()
+            .any(|q| q.id == WHAT_HAPPENED && q.kind == QuestionKind::LongText)
+    }
+}
+
 /// A tip form: the questions asked, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Form {

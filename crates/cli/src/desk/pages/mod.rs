@@ -48,18 +48,7 @@ impl Note {
 
 /// HTML text or attribute value.
 pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    sealtip_api::html::escape(text)
 }
 
 /// `2026-11-29T14:05:09Z` as `2026-11-29 14:05 UTC`; anything else as it is.
