@@ -1,6 +1,7 @@
 //! The built web client, served from the `dist` folder.
 //!
-//! - The page's routes (`/`, `/a/{agency}`, `/embed`) serve `index.html`.
+//! - The page's routes (`/`, `/a/{agency}`, `/embed`) serve `index.html`
+//!   (an existing agency's page with its first screen: `first_screen`).
 //!   Nothing an officer runs is served: officers read tips with `sealtip`
 //!   and `sealtip desk` on their own machine, and `/agency` is a 404.
 //! - `/.well-known/sealtip/manifest.json` serves `manifest.json`, the web
@@ -93,11 +94,15 @@ pub async fn serve(
 
 /// The page's own routes, which all load the app.
 fn page_file(path: &str) -> Option<PathBuf> {
-    let is_page = matches!(path, "/" | "/embed" | "/index.html")
-        || path
-            .strip_prefix("/a/")
-            .is_some_and(|id| crate::config::is_agency_id(id.trim_end_matches('/')));
+    let is_page = matches!(path, "/" | "/embed" | "/index.html") || agency_page(path).is_some();
     is_page.then(|| PathBuf::from("index.html"))
+}
+
+/// The agency id of an agency's page (`/a/{agency}`, `/a/{agency}/`), whose
+/// first screen `first_screen` puts in the HTML when the agency exists.
+pub fn agency_page(path: &str) -> Option<&str> {
+    let id = path.strip_prefix("/a/")?.trim_end_matches('/');
+    crate::config::is_agency_id(id).then_some(id)
 }
 
 /// Where the web build's manifest is published.

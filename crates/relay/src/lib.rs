@@ -17,6 +17,8 @@
 //! - [`http`]: the route table, the handlers by resource, the extractors
 //!   they share, and the security headers;
 //! - [`error`]: every error answer;
+//! - [`assets`]: the built page's files, and [`first_screen`]: an agency's
+//!   page with its first screen in the HTML;
 //! - [`serve`]: the HTTP server loop, on a listener the caller binds, and
 //!   the periodic cleaning beside it;
 //! - [`alerts`]: the agencies' alerts that something arrived, beside it too.
@@ -25,6 +27,7 @@ pub mod alerts;
 pub mod assets;
 pub mod config;
 pub mod error;
+pub mod first_screen;
 pub mod http;
 pub mod init;
 pub mod serve;

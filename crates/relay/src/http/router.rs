@@ -11,9 +11,9 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::headers::security_headers;
 use super::{AppState, agencies, case_items, inbox, mailboxes, metrics, tips, uploads};
-use crate::assets;
 use crate::error::ApiError;
 use crate::store::Store;
+use crate::{assets, first_screen};
 
 /// Every API route: its path and the methods it answers. The router is built
 /// from this table alone, and a test checks it against `openapi.json`.
@@ -97,7 +97,14 @@ async fn fallback<S: Store>(State(st): State<AppState<S>>, request: Request) -> 
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return ApiError::method_not_allowed().into_response();
     }
-    match assets::serve(&st.relay.dist, path, request.headers()).await {
+    let agency = assets::agency_page(path).and_then(|id| st.relay.agencies.get(id));
+    let answer = match agency {
+        Some(agency) => {
+            first_screen::serve(&st.relay.dist, &agency.profile, path, request.headers()).await
+        }
+        None => assets::serve(&st.relay.dist, path, request.headers()).await,
+    };
+    match answer {
         Ok(response) => response,
         Err(e) => e.into_response(),
     }

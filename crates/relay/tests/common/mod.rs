@@ -166,6 +166,13 @@ impl TestRelay {
     }
 
     /// A solved `Sealtip-Proof` header value from a fresh challenge.
+    /// The agency's profile, as `GET /api/v1/agencies/{agency}` serves it.
+    pub async fn profile(&self, agency: &str) -> sealtip_api::AgencyProfile {
+        let url = self.url(&format!("/api/v1/agencies/{agency}"));
+        let response = self.client.get(url).send().await.unwrap();
+        response.json().await.unwrap()
+    }
+
     pub async fn proof(&self) -> String {
         solved_proof(&self.client, &self.base).await
     }

@@ -1,0 +1,76 @@
+//! `/a/{agency}`: the page with the agency's first screen already in its
+//! `<body>` (agency name, emergency line, safer-device notice, the form's
+//! fields), so that a tipster can read and type before the wasm arrives.
+//!
+//! The HTML is `sealtip_api::first_screen::render_page` of the built
+//! `index.html`, the built language files (`i18n/*.ftl`) and the profile
+//! `GET /api/v1/agencies/{agency}` serves: `sealtip verify-client` makes
+//! the same page from the release's files and compares byte for byte. It is
+//! made at each request from the files in `dist` (a few KB of templating, no
+//! cache to go stale when the page is rebuilt), served uncompressed and
+//! `no-store` like every page. When the build holds no place for the first
+//! screen, the page is served as built.
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use sealtip_api::AgencyProfile;
+use sealtip_api::first_screen::{Languages, render_page};
+
+use crate::assets;
+use crate::error::ApiError;
+
+/// The agency's page: the built page with its first screen, else as built.
+pub async fn serve(
+    dist: &Path,
+    profile: &AgencyProfile,
+    path: &str,
+    request_headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    match page(dist, profile).await {
+        Some(html) => {
+            let mut response = Response::new(Body::from(html.clone()));
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(html.len()));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            *response.status_mut() = StatusCode::OK;
+            Ok(response)
+        }
+        None => assets::serve(dist, path, request_headers).await,
+    }
+}
+
+/// The page with `profile`'s first screen, or `None` when the built files
+/// cannot make one.
+async fn page(dist: &Path, profile: &AgencyProfile) -> Option<String> {
+    let template = tokio::fs::read_to_string(dist.join("index.html"))
+        .await
+        .ok()?;
+    let mut files = Vec::new();
+    let mut folder = tokio::fs::read_dir(dist.join("i18n")).await.ok()?;
+    while let Ok(Some(entry)) = folder.next_entry().await {
+        let path = entry.path();
+        let Some(tag) = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.strip_suffix(".ftl"))
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        files.push((tag, tokio::fs::read_to_string(&path).await.ok()?));
+    }
+    let languages = Languages::from_files(
+        files
+            .iter()
+            .map(|(tag, source)| (tag.as_str(), source.as_str())),
+    )
+    .ok()?;
+    render_page(&template, profile, &languages).ok()
+}
