@@ -4,7 +4,10 @@
 //! security headers), then tampered with: one byte of the wasm, a script
 //! added to the page, a weaker Content-Security-Policy. Each is told in a
 //! line naming what differs, with a non-zero exit; the untouched page passes;
-//! a signature by another key, or over another manifest, fails.
+//! a signature by another key, or over another manifest, fails. The
+//! agency's page (`/a/demo`) is served as the relay serves it, with the
+//! agency's first screen made from the page, its language files and the
+//! profile; another first screen is caught too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
@@ -12,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::{Arc, Mutex};
 
+use sealtip_api::AgencyProfile;
+use sealtip_api::first_screen::{Languages, render_page};
 use sealtip_harness::http::{Request, Response};
 use sealtip_harness::relay::edit_config;
 use sealtip_harness::{RelayProcess, init_relay};
@@ -35,10 +40,10 @@ const WASM: &str = "sealtip-web-0123456789abcdef_bg.wasm";
 
 /// A built page: its files, each with a gzip and a brotli copy where the
 /// web build makes them.
-const FILES: [(&str, &str); 8] = [
+const FILES: [(&str, &str); 9] = [
     (
         "index.html",
-        "<!doctype html><html lang=en><link href=/style-0123456789abcdef.css \
+        "<!doctype html><html lang=\"en\"><title>sealtip</title><link href=/style-0123456789abcdef.css \
          integrity=sha384-x rel=stylesheet><meta data-js=/sealtip-web-0123456789abcdef.js \
          data-wasm=/sealtip-web-0123456789abcdef_bg.wasm name=sealtip-app><script \
          integrity=sha384-y src=/boot-0123456789abcdef.js type=module></script></head>\
@@ -56,13 +61,26 @@ const FILES: [(&str, &str); 8] = [
     (WASM, "\0asm\x01\0\0\0 the page"),
     ("sealtip-replies.js", "let wasm_bindgen = (function(){})()"),
     ("embed.js", "(function(){})()"),
-    ("i18n/es.ftl", "send = Enviar"),
+    ("i18n/es.ftl", "-language-name = Español\nsend = Enviar"),
+    (
+        "i18n/en.ftl",
+        "-language-name = English\npage-title = Send a tip\nsend = Send",
+    ),
 ];
+
+/// The agency's profile, as `GET /api/v1/agencies/demo` serves it.
+const PROFILE: &str = r#"{"id":"demo","name":"Demo agency","recipients":[],
+    "languages":["en"],"form":{"id":"demo-1","questions":[]},
+    "emergency":{"en":"In danger? Call 112."},"exit_url":"https://example.org/",
+    "pow_difficulty":8,"max_upload_bytes":1000000}"#;
 
 /// What the tiny server answers with.
 struct Served {
     dist: PathBuf,
     policy: String,
+    /// The emergency line in the first screen of `/a/demo`, if not the
+    /// profile's own.
+    emergency: Option<String>,
 }
 
 /// A relay stand-in on 127.0.0.1 serving `dist` as the relay does.
@@ -79,6 +97,7 @@ impl Server {
         let served = Arc::new(Mutex::new(Served {
             dist,
             policy: RELAY_POLICY.to_owned(),
+            emergency: None,
         }));
         let shared = Arc::clone(&served);
         let server = sealtip_harness::http::Server::start("127.0.0.1", move |request| {
@@ -156,17 +175,65 @@ fn manifest(dist: &Path) -> String {
     serde_json::to_string_pretty(&manifest).unwrap()
 }
 
+/// `/a/demo` as the relay serves it: the page with the first screen of
+/// [`PROFILE`] (its emergency line replaced by `emergency`, if any), or
+/// the page as built.
+fn agency_page(dist: &Path, emergency: Option<&str>) -> Vec<u8> {
+    let read = |name: &str| std::fs::read_to_string(dist.join(name)).unwrap();
+    let files: Vec<(&str, String)> = FILES
+        .iter()
+        .filter_map(|(name, _)| {
+            let tag = name.strip_prefix("i18n/")?.strip_suffix(".ftl")?;
+            Some((tag, read(name)))
+        })
+        .collect();
+    let languages = Languages::from_files(files.iter().map(|(t, s)| (*t, s.as_str()))).unwrap();
+    let mut profile: AgencyProfile = serde_json::from_str(PROFILE).unwrap();
+    if let Some(line) = emergency {
+        profile.emergency.insert("en".into(), line.into());
+    }
+    // Like the relay, the page as built when it has no place for the screen.
+    let template = read("index.html");
+    render_page(&template, &profile, &languages)
+        .unwrap_or(template)
+        .into_bytes()
+}
+
 /// Answers one request as the relay's asset serving does.
 fn answer(request: &Request, served: &Mutex<Served>) -> Response {
     let accepted = request.header("accept-encoding").unwrap_or_default();
+    let (dist, policy, emergency) = {
+        let served = served.lock().unwrap();
+        (
+            served.dist.clone(),
+            served.policy.clone(),
+            served.emergency.clone(),
+        )
+    };
+    let headers = |response: Response, cache: &str| {
+        response
+            .with_header("content-security-policy", &policy)
+            .with_header("x-content-type-options", "nosniff")
+            .with_header("referrer-policy", "no-referrer")
+            .with_header("cross-origin-opener-policy", "same-origin")
+            .with_header("permissions-policy", PERMISSIONS_POLICY)
+            .with_header("cache-control", cache)
+    };
+    match request.path.as_str() {
+        "/a/demo" => {
+            let page = agency_page(&dist, emergency.as_deref());
+            return headers(Response::ok("text/html; charset=utf-8", page), "no-store");
+        }
+        "/api/v1/agencies/demo" => {
+            let profile = PROFILE.as_bytes().to_vec();
+            return headers(Response::ok("application/json", profile), "no-store");
+        }
+        _ => {}
+    }
     let name = match request.path.as_str() {
-        "/embed" | "/a/demo" => "index.html".to_owned(),
+        "/embed" => "index.html".to_owned(),
         "/.well-known/sealtip/manifest.json" => "manifest.json".to_owned(),
         path => path.trim_start_matches('/').to_owned(),
-    };
-    let (dist, policy) = {
-        let served = served.lock().unwrap();
-        (served.dist.clone(), served.policy.clone())
     };
     let mut body = std::fs::read(dist.join(&name)).ok();
     let mut encoding = None;
@@ -192,13 +259,7 @@ fn answer(request: &Request, served: &Mutex<Served>) -> Response {
     } else {
         "no-cache"
     };
-    let response = response
-        .with_header("content-security-policy", &policy)
-        .with_header("x-content-type-options", "nosniff")
-        .with_header("referrer-policy", "no-referrer")
-        .with_header("cross-origin-opener-policy", "same-origin")
-        .with_header("permissions-policy", PERMISSIONS_POLICY)
-        .with_header("cache-control", cache);
+    let response = headers(response, cache);
     match encoding {
         Some(encoding) => response.with_header("content-encoding", encoding),
         None => response,
@@ -231,7 +292,7 @@ fn the_released_page_as_built_passes() {
     let out = server.verify(&[]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(
-        stdout(&out).contains("serves exactly the 8 files of the manifest"),
+        stdout(&out).contains("serves exactly the 9 files of the manifest"),
         "{}",
         stdout(&out)
     );
@@ -260,7 +321,7 @@ fn the_real_relay_serving_the_released_page_passes() {
     );
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(
-        stdout(&out).contains("serves exactly the 8 files"),
+        stdout(&out).contains("serves exactly the 9 files"),
         "{}",
         stdout(&out)
     );
@@ -315,6 +376,17 @@ fn a_script_added_to_the_page_is_caught() {
             )),
             "{lines:?}"
         );
+        if page == "/a/demo" {
+            // The agency's page is made from the released index.html only.
+            assert!(
+                lines.contains(&format!(
+                    "{page}: its first screen cannot be made again: \
+                     index.html was not served as the manifest lists it"
+                )),
+                "{lines:?}"
+            );
+            continue;
+        }
         for encoding in ["identity", "gzip", "br"] {
             let changed = format!("(index.html, {encoding})");
             assert!(
@@ -325,6 +397,20 @@ fn a_script_added_to_the_page_is_caught() {
             );
         }
     }
+}
+
+#[test]
+fn another_first_screen_is_caught() {
+    let server = Server::start();
+    server.served.lock().unwrap().emergency = Some("In danger? Call 555-0100.".to_owned());
+    let lines = differences(&server, &[]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("/a/demo: ")
+            && lines[0]
+                .contains("not the first screen of the agency's profile in the released page"),
+        "{lines:?}"
+    );
 }
 
 #[test]

@@ -1,19 +1,22 @@
 //! `sealtip verify-client URL --manifest FILE [--key PUBKEY]`: does a relay
 //! serve exactly the released page? Fetches what a browser fetches for an
 //! agency's page and for the widget, in every encoding the relay offers,
-//! compares the bytes with the release's manifest, and the security headers
-//! with those the relay is built to send. One line per difference.
+//! compares the bytes with the release's manifest (the agency's page with
+//! the first screen made again from the release's files and the profile the
+//! relay serves: `verify::first_screen`), and the security headers with
+//! those the relay is built to send. One line per difference.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
 
 use crate::display;
 use crate::proxy::ProxyArgs;
 use crate::verify::manifest::Manifest;
-use crate::verify::{headers, html, signature};
+use crate::verify::{first_screen, headers, html, signature};
 
 /// Where the relay publishes the manifest of the page it serves.
 const MANIFEST_PATH: &str = "/.well-known/sealtip/manifest.json";
@@ -45,12 +48,21 @@ pub struct Args {
     proxy: ProxyArgs,
 }
 
-/// One thing to fetch: its path on the relay and its name in the manifest.
+/// One thing to fetch: its path on the relay and what it must be.
 struct Fetch {
     path: String,
-    name: String,
+    expected: Expected,
     /// An HTML page: its references are read, and it must not be stored.
     page: bool,
+}
+
+/// What a fetched answer is compared with.
+enum Expected {
+    /// The manifest's file of this name.
+    File(String),
+    /// The agency's page: `index.html` with the first screen of the profile
+    /// the relay serves, made again from the checked files.
+    FirstScreen,
 }
 
 /// Runs the check; differences make an error after they are printed.
@@ -91,23 +103,29 @@ pub fn run(args: Args) -> Result<()> {
         ),
         Err(error) => note(MANIFEST_PATH, error),
     }
-    let mut fetches = vec![
-        Fetch {
-            path: format!("/a/{agency}"),
-            name: "index.html".into(),
-            page: true,
-        },
-        Fetch {
-            path: format!("/embed?agency={agency}"),
-            name: "index.html".into(),
-            page: true,
-        },
-    ];
-    fetches.extend(manifest.files.keys().map(|name| Fetch {
-        path: format!("/{name}"),
-        name: name.clone(),
-        page: name.ends_with(".html"),
-    }));
+    // The manifest's files first: the agency's page is made from them.
+    let mut fetches: Vec<Fetch> = manifest
+        .files
+        .keys()
+        .map(|name| Fetch {
+            path: format!("/{name}"),
+            expected: Expected::File(name.clone()),
+            page: name.ends_with(".html"),
+        })
+        .collect();
+    fetches.push(Fetch {
+        path: format!("/embed?agency={agency}"),
+        expected: Expected::File("index.html".into()),
+        page: true,
+    });
+    fetches.push(Fetch {
+        path: format!("/a/{agency}"),
+        expected: Expected::FirstScreen,
+        page: true,
+    });
+    // The files served as the manifest lists them (identity), by name.
+    let mut files_checked: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut first_screen_page: Option<std::result::Result<Vec<u8>, String>> = None;
     let mut checked = 0usize;
     for fetch in &fetches {
         for asked in ENCODINGS {
@@ -140,8 +158,46 @@ pub fn run(args: Args) -> Result<()> {
                     format!("served {encoding} when asked for {asked} only"),
                 );
             }
-            if let Some(line) = manifest.difference(&fetch.name, &encoding, &bytes) {
-                note(&fetch.path, line);
+            match &fetch.expected {
+                Expected::File(name) => match manifest.difference(name, &encoding, &bytes) {
+                    Some(line) => note(&fetch.path, line),
+                    None if encoding == "identity" => {
+                        files_checked.insert(name.clone(), bytes.clone());
+                    }
+                    None => {}
+                },
+                Expected::FirstScreen => {
+                    let page = first_screen_page.get_or_insert_with(|| {
+                        let profile = get(
+                            &agent,
+                            &format!("{base}/api/v1/agencies/{agency}"),
+                            "identity",
+                        )?;
+                        first_screen::expected(&files_checked, &profile.2)
+                    });
+                    match page {
+                        Err(why) => note(
+                            &fetch.path,
+                            format!("its first screen cannot be made again: {why}"),
+                        ),
+                        Ok(_) if encoding != "identity" => note(
+                            &fetch.path,
+                            format!("served {encoding}-encoded; an agency's page is served as is"),
+                        ),
+                        Ok(expected) if *expected != bytes => note(
+                            &fetch.path,
+                            format!(
+                                "{} bytes with SHA-256 {}, not the first screen of the agency's \
+                                 profile in the released page ({} bytes with SHA-256 {})",
+                                bytes.len(),
+                                hex::encode(Sha256::digest(&bytes)),
+                                expected.len(),
+                                hex::encode(Sha256::digest(expected.as_slice())),
+                            ),
+                        ),
+                        Ok(_) => {}
+                    }
+                }
             }
             for line in headers::differences(&response_headers, fetch.page, https) {
                 note(&fetch.path, line);
