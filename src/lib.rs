@@ -15,6 +15,8 @@
 //! - [`replies`]: opening replies, in a worker of its own (`src/bin/replies.rs`);
 //! - [`i18n`]: the page's words, one Fluent file per language in `www/i18n/`,
 //!   named by the constants of [`i18n::msg`];
+//! - [`first_screen`]: taking over the form the relay drew in the HTML,
+//!   with what the tipster typed before the wasm arrived;
 //! - [`embed`]: the form inside a partner's page (`/embed`, framed by `www/embed.js`);
 //! - [`pin`]: recipient pinning from the address fragment (`#pin=`).
 //!
@@ -27,6 +29,7 @@ pub mod app;
 pub mod browser;
 pub mod components;
 pub mod embed;
+pub mod first_screen;
 pub mod i18n;
 pub mod pin;
 pub mod replies;

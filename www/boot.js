@@ -32,3 +32,35 @@ Promise.resolve()
     );
   })
   .catch((error) => console.error("sealtip: the page could not start", error));
+
+// Until the app takes over the first screen the relay drew (the form in
+// the HTML, before the wasm arrives), its quick exit works from here as the
+// app's does: the button, or Shift pressed three times within five seconds
+// (any other key in between starts the count again), blanks the page and
+// replaces it in the history with the agency's exit address.
+const firstScreen = document.getElementById("first-screen");
+if (firstScreen) {
+  const button = firstScreen.querySelector(".quick-exit-button");
+  const leave = () => {
+    if (!document.getElementById("first-screen")) return;
+    document.title = "";
+    document.documentElement.classList.add("exiting");
+    location.replace(button?.dataset.exit || "about:blank");
+  };
+  button?.addEventListener("click", leave);
+  let shifts = [];
+  window.addEventListener("keydown", (event) => {
+    if (event.repeat) return;
+    if (event.key !== "Shift") {
+      shifts = [];
+      return;
+    }
+    const now = Date.now();
+    shifts = shifts.filter((time) => now - time < 5000);
+    shifts.push(now);
+    if (shifts.length >= 3) {
+      shifts = [];
+      leave();
+    }
+  });
+}

@@ -2,19 +2,32 @@
 //! cleaning removed, in the page's language.
 
 use sealtip_scrub::Removed;
+use yew::UseReducerDispatcher;
 
 use crate::browser;
 use crate::components::FileRow;
 use crate::i18n::{Texts, msg};
-use crate::state::{Cleaning, Contents, Picked};
+use crate::state::{Action, Cleaning, Contents, Picked, State};
 
 /// The largest photo read into memory to be cleaned; a larger file is sent
 /// as it is, read in slices while sealing.
 const CLEAN_LIMIT: u64 = 64 << 20;
 
+/// Files the tipster picked: each read (and cleaned) in turn, letting the
+/// page answer between them, into the state.
+pub(super) fn pick(dispatch: UseReducerDispatcher<State>, files: Vec<web_sys::File>) {
+    dispatch.dispatch(Action::Reading(files.len()));
+    wasm_bindgen_futures::spawn_local(async move {
+        for file in files {
+            browser::yield_now().await;
+            dispatch.dispatch(Action::Picked(read_picked(file).await));
+        }
+    });
+}
+
 /// A picked file: a photo of a format the page cleans is read and cleaned;
 /// anything else stays on the device until it is sealed.
-pub(super) async fn read_picked(file: web_sys::File) -> Picked {
+async fn read_picked(file: web_sys::File) -> Picked {
     let (name, media_type) = (file.name(), file.type_());
     let size = file.size() as u64;
     let head = browser::read_slice(&file, 0, 16).await.unwrap_or_default();

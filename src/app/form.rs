@@ -110,16 +110,7 @@ pub(super) fn form(
         .collect();
     let on_pick = {
         let dispatch = state.dispatcher();
-        Callback::from(move |files: Vec<web_sys::File>| {
-            dispatch.dispatch(Action::Reading(files.len()));
-            let dispatch = dispatch.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                for file in files {
-                    browser::yield_now().await;
-                    dispatch.dispatch(Action::Picked(files::read_picked(file).await));
-                }
-            });
-        })
+        Callback::from(move |files| files::pick(dispatch.clone(), files))
     };
     let on_remove = {
         let dispatch = state.dispatcher();

@@ -15,6 +15,7 @@ use crate::api::{self, ApiError};
 use crate::browser;
 use crate::components::{LanguagePicker, QuickExit, language_picker, quick_exit};
 use crate::embed::{self, EmbedFrame};
+use crate::first_screen;
 use crate::i18n::{Lang, msg, use_texts};
 use crate::send::Cancel;
 use crate::state::{Action, Load, Screen, ShiftTaps, State, agency_in_address};
@@ -79,6 +80,26 @@ pub fn App(props: &AppProps) -> Html {
                 wasm_bindgen_futures::spawn_local(async move {
                     dispatch.dispatch(Action::Loaded(load_agency().await));
                 });
+            }
+        });
+    }
+
+    // Once the page's own form (or what stands for it) is drawn, it takes
+    // over the first screen the relay served, and what was typed there.
+    {
+        let dispatch = state.dispatcher();
+        let drawn = texts.is_some() && state.agency != Load::Loading;
+        use_effect_with(drawn, move |&drawn| {
+            if drawn && let Some(typed) = first_screen::take_over() {
+                for (id, value) in typed.answers {
+                    dispatch.dispatch(Action::Answer { id, value });
+                }
+                if let Some(lang) = typed.lang.as_deref().and_then(Lang::from_tag) {
+                    dispatch.dispatch(Action::SetLang(lang));
+                }
+                if !typed.files.is_empty() {
+                    files::pick(dispatch, typed.files);
+                }
             }
         });
     }

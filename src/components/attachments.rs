@@ -1,3 +1,4 @@
+use sealtip_api::first_screen::{ATTACHMENT_TYPES, CAMERA_TYPES};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -81,9 +82,8 @@ pub fn attachments(view: &Attachments) -> Html {
             <legend>{ view.label.clone() }</legend>
             <p class="help" id="files-help">{ view.help.clone() }</p>
             <div class="pickers">
-                { picker("files", &view.choose_label,
-                    "image/*,video/*,audio/*,application/pdf,text/plain,.doc,.docx,.odt,.xls,.xlsx,.ods,.zip", false) }
-                { picker("camera", &view.camera_label, "image/*,video/*", true) }
+                { picker("files", &view.choose_label, ATTACHMENT_TYPES, false) }
+                { picker("camera", &view.camera_label, CAMERA_TYPES, true) }
             </div>
             <p role="status" aria-live="polite" class="busy">{ view.busy.clone() }</p>
             <ul class="files">
