@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+pub use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 pub use fantoccini::elements::{Element, ShadowRoot};
 pub use fantoccini::{Client, Locator};
 

@@ -8,6 +8,8 @@
 //!   and a relay of its own serving the built page ([`Relay`]);
 //! - [`cli`]: `sealtip` run in a folder, and `sealtip desk` ([`Desk`]);
 //! - [`http`]: a tiny HTTP server of canned answers, and a plain `GET`;
+//! - [`proxy`]: a proxy in front of a relay that holds back the requests a
+//!   test names until it releases them;
 //! - [`smtp`]: a mail sink, plain SMTP on loopback, recording each message;
 //! - `browser` (feature `browser`): headless Chromium through chromedriver,
 //!   or headless Firefox ESR through geckodriver;
@@ -22,6 +24,7 @@ pub mod ports;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod process;
+pub mod proxy;
 pub mod relay;
 pub mod smtp;
 
@@ -32,5 +35,6 @@ pub use paths::{PATIENCE, binary, workspace};
 pub use ports::free_port;
 #[cfg(feature = "postgres")]
 pub use postgres::{TestDatabase, test_database};
+pub use proxy::HoldingProxy;
 pub use relay::{Relay, RelayProcess, init_relay};
 pub use smtp::{Mail, SmtpSink};

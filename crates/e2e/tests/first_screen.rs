@@ -1,0 +1,169 @@
+//! The first screen before the wasm: on a slow connection, the agency's
+//! page is readable and fillable from its HTML alone, and when the wasm
+//! arrives it takes over what the tipster typed without losing a
+//! character: every answer, the choice, the picked photo, the focused field
+//! and its caret, with nothing moving on the screen; the tip sent carries it
+//! all. The wasm is held back by a proxy in front of the relay until the
+//! test releases it. Screenshots go to `target/screenshots/first-screen-*.png`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use sealtip_harness::browser::{InputSource, KeyAction, KeyActions};
+use sealtip_harness::{Browser, Engine, HoldingProxy, PATIENCE, Relay, workspace};
+
+/// What the tipster types before the wasm arrives, on two lines.
+const WHAT: &str = "Vans leave the port at 5 am.\nThey stop at gate 4.";
+/// Where the caret is put (after "Vans"), as a tipster's tap would.
+const CARET: u64 = 4;
+/// The place typed.
+const WHERE: &str = "Port, gate 4";
+
+/// Where each piece of the screen is (`x, y, width, height`), to see that
+/// nothing moves when the wasm takes over.
+const WHERE_THINGS_ARE: &str = "return ['h1', '.emergency', '.safer', '#q-what', '#q-where', \
+     '#q-topic', '.pickers', 'button.send', '.quick-exit-button']
+     .map(css => { const r = document.querySelector(css).getBoundingClientRect();
+                   return css + ' ' + [r.x, r.y, r.width, r.height].map(Math.round).join(','); });";
+
+sealtip_e2e::in_each_browser!(what_is_typed_before_the_wasm_is_kept_when_it_takes_over);
+
+async fn what_is_typed_before_the_wasm_is_kept_when_it_takes_over(engine: Engine) -> Result<()> {
+    let relay = Relay::start(8)?;
+    let proxy = HoldingProxy::start(&relay.url, |path| path.ends_with(".wasm"))?;
+    let mut browser = Browser::phone_in(engine, "first-screen", "en").await?;
+    browser
+        .client
+        .goto(&format!("{}/a/demo", proxy.url))
+        .await?;
+
+    // The first screen, from the HTML alone: the page's code is held back.
+    browser.find("#first-screen #q-what").await?;
+    browser
+        .wait_for_text("Only Demo agency can read what you send")
+        .await?;
+    browser
+        .wait_for_text("In danger right now? Call 112.")
+        .await?;
+    browser.wait_for_text("use another device").await?;
+    let served_send = browser.find("#first-screen button.send").await?;
+    assert!(!served_send.is_enabled().await?, "sending needs the wasm");
+    wait_until("the page asks for its wasm", || async {
+        Ok(proxy.held() > 0)
+    })
+    .await?;
+    browser.screenshot("before-the-wasm").await?;
+
+    browser.type_into("#q-what", WHAT).await?;
+    browser.type_into("#q-where", WHERE).await?;
+    browser
+        .find("#q-topic")
+        .await?
+        .select_by_value("held")
+        .await?;
+    let photo = workspace().join("crates/scrub/tests/fixtures/gps.jpg");
+    browser
+        .type_into("#files", &photo.canonicalize()?.display().to_string())
+        .await?;
+    // The tipster taps back into the first box, after its first word.
+    browser
+        .eval(&format!(
+            "const box = document.querySelector('#q-what');
+             box.focus(); box.setSelectionRange({CARET}, {CARET}); return null;"
+        ))
+        .await?;
+    let before = browser.eval(WHERE_THINGS_ARE).await?;
+    assert!(
+        browser
+            .eval("return document.querySelector('#app').hidden;")
+            .await?
+            == true,
+        "the page's own form shows before it takes over"
+    );
+    browser.screenshot("typed-before-the-wasm").await?;
+
+    proxy.release();
+    wait_until("the page takes over the first screen", || async {
+        let gone = browser
+            .eval("return document.getElementById('first-screen') === null;")
+            .await?;
+        Ok(gone == true)
+    })
+    .await?;
+
+    // The page's own form holds exactly what was typed, focused where it was.
+    let typed = browser
+        .eval(
+            "const box = document.querySelector('#q-what');
+             return { what: box.value, where: document.querySelector('#q-where').value,
+                      topic: document.querySelector('#q-topic').value,
+                      focused: document.activeElement.id,
+                      start: box.selectionStart, end: box.selectionEnd,
+                      app_shown: !document.querySelector('#app').hidden };",
+        )
+        .await?;
+    assert_eq!(typed["what"], WHAT, "{typed}");
+    assert_eq!(typed["where"], WHERE, "{typed}");
+    assert_eq!(typed["topic"], "held", "{typed}");
+    assert_eq!(typed["focused"], "q-what", "{typed}");
+    assert_eq!(typed["start"], CARET, "{typed}");
+    assert_eq!(typed["end"], CARET, "{typed}");
+    assert_eq!(typed["app_shown"], true, "{typed}");
+    let files = browser.find(".files li").await?.text().await?;
+    assert!(files.contains("gps.jpg"), "{files}");
+    // Nothing moved (the photo's row is below everything measured).
+    assert_eq!(browser.eval(WHERE_THINGS_ARE).await?, before);
+    assert!(browser.find("button.send").await?.is_enabled().await?);
+
+    // Typing on goes in at the caret, into the page's state.
+    let keys = KeyActions::new("keyboard".to_owned())
+        .then(KeyAction::Down { value: '!' })
+        .then(KeyAction::Up { value: '!' });
+    browser.client.perform_actions(keys).await?;
+    let expected = format!("{}!{}", &WHAT[..CARET as usize], &WHAT[CARET as usize..]);
+    let value = browser
+        .eval("return document.querySelector('#q-what').value;")
+        .await?;
+    assert_eq!(value, expected.as_str());
+    browser.screenshot("taken-over").await?;
+
+    // The tip sent carries it all.
+    browser.find("button.send").await?.click().await?;
+    browser.find(".codename .words").await?;
+    let sealed = relay.pull()?;
+    assert_eq!(sealed.len(), 1, "{sealed:?}");
+    let tip = relay.open(&sealed[0])?;
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(tip.join("tip.json"))?)?;
+    let text = json.to_string();
+    for wanted in [
+        serde_json::to_string(&expected)?,
+        serde_json::to_string(WHERE)?,
+        "\"held\"".to_owned(),
+    ] {
+        assert!(text.contains(&wanted), "{wanted} not in {text}");
+    }
+    assert_eq!(
+        json["attachments"].as_array().map(Vec::len),
+        Some(1),
+        "{json}"
+    );
+    browser.close().await
+}
+
+/// Waits until `check` says yes, at most [`PATIENCE`].
+async fn wait_until<F, Fut>(what: &str, check: F) -> Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<bool>>,
+{
+    let started = Instant::now();
+    while !check().await.context(what.to_owned())? {
+        if started.elapsed() > PATIENCE {
+            bail!("waited in vain: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
