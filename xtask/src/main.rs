@@ -6,6 +6,8 @@
 //! - `cargo xtask test`: everything CI checks, in order (see [`test`]);
 //! - `cargo xtask web`: the web build alone, `dist/manifest.json` included
 //!   (see [`run::build_web_client`], [`manifest`]);
+//! - `cargo xtask lighthouse [--listen ADDR]`: Lighthouse's figures for the
+//!   demo agency's page as a phone on slow 4G sees it (see [`lighthouse`]);
 //! - `cargo xtask reproducible`: two builds of the current commit in two
 //!   clones give byte-identical `dist/` folders (see [`reproducible`]);
 //! - `cargo xtask with-postgres COMMAND…`: runs a command beside a throwaway
@@ -15,8 +17,10 @@
 //! module. xtask depends on std, anyhow and the envelope crate's keys (the
 //! demo partner page pins the demo agency's key), so that it builds quickly.
 
+mod before_typing;
 mod cmd;
 mod embed_origins;
+mod lighthouse;
 mod manifest;
 mod partner;
 mod postgres;
@@ -42,6 +46,12 @@ commands:
                         end-to-end tests in headless Chromium
   web                   build the web client alone into dist/, with
                         dist/manifest.json (every served file's SHA-256)
+  lighthouse [--listen ADDR]
+                        build the web client, start the relay with the demo
+                        agency and print Lighthouse's figures for /a/demo as a
+                        phone on slow 4G: performance, accessibility, best
+                        practices, LCP, TBT (default address: 127.0.0.1:8089;
+                        a measurement, not part of `test`)
   reproducible          build the current commit twice, in two clones with
                         their own target folders, and compare the two dist/
                         folders byte for byte (two full web builds)
@@ -52,6 +62,9 @@ commands:
 
 /// The address `cargo xtask run` listens on unless told otherwise.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The address `cargo xtask lighthouse` starts its relay on: another than
+/// `run`'s, so both can run at once.
+const DEFAULT_LIGHTHOUSE_LISTEN: &str = "127.0.0.1:8089";
 
 fn main() -> ExitCode {
     match try_main() {
@@ -78,6 +91,11 @@ fn try_main() -> Result<()> {
             let listen = parse_run_args(&rest)?;
             cmd::enter_workspace()?;
             run::run(listen)
+        }
+        Some("lighthouse") => {
+            let listen = parse_listen(&rest, "lighthouse", DEFAULT_LIGHTHOUSE_LISTEN)?;
+            cmd::enter_workspace()?;
+            lighthouse::lighthouse(listen)
         }
         Some("test") => {
             if let Some(extra) = rest.first() {
@@ -118,9 +136,14 @@ fn try_main() -> Result<()> {
     }
 }
 
-/// Parses `[--listen ADDR]` (also `--listen=ADDR`).
+/// Parses `run`'s `[--listen ADDR]` (also `--listen=ADDR`).
 fn parse_run_args(args: &[String]) -> Result<SocketAddr> {
-    let mut listen = DEFAULT_LISTEN.to_owned();
+    parse_listen(args, "run", DEFAULT_LISTEN)
+}
+
+/// Parses `[--listen ADDR]` (also `--listen=ADDR`) for `command`.
+fn parse_listen(args: &[String], command: &str, default: &str) -> Result<SocketAddr> {
+    let mut listen = default.to_owned();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         if arg == "--listen" {
@@ -131,7 +154,7 @@ fn parse_run_args(args: &[String]) -> Result<SocketAddr> {
         } else if let Some(value) = arg.strip_prefix("--listen=") {
             value.clone_into(&mut listen);
         } else {
-            bail!("`run` does not understand `{arg}`\n\n{USAGE}");
+            bail!("`{command}` does not understand `{arg}`\n\n{USAGE}");
         }
     }
     listen

@@ -4,7 +4,7 @@
 //! on the next port (another origin), which the demo agency's
 //! `embed_origins` follows from run to run ([`embed_origins`]).
 
-use crate::{cmd, embed_origins, manifest, partner, replies_worker, tools};
+use crate::{before_typing, cmd, embed_origins, manifest, partner, replies_worker, tools};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -20,11 +20,7 @@ const DATA: &str = "data";
 pub fn run(listen: SocketAddr) -> Result<()> {
     tools::ensure_web_build_tools()?;
     build_web_client()?;
-    if !Path::new(DATA).join("relay.toml").exists() {
-        // Writes data/relay.toml and the demo agency: agency.key (its age
-        // identity, which the relay never reads), agency.pub, agency.token.
-        cmd::run(relay().args(["init", "--dir", DATA]))?;
-    }
+    ensure_demo_agency()?;
 
     let url = match listen.ip().is_unspecified() {
         true => format!("http://127.0.0.1:{}", listen.port()),
@@ -64,8 +60,18 @@ pub fn run(listen: SocketAddr) -> Result<()> {
     cmd::run(relay().args(["--listen", &listen.to_string()]))
 }
 
+/// `data/relay.toml` and the demo agency, the first time.
+pub fn ensure_demo_agency() -> Result<()> {
+    if !Path::new(DATA).join("relay.toml").exists() {
+        // Writes data/relay.toml and the demo agency: agency.key (its age
+        // identity, which the relay never reads), agency.pub, agency.token.
+        cmd::run(relay().args(["init", "--dir", DATA]))?;
+    }
+    Ok(())
+}
+
 /// `sealtip-relay`, built by cargo where CARGO_TARGET_DIR says.
-fn relay() -> Command {
+pub fn relay() -> Command {
     let mut relay = cmd::cargo();
     relay.args(["run", "--quiet", "-p", "sealtip-relay", "--"]);
     relay
@@ -98,6 +104,7 @@ pub fn build_web_client() -> Result<()> {
         )
     })?;
     compress_dist()?;
+    before_typing::check(Path::new(DIST))?;
     manifest::write(Path::new(DIST))
 }
 
@@ -338,7 +345,7 @@ fn check_widget_size(gzipped: &Path) -> Result<()> {
 }
 
 /// Decimal kilobytes, as the size target is stated.
-fn kb(bytes: u64) -> String {
+pub fn kb(bytes: u64) -> String {
     format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 

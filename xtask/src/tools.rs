@@ -22,6 +22,10 @@ const WASM_OPT_VERSION: &str = "version 132";
 const AGE_ENCRYPTION_PACKAGE: &str = "age-encryption@0.3.1";
 const AGE_ENCRYPTION_VERSION: &str = "\"version\": \"0.3.1\"";
 
+/// Lighthouse, the page's quality figures (`cargo xtask lighthouse`).
+const LIGHTHOUSE_PACKAGE: &str = "lighthouse@12";
+const LIGHTHOUSE_VERSION: &str = "\"version\": \"12.";
+
 /// The wasm32 target, Trunk, wasm-bindgen and wasm-opt: all that
 /// `trunk build` needs.
 pub fn ensure_web_build_tools() -> Result<()> {
@@ -80,6 +84,18 @@ fn ensure_wasm_opt() -> Result<()> {
         return Ok(());
     }
     npm_install(BINARYEN_PACKAGE)
+}
+
+/// npm's `lighthouse` (12) in the project's `.tools/node`, and Chromium,
+/// which it drives.
+pub fn ensure_lighthouse() -> Result<()> {
+    ensure_browser()?;
+    let manifest = Path::new(NODE_TOOLS).join("node_modules/lighthouse/package.json");
+    let found = std::fs::read_to_string(manifest).unwrap_or_default();
+    if found.contains(LIGHTHOUSE_VERSION) {
+        return Ok(());
+    }
+    npm_install(LIGHTHOUSE_PACKAGE)
 }
 
 /// `npm install PACKAGE` into the project's `.tools/node`.
