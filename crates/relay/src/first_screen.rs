@@ -31,13 +31,14 @@ pub async fn serve(
 ) -> Result<Response, ApiError> {
     match page(dist, profile).await {
         Some(html) => {
-            let mut response = Response::new(Body::from(html.clone()));
+            let length = html.len();
+            let mut response = Response::new(Body::from(html));
             let headers = response.headers_mut();
             headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/html; charset=utf-8"),
             );
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(html.len()));
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             *response.status_mut() = StatusCode::OK;
             Ok(response)
