@@ -1,7 +1,11 @@
 //! Every request the page makes, to its own relay (`docs/api.md`), with one
-//! error type. Nothing else in the page touches the network but the
-//! replies worker, which fetches its own wasm with the integrity hash the
-//! page gives it (`crate::replies::worker`).
+//! error type; the sealing worker makes its requests (challenge, upload
+//! session) through here too, to the page's origin ([`serve_from`]).
+//! Nothing else touches the network but the workers' bootstraps, which
+//! fetch their own wasm with the integrity hash the page gives them
+//! (`crate::worker`).
+
+use std::cell::RefCell;
 
 use serde::de::DeserializeOwned;
 use wasm_bindgen::closure::Closure;
@@ -31,6 +35,23 @@ pub enum ApiError {
     /// The answer was not what the API promises.
     #[error("the relay's answer could not be read")]
     Decode,
+}
+
+thread_local! {
+    /// Where requests go: empty on the page (its own origin), the page's
+    /// origin in the sealing worker, whose `blob:` address is no base for a path.
+    static ORIGIN: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Sends every later request to `origin` (`http://127.0.0.1:8080`): the
+/// page's own, which the sealing worker is told in its job.
+pub fn serve_from(origin: &str) {
+    ORIGIN.with_borrow_mut(|base| origin.clone_into(base));
+}
+
+/// The address of `path` at the page's origin.
+fn address(path: &str) -> String {
+    ORIGIN.with_borrow(|origin| format!("{origin}{path}"))
 }
 
 /// The default agency's id.
@@ -147,7 +168,8 @@ async fn with_progress(
     signal: Option<&AbortSignal>,
 ) -> Result<String, ApiError> {
     let xhr = XmlHttpRequest::new().map_err(|_| ApiError::Network)?;
-    xhr.open(method, path).map_err(|_| ApiError::Network)?;
+    xhr.open(method, &address(path))
+        .map_err(|_| ApiError::Network)?;
     xhr.set_request_header("Content-Type", "application/octet-stream")
         .map_err(|_| ApiError::Network)?;
     for (name, value) in headers {
@@ -291,15 +313,22 @@ async fn fetch(
     init: &RequestInit,
     headers: &[(&str, &str)],
 ) -> Result<Response, ApiError> {
-    let request = Request::new_with_str_and_init(path, init).map_err(|_| ApiError::Network)?;
+    let request =
+        Request::new_with_str_and_init(&address(path), init).map_err(|_| ApiError::Network)?;
     for (name, value) in headers {
         request
             .headers()
             .set(name, value)
             .map_err(|_| ApiError::Network)?;
     }
-    let window = web_sys::window().ok_or(ApiError::Network)?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+    let fetched = match web_sys::window() {
+        Some(window) => window.fetch_with_request(&request),
+        None => js_sys::global()
+            .dyn_into::<web_sys::WorkerGlobalScope>()
+            .map_err(|_| ApiError::Network)?
+            .fetch_with_request(&request),
+    };
+    let response: Response = JsFuture::from(fetched)
         .await
         .map_err(|_| ApiError::Network)?
         .dyn_into()

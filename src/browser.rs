@@ -23,6 +23,13 @@ pub fn path() -> String {
         .unwrap_or_default()
 }
 
+/// The page's origin (`http://127.0.0.1:8080`).
+pub fn origin() -> String {
+    window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
 /// The query of the page's address, without `?`.
 pub fn query() -> String {
     window()

@@ -11,8 +11,11 @@
 //! - [`sealing`]: sealing a tip or follow-up to the agency's keys, in parts;
 //! - [`send`]: sending a tip (fails closed), follow-ups, and fetching and
 //!   deleting replies;
+//! - [`seal_worker`]: sealing and sending in a worker of its own
+//!   (`src/bin/sealing.rs`), which the page hands the job and ends to cancel;
 //! - [`upload`]: the upload session that sends the parts as they are sealed;
 //! - [`replies`]: opening replies, in a worker of its own (`src/bin/replies.rs`);
+//! - [`worker`]: starting those workers from bytes the browser checked;
 //! - [`i18n`]: the page's words, one Fluent file per language in `www/i18n/`,
 //!   named by the constants of [`i18n::msg`];
 //! - [`first_screen`]: taking over the form the relay drew in the HTML,
@@ -33,9 +36,11 @@ pub mod first_screen;
 pub mod i18n;
 pub mod pin;
 pub mod replies;
+pub mod seal_worker;
 pub mod sealing;
 pub mod send;
 pub mod state;
 pub mod upload;
+pub mod worker;
 
 pub use app::{App, AppProps};

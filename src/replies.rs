@@ -6,14 +6,12 @@
 //! second, small wasm binary, `src/bin/replies.rs`, which the page starts as
 //! a Web Worker only then, so it is not part of the first load, and only from
 //! bytes the browser checked against the hashes in the page's own HTML
-//! ([`worker`]). The page fetches the sealed replies itself
+//! ([`crate::worker`]). The page fetches the sealed replies itself
 //! (`crate::send::open_replies`) and hands them to the worker with the
-//! codename's keys once it said it is [`READY`]; the worker answers what it
+//! codename's keys once it said it is ready; the worker answers what it
 //! opened and proved ([`OpenedMailbox`], as JSON). Nothing leaves the device.
 
-pub mod worker;
-
-use js_sys::{Array, Promise, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -24,9 +22,7 @@ use sealtip_envelope::{Identity, ReplyKeys, ThreadKey};
 use crate::i18n::msg;
 use crate::send::failure;
 use crate::state::Failure;
-
-/// What the worker posts once it listens for a job: its wasm, checked, runs.
-pub const READY: &str = "ready";
+use crate::worker;
 
 /// A reply from the agency, opened on the device and proven to be the
 /// agency's answer in this codename's thread.
@@ -136,35 +132,21 @@ pub fn answer(message: &JsValue) -> String {
 }
 
 /// Opens `sealed` in the worker: starts it from checked bytes
-/// ([`worker::start`]), waits until it says it is [`READY`], hands it the
+/// ([`worker::start`]), waits until it says it is ready, hands it the
 /// job, and ends it once it answered. A worker that could not start, or
 /// says anything else first, gets nothing.
 pub async fn open_in_worker(keys: &ReplyKeys, sealed: Sealed) -> Result<OpenedMailbox, Failure> {
     let failed = || failure(msg::REPLIES_OPEN_FAILED, String::new());
-    let mut started = worker::start().await.ok_or_else(failed)?;
-    let next_message = |worker: &web_sys::Worker| {
-        Promise::new(&mut |resolve, reject| {
-            worker.set_onmessage(Some(&resolve));
-            worker.set_onerror(Some(&reject));
-        })
-    };
-    let text = |message: Result<JsValue, JsValue>| {
-        message
-            .ok()
-            .and_then(|event| event.dyn_into::<web_sys::MessageEvent>().ok())
-            .and_then(|event| event.data().as_string())
-    };
-    let first = JsFuture::from(next_message(started.worker())).await;
-    started.forget_script();
-    if text(first).as_deref() != Some(READY) {
+    let mut started = worker::start(worker::REPLIES).await.ok_or_else(failed)?;
+    if !started.ready().await {
         return Err(failed());
     }
-    let answer = next_message(started.worker());
+    let answer = worker::next_message(started.worker());
     started
         .worker()
         .post_message(&job(keys, sealed))
         .map_err(|_| failed())?;
-    let answered = text(JsFuture::from(answer).await).ok_or_else(failed)?;
+    let answered = worker::text(JsFuture::from(answer).await).ok_or_else(failed)?;
     drop(started);
     serde_json::from_str(&answered).map_err(|_| failed())
 }

@@ -1,7 +1,9 @@
 //! Sealing a tip or a follow-up on the tipster's device: to which keys
 //! (every agency key, checked against the page's pins), what the agency
-//! reads (the answers labelled in its language), and the sealing itself,
-//! which hands the ciphertext on in parts as it is made ([`Outlet`]).
+//! reads (the answers labelled in its language), the files as they are
+//! sealed ([`Attachment`]), and the sealing itself, which hands the
+//! ciphertext on in parts as it is made ([`Outlet`]). The page decides the
+//! first three; the sealing worker (`crate::seal_worker`) seals.
 //!
 //! Memory stays small whatever the size of the files: picked files stay on
 //! the device and are read in slices while sealing (only cleaned photos are
@@ -104,6 +106,56 @@ pub fn build_tip(
     tip
 }
 
+/// A file as it is sealed: what the tip says of it, and its bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    /// What the tip says of it (see [`Described`]).
+    pub described: Described,
+    /// Its bytes: the cleaned photo in memory, or the file on the device.
+    pub contents: Contents,
+}
+
+/// What a sealed tip says of an attachment (`tip.json`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Described {
+    /// The file's name on the device (left out unless `keep_name`).
+    pub name: String,
+    /// Its media type (the cleaned format's, for a cleaned photo).
+    pub media_type: String,
+    /// What happened to its metadata.
+    pub metadata: MetadataStatus,
+    /// What cleaning removed, in words.
+    pub removed: Vec<String>,
+    /// The tipster chose to send the file's name.
+    pub keep_name: bool,
+}
+
+impl Attachment {
+    /// What is sealed of a picked file: the cleaned photo unless the
+    /// tipster keeps the original, and what cleaning removed.
+    pub fn of(file: &Picked) -> Attachment {
+        let (contents, media_type) = file.to_send();
+        let (metadata, removed) = match (&file.cleaning, file.keep_original) {
+            (Cleaning::Cleaned { .. }, true) => (MetadataStatus::Kept, Vec::new()),
+            (Cleaning::Cleaned { removed, .. }, false) => (
+                MetadataStatus::Removed,
+                removed.iter().map(|w| w.to_string()).collect(),
+            ),
+            _ => (MetadataStatus::NotChecked, Vec::new()),
+        };
+        Attachment {
+            described: Described {
+                name: file.name.clone(),
+                media_type: media_type.to_string(),
+                metadata,
+                removed,
+                keep_name: file.keep_name,
+            },
+            contents,
+        }
+    }
+}
+
 /// Bytes of a file read and sealed at a time.
 const SLICE: u64 = 1 << 20;
 
@@ -114,7 +166,7 @@ const SLICE: u64 = 1 << 20;
 /// a thread (a follow-up) is proven with the thread's key, `thread`.
 pub async fn seal(
     recipients: &[Recipient],
-    files: &[Picked],
+    files: &[Attachment],
     tip: Tip,
     thread: Option<&ThreadKey>,
     outlet: &mut impl Outlet,
@@ -126,23 +178,18 @@ pub async fn seal(
     let stream = sealtip_envelope::seal(recipients, output.clone()).map_err(|_| seal_failed())?;
     let mut sealing = BundleWriter::new(stream);
     let mut done = 0u64;
-    for file in files {
-        let (contents, media_type) = file.to_send();
-        let (metadata, removed) = match (&file.cleaning, file.keep_original) {
-            (Cleaning::Cleaned { .. }, true) => (MetadataStatus::Kept, Vec::new()),
-            (Cleaning::Cleaned { removed, .. }, false) => (
-                MetadataStatus::Removed,
-                removed.iter().map(|w| w.to_string()).collect(),
-            ),
-            _ => (MetadataStatus::NotChecked, Vec::new()),
-        };
+    for Attachment {
+        described: file,
+        contents,
+    } in files
+    {
         let size = contents.len();
         let attachment = NewAttachment {
             name: &file.name,
-            media_type,
+            media_type: &file.media_type,
             size,
-            metadata,
-            removed,
+            metadata: file.metadata,
+            removed: file.removed.clone(),
             keep_name: file.keep_name,
         };
         let mut writer = sealing
@@ -285,7 +332,7 @@ mod tests {
         let mut sealed = Vec::new();
         futures_executor::block_on(seal(
             &recipients(&profile).unwrap(),
-            &[photo],
+            &[Attachment::of(&photo)],
             tip,
             None,
             &mut sealed,
@@ -350,7 +397,7 @@ mod tests {
 
     fn seal_now(
         recipients: &[Recipient],
-        files: &[Picked],
+        files: &[Attachment],
         tip: Tip,
         key: Option<&ThreadKey>,
     ) -> Vec<u8> {
@@ -381,6 +428,7 @@ mod tests {
             file("notes.txt", true),
         ];
         let tip = Tip::new(Kind::Tip, "demo", "2026-12-06");
+        let files: Vec<Attachment> = files.iter().map(Attachment::of).collect();
         let sealed = seal_now(&[identity.recipient()], &files, tip, None);
         let (opened, paths) = open(&sealed, identity);
         assert_eq!(paths, ["attachments/01.txt", "attachments/02.txt"]);

@@ -1,7 +1,9 @@
-//! Sending a tip: codename, proof of work, sealing to every agency key
-//! ([`crate::sealing`]), upload ([`crate::upload`]); follow-ups in the
-//! codename's thread; fetching and deleting its replies. It fails closed:
-//! nothing reaches the network unless the whole tip was sealed.
+//! Sending a tip: what is sealed and to whom ([`crate::sealing`]), handed
+//! to the sealing worker ([`crate::seal_worker`]), which makes the
+//! codename, solves the proof of work, seals and uploads; follow-ups in the
+//! codename's thread, the same way; fetching and deleting its replies. It
+//! fails closed: nothing reaches the network unless the whole tip was
+//! sealed.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -16,28 +18,19 @@ use crate::browser;
 use crate::i18n::Lang;
 use crate::i18n::msg;
 use crate::replies::{self, OpenedMailbox};
-use crate::sealing::{build_tip, follow_up_recipients, recipients, seal};
+use crate::seal_worker::{self, Job, Thread};
+use crate::sealing::{Attachment, build_tip, follow_up_recipients, recipients};
 use crate::state::{Failure, Picked, Progress, Stage};
-use crate::upload::{Sending, Uploader};
 
-/// Nonces tried between two yields to the event loop: each is an Argon2id
-/// hash of 256 KiB, about half a millisecond in a desktop browser.
-const POW_SLICE: u64 = 32;
-
-/// What a sealed tip may add to its attachments, at most: Padmé's padding
-/// (under an eighth), age's 16 bytes per 64 KiB, the text and the header
-/// with its stanzas. The challenge names the sealed size this bounds.
-fn sealed_bound(attachment_bytes: u64) -> u64 {
-    attachment_bytes
-        .saturating_add(attachment_bytes / 4)
-        .saturating_add(256 * 1024)
-}
+/// What stops a send under way, once.
+type Stop = Box<dyn FnOnce()>;
 
 /// A send under way can be cancelled from the page.
 #[derive(Clone, Default)]
 pub struct Cancel {
     cancelled: Rc<Cell<bool>>,
     abort: Rc<RefCell<Option<web_sys::AbortController>>>,
+    stop: Rc<RefCell<Option<Stop>>>,
 }
 
 impl PartialEq for Cancel {
@@ -47,11 +40,26 @@ impl PartialEq for Cancel {
 }
 
 impl Cancel {
-    /// Stops the send at its next step, and aborts an upload in flight.
+    /// Stops the send: at once when it runs in the sealing worker (see
+    /// [`Cancel::on_cancel`]), else at its next step, aborting an upload
+    /// in flight.
     pub fn cancel(&self) {
         self.cancelled.set(true);
         if let Some(abort) = self.abort.borrow().as_ref() {
             abort.abort();
+        }
+        let stop = self.stop.borrow_mut().take();
+        if let Some(stop) = stop {
+            stop();
+        }
+    }
+
+    /// Has `stop` called when the send is cancelled (at once, if it was).
+    pub fn on_cancel(&self, stop: impl FnOnce() + 'static) {
+        if self.cancelled.get() {
+            stop();
+        } else {
+            *self.stop.borrow_mut() = Some(Box::new(stop));
         }
     }
 
@@ -89,101 +97,44 @@ pub(crate) fn from_api(error: ApiError) -> Failure {
     }
 }
 
-/// Sends a tip; returns its codename. `report` hears each step.
+/// Sends a tip; returns its codename. `report` hears each step. The page
+/// checks the agency's keys (its pins) and builds the tip; the sealing
+/// worker does the rest.
 pub async fn send_tip(
     profile: Rc<AgencyProfile>,
     lang: Lang,
     answers: BTreeMap<String, String>,
     files: Vec<Picked>,
-    report: impl Fn(Progress) + Clone + 'static,
+    report: impl Fn(Progress) + 'static,
     cancel: Cancel,
 ) -> Result<Rc<str>, Failure> {
-    let step = {
-        let report = report.clone();
-        move |stage, fraction| report(Progress { stage, fraction })
-    };
-    step(Stage::Preparing, 0.02);
-    browser::yield_now().await;
+    report(Progress {
+        stage: Stage::Preparing,
+        fraction: 0.02,
+    });
     let recipients = recipients(&profile).ok_or(failure(msg::REASON_SEAL, String::new()))?;
-    let attachment_bytes: u64 = files.iter().map(|file| file.to_send().0.len()).sum();
-    if attachment_bytes > profile.max_upload_bytes {
-        return Err(failure(msg::REASON_TOO_BIG, String::new()));
-    }
-    let codename = wordlist()
-        .await?
-        .generate(sealtip_envelope::DEFAULT_WORDS)
-        .map_err(|_| failure(msg::REASON_SEAL, String::new()))?;
-    let keys = codename
-        .derive()
-        .map_err(|_| failure(msg::REASON_SEAL, String::new()))?;
-    cancel.check()?;
-    step(Stage::Preparing, 0.15);
-    let tip = build_tip(&profile, lang, &answers, &browser::today(), Some(&keys));
-
-    let bound = sealed_bound(attachment_bytes);
-    let (proof, proof_expires_in) = solve_challenge(&cancel, &profile.id, bound, |f| {
-        step(Stage::Preparing, 0.15 + 0.2 * f)
-    })
-    .await?;
-
-    // Sealing and sending overlap: the bar is half each.
-    let total = attachment_bytes.max(1) as f64;
-    let shares = Rc::new(Cell::new((0.0, 0.0)));
-    let bar = {
-        let step = step.clone();
-        let shares = shares.clone();
-        move |stage, sealed: Option<f64>, sent: Option<f64>| {
-            let (was_sealed, was_sent) = shares.get();
-            let now = (
-                sealed.unwrap_or(was_sealed).min(1.0),
-                sent.unwrap_or(was_sent).min(1.0),
-            );
-            shares.set(now);
-            step(stage, 0.35 + 0.64 * (now.0 + now.1) / 2.0);
-        }
-    };
-    let hear = {
-        let bar = bar.clone();
-        let shares = shares.clone();
-        move |sending: Sending| match sending {
-            Sending::Sent(bytes) => {
-                let stage = if shares.get().0 < 1.0 {
-                    Stage::Sealing
-                } else {
-                    Stage::Sending
-                };
-                bar(stage, None, Some(bytes as f64 / total));
-            }
-            Sending::Sealed => bar(Stage::Sending, Some(1.0), None),
-            Sending::Waiting => bar(Stage::Reconnecting, None, None),
-        }
-    };
-    let mut uploader = Uploader::new(
-        &profile.id,
-        ItemKind::Tip,
-        proof,
-        proof_expires_in,
-        cancel.clone(),
-        hear,
-    );
-    step(Stage::Sealing, 0.35);
-    browser::yield_now().await;
-    let sent = seal(
-        &recipients,
-        &files,
+    let tip = build_tip(&profile, lang, &answers, &browser::today(), None);
+    let (files, contents): (Vec<_>, Vec<_>) = files
+        .iter()
+        .map(|file| {
+            let attachment = Attachment::of(file);
+            (attachment.described, attachment.contents)
+        })
+        .unzip();
+    let job = Job {
+        origin: browser::origin(),
+        agency: profile.id.clone(),
+        kind: ItemKind::Tip,
+        recipients: recipients.iter().map(ToString::to_string).collect(),
         tip,
-        None,
-        &mut uploader,
-        |done| bar(Stage::Sealing, Some(done as f64 / total), None),
-        &cancel,
-    )
-    .await;
-    if let Err(failed) = sent {
-        uploader.abandon().await;
-        return Err(failed);
-    }
-    step(Stage::Done, 1.0);
-    Ok(Rc::from(codename.as_str()))
+        files,
+        thread: Thread::NewCodename,
+        max_upload_bytes: profile.max_upload_bytes,
+    };
+    let codename = seal_worker::send(job, &contents, report, &cancel).await?;
+    codename
+        .map(|codename| Rc::from(codename.as_str()))
+        .ok_or(failure(msg::REASON_SEAL, String::new()))
 }
 
 thread_local! {
@@ -202,37 +153,6 @@ pub async fn wordlist() -> Result<Rc<Wordlist>, Failure> {
         Rc::new(Wordlist::from_text(&text).map_err(|_| failure(msg::REASON_SEAL, String::new()))?);
     WORDLIST.with_borrow_mut(|slot| *slot = Some(list.clone()));
     Ok(list)
-}
-
-/// Fetches a challenge for `agency` and a sealed file of at most `bytes`,
-/// and solves it in slices, yielding between them; `report` hears an
-/// estimate of how far it is (0.0–1.0). Returns the `Sealtip-Proof` value
-/// and the seconds the challenge lives.
-async fn solve_challenge(
-    cancel: &Cancel,
-    agency: &str,
-    bytes: u64,
-    report: impl Fn(f64),
-) -> Result<(String, u64), Failure> {
-    let challenge = api::challenge(agency, bytes).await.map_err(from_api)?;
-    let work = sealtip_api::pow::parse(&challenge.challenge)
-        .map_err(|_| failure(msg::REASON_RELAY, "challenge".into()))?
-        .work;
-    let expected = f64::from(work);
-    let mut start = 0u64;
-    loop {
-        cancel.check()?;
-        match sealtip_api::pow::solve_range(&challenge.challenge, start, POW_SLICE) {
-            Ok(Some(nonce)) => {
-                let proof = sealtip_api::pow::proof_header(&challenge.challenge, nonce);
-                return Ok((proof, challenge.expires_in));
-            }
-            Ok(None) => start += POW_SLICE,
-            Err(_) => return Err(failure(msg::REASON_RELAY, "challenge".into())),
-        }
-        report(1.0 - (-(start as f64) / expected).exp());
-        browser::yield_now().await;
-    }
 }
 
 /// Whether `id` is what the relay's ids are: 32 lowercase hex digits. Any
@@ -297,25 +217,17 @@ pub async fn send_message(
     tip.language = lang.tag().to_string();
     tip.text = text.trim().to_string();
     tip.thread = Some(keys.mailbox.clone());
-    let cancel = Cancel::default();
-    let bound = sealed_bound(0);
-    let (proof, proof_expires_in) = solve_challenge(&cancel, &profile.id, bound, |_| {}).await?;
-    let mut uploader = Uploader::new(
-        &profile.id,
-        ItemKind::Message,
-        proof,
-        proof_expires_in,
-        cancel.clone(),
-        |_| {},
-    );
-    seal(
-        &recipients,
-        &[],
+    let job = Job {
+        origin: browser::origin(),
+        agency: profile.id.clone(),
+        kind: ItemKind::Message,
+        recipients: recipients.iter().map(ToString::to_string).collect(),
         tip,
-        Some(&keys.thread_key),
-        &mut uploader,
-        |_| {},
-        &cancel,
-    )
-    .await
+        files: Vec::new(),
+        thread: Thread::Key(keys.thread_key.to_hex().to_string()),
+        max_upload_bytes: profile.max_upload_bytes,
+    };
+    seal_worker::send(job, &[], |_| {}, &Cancel::default())
+        .await
+        .map(|_| ())
 }

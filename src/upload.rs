@@ -55,9 +55,12 @@ impl Outlet for Vec<u8> {
     }
 }
 
-/// What the page hears while sending.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What the sender hears while sending.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Sending {
+    /// The relay opened the upload session with this id (what the page
+    /// drops if the tipster cancels).
+    Opened(String),
     /// Bytes of ciphertext that reached the relay (or are on their way).
     Sent(u64),
     /// Sealing is done; what is left is sending.
@@ -123,10 +126,16 @@ impl Uploader {
             }
             self.cancel.check()?;
             let answer = match self.session.next_action() {
-                Action::Open { proof } => answer(
-                    api::open_upload(&self.agency, self.kind, proof).await,
-                    Answer::Opened,
-                ),
+                Action::Open { proof } => {
+                    let opened = answer(
+                        api::open_upload(&self.agency, self.kind, proof).await,
+                        Answer::Opened,
+                    );
+                    if let Answer::Opened(session) = &opened {
+                        (self.hear)(Sending::Opened(session.upload.clone()));
+                    }
+                    opened
+                }
                 Action::Send {
                     session,
                     offset,

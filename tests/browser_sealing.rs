@@ -11,10 +11,11 @@ use std::io::Read;
 
 use sealtip_envelope::{AttachmentSink, Kind, MetadataStatus, Tip};
 use sealtip_envelope::{Identity, open_tip};
-use sealtip_web::sealing::seal;
+use sealtip_web::sealing::{Attachment, seal};
 use sealtip_web::send::Cancel;
 use sealtip_web::state::{Contents, Failure, Picked};
 use sealtip_web::upload::{Outlet, PART};
+use sealtip_web::worker;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -80,7 +81,7 @@ async fn a_file_on_the_device_is_sealed_slice_by_slice_into_parts() {
     let mut parts = Parts::default();
     seal(
         &[identity.recipient()],
-        &[picked],
+        &[Attachment::of(&picked)],
         tip,
         None,
         &mut parts,
@@ -129,7 +130,7 @@ async fn a_cancelled_send_stops_sealing() {
     let cancel = Cancel::default();
     let result = seal(
         &[identity.recipient()],
-        &[picked],
+        &[Attachment::of(&picked)],
         Tip::new(Kind::Tip, "demo", "2026-11-29"),
         None,
         &mut Vec::new(),
@@ -193,15 +194,19 @@ fn the_replies_worker_shows_proven_replies_and_counts_the_rest() {
     );
 }
 
-/// The replies worker starts only from glue whose bytes have the hash the
-/// page's HTML names (`<meta name="sealtip-replies">`): from those bytes a
-/// worker starts and says it is ready; from other bytes, or with no such
-/// element, none starts.
+/// A worker starts only from glue whose bytes have the hash the page's
+/// HTML names (`<meta name="sealtip-replies">`, `<meta
+/// name="sealtip-sealing">`): from those bytes a worker starts and says it
+/// is ready; from other bytes, or with no such element, none starts.
 #[wasm_bindgen_test]
-async fn the_replies_worker_starts_only_from_the_bytes_the_page_pins() {
-    use sealtip_web::replies::worker;
+async fn a_worker_starts_only_from_the_bytes_the_page_pins() {
+    for name in [worker::REPLIES, worker::SEALING] {
+        starts_only_from_pinned_bytes(name).await;
+    }
+}
+
+async fn starts_only_from_pinned_bytes(name: &str) {
     use sha2::{Digest, Sha384};
-    use wasm_bindgen::JsCast;
 
     // Glue standing in for the worker's: ready at once, without wasm.
     let glue = "var wasm_bindgen = function () { self.postMessage('ready'); \
@@ -215,39 +220,31 @@ async fn the_replies_worker_starts_only_from_the_bytes_the_page_pins() {
     let other = format!("sha384-{}", base64(&Sha384::digest("other bytes")));
 
     let document = web_sys::window().unwrap().document().unwrap();
-    assert!(worker::start().await.is_none(), "no element, no worker");
+    assert!(worker::start(name).await.is_none(), "no element, no worker");
     let meta = document.create_element("meta").unwrap();
-    for (name, value) in [
-        ("name", "sealtip-replies"),
+    for (attribute, value) in [
+        ("name", name),
         ("data-js", &url),
         ("data-js-integrity", &pinned),
         ("data-wasm", &url),
         ("data-wasm-integrity", &pinned),
     ] {
-        meta.set_attribute(name, value).unwrap();
+        meta.set_attribute(attribute, value).unwrap();
     }
     let head = document.query_selector("head").unwrap().unwrap();
     head.append_child(&meta).unwrap();
 
-    let started = worker::start()
+    let mut started = worker::start(name)
         .await
         .expect("a worker from the pinned bytes");
-    let first = js_sys::Promise::new(&mut |resolve, reject| {
-        started.worker().set_onmessage(Some(&resolve));
-        started.worker().set_onerror(Some(&reject));
-    });
-    let event: web_sys::MessageEvent = wasm_bindgen_futures::JsFuture::from(first)
-        .await
-        .unwrap()
-        .unchecked_into();
-    assert_eq!(
-        event.data().as_string().as_deref(),
-        Some(sealtip_web::replies::READY)
-    );
+    assert!(started.ready().await, "{name} said it is ready");
     drop(started);
 
     meta.set_attribute("data-js-integrity", &other).unwrap();
-    assert!(worker::start().await.is_none(), "other bytes, no worker");
+    assert!(
+        worker::start(name).await.is_none(),
+        "other bytes, no worker"
+    );
     head.remove_child(&meta).unwrap();
     web_sys::Url::revoke_object_url(&url).unwrap();
 }

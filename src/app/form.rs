@@ -154,7 +154,13 @@ pub(super) fn form(
                         dispatch.dispatch(Action::Sent { codename });
                         browser::focus("sent-title");
                     }
-                    Err(failure) => dispatch.dispatch(Action::Failed(failure)),
+                    Err(failure) => {
+                        dispatch.dispatch(Action::Failed(failure));
+                        // The reason is above the form's fields: brought
+                        // into view for a tipster who pressed Send or
+                        // Cancel at the bottom.
+                        browser::focus("send-failure");
+                    }
                 }
             });
         }
@@ -201,7 +207,7 @@ pub(super) fn form(
                         <p class="error error-summary">{ texts.get(msg::ERROR_SUMMARY) }</p>
                     }
                     if let Some(failure) = failure {
-                        <p class="error">{ failure }</p>
+                        <p class="error" id="send-failure" tabindex="-1">{ failure }</p>
                     }
                 </div>
                 { for fields }

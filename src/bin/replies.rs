@@ -2,7 +2,7 @@
 //! a wasm binary of its own, started by the page only when a tipster checks
 //! for replies, so that the code that opens age files is not part of the
 //! page's first load; the page starts it from bytes it checked
-//! (`sealtip_web::replies::worker`). It says it is ready once it listens,
+//! (`sealtip_web::worker`). It says it is ready once it listens,
 //! then answers each job with what it opened.
 
 use wasm_bindgen::closure::Closure;
@@ -20,5 +20,5 @@ fn main() {
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The worker lives as long as the page keeps it; so does its listener.
     on_message.forget();
-    let _ = scope.post_message(&JsValue::from_str(sealtip_web::replies::READY));
+    let _ = scope.post_message(&JsValue::from_str(sealtip_web::worker::READY));
 }

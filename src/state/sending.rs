@@ -3,7 +3,10 @@
 use crate::i18n::msg;
 
 /// The stages of sending, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Choosing the codename, deriving its keys, solving the proof of work.
     Preparing,
@@ -31,7 +34,7 @@ impl Stage {
 }
 
 /// Where sending is.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Progress {
     /// The stage.
     pub stage: Stage,

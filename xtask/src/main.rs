@@ -24,11 +24,11 @@ mod lighthouse;
 mod manifest;
 mod partner;
 mod postgres;
-mod replies_worker;
 mod reproducible;
 mod run;
 mod test;
 mod tools;
+mod workers;
 
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;

@@ -4,7 +4,7 @@
 //! on the next port (another origin), which the demo agency's
 //! `embed_origins` follows from run to run ([`embed_origins`]).
 
-use crate::{before_typing, cmd, embed_origins, manifest, partner, replies_worker, tools};
+use crate::{before_typing, cmd, embed_origins, manifest, partner, tools, workers};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -78,7 +78,7 @@ pub fn relay() -> Command {
 }
 
 /// `trunk build` with the size-tuned `web` profile: the tipster's page into
-/// `dist/`; pins the replies worker's code in its HTML ([`replies_worker`]),
+/// `dist/`; pins the workers' code in its HTML ([`workers`]),
 /// checks that it keeps to the CSP, compresses it and writes
 /// `dist/manifest.json`. Officers read
 /// tips with `sealtip desk`, so nothing of theirs is built here. Used by
@@ -91,7 +91,7 @@ pub fn build_web_client() -> Result<()> {
             .args(["build", "--release", "--cargo-profile", "web"])
             .env("CARGO_ENCODED_RUSTFLAGS", remapped_paths()?),
     )?;
-    replies_worker::pin(Path::new(DIST))?;
+    workers::pin(Path::new(DIST))?;
     let index = Path::new(DIST).join("index.html");
     let html = std::fs::read_to_string(&index)
         .with_context(|| format!("cannot read {}", index.display()))?;
@@ -184,11 +184,11 @@ pub fn tags(html: &str) -> impl Iterator<Item = &str> {
 
 /// Every script, stylesheet and preloaded module or wasm the built HTML
 /// names carries an `integrity` hash (Trunk writes them; `www/boot.js` starts
-/// the app only with them), and so does the replies worker's code
-/// ([`replies_worker::check`]), so the browser runs no other bytes than the
+/// the app only with them), and so does each worker's code
+/// ([`workers::check`]), so the browser runs no other bytes than the
 /// build's.
 fn check_integrity(html: &str) -> Result<()> {
-    replies_worker::check(html)?;
+    workers::check(html)?;
     let html = html.to_ascii_lowercase();
     let mut checked = 0;
     for tag in tags(&html) {
@@ -225,9 +225,9 @@ fn check_integrity(html: &str) -> Result<()> {
 /// wasm file of `dist/`; the relay serves whichever the browser accepts. Prints
 /// the first load's size (HTML, scripts, wasm, stylesheet), the figure the
 /// page is held to: at most 250 KB compressed, and beside it the largest
-/// language file, which a reader of that language loads too, and the
-/// replies worker, which the page loads only when a tipster checks for
-/// replies.
+/// language file, which a reader of that language loads too, and each
+/// worker, which the page loads only when a tipster checks for replies or
+/// sends.
 fn compress_dist() -> Result<()> {
     let mut entries = Vec::new();
     for dir in ["", "i18n"] {
@@ -237,7 +237,8 @@ fn compress_dist() -> Result<()> {
         entries.extend(listing);
     }
     let mut first_load = [0u64; 3];
-    let mut worker = [0u64; 2];
+    // Each worker's size compressed: [gzip, brotli], in `workers::WORKERS`' order.
+    let mut worker = [[0u64; 2]; workers::WORKERS.len()];
     // The largest language file, compressed: (gzip, brotli, name).
     let mut language = (0u64, 0u64, String::new());
     for entry in entries {
@@ -272,16 +273,19 @@ fn compress_dist() -> Result<()> {
         let mut br_path = path.clone().into_os_string();
         br_path.push(".br");
         std::fs::write(&br_path, &brotli)?;
-        // The replies worker (src/bin/replies.rs) is loaded only on demand.
-        let replies_worker = path
-            .file_name()
-            .is_some_and(|name| name.to_string_lossy().starts_with(replies_worker::NAME));
-        if replies_worker {
-            worker[0] += gzip.len() as u64;
-            worker[1] += brotli.len() as u64;
+        // The workers (src/bin/) are loaded only on demand.
+        let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+        let of_worker = workers::WORKERS.iter().position(|(name, _)| {
+            [format!("{name}."), format!("{name}_bg.")]
+                .iter()
+                .any(|start| file_name.starts_with(start.as_str()))
+        });
+        if let Some(index) = of_worker {
+            worker[index][0] += gzip.len() as u64;
+            worker[index][1] += brotli.len() as u64;
         }
         // The tipster's first load: the page, its scripts, wasm and stylesheet.
-        if ["html", "js", "css", "wasm"].contains(&extension) && !widget && !replies_worker {
+        if ["html", "js", "css", "wasm"].contains(&extension) && !widget && of_worker.is_none() {
             first_load[0] += plain.len() as u64;
             first_load[1] += gzip.len() as u64;
             first_load[2] += brotli.len() as u64;
@@ -311,18 +315,12 @@ fn compress_dist() -> Result<()> {
         kb(gzip),
         kb(brotli)
     );
-    let [gzip, brotli] = worker;
-    if gzip == 0 {
-        bail!(
-            "{DIST}/ has no {}* files: the page could not open replies",
-            replies_worker::NAME
-        );
+    for ((name, when), [gzip, brotli]) in workers::WORKERS.into_iter().zip(worker) {
+        if gzip == 0 {
+            bail!("{DIST}/ has no {name}* files: the page could not start that worker");
+        }
+        println!("  and {when}: {} gzip, {} brotli", kb(gzip), kb(brotli));
     }
-    println!(
-        "  and when a tipster checks for replies, the replies worker: {} gzip, {} brotli",
-        kb(gzip),
-        kb(brotli)
-    );
     Ok(())
 }
 
@@ -362,10 +360,12 @@ mod tests {
         )
     }
 
-    /// The replies worker's element, as the web build writes it.
-    const REPLIES_WORKER: &str = "<meta name=\"sealtip-replies\" data-js=\"/sealtip-replies.js\" \
+    /// The workers' elements, as the web build writes them.
+    const WORKERS: &str = "<meta name=\"sealtip-replies\" data-js=\"/sealtip-replies.js\" \
         data-js-integrity=\"sha384-E\" data-wasm=\"/sealtip-replies_bg.wasm\" \
-        data-wasm-integrity=\"sha384-F\">";
+        data-wasm-integrity=\"sha384-F\"><meta name=\"sealtip-sealing\" \
+        data-js=\"/sealtip-sealing.js\" data-js-integrity=\"sha384-G\" \
+        data-wasm=\"/sealtip-sealing_bg.wasm\" data-wasm-integrity=\"sha384-H\">";
 
     #[test]
     fn every_loaded_file_needs_its_integrity_hash() -> Result<()> {
@@ -374,21 +374,22 @@ mod tests {
              <meta data-js=/app-1.js name=sealtip-app><script integrity=sha384-b src=/boot-1.js \
              type=module></script><link crossorigin href=/app-1.js integrity=sha384-c \
              rel=modulepreload><link as=fetch crossorigin href=/app-1_bg.wasm \
-             integrity=sha384-d rel=preload type=application/wasm>{REPLIES_WORKER}"
+             integrity=sha384-d rel=preload type=application/wasm>{WORKERS}"
         );
         check_integrity(&page)?;
         assert!(check_integrity(&page.replace(" integrity=sha384-d", "")).is_err());
         assert!(check_integrity(&page.replace(" integrity=sha384-b", "")).is_err());
-        // The replies worker's code is pinned too.
-        assert!(check_integrity(&page.replace(REPLIES_WORKER, "")).is_err());
+        // The workers' code is pinned too.
+        assert!(check_integrity(&page.replace(WORKERS, "")).is_err());
         assert!(check_integrity(&page.replace(" data-wasm-integrity=\"sha384-F\"", "")).is_err());
+        assert!(check_integrity(&page.replace(" data-wasm-integrity=\"sha384-H\"", "")).is_err());
         // As Trunk writes it unminified: quoted.
         check_integrity(&format!(
             "<link rel=\"stylesheet\" href=\"/b-1.css\" integrity=\"sha384-a\"/>\
              <script src=\"/boot-1.js\" integrity=\"sha384-b\" type=\"module\"></script>\
              <link rel=\"modulepreload\" href=\"/app-1.js\" integrity=\"sha384-c\">\
              <link rel=\"preload\" href=\"/app-1_bg.wasm\" integrity=\"sha384-d\" as=\"fetch\">\
-             {REPLIES_WORKER}"
+             {WORKERS}"
         ))?;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! A video larger than one upload part, sent from a phone over a connection
-//! that fails twice: once before a part reaches the relay, once after the
-//! relay stored it but before its answer came back. The page says it is
+//! that fails twice (in the sealing worker, which sends the parts): once
+//! before a part reaches the relay, once after the relay stored it but
+//! before its answer came back. The page says it is
 //! trying again, goes on from where the relay stopped, and the agency opens
 //! one tip holding the video byte for byte. Screenshot:
 //! `target/screenshots/tipster-large-*.png`.
@@ -19,31 +20,40 @@ fn video() -> Vec<u8> {
         .collect()
 }
 
-/// Breaks the page's connection the way a phone network does, by wrapping
-/// XMLHttpRequest: the 2nd part sent fails before it leaves, and the 3rd
-/// reaches the relay but its answer is lost.
+/// Breaks the connection the way a phone network does, by wrapping
+/// XMLHttpRequest in the sealing worker, which sends the parts: the 2nd
+/// part sent fails before it leaves, and the 3rd reaches the relay but its
+/// answer is lost. The worker tells the page how many parts it sent on a
+/// `BroadcastChannel` ([`COUNT_PARTS`]).
 const FLAKY_NETWORK: &str = "
+    const told = new BroadcastChannel('parts-sent');
     const open = XMLHttpRequest.prototype.open;
     const send = XMLHttpRequest.prototype.send;
-    window.partsSent = 0;
+    let partsSent = 0;
     XMLHttpRequest.prototype.open = function (method, ...rest) {
         this.method = method;
         return open.call(this, method, ...rest);
     };
     XMLHttpRequest.prototype.send = function (body) {
         if (this.method === 'PATCH') {
-            window.partsSent += 1;
+            partsSent += 1;
+            told.postMessage(partsSent);
             const fail = this.onerror;
-            if (window.partsSent === 2) {
+            if (partsSent === 2) {
                 setTimeout(() => fail(new ProgressEvent('error')), 0);
                 return;
             }
-            if (window.partsSent === 3) {
+            if (partsSent === 3) {
                 this.onload = () => fail(new ProgressEvent('error'));
             }
         }
         return send.call(this, body);
-    };
+    };";
+
+/// Keeps the number of parts the worker sent in `window.partsSent`.
+const COUNT_PARTS: &str = "
+    window.partsSent = 0;
+    new BroadcastChannel('parts-sent').onmessage = (event) => { window.partsSent = event.data; };
     return true;";
 
 #[tokio::test(flavor = "multi_thread")]
@@ -63,7 +73,8 @@ async fn a_large_video_survives_a_lost_connection() -> Result<()> {
     browser.attach_file(&path).await?;
     let note = browser.find(".files .note").await?.text().await?;
     assert!(note.ends_with("Removed: file name."), "{note}");
-    browser.eval(FLAKY_NETWORK).await?;
+    browser.eval(COUNT_PARTS).await?;
+    browser.before_each_worker(FLAKY_NETWORK).await?;
 
     browser.find("button.send").await?.click().await?;
     let started = Instant::now();

@@ -200,6 +200,26 @@ impl Browser {
         Ok(())
     }
 
+    /// Runs `script` in each worker the page starts from now on, before
+    /// the worker's own code: the page starts its workers from a `Blob` of
+    /// their checked code (`src/worker.rs`), so `script` is put in front of
+    /// every script `Blob` it makes. Until the page is left.
+    pub async fn before_each_worker(&self, script: &str) -> Result<()> {
+        let wrapper = format!(
+            "const before = {};
+             const PageBlob = window.Blob;
+             window.Blob = function (parts, options) {{
+                 const script = options && options.type === 'text/javascript';
+                 return new PageBlob(script ? [before].concat(parts) : parts, options);
+             }};
+             window.Blob.prototype = PageBlob.prototype;
+             return true;",
+            serde_json::Value::from(script)
+        );
+        self.eval(&wrapper).await?;
+        Ok(())
+    }
+
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its value.
     pub async fn eval(&self, script: &str) -> Result<serde_json::Value> {
         Ok(self.client.execute(script, vec![]).await?)

@@ -1,4 +1,6 @@
-//! Starting the replies worker from bytes the browser checked.
+//! Starting one of the page's workers from bytes the browser checked: the
+//! replies worker (`src/bin/replies.rs`) and the sealing worker
+//! (`src/bin/sealing.rs`), each a wasm binary of its own.
 //!
 //! Browsers check no integrity hash on a worker's own script: `new
 //! Worker(url)` runs whatever the relay answers for `url`, and checking a
@@ -7,29 +9,40 @@
 //! Integrity, and starts the worker from those bytes, held in a `Blob`: the
 //! wasm-bindgen glue (`sealtip-replies.js`) followed by a bootstrap that
 //! fetches the wasm with its own hash. The paths and hashes come from the
-//! page's own HTML (`<meta name="sealtip-replies">`, written by `cargo
-//! xtask web`), never from anything else the relay serves. Other bytes make
-//! the browser fail the fetch: then no worker starts, or the one that
-//! started never says [`READY`](super::READY), and the page hands the
-//! codename's keys to neither.
+//! page's own HTML (`<meta name="sealtip-replies">`, `<meta
+//! name="sealtip-sealing">`, written by `cargo xtask web`), never from
+//! anything else the relay serves. Other bytes make the browser fail the
+//! fetch: then no worker starts, or the one that started never says
+//! [`READY`], and the page hands it nothing (no codename's keys, no tip).
+//! This is why the page's CSP allows `worker-src blob:`, where a worker
+//! started from its own address (`worker-src 'self'`) would run bytes no
+//! one checked.
 
-use js_sys::Array;
-use wasm_bindgen::JsValue;
-use web_sys::{Blob, BlobPropertyBag, Url, Worker};
+use js_sys::{Array, Promise};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
 
 use crate::api;
 
-/// The `name` of the element in the page's HTML that pins the worker's code.
-const META: &str = "meta[name=\"sealtip-replies\"]";
+/// The replies worker's name: its files (`sealtip-replies.js`,
+/// `sealtip-replies_bg.wasm`) and the `<meta name>` that pins them.
+pub const REPLIES: &str = "sealtip-replies";
 
-/// What the worker posts, instead of [`READY`](super::READY), when its wasm
-/// did not load (the browser refused its bytes, or the connection failed).
+/// The sealing worker's name (see [`REPLIES`]).
+pub const SEALING: &str = "sealtip-sealing";
+
+/// What a worker posts once it listens for a job: its wasm, checked, runs.
+pub const READY: &str = "ready";
+
+/// What the worker posts, instead of [`READY`], when its wasm did not load
+/// (the browser refused its bytes, or the connection failed).
 const FAILED: &str = "failed";
 
 /// The worker's files and their Subresource Integrity hashes, as the page's
 /// own HTML names them.
 struct Pinned {
-    /// The glue's path (`/sealtip-replies.js`).
+    /// The glue's path (`/sealtip-replies.js`, `/sealtip-sealing.js`).
     js: String,
     /// Its hash (`sha384-…`).
     js_integrity: String,
@@ -52,9 +65,17 @@ impl Started {
         &self.worker
     }
 
+    /// Waits for the worker's first word and lets the blob go (nothing else
+    /// may start from it): true if the worker said it is [`READY`].
+    pub async fn ready(&mut self) -> bool {
+        let first = JsFuture::from(next_message(&self.worker)).await;
+        self.forget_script();
+        text(first).as_deref() == Some(READY)
+    }
+
     /// Lets the blob go once the worker has started (it said something, or
-    /// failed): nothing else may start from it.
-    pub fn forget_script(&mut self) {
+    /// failed).
+    fn forget_script(&mut self) {
         if let Some(url) = self.url.take() {
             // A URL that is gone already is as good as revoked.
             let _ = Url::revoke_object_url(&url);
@@ -69,12 +90,28 @@ impl Drop for Started {
     }
 }
 
-/// Fetches the worker's glue with its hash, and starts the worker from it
-/// and a bootstrap that loads the wasm with its hash. `None` when the page
-/// names no worker, the browser refused the glue's bytes, or the worker
-/// could not be made.
-pub async fn start() -> Option<Started> {
-    let pinned = pinned()?;
+/// A promise of the worker's next message (or its error).
+pub fn next_message(worker: &Worker) -> Promise {
+    Promise::new(&mut |resolve, reject| {
+        worker.set_onmessage(Some(&resolve));
+        worker.set_onerror(Some(&reject));
+    })
+}
+
+/// The text a worker posted, if it posted text.
+pub fn text(message: Result<JsValue, JsValue>) -> Option<String> {
+    message
+        .ok()
+        .and_then(|event| event.dyn_into::<MessageEvent>().ok())
+        .and_then(|event| event.data().as_string())
+}
+
+/// Fetches the glue of the worker `name` ([`REPLIES`], [`SEALING`]) with its
+/// hash, and starts the worker from it and a bootstrap that loads the wasm
+/// with its hash. `None` when the page names no such worker, the browser
+/// refused the glue's bytes, or the worker could not be made.
+pub async fn start(name: &str) -> Option<Started> {
+    let pinned = pinned(name)?;
     let glue = api::page_script(&pinned.js, &pinned.js_integrity)
         .await
         .ok()?;
@@ -99,9 +136,13 @@ pub async fn start() -> Option<Started> {
     }
 }
 
-/// The worker's files and hashes, from the page's own HTML.
-fn pinned() -> Option<Pinned> {
-    let element = web_sys::window()?.document()?.query_selector(META).ok()??;
+/// The files and hashes of the worker `name`, from the page's own HTML.
+fn pinned(name: &str) -> Option<Pinned> {
+    let selector = format!("meta[name=\"{name}\"]");
+    let element = web_sys::window()?
+        .document()?
+        .query_selector(&selector)
+        .ok()??;
     let value = |name: &str| element.get_attribute(name).filter(|v| !v.is_empty());
     Some(Pinned {
         js: value("data-js")?,
@@ -111,7 +152,7 @@ fn pinned() -> Option<Pinned> {
     })
 }
 
-/// The worker's whole script: the checked glue, then a bootstrap that
+/// A worker's whole script: the checked glue, then a bootstrap that
 /// starts it with the wasm at `wasm` fetched with `integrity` (the browser
 /// refuses other bytes), and says [`FAILED`] if that fails. The strings
 /// are written as JSON literals, never spliced in raw.

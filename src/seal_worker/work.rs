@@ -1,0 +1,209 @@
+//! What the sealing worker does with a job, off the page's main thread:
+//! the codename and its keys (Argon2id), the proof of work, reading the
+//! files in slices, sealing, and the upload session, telling the page how
+//! far it is. The page ends the worker to cancel, so nothing here waits for
+//! a word from it.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use sealtip_envelope::{Recipient, ReplyTo, ThreadKey};
+
+use super::job::{Job, Report, Thread};
+use crate::api;
+use crate::i18n::msg;
+use crate::sealing::{Attachment, seal};
+use crate::send::{Cancel, failure, from_api, wordlist};
+use crate::state::{Contents, Failure, Progress, Stage};
+use crate::upload::{Sending, Uploader};
+
+/// Answers a message from the page: a job is done, `tell` hearing each
+/// [`Report`], the last one how it ended; anything else is ignored.
+pub async fn answer(message: &wasm_bindgen::JsValue, tell: impl Fn(Report) + Clone + 'static) {
+    let Some((job, contents)) = Job::read(message) else {
+        return;
+    };
+    let ended = match work(&job, contents, tell.clone()).await {
+        Ok(codename) => Report::Sent(codename),
+        Err(failed) => Report::failed(failed),
+    };
+    tell(ended);
+}
+
+/// How far the bar moves between two progress reports to the page.
+const REPORT_STEP: f64 = 0.005;
+
+/// Nonces tried between two reports of the proof of work's progress: each
+/// is an Argon2id hash of 256 KiB, about half a millisecond.
+const POW_SLICE: u64 = 32;
+
+/// What a sealed tip may add to its attachments, at most: Padmé's padding
+/// (under an eighth), age's 16 bytes per 64 KiB, the text and the header
+/// with its stanzas. The challenge names the sealed size this bounds.
+fn sealed_bound(attachment_bytes: u64) -> u64 {
+    attachment_bytes
+        .saturating_add(attachment_bytes / 4)
+        .saturating_add(256 * 1024)
+}
+
+/// Seals and sends `job` with the files' `contents`; returns the codename
+/// if it made one. It fails closed: nothing reaches the relay unless the
+/// whole item was sealed.
+async fn work(
+    job: &Job,
+    contents: Vec<Contents>,
+    tell: impl Fn(Report) + Clone + 'static,
+) -> Result<Option<String>, Failure> {
+    let seal_failed = || failure(msg::REASON_SEAL, String::new());
+    api::serve_from(&job.origin);
+    // Each report is a message the page draws: at most one per
+    // [`REPORT_STEP`] of the bar, or when the stage changes, so that a
+    // large file's thousands of chunks and upload events do not keep the
+    // page's main thread drawing.
+    let reported = Rc::new(Cell::new(None::<Progress>));
+    let step = {
+        let tell = tell.clone();
+        move |stage, fraction: f64| {
+            let moved = reported.get().is_none_or(|last| {
+                last.stage != stage || (fraction - last.fraction).abs() >= REPORT_STEP
+            });
+            if moved {
+                reported.set(Some(Progress { stage, fraction }));
+                tell(Report::Progress(Progress { stage, fraction }));
+            }
+        }
+    };
+    step(Stage::Preparing, 0.02);
+    let recipients = job
+        .recipients
+        .iter()
+        .map(|r| Recipient::parse(r).ok())
+        .collect::<Option<Vec<_>>>()
+        .filter(|recipients| !recipients.is_empty())
+        .ok_or_else(seal_failed)?;
+    let files: Vec<Attachment> = job
+        .files
+        .iter()
+        .cloned()
+        .zip(contents)
+        .map(|(described, contents)| Attachment {
+            described,
+            contents,
+        })
+        .collect();
+    let attachment_bytes: u64 = files.iter().map(|file| file.contents.len()).sum();
+    if attachment_bytes > job.max_upload_bytes {
+        return Err(failure(msg::REASON_TOO_BIG, String::new()));
+    }
+    let mut tip = job.tip.clone();
+    let (codename, thread) = match &job.thread {
+        Thread::NewCodename => {
+            let codename = wordlist()
+                .await?
+                .generate(sealtip_envelope::DEFAULT_WORDS)
+                .map_err(|_| seal_failed())?;
+            let keys = codename.derive().map_err(|_| seal_failed())?;
+            tip.reply = Some(ReplyTo::from_keys(&keys));
+            (Some(codename), None)
+        }
+        Thread::Key(hex) => (
+            None,
+            Some(ThreadKey::from_hex(hex).map_err(|_| seal_failed())?),
+        ),
+    };
+    step(Stage::Preparing, 0.15);
+
+    let bound = sealed_bound(attachment_bytes);
+    let (proof, proof_expires_in) = solve_challenge(&job.agency, bound, |f| {
+        step(Stage::Preparing, 0.15 + 0.2 * f)
+    })
+    .await?;
+
+    // Sealing and sending overlap: the bar is half each.
+    let total = attachment_bytes.max(1) as f64;
+    let shares = Rc::new(Cell::new((0.0, 0.0)));
+    let bar = {
+        let step = step.clone();
+        let shares = shares.clone();
+        move |stage, sealed: Option<f64>, sent: Option<f64>| {
+            let (was_sealed, was_sent) = shares.get();
+            let now = (
+                sealed.unwrap_or(was_sealed).min(1.0),
+                sent.unwrap_or(was_sent).min(1.0),
+            );
+            shares.set(now);
+            step(stage, 0.35 + 0.64 * (now.0 + now.1) / 2.0);
+        }
+    };
+    let hear = {
+        let bar = bar.clone();
+        move |sending: Sending| match sending {
+            Sending::Opened(session) => tell(Report::Session(session)),
+            Sending::Sent(bytes) => {
+                let stage = if shares.get().0 < 1.0 {
+                    Stage::Sealing
+                } else {
+                    Stage::Sending
+                };
+                bar(stage, None, Some(bytes as f64 / total));
+            }
+            Sending::Sealed => bar(Stage::Sending, Some(1.0), None),
+            Sending::Waiting => bar(Stage::Reconnecting, None, None),
+        }
+    };
+    // Never cancelled here: the page ends the whole worker instead.
+    let cancel = Cancel::default();
+    let mut uploader = Uploader::new(
+        &job.agency,
+        job.kind,
+        proof,
+        proof_expires_in,
+        cancel.clone(),
+        hear,
+    );
+    step(Stage::Sealing, 0.35);
+    let sent = seal(
+        &recipients,
+        &files,
+        tip,
+        thread.as_ref(),
+        &mut uploader,
+        |done| bar(Stage::Sealing, Some(done as f64 / total), None),
+        &cancel,
+    )
+    .await;
+    if let Err(failed) = sent {
+        uploader.abandon().await;
+        return Err(failed);
+    }
+    step(Stage::Done, 1.0);
+    Ok(codename.map(|codename| codename.as_str().to_string()))
+}
+
+/// Fetches a challenge for `agency` and a sealed file of at most `bytes`,
+/// and solves it; `report` hears an estimate of how far it is (0.0–1.0)
+/// every [`POW_SLICE`] nonces. Returns the `Sealtip-Proof` value and the
+/// seconds the challenge lives.
+async fn solve_challenge(
+    agency: &str,
+    bytes: u64,
+    report: impl Fn(f64),
+) -> Result<(String, u64), Failure> {
+    let challenge = api::challenge(agency, bytes).await.map_err(from_api)?;
+    let work = sealtip_api::pow::parse(&challenge.challenge)
+        .map_err(|_| failure(msg::REASON_RELAY, "challenge".into()))?
+        .work;
+    let expected = f64::from(work);
+    let mut start = 0u64;
+    loop {
+        match sealtip_api::pow::solve_range(&challenge.challenge, start, POW_SLICE) {
+            Ok(Some(nonce)) => {
+                let proof = sealtip_api::pow::proof_header(&challenge.challenge, nonce);
+                return Ok((proof, challenge.expires_in));
+            }
+            Ok(None) => start += POW_SLICE,
+            Err(_) => return Err(failure(msg::REASON_RELAY, "challenge".into())),
+        }
+        report(1.0 - (-(start as f64) / expected).exp());
+    }
+}
