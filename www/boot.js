@@ -7,11 +7,16 @@
 // this file, copied and hashed by Trunk, reads them and starts the app.
 //
 // Nothing runs unless its bytes are the ones the build recorded (Subresource
-// Integrity): Trunk writes an `integrity` hash on the links it preloads. The
-// module comes from the module map that its <link rel=modulepreload integrity=…>
-// filled (a mismatch there fails this import), and the wasm is fetched with
-// its link's integrity, so the browser refuses other bytes. Without those
-// hashes the page does not start.
+// Integrity). The module comes from the module map that its
+// <link rel=modulepreload integrity=…> filled (Trunk writes the hash; a
+// mismatch there fails this import), and the wasm is fetched with the hash
+// the web build wrote on the <meta> (data-wasm-integrity), so the browser
+// refuses other bytes. Without those hashes the page does not start.
+//
+// The wasm is not preloaded: on a page with a first screen (the form the
+// relay drew for /a/{agency}), its download starts once that screen's first
+// frame is drawn, so that on a slow connection the screen is not held back
+// by it (xtask/src/app_wasm.rs). A page without one starts it at once.
 const app = document.querySelector('meta[name="sealtip-app"]');
 
 function integrityOf(rel, href) {
@@ -21,9 +26,20 @@ function integrityOf(rel, href) {
   throw new Error(`no integrity hash for ${href}`);
 }
 
-Promise.resolve()
+// After the next frame is drawn (a timer set from requestAnimationFrame
+// runs after that frame's paint). A frame that is never drawn (a hidden tab,
+// a frame out of view) does not hold the page back for long.
+function afterFirstPaint() {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 500);
+  });
+}
+
+(document.getElementById("first-screen") ? afterFirstPaint() : Promise.resolve())
   .then(() => {
-    const wasm = integrityOf("preload", app.dataset.wasm);
+    const wasm = app.dataset.wasmIntegrity;
+    if (!wasm || !wasm.startsWith("sha384-")) throw new Error(`no integrity hash for ${app.dataset.wasm}`);
     integrityOf("modulepreload", app.dataset.js);
     return import(app.dataset.js).then((bindings) =>
       bindings.default({

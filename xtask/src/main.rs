@@ -17,6 +17,7 @@
 //! module. xtask depends on std, anyhow and the envelope crate's keys (the
 //! demo partner page pins the demo agency's key), so that it builds quickly.
 
+mod app_wasm;
 mod before_typing;
 mod cmd;
 mod embed_origins;

@@ -4,7 +4,7 @@
 //! on the next port (another origin), which the demo agency's
 //! `embed_origins` follows from run to run ([`embed_origins`]).
 
-use crate::{before_typing, cmd, embed_origins, manifest, partner, tools, workers};
+use crate::{app_wasm, before_typing, cmd, embed_origins, manifest, partner, tools, workers};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -78,7 +78,8 @@ pub fn relay() -> Command {
 }
 
 /// `trunk build` with the size-tuned `web` profile: the tipster's page into
-/// `dist/`; pins the workers' code in its HTML ([`workers`]),
+/// `dist/`; pins the workers' code in its HTML ([`workers`]), has the
+/// page's wasm fetched once the first screen is drawn ([`app_wasm`]),
 /// checks that it keeps to the CSP, compresses it and writes
 /// `dist/manifest.json`. Officers read
 /// tips with `sealtip desk`, so nothing of theirs is built here. Used by
@@ -92,6 +93,7 @@ pub fn build_web_client() -> Result<()> {
             .env("CARGO_ENCODED_RUSTFLAGS", remapped_paths()?),
     )?;
     workers::pin(Path::new(DIST))?;
+    app_wasm::fetch_after_paint(Path::new(DIST))?;
     let index = Path::new(DIST).join("index.html");
     let html = std::fs::read_to_string(&index)
         .with_context(|| format!("cannot read {}", index.display()))?;
@@ -182,12 +184,26 @@ pub fn tags(html: &str) -> impl Iterator<Item = &str> {
         .filter_map(|rest| rest.split('>').next())
 }
 
-/// Every script, stylesheet and preloaded module or wasm the built HTML
-/// names carries an `integrity` hash (Trunk writes them; `www/boot.js` starts
-/// the app only with them), and so does each worker's code
-/// ([`workers::check`]), so the browser runs no other bytes than the
-/// build's.
+/// A tag's attributes (the text [`tags`] gives), names lowercased, values
+/// unquoted: as the web build writes them, with no spaces inside values.
+pub fn attributes(tag: &str) -> Vec<(String, String)> {
+    tag.split_whitespace()
+        .skip(1)
+        .map(|word| word.split_once('=').unwrap_or((word, "")))
+        .map(|(key, value)| {
+            let value = value.trim_end_matches('/').trim_matches(['"', '\'']);
+            (key.to_ascii_lowercase(), value.to_owned())
+        })
+        .collect()
+}
+
+/// Every script, stylesheet and preloaded module the built HTML names
+/// carries an `integrity` hash (Trunk writes them; `www/boot.js` starts the
+/// app only with them), and so do the page's wasm ([`app_wasm::check`]) and
+/// each worker's code ([`workers::check`]), so the browser runs no other
+/// bytes than the build's.
 fn check_integrity(html: &str) -> Result<()> {
+    app_wasm::check(html)?;
     workers::check(html)?;
     let html = html.to_ascii_lowercase();
     let mut checked = 0;
@@ -215,7 +231,7 @@ fn check_integrity(html: &str) -> Result<()> {
     }
     if checked < 4 {
         bail!(
-            "it names {checked} files with integrity hashes; the page loads at least 4 (style, boot.js, module, wasm)"
+            "it names {checked} files with integrity hashes; the page loads at least 4 (two stylesheets, boot.js, its module)"
         );
     }
     Ok(())
@@ -371,13 +387,16 @@ mod tests {
     fn every_loaded_file_needs_its_integrity_hash() -> Result<()> {
         let page = format!(
             "<link href=/style-1.css integrity=sha384-a rel=stylesheet>\
-             <meta data-js=/app-1.js name=sealtip-app><script integrity=sha384-b src=/boot-1.js \
+             <link href=/base-1.css integrity=sha384-e rel=stylesheet>\
+             <meta data-js=/app-1.js data-wasm=/app-1_bg.wasm data-wasm-integrity=sha384-d \
+             name=sealtip-app><script integrity=sha384-b src=/boot-1.js \
              type=module></script><link crossorigin href=/app-1.js integrity=sha384-c \
-             rel=modulepreload><link as=fetch crossorigin href=/app-1_bg.wasm \
-             integrity=sha384-d rel=preload type=application/wasm>{WORKERS}"
+             rel=modulepreload>{WORKERS}"
         );
         check_integrity(&page)?;
-        assert!(check_integrity(&page.replace(" integrity=sha384-d", "")).is_err());
+        // The page's wasm, its module and its loader.
+        assert!(check_integrity(&page.replace(" data-wasm-integrity=sha384-d", "")).is_err());
+        assert!(check_integrity(&page.replace(" integrity=sha384-c", "")).is_err());
         assert!(check_integrity(&page.replace(" integrity=sha384-b", "")).is_err());
         // The workers' code is pinned too.
         assert!(check_integrity(&page.replace(WORKERS, "")).is_err());
@@ -386,9 +405,11 @@ mod tests {
         // As Trunk writes it unminified: quoted.
         check_integrity(&format!(
             "<link rel=\"stylesheet\" href=\"/b-1.css\" integrity=\"sha384-a\"/>\
+             <link rel=\"stylesheet\" href=\"/s-1.css\" integrity=\"sha384-e\"/>\
+             <meta name=\"sealtip-app\" data-js=\"/app-1.js\" data-wasm=\"/app-1_bg.wasm\" \
+             data-wasm-integrity=\"sha384-d\">\
              <script src=\"/boot-1.js\" integrity=\"sha384-b\" type=\"module\"></script>\
              <link rel=\"modulepreload\" href=\"/app-1.js\" integrity=\"sha384-c\">\
-             <link rel=\"preload\" href=\"/app-1_bg.wasm\" integrity=\"sha384-d\" as=\"fetch\">\
              {WORKERS}"
         ))?;
         Ok(())

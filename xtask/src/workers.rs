@@ -92,16 +92,7 @@ fn with_meta(html: &str, name: &str, meta: &str) -> Result<String> {
 /// lowercased), if there is one.
 fn find_meta(html: &str, name: &str) -> Option<Vec<(String, String)>> {
     crate::run::tags(html)
-        .map(|tag| {
-            tag.split_whitespace()
-                .skip(1)
-                .map(|word| word.split_once('=').unwrap_or((word, "")))
-                .map(|(key, value)| {
-                    let value = value.trim_end_matches('/').trim_matches(['"', '\'']);
-                    (key.to_ascii_lowercase(), value.to_owned())
-                })
-                .collect::<Vec<_>>()
-        })
+        .map(crate::run::attributes)
         .find(|attributes| {
             attributes
                 .iter()
