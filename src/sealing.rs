@@ -157,7 +157,7 @@ impl Attachment {
 }
 
 /// Bytes of a file read and sealed at a time.
-const SLICE: u64 = 1 << 20;
+const SLICE: u64 = 4 << 20;
 
 /// Seals `tip` with `files` to `recipients`, handing the ciphertext to
 /// `outlet` in parts of [`PART`] bytes as it is made. Files on the device are
@@ -196,16 +196,30 @@ pub async fn seal(
             .begin_attachment(attachment)
             .map_err(|_| seal_failed())?;
         let mut offset = 0;
+        // A file on the device is read one slice ahead: the browser reads
+        // the next slice while this one is sealed.
+        let read = |start: u64| match &contents {
+            Contents::File(blob) if start < size => {
+                Some(browser::read_slice(blob, start, (start + SLICE).min(size)))
+            }
+            _ => None,
+        };
+        let mut reading = read(0);
         while offset < size {
             cancel.check()?;
             let end = (offset + SLICE).min(size);
-            let written = match &contents {
-                Contents::Memory(bytes) => writer.write_all(&bytes[offset as usize..end as usize]),
-                Contents::File(blob) => {
-                    let piece = browser::read_slice(blob, offset, end)
-                        .await
-                        .filter(|piece| piece.len() as u64 == end - offset)
-                        .ok_or_else(|| failure(msg::REASON_READ, file.name.clone()))?;
+            let written = match (&contents, reading.take()) {
+                (Contents::Memory(bytes), _) => {
+                    writer.write_all(&bytes[offset as usize..end as usize])
+                }
+                (Contents::File(_), this) => {
+                    reading = read(end);
+                    let piece = match this {
+                        Some(this) => this.await,
+                        None => None,
+                    }
+                    .filter(|piece| piece.len() as u64 == end - offset)
+                    .ok_or_else(|| failure(msg::REASON_READ, file.name.clone()))?;
                     writer.write_all(&piece)
                 }
             };
