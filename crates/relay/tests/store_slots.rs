@@ -98,8 +98,9 @@ async fn deleted_items_slots_are_zeroed_and_taken_again() {
         upload.write(&bytes(3 * CHUNK_BYTES, round)).await.unwrap();
         drop(upload);
     }
-    // Writes and releases go through one thread in order: once a later
-    // upload is stored, every slot released before is zeroed (or taken).
+    // Slots released are zeroed before the chunk file's next sync: once a
+    // later upload is stored, every slot released before is zeroed (or
+    // taken).
     let last = put(&store, &bytes(CHUNK_BYTES, 7)).await;
     let file = std::fs::read(chunk_file(&database)).unwrap();
     assert!(

@@ -1,7 +1,8 @@
 //! Sealed bytes on their way in: an upload (`begin` … `commit`) and a part
 //! of an upload session. Each full chunk is written into a slot of the
 //! chunk file (`slots`) as soon as more bytes follow, while the next is
-//! received; the rest, less than a chunk, stays in memory. At the end the
+//! received, and every [`SYNC_EVERY_CHUNKS`] chunks the file is synced
+//! meanwhile; the rest, less than a chunk, stays in memory. At the end the
 //! slots are synced and the whole is handed to the committer as
 //! [`Received`]: one `chunks` row per slot, and the rest inline in its row,
 //! recorded in the same transaction as the item or the session's new
@@ -11,9 +12,8 @@
 use std::sync::Arc;
 
 use rusqlite::{Transaction, params};
-use tokio::sync::oneshot;
 
-use super::slots::Slots;
+use super::slots::{SYNC_EVERY_CHUNKS, Slots, Written};
 use crate::store::session_hold::SessionHold;
 use crate::store::{StoreError, Upload};
 
@@ -98,8 +98,10 @@ pub(super) struct ChunkWriter {
     /// The slots written (or being written) so far, not yet recorded:
     /// released if dropped.
     in_slots: Vec<InSlot>,
-    /// The write under way, which answers its buffer.
-    in_flight: Option<oneshot::Receiver<Result<Vec<u8>, StoreError>>>,
+    /// The write under way, to the last of `in_slots`, which answers its
+    /// buffer: kept until it has answered, so that a writer dropped
+    /// meanwhile has that slot released only after it.
+    in_flight: Option<Written>,
 }
 
 impl ChunkWriter {
@@ -141,21 +143,23 @@ impl ChunkWriter {
         });
         let data = std::mem::replace(&mut self.buffer, next);
         self.in_flight = Some(self.slots.write(slot, data));
+        if self.in_slots.len().is_multiple_of(SYNC_EVERY_CHUNKS) {
+            self.slots.sync_soon();
+        }
         Ok(())
     }
 
     /// Waits until every chunk is written; answers an empty buffer.
     async fn written_so_far(&mut self) -> Result<Vec<u8>, StoreError> {
-        match self.in_flight.take() {
-            Some(written) => {
-                let mut buffer = written
-                    .await
-                    .map_err(|_| StoreError::Failed("a chunk's write was lost".into()))??;
-                buffer.clear();
-                Ok(buffer)
-            }
-            None => Ok(Vec::with_capacity(CHUNK_BYTES)),
-        }
+        let Some(written) = &mut self.in_flight else {
+            return Ok(Vec::with_capacity(CHUNK_BYTES));
+        };
+        let answer = written.await;
+        self.in_flight = None;
+        let mut buffer =
+            answer.map_err(|_| StoreError::Failed("a chunk's write was lost".into()))??;
+        buffer.clear();
+        Ok(buffer)
     }
 
     /// Where the bytes in memory go in the blob.
@@ -185,10 +189,10 @@ impl ChunkWriter {
 
 impl Drop for ChunkWriter {
     fn drop(&mut self) {
-        // Not recorded: nothing of it may stay. Released after its writes,
-        // which the writer thread does first.
+        // Not recorded: nothing of it may stay. Released once the write
+        // under way, if any, is over.
         let slots = self.in_slots.iter().map(|chunk| chunk.slot).collect();
-        self.slots.release(slots);
+        self.slots.release_after(slots, self.in_flight.take());
     }
 }
 

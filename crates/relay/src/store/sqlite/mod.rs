@@ -13,8 +13,9 @@
 //! sync.
 //!
 //! Writing an item: the handler writes each full chunk into a free slot as
-//! more bytes follow (through the chunk file's writer thread) and keeps the
-//! rest in memory; at the end it has the chunk file synced, then hands the
+//! more bytes follow (on a blocking thread, many uploads at once; the chunk
+//! file synced every 16 MiB meanwhile) and keeps the rest in memory; at the
+//! end it has the chunk file synced, then hands the
 //! committer the item: its rows (each slot's, and the rest inline) and the
 //! `items` row, in one transaction, answered once the syncer thread has
 //! synced the log after it (WAL, `synchronous=NORMAL`, so the committer goes
@@ -51,10 +52,11 @@
 //! after any write the files' times move to the next tick.
 //!
 //! The files: `committer` (the single writer thread, its batches and ticks),
-//! `syncer` (the thread that syncs the log before durable answers),
+//! `syncer` (the thread that syncs a file, the log or the chunk file,
+//! before answering),
 //! `checkpointer` (the thread that folds the log in),
 //! `chunks` (bytes on their way in), `slots` (the chunk file: free slots,
-//! its writer thread, zeroing), `reader` (a blob read a chunk at a time),
+//! its writes, zeroing), `reader` (a blob read a chunk at a time),
 //! `session_rows` (the `sessions` table, changed in the committer's
 //! transaction), `queries` (reads), `recovery` (a crash's leftovers removed on
 //! open), `migration` (earlier relays' databases: the `slot` column added,

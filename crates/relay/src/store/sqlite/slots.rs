@@ -7,17 +7,24 @@
 //!   every open (a crash between a slot's write and its row's commit leaves
 //!   a slot no row names: free), and the lowest free slot is taken first,
 //!   so the file grows only to the most bytes held at once.
-//! - Every write, and every release, goes through one thread in queue
-//!   order, so a slot is released only after its write is done.
+//! - Slots are written on tokio's blocking threads, many at once (each
+//!   upload waits for its chunk's write before handing over the next). A
+//!   write's answer ([`Written`]) goes with its slot: whoever holds it owns
+//!   the slot, and a slot released while its write goes on is zeroed only
+//!   once that write is over.
 //! - A slot's bytes are synced ([`Slots::synced`]) before the commit that
 //!   makes a row name it is written to the log: that commit, however it
 //!   reaches the disk (the syncer, a fold of the log), never names bytes
-//!   that are not there.
+//!   that are not there. A long upload has the file synced every
+//!   [`SYNC_EVERY_CHUNKS`] chunks meanwhile, so that this last sync is short.
 //! - A released slot (its row deleted, and that deletion on the disk; or
 //!   never named) is overwritten with zeros before it is taken again, as
 //!   `secure_delete` overwrites deleted rows: deleted ciphertext does not
-//!   stay in free slots. Free slots found at open that still hold bytes are
-//!   zeroed then, and free slots at the file's end are cut off.
+//!   stay in free slots. The syncer thread zeroes the slots released so far
+//!   before each sync, so the zeros are on the disk with it, and every slot
+//!   released before a [`Slots::synced`] is zeroed when it answers. Free
+//!   slots found at open that still hold bytes are zeroed then, and free
+//!   slots at the file's end are cut off.
 //! - Reads hold [`Slots::reading`] from looking up a row to the end of
 //!   reading its slot, and zeroing holds it exclusively, so a reader never
 //!   reads a slot that was released (and perhaps taken again) meanwhile.
@@ -28,7 +35,7 @@ use std::collections::BTreeSet;
 use std::fs::{File, FileTimes, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, mpsc};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::SystemTime;
 
 use tokio::sync::oneshot;
@@ -42,6 +49,12 @@ use crate::store::session_hold::lock;
 /// [`CHUNK_BYTES`] as a file offset step.
 const SLOT_BYTES: u64 = CHUNK_BYTES as u64;
 
+/// Chunks an upload writes between the syncs it asks for (16 MiB).
+pub(super) const SYNC_EVERY_CHUNKS: usize = 64;
+
+/// The answer of a slot's write: the buffer written, for the next chunk.
+pub(super) type Written = oneshot::Receiver<Result<Vec<u8>, StoreError>>;
+
 /// The chunk file of the database at `database`: its name with `-chunks`.
 pub(super) fn chunk_file(database: &Path) -> PathBuf {
     let mut name = database.as_os_str().to_owned();
@@ -49,14 +62,16 @@ pub(super) fn chunk_file(database: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The chunk file, its free slots and its writer thread.
+/// The chunk file, its free slots and its syncer.
 pub(super) struct Slots {
     file: Arc<File>,
-    free: Arc<Mutex<Free>>,
     /// Held shared by readers, exclusively while a slot is zeroed.
     reading: Arc<RwLock<()>>,
-    writes: mpsc::Sender<Write>,
-    /// Syncs the chunk file before commits that name its slots.
+    free: Arc<Mutex<Free>>,
+    /// Slots to zero before the next sync.
+    released: Arc<Mutex<Vec<Released>>>,
+    /// Zeroes released slots, then syncs the chunk file, before commits
+    /// that name its slots.
     syncer: Syncer,
 }
 
@@ -66,22 +81,17 @@ struct Free {
     count: u64,
 }
 
-/// What the writer thread is asked to do, in queue order.
-enum Write {
-    /// Writes a full chunk into a slot; answers the buffer, for the next.
-    Chunk {
-        slot: u64,
-        data: Vec<u8>,
-        reply: oneshot::Sender<Result<Vec<u8>, StoreError>>,
-    },
-    /// Zeroes the slots and frees them.
-    Release(Vec<u64>),
+/// Slots released, to be zeroed once `after` (a write to the last of them
+/// still going on when they were released) is over.
+struct Released {
+    slots: Vec<u64>,
+    after: Option<Written>,
 }
 
 impl Slots {
     /// Opens (or creates) the chunk file `path`, whose slots named by rows
     /// are `named`: the others are free (zeroed if they hold bytes), and
-    /// free slots at its end are cut off. Starts the writer thread.
+    /// free slots at its end are cut off. Starts the syncer thread.
     pub(super) fn open(path: &Path, named: &BTreeSet<u64>) -> Result<Self, StoreError> {
         let file = OpenOptions::new()
             .read(true)
@@ -114,25 +124,23 @@ impl Slots {
             file.sync_data()?;
             eprintln!("sealtip-relay: zeroed {zeroed} free slot(s) of the chunk file");
         }
-        let syncer = Syncer::start(path)?;
         let file = Arc::new(file);
         let free = Arc::new(Mutex::new(Free { slots: free, count }));
         let reading = Arc::new(RwLock::new(()));
-        let (writes, queue) = mpsc::channel();
-        let writer = Writer {
+        let released = Arc::new(Mutex::new(Vec::new()));
+        let zeroer = Zeroer {
             file: file.clone(),
             free: free.clone(),
             reading: reading.clone(),
+            released: released.clone(),
             zeros,
         };
-        std::thread::Builder::new()
-            .name("sealtip-chunk-writer".into())
-            .spawn(move || writer.run(queue))?;
+        let syncer = Syncer::start_with(path, move || zeroer.zero_released())?;
         Ok(Slots {
             file,
-            free,
             reading,
-            writes,
+            free,
+            released,
             syncer,
         })
     }
@@ -149,38 +157,59 @@ impl Slots {
         }
     }
 
-    /// Writes `data` (a full chunk) into `slot`, after every write and
-    /// release asked for before; answers the buffer once it is written.
-    pub(super) fn write(
-        &self,
-        slot: u64,
-        data: Vec<u8>,
-    ) -> oneshot::Receiver<Result<Vec<u8>, StoreError>> {
-        let (reply, answer) = oneshot::channel();
-        if let Err(mpsc::SendError(Write::Chunk { reply, .. })) =
-            self.writes.send(Write::Chunk { slot, data, reply })
-        {
-            let _ = reply.send(Err(writer_stopped()));
+    /// Writes `data` (a full chunk) into `slot` on a blocking thread;
+    /// answers the buffer once it is written. The answer owns the slot
+    /// until it comes: a slot released before is released with it
+    /// ([`Slots::release_after`]).
+    pub(super) fn write(&self, slot: u64, data: Vec<u8>) -> Written {
+        let (reply, written) = oneshot::channel();
+        let file = self.file.clone();
+        let write = move || {
+            let result = file
+                .write_all_at(&data, slot * SLOT_BYTES)
+                .map(|()| data)
+                .map_err(StoreError::from);
+            let _ = reply.send(result);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn_blocking(write);
+            }
+            Err(_) => write(),
         }
-        answer
+        written
     }
 
-    /// Zeroes `slots` and frees them, after every write asked for before.
-    /// Only slots no committed row names (or whose row's deletion is on the
-    /// disk) may be released.
+    /// Zeroes `slots` and frees them, before the next sync. Only slots no
+    /// committed row names (or whose row's deletion is on the disk), and
+    /// no write goes on to, may be released.
     pub(super) fn release(&self, slots: Vec<u64>) {
-        if !slots.is_empty() && self.writes.send(Write::Release(slots)).is_err() {
-            // Free again at the next open.
-            eprintln!("sealtip-relay: {}", writer_stopped());
-        }
+        self.release_after(slots, None);
     }
 
-    /// Once every slot written so far is on the disk.
+    /// Zeroes `slots` and frees them before the next sync, once `after`,
+    /// a write to one of them, is over.
+    pub(super) fn release_after(&self, slots: Vec<u64>, after: Option<Written>) {
+        if slots.is_empty() {
+            return;
+        }
+        lock(&self.released).push(Released { slots, after });
+        self.syncer.sync_soon();
+    }
+
+    /// Once every slot written so far is on the disk, and every slot
+    /// released so far zeroed.
     pub(super) async fn synced(&self) -> Result<(), StoreError> {
         let (reply, synced) = oneshot::channel();
         self.syncer
             .after_sync(answer(reply, Ok(())).into_iter().collect());
         committer_answer(synced).await
+    }
+
+    /// Has the file synced soon, waiting for nothing: a long upload's
+    /// slots are on the disk before it ends.
+    pub(super) fn sync_soon(&self) {
+        self.syncer.sync_soon();
     }
 
     /// Held while a row is looked up and its slot read.
@@ -207,42 +236,34 @@ impl Slots {
     }
 }
 
-/// The writer thread's side.
-struct Writer {
+/// The syncer thread's side: zeroes released slots before each sync.
+struct Zeroer {
     file: Arc<File>,
     free: Arc<Mutex<Free>>,
     reading: Arc<RwLock<()>>,
+    released: Arc<Mutex<Vec<Released>>>,
     zeros: Vec<u8>,
 }
 
-impl Writer {
-    /// Carries out writes and releases until the [`Slots`] is dropped.
-    fn run(self, queue: mpsc::Receiver<Write>) {
-        while let Ok(write) = queue.recv() {
-            match write {
-                Write::Chunk { slot, data, reply } => {
-                    let written = self
-                        .file
-                        .write_all_at(&data, slot * SLOT_BYTES)
-                        .map(|()| data)
-                        .map_err(StoreError::from);
-                    if written.is_err() {
-                        // Nothing names it yet: free again.
-                        self.release(slot);
-                    }
-                    let _ = reply.send(written);
-                }
-                Write::Release(slots) => {
-                    for slot in slots {
-                        self.release(slot);
-                    }
-                }
+impl Zeroer {
+    /// Zeroes and frees every slot released so far, each once its write
+    /// (if one went on) is over.
+    fn zero_released(&self) {
+        let released = std::mem::take(&mut *lock(&self.released));
+        for Released { slots, after } in released {
+            if let Some(written) = after {
+                // Answered (or dropped, the write never started) once the
+                // write is over.
+                let _ = written.blocking_recv();
+            }
+            for slot in slots {
+                self.zero(slot);
             }
         }
     }
 
     /// Zeroes `slot` while no one reads, then frees it.
-    fn release(&self, slot: u64) {
+    fn zero(&self, slot: u64) {
         let _zeroing: RwLockWriteGuard<'_, ()> = self
             .reading
             .write()
@@ -254,8 +275,4 @@ impl Writer {
         }
         lock(&self.free).slots.insert(slot);
     }
-}
-
-fn writer_stopped() -> StoreError {
-    StoreError::Failed("the chunk file's writer thread has stopped".into())
 }

@@ -13,7 +13,10 @@
 //!
 //! The chunk file has a syncer of its own (`slots`): an upload's slots are
 //! synced, the waiters grouped the same way, before its commit is handed
-//! to the committer.
+//! to the committer. Its thread first zeroes the slots released since the
+//! last sync ([`Syncer::start_with`]), so the zeros reach the disk with that
+//! sync; and a long upload asks for syncs as it goes ([`Syncer::sync_soon`]),
+//! so that the one before its commit finds little left to write.
 
 use std::fs::File;
 use std::path::Path;
@@ -32,11 +35,20 @@ pub(super) struct Syncer {
 
 impl Syncer {
     /// Starts the thread on `log`, the database's log file (which exists
-    /// once a connection has opened the database in WAL mode), or the
-    /// chunk file. It stops
+    /// once a connection has opened the database in WAL mode). It stops
     /// once the syncer is dropped, after answering everything handed over.
     pub(super) fn start(log: &Path) -> Result<Self, StoreError> {
+        Self::start_with(log, || {})
+    }
+
+    /// Starts the thread on the file `log` (the log, or the chunk file),
+    /// running `before_sync` before each sync.
+    pub(super) fn start_with(
+        log: &Path,
+        mut before_sync: impl FnMut() + Send + 'static,
+    ) -> Result<Self, StoreError> {
         let file = File::open(log)?;
+        let name = log.file_name().unwrap_or_default().display().to_string();
         // The log's name in its folder must survive a crash too.
         let folder = match log.parent().filter(|p| !p.as_os_str().is_empty()) {
             Some(folder) => folder,
@@ -49,10 +61,11 @@ impl Syncer {
             .spawn(move || {
                 while let Ok(mut answers) = handed.recv() {
                     answers.extend(handed.try_iter().flatten());
+                    before_sync();
                     let failed = file
                         .sync_data()
                         .err()
-                        .map(|e| format!("syncing the log failed: {e}"));
+                        .map(|e| format!("syncing {name} failed: {e}"));
                     if let Some(message) = &failed {
                         eprintln!("sealtip-relay: {message}");
                     }
@@ -74,6 +87,13 @@ impl Syncer {
                 answer.send(Some("the syncer thread has stopped"));
             }
         }
+    }
+
+    /// Has the file synced soon (with `before_sync` run first), answering
+    /// no one.
+    pub(super) fn sync_soon(&self) {
+        // Stopped: there is nothing left to sync for.
+        let _ = self.queue.send(Vec::new());
     }
 }
 
