@@ -21,7 +21,9 @@
 //!    file in 4 MiB parts (each acknowledged durable before the next is
 //!    sent, as the page does), then committing: MB/s, and parts per second.
 //!
-//! `BENCH_SECS` sets the length of part 1 (default 10).
+//! `BENCH_SECS` sets the length of part 1 (default 10); `BENCH_RELAY` names
+//! another relay binary to measure (one built from another commit, to
+//! compare on the same machine at the same time).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::io::Write as _;
@@ -89,7 +91,7 @@ async fn admin(server: &str, sql: &str) {
 /// URL; SQLite when `None`).
 async fn bench(storage: Option<String>, relays: usize, secs: u64) {
     let dir = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sealtip-relay"))
+    let status = std::process::Command::new(relay_binary())
         .current_dir(dir.path())
         .args(["init", "--dir", "data"])
         .stdout(std::process::Stdio::null())
@@ -123,7 +125,7 @@ async fn bench(storage: Option<String>, relays: usize, secs: u64) {
             .local_addr()
             .unwrap()
             .port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_sealtip-relay"))
+        let child = std::process::Command::new(relay_binary())
             .current_dir(dir.path())
             .args(["--config", "data/relay.toml", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
@@ -287,6 +289,7 @@ async fn bench(storage: Option<String>, relays: usize, secs: u64) {
             peak
         })
     };
+    let cpu_before = cpu_secs(pid);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..BIG_UPLOADS {
@@ -321,8 +324,9 @@ async fn bench(storage: Option<String>, relays: usize, secs: u64) {
     let sampled_peak = sampler.await.unwrap();
     let megabytes = (total * BIG_UPLOADS as u64) as f64 / 1e6;
     println!(
-        "  {megabytes:.0} MB in {elapsed:.2} s: {:.0} MB/s durable",
-        megabytes / elapsed
+        "  {megabytes:.0} MB in {elapsed:.2} s: {:.0} MB/s durable; relay CPU {:.2} s",
+        megabytes / elapsed,
+        cpu_secs(pid) - cpu_before
     );
     println!(
         "  relay RSS during part 2: peak {:.1} MiB sampled; VmHWM since start {:.1} MiB",
@@ -340,6 +344,7 @@ async fn bench(storage: Option<String>, relays: usize, secs: u64) {
     let file = axum::body::Bytes::from(file);
     let parts = file.len().div_ceil(PART_BYTES);
     println!("part 3: {BIG_UPLOADS} concurrent upload sessions of {total} bytes in {parts} parts");
+    let cpu_before = cpu_secs(pid);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..BIG_UPLOADS {
@@ -380,9 +385,10 @@ async fn bench(storage: Option<String>, relays: usize, secs: u64) {
     }
     let elapsed = started.elapsed().as_secs_f64();
     println!(
-        "  {megabytes:.0} MB in {elapsed:.2} s: {:.0} MB/s durable, {:.0} parts/s",
+        "  {megabytes:.0} MB in {elapsed:.2} s: {:.0} MB/s durable, {:.0} parts/s; relay CPU {:.2} s",
         megabytes / elapsed,
-        (parts * BIG_UPLOADS) as f64 / elapsed
+        (parts * BIG_UPLOADS) as f64 / elapsed,
+        cpu_secs(pid) - cpu_before
     );
     println!(
         "  relay VmHWM since start {:.1} MiB",
@@ -393,6 +399,11 @@ async fn bench(storage: Option<String>, relays: usize, secs: u64) {
         let _ = child.kill();
         let _ = child.wait();
     }
+}
+
+/// The relay binary measured: `BENCH_RELAY`, or the one built with the bench.
+fn relay_binary() -> std::ffi::OsString {
+    std::env::var_os("BENCH_RELAY").unwrap_or_else(|| env!("CARGO_BIN_EXE_sealtip-relay").into())
 }
 
 /// A proof for a fresh challenge of the relay at `base` (difficulty 0).
@@ -417,6 +428,25 @@ fn status_field_kib(pid: u32, field: &str) -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
+}
+
+/// The CPU time (user and system) process `pid` has used so far, in seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command's name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |n: usize| {
+        fields
+            .get(n)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime (fields 14 and 15), in clock ticks of 1/100 s.
+    (ticks(11) + ticks(12)) as f64 / 100.0
 }
 
 fn peak_rss_kib(pid: u32) -> u64 {
