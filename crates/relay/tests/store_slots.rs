@@ -2,8 +2,9 @@
 //! bytes written once into its slots, the rest inline in rows. Items read
 //! back byte for byte across both, usage counts the same bytes, a deleted
 //! item's slots are zeroed and taken again (the file does not grow with
-//! every upload), and a database of a relay from before the chunk file
-//! (every chunk inline) still reads, and goes on in slots.
+//! every upload), also with many uploads, deletions and abandoned uploads
+//! at once, and a database of a relay from before the chunk file (every
+//! chunk inline) still reads, and goes on in slots.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::path::{Path, PathBuf};
@@ -126,6 +127,62 @@ async fn deleted_items_slots_are_zeroed_and_taken_again() {
         (highest + 1) * CHUNK_BYTES as u64
     );
     assert_eq!(read(&again, &kept.id).await, kept_body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_uploads_deletions_and_abandoned_uploads_leave_items_exact_and_free_slots_zeroed()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("relay.db");
+    let store = SqliteStore::open(&database, &dir.path().join("blobs")).unwrap();
+    let mut tasks = Vec::new();
+    for task in 0..6u8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut kept = Vec::new();
+            for round in 0..5u8 {
+                let seed = task * 16 + round;
+                let size = (1 + usize::from(seed % 4)) * CHUNK_BYTES + usize::from(seed) * 999;
+                let body = bytes(size, seed);
+                let meta = put(&store, &body).await;
+                assert_eq!(read(&store, &meta.id).await, body);
+                if round % 2 == 0 {
+                    assert!(store.delete("demo", &meta.id).await.unwrap());
+                } else {
+                    kept.push((meta, body));
+                }
+                // Abandoned with its last chunk's write perhaps still going on.
+                let mut upload = store.begin().await.unwrap();
+                upload
+                    .write(&bytes(2 * CHUNK_BYTES + 1, seed))
+                    .await
+                    .unwrap();
+                drop(upload);
+            }
+            kept
+        }));
+    }
+    let mut kept = Vec::new();
+    for task in tasks {
+        kept.extend(task.await.unwrap());
+    }
+    // Stored after every release: once it is, each released slot is zeroed.
+    let last = bytes(CHUNK_BYTES, 200);
+    kept.push((put(&store, &last).await, last));
+    for (meta, body) in &kept {
+        assert_eq!(&read(&store, &meta.id).await, body);
+    }
+    let mut named = named_slots(&database);
+    let rows = named.len();
+    named.sort_unstable();
+    named.dedup();
+    assert_eq!(named.len(), rows, "a slot named by two rows");
+    let file = std::fs::read(chunk_file(&database)).unwrap();
+    for (slot, held) in file.chunks(CHUNK_BYTES).enumerate() {
+        if !named.contains(&(slot as u64)) {
+            assert!(held.iter().all(|b| *b == 0), "free slot {slot} holds bytes");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
