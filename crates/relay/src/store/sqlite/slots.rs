@@ -175,6 +175,7 @@ impl Slots {
             Ok(runtime) => {
                 runtime.spawn_blocking(write);
             }
+            // Outside a runtime (no caller is): written at once.
             Err(_) => write(),
         }
         written
