@@ -142,7 +142,7 @@ async fn is_file(path: &Path) -> bool {
 }
 
 /// Whether an `Accept-Encoding` value accepts `encoding` (not with `q=0`).
-fn accepts(header: &str, encoding: &str) -> bool {
+pub fn accepts(header: &str, encoding: &str) -> bool {
     header.split(',').any(|item| {
         let mut parts = item.split(';').map(str::trim);
         let name = parts.next().unwrap_or("");

@@ -7,15 +7,20 @@
 //! `GET /api/v1/agencies/{agency}` serves: `sealtip verify-client` makes
 //! the same page from the release's files and compares byte for byte. It is
 //! made at each request from the files in `dist` (a few KB of templating, no
-//! cache to go stale when the page is rebuilt), served uncompressed and
-//! `no-store` like every page. When the build holds no place for the first
-//! screen, the page is served as built.
+//! cache to go stale when the page is rebuilt), gzipped for a browser that
+//! accepts it (7.6 KB become 3.3 for the demo agency: on a slow connection,
+//! the bytes before the tipster can type, `xtask/src/before_typing.rs`),
+//! and `no-store` like every page. When the build holds no place for the
+//! first screen, the page is served as built.
 
+use std::io::Write;
 use std::path::Path;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use sealtip_api::AgencyProfile;
 use sealtip_api::first_screen::{Languages, render_page};
 
@@ -31,9 +36,20 @@ pub async fn serve(
 ) -> Result<Response, ApiError> {
     match page(dist, profile).await {
         Some(html) => {
-            let length = html.len();
-            let mut response = Response::new(Body::from(html));
+            let accepts_gzip = request_headers
+                .get(header::ACCEPT_ENCODING)
+                .and_then(|value| value.to_str().ok())
+                .is_some_and(|value| assets::accepts(value, "gzip"));
+            let compressed = accepts_gzip.then(|| gzipped(html.as_bytes())).flatten();
+            let gzip = compressed.is_some();
+            let body = compressed.unwrap_or_else(|| html.into_bytes());
+            let length = body.len();
+            let mut response = Response::new(Body::from(body));
             let headers = response.headers_mut();
+            if gzip {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
             headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/html; charset=utf-8"),
@@ -45,6 +61,13 @@ pub async fn serve(
         }
         None => assets::serve(dist, path, request_headers).await,
     }
+}
+
+/// `bytes` gzipped (`None` if the encoder failed: then served as they are).
+fn gzipped(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 4), Compression::default());
+    encoder.write_all(bytes).ok()?;
+    encoder.finish().ok()
 }
 
 /// The page with `profile`'s first screen, or `None` when the built files

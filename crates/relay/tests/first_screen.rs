@@ -44,17 +44,39 @@ async fn an_agencys_page_is_its_first_screen_made_from_the_served_profile() {
         let headers = response.headers().clone();
         assert_eq!(headers["content-type"], "text/html; charset=utf-8");
         assert_eq!(headers["cache-control"], "no-store");
-        assert!(headers.get("content-encoding").is_none());
+        // Gzipped for a browser that accepts it.
+        assert_eq!(headers["content-encoding"], "gzip");
+        assert_eq!(headers["vary"], "Accept-Encoding");
         assert!(
             headers["content-security-policy"]
                 .to_str()
                 .unwrap()
                 .contains("script-src 'self'")
         );
-        let page = response.text().await.unwrap();
+        let gzipped = response.bytes().await.unwrap();
+        let mut page = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzipped[..]), &mut page)
+            .unwrap();
+        assert!(
+            gzipped.len() * 2 < page.len(),
+            "{} of {}",
+            gzipped.len(),
+            page.len()
+        );
         assert_eq!(page, render_page(TEMPLATE, &profile, &languages).unwrap());
         assert!(page.contains(&format!("<h1 dir=\"auto\">{}</h1>", profile.name)));
         assert!(page.contains("<textarea id=\"q-what\""));
+        // As it is for a client that does not accept gzip (`sealtip
+        // verify-client` compares these bytes).
+        for accepted in [None, Some("br"), Some("gzip;q=0")] {
+            let mut request = relay.client.get(relay.url(path));
+            if let Some(accepted) = accepted {
+                request = request.header("accept-encoding", accepted);
+            }
+            let response = request.send().await.unwrap();
+            assert!(response.headers().get("content-encoding").is_none());
+            assert_eq!(response.text().await.unwrap(), page, "{accepted:?}");
+        }
     }
 }
 
