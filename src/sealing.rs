@@ -157,7 +157,7 @@ impl Attachment {
 }
 
 /// Bytes of a file read and sealed at a time.
-const SLICE: u64 = 4 << 20;
+pub const SLICE: u64 = 4 << 20;
 
 /// Seals `tip` with `files` to `recipients`, handing the ciphertext to
 /// `outlet` in parts of [`PART`] bytes as it is made. Files on the device are
