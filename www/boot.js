@@ -47,7 +47,16 @@ function afterFirstPaint() {
       }),
     );
   })
-  .catch((error) => console.error("sealtip: the page could not start", error));
+  .catch((error) => {
+    console.error("sealtip: the page could not start", error);
+    // On the first screen, the tipster sees why Send stays disabled
+    // (the message is in the screen's language, hidden until now).
+    const notStarted = document.getElementById("first-screen") && document.getElementById("not-started");
+    if (notStarted) {
+      notStarted.hidden = false;
+      notStarted.focus();
+    }
+  });
 
 // Until the app takes over the first screen the relay drew (the form in
 // the HTML, before the wasm arrives), its quick exit works from here as the

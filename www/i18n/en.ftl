@@ -54,6 +54,7 @@ progress-label = Progress of sending
 send-failed = Your tip was not sent: { $reason }
 answer-failed = Your answer was not sent: { $reason }
 send-cancelled = Sending was cancelled. Nothing was sent.
+page-not-started = This page did not finish loading, so nothing can be sent. Copy what you wrote, check your connection, then reload the page.
 reason-network = the connection failed. Nothing was sent; try again.
 reason-relay = the server refused it ({ $detail }). Try again later.
 reason-seal = it could not be locked safely, so nothing was sent.

@@ -51,6 +51,7 @@ progress-label = Progreso del envío
 send-failed = Su denuncia no se envió: { $reason }
 answer-failed = Su respuesta no se envió: { $reason }
 send-cancelled = Se canceló el envío. No se envió nada.
+page-not-started = Esta página no terminó de cargar, así que no se puede enviar nada. Copie lo que escribió, revise su conexión y vuelva a cargar la página.
 reason-network = falló la conexión. No se envió nada; inténtelo de nuevo.
 reason-relay = el servidor la rechazó ({ $detail }). Inténtelo más tarde.
 reason-seal = no se pudo cerrar de forma segura, así que no se envió nada.

@@ -51,6 +51,7 @@ progress-label = Avancement de l'envoi
 send-failed = Votre signalement n'a pas été envoyé : { $reason }
 answer-failed = Votre réponse n'a pas été envoyée : { $reason }
 send-cancelled = L'envoi a été annulé. Rien n'a été envoyé.
+page-not-started = Cette page n'a pas fini de charger : rien ne peut être envoyé. Copiez ce que vous avez écrit, vérifiez votre connexion, puis rechargez la page.
 reason-network = la connexion a échoué. Rien n'a été envoyé ; réessayez.
 reason-relay = le serveur l'a refusé ({ $detail }). Réessayez plus tard.
 reason-seal = il n'a pas pu être verrouillé en sécurité, donc rien n'a été envoyé.

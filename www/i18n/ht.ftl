@@ -51,6 +51,7 @@ progress-label = Kote voye a rive
 send-failed = Mesaj ou a pa t pati: { $reason }
 answer-failed = Repons ou a pa t pati: { $reason }
 send-cancelled = Ou anile voye a. Anyen pa t pati.
+page-not-started = Paj sa a pa fin chaje, kidonk ou pa ka voye anyen. Kopye sa ou te ekri a, tcheke koneksyon ou, epi rechaje paj la.
 reason-network = koneksyon an pa t mache. Anyen pa t pati; eseye ankò.
 reason-relay = sèvè a refize l ({ $detail }). Eseye ankò pita.
 reason-seal = nou pa t ka fèmen l an sekirite, kidonk anyen pa t pati.

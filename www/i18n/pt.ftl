@@ -51,6 +51,7 @@ progress-label = Progresso do envio
 send-failed = Sua denúncia não foi enviada: { $reason }
 answer-failed = Sua resposta não foi enviada: { $reason }
 send-cancelled = O envio foi cancelado. Nada foi enviado.
+page-not-started = Esta página não terminou de carregar, por isso nada pode ser enviado. Copie o que você escreveu, verifique sua conexão e recarregue a página.
 reason-network = a conexão falhou. Nada foi enviado; tente de novo.
 reason-relay = o servidor recusou ({ $detail }). Tente mais tarde.
 reason-seal = não foi possível trancá-la com segurança, então nada foi enviado.

@@ -51,6 +51,7 @@ progress-label = Progreso ng pagpapadala
 send-failed = Hindi naipadala ang sumbong mo: { $reason }
 answer-failed = Hindi naipadala ang sagot mo: { $reason }
 send-cancelled = Kinansela ang pagpapadala. Walang naipadala.
+page-not-started = Hindi natapos mag-load ang pahinang ito, kaya walang maipapadala. Kopyahin ang isinulat mo, tingnan ang iyong koneksyon, at i-reload ang pahina.
 reason-network = pumalya ang koneksyon. Walang naipadala; subukan ulit.
 reason-relay = tinanggihan ito ng server ({ $detail }). Subukan ulit mamaya.
 reason-seal = hindi ito ma-kandado nang ligtas, kaya walang naipadala.

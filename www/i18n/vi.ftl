@@ -51,6 +51,7 @@ progress-label = Tiến trình gửi
 send-failed = Tin báo của bạn chưa được gửi: { $reason }
 answer-failed = Câu trả lời của bạn chưa được gửi: { $reason }
 send-cancelled = Đã hủy gửi. Không có gì được gửi đi.
+page-not-started = Trang này chưa tải xong nên chưa thể gửi gì. Hãy sao chép những gì bạn đã viết, kiểm tra kết nối, rồi tải lại trang.
 reason-network = kết nối bị lỗi. Không có gì được gửi đi; hãy thử lại.
 reason-relay = máy chủ đã từ chối ({ $detail }). Hãy thử lại sau.
 reason-seal = không thể khóa an toàn, nên không có gì được gửi đi.

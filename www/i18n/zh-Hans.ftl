@@ -51,6 +51,7 @@ progress-label = 发送进度
 send-failed = 您的举报没有发出：{ $reason }
 answer-failed = 您的回复没有发出：{ $reason }
 send-cancelled = 已取消发送。什么也没有发出。
+page-not-started = 此页面未能加载完成，因此还无法发送。请复制您写的内容，检查网络连接，然后重新加载页面。
 reason-network = 网络连接失败。什么也没有发出，请再试一次。
 reason-relay = 服务器拒绝了（{ $detail }）。请稍后再试。
 reason-seal = 无法安全加锁，所以什么也没有发出。

@@ -34,6 +34,10 @@ pub const CAMERA_TYPES: &str = "image/*,video/*";
 /// when it takes over.
 pub const ROOT_ID: &str = "first-screen";
 
+/// The id of the first screen's message that the page's code could not
+/// start (hidden until `www/boot.js` shows it).
+pub const NOT_STARTED_ID: &str = "not-started";
+
 /// The page's languages, as the language picker lists them: by their own
 /// names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,8 +176,13 @@ fn first_screen(profile: &AgencyProfile, languages: &Languages, language: &Langu
     out.push_str("<main id=\"main\">");
     language_picker(&mut out, languages, language);
     intro(&mut out, profile, language, default);
-    out.push_str(
-        "<form novalidate=\"\" autocomplete=\"off\"><div aria-live=\"assertive\" class=\"alerts\"></div>",
+    // Shown by boot.js only if the page's code cannot start (a failed
+    // connection, or bytes the browser refused): Send stays disabled.
+    let _ = write!(
+        out,
+        "<form novalidate=\"\" autocomplete=\"off\"><div aria-live=\"assertive\" class=\"alerts\">\
+         <p class=\"error\" id=\"{NOT_STARTED_ID}\" tabindex=\"-1\" hidden=\"\">{}</p></div>",
+        escape(&words.get("page-not-started")),
     );
     if !profile.has_what_question() {
         question(
@@ -510,6 +519,13 @@ mod tests {
             "<span class=\"key-fingerprint\" dir=\"ltr\">{first_group}<wbr>"
         )));
         assert!(page.contains("<button type=\"submit\" class=\"send\" disabled=\"\">"));
+        // What boot.js shows if the page's code cannot start, hidden until then.
+        assert!(page.contains(
+            "<p class=\"error\" id=\"not-started\" tabindex=\"-1\" hidden=\"\">This page did not \
+             finish loading, so nothing can be sent."
+        ));
+        let spanish = render(&["es", "en"]);
+        assert!(spanish.contains("hidden=\"\">Esta página no terminó de cargar"));
     }
 
     #[test]

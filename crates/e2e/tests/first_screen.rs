@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use sealtip_harness::browser::{InputSource, KeyAction, KeyActions};
-use sealtip_harness::{Browser, Engine, HoldingProxy, PATIENCE, Relay, workspace};
+use sealtip_harness::{
+    Browser, Engine, HoldingProxy, PATIENCE, Relay, ServedCopy, built_page, workspace,
+};
 
 /// What the tipster types before the wasm arrives, on two lines.
 const WHAT: &str = "Vans leave the port at 5 am.\nThey stop at gate 4.";
@@ -28,7 +30,56 @@ const WHERE_THINGS_ARE: &str = "return ['h1', '.emergency', '.safer', '#q-what',
      .map(css => { const r = document.querySelector(css).getBoundingClientRect();
                    return css + ' ' + [r.x, r.y, r.width, r.height].map(Math.round).join(','); });";
 
-sealtip_e2e::in_each_browser!(what_is_typed_before_the_wasm_is_kept_when_it_takes_over);
+sealtip_e2e::in_each_browser!(
+    what_is_typed_before_the_wasm_is_kept_when_it_takes_over,
+    a_page_whose_code_the_browser_refuses_says_so_on_its_first_screen,
+);
+
+/// What the first screen says when the page's code cannot start.
+const NOT_STARTED: &str = "This page did not finish loading, so nothing can be sent.";
+
+/// The page's wasm, as the built HTML names it (`data-wasm="/…_bg.wasm"`).
+fn page_wasm() -> Result<String> {
+    let html = std::fs::read_to_string(built_page().join("index.html"))?;
+    let (_, rest) = html
+        .split_once("name=\"sealtip-app\"")
+        .context("the built page has no loader element")?;
+    let (_, rest) = rest
+        .split_once("data-wasm=\"/")
+        .context("the loader names no wasm")?;
+    Ok(rest.split('"').next().unwrap_or("").to_owned())
+}
+
+/// A relay that serves other bytes for the page's wasm (one byte changed):
+/// the browser refuses them, the page's code never starts, and the first
+/// screen says so, focused, in its language, while Send stays disabled.
+async fn a_page_whose_code_the_browser_refuses_says_so_on_its_first_screen(
+    engine: Engine,
+) -> Result<()> {
+    let served = ServedCopy::new()?;
+    let relay = Relay::start_with(8, |config| served.config(config))?;
+    let wasm_name = page_wasm()?;
+    let mut wasm = std::fs::read(built_page().join(&wasm_name))?;
+    let middle = wasm.len() / 2;
+    wasm[middle] ^= 0x01;
+    served.serve_instead(&wasm_name, &wasm)?;
+
+    let mut browser = Browser::phone_in(engine, "first-screen-refused", "en").await?;
+    browser
+        .client
+        .goto(&format!("{}/a/demo", relay.url))
+        .await?;
+    browser.wait_for_text(NOT_STARTED).await?;
+    let focused = browser.eval("return document.activeElement.id;").await?;
+    assert_eq!(focused.as_str(), Some("not-started"));
+    let send = browser.find("#first-screen button.send").await?;
+    assert!(
+        !send.is_enabled().await?,
+        "nothing can be sent without the wasm"
+    );
+    browser.screenshot("not-started").await?;
+    browser.close().await
+}
 
 async fn what_is_typed_before_the_wasm_is_kept_when_it_takes_over(engine: Engine) -> Result<()> {
     let relay = Relay::start(8)?;

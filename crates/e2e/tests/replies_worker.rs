@@ -9,10 +9,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
-use std::path::{Path, PathBuf};
-
 use anyhow::{Context, Result};
-use sealtip_harness::{Browser, Engine, Relay, sealtip_ok, workspace};
+use sealtip_harness::{Browser, Engine, Relay, ServedCopy, built_page, sealtip_ok};
 
 /// The agency's reply the tipster is waiting for.
 const REPLY: &str = "Thank you. Which gate do the vans use?";
@@ -36,65 +34,6 @@ const HOSTILE_GLUE: &str = "var wasm_bindgen = function () {
   self.postMessage('ready');
   return Promise.resolve();
 };";
-
-/// The built page (`SEALTIP_DIST`, else the workspace's `dist/`).
-fn built_page() -> PathBuf {
-    std::env::var_os("SEALTIP_DIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("dist"))
-}
-
-/// `relay.toml` with the relay serving the page from `dist`.
-fn serving(config: String, dist: &Path) -> String {
-    config
-        .lines()
-        .map(|line| match line.starts_with("dist = ") {
-            true => format!("dist = {:?}", dist.display().to_string()),
-            false => line.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Copies the files of `from` (and its folders) into `to`.
-fn copy_folder(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_folder(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
-}
-
-/// The relay serves `bytes` for `name` in `dist`, in every encoding: its
-/// compressed copies are removed, so the plain file is what is served.
-fn serve_instead(dist: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    std::fs::write(dist.join(name), bytes)?;
-    for suffix in [".gz", ".br"] {
-        let copy = dist.join(format!("{name}{suffix}"));
-        if copy.exists() {
-            std::fs::remove_file(copy)?;
-        }
-    }
-    Ok(())
-}
-
-/// The built `name`, and its compressed copies, served again.
-fn serve_as_built(dist: &Path, name: &str) -> Result<()> {
-    for suffix in ["", ".gz", ".br"] {
-        let file = format!("{name}{suffix}");
-        let built = built_page().join(&file);
-        if built.exists() {
-            std::fs::copy(built, dist.join(&file))?;
-        }
-    }
-    Ok(())
-}
 
 /// A tip sent with a new codename (by `sealtip`, as a tipster without the
 /// page would) and the agency's proven reply to it: the codename.
@@ -158,9 +97,8 @@ sealtip_e2e::in_each_browser!(a_relay_serving_other_worker_code_gets_no_codename
 
 async fn a_relay_serving_other_worker_code_gets_no_codename(engine: Engine) -> Result<()> {
     // The relay serves a copy of the built page, which the test changes.
-    let served = tempfile::tempdir()?;
-    copy_folder(&built_page(), served.path())?;
-    let relay = Relay::start_with(8, |config| serving(config, served.path()))?;
+    let served = ServedCopy::new()?;
+    let relay = Relay::start_with(8, |config| served.config(config))?;
     let codename = tip_with_reply(&relay)?;
     let mut browser = Browser::phone_in(engine, "worker", "en-US,en").await?;
 
@@ -173,17 +111,17 @@ async fn a_relay_serving_other_worker_code_gets_no_codename(engine: Engine) -> R
     let mut wasm = std::fs::read(built_page().join(WASM))?;
     let middle = wasm.len() / 2;
     wasm[middle] ^= 0x01;
-    serve_instead(served.path(), WASM, &wasm)?;
+    served.serve_instead(WASM, &wasm)?;
     check_replies(&browser, &relay, &codename).await?;
     refused(&mut browser, "wasm-changed").await?;
-    serve_as_built(served.path(), WASM)?;
+    served.serve_as_built(WASM)?;
 
     // The glue replaced by the relay's own: the browser refuses it, and no
     // worker is handed the codename's keys.
-    serve_instead(served.path(), GLUE, HOSTILE_GLUE.as_bytes())?;
+    served.serve_instead(GLUE, HOSTILE_GLUE.as_bytes())?;
     check_replies(&browser, &relay, &codename).await?;
     refused(&mut browser, "glue-changed").await?;
-    serve_as_built(served.path(), GLUE)?;
+    served.serve_as_built(GLUE)?;
 
     // Served as built again, the reply opens again.
     check_replies(&browser, &relay, &codename).await?;

@@ -10,6 +10,8 @@
 //! - [`http`]: a tiny HTTP server of canned answers, and a plain `GET`;
 //! - [`proxy`]: a proxy in front of a relay that holds back the requests a
 //!   test names until it releases them;
+//! - [`served_copy`]: a copy of the built page that a test changes, for a
+//!   relay that serves code of its own;
 //! - [`smtp`]: a mail sink, plain SMTP on loopback, recording each message;
 //! - `browser` (feature `browser`): headless Chromium through chromedriver,
 //!   or headless Firefox ESR through geckodriver;
@@ -26,6 +28,7 @@ pub mod postgres;
 mod process;
 pub mod proxy;
 pub mod relay;
+pub mod served_copy;
 pub mod smtp;
 
 #[cfg(feature = "browser")]
@@ -37,4 +40,5 @@ pub use ports::free_port;
 pub use postgres::{TestDatabase, test_database};
 pub use proxy::HoldingProxy;
 pub use relay::{Relay, RelayProcess, init_relay};
+pub use served_copy::{ServedCopy, built_page};
 pub use smtp::{Mail, SmtpSink};
