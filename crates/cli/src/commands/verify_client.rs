@@ -175,16 +175,24 @@ pub fn run(args: Args) -> Result<()> {
                         )?;
                         first_screen::expected(&files_checked, &profile.2)
                     });
-                    match page {
-                        Err(why) => note(
+                    let served = match encoding.as_str() {
+                        "identity" => Some(bytes.clone()),
+                        "gzip" => gunzipped(&bytes),
+                        _ => None,
+                    };
+                    match (page, served) {
+                        (Err(why), _) => note(
                             &fetch.path,
                             format!("its first screen cannot be made again: {why}"),
                         ),
-                        Ok(_) if encoding != "identity" => note(
+                        (Ok(_), None) => note(
                             &fetch.path,
-                            format!("served {encoding}-encoded; an agency's page is served as is"),
+                            format!(
+                                "served {encoding}-encoded, which does not unpack; an agency's \
+                                 page is served as is or gzipped"
+                            ),
                         ),
-                        Ok(expected) if *expected != bytes => note(
+                        (Ok(expected), Some(bytes)) if *expected != bytes => note(
                             &fetch.path,
                             format!(
                                 "{} bytes with SHA-256 {}, not the first screen of the agency's \
@@ -195,7 +203,7 @@ pub fn run(args: Args) -> Result<()> {
                                 hex::encode(Sha256::digest(expected.as_slice())),
                             ),
                         ),
-                        Ok(_) => {}
+                        (Ok(_), Some(_)) => {}
                     }
                 }
             }
@@ -306,9 +314,41 @@ fn get(
     Ok((status, headers, bytes))
 }
 
+/// `bytes` unpacked from gzip, at most [`MAX_BODY`] of them (a relay may
+/// send a small body that unpacks to gigabytes); `None` if they do not
+/// unpack, or unpack to more.
+fn gunzipped(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(MAX_BODY + 1)
+        .read_to_end(&mut plain)
+        .ok()?;
+    (plain.len() as u64 <= MAX_BODY).then_some(plain)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gzipped_page_is_unpacked_within_its_limit() {
+        use std::io::Write;
+        let gzip = |bytes: &[u8]| {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(bytes).unwrap();
+            encoder.finish().unwrap()
+        };
+        assert_eq!(
+            gunzipped(&gzip(b"<!doctype html>")).unwrap(),
+            b"<!doctype html>"
+        );
+        assert!(gunzipped(b"<!doctype html>").is_none());
+        let bomb = gzip(&vec![0; MAX_BODY as usize + 1]);
+        assert!(bomb.len() < 1 << 20);
+        assert!(gunzipped(&bomb).is_none());
+    }
 
     #[test]
     fn the_agency_comes_from_the_flag_or_the_page_address() -> Result<()> {
