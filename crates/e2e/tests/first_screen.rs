@@ -4,7 +4,9 @@
 //! character: every answer, the choice, the picked photo, the focused field
 //! and its caret, with nothing moving on the screen; the tip sent carries it
 //! all. The wasm is held back by a proxy in front of the relay until the
-//! test releases it. Screenshots go to `target/screenshots/first-screen-*.png`.
+//! test releases it. Before it arrives the quick exit (`www/boot.js`) leaves
+//! at once, and if the browser refuses the page's code the first screen says
+//! so. Screenshots go to `target/screenshots/first-screen-*.png`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure report
 
@@ -12,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use sealtip_harness::browser::{InputSource, KeyAction, KeyActions};
+use sealtip_harness::http::{Response, Server};
 use sealtip_harness::{
     Browser, Engine, HoldingProxy, PATIENCE, Relay, ServedCopy, built_page, workspace,
 };
@@ -33,7 +36,64 @@ const WHERE_THINGS_ARE: &str = "return ['h1', '.emergency', '.safer', '#q-what',
 sealtip_e2e::in_each_browser!(
     what_is_typed_before_the_wasm_is_kept_when_it_takes_over,
     a_page_whose_code_the_browser_refuses_says_so_on_its_first_screen,
+    the_quick_exit_leaves_before_the_wasm_arrives,
 );
+
+/// Before the wasm arrives (held back by the proxy), the first screen's
+/// quick exit (`www/boot.js`) leaves, by its button and by Shift pressed
+/// three times while typing, replacing the page in the history, and
+/// nothing of the page's code has run meanwhile.
+async fn the_quick_exit_leaves_before_the_wasm_arrives(engine: Engine) -> Result<()> {
+    let exit = Server::start("127.0.0.1", |_| {
+        Response::ok(
+            "text/html; charset=utf-8",
+            b"<!doctype html><title>Weather</title><p>Sunny.</p>".to_vec(),
+        )
+    })?;
+    let left = format!("{}/left", exit.url);
+    let relay = Relay::start_with(8, |config| {
+        config.replace("\"https://www.wikipedia.org/\"", &format!("{left:?}"))
+    })?;
+    let proxy = HoldingProxy::start(&relay.url, |path| path.ends_with(".wasm"))?;
+    let mut browser = Browser::phone_in(engine, "first-screen-exit", "en").await?;
+    let page = format!("{}/a/demo", proxy.url);
+    for way in ["button", "shift"] {
+        browser.client.goto(&page).await?;
+        let field = browser.find("#first-screen #q-what").await?;
+        wait_until("the page asks for its wasm", || async {
+            Ok(proxy.held() > 0)
+        })
+        .await?;
+        let before = browser.eval("return history.length;").await?;
+        if way == "button" {
+            browser
+                .find("#first-screen .quick-exit-button")
+                .await?
+                .click()
+                .await?;
+        } else {
+            field.send_keys("Vans").await?;
+            for _ in 0..3 {
+                // The third may find the page gone already: that is the point.
+                let _ = field.send_keys("\u{E008}").await;
+            }
+        }
+        wait_until("the quick exit leaves the page", || async {
+            Ok(browser.client.current_url().await?.as_str() == left)
+        })
+        .await?;
+        let after = browser.eval("return history.length;").await?;
+        assert_eq!(after, before, "{way}: the page was replaced, not added to");
+        assert!(
+            !browser.text().await?.contains("Demo agency"),
+            "{way}: the page is gone"
+        );
+    }
+    // The wasm never ran: every request for it is still held.
+    assert!(proxy.held() > 0);
+    browser.screenshot("left").await?;
+    browser.close().await
+}
 
 /// What the first screen says when the page's code cannot start.
 const NOT_STARTED: &str = "This page did not finish loading, so nothing can be sent.";
