@@ -28,19 +28,7 @@ pub const BEFORE_TYPING_MAX: u64 = 150_000;
 /// written), prints them and fails over [`BEFORE_TYPING_MAX`].
 pub fn check(dist: &Path) -> Result<()> {
     let template = std::fs::read_to_string(dist.join("index.html"))?;
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dist.join("i18n"))? {
-        let path = entry?.path();
-        let Some(tag) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(".ftl"))
-        else {
-            continue;
-        };
-        files.push((tag.to_owned(), std::fs::read_to_string(&path)?));
-    }
-    let languages = Languages::from_files(files.iter().map(|(t, s)| (t.as_str(), s.as_str())))?;
+    let languages = Languages::from_folder(&dist.join("i18n"))?;
     let page = render_page(&template, &sample_agency(), &languages)?;
     let mut gzip = GzEncoder::new(Vec::new(), Compression::default());
     gzip.write_all(page.as_bytes())?;

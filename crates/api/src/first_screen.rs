@@ -70,9 +70,38 @@ pub enum FirstScreenError {
     /// The template lacks a part the first screen goes into.
     #[error("the page's HTML has no {0}")]
     Template(&'static str),
+    /// The folder of language files could not be read.
+    #[error("cannot read the language files: {0}")]
+    Folder(String),
 }
 
 impl Languages {
+    /// The languages of the `*.ftl` files in `folder` (the built page's
+    /// `i18n/`), each named by its tag (`en.ftl`, `zh-Hans.ftl`).
+    pub fn from_folder(folder: &std::path::Path) -> Result<Self, FirstScreenError> {
+        let unread = |error: std::io::Error| FirstScreenError::Folder(error.to_string());
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(folder).map_err(unread)? {
+            let path = entry.map_err(unread)?.path();
+            let Some(tag) = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .and_then(|name| name.strip_suffix(".ftl"))
+            else {
+                continue;
+            };
+            files.push((
+                tag.to_owned(),
+                std::fs::read_to_string(&path).map_err(unread)?,
+            ));
+        }
+        Self::from_files(
+            files
+                .iter()
+                .map(|(tag, source)| (tag.as_str(), source.as_str())),
+        )
+    }
+
     /// The languages of the files given as (tag, contents).
     pub fn from_files<'a>(
         files: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -403,15 +432,20 @@ mod tests {
         <link rel=\"stylesheet\" href=\"/style.css\"></head>\n<body></body>\n</html>\n";
 
     /// The page's language files, as built.
+    /// The page's language files, as the web build copies them.
     fn languages() -> Languages {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/i18n");
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let tag = path.file_stem().unwrap().to_str().unwrap().to_string();
-            files.push((tag, std::fs::read_to_string(&path).unwrap()));
-        }
-        Languages::from_files(files.iter().map(|(t, s)| (t.as_str(), s.as_str()))).unwrap()
+        Languages::from_folder(std::path::Path::new(dir)).unwrap()
+    }
+
+    #[test]
+    fn the_languages_are_read_from_their_folder() {
+        let all = languages();
+        assert_eq!(all.list.len(), 10);
+        assert!(all.list.iter().any(|l| l.tag == "zh-Hans" && !l.rtl));
+        assert!(all.list.iter().any(|l| l.tag == "ar" && l.rtl));
+        let missing = Languages::from_folder(std::path::Path::new("/nonexistent/i18n"));
+        assert!(matches!(missing, Err(FirstScreenError::Folder(_))));
     }
 
     fn localized(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

@@ -76,25 +76,10 @@ async fn page(dist: &Path, profile: &AgencyProfile) -> Option<String> {
     let template = tokio::fs::read_to_string(dist.join("index.html"))
         .await
         .ok()?;
-    let mut files = Vec::new();
-    let mut folder = tokio::fs::read_dir(dist.join("i18n")).await.ok()?;
-    while let Ok(Some(entry)) = folder.next_entry().await {
-        let path = entry.path();
-        let Some(tag) = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .and_then(|name| name.strip_suffix(".ftl"))
-            .map(str::to_owned)
-        else {
-            continue;
-        };
-        files.push((tag, tokio::fs::read_to_string(&path).await.ok()?));
-    }
-    let languages = Languages::from_files(
-        files
-            .iter()
-            .map(|(tag, source)| (tag.as_str(), source.as_str())),
-    )
-    .ok()?;
+    let folder = dist.join("i18n");
+    let languages = tokio::task::spawn_blocking(move || Languages::from_folder(&folder))
+        .await
+        .ok()?
+        .ok()?;
     render_page(&template, profile, &languages).ok()
 }
