@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use sealtip_harness::browser::{InputSource, KeyAction, KeyActions};
-use sealtip_harness::http::{Response, Server};
+use sealtip_harness::http::ExitSite;
 use sealtip_harness::{
     Browser, Engine, HoldingProxy, PATIENCE, Relay, ServedCopy, built_page, workspace,
 };
@@ -44,16 +44,9 @@ sealtip_e2e::in_each_browser!(
 /// three times while typing, replacing the page in the history, and
 /// nothing of the page's code has run meanwhile.
 async fn the_quick_exit_leaves_before_the_wasm_arrives(engine: Engine) -> Result<()> {
-    let exit = Server::start("127.0.0.1", |_| {
-        Response::ok(
-            "text/html; charset=utf-8",
-            b"<!doctype html><title>Weather</title><p>Sunny.</p>".to_vec(),
-        )
-    })?;
-    let left = format!("{}/left", exit.url);
-    let relay = Relay::start_with(8, |config| {
-        config.replace("\"https://www.wikipedia.org/\"", &format!("{left:?}"))
-    })?;
+    let exit = ExitSite::start()?;
+    let left = &exit.page;
+    let relay = Relay::start_exiting_to(8, left)?;
     let proxy = HoldingProxy::start(&relay.url, |path| path.ends_with(".wasm"))?;
     let mut browser = Browser::phone_in(engine, "first-screen-exit", "en").await?;
     let page = format!("{}/a/demo", proxy.url);
@@ -79,7 +72,7 @@ async fn the_quick_exit_leaves_before_the_wasm_arrives(engine: Engine) -> Result
             }
         }
         wait_until("the quick exit leaves the page", || async {
-            Ok(browser.client.current_url().await?.as_str() == left)
+            Ok(browser.client.current_url().await?.as_str() == *left)
         })
         .await?;
         let after = browser.eval("return history.length;").await?;

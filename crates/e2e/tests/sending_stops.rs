@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use sealtip_harness::http::{Response, Server};
+use sealtip_harness::http::ExitSite;
 use sealtip_harness::{Browser, Engine, Relay};
 
 /// The video's size: large enough that sending it takes a while.
@@ -48,9 +48,7 @@ struct Sending {
 /// Fills the form, picks the video, presses Send, and waits until the page
 /// says it is sealing (its stage, in words).
 async fn start_sending(engine: Engine, exit: &str) -> Result<Sending> {
-    let relay = Relay::start_with(8, |config| {
-        config.replace("\"https://www.wikipedia.org/\"", &format!("{exit:?}"))
-    })?;
+    let relay = Relay::start_exiting_to(8, exit)?;
     let folder = tempfile::tempdir()?;
     let video = folder.path().join("yard.mp4");
     write_video(&video)?;
@@ -110,13 +108,8 @@ sealtip_e2e::in_each_browser!(
 async fn quick_exit_during_a_large_send_leaves_at_once_and_sends_nothing(
     engine: Engine,
 ) -> Result<()> {
-    let exit = Server::start("127.0.0.1", |_| {
-        Response::ok(
-            "text/html; charset=utf-8",
-            b"<!doctype html><title>Weather</title><p>Sunny.</p>".to_vec(),
-        )
-    })?;
-    let left = format!("{}/left", exit.url);
+    let exit = ExitSite::start()?;
+    let left = exit.page.clone();
     // The folder stays bound: the video must stay on the disk while the
     // page reads it.
     let Sending {

@@ -487,7 +487,7 @@ impl Relay {
     /// `edit` changes, and that sends quick exits to `exit_url`.
     fn start_with(exit_url: &str, edit: impl FnOnce(String) -> String) -> Relay {
         let relay = sealtip_harness::Relay::start_with(8, |config| {
-            edit(config).replace("\"https://www.wikipedia.org/\"", &format!("{exit_url:?}"))
+            sealtip_harness::relay::exiting_to(edit(config), exit_url)
         })
         .unwrap();
         assert!(

@@ -67,6 +67,30 @@ impl Response {
     }
 }
 
+/// A harmless page on loopback for a quick exit to go to: [`Server`]
+/// answering every path with a weather page; [`ExitSite::page`] is its
+/// `/left`.
+pub struct ExitSite {
+    /// The server, until the test ends.
+    pub server: Server,
+    /// `http://127.0.0.1:PORT/left`.
+    pub page: String,
+}
+
+impl ExitSite {
+    /// Starts it on a free port of 127.0.0.1.
+    pub fn start() -> Result<ExitSite> {
+        let server = Server::start("127.0.0.1", |_| {
+            Response::ok(
+                "text/html; charset=utf-8",
+                b"<!doctype html><title>Weather</title><p>Sunny.</p>".to_vec(),
+            )
+        })?;
+        let page = format!("{}/left", server.url);
+        Ok(ExitSite { server, page })
+    }
+}
+
 /// A server on a free port of one loopback address; each connection gets
 /// one answer, then is closed. It runs until the test ends.
 pub struct Server {

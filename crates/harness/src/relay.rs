@@ -151,12 +151,15 @@ impl Relay {
         Relay::start_with(difficulty, |config| config)
     }
 
+    /// Like [`Relay::start`], with the agency's quick exit going to `exit`
+    /// (the tests have no internet, and must see where the page went).
+    pub fn start_exiting_to(difficulty: u8, exit: &str) -> Result<Relay> {
+        Relay::start_with(difficulty, |config| exiting_to(config, exit))
+    }
+
     /// Like [`Relay::start`], with `edit` changing relay.toml's text first.
     pub fn start_with(difficulty: u8, edit: impl FnOnce(String) -> String) -> Result<Relay> {
-        let dist = match std::env::var_os("SEALTIP_DIST") {
-            Some(dist) => PathBuf::from(dist),
-            None => workspace().join("dist"),
-        };
+        let dist = crate::served_copy::built_page();
         if !dist.join("index.html").exists() {
             bail!(
                 "{} has no built page: run `cargo xtask test` (or trunk build --release --cargo-profile web)",
@@ -292,4 +295,10 @@ impl Relay {
             .map(str::to_string)
             .collect())
     }
+}
+
+/// `relay.toml` (as `sealtip-relay init` writes it) with the demo agency's
+/// quick exit going to `exit`.
+pub fn exiting_to(config: String, exit: &str) -> String {
+    config.replace("\"https://www.wikipedia.org/\"", &format!("{exit:?}"))
 }
