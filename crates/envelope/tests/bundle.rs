@@ -145,6 +145,80 @@ fn an_attachment_written_in_pieces_equals_one_read_whole() {
     assert_eq!(tip.attachments[0].size, photo.len() as u64);
 }
 
+/// Writes `photo` as an attachment hashed apart, its SHA-256 given as
+/// `digest` (when `Some`), then `tip.json`.
+fn hashed_apart(photo: &[u8], digest: Option<[u8; 32]>) -> Result<Vec<u8>, BundleWriteError> {
+    let mut writer = BundleWriter::new(Vec::new());
+    let mut attachment = writer.begin_attachment_hashed_apart(NewAttachment {
+        name: "a.jpg",
+        media_type: "image/jpeg",
+        size: photo.len() as u64,
+        metadata: MetadataStatus::Removed,
+        removed: vec!["location".into()],
+        keep_name: false,
+    })?;
+    for piece in photo.chunks(4_099) {
+        std::io::Write::write_all(&mut attachment, piece)?;
+    }
+    attachment.finish()?;
+    assert_eq!(writer.attachments_written(), 1);
+    if let Some(digest) = digest {
+        writer.set_sha256(0, digest)?;
+    }
+    Ok(writer.finish(sample_tip())?.0)
+}
+
+#[test]
+fn an_attachment_hashed_apart_equals_one_the_bundle_hashed() {
+    let photo: Vec<u8> = (0..70_001u32).map(|i| (i % 251) as u8).collect();
+    let whole = bundle(&[("a.jpg", &photo)], sample_tip());
+    let digest: [u8; 32] = Sha256::digest(&photo).into();
+    assert_eq!(hashed_apart(&photo, Some(digest)).unwrap(), whole);
+
+    // Without its SHA-256 the bundle is not finished.
+    assert!(matches!(
+        hashed_apart(&photo, None),
+        Err(BundleWriteError::MissingDigest { path }) if path == "attachments/01.jpg"
+    ));
+    // A wrong SHA-256 is written, and every reader refuses the attachment.
+    let wrong = hashed_apart(&photo, Some([7; 32])).unwrap();
+    assert!(matches!(
+        read(&wrong),
+        Err(BundleReadError::AttachmentMismatch(path)) if path == "attachments/01.jpg"
+    ));
+
+    // Only an attachment hashed apart, and finished, takes a SHA-256, once.
+    let mut writer = BundleWriter::new(Vec::new());
+    let new = || NewAttachment {
+        name: "b.txt",
+        media_type: "text/plain",
+        size: 2,
+        metadata: MetadataStatus::NotChecked,
+        removed: vec![],
+        keep_name: false,
+    };
+    writer.add_attachment(new(), &mut &b"hi"[..]).unwrap();
+    assert!(matches!(
+        writer.set_sha256(0, digest),
+        Err(BundleWriteError::UnexpectedDigest { index: 0 })
+    ));
+    let mut apart = writer.begin_attachment_hashed_apart(new()).unwrap();
+    std::io::Write::write_all(&mut apart, b"hi").unwrap();
+    apart.finish().unwrap();
+    writer.set_sha256(1, Sha256::digest(b"hi").into()).unwrap();
+    assert!(matches!(
+        writer.set_sha256(1, digest),
+        Err(BundleWriteError::UnexpectedDigest { index: 1 })
+    ));
+    assert!(matches!(
+        writer.set_sha256(2, digest),
+        Err(BundleWriteError::UnexpectedDigest { index: 2 })
+    ));
+    let (tip, files) = read(&writer.finish(sample_tip()).unwrap().0).unwrap();
+    assert_eq!(tip.attachments[0].sha256, tip.attachments[1].sha256);
+    assert_eq!(files.0.len(), 2);
+}
+
 #[test]
 fn pieces_of_the_wrong_size_or_an_unfinished_attachment_are_refused() {
     let new = |size| NewAttachment {

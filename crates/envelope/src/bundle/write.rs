@@ -48,6 +48,20 @@ pub enum BundleWriteError {
     /// The tip's reply details carry a thread key that is not 64 hex digits.
     #[error("the reply's thread key is not 64 lowercase hex digits")]
     BadThreadKey,
+    /// An attachment begun with [`BundleWriter::begin_attachment_hashed_apart`]
+    /// was never given its SHA-256.
+    #[error("attachment {path:?} was not given its SHA-256")]
+    MissingDigest {
+        /// Its path in the bundle (`attachments/01.mp4`).
+        path: String,
+    },
+    /// A SHA-256 was given for an attachment that does not wait for one
+    /// (there is no such attachment, the bundle hashed it, or it was given).
+    #[error("attachment number {index} does not wait for a SHA-256")]
+    UnexpectedDigest {
+        /// Its index, from 0 in the order written.
+        index: usize,
+    },
     /// Writing failed.
     #[error("could not write the tip bundle: {0}")]
     Io(#[from] io::Error),
@@ -76,6 +90,9 @@ pub struct NewAttachment<'a> {
 pub struct BundleWriter<W: Write> {
     tar: tar::Builder<CountingWriter<W>>,
     attachments: Vec<Attachment>,
+    /// For each attachment, in order: whether its SHA-256 is still to come
+    /// from [`BundleWriter::set_sha256`].
+    awaiting_digest: Vec<bool>,
     /// The name of an attachment begun and not yet finished.
     unfinished: Option<String>,
 }
@@ -91,6 +108,7 @@ impl<W: Write> BundleWriter<W> {
         BundleWriter {
             tar,
             attachments: Vec::new(),
+            awaiting_digest: Vec::new(),
             unfinished: None,
         }
     }
@@ -118,6 +136,45 @@ impl<W: Write> BundleWriter<W> {
     pub fn begin_attachment(
         &mut self,
         attachment: NewAttachment<'_>,
+    ) -> Result<AttachmentWriter<'_, W>, BundleWriteError> {
+        self.begin(attachment, Some(Sha256::new()))
+    }
+
+    /// Like [`BundleWriter::begin_attachment`], for a caller that takes the
+    /// attachment's SHA-256 itself, of the same bytes, on another thread
+    /// (the page seals on one core and hashes on another), and gives it to
+    /// [`BundleWriter::set_sha256`] before the bundle is finished.
+    pub fn begin_attachment_hashed_apart(
+        &mut self,
+        attachment: NewAttachment<'_>,
+    ) -> Result<AttachmentWriter<'_, W>, BundleWriteError> {
+        self.begin(attachment, None)
+    }
+
+    /// Gives the SHA-256 of the attachment `index` (from 0, in the order
+    /// written), begun with [`BundleWriter::begin_attachment_hashed_apart`]
+    /// and finished. `tip.json` lists it; `sealtip open` and every reader of
+    /// the bundle refuse an attachment whose bytes do not match it.
+    pub fn set_sha256(&mut self, index: usize, digest: [u8; 32]) -> Result<(), BundleWriteError> {
+        match self.awaiting_digest.get_mut(index) {
+            Some(awaiting) if *awaiting => {
+                *awaiting = false;
+                self.attachments[index].sha256 = hex::encode(digest);
+                Ok(())
+            }
+            _ => Err(BundleWriteError::UnexpectedDigest { index }),
+        }
+    }
+
+    /// The attachments finished so far.
+    pub fn attachments_written(&self) -> usize {
+        self.attachments.len()
+    }
+
+    fn begin(
+        &mut self,
+        attachment: NewAttachment<'_>,
+        hasher: Option<Sha256>,
     ) -> Result<AttachmentWriter<'_, W>, BundleWriteError> {
         self.check_finished()?;
         let path = attachment_path(
@@ -147,7 +204,7 @@ impl<W: Write> BundleWriter<W> {
                 metadata: attachment.metadata,
                 removed,
             },
-            hasher: Sha256::new(),
+            hasher,
             written: 0,
             overrun: false,
             bundle: self,
@@ -200,6 +257,10 @@ impl<W: Write> BundleWriter<W> {
         proof: Option<Proof<'_>>,
     ) -> Result<(W, OpenedTip), BundleWriteError> {
         self.check_finished()?;
+        if let Some(index) = self.awaiting_digest.iter().position(|awaiting| *awaiting) {
+            let path = self.attachments[index].path.clone();
+            return Err(BundleWriteError::MissingDigest { path });
+        }
         if (tip.kind == Kind::Case) != matches!(proof, Some(Proof::Case(_))) {
             return Err(BundleWriteError::WrongProof);
         }
@@ -303,13 +364,15 @@ fn extension_for(media_type: &str) -> Option<&'static str> {
     })
 }
 
-/// One attachment being written: hashes and counts what passes, refuses
-/// more than the declared size, and on [`AttachmentWriter::finish`] checks
-/// the size, pads the archive entry and records the attachment.
+/// One attachment being written: hashes (unless its caller does) and counts
+/// what passes, refuses more than the declared size, and on
+/// [`AttachmentWriter::finish`] checks the size, pads the archive entry and
+/// records the attachment.
 pub struct AttachmentWriter<'a, W: Write> {
     bundle: &'a mut BundleWriter<W>,
     attachment: Attachment,
-    hasher: Sha256,
+    /// `None` when the caller hashes apart.
+    hasher: Option<Sha256>,
     written: u64,
     overrun: bool,
 }
@@ -341,7 +404,11 @@ impl<W: Write> AttachmentWriter<'_, W> {
             .tar
             .get_mut()
             .write_all(&[0; BLOCK as usize][..tail as usize])?;
-        attachment.sha256 = hex::encode(hasher.finalize());
+        let hashed_apart = hasher.is_none();
+        if let Some(hasher) = hasher {
+            attachment.sha256 = hex::encode(hasher.finalize());
+        }
+        bundle.awaiting_digest.push(hashed_apart);
         bundle.attachments.push(attachment);
         bundle.unfinished = None;
         Ok(())
@@ -359,7 +426,9 @@ impl<W: Write> Write for AttachmentWriter<'_, W> {
             ));
         }
         let n = self.bundle.tar.get_mut().write(data)?;
-        self.hasher.update(&data[..n]);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&data[..n]);
+        }
         self.written += n as u64;
         Ok(n)
     }
