@@ -8,9 +8,17 @@ use anyhow::{Context, Result, bail};
 /// How long to wait for a process or a page to show something before failing.
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
-/// The workspace root (where `dist/` and `target/screenshots/` are).
+/// The workspace root (where `dist/` and `target/screenshots/` are): two
+/// folders above the running test's package (`crates/e2e`), as cargo names
+/// it when it runs the test. Not the folder this crate was compiled in: a
+/// shared target folder may hold a build of the harness made from another
+/// checkout of the same sources, which cargo reuses with that checkout's
+/// path.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    package.join("../..")
 }
 
 /// The built binary `name` (`sealtip`, `sealtip-relay`): in
