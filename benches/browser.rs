@@ -20,7 +20,7 @@
 
 use sealtip_envelope::{Codename, Identity, Recipient};
 use sealtip_envelope::{Kind, Tip};
-use sealtip_web::sealing::{Attachment, seal};
+use sealtip_web::sealing::{Attachment, InTurn, seal};
 use sealtip_web::send::Cancel;
 use sealtip_web::state::{Contents, Failure, Picked};
 use sealtip_web::upload::Outlet;
@@ -72,6 +72,7 @@ async fn seal_contents(recipient: &Recipient, contents: Contents) -> u64 {
         Tip::new(Kind::Tip, "demo", "2026-11-29"),
         None,
         &mut sealed,
+        &mut InTurn::new(None),
         |_| {},
         &Cancel::default(),
     )

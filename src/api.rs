@@ -95,6 +95,22 @@ pub async fn page_script(path: &str, integrity: &str) -> Result<String, ApiError
     text(fetch(path, &init, &[]).await?).await
 }
 
+/// A worker's wasm, fetched with Subresource Integrity (as
+/// [`page_script`]) and compiled while it arrives: a `WebAssembly.Module`,
+/// which the page hands to the workers it starts.
+pub async fn page_wasm(path: &str, integrity: &str) -> Result<JsValue, ApiError> {
+    let init = request_init("GET");
+    init.set_integrity(integrity);
+    let response = fetch(path, &init, &[]).await?;
+    let compiling =
+        js_sys::WebAssembly::compile_streaming(&js_sys::Promise::resolve(&JsValue::from(response)));
+    // A body whose bytes do not have the hash fails here, like one that is
+    // not wasm.
+    JsFuture::from(compiling)
+        .await
+        .map_err(|_| ApiError::Decode)
+}
+
 /// A file of the page itself (a language's words), as bytes.
 pub async fn page_file(path: &str) -> Result<Vec<u8>, ApiError> {
     bytes(get(path).await?).await

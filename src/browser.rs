@@ -154,21 +154,33 @@ pub async fn read_file(file: &web_sys::Blob) -> Option<Vec<u8>> {
     Some(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// Reads bytes `start..end` of a file, without reading the rest. The read
-/// starts at once, not when the answer is first awaited, so a caller can
-/// have the next slice on its way while it works on this one.
+/// Reads bytes `start..end` of a file, without reading the rest (see
+/// [`read_slice_array`]).
 pub fn read_slice(
     file: &web_sys::Blob,
     start: u64,
     end: u64,
 ) -> impl std::future::Future<Output = Option<Vec<u8>>> + use<> {
+    let reading = read_slice_array(file, start, end);
+    async move { Some(reading.await?.to_vec()) }
+}
+
+/// Reads bytes `start..end` of a file, without reading the rest, as the
+/// browser's own array (which can be handed to a worker without a copy).
+/// The read starts at once, not when the answer is first awaited, so a
+/// caller can have the next slice on its way while it works on this one.
+pub fn read_slice_array(
+    file: &web_sys::Blob,
+    start: u64,
+    end: u64,
+) -> impl std::future::Future<Output = Option<js_sys::Uint8Array>> + use<> {
     let reading = file
         .slice_with_f64_and_f64(start as f64, end as f64)
         .ok()
         .map(|slice| wasm_bindgen_futures::JsFuture::from(slice.array_buffer()));
     async move {
         let buffer = reading?.await.ok()?;
-        Some(js_sys::Uint8Array::new(&buffer).to_vec())
+        Some(js_sys::Uint8Array::new(&buffer))
     }
 }
 

@@ -5,15 +5,19 @@
 //! The sealing worker is a wasm binary of its own (`src/bin/sealing.rs`,
 //! built by Trunk as `sealtip-sealing`), started from bytes the browser
 //! checked against the page's own HTML ([`crate::worker`]) when the
-//! tipster sends, so its code is not part of the page's first load. The
-//! page decides what is sealed and to whom (the answers, the pinned keys,
-//! the files as the tipster left them) and posts it as a [`Job`]; the
-//! worker makes the codename, solves the proof of work, reads the files in
-//! slices, seals, and drives the upload session ([`work`]), reporting each
-//! step ([`Report`]), which the page draws. To cancel, or to leave, the
-//! page ends the worker at once (`Worker.terminate()`, which stops its
-//! upload too) and asks the relay to drop the session it opened.
+//! tipster sends, so its code is not part of the page's first load. Two
+//! instances start from those bytes: the sealing worker and its helper
+//! ([`helper`]), joined by a `MessageChannel`. The page decides what is
+//! sealed and to whom (the answers, the pinned keys, the files as the
+//! tipster left them) and posts it as a [`Job`]; the worker solves the
+//! proof of work, reads the files in slices, seals, and drives the upload
+//! session ([`work`]), reporting each step ([`Report`]), which the page
+//! draws, while the helper makes the codename and hashes each sealed
+//! slice. To cancel, or to leave, the page ends both at once
+//! (`Worker.terminate()`, which stops the upload too) and asks the relay to
+//! drop the session it opened.
 
+pub mod helper;
 pub mod job;
 pub mod work;
 
@@ -23,7 +27,7 @@ use std::rc::Rc;
 use futures_util::StreamExt;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::MessageEvent;
+use web_sys::{MessageChannel, MessageEvent};
 use yew::platform::pinned::mpsc;
 
 pub use job::{Job, Report, Thread};
@@ -44,11 +48,20 @@ pub async fn send(
     cancel: &Cancel,
 ) -> Result<Option<String>, Failure> {
     let failed = || failure(msg::REASON_SEAL, String::new());
-    let (message, handed_over) = job.message(contents).ok_or_else(failed)?;
+    let channel = MessageChannel::new().map_err(|_| failed())?;
+    let (message, handed_over) = job.message(contents, &channel.port1()).ok_or_else(failed)?;
+    let task = helper::Task {
+        origin: job.origin.clone(),
+        make_codename: job.thread == Thread::NewCodename,
+    };
+    let (task, task_handed_over) = task.message(&channel.port2()).ok_or_else(failed)?;
     drop(job);
-    let mut started = worker::start(worker::SEALING).await.ok_or_else(failed)?;
+    let code = worker::code(worker::SEALING).await.ok_or_else(failed)?;
+    let mut started = code.start().ok_or_else(failed)?;
+    let mut helping = code.start().ok_or_else(failed)?;
+    drop(code);
     cancel.check()?;
-    if !started.ready().await {
+    if !started.ready().await || !helping.ready().await {
         return Err(failed());
     }
     let (tell, mut heard) = mpsc::unbounded();
@@ -69,11 +82,15 @@ pub async fn send(
     let running = started.worker().clone();
     running.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     running.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // The helper says nothing to the page; if it fails, sealing cannot end.
+    let helper = helping.worker().clone();
+    helper.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     let session = Rc::new(RefCell::new(None::<String>));
     cancel.on_cancel({
         let session = session.clone();
         move || {
             running.terminate();
+            helper.terminate();
             if let Some(session) = session.borrow_mut().take() {
                 // Best effort, and not waited for: the relay drops
                 // forgotten sessions by itself.
@@ -85,6 +102,10 @@ pub async fn send(
             let _ = tell.send_now(Report::failed(cancelled));
         }
     });
+    helping
+        .worker()
+        .post_message_with_transfer(&task, &task_handed_over)
+        .map_err(|_| failed())?;
     started
         .worker()
         .post_message_with_transfer(&message, &handed_over)
@@ -99,10 +120,10 @@ pub async fn send(
             None => break Err(failed()),
         }
     };
-    // Nothing left to drop once it ended; the worker ends when `started`
-    // is dropped, whatever happened.
+    // Nothing left to drop once it ended; the workers end when `started`
+    // and `helping` are dropped, whatever happened.
     session.borrow_mut().take();
-    drop(started);
+    drop((started, helping));
     drop((on_message, on_error));
     ended
 }

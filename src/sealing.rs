@@ -17,6 +17,7 @@ use std::rc::Rc;
 use sealtip_api::{AgencyProfile, QuestionKind};
 use sealtip_envelope::{Answer, BundleWriter, Kind, MetadataStatus, NewAttachment, ReplyTo, Tip};
 use sealtip_envelope::{Recipient, ReplyKeys, ThreadKey};
+use sha2::{Digest, Sha256};
 
 use crate::browser;
 use crate::i18n::Lang;
@@ -159,17 +160,81 @@ impl Attachment {
 /// Bytes of a file read and sealed at a time.
 pub const SLICE: u64 = 4 << 20;
 
+/// The work that runs beside sealing, on another core when there is one
+/// (the sealing worker's helper, `crate::seal_worker::helper`): each
+/// attachment's SHA-256, which `tip.json` lists, and a new codename's reply
+/// details, which it offers. Both are needed only once the attachments are
+/// sealed, since `tip.json` follows them.
+// The page is single-threaded: its futures need not be `Send`.
+#[allow(async_fn_in_trait)]
+pub trait Beside {
+    /// Takes the next bytes of the attachment being sealed: `bytes`, sealed
+    /// already, and for bytes read from a file, the browser's array they
+    /// were copied from, which a helper in another worker takes over.
+    async fn hash(&mut self, bytes: &[u8], read: Option<js_sys::Uint8Array>)
+    -> Result<(), Failure>;
+    /// The attachment being sealed has ended.
+    fn end_attachment(&mut self) -> Result<(), Failure>;
+    /// The SHA-256 of each attachment, in order, once all are taken.
+    async fn digests(&mut self) -> Result<Vec<[u8; 32]>, Failure>;
+    /// The reply details the tip offers, if a codename was made beside.
+    async fn reply(&mut self) -> Result<Option<ReplyTo>, Failure>;
+}
+
+/// [`Beside`] on the sealing thread itself: hashing in turn with sealing,
+/// the reply details (if any) given.
+pub struct InTurn {
+    hashing: Sha256,
+    digests: Vec<[u8; 32]>,
+    reply: Option<ReplyTo>,
+}
+
+impl InTurn {
+    /// Hashes in turn; the tip offers `reply`, if given.
+    pub fn new(reply: Option<ReplyTo>) -> InTurn {
+        InTurn {
+            hashing: Sha256::new(),
+            digests: Vec::new(),
+            reply,
+        }
+    }
+}
+
+impl Beside for InTurn {
+    async fn hash(&mut self, bytes: &[u8], _: Option<js_sys::Uint8Array>) -> Result<(), Failure> {
+        self.hashing.update(bytes);
+        Ok(())
+    }
+
+    fn end_attachment(&mut self) -> Result<(), Failure> {
+        self.digests.push(self.hashing.finalize_reset().into());
+        Ok(())
+    }
+
+    async fn digests(&mut self) -> Result<Vec<[u8; 32]>, Failure> {
+        Ok(std::mem::take(&mut self.digests))
+    }
+
+    async fn reply(&mut self) -> Result<Option<ReplyTo>, Failure> {
+        Ok(self.reply.take())
+    }
+}
+
 /// Seals `tip` with `files` to `recipients`, handing the ciphertext to
 /// `outlet` in parts of [`PART`] bytes as it is made. Files on the device are
 /// read slice by slice ([`SLICE`] bytes), so memory use does not grow with
-/// their size; `sealed` hears the attachment bytes sealed so far. An item of
-/// a thread (a follow-up) is proven with the thread's key, `thread`.
+/// their size; `sealed` hears the attachment bytes sealed so far. Each
+/// slice, once sealed, goes to `beside` to be hashed, and `beside` gives the
+/// reply details of a new codename (see [`Beside`]). An item of a thread (a
+/// follow-up) is proven with the thread's key, `thread`.
+#[allow(clippy::too_many_arguments)] // each is one thing the caller decides
 pub async fn seal(
     recipients: &[Recipient],
     files: &[Attachment],
-    tip: Tip,
+    mut tip: Tip,
     thread: Option<&ThreadKey>,
     outlet: &mut impl Outlet,
+    beside: &mut impl Beside,
     sealed: impl Fn(u64),
     cancel: &Cancel,
 ) -> Result<(), Failure> {
@@ -178,6 +243,8 @@ pub async fn seal(
     let stream = sealtip_envelope::seal(recipients, output.clone()).map_err(|_| seal_failed())?;
     let mut sealing = BundleWriter::new(stream);
     let mut done = 0u64;
+    // The bytes of the slice being sealed, in the worker's own memory.
+    let mut copied = Vec::new();
     for Attachment {
         described: file,
         contents,
@@ -193,37 +260,41 @@ pub async fn seal(
             keep_name: file.keep_name,
         };
         let mut writer = sealing
-            .begin_attachment(attachment)
+            .begin_attachment_hashed_apart(attachment)
             .map_err(|_| seal_failed())?;
         let mut offset = 0;
         // A file on the device is read one slice ahead: the browser reads
         // the next slice while this one is sealed.
         let read = |start: u64| match &contents {
-            Contents::File(blob) if start < size => {
-                Some(browser::read_slice(blob, start, (start + SLICE).min(size)))
-            }
+            Contents::File(blob) if start < size => Some(browser::read_slice_array(
+                blob,
+                start,
+                (start + SLICE).min(size),
+            )),
             _ => None,
         };
         let mut reading = read(0);
         while offset < size {
             cancel.check()?;
             let end = (offset + SLICE).min(size);
-            let written = match (&contents, reading.take()) {
-                (Contents::Memory(bytes), _) => {
-                    writer.write_all(&bytes[offset as usize..end as usize])
-                }
+            let length = (end - offset) as usize;
+            let (bytes, array) = match (&contents, reading.take()) {
+                (Contents::Memory(bytes), _) => (&bytes[offset as usize..end as usize], None),
                 (Contents::File(_), this) => {
                     reading = read(end);
-                    let piece = match this {
+                    let array = match this {
                         Some(this) => this.await,
                         None => None,
                     }
-                    .filter(|piece| piece.len() as u64 == end - offset)
+                    .filter(|array| array.length() as usize == length)
                     .ok_or_else(|| failure(msg::REASON_READ, file.name.clone()))?;
-                    writer.write_all(&piece)
+                    copied.resize(length, 0);
+                    array.copy_to(&mut copied);
+                    (&copied[..], Some(array))
                 }
             };
-            written.map_err(|_| seal_failed())?;
+            writer.write_all(bytes).map_err(|_| seal_failed())?;
+            beside.hash(bytes, array).await?;
             done += end - offset;
             offset = end;
             sealed(done);
@@ -232,6 +303,16 @@ pub async fn seal(
             }
         }
         writer.finish().map_err(|_| seal_failed())?;
+        beside.end_attachment()?;
+    }
+    drop(copied);
+    for (index, digest) in beside.digests().await?.into_iter().enumerate() {
+        sealing
+            .set_sha256(index, digest)
+            .map_err(|_| seal_failed())?;
+    }
+    if let Some(reply) = beside.reply().await? {
+        tip.reply = Some(reply);
     }
     let (stream, _) = match thread {
         Some(key) => sealing.finish_in_thread(tip, key),
@@ -350,6 +431,7 @@ mod tests {
             tip,
             None,
             &mut sealed,
+            &mut InTurn::new(None),
             |_| {},
             &Cancel::default(),
         ))
@@ -422,6 +504,7 @@ mod tests {
             tip,
             key,
             &mut sealed,
+            &mut InTurn::new(None),
             |_| {},
             &Cancel::default(),
         ))

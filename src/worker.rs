@@ -8,7 +8,9 @@
 //! makes. So the page fetches the worker's code itself, with Subresource
 //! Integrity, and starts the worker from those bytes, held in a `Blob`: the
 //! wasm-bindgen glue (`sealtip-replies.js`) followed by a bootstrap that
-//! fetches the wasm with its own hash. The paths and hashes come from the
+//! waits for the wasm, which the page also fetched with its hash and
+//! compiled, and posts to the worker ([`Code`]: fetched and compiled once,
+//! however many workers start from it). The paths and hashes come from the
 //! page's own HTML (`<meta name="sealtip-replies">`, `<meta
 //! name="sealtip-sealing">`, written by `cargo xtask web`), never from
 //! anything else the relay serves. Other bytes make the browser fail the
@@ -57,6 +59,9 @@ pub struct Started {
     worker: Worker,
     /// The blob's address, until the worker has read it.
     url: Option<String>,
+    /// The worker's first word, listened for from its start: a worker's
+    /// message that finds no listener is lost.
+    first: Promise,
 }
 
 impl Started {
@@ -68,7 +73,7 @@ impl Started {
     /// Waits for the worker's first word and lets the blob go (nothing else
     /// may start from it): true if the worker said it is [`READY`].
     pub async fn ready(&mut self) -> bool {
-        let first = JsFuture::from(next_message(&self.worker)).await;
+        let first = JsFuture::from(self.first.clone()).await;
         self.forget_script();
         text(first).as_deref() == Some(READY)
     }
@@ -106,34 +111,63 @@ pub fn text(message: Result<JsValue, JsValue>) -> Option<String> {
         .and_then(|event| event.data().as_string())
 }
 
-/// Fetches the glue of the worker `name` ([`REPLIES`], [`SEALING`]) with its
-/// hash, and starts the worker from it and a bootstrap that loads the wasm
-/// with its hash. `None` when the page names no such worker, the browser
-/// refused the glue's bytes, or the worker could not be made.
-pub async fn start(name: &str) -> Option<Started> {
+/// A worker's code, fetched and checked once: its script (the glue and the
+/// bootstrap) and its wasm, compiled. Any number of workers start from it
+/// ([`Code::start`]) without fetching or compiling again.
+pub struct Code {
+    /// The checked glue, then the bootstrap ([`script`]).
+    script: String,
+    /// The checked wasm, compiled (a `WebAssembly.Module`).
+    module: JsValue,
+}
+
+/// Fetches the code of the worker `name` ([`REPLIES`], [`SEALING`]), the
+/// glue and the wasm each with its hash, and compiles the wasm. `None` when
+/// the page names no such worker or the browser refused the bytes.
+pub async fn code(name: &str) -> Option<Code> {
     let pinned = pinned(name)?;
     let glue = api::page_script(&pinned.js, &pinned.js_integrity)
         .await
         .ok()?;
-    let location = web_sys::window()?.location().href().ok()?;
-    // The worker runs at a blob: address, so it is given the wasm's full one.
-    let wasm = Url::new_with_base(&pinned.wasm, &location).ok()?.href();
-    let source = script(&glue, &wasm, &pinned.wasm_integrity);
-    let options = BlobPropertyBag::new();
-    options.set_type("text/javascript");
-    let parts = Array::of1(&JsValue::from_str(&source));
-    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-    let url = Url::create_object_url_with_blob(&blob).ok()?;
-    match Worker::new(&url) {
-        Ok(worker) => Some(Started {
+    let module = api::page_wasm(&pinned.wasm, &pinned.wasm_integrity)
+        .await
+        .ok()?;
+    Some(Code {
+        script: script(&glue),
+        module,
+    })
+}
+
+impl Code {
+    /// Starts a worker from this code and hands it the compiled wasm;
+    /// `None` if the browser would not make the worker.
+    pub fn start(&self) -> Option<Started> {
+        let options = BlobPropertyBag::new();
+        options.set_type("text/javascript");
+        let parts = Array::of1(&JsValue::from_str(&self.script));
+        let blob = Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+        let url = Url::create_object_url_with_blob(&blob).ok()?;
+        let worker = match Worker::new(&url) {
+            Ok(worker) => worker,
+            Err(_) => {
+                let _ = Url::revoke_object_url(&url);
+                return None;
+            }
+        };
+        let started = Started {
+            first: next_message(&worker),
             worker,
             url: Some(url),
-        }),
-        Err(_) => {
-            let _ = Url::revoke_object_url(&url);
-            None
-        }
+        };
+        started.worker.post_message(&self.module).ok()?;
+        Some(started)
     }
+}
+
+/// Fetches the code of the worker `name` and starts one worker from it
+/// (see [`code`]).
+pub async fn start(name: &str) -> Option<Started> {
+    code(name).await?.start()
 }
 
 /// The files and hashes of the worker `name`, from the page's own HTML.
@@ -152,19 +186,14 @@ fn pinned(name: &str) -> Option<Pinned> {
     })
 }
 
-/// A worker's whole script: the checked glue, then a bootstrap that
-/// starts it with the wasm at `wasm` fetched with `integrity` (the browser
-/// refuses other bytes), and says [`FAILED`] if that fails. The strings
-/// are written as JSON literals, never spliced in raw.
-pub fn script(glue: &str, wasm: &str, integrity: &str) -> String {
-    let literal = |text: &str| serde_json::Value::from(text).to_string();
+/// A worker's whole script: the checked glue, then a bootstrap that starts
+/// it with the compiled wasm the page posts first (checked by the page
+/// against its hash), and says [`FAILED`] if that fails.
+pub fn script(glue: &str) -> String {
     format!(
-        "{glue}\n;wasm_bindgen({{ module_or_path: fetch({wasm}, {{ integrity: {integrity}, \
-         credentials: \"omit\", cache: \"no-store\", referrerPolicy: \"no-referrer\" }}) }})\
-         .catch(function () {{ self.postMessage({failed}); }});\n",
-        wasm = literal(wasm),
-        integrity = literal(integrity),
-        failed = literal(FAILED),
+        "{glue}\n;self.onmessage = function (event) {{ self.onmessage = null; \
+         wasm_bindgen({{ module_or_path: event.data }})\
+         .catch(function () {{ self.postMessage(\"{FAILED}\"); }}); }};\n"
     )
 }
 
@@ -173,24 +202,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_bootstrap_loads_the_wasm_with_its_hash_after_the_glue() {
-        let script = script(
-            "let wasm_bindgen = 1;",
-            "http://127.0.0.1:8080/sealtip-replies_bg.wasm",
-            "sha384-AbC+/=",
-        );
-        assert!(script.starts_with("let wasm_bindgen = 1;\n;wasm_bindgen("));
-        assert!(script.contains(
-            "fetch(\"http://127.0.0.1:8080/sealtip-replies_bg.wasm\", { integrity: \"sha384-AbC+/=\","
-        ));
+    fn the_bootstrap_starts_the_glue_with_the_wasm_the_page_posts() {
+        let script = script("let wasm_bindgen = 1;");
+        assert!(script.starts_with("let wasm_bindgen = 1;\n;self.onmessage = function (event)"));
+        assert!(script.contains("wasm_bindgen({ module_or_path: event.data })"));
         assert!(script.contains("self.postMessage(\"failed\")"));
-    }
-
-    #[test]
-    fn names_from_the_page_cannot_break_out_of_their_strings() {
-        let script = script("", "/x\"); postMessage(1); (\"\n", "sha384-\"\\");
-        assert!(
-            script.contains(r#"fetch("/x\"); postMessage(1); (\"\n", { integrity: "sha384-\"\\","#)
-        );
     }
 }

@@ -11,7 +11,8 @@ use std::io::Read;
 
 use sealtip_envelope::{AttachmentSink, Kind, MetadataStatus, Tip};
 use sealtip_envelope::{Identity, open_tip};
-use sealtip_web::sealing::{Attachment, SLICE, seal};
+use sealtip_web::seal_worker::helper::{self, Helper};
+use sealtip_web::sealing::{Attachment, InTurn, SLICE, seal};
 use sealtip_web::send::Cancel;
 use sealtip_web::state::{Contents, Failure, Picked};
 use sealtip_web::upload::{Outlet, PART};
@@ -51,6 +52,24 @@ struct Parts {
     last: Option<Vec<u8>>,
 }
 
+impl Parts {
+    /// The sealed tip the parts make, opened with `identity`, and its
+    /// attachments.
+    fn open(self, identity: Identity) -> (sealtip_envelope::OpenedTip, Keep) {
+        let mut sealed = self.full.concat();
+        sealed.extend(self.last.expect("sealing ended"));
+        let mut sink = Keep(Vec::new());
+        let opened = open_tip(
+            sealed.as_slice(),
+            &[identity],
+            &Default::default(),
+            &mut sink,
+        )
+        .expect("opens with the agency key");
+        (opened, sink)
+    }
+}
+
 impl Outlet for Parts {
     async fn part(&mut self, part: Vec<u8>) -> Result<(), Failure> {
         assert!(self.last.is_none(), "a part after the last one");
@@ -85,6 +104,7 @@ async fn a_file_on_the_device_is_sealed_slice_by_slice_into_parts() {
         tip,
         None,
         &mut parts,
+        &mut InTurn::new(None),
         |done| reports.borrow_mut().push(done),
         &Cancel::default(),
     )
@@ -99,16 +119,7 @@ async fn a_file_on_the_device_is_sealed_slice_by_slice_into_parts() {
 
     assert_eq!(parts.full.len(), 2);
     assert!(parts.full.iter().all(|part| part.len() == PART));
-    let mut sealed = parts.full.concat();
-    sealed.extend(parts.last.expect("sealing ended"));
-    let mut sink = Keep(Vec::new());
-    let opened = open_tip(
-        sealed.as_slice(),
-        &[identity],
-        &Default::default(),
-        &mut sink,
-    )
-    .expect("opens with the agency key");
+    let (opened, sink) = parts.open(identity);
     assert_eq!(opened.tip.text, "The van comes at night.");
     assert_eq!(
         opened.tip.attachments[0].metadata,
@@ -119,6 +130,74 @@ async fn a_file_on_the_device_is_sealed_slice_by_slice_into_parts() {
     assert_eq!(opened.tip.attachments[0].name, "");
     assert_eq!(opened.tip.attachments[0].removed, ["file name"]);
     assert!(sink.0[0].1 == video, "the video came back changed");
+}
+
+/// Sealing with the helper beside, as the sealing worker does (here both
+/// ends of their channel in one thread): every sealed slice is handed over
+/// to be hashed, more of them than the helper keeps waiting, and `tip.json`
+/// lists each attachment's SHA-256 as the helper took it, which opening
+/// checks against the bytes.
+#[wasm_bindgen_test]
+async fn the_helper_hashes_the_sealed_slices_and_tip_json_lists_its_digests() {
+    use sha2::{Digest, Sha256};
+
+    let identity = Identity::generate().unwrap();
+    // 41 MiB and a few bytes: more slices than the helper keeps waiting.
+    let video: Vec<u8> = (0..(41 << 20) + 5u32).map(|i| (i % 253) as u8).collect();
+    let note = b"a note".to_vec();
+    let files = [
+        Picked::not_checked(
+            "clip.mp4".into(),
+            "video/mp4".into(),
+            Contents::File(blob(&video)),
+        ),
+        Picked::clean("note.txt".into(), "text/plain".into(), note.clone()),
+        Picked::not_checked(
+            "empty.txt".into(),
+            "text/plain".into(),
+            Contents::File(blob(&[])),
+        ),
+    ];
+    let channel = web_sys::MessageChannel::new().unwrap();
+    let task = helper::Task {
+        origin: String::new(),
+        make_codename: false,
+    };
+    wasm_bindgen_futures::spawn_local(helper::serve(task, channel.port2()));
+    let mut beside = Helper::new(channel.port1(), false);
+    let mut parts = Parts::default();
+    seal(
+        &[identity.recipient()],
+        &files.iter().map(Attachment::of).collect::<Vec<_>>(),
+        Tip::new(Kind::Tip, "demo", "2026-12-07"),
+        None,
+        &mut parts,
+        &mut beside,
+        |_| {},
+        &Cancel::default(),
+    )
+    .await
+    .expect("sealed");
+    assert_eq!(beside.codename(), None);
+
+    // Opening checks each attachment against its SHA-256.
+    let (opened, sink) = parts.open(identity);
+    let listed: Vec<&str> = opened
+        .tip
+        .attachments
+        .iter()
+        .map(|a| a.sha256.as_str())
+        .collect();
+    let expected: Vec<String> = [&video[..], &note[..], &[]]
+        .iter()
+        .map(|bytes| hex(&Sha256::digest(bytes)))
+        .collect();
+    assert_eq!(listed, expected);
+    assert!(sink.0[0].1 == video, "the video came back changed");
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[wasm_bindgen_test]
@@ -136,6 +215,7 @@ async fn a_cancelled_send_stops_sealing() {
         Tip::new(Kind::Tip, "demo", "2026-11-29"),
         None,
         &mut Vec::new(),
+        &mut InTurn::new(None),
         |done| {
             if done >= 1 << 20 {
                 cancel.cancel();
@@ -210,16 +290,16 @@ async fn a_worker_starts_only_from_the_bytes_the_page_pins() {
 async fn starts_only_from_pinned_bytes(name: &str) {
     use sha2::{Digest, Sha384};
 
-    // Glue standing in for the worker's: ready at once, without wasm.
+    // Glue standing in for the worker's: ready once it is handed the wasm.
     let glue = "var wasm_bindgen = function () { self.postMessage('ready'); \
                 return new Promise(function () {}); };";
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/javascript");
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(glue));
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
-    let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
+    let url = object_url(glue.as_bytes(), "text/javascript");
     let pinned = format!("sha384-{}", base64(&Sha384::digest(glue)));
     let other = format!("sha384-{}", base64(&Sha384::digest("other bytes")));
+    // The smallest wasm module: the page compiles it before any worker starts.
+    let empty_module = b"\0asm\x01\0\0\0";
+    let wasm_url = object_url(empty_module, "application/wasm");
+    let wasm_pinned = format!("sha384-{}", base64(&Sha384::digest(empty_module)));
 
     let document = web_sys::window().unwrap().document().unwrap();
     assert!(worker::start(name).await.is_none(), "no element, no worker");
@@ -228,8 +308,8 @@ async fn starts_only_from_pinned_bytes(name: &str) {
         ("name", name),
         ("data-js", &url),
         ("data-js-integrity", &pinned),
-        ("data-wasm", &url),
-        ("data-wasm-integrity", &pinned),
+        ("data-wasm", &wasm_url),
+        ("data-wasm-integrity", &wasm_pinned),
     ] {
         meta.set_attribute(attribute, value).unwrap();
     }
@@ -242,13 +322,29 @@ async fn starts_only_from_pinned_bytes(name: &str) {
     assert!(started.ready().await, "{name} said it is ready");
     drop(started);
 
+    // One code, fetched and compiled once, starts two workers.
+    let code = worker::code(name).await.expect("the pinned code");
+    for _ in 0..2 {
+        assert!(code.start().expect("a worker").ready().await);
+    }
+
     meta.set_attribute("data-js-integrity", &other).unwrap();
-    assert!(
-        worker::start(name).await.is_none(),
-        "other bytes, no worker"
-    );
+    assert!(worker::start(name).await.is_none(), "other glue, no worker");
+    meta.set_attribute("data-js-integrity", &pinned).unwrap();
+    meta.set_attribute("data-wasm-integrity", &other).unwrap();
+    assert!(worker::start(name).await.is_none(), "other wasm, no worker");
     head.remove_child(&meta).unwrap();
     web_sys::Url::revoke_object_url(&url).unwrap();
+    web_sys::Url::revoke_object_url(&wasm_url).unwrap();
+}
+
+/// A `blob:` address of `bytes` served as `media_type`.
+fn object_url(bytes: &[u8], media_type: &str) -> String {
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(media_type);
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).unwrap();
+    web_sys::Url::create_object_url_with_blob(&blob).unwrap()
 }
 
 /// Standard base64, as Subresource Integrity writes a hash: the browser's

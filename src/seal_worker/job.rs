@@ -7,6 +7,7 @@ use std::rc::Rc;
 use js_sys::{Array, Uint8Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::MessagePort;
 use zeroize::{Zeroize, Zeroizing};
 
 use sealtip_api::ItemKind;
@@ -61,11 +62,12 @@ impl Drop for Job {
 }
 
 impl Job {
-    /// The message to post: `[job as JSON, [each file's bytes]]`, a file on
-    /// the device as its `Blob` (the worker reads it in slices), a cleaned
-    /// photo as a `Uint8Array` of its own; and what the message hands over
-    /// rather than copies (those arrays' buffers).
-    pub fn message(&self, contents: &[Contents]) -> Option<(Array, Array)> {
+    /// The message to post: `[job as JSON, [each file's bytes], the port to
+    /// the helper]`, a file on the device as its `Blob` (the worker reads
+    /// it in slices), a cleaned photo as a `Uint8Array` of its own; and
+    /// what the message hands over rather than copies (those arrays'
+    /// buffers, the port).
+    pub fn message(&self, contents: &[Contents], helper: &MessagePort) -> Option<(Array, Array)> {
         let json = Zeroizing::new(serde_json::to_string(self).ok()?);
         let (files, handed_over) = (Array::new(), Array::new());
         for contents in contents {
@@ -78,12 +80,16 @@ impl Job {
                 }
             };
         }
-        Some((Array::of2(&JsValue::from_str(&json), &files), handed_over))
+        handed_over.push(helper);
+        Some((
+            Array::of3(&JsValue::from_str(&json), &files, helper),
+            handed_over,
+        ))
     }
 
-    /// Reads a message (see [`Job::message`]): the job and each file's
-    /// contents; `None` if it is not one.
-    pub fn read(message: &JsValue) -> Option<(Job, Vec<Contents>)> {
+    /// Reads a message (see [`Job::message`]): the job, each file's
+    /// contents and the port to the helper; `None` if it is not one.
+    pub fn read(message: &JsValue) -> Option<(Job, Vec<Contents>, MessagePort)> {
         let message: &Array = message.dyn_ref()?;
         let json = Zeroizing::new(message.get(0).as_string()?);
         let job: Job = serde_json::from_str(&json).ok()?;
@@ -95,7 +101,8 @@ impl Job {
                 Err(other) => other.dyn_into().ok().map(Contents::File),
             })
             .collect::<Option<Vec<_>>>()?;
-        (contents.len() == job.files.len()).then_some((job, contents))
+        let helper = message.get(2).dyn_into().ok()?;
+        (contents.len() == job.files.len()).then_some((job, contents, helper))
     }
 }
 

@@ -1,29 +1,36 @@
 //! What the sealing worker does with a job, off the page's main thread:
-//! the codename and its keys (Argon2id), the proof of work, reading the
-//! files in slices, sealing, and the upload session, telling the page how
-//! far it is. The page ends the worker to cancel, so nothing here waits for
-//! a word from it.
+//! the proof of work, reading the files in slices, sealing, and the upload
+//! session, telling the page how far it is, while its helper (another
+//! instance of this worker, [`super::helper`]) makes the codename and
+//! hashes the sealed slices. The page ends both to cancel, so nothing here
+//! waits for a word from it.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use sealtip_envelope::{Recipient, ReplyTo, ThreadKey};
+use sealtip_envelope::{Recipient, ThreadKey};
 
+use super::helper::{self, Helper};
 use super::job::{Job, Report, Thread};
 use crate::api;
 use crate::i18n::msg;
 use crate::sealing::{Attachment, seal};
-use crate::send::{Cancel, failure, from_api, wordlist};
+use crate::send::{Cancel, failure, from_api};
 use crate::state::{Contents, Failure, Progress, Stage};
 use crate::upload::{Sending, Uploader};
 
 /// Answers a message from the page: a job is done, `tell` hearing each
-/// [`Report`], the last one how it ended; anything else is ignored.
+/// [`Report`], the last one how it ended; a helper's task is served (see
+/// [`helper::serve`]); anything else is ignored.
 pub async fn answer(message: &wasm_bindgen::JsValue, tell: impl Fn(Report) + Clone + 'static) {
-    let Some((job, contents)) = Job::read(message) else {
+    let Some((job, contents, port)) = Job::read(message) else {
+        if let Some((task, port)) = helper::Task::read(message) {
+            helper::serve(task, port).await;
+        }
         return;
     };
-    let ended = match work(&job, contents, tell.clone()).await {
+    let helper = Helper::new(port, job.thread == Thread::NewCodename);
+    let ended = match work(&job, contents, helper, tell.clone()).await {
         Ok(codename) => Report::Sent(codename),
         Err(failed) => Report::failed(failed),
     };
@@ -46,12 +53,13 @@ fn sealed_bound(attachment_bytes: u64) -> u64 {
         .saturating_add(256 * 1024)
 }
 
-/// Seals and sends `job` with the files' `contents`; returns the codename
-/// if it made one. It fails closed: nothing reaches the relay unless the
-/// whole item was sealed.
+/// Seals and sends `job` with the files' `contents`, with `helper` beside;
+/// returns the codename if the helper made one. It fails closed: nothing
+/// reaches the relay unless the whole item was sealed.
 async fn work(
     job: &Job,
     contents: Vec<Contents>,
+    mut helper: Helper,
     tell: impl Fn(Report) + Clone + 'static,
 ) -> Result<Option<String>, Failure> {
     let seal_failed = || failure(msg::REASON_SEAL, String::new());
@@ -95,27 +103,14 @@ async fn work(
     if attachment_bytes > job.max_upload_bytes {
         return Err(failure(msg::REASON_TOO_BIG, String::new()));
     }
-    let mut tip = job.tip.clone();
-    let (codename, thread) = match &job.thread {
-        Thread::NewCodename => {
-            let codename = wordlist()
-                .await?
-                .generate(sealtip_envelope::DEFAULT_WORDS)
-                .map_err(|_| seal_failed())?;
-            let keys = codename.derive().map_err(|_| seal_failed())?;
-            tip.reply = Some(ReplyTo::from_keys(&keys));
-            (Some(codename), None)
-        }
-        Thread::Key(hex) => (
-            None,
-            Some(ThreadKey::from_hex(hex).map_err(|_| seal_failed())?),
-        ),
+    let thread = match &job.thread {
+        Thread::NewCodename => None,
+        Thread::Key(hex) => Some(ThreadKey::from_hex(hex).map_err(|_| seal_failed())?),
     };
-    step(Stage::Preparing, 0.15);
 
     let bound = sealed_bound(attachment_bytes);
     let (proof, proof_expires_in) = solve_challenge(&job.agency, bound, |f| {
-        step(Stage::Preparing, 0.15 + 0.2 * f)
+        step(Stage::Preparing, 0.02 + 0.33 * f)
     })
     .await?;
 
@@ -165,9 +160,10 @@ async fn work(
     let sent = seal(
         &recipients,
         &files,
-        tip,
+        job.tip.clone(),
         thread.as_ref(),
         &mut uploader,
+        &mut helper,
         |done| bar(Stage::Sealing, Some(done as f64 / total), None),
         &cancel,
     )
@@ -177,7 +173,7 @@ async fn work(
         return Err(failed);
     }
     step(Stage::Done, 1.0);
-    Ok(codename.map(|codename| codename.as_str().to_string()))
+    Ok(helper.codename())
 }
 
 /// Fetches a challenge for `agency` and a sealed file of at most `bytes`,
