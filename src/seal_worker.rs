@@ -5,20 +5,24 @@
 //! The sealing worker is a wasm binary of its own (`src/bin/sealing.rs`,
 //! built by Trunk as `sealtip-sealing`), started from bytes the browser
 //! checked against the page's own HTML ([`crate::worker`]) when the
-//! tipster sends, so its code is not part of the page's first load. Two
-//! instances start from those bytes: the sealing worker and its helper
-//! ([`helper`]), joined by a `MessageChannel`. The page decides what is
-//! sealed and to whom (the answers, the pinned keys, the files as the
-//! tipster left them) and posts it as a [`Job`]; the worker solves the
-//! proof of work, reads the files in slices, seals, and drives the upload
-//! session ([`work`]), reporting each step ([`Report`]), which the page
-//! draws, while the helper makes the codename and hashes each sealed
-//! slice. To cancel, or to leave, the page ends both at once
+//! tipster sends, so its code is not part of the page's first load. Three
+//! instances start from those bytes, on cores of their own where the
+//! device has them: the sealing worker, its helper ([`helper`]) and its
+//! sender ([`sender`]), the sealing worker joined to each by a
+//! `MessageChannel`. The page decides what is sealed and to whom (the
+//! answers, the pinned keys, the files as the tipster left them) and posts
+//! it as a [`Job`]; the worker reads the files in slices and seals
+//! ([`work`]), reporting each step ([`Report`]), which the page draws,
+//! while the helper makes the codename and hashes each sealed slice, and
+//! the sender solves the proof of work and drives the upload session. To
+//! cancel, or to leave, the page ends all three at once
 //! (`Worker.terminate()`, which stops the upload too) and asks the relay to
 //! drop the session it opened.
 
 pub mod helper;
 pub mod job;
+pub mod port;
+pub mod sender;
 pub mod work;
 
 use std::cell::RefCell;
@@ -48,21 +52,37 @@ pub async fn send(
     cancel: &Cancel,
 ) -> Result<Option<String>, Failure> {
     let failed = || failure(msg::REASON_SEAL, String::new());
-    let channel = MessageChannel::new().map_err(|_| failed())?;
-    let (message, handed_over) = job.message(contents, &channel.port1()).ok_or_else(failed)?;
-    let task = helper::Task {
+    let to_helper = MessageChannel::new().map_err(|_| failed())?;
+    let to_sender = MessageChannel::new().map_err(|_| failed())?;
+    let ports = job::Ports {
+        helper: to_helper.port1(),
+        sender: to_sender.port1(),
+    };
+    let (message, handed_over) = job.message(contents, &ports).ok_or_else(failed)?;
+    let helper_task = helper::Task {
         origin: job.origin.clone(),
         make_codename: job.thread == Thread::NewCodename,
     };
-    let (task, task_handed_over) = task.message(&channel.port2()).ok_or_else(failed)?;
+    let sender_task = sender::Task {
+        sends_to: job.origin.clone(),
+    };
+    let tasks = [
+        port::task_message(&helper_task, &to_helper.port2()),
+        port::task_message(&sender_task, &to_sender.port2()),
+    ];
     drop(job);
     let code = worker::code(worker::SEALING).await.ok_or_else(failed)?;
     let mut started = code.start().ok_or_else(failed)?;
-    let mut helping = code.start().ok_or_else(failed)?;
+    let mut beside = [
+        code.start().ok_or_else(failed)?,
+        code.start().ok_or_else(failed)?,
+    ];
     drop(code);
     cancel.check()?;
-    if !started.ready().await || !helping.ready().await {
-        return Err(failed());
+    for worker in std::iter::once(&mut started).chain(&mut beside) {
+        if !worker.ready().await {
+            return Err(failed());
+        }
     }
     let (tell, mut heard) = mpsc::unbounded();
     let on_message = Closure::<dyn Fn(MessageEvent)>::new({
@@ -82,15 +102,23 @@ pub async fn send(
     let running = started.worker().clone();
     running.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     running.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    // The helper says nothing to the page; if it fails, sealing cannot end.
-    let helper = helping.worker().clone();
-    helper.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // The helper and the sender say nothing to the page; if one fails,
+    // sending cannot end.
+    let besides: Vec<_> = beside
+        .iter()
+        .map(|started| started.worker().clone())
+        .collect();
+    for worker in &besides {
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    }
     let session = Rc::new(RefCell::new(None::<String>));
     cancel.on_cancel({
         let session = session.clone();
         move || {
             running.terminate();
-            helper.terminate();
+            for worker in &besides {
+                worker.terminate();
+            }
             if let Some(session) = session.borrow_mut().take() {
                 // Best effort, and not waited for: the relay drops
                 // forgotten sessions by itself.
@@ -102,10 +130,13 @@ pub async fn send(
             let _ = tell.send_now(Report::failed(cancelled));
         }
     });
-    helping
-        .worker()
-        .post_message_with_transfer(&task, &task_handed_over)
-        .map_err(|_| failed())?;
+    for (worker, task) in beside.iter().zip(tasks) {
+        let (task, handed_over) = task.ok_or_else(failed)?;
+        worker
+            .worker()
+            .post_message_with_transfer(&task, &handed_over)
+            .map_err(|_| failed())?;
+    }
     started
         .worker()
         .post_message_with_transfer(&message, &handed_over)
@@ -121,9 +152,9 @@ pub async fn send(
         }
     };
     // Nothing left to drop once it ended; the workers end when `started`
-    // and `helping` are dropped, whatever happened.
+    // and `beside` are dropped, whatever happened.
     session.borrow_mut().take();
-    drop((started, helping));
+    drop((started, beside));
     drop((on_message, on_error));
     ended
 }

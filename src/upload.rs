@@ -56,7 +56,8 @@ impl Outlet for Vec<u8> {
 }
 
 /// What the sender hears while sending.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Sending {
     /// The relay opened the upload session with this id (what the page
     /// drops if the tipster cancels).

@@ -14,19 +14,17 @@
 //! bounded), and each attachment's digest. The page ends both workers to
 //! cancel.
 
-use futures_util::StreamExt;
-use js_sys::{Array, Uint8Array};
+use js_sys::Uint8Array;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{MessageEvent, MessagePort};
-use yew::platform::pinned::mpsc;
+use web_sys::MessagePort;
 use zeroize::Zeroizing;
 
 use sealtip_envelope::ReplyTo;
 
 use super::job::Report;
+use super::port::{self, Port};
 use crate::api;
 use crate::i18n::msg;
 use crate::sealing::Beside;
@@ -48,25 +46,6 @@ pub struct Task {
     pub origin: String,
     /// Make a codename and derive its keys (a new tip); else only hash.
     pub make_codename: bool,
-}
-
-impl Task {
-    /// The message to post: `[task as JSON, the port to the sealing worker]`,
-    /// and what it hands over (the port).
-    pub fn message(&self, port: &MessagePort) -> Option<(Array, Array)> {
-        let json = serde_json::to_string(self).ok()?;
-        Some((
-            Array::of2(&JsValue::from_str(&json), port),
-            Array::of1(port),
-        ))
-    }
-
-    /// Reads a message (see [`Task::message`]); `None` if it is not one.
-    pub fn read(message: &JsValue) -> Option<(Task, MessagePort)> {
-        let message: &Array = message.dyn_ref()?;
-        let task = serde_json::from_str(&message.get(0).as_string()?).ok()?;
-        Some((task, message.get(1).dyn_into().ok()?))
-    }
 }
 
 /// What the helper tells the sealing worker.
@@ -93,12 +72,6 @@ enum Told {
     },
 }
 
-impl Told {
-    fn to_message(&self) -> Zeroizing<String> {
-        Zeroizing::new(serde_json::to_string(self).unwrap_or_default())
-    }
-}
-
 impl Drop for Told {
     fn drop(&mut self) {
         if let Told::Keys { codename, .. } = self {
@@ -107,61 +80,39 @@ impl Drop for Told {
     }
 }
 
-/// Listens on `port`: each message's data goes into the returned channel,
-/// as long as the returned closure lives.
-fn listen(
-    port: &MessagePort,
-) -> (
-    mpsc::UnboundedReceiver<JsValue>,
-    Closure<dyn Fn(MessageEvent)>,
-) {
-    let (tell, heard) = mpsc::unbounded();
-    let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-        let _ = tell.send_now(event.data());
-    });
-    port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    (heard, on_message)
-}
-
 /// The helper's side: does `task`, then hashes what the sealing worker
 /// posts on `port`, for as long as the page keeps the helper.
 pub async fn serve(task: Task, port: MessagePort) {
     api::serve_from(&task.origin);
-    let (mut heard, on_message) = listen(&port);
-    let say = |told: Told| {
-        // A sealing worker that is gone hears nothing: nothing to do.
-        let _ = port.post_message(&JsValue::from_str(&told.to_message()));
-    };
+    let mut port = Port::new(port);
+    // A sealing worker that is gone hears nothing: nothing to do about it.
     if task.make_codename {
-        match make_codename().await {
-            Ok(keys) => say(keys),
-            Err(failed) => {
-                say(Told::Failed {
-                    key: failed.key.to_string(),
-                    detail: failed.detail,
-                });
-                return;
-            }
+        let told = make_codename().await.unwrap_or_else(|failed| Told::Failed {
+            key: failed.key.to_string(),
+            detail: failed.detail,
+        });
+        let failed = matches!(told, Told::Failed { .. });
+        let _ = port.say(&told);
+        if failed {
+            return;
         }
     }
     let mut hashing = Sha256::new();
     // Each slice, in the helper's own memory.
     let mut copied = Vec::new();
-    while let Some(data) = heard.next().await {
+    while let Ok(data) = port.next().await {
         match data.dyn_into::<Uint8Array>() {
             Ok(slice) => {
-                copied.resize(slice.length() as usize, 0);
-                slice.copy_to(&mut copied);
+                port::copy_into(&slice, &mut copied);
                 hashing.update(&copied);
-                say(Told::Hashed);
+                let _ = port.say(&Told::Hashed);
             }
             Err(other) if other.as_string().as_deref() == Some(END) => {
-                say(Told::Digest(hex::encode(hashing.finalize_reset())));
+                let _ = port.say(&Told::Digest(hex::encode(hashing.finalize_reset())));
             }
             Err(_) => {}
         }
     }
-    drop(on_message);
 }
 
 /// A new codename and its reply details (Argon2id, the slow part).
@@ -180,9 +131,7 @@ async fn make_codename() -> Result<Told, Failure> {
 
 /// The sealing worker's side: the helper seen as [`Beside`].
 pub struct Helper {
-    port: MessagePort,
-    heard: mpsc::UnboundedReceiver<JsValue>,
-    _on_message: Closure<dyn Fn(MessageEvent)>,
+    port: Port,
     /// Whether the helper makes a codename.
     makes_codename: bool,
     /// The codename and its reply details, once told.
@@ -199,11 +148,8 @@ impl Helper {
     /// The helper on the other end of `port`; it makes a codename if
     /// `makes_codename`.
     pub fn new(port: MessagePort, makes_codename: bool) -> Helper {
-        let (heard, on_message) = listen(&port);
         Helper {
-            port,
-            heard,
-            _on_message: on_message,
+            port: Port::new(port),
             makes_codename,
             keys: None,
             waiting: 0,
@@ -221,18 +167,10 @@ impl Helper {
     /// Files what the helper told: the next message, waited for if `wait`,
     /// else only one already there. A failure the helper told is returned.
     async fn hear(&mut self, wait: bool) -> Result<bool, Failure> {
-        let lost = || failure(msg::REASON_SEAL, String::new());
-        let data = if wait {
-            self.heard.next().await.ok_or_else(lost)?
-        } else {
-            match self.heard.try_next() {
-                Ok(Some(data)) => data,
-                Ok(None) => return Err(lost()),
-                Err(_) => return Ok(false),
-            }
+        let Some(data) = self.port.next_if(wait).await? else {
+            return Ok(false);
         };
-        let text = Zeroizing::new(data.as_string().ok_or_else(lost)?);
-        let told: Told = serde_json::from_str(&text).map_err(|_| lost())?;
+        let told: Told = port::read(&data)?;
         match &told {
             Told::Keys { codename, reply } => {
                 self.keys = Some((Zeroizing::new(codename.clone()), reply.clone()));
@@ -240,7 +178,8 @@ impl Helper {
             Told::Hashed => self.waiting = self.waiting.saturating_sub(1),
             Told::Digest(hex) => {
                 let mut digest = [0; 32];
-                hex::decode_to_slice(hex, &mut digest).map_err(|_| lost())?;
+                hex::decode_to_slice(hex, &mut digest)
+                    .map_err(|_| failure(msg::REASON_SEAL, String::new()))?;
                 self.digests.push(digest);
             }
             Told::Failed { key, detail } => {
@@ -257,9 +196,7 @@ impl Beside for Helper {
         // fetched) stops sealing now, not after the last slice.
         while self.hear(false).await? {}
         let slice = read.unwrap_or_else(|| Uint8Array::from(bytes));
-        self.port
-            .post_message_with_transferable(&slice, &Array::of1(&slice.buffer()))
-            .map_err(|_| failure(msg::REASON_SEAL, String::new()))?;
+        self.port.hand_over(&slice, &slice)?;
         self.waiting += 1;
         while self.waiting >= WINDOW {
             self.hear(true).await?;
@@ -268,9 +205,7 @@ impl Beside for Helper {
     }
 
     fn end_attachment(&mut self) -> Result<(), Failure> {
-        self.port
-            .post_message(&JsValue::from_str(END))
-            .map_err(|_| failure(msg::REASON_SEAL, String::new()))?;
+        self.port.post(&JsValue::from_str(END))?;
         self.ended += 1;
         Ok(())
     }
@@ -316,7 +251,7 @@ mod tests {
             },
         ];
         for told in told {
-            let json = told.to_message();
+            let json = serde_json::to_string(&told).unwrap();
             assert_eq!(serde_json::from_str::<Told>(&json).unwrap(), told);
         }
         let task = Task {

@@ -63,11 +63,11 @@ impl Drop for Job {
 
 impl Job {
     /// The message to post: `[job as JSON, [each file's bytes], the port to
-    /// the helper]`, a file on the device as its `Blob` (the worker reads
-    /// it in slices), a cleaned photo as a `Uint8Array` of its own; and
-    /// what the message hands over rather than copies (those arrays'
-    /// buffers, the port).
-    pub fn message(&self, contents: &[Contents], helper: &MessagePort) -> Option<(Array, Array)> {
+    /// the helper, the port to the sender]`, a file on the device as its
+    /// `Blob` (the worker reads it in slices), a cleaned photo as a
+    /// `Uint8Array` of its own; and what the message hands over rather than
+    /// copies (those arrays' buffers, the ports).
+    pub fn message(&self, contents: &[Contents], ports: &Ports) -> Option<(Array, Array)> {
         let json = Zeroizing::new(serde_json::to_string(self).ok()?);
         let (files, handed_over) = (Array::new(), Array::new());
         for contents in contents {
@@ -80,16 +80,22 @@ impl Job {
                 }
             };
         }
-        handed_over.push(helper);
+        handed_over.push(&ports.helper);
+        handed_over.push(&ports.sender);
         Some((
-            Array::of3(&JsValue::from_str(&json), &files, helper),
+            Array::of4(
+                &JsValue::from_str(&json),
+                &files,
+                &ports.helper,
+                &ports.sender,
+            ),
             handed_over,
         ))
     }
 
     /// Reads a message (see [`Job::message`]): the job, each file's
-    /// contents and the port to the helper; `None` if it is not one.
-    pub fn read(message: &JsValue) -> Option<(Job, Vec<Contents>, MessagePort)> {
+    /// contents and the ports; `None` if it is not one.
+    pub fn read(message: &JsValue) -> Option<(Job, Vec<Contents>, Ports)> {
         let message: &Array = message.dyn_ref()?;
         let json = Zeroizing::new(message.get(0).as_string()?);
         let job: Job = serde_json::from_str(&json).ok()?;
@@ -101,9 +107,20 @@ impl Job {
                 Err(other) => other.dyn_into().ok().map(Contents::File),
             })
             .collect::<Option<Vec<_>>>()?;
-        let helper = message.get(2).dyn_into().ok()?;
-        (contents.len() == job.files.len()).then_some((job, contents, helper))
+        let ports = Ports {
+            helper: message.get(2).dyn_into().ok()?,
+            sender: message.get(3).dyn_into().ok()?,
+        };
+        (contents.len() == job.files.len()).then_some((job, contents, ports))
     }
+}
+
+/// The sealing worker's ends of its ports to its helper and its sender.
+pub struct Ports {
+    /// To the helper ([`super::helper`]).
+    pub helper: MessagePort,
+    /// To the sender ([`super::sender`]).
+    pub sender: MessagePort,
 }
 
 /// What the worker tells the page, in order: progress, the upload

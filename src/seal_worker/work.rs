@@ -1,9 +1,10 @@
 //! What the sealing worker does with a job, off the page's main thread:
-//! the proof of work, reading the files in slices, sealing, and the upload
-//! session, telling the page how far it is, while its helper (another
-//! instance of this worker, [`super::helper`]) makes the codename and
-//! hashes the sealed slices. The page ends both to cancel, so nothing here
-//! waits for a word from it.
+//! reading the files in slices and sealing, telling the page how far it
+//! is, while two other instances of this worker work beside it: its helper
+//! ([`super::helper`]) makes the codename and hashes the sealed slices, its
+//! sender ([`super::sender`]) solves the proof of work and sends the sealed
+//! parts. The page ends all three to cancel, so nothing here waits for a
+//! word from it.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -12,25 +13,30 @@ use sealtip_envelope::{Recipient, ThreadKey};
 
 use super::helper::{self, Helper};
 use super::job::{Job, Report, Thread};
+use super::port;
+use super::sender::{self, Order, Sender};
 use crate::api;
 use crate::i18n::msg;
 use crate::sealing::{Attachment, seal};
-use crate::send::{Cancel, failure, from_api};
+use crate::send::{Cancel, failure};
 use crate::state::{Contents, Failure, Progress, Stage};
-use crate::upload::{Sending, Uploader};
+use crate::upload::Sending;
 
 /// Answers a message from the page: a job is done, `tell` hearing each
-/// [`Report`], the last one how it ended; a helper's task is served (see
-/// [`helper::serve`]); anything else is ignored.
+/// [`Report`], the last one how it ended; a helper's or a sender's task is
+/// served (see [`helper::serve`], [`sender::serve`]); anything else is
+/// ignored.
 pub async fn answer(message: &wasm_bindgen::JsValue, tell: impl Fn(Report) + Clone + 'static) {
-    let Some((job, contents, port)) = Job::read(message) else {
-        if let Some((task, port)) = helper::Task::read(message) {
+    let Some((job, contents, ports)) = Job::read(message) else {
+        if let Some((task, port)) = port::read_task::<helper::Task>(message) {
             helper::serve(task, port).await;
+        } else if let Some((task, port)) = port::read_task::<sender::Task>(message) {
+            sender::serve(task, port).await;
         }
         return;
     };
-    let helper = Helper::new(port, job.thread == Thread::NewCodename);
-    let ended = match work(&job, contents, helper, tell.clone()).await {
+    let helper = Helper::new(ports.helper, job.thread == Thread::NewCodename);
+    let ended = match work(&job, contents, helper, ports.sender, tell.clone()).await {
         Ok(codename) => Report::Sent(codename),
         Err(failed) => Report::failed(failed),
     };
@@ -39,10 +45,6 @@ pub async fn answer(message: &wasm_bindgen::JsValue, tell: impl Fn(Report) + Clo
 
 /// How far the bar moves between two progress reports to the page.
 const REPORT_STEP: f64 = 0.005;
-
-/// Nonces tried between two reports of the proof of work's progress: each
-/// is an Argon2id hash of 256 KiB, about half a millisecond.
-const POW_SLICE: u64 = 32;
 
 /// What a sealed tip may add to its attachments, at most: Padmé's padding
 /// (under an eighth), age's 16 bytes per 64 KiB, the text and the header
@@ -53,13 +55,15 @@ fn sealed_bound(attachment_bytes: u64) -> u64 {
         .saturating_add(256 * 1024)
 }
 
-/// Seals and sends `job` with the files' `contents`, with `helper` beside;
-/// returns the codename if the helper made one. It fails closed: nothing
-/// reaches the relay unless the whole item was sealed.
+/// Seals `job` with the files' `contents`, with `helper` beside, and sends
+/// it through the sender at the other end of `to_sender`; returns the
+/// codename if the helper made one. It fails closed: nothing reaches the
+/// relay unless the whole item was sealed.
 async fn work(
     job: &Job,
     contents: Vec<Contents>,
     mut helper: Helper,
+    to_sender: web_sys::MessagePort,
     tell: impl Fn(Report) + Clone + 'static,
 ) -> Result<Option<String>, Failure> {
     let seal_failed = || failure(msg::REASON_SEAL, String::new());
@@ -108,12 +112,6 @@ async fn work(
         Thread::Key(hex) => Some(ThreadKey::from_hex(hex).map_err(|_| seal_failed())?),
     };
 
-    let bound = sealed_bound(attachment_bytes);
-    let (proof, proof_expires_in) = solve_challenge(&job.agency, bound, |f| {
-        step(Stage::Preparing, 0.02 + 0.33 * f)
-    })
-    .await?;
-
     // Sealing and sending overlap: the bar is half each.
     let total = attachment_bytes.max(1) as f64;
     let shares = Rc::new(Cell::new((0.0, 0.0)));
@@ -127,7 +125,7 @@ async fn work(
                 sent.unwrap_or(was_sent).min(1.0),
             );
             shares.set(now);
-            step(stage, 0.35 + 0.64 * (now.0 + now.1) / 2.0);
+            step(stage, 0.05 + 0.94 * (now.0 + now.1) / 2.0);
         }
     };
     let hear = {
@@ -146,60 +144,31 @@ async fn work(
             Sending::Waiting => bar(Stage::Reconnecting, None, None),
         }
     };
+    // The sender solves the proof of work while the first parts are sealed.
+    let order = Order {
+        agency: job.agency.clone(),
+        kind: job.kind,
+        sealed_bound: sealed_bound(attachment_bytes),
+    };
+    let mut sender = Sender::new(to_sender, &order, hear)?;
     // Never cancelled here: the page ends the whole worker instead.
     let cancel = Cancel::default();
-    let mut uploader = Uploader::new(
-        &job.agency,
-        job.kind,
-        proof,
-        proof_expires_in,
-        cancel.clone(),
-        hear,
-    );
-    step(Stage::Sealing, 0.35);
+    step(Stage::Sealing, 0.05);
     let sent = seal(
         &recipients,
         &files,
         job.tip.clone(),
         thread.as_ref(),
-        &mut uploader,
+        &mut sender,
         &mut helper,
         |done| bar(Stage::Sealing, Some(done as f64 / total), None),
         &cancel,
     )
     .await;
     if let Err(failed) = sent {
-        uploader.abandon().await;
+        sender.abandon();
         return Err(failed);
     }
     step(Stage::Done, 1.0);
     Ok(helper.codename())
-}
-
-/// Fetches a challenge for `agency` and a sealed file of at most `bytes`,
-/// and solves it; `report` hears an estimate of how far it is (0.0–1.0)
-/// every [`POW_SLICE`] nonces. Returns the `Sealtip-Proof` value and the
-/// seconds the challenge lives.
-async fn solve_challenge(
-    agency: &str,
-    bytes: u64,
-    report: impl Fn(f64),
-) -> Result<(String, u64), Failure> {
-    let challenge = api::challenge(agency, bytes).await.map_err(from_api)?;
-    let work = sealtip_api::pow::parse(&challenge.challenge)
-        .map_err(|_| failure(msg::REASON_RELAY, "challenge".into()))?
-        .work;
-    let expected = f64::from(work);
-    let mut start = 0u64;
-    loop {
-        match sealtip_api::pow::solve_range(&challenge.challenge, start, POW_SLICE) {
-            Ok(Some(nonce)) => {
-                let proof = sealtip_api::pow::proof_header(&challenge.challenge, nonce);
-                return Ok((proof, challenge.expires_in));
-            }
-            Ok(None) => start += POW_SLICE,
-            Err(_) => return Err(failure(msg::REASON_RELAY, "challenge".into())),
-        }
-        report(1.0 - (-(start as f64) / expected).exp());
-    }
 }
