@@ -29,6 +29,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageChannel, MessageEvent};
@@ -41,6 +42,46 @@ use crate::i18n::msg;
 use crate::send::{Cancel, failure};
 use crate::state::{Contents, Failure, Progress};
 use crate::worker;
+
+/// The sealing worker's code, fetched and compiled once: a shared future,
+/// so that [`prepare`] and a send that comes before it finished wait for
+/// the same fetch.
+type Preparing = Shared<LocalBoxFuture<'static, Option<Rc<worker::Code>>>>;
+
+thread_local! {
+    static PREPARED: RefCell<Option<Preparing>> = const { RefCell::new(None) };
+}
+
+/// Fetches and compiles the sealing worker's code in the background (the
+/// page calls it once its form is drawn, after the first screen), so that
+/// Send starts sealing at once. Every visitor's page does it, whether or
+/// not they send: the relay learns nothing from it.
+pub fn prepare() {
+    let preparing = preparing();
+    wasm_bindgen_futures::spawn_local(async move {
+        preparing.await;
+    });
+}
+
+/// The fetch of the sealing worker's code under way or done, started if
+/// none is, or if the last one failed.
+fn preparing() -> Preparing {
+    PREPARED.with_borrow_mut(|prepared| match prepared {
+        Some(preparing) if preparing.peek().is_none_or(Option::is_some) => preparing.clone(),
+        _ => {
+            let fetching: LocalBoxFuture<'static, _> =
+                Box::pin(async { worker::code(worker::SEALING).await.map(Rc::new) });
+            let preparing = fetching.shared();
+            *prepared = Some(preparing.clone());
+            preparing
+        }
+    })
+}
+
+/// The sealing worker's code (see [`prepare`]).
+async fn code() -> Option<Rc<worker::Code>> {
+    preparing().await
+}
 
 /// Seals and sends `job` with the files' `contents` in the sealing worker;
 /// `report` hears its progress. Returns the codename if the worker made
@@ -71,7 +112,7 @@ pub async fn send(
         port::task_message(&sender_task, &to_sender.port2()),
     ];
     drop(job);
-    let code = worker::code(worker::SEALING).await.ok_or_else(failed)?;
+    let code = code().await.ok_or_else(failed)?;
     let mut started = code.start().ok_or_else(failed)?;
     let mut beside = [
         code.start().ok_or_else(failed)?,

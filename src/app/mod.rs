@@ -90,6 +90,10 @@ pub fn App(props: &AppProps) -> Html {
         let dispatch = state.dispatcher();
         let drawn = texts.is_some() && state.agency != Load::Loading;
         use_effect_with(drawn, move |&drawn| {
+            if drawn {
+                // Send should start sealing at once: its code is fetched now.
+                crate::seal_worker::prepare();
+            }
             if drawn && let Some(typed) = first_screen::take_over() {
                 for (id, value) in typed.answers {
                     dispatch.dispatch(Action::Answer { id, value });
