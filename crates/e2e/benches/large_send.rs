@@ -36,6 +36,31 @@ const WATCH_LONG_TASKS: &str = "
     }).observe({ type: 'longtask' });
     return true;";
 
+/// Records, on the page's own clock, when Send is clicked
+/// (`window.clickedAt`) and each stage the progress bar shows from then on
+/// (`window.stageTimes`: `[[ms after the click, text], …]`), and when the
+/// codename is shown (`window.codenameAfter`, ms after the click): the
+/// bench's polling would round them to its interval.
+const WATCH_STAGES: &str = "
+    window.stageTimes = [];
+    document.addEventListener('click', (event) => {
+        if (event.target.closest('button.send')) window.clickedAt = performance.now();
+    }, true);
+    let last = '';
+    new MutationObserver(() => {
+        const stage = document.querySelector('.progress .stage');
+        const text = stage ? stage.textContent : '';
+        if (text && text !== last && window.clickedAt !== undefined) {
+            last = text;
+            window.stageTimes.push([performance.now() - window.clickedAt, text]);
+        }
+        if (window.codenameAfter === undefined && window.clickedAt !== undefined
+            && document.querySelector('.codename .words')) {
+            window.codenameAfter = performance.now() - window.clickedAt;
+        }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    return true;";
+
 /// Makes up the relay's answers to the parts in the sealing worker, so
 /// that nothing leaves it and sealing alone sets the pace: each `PATCH` is
 /// answered at once as stored. The worker tells the page, on a
@@ -94,6 +119,37 @@ fn resident_mib(needle: &str) -> f64 {
     total_kib as f64 / 1024.0
 }
 
+/// The cores this machine has.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// CPU time (user and system) spent so far by every process started with
+/// `needle` on its command line, in seconds.
+fn cpu_seconds(needle: &str) -> f64 {
+    /// Linux counts it in clock ticks of 1/100 s.
+    const TICKS: f64 = 100.0;
+    let mut ticks = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if !String::from_utf8_lossy(&cmdline).contains(needle) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // After the command's name in parentheses: utime and stime are
+        // the 12th and 13th fields.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        ticks += [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i).and_then(|t| t.parse::<u64>().ok()))
+            .sum::<u64>();
+    }
+    ticks as f64 / TICKS
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<()> {
     let relay = Relay::start_with(8, |config| {
@@ -118,17 +174,17 @@ async fn main() -> Result<()> {
     fill(&browser, &relay.url, &video).await?;
     let (heap_before, rss_before) = (heap(&browser).await?, resident_mib(&profile));
     browser.eval(WATCH_LONG_TASKS).await?;
+    browser.eval(WATCH_STAGES).await?;
+    let relay_needle = relay.url.trim_start_matches("http://").to_string();
+    let cpu_before = (cpu_seconds(&profile), cpu_seconds(&relay_needle));
 
     let started = Instant::now();
     browser.find("button.send").await?.click().await?;
     let (mut peak_heap, mut peak_rss) = (heap_before, rss_before);
-    let mut stages: Vec<(String, Duration)> = Vec::new();
     loop {
         let state = browser
             .eval(
-                "const stage = document.querySelector('.progress .stage');
-                 return [performance.memory.usedJSHeapSize,
-                         stage ? stage.textContent : '',
+                "return [performance.memory.usedJSHeapSize,
                          !!document.querySelector('.codename .words'),
                          (document.querySelector('.alerts .error') || {}).textContent || ''];",
             )
@@ -136,17 +192,13 @@ async fn main() -> Result<()> {
         let heap_now = state[0].as_f64().unwrap_or(0.0) / MIB as f64;
         peak_heap = peak_heap.max(heap_now);
         peak_rss = peak_rss.max(resident_mib(&profile));
-        let stage = state[1].as_str().unwrap_or("").to_string();
-        if !stage.is_empty() && stages.last().is_none_or(|(last, _)| *last != stage) {
-            stages.push((stage, started.elapsed()));
-        }
-        if state[2].as_bool() == Some(true) {
+        if state[1].as_bool() == Some(true) {
             break;
         }
-        let error = state[3].as_str().unwrap_or("");
+        let error = state[2].as_str().unwrap_or("");
         anyhow::ensure!(
             error.is_empty(),
-            "sending failed after {stages:?}, peak heap {peak_heap:.1} MiB, \
+            "sending failed, peak heap {peak_heap:.1} MiB, \
              peak resident {peak_rss:.0} MiB: {error}"
         );
         anyhow::ensure!(
@@ -155,20 +207,36 @@ async fn main() -> Result<()> {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let total = started.elapsed();
+    let (browser_cpu, relay_cpu) = (
+        cpu_seconds(&profile) - cpu_before.0,
+        cpu_seconds(&relay_needle) - cpu_before.1,
+    );
+    let total = match browser.eval("return window.codenameAfter;").await?.as_f64() {
+        Some(ms) => Duration::from_secs_f64(ms / 1000.0),
+        None => started.elapsed(),
+    };
     println!(
         "sending a {} MiB file through the page (390×844, headless Chromium, real relay):",
         size_mib()
     );
-    for (stage, at) in &stages {
-        println!("  {:>7.1} s  {stage}", at.as_secs_f64());
+    let stages = browser.eval("return window.stageTimes;").await?;
+    for stage in stages.as_array().context("a list")? {
+        let at = stage[0].as_f64().unwrap_or(0.0) / 1000.0;
+        println!("  {at:>7.2} s  {}", stage[1].as_str().unwrap_or(""));
     }
-    println!("  {:>7.1} s  codename shown", total.as_secs_f64());
+    println!("  {:>7.2} s  codename shown", total.as_secs_f64());
     println!(
         "  {:.1} MiB/s the whole send (click on Send to codename shown); the page's JS heap \
          {heap_before:.1} MiB before, peak {peak_heap:.1} MiB (the worker's not counted); \
          browser processes' resident memory {rss_before:.0} MiB before, peak {peak_rss:.0} MiB",
         size_mib() as f64 / total.as_secs_f64()
+    );
+    println!(
+        "  CPU time meanwhile: the browser {browser_cpu:.2} s (its workers, the page, the network), \
+         the relay {relay_cpu:.2} s: {:.2} s in all, {:.0} % of {} cores for the send",
+        browser_cpu + relay_cpu,
+        100.0 * (browser_cpu + relay_cpu) / started.elapsed().as_secs_f64() / cores() as f64,
+        cores()
     );
     let tasks: Vec<f64> = browser
         .eval("return window.longTasks;")
