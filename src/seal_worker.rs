@@ -52,14 +52,19 @@ thread_local! {
     static PREPARED: RefCell<Option<Preparing>> = const { RefCell::new(None) };
 }
 
-/// Fetches and compiles the sealing worker's code in the background (the
-/// page calls it once its form is drawn, after the first screen), so that
-/// Send starts sealing at once. Every visitor's page does it, whether or
-/// not they send: the relay learns nothing from it.
+/// How long after the form is drawn the sealing worker's code is fetched:
+/// after the page's own loading, which it would slow on a slow connection,
+/// and before a tipster has written a tip.
+const PREPARE_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Fetches and compiles the sealing worker's code in the background, a
+/// little after the page calls it (once its form is drawn), so that Send
+/// starts sealing at once. Every visitor's page does it at the same time,
+/// whether or not they type or send: the relay learns nothing from it.
 pub fn prepare() {
-    let preparing = preparing();
     wasm_bindgen_futures::spawn_local(async move {
-        preparing.await;
+        crate::browser::sleep(PREPARE_AFTER).await;
+        preparing().await;
     });
 }
 
