@@ -98,16 +98,28 @@ const HEAR_SEALED: &str = "
     new BroadcastChannel('sealed').onmessage = (event) => { window.sealed = event.data; };
     return true;";
 
+/// The `/proc` folder of every process started with `needle` on its
+/// command line (the browser's processes carry their profile folder, the
+/// relay its address).
+fn processes(needle: &str) -> impl Iterator<Item = std::path::PathBuf> {
+    let needle = needle.to_string();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(move |process| {
+            let cmdline = std::fs::read(process.join("cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmdline).contains(&needle)
+        })
+}
+
 /// Resident memory of every process started with `needle` on its command
-/// line (the browser's processes carry their profile folder), in MiB.
+/// line, in MiB.
 fn resident_mib(needle: &str) -> f64 {
     let mut total_kib = 0u64;
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        if !String::from_utf8_lossy(&cmdline).contains(needle) {
-            continue;
-        }
-        let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+    for process in processes(needle) {
+        let status = std::fs::read_to_string(process.join("status")).unwrap_or_default();
         if let Some(line) = status.lines().find(|l| l.starts_with("VmRSS:")) {
             total_kib += line
                 .split_whitespace()
@@ -130,12 +142,8 @@ fn cpu_seconds(needle: &str) -> f64 {
     /// Linux counts it in clock ticks of 1/100 s.
     const TICKS: f64 = 100.0;
     let mut ticks = 0u64;
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        if !String::from_utf8_lossy(&cmdline).contains(needle) {
-            continue;
-        }
-        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+    for process in processes(needle) {
+        let stat = std::fs::read_to_string(process.join("stat")).unwrap_or_default();
         // After the command's name in parentheses: utime and stime are
         // the 12th and 13th fields.
         let fields: Vec<&str> = stat
