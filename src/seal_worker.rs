@@ -83,11 +83,6 @@ fn preparing() -> Preparing {
     })
 }
 
-/// The sealing worker's code (see [`prepare`]).
-async fn code() -> Option<Rc<worker::Code>> {
-    preparing().await
-}
-
 /// Seals and sends `job` with the files' `contents` in the sealing worker;
 /// `report` hears its progress. Returns the codename if the worker made
 /// one. `cancel` ends the worker and the send at once.
@@ -117,7 +112,7 @@ pub async fn send(
         port::task_message(&sender_task, &to_sender.port2()),
     ];
     drop(job);
-    let code = code().await.ok_or_else(failed)?;
+    let code = preparing().await.ok_or_else(failed)?;
     let mut started = code.start().ok_or_else(failed)?;
     let mut beside = [
         code.start().ok_or_else(failed)?,
@@ -193,7 +188,7 @@ pub async fn send(
             Some(Report::Progress(progress)) => report(progress),
             Some(Report::Session(id)) => *session.borrow_mut() = Some(id),
             Some(Report::Sent(codename)) => break Ok(codename),
-            Some(Report::Failed { key, detail }) => break Err(Report::failure(&key, detail)),
+            Some(Report::Failed(failed)) => break Err(failed.failure()),
             None => break Err(failed()),
         }
     };

@@ -23,7 +23,7 @@ use zeroize::Zeroizing;
 
 use sealtip_envelope::ReplyTo;
 
-use super::job::Report;
+use super::job::Failed;
 use super::port::{self, Port};
 use crate::api;
 use crate::i18n::msg;
@@ -63,13 +63,8 @@ enum Told {
     Hashed,
     /// The SHA-256 of the attachment that ended, in hex.
     Digest(String),
-    /// It failed: the message key and its detail ([`Failure`]).
-    Failed {
-        /// The message key.
-        key: String,
-        /// Its detail.
-        detail: String,
-    },
+    /// It failed.
+    Failed(Failed),
 }
 
 impl Drop for Told {
@@ -87,11 +82,10 @@ pub async fn serve(task: Task, port: MessagePort) {
     let mut port = Port::new(port);
     // A sealing worker that is gone hears nothing: nothing to do about it.
     if task.make_codename {
-        let told = make_codename().await.unwrap_or_else(|failed| Told::Failed {
-            key: failed.key.to_string(),
-            detail: failed.detail,
-        });
-        let failed = matches!(told, Told::Failed { .. });
+        let told = make_codename()
+            .await
+            .unwrap_or_else(|failed| Told::Failed(Failed::of(failed)));
+        let failed = matches!(told, Told::Failed(_));
         let _ = port.say(&told);
         if failed {
             return;
@@ -103,7 +97,7 @@ pub async fn serve(task: Task, port: MessagePort) {
     while let Ok(data) = port.next().await {
         match data.dyn_into::<Uint8Array>() {
             Ok(slice) => {
-                port::copy_into(&slice, &mut copied);
+                crate::browser::copy_into(&slice, &mut copied);
                 hashing.update(&copied);
                 let _ = port.say(&Told::Hashed);
             }
@@ -182,9 +176,7 @@ impl Helper {
                     .map_err(|_| failure(msg::REASON_SEAL, String::new()))?;
                 self.digests.push(digest);
             }
-            Told::Failed { key, detail } => {
-                return Err(Report::failure(key, detail.clone()));
-            }
+            Told::Failed(failed) => return Err(failed.clone().failure()),
         }
         Ok(true)
     }
@@ -245,10 +237,7 @@ mod tests {
                     thread_key: Some("d".repeat(64)),
                 },
             },
-            Told::Failed {
-                key: msg::REASON_NETWORK.into(),
-                detail: String::new(),
-            },
+            Told::Failed(Failed::of(failure(msg::REASON_NETWORK, String::new()))),
         ];
         for told in told {
             let json = serde_json::to_string(&told).unwrap();

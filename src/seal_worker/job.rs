@@ -134,13 +134,38 @@ pub enum Report {
     Session(String),
     /// Stored by the relay; the codename, if one was made.
     Sent(Option<String>),
-    /// It failed: the message key and its detail ([`Failure`]).
-    Failed {
-        /// The message key.
-        key: String,
-        /// Its detail.
-        detail: String,
-    },
+    /// It failed.
+    Failed(Failed),
+}
+
+/// A failure as one worker tells another, or the page: the message key
+/// and its detail ([`Failure`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failed {
+    /// The message key.
+    pub key: String,
+    /// Its detail.
+    pub detail: String,
+}
+
+impl Failed {
+    /// How `failed` is told.
+    pub fn of(failed: Failure) -> Failed {
+        Failed {
+            key: failed.key.to_string(),
+            detail: failed.detail,
+        }
+    }
+
+    /// The failure told (any key but a send's reads as a failure to seal:
+    /// a worker naming another message is not believed).
+    pub fn failure(self) -> Failure {
+        let key = FAILURES
+            .into_iter()
+            .find(|known| *known == self.key)
+            .unwrap_or(msg::REASON_SEAL);
+        failure(key, self.detail)
+    }
 }
 
 /// The reasons a send can fail with, as [`Failure::key`] names them.
@@ -156,20 +181,7 @@ const FAILURES: [&str; 6] = [
 impl Report {
     /// The report of `failed`.
     pub fn failed(failed: Failure) -> Report {
-        Report::Failed {
-            key: failed.key.to_string(),
-            detail: failed.detail,
-        }
-    }
-
-    /// The failure a [`Report::Failed`] names (any key but a send's reads
-    /// as a failure to seal).
-    pub fn failure(key: &str, detail: String) -> Failure {
-        let key = FAILURES
-            .into_iter()
-            .find(|known| *known == key)
-            .unwrap_or(msg::REASON_SEAL);
-        failure(key, detail)
+        Report::Failed(Failed::of(failed))
     }
 
     /// As posted: JSON text.
@@ -204,10 +216,14 @@ mod tests {
             let json = serde_json::to_string(&report).unwrap();
             assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), report);
         }
-        let relay = Report::failure(msg::REASON_RELAY, "503 busy".into());
+        let told = |key: &str, detail: &str| Failed {
+            key: key.into(),
+            detail: detail.into(),
+        };
+        let relay = told(msg::REASON_RELAY, "503 busy").failure();
         assert_eq!(relay, failure(msg::REASON_RELAY, "503 busy".into()));
         // A worker naming another key is not believed.
-        let made_up = Report::failure("intro-only", String::new());
+        let made_up = told("intro-only", "").failure();
         assert_eq!(made_up.key, msg::REASON_SEAL);
     }
 

@@ -20,7 +20,7 @@ use web_sys::MessagePort;
 
 use sealtip_api::ItemKind;
 
-use super::job::Report;
+use super::job::Failed;
 use super::port::{self, Port};
 use crate::api;
 use crate::i18n::msg;
@@ -37,10 +37,6 @@ const ABANDON: &str = "abandon";
 /// Tags of a part's message: `[tag, bytes]`.
 const PART: &str = "part";
 const LAST: &str = "last";
-
-/// Nonces tried between two looks at the clock of the proof of work: each
-/// is an Argon2id hash of 256 KiB, about half a millisecond.
-const POW_SLICE: u64 = 32;
 
 /// What the page asks of the sender.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -71,13 +67,8 @@ enum Told {
     Sending(Sending),
     /// Stored by the relay.
     Stored,
-    /// It failed: the message key and its detail ([`Failure`]).
-    Failed {
-        /// The message key.
-        key: String,
-        /// Its detail.
-        detail: String,
-    },
+    /// It failed.
+    Failed(Failed),
 }
 
 /// The sender's side: solves the proof of work, then sends the parts the
@@ -87,10 +78,7 @@ pub async fn serve(task: Task, port: MessagePort) {
     let mut port = Port::new(port);
     let ended = match send(&mut port).await {
         Ok(()) => Told::Stored,
-        Err(failed) => Told::Failed {
-            key: failed.key.to_string(),
-            detail: failed.detail,
-        },
+        Err(failed) => Told::Failed(Failed::of(failed)),
     };
     // A sealing worker that is gone hears nothing: nothing to do about it.
     let _ = port.say(&ended);
@@ -113,7 +101,6 @@ async fn send(port: &mut Port) -> Result<(), Failure> {
             }
         },
     );
-    let mut bytes = Vec::new();
     loop {
         let data = port.next().await?;
         let Ok(message) = data.dyn_into::<Array>() else {
@@ -126,32 +113,26 @@ async fn send(port: &mut Port) -> Result<(), Failure> {
             .dyn_into()
             .map_err(|_| failure(msg::REASON_SEAL, String::new()))?;
         port.say(&Told::Taken)?;
-        port::copy_into(&part, &mut bytes);
+        // The upload session keeps the part, to send it again after a lost
+        // connection.
+        let bytes = part.to_vec();
         match tag.as_str() {
-            PART => uploader.part(std::mem::take(&mut bytes)).await?,
-            LAST => return uploader.last(std::mem::take(&mut bytes)).await,
+            PART => uploader.part(bytes).await?,
+            LAST => return uploader.last(bytes).await,
             _ => return Err(failure(msg::REASON_SEAL, String::new())),
         }
     }
 }
 
 /// Fetches a challenge for `agency` and a sealed file of at most `bytes`,
-/// and solves it. Returns the `Sealtip-Proof` value and the seconds the
-/// challenge lives.
+/// and solves it (the sender's thread has nothing else to do meanwhile).
+/// Returns the `Sealtip-Proof` value and the seconds the challenge lives.
 async fn solve_challenge(agency: &str, bytes: u64) -> Result<(String, u64), Failure> {
-    let refused = || failure(msg::REASON_RELAY, "challenge".into());
     let challenge = api::challenge(agency, bytes).await.map_err(from_api)?;
-    let mut start = 0u64;
-    loop {
-        match sealtip_api::pow::solve_range(&challenge.challenge, start, POW_SLICE) {
-            Ok(Some(nonce)) => {
-                let proof = sealtip_api::pow::proof_header(&challenge.challenge, nonce);
-                return Ok((proof, challenge.expires_in));
-            }
-            Ok(None) => start += POW_SLICE,
-            Err(_) => return Err(refused()),
-        }
-    }
+    let nonce = sealtip_api::pow::solve(&challenge.challenge)
+        .map_err(|_| failure(msg::REASON_RELAY, "challenge".into()))?;
+    let proof = sealtip_api::pow::proof_header(&challenge.challenge, nonce);
+    Ok((proof, challenge.expires_in))
 }
 
 /// The sealing worker's side: the sender seen as where the sealed parts go
@@ -194,7 +175,7 @@ impl<H: Fn(Sending)> Sender<H> {
             Told::Taken => self.untaken = self.untaken.saturating_sub(1),
             Told::Sending(sending) => (self.hear)(sending),
             Told::Stored => self.stored = true,
-            Told::Failed { key, detail } => return Err(Report::failure(&key, detail)),
+            Told::Failed(failed) => return Err(failed.failure()),
         }
         Ok(true)
     }
@@ -241,10 +222,7 @@ mod tests {
             Told::Sending(Sending::Sent(4 << 20)),
             Told::Sending(Sending::Waiting),
             Told::Stored,
-            Told::Failed {
-                key: msg::REASON_NETWORK.into(),
-                detail: String::new(),
-            },
+            Told::Failed(Failed::of(failure(msg::REASON_NETWORK, String::new()))),
         ] {
             let json = serde_json::to_string(&told).unwrap();
             assert_eq!(serde_json::from_str::<Told>(&json).unwrap(), told);
