@@ -184,6 +184,13 @@ pub fn read_slice_array(
     }
 }
 
+/// Copies the browser's array `bytes` into `into`, which takes their
+/// length (a buffer used again for every slice, not a new one each time).
+pub fn copy_into(bytes: &js_sys::Uint8Array, into: &mut Vec<u8>) {
+    into.resize(bytes.length() as usize, 0);
+    bytes.copy_to(into);
+}
+
 /// Calls `on_key` with each key pressed anywhere on the page (first press
 /// only, not auto-repeat), until the returned guard is dropped.
 pub fn on_key_down(on_key: impl Fn(&str) + 'static) -> Listener {

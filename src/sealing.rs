@@ -288,8 +288,7 @@ pub async fn seal(
                     }
                     .filter(|array| array.length() as usize == length)
                     .ok_or_else(|| failure(msg::REASON_READ, file.name.clone()))?;
-                    copied.resize(length, 0);
-                    array.copy_to(&mut copied);
+                    browser::copy_into(&array, &mut copied);
                     (&copied[..], Some(array))
                 }
             };

@@ -113,12 +113,6 @@ pub fn read<T: DeserializeOwned>(data: &JsValue) -> Result<T, Failure> {
     serde_json::from_str(&text).map_err(|_| lost())
 }
 
-/// Copies `bytes` into `into`, which takes their length.
-pub fn copy_into(bytes: &Uint8Array, into: &mut Vec<u8>) {
-    into.resize(bytes.length() as usize, 0);
-    bytes.copy_to(into);
-}
-
 /// The message the page posts to start a worker on a task: `[task as
 /// JSON, its port]`, and what it hands over (the port).
 pub fn task_message(task: &impl Serialize, port: &MessagePort) -> Option<(Array, Array)> {
