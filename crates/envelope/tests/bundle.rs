@@ -34,17 +34,27 @@ fn sample_tip() -> Tip {
     tip
 }
 
+/// A cleaned JPEG of `size` bytes named `name`.
+fn photo_attachment(name: &str, size: usize) -> NewAttachment<'_> {
+    NewAttachment {
+        name,
+        media_type: "image/jpeg",
+        size: size as u64,
+        metadata: MetadataStatus::Removed,
+        removed: vec!["location".into()],
+        keep_name: false,
+    }
+}
+
+/// A photo's bytes: 70,001 of them, more than one 64 KiB chunk.
+fn photo() -> Vec<u8> {
+    (0..70_001u32).map(|i| (i % 251) as u8).collect()
+}
+
 fn bundle(files: &[(&str, &[u8])], tip: Tip) -> Vec<u8> {
     let mut writer = BundleWriter::new(Vec::new());
     for (name, data) in files {
-        let attachment = NewAttachment {
-            name,
-            media_type: "image/jpeg",
-            size: data.len() as u64,
-            metadata: MetadataStatus::Removed,
-            removed: vec!["location".into()],
-            keep_name: false,
-        };
+        let attachment = photo_attachment(name, data.len());
         writer.add_attachment(attachment, &mut &data[..]).unwrap();
     }
     writer.finish(tip).unwrap().0
@@ -118,19 +128,12 @@ fn a_declared_size_that_does_not_match_is_refused_when_writing() {
 
 #[test]
 fn an_attachment_written_in_pieces_equals_one_read_whole() {
-    let photo: Vec<u8> = (0..70_001u32).map(|i| (i % 251) as u8).collect();
+    let photo = photo();
     let whole = bundle(&[("a.jpg", &photo)], sample_tip());
 
     let mut writer = BundleWriter::new(Vec::new());
     let mut attachment = writer
-        .begin_attachment(NewAttachment {
-            name: "a.jpg",
-            media_type: "image/jpeg",
-            size: photo.len() as u64,
-            metadata: MetadataStatus::Removed,
-            removed: vec!["location".into()],
-            keep_name: false,
-        })
+        .begin_attachment(photo_attachment("a.jpg", photo.len()))
         .unwrap();
     for piece in photo.chunks(4_099) {
         std::io::Write::write_all(&mut attachment, piece).unwrap();
@@ -149,14 +152,8 @@ fn an_attachment_written_in_pieces_equals_one_read_whole() {
 /// `digest` (when `Some`), then `tip.json`.
 fn hashed_apart(photo: &[u8], digest: Option<[u8; 32]>) -> Result<Vec<u8>, BundleWriteError> {
     let mut writer = BundleWriter::new(Vec::new());
-    let mut attachment = writer.begin_attachment_hashed_apart(NewAttachment {
-        name: "a.jpg",
-        media_type: "image/jpeg",
-        size: photo.len() as u64,
-        metadata: MetadataStatus::Removed,
-        removed: vec!["location".into()],
-        keep_name: false,
-    })?;
+    let mut attachment =
+        writer.begin_attachment_hashed_apart(photo_attachment("a.jpg", photo.len()))?;
     for piece in photo.chunks(4_099) {
         std::io::Write::write_all(&mut attachment, piece)?;
     }
@@ -170,7 +167,7 @@ fn hashed_apart(photo: &[u8], digest: Option<[u8; 32]>) -> Result<Vec<u8>, Bundl
 
 #[test]
 fn an_attachment_hashed_apart_equals_one_the_bundle_hashed() {
-    let photo: Vec<u8> = (0..70_001u32).map(|i| (i % 251) as u8).collect();
+    let photo = photo();
     let whole = bundle(&[("a.jpg", &photo)], sample_tip());
     let digest: [u8; 32] = Sha256::digest(&photo).into();
     assert_eq!(hashed_apart(&photo, Some(digest)).unwrap(), whole);
