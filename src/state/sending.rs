@@ -8,7 +8,8 @@ use crate::i18n::msg;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
-    /// Choosing the codename, deriving its keys, solving the proof of work.
+    /// Starting the workers that seal and send (the codename's keys and the
+    /// proof of work are made beside sealing, see `crate::seal_worker`).
     Preparing,
     /// Sealing to the agency's keys.
     Sealing,
