@@ -169,10 +169,11 @@ pub const SLICE: u64 = 4 << 20;
 #[allow(async_fn_in_trait)]
 pub trait Beside {
     /// Takes the next bytes of the attachment being sealed: `bytes`, sealed
-    /// already, and for bytes read from a file, the browser's array they
-    /// were copied from, which a helper in another worker takes over.
-    async fn hash(&mut self, bytes: &[u8], read: Option<js_sys::Uint8Array>)
-    -> Result<(), Failure>;
+    /// already, and for bytes read from a file, the browser's arrays they
+    /// were copied from (the same bytes of the file, in order, though the
+    /// last may run on into the next slice's), which a helper in another
+    /// worker takes over.
+    async fn hash(&mut self, bytes: &[u8], read: Option<js_sys::Array>) -> Result<(), Failure>;
     /// The attachment being sealed has ended.
     fn end_attachment(&mut self) -> Result<(), Failure>;
     /// The SHA-256 of each attachment, in order, once all are taken.
@@ -201,7 +202,7 @@ impl InTurn {
 }
 
 impl Beside for InTurn {
-    async fn hash(&mut self, bytes: &[u8], _: Option<js_sys::Uint8Array>) -> Result<(), Failure> {
+    async fn hash(&mut self, bytes: &[u8], _: Option<js_sys::Array>) -> Result<(), Failure> {
         self.hashing.update(bytes);
         Ok(())
     }
@@ -221,9 +222,9 @@ impl Beside for InTurn {
 }
 
 /// Seals `tip` with `files` to `recipients`, handing the ciphertext to
-/// `outlet` in parts of [`PART`] bytes as it is made. Files on the device are
-/// read slice by slice ([`SLICE`] bytes), so memory use does not grow with
-/// their size; `sealed` hears the attachment bytes sealed so far. Each
+/// `outlet` in parts of [`PART`] bytes as it is made. Files on the device
+/// are read as one stream, taken [`SLICE`] bytes at a time, so memory use
+/// does not grow with their size; `sealed` hears the attachment bytes sealed so far. Each
 /// slice, once sealed, goes to `beside` to be hashed, and `beside` gives the
 /// reply details of a new codename (see [`Beside`]). An item of a thread (a
 /// follow-up) is proven with the thread's key, `thread`.
@@ -263,43 +264,41 @@ pub async fn seal(
             .begin_attachment_hashed_apart(attachment)
             .map_err(|_| seal_failed())?;
         let mut offset = 0;
-        // A file on the device is read one slice ahead: the browser reads
-        // the next slice while this one is sealed.
-        let read = |start: u64| match &contents {
-            Contents::File(blob) if start < size => Some(browser::read_slice_array(
-                blob,
-                start,
-                (start + SLICE).min(size),
-            )),
-            _ => None,
+        // A file on the device is read as one stream, taken a slice at a time.
+        let mut source = match &contents {
+            Contents::Memory(bytes) => Source::Memory(bytes),
+            Contents::File(blob) => Source::File(
+                browser::FileStream::new(blob)
+                    .ok_or_else(|| failure(msg::REASON_READ, file.name.clone()))?,
+            ),
         };
-        let mut reading = read(0);
         while offset < size {
             cancel.check()?;
             let end = (offset + SLICE).min(size);
-            let length = (end - offset) as usize;
-            let (bytes, array) = match (&contents, reading.take()) {
-                (Contents::Memory(bytes), _) => (&bytes[offset as usize..end as usize], None),
-                (Contents::File(_), this) => {
-                    reading = read(end);
-                    let array = match this {
-                        Some(this) => this.await,
-                        None => None,
-                    }
-                    .filter(|array| array.length() as usize == length)
-                    .ok_or_else(|| failure(msg::REASON_READ, file.name.clone()))?;
-                    browser::copy_into(&array, &mut copied);
-                    (&copied[..], Some(array))
+            let (bytes, arrays) = match &mut source {
+                Source::Memory(bytes) => (&bytes[offset as usize..end as usize], None),
+                Source::File(stream) => {
+                    let arrays = js_sys::Array::new();
+                    stream
+                        .read_into(&mut copied, (end - offset) as usize, &arrays)
+                        .await
+                        .ok_or_else(|| failure(msg::REASON_READ, file.name.clone()))?;
+                    (&copied[..], Some(arrays))
                 }
             };
             writer.write_all(bytes).map_err(|_| seal_failed())?;
-            beside.hash(bytes, array).await?;
+            beside.hash(bytes, arrays).await?;
             done += end - offset;
             offset = end;
             sealed(done);
             while let Some(part) = output.full_part() {
                 outlet.part(part).await?;
             }
+        }
+        if let Source::File(stream) = &source
+            && !stream.all_taken()
+        {
+            return Err(failure(msg::REASON_READ, file.name.clone()));
         }
         writer.finish().map_err(|_| seal_failed())?;
         beside.end_attachment()?;
@@ -323,6 +322,14 @@ pub async fn seal(
         outlet.part(part).await?;
     }
     outlet.last(output.rest()).await
+}
+
+/// Where an attachment's bytes are read from.
+enum Source<'a> {
+    /// A cleaned photo, in memory.
+    Memory(&'a [u8]),
+    /// A file on the device.
+    File(browser::FileStream),
 }
 
 /// The ciphertext as the envelope writes it, taken out a part at a time.

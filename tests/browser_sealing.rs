@@ -11,6 +11,7 @@ use std::io::Read;
 
 use sealtip_envelope::{AttachmentSink, Kind, MetadataStatus, Tip};
 use sealtip_envelope::{Identity, open_tip};
+use sealtip_web::browser::FileStream;
 use sealtip_web::seal_worker::helper::{self, Helper};
 use sealtip_web::sealing::{Attachment, InTurn, SLICE, seal};
 use sealtip_web::send::Cancel;
@@ -32,6 +33,42 @@ fn video() -> Vec<u8> {
 fn blob(bytes: &[u8]) -> web_sys::Blob {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     web_sys::Blob::new_with_u8_array_sequence(&parts).expect("blob")
+}
+
+/// A file is read as one stream and taken in pieces of any size: each byte
+/// once, in order; the browser's arrays they came from hold the same bytes;
+/// a piece past the end is refused, and bytes left untaken are told.
+#[wasm_bindgen_test]
+async fn a_file_is_streamed_and_taken_in_pieces_of_any_size() {
+    let bytes = video();
+    let mut stream = FileStream::new(&blob(&bytes)).expect("a stream");
+    let (mut taken, mut piece) = (Vec::new(), Vec::new());
+    let arrays = js_sys::Array::new();
+    let rest = bytes.len() - (1 + 65_535 + (3 << 20) + (5 << 20));
+    for length in [1, 65_535, 3 << 20, 5 << 20, rest - 10, 10] {
+        stream
+            .read_into(&mut piece, length, &arrays)
+            .await
+            .expect("a piece");
+        assert_eq!(piece.len(), length);
+        taken.extend_from_slice(&piece);
+    }
+    assert!(taken == bytes, "the pieces are the file");
+    let read: Vec<u8> = arrays
+        .iter()
+        .flat_map(|a| js_sys::Uint8Array::from(a).to_vec())
+        .collect();
+    assert!(read == bytes, "the browser's arrays are the file");
+    assert!(stream.all_taken());
+    assert_eq!(stream.read_into(&mut piece, 1, &arrays).await, None);
+
+    let mut short = FileStream::new(&blob(&[7; 100])).expect("a stream");
+    short
+        .read_into(&mut piece, 60, &arrays)
+        .await
+        .expect("60 bytes");
+    assert_eq!(piece, [7; 60]);
+    assert!(!short.all_taken(), "40 bytes were left");
 }
 
 struct Keep(Vec<(String, Vec<u8>)>);

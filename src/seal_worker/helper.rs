@@ -14,7 +14,7 @@
 //! bounded), and each attachment's digest. The page ends both workers to
 //! cancel.
 
-use js_sys::Uint8Array;
+use js_sys::{Array, Uint8Array};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wasm_bindgen::{JsCast, JsValue};
@@ -95,10 +95,15 @@ pub async fn serve(task: Task, port: MessagePort) {
     // Each slice, in the helper's own memory.
     let mut copied = Vec::new();
     while let Ok(data) = port.next().await {
-        match data.dyn_into::<Uint8Array>() {
-            Ok(slice) => {
-                crate::browser::copy_into(&slice, &mut copied);
-                hashing.update(&copied);
+        match data.dyn_into::<Array>() {
+            Ok(arrays) => {
+                for array in arrays
+                    .iter()
+                    .filter_map(|a| a.dyn_into::<Uint8Array>().ok())
+                {
+                    crate::browser::copy_into(&array, &mut copied);
+                    hashing.update(&copied);
+                }
                 let _ = port.say(&Told::Hashed);
             }
             Err(other) if other.as_string().as_deref() == Some(END) => {
@@ -183,12 +188,13 @@ impl Helper {
 }
 
 impl Beside for Helper {
-    async fn hash(&mut self, bytes: &[u8], read: Option<Uint8Array>) -> Result<(), Failure> {
+    async fn hash(&mut self, bytes: &[u8], read: Option<Array>) -> Result<(), Failure> {
         // A failure told meanwhile (the codename's wordlist could not be
         // fetched) stops sealing now, not after the last slice.
         while self.hear(false).await? {}
-        let slice = read.unwrap_or_else(|| Uint8Array::from(bytes));
-        self.port.hand_over(&slice, &slice)?;
+        let arrays = read.unwrap_or_else(|| Array::of1(&Uint8Array::from(bytes)));
+        let handed: Vec<Uint8Array> = arrays.iter().filter_map(|a| a.dyn_into().ok()).collect();
+        self.port.hand_over(&arrays, &handed)?;
         self.waiting += 1;
         while self.waiting >= WINDOW {
             self.hear(true).await?;

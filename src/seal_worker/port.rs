@@ -81,9 +81,10 @@ impl Port {
         self.poster.post(data)
     }
 
-    /// Posts `data`, handing over `bytes`' buffer (it is empty here after).
-    pub fn hand_over(&self, data: &JsValue, bytes: &Uint8Array) -> Result<(), Failure> {
-        self.poster.hand_over(data, bytes)
+    /// Posts `data`, handing over the buffers of `arrays` (they are empty
+    /// here after).
+    pub fn hand_over(&self, data: &JsValue, arrays: &[Uint8Array]) -> Result<(), Failure> {
+        self.poster.hand_over(data, arrays)
     }
 }
 
@@ -99,10 +100,19 @@ impl Poster {
         self.0.post_message(data).map_err(|_| lost())
     }
 
-    /// Posts `data`, handing over `bytes`' buffer (it is empty here after).
-    pub fn hand_over(&self, data: &JsValue, bytes: &Uint8Array) -> Result<(), Failure> {
+    /// Posts `data`, handing over the buffers of `arrays` (they are empty
+    /// here after).
+    pub fn hand_over(&self, data: &JsValue, arrays: &[Uint8Array]) -> Result<(), Failure> {
+        // Each buffer once: arrays may share one.
+        let buffers = Array::new();
+        for array in arrays {
+            let buffer = array.buffer();
+            if !buffers.includes(&buffer, 0) {
+                buffers.push(&buffer);
+            }
+        }
         self.0
-            .post_message_with_transferable(data, &Array::of1(&bytes.buffer()))
+            .post_message_with_transferable(data, &buffers)
             .map_err(|_| lost())
     }
 }

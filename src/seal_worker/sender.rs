@@ -184,7 +184,7 @@ impl<H: Fn(Sending)> Sender<H> {
     fn post(&self, tag: &str, bytes: &[u8]) -> Result<(), Failure> {
         let part = Uint8Array::from(bytes);
         self.port
-            .hand_over(&Array::of2(&JsValue::from_str(tag), &part), &part)
+            .hand_over(&Array::of2(&JsValue::from_str(tag), &part), &[part])
     }
 }
 
