@@ -97,3 +97,45 @@ async fn other_pages_are_served_as_built() {
         "<!doctype html><title>t</title>"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuilt_page_is_served_at_once() {
+    let (relay, languages) = relay_with_page().await;
+    let profile = relay.profile("demo").await;
+    let page = async || {
+        let response = relay.client.get(relay.url("/a/demo")).send().await.unwrap();
+        response.text().await.unwrap()
+    };
+    assert_eq!(
+        page().await,
+        render_page(TEMPLATE, &profile, &languages).unwrap()
+    );
+    assert_eq!(page().await, page().await, "the same page again");
+
+    // A new build of the page: another template, and the English words changed.
+    let dist = relay.dir.path().join("dist");
+    let rebuilt = TEMPLATE.replace("<head>", "<head><meta name=\"build\" content=\"2\">");
+    std::fs::write(dist.join("index.html"), &rebuilt).unwrap();
+    let english = std::fs::read_to_string(dist.join("i18n/en.ftl")).unwrap();
+    let line = english
+        .lines()
+        .find(|line| line.starts_with("safer-device ="))
+        .unwrap();
+    let english = english.replace(line, "safer-device = Use a device nobody else reads.");
+    std::fs::write(dist.join("i18n/en.ftl"), &english).unwrap();
+    let files: Vec<(String, String)> = std::fs::read_dir(dist.join("i18n"))
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let tag = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            (tag, std::fs::read_to_string(&path).unwrap())
+        })
+        .collect();
+    let languages =
+        Languages::from_files(files.iter().map(|(t, s)| (t.as_str(), s.as_str()))).unwrap();
+
+    let served = page().await;
+    assert_eq!(served, render_page(&rebuilt, &profile, &languages).unwrap());
+    assert!(served.contains("<meta name=\"build\" content=\"2\">"));
+    assert!(served.contains("Use a device nobody else reads."));
+}

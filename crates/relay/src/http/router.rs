@@ -100,7 +100,14 @@ async fn fallback<S: Store>(State(st): State<AppState<S>>, request: Request) -> 
     let agency = assets::agency_page(path).and_then(|id| st.relay.agencies.get(id));
     let answer = match agency {
         Some(agency) => {
-            first_screen::serve(&st.relay.dist, &agency.profile, path, request.headers()).await
+            first_screen::serve(
+                &st.pages,
+                &st.relay.dist,
+                &agency.profile,
+                path,
+                request.headers(),
+            )
+            .await
         }
         None => assets::serve(&st.relay.dist, path, request.headers()).await,
     };

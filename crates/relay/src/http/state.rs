@@ -11,6 +11,7 @@ use super::load::Load;
 use crate::alerts::Rounds;
 use crate::config::Relay;
 use crate::error::ApiError;
+use crate::first_screen::Pages;
 use crate::store::Store;
 use crate::time::WallClock;
 use crate::upload::UploadLimits;
@@ -31,6 +32,8 @@ pub struct AppState<S> {
     pub clock: Arc<WallClock>,
     /// The hours whose alerts have been handled, which tests wait on.
     pub alerts: Arc<Rounds>,
+    /// The agencies' pages with their first screens, as made.
+    pub pages: Arc<Pages>,
     /// What capacity checks share.
     pub(crate) capacity: Arc<Capacity>,
     uploads: Arc<Semaphore>,
@@ -51,6 +54,7 @@ impl<S: Store> AppState<S> {
             load: Arc::default(),
             clock: Arc::default(),
             alerts: Arc::default(),
+            pages: Arc::default(),
             capacity: Arc::default(),
             uploads,
             part_memory,
