@@ -16,16 +16,25 @@ async fn relay_with_page() -> (common::TestRelay, Languages) {
     std::fs::create_dir_all(dist.join("i18n")).unwrap();
     std::fs::write(dist.join("index.html"), TEMPLATE).unwrap();
     let source = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/i18n");
-    let mut files = Vec::new();
     for entry in std::fs::read_dir(source).unwrap() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, dist.join("i18n").join(path.file_name().unwrap())).unwrap();
-        let tag = path.file_stem().unwrap().to_str().unwrap().to_owned();
-        files.push((tag, std::fs::read_to_string(&path).unwrap()));
     }
-    let languages =
-        Languages::from_files(files.iter().map(|(t, s)| (t.as_str(), s.as_str()))).unwrap();
+    let languages = languages_in(&dist);
     (relay, languages)
+}
+
+/// The language files of `dist`, as the test reads them.
+fn languages_in(dist: &std::path::Path) -> Languages {
+    let files: Vec<(String, String)> = std::fs::read_dir(dist.join("i18n"))
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let tag = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            (tag, std::fs::read_to_string(&path).unwrap())
+        })
+        .collect();
+    Languages::from_files(files.iter().map(|(t, s)| (t.as_str(), s.as_str()))).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,16 +132,7 @@ async fn a_rebuilt_page_is_served_at_once() {
         .unwrap();
     let english = english.replace(line, "safer-device = Use a device nobody else reads.");
     std::fs::write(dist.join("i18n/en.ftl"), &english).unwrap();
-    let files: Vec<(String, String)> = std::fs::read_dir(dist.join("i18n"))
-        .unwrap()
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            let tag = path.file_stem().unwrap().to_str().unwrap().to_owned();
-            (tag, std::fs::read_to_string(&path).unwrap())
-        })
-        .collect();
-    let languages =
-        Languages::from_files(files.iter().map(|(t, s)| (t.as_str(), s.as_str()))).unwrap();
+    let languages = languages_in(&dist);
 
     let served = page().await;
     assert_eq!(served, render_page(&rebuilt, &profile, &languages).unwrap());
