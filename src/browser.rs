@@ -288,6 +288,33 @@ impl Drop for Listener {
     }
 }
 
+/// Moves keyboard focus to the element with id `id` (after a render)
+/// without scrolling to it, and scrolls the element with id `whole`, which
+/// holds it, to the middle of the screen: all of it shows, with room for it
+/// to grow (a longer line of words).
+pub fn focus_showing(id: &str, whole: &str) {
+    let (id, whole) = (id.to_string(), whole.to_string());
+    wasm_bindgen_futures::spawn_local(async move {
+        yield_now().await;
+        let Some(document) = document() else {
+            return;
+        };
+        if let Some(element) = document
+            .get_element_by_id(&id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let options = web_sys::FocusOptions::new();
+            options.set_prevent_scroll(true);
+            let _ = element.focus_with_options(&options);
+        }
+        if let Some(whole) = document.get_element_by_id(&whole) {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Center);
+            whole.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    });
+}
+
 /// Moves keyboard focus to the element with this id (after a render).
 pub fn focus(id: &str) {
     let id = id.to_string();

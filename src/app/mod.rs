@@ -13,7 +13,7 @@ use yew::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::browser;
-use crate::components::{LanguagePicker, QuickExit, language_picker, quick_exit};
+use crate::components::{self, LanguagePicker, QuickExit, language_picker, quick_exit};
 use crate::embed::{self, EmbedFrame};
 use crate::first_screen;
 use crate::i18n::{Lang, msg, use_texts};
@@ -104,6 +104,19 @@ pub fn App(props: &AppProps) -> Html {
                 if !typed.files.is_empty() {
                     files::pick(dispatch, typed.files);
                 }
+            }
+        });
+    }
+
+    // When a send starts, its progress takes the Send button's place: the
+    // focus goes to its stage in words, and all of it (the bar, Cancel)
+    // comes into view, which a tipster who pressed Send at the bottom of a
+    // phone's screen would otherwise not see.
+    {
+        let sending = state.progress.is_some();
+        use_effect_with(sending, |&sending| {
+            if sending {
+                browser::focus_showing(components::STAGE_ID, components::PROGRESS_ID);
             }
         });
     }

@@ -18,7 +18,7 @@ pub use attachments::{Attachments, FileRow, attachments};
 pub use codename::{CodenameCard, codename_card};
 pub use intro::{Intro, intro};
 pub use language_picker::{LanguagePicker, language_picker};
-pub use progress::{SendProgress, send_progress};
+pub use progress::{PROGRESS_ID, STAGE_ID, SendProgress, send_progress};
 pub use question::{QuestionField, QuestionInput, question_field};
 pub use quick_exit::{QuickExit, quick_exit};
 pub use replies::{RepliesPanel, ReplyRow, cancel_id, delete_id, replies_panel};

@@ -14,6 +14,11 @@ pub struct SendProgress {
     pub on_cancel: Callback<()>,
 }
 
+/// The id of the progress's block.
+pub const PROGRESS_ID: &str = "send-progress";
+/// The id of its stage in words, which takes the focus when a send starts.
+pub const STAGE_ID: &str = "send-stage";
+
 /// One progress bar with the stage in words, announced politely, and a cancel button.
 pub fn send_progress(view: &SendProgress) -> Html {
     // A whole number: formatting an f64 would bring the float printing code
@@ -21,8 +26,10 @@ pub fn send_progress(view: &SendProgress) -> Html {
     let percent = (view.fraction.clamp(0.0, 1.0) * 100.0).round() as u8;
     let on_cancel = view.on_cancel.clone();
     html! {
-        <div class="progress">
-            <p class="stage" role="status" aria-live="polite">{ view.stage.clone() }</p>
+        <div class="progress" id={PROGRESS_ID}>
+            <p class="stage" id={STAGE_ID} tabindex="-1" role="status" aria-live="polite">
+                { view.stage.clone() }
+            </p>
             <progress max="100" value={percent.to_string()} aria-label={view.label.clone()}>
                 { format!("{percent}%") }
             </progress>

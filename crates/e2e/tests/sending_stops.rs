@@ -139,6 +139,24 @@ async fn cancel_during_a_large_send_sends_nothing_and_keeps_the_form(engine: Eng
         mut browser,
         _folder,
     } = start_sending(engine, "https://example.org/").await?;
+    // The tipster pressed Send at the bottom of the screen: the progress
+    // that took its place is in view whole, Cancel with it, below the
+    // quick exit, and its stage in words has the focus.
+    let shown = browser
+        .eval(
+            "const whole = document.getElementById('send-progress').getBoundingClientRect();
+             const top = document.querySelector('.quick-exit').getBoundingClientRect().bottom;
+             return [document.activeElement.className,
+                     whole.top >= top - 1 && whole.bottom <= innerHeight + 1];",
+        )
+        .await?;
+    assert_eq!(shown[0].as_str(), Some("stage"), "{shown}");
+    assert_eq!(
+        shown[1].as_bool(),
+        Some(true),
+        "the progress is out of view"
+    );
+    browser.screenshot("sending").await?;
     browser.find(".progress button").await?.click().await?;
     browser.wait_for_text(CANCELLED).await?;
     // The tipster pressed Cancel at the bottom of the form: the reason,
