@@ -1,6 +1,7 @@
 //! The tipster's page on a phone (390 × 844), end to end against the real
 //! relay: a tip in Spanish with a photo carrying GPS (its file name left
-//! out), a second in English (the file name kept), the agency pulls and
+//! out), a second in English (the file name kept, and a 9 MiB document
+//! read from the device as it is sealed), the agency pulls and
 //! opens them with `sealtip`, replies, and the reply reaches the tipster
 //! through the codename page, beside a reply nobody can prove, which is
 //! reported; the tipster answers in the thread and deletes the reply.
@@ -24,6 +25,19 @@ fn gps_photo() -> PathBuf {
         .join("crates/scrub/tests/fixtures/gps.jpg")
         .canonicalize()
         .unwrap()
+}
+
+/// A document on the device: 9 MiB and 77 bytes of varied bytes.
+fn ledger() -> Vec<u8> {
+    (0..(9u32 << 20) + 77)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
+}
+
+/// The SHA-256 of `bytes` in lowercase hex, as `sha256sum` prints it.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// Nothing stored on the device, and every request to the relay's own origin.
@@ -144,6 +158,15 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back(
         after.contains("location") && !after.contains("file name"),
         "{after}"
     );
+    // And a document from the device, sealed as it is: read from the
+    // device as it is sealed, more than two 4 MiB slices and an odd tail.
+    let folder = tempfile::tempdir()?;
+    let ledger_path = folder.path().join("ledger.pdf");
+    std::fs::write(&ledger_path, ledger())?;
+    browser
+        .type_into("#files", &ledger_path.display().to_string())
+        .await?;
+    browser.find(".files li:nth-child(2)").await?;
     browser.scroll_to(".files li").await?;
     browser.screenshot("form-filled-en").await?;
     let english = send(&mut browser, "codename-en").await?;
@@ -187,6 +210,14 @@ async fn a_tip_from_a_phone_reaches_the_agency_and_the_reply_comes_back(
             // Kept, because the tipster ticked the box.
             assert_eq!(attachment["name"], "gps.jpg", "{json}");
             assert!(!attachment["removed"].to_string().contains("file name"));
+            // The document arrived byte for byte, its evidence hash (taken
+            // by the sealing worker's helper) that of the file.
+            let document = &json["attachments"][1];
+            assert_eq!(document["path"], "attachments/02.pdf", "{json}");
+            assert_eq!(document["size"], ledger().len(), "{json}");
+            assert_eq!(document["sha256"], sha256_hex(&ledger()), "{json}");
+            let arrived = std::fs::read(target.join("attachments/02.pdf"))?;
+            assert!(arrived == ledger(), "the document arrived changed");
         }
     }
     let spanish_tip = spanish_tip.context("the Spanish tip did not arrive")?;
