@@ -1,8 +1,9 @@
 //! What sending costs in a real browser (headless Chromium), printed as figures:
 //! keygen, sealing and opening a one-line tip (hybrid and X25519, 1 and 5 keys),
-//! sealing throughput for a 200 MiB file read from a `Blob` in slices, where
-//! that time goes (reading the `Blob`, ChaCha20-Poly1305, SHA-256, the rest),
-//! and the codename derivation. (Memory while sending a large file through
+//! sealing throughput for a 200 MiB file read from a `Blob` as the page
+//! reads it, where that time goes (reading the `Blob`, ChaCha20-Poly1305,
+//! SHA-256, the rest), the codename derivation and the proof of work of a
+//! large file. (Memory while sending a large file through
 //! the page is measured end to end: `cargo bench -p sealtip-e2e`.) Run:
 //!
 //! ```text
@@ -187,6 +188,22 @@ fn codename_derivation(_: &mut Criterion) {
         times[2],
         times[0],
         times[4]
+    );
+}
+
+/// The proof of work a large file's send asks of a calm relay: 1,024
+/// Argon2id attempts of 256 KiB (`pow.difficulty` 8, four times that for
+/// the size class of any size). Each attempt is made: the token asks so
+/// much work that 1,024 attempts almost never solve it.
+#[wasm_bindgen_bench]
+fn proof_of_work_of_a_large_file(_: &mut Criterion) {
+    use sealtip_api::pow;
+    let token = pow::issue(b"bench", pow::MAX_DIFFICULTY, u64::MAX / 2, [7; 16]);
+    let median = median_ms(3, || {
+        std::hint::black_box(pow::solve_range(&token, 0, 1024).unwrap());
+    });
+    console_log!(
+        "proof of work of a large file, 1,024 Argon2id attempts of 256 KiB: median {median:.0} ms"
     );
 }
 

@@ -6,6 +6,8 @@
 //! worker doing the work) and the most memory the page needs. Then the same
 //! send with the relay's answers to the parts made up in the sealing worker
 //! (nothing leaves it): MiB/s sealing from the `Blob` into upload parts.
+//! Then the file read alone, streamed as the sealing worker reads it: MiB/s
+//! and the browser's CPU time.
 //! Prints figures; run with `cargo bench -p sealtip-e2e --bench large_send`
 //! (`SEALTIP_BENCH_MIB` for another size) after `cargo xtask test` (or
 //! `cargo xtask web` and `cargo build -p sealtip-relay -p sealtip-cli`).
@@ -294,8 +296,52 @@ async fn main() -> Result<()> {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+
+    // Reading alone: the file streamed from the disk as the sealing worker
+    // reads it, nothing else done with it.
+    browser
+        .eval(
+            "const input = document.createElement('input');
+             input.type = 'file';
+             input.id = 'bench-file';
+             document.body.append(input);
+             return true;",
+        )
+        .await?;
+    browser
+        .type_into("#bench-file", &video.display().to_string())
+        .await?;
+    let cpu_before = cpu_seconds(&profile);
+    let read = browser.eval_async(READ_STREAMED).await?;
+    let cpu = cpu_seconds(&profile) - cpu_before;
+    let (bytes, ms) = (
+        read[0].as_f64().unwrap_or(0.0),
+        read[1].as_f64().unwrap_or(0.0),
+    );
+    anyhow::ensure!(bytes > 0.0, "the file could not be read: {read}");
+    println!(
+        "  reading the file from the disk alone, streamed: {:.0} MiB/s, the browser's CPU time {cpu:.2} s",
+        bytes / MIB as f64 / (ms / 1000.0)
+    );
     browser.close().await
 }
+
+/// Reads the file picked in `#bench-file` as one stream, as the sealing
+/// worker does, and answers `[bytes, milliseconds]`.
+const READ_STREAMED: &str = "
+    const done = arguments[arguments.length - 1];
+    const file = document.getElementById('bench-file').files[0];
+    (async () => {
+        const started = performance.now();
+        const reader = file.stream().getReader();
+        let bytes = 0;
+        for (;;) {
+            const read = await reader.read();
+            if (read.done) break;
+            bytes += read.value.byteLength;
+        }
+        return [bytes, performance.now() - started];
+    })().then(done, (error) => done([0, String(error)]));";
 
 /// Opens the form afresh, answers it and picks `video`.
 async fn fill(browser: &Browser, relay: &str, video: &std::path::Path) -> Result<()> {
