@@ -224,9 +224,10 @@ impl Beside for InTurn {
 /// Seals `tip` with `files` to `recipients`, handing the ciphertext to
 /// `outlet` in parts of [`PART`] bytes as it is made. Files on the device
 /// are read as one stream, taken [`SLICE`] bytes at a time, so memory use
-/// does not grow with their size; `sealed` hears the attachment bytes sealed so far. Each
-/// slice, once sealed, goes to `beside` to be hashed, and `beside` gives the
-/// reply details of a new codename (see [`Beside`]). An item of a thread (a
+/// does not grow with their size; `sealed` hears the attachment bytes
+/// sealed so far. Each slice, once sealed, goes to `beside` to be hashed,
+/// and `beside` gives the reply details of a new codename (see
+/// [`Beside`]). An item of a thread (a
 /// follow-up) is proven with the thread's key, `thread`.
 #[allow(clippy::too_many_arguments)] // each is one thing the caller decides
 pub async fn seal(
