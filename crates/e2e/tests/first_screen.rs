@@ -130,6 +130,15 @@ async fn a_page_whose_code_the_browser_refuses_says_so_on_its_first_screen(
         !send.is_enabled().await?,
         "nothing can be sent without the wasm"
     );
+    // And for whoever runs the relay, the console says why (Chromium's
+    // driver tells the console; Firefox's does not).
+    if engine == Engine::Chromium {
+        let console = browser.console().await?.join("\n");
+        assert!(
+            console.contains("sealtip: the page could not start"),
+            "{console}"
+        );
+    }
     browser.screenshot("not-started").await?;
     browser.close().await
 }

@@ -130,12 +130,19 @@ impl Browser {
 
     /// Waits for the first element matching `css`.
     pub async fn find(&self, css: &str) -> Result<Element> {
-        self.client
+        match self
+            .client
             .wait()
             .at_most(PATIENCE)
             .for_element(Locator::Css(css))
             .await
-            .with_context(|| format!("nothing on the page matches {css}"))
+        {
+            Ok(element) => Ok(element),
+            Err(error) => Err(error).context(format!(
+                "nothing on the page matches {css}{}",
+                self.console_report().await
+            )),
+        }
     }
 
     /// Waits until the page's text contains `text`.
@@ -147,9 +154,48 @@ impl Browser {
                 return Ok(());
             }
             if started.elapsed() > PATIENCE {
-                bail!("the page never showed {text:?}; it shows:\n{body}");
+                bail!(
+                    "the page never showed {text:?}; it shows:\n{body}{}",
+                    self.console_report().await
+                );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// What the page wrote to its console since it was last asked, a line
+    /// each (`LEVEL message`): Chromium only, empty in Firefox, whose
+    /// driver does not tell it.
+    pub async fn console(&self) -> Result<Vec<String>> {
+        if self.engine != Engine::Chromium {
+            return Ok(Vec::new());
+        }
+        let entries = self.client.issue_cmd(chromium::ConsoleLog).await?;
+        Ok(entries
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|entry| {
+                        format!(
+                            "{} {}",
+                            entry["level"].as_str().unwrap_or("?"),
+                            entry["message"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// The page's console, for a failure's report: nothing when it is empty
+    /// or cannot be had.
+    async fn console_report(&self) -> String {
+        match self.console().await {
+            Ok(lines) if !lines.is_empty() => {
+                format!("\nthe page's console:\n  {}", lines.join("\n  "))
+            }
+            _ => String::new(),
         }
     }
 

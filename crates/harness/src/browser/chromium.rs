@@ -66,6 +66,8 @@ pub(super) async fn launch(
     let capabilities = serde_json::json!({
         "browserName": "chrome",
         "goog:chromeOptions": options,
+        // The page's console, for a failed test's report (`ConsoleLog`).
+        "goog:loggingPrefs": { "browser": "ALL" },
     });
     let client = super::new_session(port, capabilities, "Chromium").await?;
     Ok((client, driver))
@@ -90,6 +92,26 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
         let body = serde_json::json!({ "cmd": self.0, "params": self.1 });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// The page's console since it was last asked, through chromedriver's
+/// log endpoint: `[{"level", "message", "timestamp"}, …]`.
+#[derive(Debug)]
+pub(super) struct ConsoleLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for ConsoleLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "type": "browser" });
         (http::Method::POST, Some(body.to_string()))
     }
 }
