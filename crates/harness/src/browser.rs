@@ -170,7 +170,7 @@ impl Browser {
         if self.engine != Engine::Chromium {
             return Ok(Vec::new());
         }
-        let entries = self.client.issue_cmd(chromium::ConsoleLog).await?;
+        let entries = self.client.issue_cmd(chromium::console_log()).await?;
         Ok(entries
             .as_array()
             .map(|entries| {
@@ -238,7 +238,7 @@ impl Browser {
         }
         let params = serde_json::json!({ "source": script });
         self.client
-            .issue_cmd(chromium::Cdp(
+            .issue_cmd(chromium::cdp(
                 "Page.addScriptToEvaluateOnNewDocument",
                 params,
             ))

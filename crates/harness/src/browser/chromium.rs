@@ -66,52 +66,47 @@ pub(super) async fn launch(
     let capabilities = serde_json::json!({
         "browserName": "chrome",
         "goog:chromeOptions": options,
-        // The page's console, for a failed test's report (`ConsoleLog`).
+        // The page's console, for a failed test's report (`console_log`).
         "goog:loggingPrefs": { "browser": "ALL" },
     });
     let client = super::new_session(port, capabilities, "Chromium").await?;
     Ok((client, driver))
 }
 
+/// A chromedriver command of its own: a POST of a JSON body to
+/// `session/{id}/{path}`.
+#[derive(Debug)]
+pub(super) struct Post(&'static str, serde_json::Value);
+
 /// A Chrome DevTools Protocol command, through chromedriver's
 /// `goog/cdp/execute`: its method and parameters.
-#[derive(Debug)]
-pub(super) struct Cdp(pub(super) &'static str, pub(super) serde_json::Value);
+pub(super) fn cdp(method: &str, params: serde_json::Value) -> Post {
+    Post(
+        "goog/cdp/execute",
+        serde_json::json!({ "cmd": method, "params": params }),
+    )
+}
 
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+/// The page's console since it was last asked, through chromedriver's log
+/// endpoint: `[{"level", "message", "timestamp"}, …]`.
+pub(super) fn console_log() -> Post {
+    Post("se/log", serde_json::json!({ "type": "browser" }))
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Post {
     fn endpoint(
         &self,
         base: &url::Url,
         session: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         base.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session.unwrap_or_default()
+            "session/{}/{}",
+            session.unwrap_or_default(),
+            self.0
         ))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        let body = serde_json::json!({ "cmd": self.0, "params": self.1 });
-        (http::Method::POST, Some(body.to_string()))
-    }
-}
-
-/// The page's console since it was last asked, through chromedriver's
-/// log endpoint: `[{"level", "message", "timestamp"}, …]`.
-#[derive(Debug)]
-pub(super) struct ConsoleLog;
-
-impl fantoccini::wd::WebDriverCompatibleCommand for ConsoleLog {
-    fn endpoint(
-        &self,
-        base: &url::Url,
-        session: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        let body = serde_json::json!({ "type": "browser" });
-        (http::Method::POST, Some(body.to_string()))
+        (http::Method::POST, Some(self.1.to_string()))
     }
 }
