@@ -227,14 +227,10 @@ async fn the_helper_hashes_the_sealed_slices_and_tip_json_lists_its_digests() {
         .collect();
     let expected: Vec<String> = [&video[..], &note[..], &[]]
         .iter()
-        .map(|bytes| hex(&Sha256::digest(bytes)))
+        .map(|bytes| hex::encode(Sha256::digest(bytes)))
         .collect();
     assert_eq!(listed, expected);
     assert!(sink.0[0].1 == video, "the video came back changed");
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[wasm_bindgen_test]
