@@ -91,7 +91,8 @@ pub fn App(props: &AppProps) -> Html {
         let drawn = texts.is_some() && state.agency != Load::Loading;
         use_effect_with(drawn, move |&drawn| {
             if drawn {
-                // Send should start sealing at once: its code is fetched now.
+                // Send should start sealing at once: its code is fetched
+                // a little after the form is drawn (`prepare`).
                 crate::seal_worker::prepare();
             }
             if drawn && let Some(typed) = first_screen::take_over() {
