@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use flate2::Compression;
@@ -42,10 +42,10 @@ pub struct Pages(Mutex<HashMap<String, Arc<Made>>>);
 struct Made {
     /// The built files it was made from.
     stamp: Stamp,
-    /// The page.
-    html: Vec<u8>,
+    /// The page (each answer shares these bytes, not a copy).
+    html: Bytes,
     /// The page gzipped (`None` if the encoder failed: then served as it is).
-    gzip: Option<Vec<u8>>,
+    gzip: Option<Bytes>,
 }
 
 /// The built files a page is made from (`index.html` and `i18n/*`), each
@@ -88,8 +88,8 @@ impl Pages {
         let html = page(dist, profile).await?.into_bytes();
         let made = Arc::new(Made {
             stamp,
-            gzip: gzipped(&html),
-            html,
+            gzip: gzipped(&html).map(Bytes::from),
+            html: Bytes::from(html),
         });
         if let Ok(mut pages) = self.0.lock() {
             pages.insert(profile.id.clone(), made.clone());
